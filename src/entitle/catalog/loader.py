@@ -1,0 +1,389 @@
+"""Load and validate the catalog data file.
+
+The TOML is parsed, checked field by field with pydantic (unknown keys are errors, so a typo is
+caught at load time), then cross-checked (every product, edition, version, core rule and license
+kind a row names must exist) and turned into the frozen records of :mod:`entitle.catalog.model`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from entitle.catalog.model import (
+    ESTATE_MODELS,
+    LICENSE_KINDS,
+    MODELS,
+    Bridge,
+    Catalog,
+    CatalogPrice,
+    Component,
+    CoreFactor,
+    CoreRule,
+    Limit,
+    Meta,
+    ModelRule,
+    Product,
+    Suite,
+    Version,
+    VmRights,
+)
+
+
+class CatalogError(Exception):
+    """The catalog data file is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, file: str, problems: list[str]):
+        super().__init__("\n".join(f"{file}: {p}" for p in problems))
+        self.file = file
+        self.problems = problems
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Meta(_Strict):
+    catalog_version: str
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    price_year: int
+    price_source: str
+
+
+class _CoreRule(_Strict):
+    min_per_processor: int = Field(ge=0)
+    min_per_server: int = Field(ge=0)
+    core_factor: bool
+    pack_sizes: list[int] = Field(min_length=1)
+    per_vm_min: int = Field(ge=0)
+    per_vm_customer_min: int = Field(ge=0)
+    source: str
+
+
+class _CoreFactor(_Strict):
+    id: str
+    factor: Decimal = Field(gt=0)
+    pattern: str | None = None
+    min_cores: int | None = Field(default=None, ge=1)
+    max_cores: int | None = Field(default=None, ge=1)
+    since: str | None = None
+    source: str
+
+
+class _Product(_Strict):
+    name: str
+    kind: str = Field(pattern=r"^(server|cal-only|management|suite)$")
+    aliases: list[str] = []
+    editions: list[str] = []
+    edition_rank: dict[str, int] = {}
+    levels: list[str] = []
+    cal_requires: str | None = None
+    external_connector: bool = False
+    ec_requires: str | None = None
+    external_users_licensed_with_server_from: str | None = None
+    source: str
+
+
+class _Version(_Strict):
+    version: str
+    released: date
+    cal_family: str | None = None
+
+
+class _Model(_Strict):
+    product: str
+    editions: list[str]
+    versions: list[str] = Field(min_length=1)
+    model: str
+    allows: list[str]
+    also: list[str] = []
+    core_rule: str | None = None
+    per_vm_from: str | None = None
+    per_vm_needs_sa_from: str | None = None
+    choice: str | None = None
+    source: str
+
+
+class _VmRights(_Strict):
+    product: str
+    edition: str
+    oses: int | None = Field(default=None, ge=1)
+    choice: str | None = None
+    source: str
+
+
+class _Limit(_Strict):
+    product: str
+    edition: str
+    versions: list[str]
+    max_users: int | None = None
+    max_devices: int | None = None
+    max_processors: int | None = None
+    max_cores: int | None = None
+    choice: str | None = None
+    source: str
+
+
+class _Suite(_Strict):
+    id: str
+    since: date | None = None
+    includes: str | None = None
+    components: list[str]
+    choice: str | None = None
+    source: str
+
+
+class _Bridge(_Strict):
+    id: str
+    suite: str
+    service: str
+    components: list[str]
+    choice: str | None = None
+    source: str
+
+
+class _Price(_Strict):
+    product: str
+    license: str
+    edition: str | None = None
+    version: str | None = None
+    price: Decimal = Field(ge=0)
+    period: str | None = None
+    confidence: str = Field(pattern=r"^(high|medium|low)$")
+    note: str | None = None
+    source: str
+
+
+class _CatalogFile(_Strict):
+    meta: _Meta
+    core_rules: dict[str, _CoreRule]
+    core_factors: list[_CoreFactor]
+    products: dict[str, _Product]
+    versions: dict[str, list[_Version]]
+    models: list[_Model]
+    vm_rights: list[_VmRights]
+    limits: list[_Limit]
+    suites: list[_Suite]
+    bridges: list[_Bridge]
+    prices: list[_Price]
+
+
+def _pydantic_problems(error: ValidationError) -> list[str]:
+    out = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"])
+        out.append(f"{where}: {item['msg']}")
+    return out
+
+
+def _cross_check(data: _CatalogFile) -> list[str]:
+    problems: list[str] = []
+    products = data.products
+
+    def known_product(pid: str, where: str) -> bool:
+        if pid not in products:
+            problems.append(f"{where}: unknown product {pid!r}")
+            return False
+        return True
+
+    def versions_of(pid: str) -> list[str]:
+        return [v.version for v in data.versions.get(pid, [])]
+
+    for pid, prod in products.items():
+        where = f"products.{pid}"
+        if pid not in data.versions:
+            problems.append(f"{where}: no [versions] entry (write `{pid} = []` if it has none)")
+        for ed in prod.edition_rank:
+            if ed not in prod.editions:
+                problems.append(f"{where}.edition_rank: {ed!r} is not one of its editions")
+        for ref in (prod.cal_requires, prod.ec_requires):
+            if ref is not None:
+                known_product(ref, where)
+    for pid, versions in data.versions.items():
+        known_product(pid, f"versions.{pid}")
+        ids = [v.version for v in versions]
+        if len(set(ids)) != len(ids):
+            problems.append(f"versions.{pid}: a version is listed twice")
+        dates = [v.released for v in versions]
+        if dates != sorted(dates):
+            problems.append(f"versions.{pid}: versions must be listed oldest first")
+        for v in versions:
+            if v.cal_family is not None and v.cal_family not in ids:
+                problems.append(f"versions.{pid}.{v.version}: unknown cal_family {v.cal_family!r}")
+    for rid, rule in data.core_rules.items():
+        if any(s <= 0 for s in rule.pack_sizes):
+            problems.append(f"core_rules.{rid}: pack sizes must be positive")
+    for i, m in enumerate(data.models):
+        where = f"models[{i}] ({m.product})"
+        if not known_product(m.product, where):
+            continue
+        if m.model not in MODELS:
+            problems.append(f"{where}: unknown model {m.model!r}; one of {', '.join(MODELS)}")
+        for extra in m.also:
+            if extra not in MODELS:
+                problems.append(f"{where}: unknown model {extra!r} in `also`")
+        for a in m.allows:
+            if a not in ESTATE_MODELS:
+                problems.append(f"{where}: `allows` has {a!r}; one of {', '.join(ESTATE_MODELS)}")
+        for ed in m.editions:
+            if ed not in products[m.product].editions:
+                problems.append(f"{where}: unknown edition {ed!r}")
+        known = versions_of(m.product)
+        for v in m.versions + [x for x in (m.per_vm_from, m.per_vm_needs_sa_from) if x]:
+            if v not in known:
+                problems.append(f"{where}: unknown version {v!r}")
+        if m.core_rule is not None and m.core_rule not in data.core_rules:
+            problems.append(f"{where}: unknown core_rule {m.core_rule!r}")
+        if m.model in ("per-core-cal", "per-core") and m.core_rule is None:
+            problems.append(f"{where}: a per-core model needs a core_rule")
+    for i, r in enumerate(data.vm_rights):
+        if known_product(r.product, f"vm_rights[{i}]") and r.edition not in products[
+            r.product
+        ].editions:
+            problems.append(f"vm_rights[{i}]: unknown edition {r.edition!r}")
+    for i, lim in enumerate(data.limits):
+        if known_product(lim.product, f"limits[{i}]"):
+            for v in lim.versions:
+                if v not in versions_of(lim.product):
+                    problems.append(f"limits[{i}]: unknown version {v!r}")
+    suite_ids = {s.id for s in data.suites}
+    for group, rows in (("suites", data.suites), ("bridges", data.bridges)):
+        for row in rows:
+            where = f"{group}.{row.id}"
+            for comp in row.components:
+                pid, _, right = comp.partition(":")
+                known_product(pid, where)
+                if right not in ("cal", "cal-enterprise", "ml"):
+                    problems.append(f"{where}: component {comp!r} must end in :cal, "
+                                    ":cal-enterprise or :ml")
+    for s in data.suites:
+        if s.id not in products:
+            problems.append(f"suites.{s.id}: a suite must also be listed in [products]")
+        if s.includes is not None and s.includes not in suite_ids:
+            problems.append(f"suites.{s.id}: includes unknown suite {s.includes!r}")
+    for b in data.bridges:
+        if b.suite not in suite_ids:
+            problems.append(f"bridges.{b.id}: unknown suite {b.suite!r}")
+    for i, p in enumerate(data.prices):
+        where = f"prices[{i}] ({p.product} {p.license})"
+        if not known_product(p.product, where):
+            continue
+        if p.license not in LICENSE_KINDS:
+            problems.append(f"{where}: unknown license kind {p.license!r}")
+        if p.edition is not None and p.edition not in products[p.product].editions + ["payg"]:
+            problems.append(f"{where}: unknown edition {p.edition!r}")
+        if p.version is not None and p.version not in versions_of(p.product):
+            problems.append(f"{where}: unknown version {p.version!r}")
+    return problems
+
+
+def _build(data: _CatalogFile, file: str) -> Catalog:
+    products = {
+        pid: Product(
+            id=pid,
+            name=p.name,
+            kind=p.kind,
+            source=p.source,
+            aliases=tuple(p.aliases),
+            editions=tuple(p.editions),
+            edition_rank=tuple(sorted(p.edition_rank.items())),
+            levels=tuple(p.levels),
+            cal_requires=p.cal_requires,
+            external_connector=p.external_connector,
+            ec_requires=p.ec_requires,
+            external_users_licensed_with_server_from=p.external_users_licensed_with_server_from,
+            versions=tuple(
+                Version(v.version, v.released, v.cal_family) for v in data.versions.get(pid, [])
+            ),
+        )
+        for pid, p in data.products.items()
+    }
+
+    def comps(items: list[str]) -> tuple[Component, ...]:
+        return tuple(Component(*c.split(":", 1)) for c in items)
+
+    return Catalog(
+        meta=Meta(**data.meta.model_dump()),
+        products=products,
+        core_rules={
+            rid: CoreRule(id=rid, **{**r.model_dump(), "pack_sizes": tuple(r.pack_sizes)})
+            for rid, r in data.core_rules.items()
+        },
+        core_factors=tuple(CoreFactor(**f.model_dump()) for f in data.core_factors),
+        models=tuple(
+            ModelRule(
+                **{
+                    **m.model_dump(),
+                    "editions": tuple(m.editions),
+                    "versions": tuple(m.versions),
+                    "allows": tuple(m.allows),
+                    "also": tuple(m.also),
+                }
+            )
+            for m in data.models
+        ),
+        vm_rights=tuple(VmRights(**r.model_dump()) for r in data.vm_rights),
+        limits=tuple(Limit(**{**x.model_dump(), "versions": tuple(x.versions)}) for x in data.limits),
+        suites={
+            s.id: Suite(
+                id=s.id,
+                components=comps(s.components),
+                source=s.source,
+                since=s.since,
+                includes=s.includes,
+                choice=s.choice,
+            )
+            for s in data.suites
+        },
+        bridges={
+            b.id: Bridge(
+                id=b.id,
+                suite=b.suite,
+                service=b.service,
+                components=comps(b.components),
+                source=b.source,
+                choice=b.choice,
+            )
+            for b in data.bridges
+        },
+        prices=tuple(CatalogPrice(**p.model_dump()) for p in data.prices),
+        source_file=file,
+    )
+
+
+def parse_catalog(text: str, file: str = "catalog.toml") -> Catalog:
+    """Parse and validate catalog TOML text; raise :class:`CatalogError` listing every problem."""
+    try:
+        raw: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(file, [f"not valid TOML: {exc}"]) from None
+    try:
+        data = _CatalogFile.model_validate(raw)
+    except ValidationError as exc:
+        raise CatalogError(file, _pydantic_problems(exc)) from None
+    problems = _cross_check(data)
+    if problems:
+        raise CatalogError(file, problems)
+    return _build(data, file)
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Load a catalog file, or the one shipped in the package when ``path`` is None."""
+    if path is None:
+        return default_catalog()
+    p = Path(path)
+    return parse_catalog(p.read_text(encoding="utf-8"), str(p))
+
+
+@lru_cache(maxsize=1)
+def default_catalog() -> Catalog:
+    """The catalog shipped with entitle (parsed once per process)."""
+    text = resources.files("entitle.catalog").joinpath("data/catalog.toml").read_text("utf-8")
+    return parse_catalog(text, "entitle/catalog/data/catalog.toml")

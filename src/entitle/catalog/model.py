@@ -1,0 +1,295 @@
+"""The catalog's records and the questions the rules ask of it.
+
+Pure data (frozen dataclasses) built by :mod:`entitle.catalog.loader` from ``data/catalog.toml``.
+Imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+LICENSE_KINDS = (
+    "core",
+    "server",
+    "instance",
+    "user-cal",
+    "device-cal",
+    "external-connector",
+    "server-ml",
+    "client-ml-ose",
+    "client-ml-user",
+    "user-sl",
+)
+MODELS = (
+    "per-core-cal",
+    "per-core",
+    "server-cal",
+    "specialty",
+    "management",
+    "cal-only",
+    "suite",
+    "free",
+)
+ESTATE_MODELS = ("per-core", "per-vm", "server-cal", "payg")
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    catalog_version: str
+    currency: str
+    price_year: int
+    price_source: str
+
+
+@dataclass(frozen=True, slots=True)
+class CoreRule:
+    id: str
+    min_per_processor: int
+    min_per_server: int
+    core_factor: bool
+    pack_sizes: tuple[int, ...]
+    per_vm_min: int
+    per_vm_customer_min: int
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class CoreFactor:
+    id: str
+    factor: Decimal
+    source: str
+    pattern: str | None = None
+    min_cores: int | None = None
+    max_cores: int | None = None
+    since: str | None = None
+
+    def matches(self, cpu_model: str | None, cores: int) -> bool:
+        if self.min_cores is not None and cores < self.min_cores:
+            return False
+        if self.max_cores is not None and cores > self.max_cores:
+            return False
+        if self.pattern is not None:
+            return cpu_model is not None and re.search(self.pattern, cpu_model, re.I) is not None
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    version: str
+    released: date
+    cal_family: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    id: str
+    name: str
+    kind: str
+    source: str
+    aliases: tuple[str, ...] = ()
+    editions: tuple[str, ...] = ()
+    edition_rank: tuple[tuple[str, int], ...] = ()
+    levels: tuple[str, ...] = ()
+    cal_requires: str | None = None
+    external_connector: bool = False
+    ec_requires: str | None = None
+    external_users_licensed_with_server_from: str | None = None
+    versions: tuple[Version, ...] = ()
+
+    @property
+    def version_ids(self) -> tuple[str, ...]:
+        return tuple(v.version for v in self.versions)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRule:
+    product: str
+    editions: tuple[str, ...]
+    versions: tuple[str, ...]
+    model: str
+    allows: tuple[str, ...]
+    source: str
+    also: tuple[str, ...] = ()
+    core_rule: str | None = None
+    per_vm_from: str | None = None
+    per_vm_needs_sa_from: str | None = None
+    choice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VmRights:
+    product: str
+    edition: str
+    oses: int | None  # None = unlimited
+    source: str
+    choice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    product: str
+    edition: str
+    versions: tuple[str, ...]
+    source: str
+    max_users: int | None = None
+    max_devices: int | None = None
+    max_processors: int | None = None
+    max_cores: int | None = None
+    choice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A right inside a suite or bridge: ``windows-server:cal``, ``exchange-server:cal-enterprise``,
+    ``configuration-manager:ml``."""
+
+    product: str
+    right: str  # cal | cal-enterprise | ml
+
+    def __str__(self) -> str:
+        return f"{self.product}:{self.right}"
+
+
+@dataclass(frozen=True, slots=True)
+class Suite:
+    id: str
+    components: tuple[Component, ...]
+    source: str
+    since: date | None = None
+    includes: str | None = None
+    choice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Bridge:
+    id: str
+    suite: str
+    service: str
+    components: tuple[Component, ...]
+    source: str
+    choice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogPrice:
+    product: str
+    license: str
+    price: Decimal
+    confidence: str
+    source: str
+    edition: str | None = None
+    version: str | None = None
+    period: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    meta: Meta
+    products: dict[str, Product]
+    core_rules: dict[str, CoreRule]
+    core_factors: tuple[CoreFactor, ...]
+    models: tuple[ModelRule, ...]
+    vm_rights: tuple[VmRights, ...]
+    limits: tuple[Limit, ...]
+    suites: dict[str, Suite]
+    bridges: dict[str, Bridge]
+    prices: tuple[CatalogPrice, ...]
+    source_file: str = field(default="catalog.toml", compare=False)
+
+    # -- products, editions, versions -------------------------------------------------------
+    def product(self, product_id: str) -> Product:
+        return self.products[product_id]
+
+    def version_index(self, product_id: str, version: str) -> int:
+        """Position of ``version`` in the product's release order (0 = oldest)."""
+        return self.products[product_id].version_ids.index(version)
+
+    def latest_version(self, product_id: str) -> str | None:
+        versions = self.products[product_id].versions
+        return versions[-1].version if versions else None
+
+    def newest_version(self, product_id: str, versions: list[str] | set[str]) -> str:
+        return max(versions, key=lambda v: self.version_index(product_id, v))
+
+    def version_covers(self, product_id: str, owned: str, needed: str, *, cal: bool = False) -> bool:
+        """A license of version ``owned`` covers a need of version ``needed`` (same or later; for
+        CALs, versions of one ``cal_family`` are interchangeable: 2012 CALs cover 2012 R2)."""
+        if cal:
+            owned, needed = self.cal_version(product_id, owned), self.cal_version(product_id, needed)
+        return self.version_index(product_id, owned) >= self.version_index(product_id, needed)
+
+    def cal_version(self, product_id: str, version: str) -> str:
+        for v in self.products[product_id].versions:
+            if v.version == version:
+                return v.cal_family or v.version
+        return version
+
+    def version_at(self, product_id: str, day: date) -> str | None:
+        """The newest version of the product released on or before ``day``."""
+        released = [v.version for v in self.products[product_id].versions if v.released <= day]
+        return released[-1] if released else None
+
+    def edition_covers(self, product_id: str, owned: str | None, needed: str | None) -> bool:
+        """A license of edition ``owned`` covers a need of edition ``needed`` (Datacenter covers
+        Standard; Enterprise covers Standard)."""
+        if owned == needed or needed is None:
+            return True
+        ranks = dict(self.products[product_id].edition_rank)
+        if owned is None or owned not in ranks or needed not in ranks:
+            return False
+        return ranks[owned] >= ranks[needed]
+
+    # -- models ------------------------------------------------------------------------------
+    def model_rule(self, product_id: str, edition: str | None, version: str) -> ModelRule | None:
+        for rule in self.models:
+            if rule.product != product_id or version not in rule.versions:
+                continue
+            if rule.editions and edition not in rule.editions:
+                continue
+            return rule
+        return None
+
+    def core_rule(self, rule_id: str) -> CoreRule:
+        return self.core_rules[rule_id]
+
+    def core_factor(self, cpu_model: str | None, cores: int) -> CoreFactor | None:
+        for row in self.core_factors:
+            if row.matches(cpu_model, cores):
+                return row
+        return None
+
+    def vm_right(self, product_id: str, edition: str) -> VmRights | None:
+        for row in self.vm_rights:
+            if row.product == product_id and row.edition == edition:
+                return row
+        return None
+
+    def limit(self, product_id: str, edition: str | None, version: str) -> Limit | None:
+        for row in self.limits:
+            if row.product == product_id and row.edition == edition and version in row.versions:
+                return row
+        return None
+
+    # -- suites ------------------------------------------------------------------------------
+    def suite_components(self, suite_id: str) -> tuple[Component, ...]:
+        """All components of a suite, including those of the suite it includes."""
+        suite = self.suites[suite_id]
+        inner = self.suite_components(suite.includes) if suite.includes else ()
+        return inner + suite.components
+
+    # -- prices ------------------------------------------------------------------------------
+    def price(
+        self, product_id: str, license: str, edition: str | None = None
+    ) -> CatalogPrice | None:
+        """The catalog price for a license unit: exact edition first, then an edition-less row;
+        the newest version's price when several versions are listed."""
+        rows = [p for p in self.prices if p.product == product_id and p.license == license]
+        exact = [p for p in rows if p.edition == edition]
+        pool = exact or [p for p in rows if p.edition is None]
+        if not pool:
+            return None
+        return pool[-1]

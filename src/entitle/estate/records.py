@@ -1,0 +1,161 @@
+"""Immutable estate records, one class per table of the estate format.
+
+Each record carries the :class:`~entitle.source.Source` of the row it was read from. Field names
+follow ``shared/spec/estate-format.md``; optional blank cells are ``None`` ("unknown").
+Imports only :mod:`entitle.source`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Literal, Mapping
+
+from entitle.source import NO_SOURCE, Source
+
+Environment = Literal["production", "dev-test"]
+Model = Literal["per-core", "per-vm", "server-cal", "payg"]
+Level = Literal["standard", "enterprise"]
+Purpose = Literal["use", "admin"]
+
+EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    host: str
+    processors: int
+    cores_per_processor: int
+    cpu_model: str | None = None
+    cluster: str | None = None
+    source: Source = NO_SOURCE
+    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+
+    @property
+    def cores(self) -> int:
+        return self.processors * self.cores_per_processor
+
+
+@dataclass(frozen=True, slots=True)
+class Ose:
+    ose: str
+    host: str
+    virtual: bool
+    vcpus: int | None = None
+    environment: Environment = "production"
+    hosting_only: bool = False
+    source: Source = NO_SOURCE
+    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Software:
+    ose: str
+    product: str
+    version: str
+    edition: str | None = None
+    model: Model | None = None
+    source: Source = NO_SOURCE
+    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    user: str
+    external: bool = False
+    name: str | None = None
+    department: str | None = None
+    source: Source = NO_SOURCE
+    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    device: str
+    kind: str | None = None
+    os: str | None = None
+    source: Source = NO_SOURCE
+    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    ose: str
+    product: str
+    user: str | None = None
+    device: str | None = None
+    level: Level = "standard"
+    purpose: Purpose = "use"
+    first_seen: date | None = None
+    last_seen: date | None = None
+    source: Source = NO_SOURCE
+    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Managed:
+    product: str
+    ose: str | None = None
+    device: str | None = None
+    user: str | None = None
+    source: Source = NO_SOURCE
+    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Entitlement:
+    product: str
+    license: str
+    quantity: int
+    id: str | None = None
+    edition: str | None = None
+    version: str | None = None
+    sa_until: date | None = None
+    assigned_to: str | None = None
+    agreement: str | None = None
+    purchased: date | None = None
+    unit_price: Decimal | None = None
+    source: Source = NO_SOURCE
+    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    product: str
+    license: str
+    price: Decimal
+    edition: str | None = None
+    currency: str | None = None
+    source: Source = NO_SOURCE
+    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Estate:
+    """A whole estate: every table as a tuple of records (an absent table is empty)."""
+
+    hosts: tuple[Host, ...] = ()
+    oses: tuple[Ose, ...] = ()
+    software: tuple[Software, ...] = ()
+    users: tuple[User, ...] = ()
+    devices: tuple[Device, ...] = ()
+    access: tuple[Access, ...] = ()
+    managed: tuple[Managed, ...] = ()
+    entitlements: tuple[Entitlement, ...] = ()
+    prices: tuple[Price, ...] = ()
+    name: str = "estate"
+
+
+TABLES: tuple[str, ...] = (
+    "hosts",
+    "oses",
+    "software",
+    "users",
+    "devices",
+    "access",
+    "managed",
+    "entitlements",
+    "prices",
+)
