@@ -1,0 +1,30 @@
+"""The ``entitle`` command: a thin face over the engine.
+
+Each command lives in its own module with a ``register(app)`` function; this module only builds
+the Typer app and wires them. Bad input is printed as ``FILE:LINE: message`` and exits 2.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from entitle.cli import calc, position, products
+
+app = typer.Typer(
+    name="entitle",
+    help="Microsoft server licensing: what an estate needs, owns, and the cheapest way to comply.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (position, calc, products):
+    module.register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
