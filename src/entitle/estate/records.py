@@ -31,7 +31,7 @@ class Host:
     cpu_model: str | None = None
     cluster: str | None = None
     source: Source = NO_SOURCE
-    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY, compare=False)
 
     @property
     def cores(self) -> int:
@@ -47,7 +47,7 @@ class Ose:
     environment: Environment = "production"
     hosting_only: bool = False
     source: Source = NO_SOURCE
-    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,7 @@ class Software:
     edition: str | None = None
     model: Model | None = None
     source: Source = NO_SOURCE
-    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,7 @@ class User:
     name: str | None = None
     department: str | None = None
     source: Source = NO_SOURCE
-    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ class Device:
     kind: str | None = None
     os: str | None = None
     source: Source = NO_SOURCE
-    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +91,7 @@ class Access:
     first_seen: date | None = None
     last_seen: date | None = None
     source: Source = NO_SOURCE
-    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,7 @@ class Managed:
     device: str | None = None
     user: str | None = None
     source: Source = NO_SOURCE
-    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +118,7 @@ class Entitlement:
     purchased: date | None = None
     unit_price: Decimal | None = None
     source: Source = NO_SOURCE
-    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +129,7 @@ class Price:
     edition: str | None = None
     currency: str | None = None
     source: Source = NO_SOURCE
-    extra: Mapping[str, str] = field(default=EMPTY, compare=False)
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
