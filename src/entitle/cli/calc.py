@@ -1,10 +1,98 @@
-"""placeholder: replaced by the calc command module."""
+"""``entitle calc``: one server shape, priced by the same engine as ``position``."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import typer
+from rich.console import Console
+
+from entitle.catalog import Catalog
+from entitle.cli.common import fail, get_catalog, to_json
+from entitle.cli.render import render_position
+from entitle.estate.records import Estate, Host, Ose, Software
+from entitle.position import compute_position
+from entitle.source import Source
+
+SHAPE = Source("calc")
+
+
+def shape_estate(
+    catalog: Catalog,
+    product: str,
+    edition: str | None,
+    version: str | None,
+    processors: int,
+    cores: int,
+    vms: int,
+    vcpus: int | None,
+    cpu_model: str | None,
+    model: str | None,
+) -> Estate:
+    """An estate of one host: the product on the physical OSE (no VMs), or on ``vms`` VMs with a
+    physical OSE that only hosts them."""
+    version = version or catalog.latest_version(product)
+    if version is None:
+        fail([f"--product {product}: has no versions to license"])
+    host = Host("server", processors, cores, cpu_model, None, SHAPE)
+    software: list[Software] = []
+    oses: list[Ose] = []
+    if vms == 0:
+        oses.append(Ose("server-os", "server", False, None, "production", False, SHAPE))
+        software.append(Software("server-os", product, version, edition, model, SHAPE))  # type: ignore[arg-type]
+    else:
+        oses.append(Ose("host-os", "server", False, None, "production", True, SHAPE))
+        for i in range(1, vms + 1):
+            name = f"vm{i}"
+            oses.append(Ose(name, "server", True, vcpus, "production", False, SHAPE))
+            software.append(Software(name, product, version, edition, model, SHAPE))  # type: ignore[arg-type]
+    return Estate(hosts=(host,), oses=tuple(oses), software=tuple(software), name="calc")
 
 
 def register(app: typer.Typer) -> None:
     @app.command("calc")
-    def _cmd() -> None:
-        """Not written yet."""
-        raise typer.Exit(3)
+    def calc(
+        product: str = typer.Option("windows-server", "--product", "-p",
+                                    help="windows-server, sql-server, ..."),
+        processors: int = typer.Option(..., "--processors", min=1, help="Physical processors."),
+        cores: int = typer.Option(..., "--cores", min=1, help="Cores per processor."),
+        edition: str | None = typer.Option(None, "--edition", "-e",
+                                           help="Edition installed; blank lets the engine choose."),
+        version: str | None = typer.Option(None, "--version", help="Version; default the latest."),
+        vms: int = typer.Option(0, "--vms", min=0, help="VMs running the product (0 = physical)."),
+        vcpus: int | None = typer.Option(None, "--vcpus", min=1, help="Virtual cores per VM."),
+        cpu_model: str | None = typer.Option(None, "--cpu-model",
+                                             help="CPU model (drives SQL's core factor)."),
+        model: str | None = typer.Option(None, "--model",
+                                         help="per-core, per-vm, server-cal or payg."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        catalog_path: Path | None = typer.Option(None, "--catalog", help="Another catalog file."),
+    ) -> None:
+        """License one server shape with the same engine as `position`.
+
+        Example: entitle calc --processors 2 --cores 8 --vms 4 --edition standard
+        (2×8 cores, 4 VMs of Windows Server Standard → 32 core licenses).
+        """
+        catalog = get_catalog(catalog_path)
+        problems = []
+        if product not in catalog.products:
+            problems.append(f"--product {product!r}: unknown; one of {', '.join(catalog.products)}")
+        else:
+            prod = catalog.product(product)
+            if edition is not None and edition not in prod.editions:
+                problems.append(f"--edition {edition!r}: {product} editions are "
+                                f"{', '.join(prod.editions) or 'none'}")
+            if version is not None and version not in prod.version_ids:
+                problems.append(f"--version {version!r}: {product} versions are "
+                                f"{', '.join(prod.version_ids)}")
+        if model is not None and model not in ("per-core", "per-vm", "server-cal", "payg"):
+            problems.append(f"--model {model!r}: one of per-core, per-vm, server-cal, payg")
+        if problems:
+            fail(problems)
+        estate = shape_estate(catalog, product, edition, version, processors, cores, vms, vcpus,
+                              cpu_model, model)
+        result = compute_position(estate, catalog)
+        if as_json:
+            typer.echo(to_json(result.as_json()))
+        else:
+            render_position(result, Console(), explain=True)

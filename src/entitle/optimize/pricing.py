@@ -1,0 +1,48 @@
+"""Unit prices: the estate's ``prices.csv`` first, then the catalog's indicative list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from entitle.catalog.model import Catalog
+from entitle.estate.records import Price
+
+
+@dataclass(frozen=True, slots=True)
+class UnitPrice:
+    amount: Decimal
+    source: str  # "prices.csv:4" or "catalog"
+    confidence: str = "high"
+    period: str | None = None  # "month" for pay-as-you-go
+
+
+class Pricing:
+    """Looks up the price of one license unit; ``None`` when nobody knows it."""
+
+    def __init__(self, catalog: Catalog, prices: tuple[Price, ...] = ()):
+        self._catalog = catalog
+        self._estate: dict[tuple[str, str, str | None], Price] = {}
+        for p in prices:
+            self._estate.setdefault((p.product, p.license, p.edition), p)
+
+    @property
+    def currency(self) -> str:
+        for p in self._estate.values():
+            if p.currency:
+                return p.currency
+        return self._catalog.meta.currency
+
+    def unit(self, product: str, license: str, edition: str | None = None) -> UnitPrice | None:
+        for key in ((product, license, edition), (product, license, None)):
+            row = self._estate.get(key)
+            if row is not None:
+                return UnitPrice(row.price, str(row.source))
+        cat = self._catalog.price(product, license, edition)
+        if cat is None:
+            return None
+        return UnitPrice(cat.price, "catalog", cat.confidence, cat.period)
+
+    def amount(self, product: str, license: str, edition: str | None = None) -> Decimal:
+        unit = self.unit(product, license, edition)
+        return unit.amount if unit is not None else Decimal(0)

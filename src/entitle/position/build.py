@@ -1,0 +1,142 @@
+"""Computing a position: rules → cheapest choices → owned entitlements matched → priced lines."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from entitle.catalog.model import Catalog
+from entitle.estate.records import Entitlement, Estate
+from entitle.optimize.pricing import Pricing
+from entitle.optimize.servers import choose
+from entitle.position.match import allocate
+from entitle.position.model import Allocation, Line, Position
+from entitle.rules.cores import packs
+from entitle.rules.demand import Need
+from entitle.rules.servers import server_demand
+from entitle.source import Finding
+
+LICENSE_ORDER = (
+    "core", "server", "instance", "server-ml", "user-cal", "device-cal", "external-connector",
+    "client-ml-user", "client-ml-ose", "user-sl",
+)
+PACK_RULE = {"windows-server": "windows", "system-center": "windows", "sql-server": "sql"}
+
+Key = tuple[str, str, str | None, str | None]
+
+
+def compute_position(estate: Estate, catalog: Catalog, as_of: date | None = None) -> Position:
+    """The effective license position of ``estate`` on ``as_of`` (default: today)."""
+    as_of = as_of or date.today()
+    pricing = Pricing(catalog, estate.prices)
+    plan = choose(server_demand(estate, catalog, as_of), pricing)
+    needs = plan.needs
+    ents = estate.entitlements
+    triples = allocate(catalog, ents, needs, pricing, as_of)
+
+    required: dict[Key, int] = defaultdict(int)
+    billed: dict[Key, bool] = {}
+    reasons: dict[Key, list[str]] = defaultdict(list)
+    models: dict[Key, set[str]] = defaultdict(set)
+    for n in needs:
+        required[n.key] += n.quantity
+        billed[n.key] = n.billed
+        reasons[n.key].append(n.reason)
+        models[n.key].add(n.model)
+    covered: dict[Key, int] = defaultdict(int)
+    used: dict[int, int] = defaultdict(int)
+    allocations = []
+    for i, j, units in triples:
+        covered[needs[j].key] += units
+        used[i] += units
+        allocations.append(Allocation(_ent_id(ents[i]), needs[j], units))
+    surplus: dict[Key, int] = defaultdict(int)
+    for i, e in enumerate(ents):
+        left = e.quantity - used[i]
+        if left > 0:
+            surplus[(e.product, e.license, e.edition, e.version)] += left
+
+    findings = list(plan.findings)
+    lines = []
+    for key in sorted(set(required) | set(surplus), key=lambda k: _order(catalog, k)):
+        lines.append(_line(key, required[key], covered[key], surplus[key], billed.get(key, False),
+                           sorted(models[key]), reasons[key], pricing, catalog, findings))
+    return Position(
+        as_of=as_of,
+        currency=pricing.currency,
+        lines=tuple(lines),
+        choices=plan.choices,
+        needs=needs,
+        allocations=tuple(allocations),
+        findings=tuple(findings),
+        estate=estate.name,
+        catalog_version=catalog.meta.catalog_version,
+    )
+
+
+def _ent_id(e: Entitlement) -> str:
+    return e.id or str(e.source)
+
+
+def _order(catalog: Catalog, key: Key) -> tuple[int, int, str, int]:
+    product, license, edition, version = key
+    products = list(catalog.products)
+    p = products.index(product) if product in products else len(products)
+    lic = LICENSE_ORDER.index(license) if license in LICENSE_ORDER else len(LICENSE_ORDER)
+    v = -1
+    if version is not None and version in catalog.product(product).version_ids:
+        v = catalog.version_index(product, version)
+    return (p, lic, edition or "", v)
+
+
+def _line(
+    key: Key,
+    required: int,
+    covered: int,
+    surplus: int,
+    billed: bool,
+    models: list[str],
+    reasons: list[str],
+    pricing: Pricing,
+    catalog: Catalog,
+    findings: list[Finding],
+) -> Line:
+    product, license, edition, version = key
+    unit = pricing.unit(product, license, edition)
+    price = unit.amount if unit is not None else None
+    shortfall = 0 if billed else required - covered
+    owned = required if billed else covered + surplus
+    cost = (price or Decimal(0)) * shortfall
+    label = " ".join(x for x in (product, edition or "", version or "", license) if x)
+    if unit is None and shortfall > 0:
+        findings.append(Finding("warning", "price-unknown", f"No price is known for {label}; its "
+                                "shortfall is costed at 0. Add it to prices.csv.", ""))
+    elif unit is not None and unit.confidence == "low" and shortfall > 0:
+        findings.append(Finding("info", "indicative-price", f"{label}: the catalog's price "
+                                f"{unit.amount} is a low-confidence indicative figure; put your "
+                                "own price in prices.csv.", "catalog"))
+    pack_rule = PACK_RULE.get(product)
+    line_packs = (
+        packs(shortfall, catalog.core_rule(pack_rule).pack_sizes)
+        if license in ("core", "server-ml") and pack_rule and shortfall > 0
+        else {}
+    )
+    return Line(
+        product=product,
+        license=license,
+        edition=edition,
+        version=version,
+        required=required,
+        owned=owned,
+        shortfall=shortfall,
+        surplus=surplus,
+        unit_price=price,
+        cost=cost,
+        packs=line_packs,
+        model=", ".join(m for m in models if m),
+        reasons=tuple(reasons),
+        price_source=unit.source if unit is not None else "",
+        billed=billed,
+        monthly_cost=(price or Decimal(0)) * required if billed else None,
+    )

@@ -1,0 +1,66 @@
+"""Core counting: the minimums per processor and per server, the core factor, per-VM minimums and
+packs (licensing-rules.md §3.1, §3.2, §3.5, §3.6)."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from entitle.catalog.model import Catalog, CoreFactor, CoreRule
+
+
+def physical_cores(
+    processors: int,
+    cores_per_processor: int,
+    rule: CoreRule,
+    factor: Decimal | None = None,
+) -> int:
+    """Core licenses for a physical server: every physical core (times the core factor where the
+    rule uses one, rounded up per processor), at least ``min_per_processor`` per processor and
+    ``min_per_server`` per server.
+
+    >>> from entitle.catalog import default_catalog
+    >>> physical_cores(2, 12, default_catalog().core_rule("windows"))
+    24
+    """
+    per_processor = Decimal(cores_per_processor) * (factor if factor is not None else 1)
+    counted = max(rule.min_per_processor, math.ceil(per_processor))
+    return max(rule.min_per_server, processors * counted)
+
+
+def factor_for(
+    catalog: Catalog, rule: CoreRule, cpu_model: str | None, cores_per_processor: int
+) -> CoreFactor | None:
+    """The core factor row that applies (None where the rule has no core factor or no row
+    matches, i.e. factor 1)."""
+    if not rule.core_factor:
+        return None
+    return catalog.core_factor(cpu_model, cores_per_processor)
+
+
+def per_vm_cores(vcpus: int | None, rule: CoreRule) -> int:
+    """Core licenses for one VM licensed by its virtual cores: at least ``per_vm_min``."""
+    return max(rule.per_vm_min, vcpus or 0)
+
+
+def packs(quantity: int, pack_sizes: tuple[int, ...]) -> dict[int, int]:
+    """The fewest packs that hold ``quantity`` core licenses: largest packs first, the rest
+    rounded up to the smallest pack (packs of one price per core, licensing-rules.md §3.1).
+
+    >>> packs(20, (16, 2))
+    {16: 1, 2: 2}
+    >>> packs(5, (2,))
+    {2: 3}
+    """
+    sizes = sorted(pack_sizes, reverse=True)
+    out: dict[int, int] = {}
+    left = max(0, quantity)
+    for size in sizes[:-1]:
+        n, left = divmod(left, size)
+        if n:
+            out[size] = n
+    smallest = sizes[-1]
+    n = math.ceil(left / smallest)
+    if n:
+        out[smallest] = n
+    return out

@@ -1,0 +1,110 @@
+"""System Center management licenses: server MLs per core like Windows Server (Standard 2 managed
+OSEs per full licensing, Datacenter unlimited) and client MLs per OSE or per user
+(licensing-rules.md §5)."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from entitle.catalog.model import Catalog
+from entitle.estate.records import Managed
+from entitle.rules.cores import physical_cores
+from entitle.rules.demand import CoverProblem, Decision, Need, Option
+from entitle.rules.index import EstateIndex
+from entitle.source import Finding
+
+SERVER_ML_PRODUCT = "system-center"
+
+
+def server_mls(idx: EstateIndex, catalog: Catalog) -> tuple[list[Decision], list[Finding]]:
+    """Every managed server OSE (any System Center family product) needs System Center server
+    MLs on its host, counted per core; VMs of a cluster count on every host of the cluster."""
+    rule = catalog.core_rule("windows")
+    findings: list[Finding] = []
+    managed: dict[str, list[Managed]] = defaultdict(list)
+    for m in idx.estate.managed:
+        if m.ose is None:
+            continue
+        ose = idx.oses.get(m.ose)
+        if ose is None:
+            continue
+        if ose.environment != "production":
+            findings.append(Finding("info", "dev-test-excluded", f"{ose.ose} is dev-test: its "
+                            "management licenses are covered by developer subscriptions.",
+                            str(m.source)))
+            continue
+        managed[m.ose].append(m)
+    if not managed:
+        return [], findings
+    by_host: dict[str, set[str]] = defaultdict(set)
+    for ose_id in managed:
+        by_host[idx.oses[ose_id].host].add(ose_id)
+    hosts = set(by_host)
+    for h in list(by_host):
+        hosts.update(idx.mobility_hosts(h))
+    version = _version(catalog, managed)
+    decisions = []
+    for host_id in sorted(hosts):
+        host = idx.hosts[host_id]
+        group = idx.mobility_hosts(host_id)
+        vms = sorted({o for h in group for o in by_host.get(h, ()) if idx.oses[o].virtual})
+        phys = sorted(o for o in by_host.get(host_id, ()) if not idx.oses[o].virtual)
+        n = len(vms) + len(phys)
+        if n == 0:
+            continue
+        rows = [m for o in vms + phys for m in managed[o]]
+        fixed = sorted({m.extra.get("edition", "") for m in rows} - {""})
+        cores = physical_cores(host.processors, host.cores_per_processor, rule)
+        stacks = math.ceil(n / 2)
+        where = f"cluster {host.cluster}" if host.cluster else host_id
+        base = (f"{host_id}: {cores} core licenses; {n} managed OSE(s) may run on {where} "
+                f"({len(vms)} VM(s), {len(phys)} physical)")
+        evidence = tuple(sorted({str(m.source) for m in rows}))
+
+        def need(edition: str, qty: int, text: str) -> Need:
+            return Need(SERVER_ML_PRODUCT, "server-ml", qty, edition, version, host=host_id,  # noqa: B023
+                        model="management", reason=f"{base}; {text}", evidence=evidence)  # noqa: B023
+
+        options = []
+        if not fixed or "datacenter" in fixed:
+            options.append(Option("datacenter", (need("datacenter", cores,
+                                                      "Datacenter manages unlimited OSEs"),)))
+        if not fixed or fixed == ["standard"]:
+            options.append(Option(f"standard ×{stacks}", (need(
+                "standard", cores * stacks,
+                f"Standard manages 2 OSEs per full licensing → {stacks} × {cores}"),)))
+        why = f"edition fixed by managed.csv: {', '.join(fixed)}" if fixed else "edition open"
+        decisions.append(Decision(f"{SERVER_ML_PRODUCT}@{host_id}", SERVER_ML_PRODUCT, host_id,
+                                  tuple(options), why))
+    return decisions, findings
+
+
+def _version(catalog: Catalog, managed: dict[str, list[Managed]]) -> str:
+    versions = {m.extra.get("version", "") for rows in managed.values() for m in rows} - {""}
+    known = {v for v in versions if v in catalog.product(SERVER_ML_PRODUCT).version_ids}
+    if known:
+        return catalog.newest_version(SERVER_ML_PRODUCT, known)
+    return catalog.latest_version(SERVER_ML_PRODUCT) or ""
+
+
+def client_mls(idx: EstateIndex, catalog: Catalog) -> list[CoverProblem]:
+    """Managed client devices: each needs an OSE client ML, unless every user it is managed for
+    holds a per-user client ML — per (user, device) pair, one side must be licensed."""
+    by_product: dict[str, list[Managed]] = defaultdict(list)
+    for m in idx.estate.managed:
+        if m.device is not None and m.device not in idx.oses:
+            by_product[m.product].append(m)
+    problems = []
+    for product in sorted(by_product):
+        rows = by_product[product]
+        pairs = sorted({(m.user, m.device) for m in rows if m.user and m.device})
+        with_user = {d for _, d in pairs}
+        alone = sorted({m.device for m in rows if m.device and m.device not in with_user})
+        problems.append(CoverProblem(
+            product, "client-ml-user", "client-ml-ose", catalog.latest_version(product),
+            pairs=tuple(pairs), device_only=tuple(alone),
+            reason="managed client OSEs: per OSE, or per user for every OSE that user uses",
+            evidence=tuple(sorted({str(m.source) for m in rows}))[:20],
+        ))
+    return problems

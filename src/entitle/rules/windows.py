@@ -1,0 +1,266 @@
+"""Windows Server: per core (Standard stacked by 2 OSEs, Datacenter unlimited), clusters, per VM,
+pay-as-you-go and Essentials (licensing-rules.md §3.1–§3.4, §4)."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import date
+
+from entitle.catalog.model import Catalog, CoreRule
+from entitle.estate.records import Ose, Software
+from entitle.rules.cores import per_vm_cores, physical_cores
+from entitle.rules.demand import Decision, Need, Option
+from entitle.rules.index import EstateIndex
+from entitle.source import Finding
+
+PRODUCT = "windows-server"
+
+
+def _effective_model(
+    catalog: Catalog, ose: Ose, sw: Software, findings: list[Finding]
+) -> str | None:
+    """The model the owner fixed, if the catalog allows it for this edition and version."""
+    if sw.model is None:
+        return None
+    rule = catalog.model_rule(PRODUCT, sw.edition, sw.version)
+    allowed = rule.allows if rule else ()
+    if sw.model not in allowed or (sw.model == "per-vm" and not ose.virtual):
+        findings.append(
+            Finding(
+                "warning",
+                "model-not-allowed",
+                f"Windows Server {sw.edition} {sw.version} on {ose.ose} cannot be licensed "
+                f"{sw.model!r} (allowed: {', '.join(allowed) or 'none'}"
+                f"{'; per-vm is for virtual OSEs' if sw.model == 'per-vm' else ''}); "
+                "counted per core instead.",
+                str(sw.source),
+            )
+        )
+        return None
+    return sw.model
+
+
+def windows_server(idx: EstateIndex, catalog: Catalog, as_of: date) -> tuple[
+    list[Decision], list[Finding]
+]:
+    rule = catalog.core_rule("windows")
+    decisions: list[Decision] = []
+    findings: list[Finding] = []
+    per_core: dict[str, list[tuple[Ose, Software]]] = defaultdict(list)
+    per_vm: list[tuple[Ose, Software]] = []
+
+    for ose in idx.estate.oses:
+        if ose.environment != "production":
+            continue
+        for sw in idx.software(ose.ose, PRODUCT):
+            if sw.edition == "essentials":
+                decisions.append(_essentials(idx, catalog, ose, sw, findings))
+                continue
+            model = _effective_model(catalog, ose, sw, findings)
+            if model == "payg":
+                decisions.append(_payg(idx, ose, sw, findings))
+            elif model == "per-vm":
+                per_vm.append((ose, sw))
+            else:
+                per_core[ose.host].append((ose, sw))
+
+    hosts_needing = set(per_core)
+    for host in list(per_core):
+        hosts_needing.update(idx.mobility_hosts(host))
+    for host_id in sorted(hosts_needing):
+        decision = _per_core_host(idx, catalog, host_id, per_core, rule)
+        if decision is not None:
+            decisions.append(decision)
+
+    if per_vm:
+        decisions.extend(_per_vm(idx, per_vm, rule, as_of, findings))
+    return decisions, findings
+
+
+def _per_core_host(
+    idx: EstateIndex,
+    catalog: Catalog,
+    host_id: str,
+    per_core: dict[str, list[tuple[Ose, Software]]],
+    rule: CoreRule,
+) -> Decision | None:
+    host = idx.hosts[host_id]
+    group = idx.mobility_hosts(host_id)
+    vms = [(o, s) for h in group for (o, s) in per_core.get(h, []) if o.virtual]
+    physical = [(o, s) for (o, s) in per_core.get(host_id, []) if not o.virtual]
+    if not vms and not physical:
+        return None
+    counted_physical = [(o, s) for (o, s) in physical if not o.hosting_only]
+    n_oses = len({o.ose for o, _ in vms}) + len({o.ose for o, _ in counted_physical})
+    rows = vms + physical
+    version = catalog.newest_version(PRODUCT, {s.version for _, s in rows})
+    evidence = tuple(sorted({str(s.source) for _, s in rows}))
+    cores = physical_cores(host.processors, host.cores_per_processor, rule)
+    stacks = max(1, math.ceil(n_oses / 2))
+    where = f"cluster {host.cluster}" if host.cluster else host_id
+    vm_text = f"{len({o.ose for o, _ in vms})} Windows Server VM(s) that may run on {where}"
+    phys_text = (
+        f", {len(counted_physical)} physical OSE(s)"
+        if counted_physical
+        else (", the physical OSE only hosts VMs (free)" if physical else "")
+    )
+    base = (
+        f"{host_id}: {host.processors}×{host.cores_per_processor} cores → {cores} core licenses "
+        f"(all cores, ≥{rule.min_per_processor}/processor, ≥{rule.min_per_server}/server); "
+        f"{vm_text}{phys_text}"
+    )
+    dc_needed = sorted({o.ose for o, s in rows if s.edition == "datacenter"})
+
+    def need(edition: str, qty: int, reason: str) -> Need:
+        return Need(
+            PRODUCT, "core", qty, edition, version, host=host_id, model="per-core",
+            reason=reason, evidence=evidence,
+        )
+
+    options = [
+        Option(
+            "datacenter",
+            (need("datacenter", cores, f"{base}; Datacenter covers unlimited OSEs"),),
+        )
+    ]
+    if not dc_needed:
+        options.append(
+            Option(
+                f"standard ×{stacks}",
+                (
+                    need(
+                        "standard",
+                        cores * stacks,
+                        f"{base}; Standard covers 2 OSEs per full licensing: "
+                        f"{n_oses} OSE(s) → {stacks} × {cores}",
+                    ),
+                ),
+            )
+        )
+    why = (
+        f"Datacenter edition installed on {', '.join(dc_needed)}"
+        if dc_needed
+        else "edition open: Standard (stacked) or Datacenter, whichever costs less"
+    )
+    return Decision(f"{PRODUCT}@{host_id}", PRODUCT, host_id, tuple(options), why)
+
+
+def _per_vm(
+    idx: EstateIndex,
+    rows: list[tuple[Ose, Software]],
+    rule: CoreRule,
+    as_of: date,
+    findings: list[Finding],
+) -> list[Decision]:
+    needs: list[Need] = []
+    total = 0
+    for ose, sw in sorted(rows, key=lambda r: r[0].ose):
+        if ose.vcpus is None:
+            findings.append(
+                Finding(
+                    "warning",
+                    "vcpus-unknown",
+                    f"{ose.ose} is licensed per VM but its vcpus are unknown; counted at the "
+                    f"minimum of {rule.per_vm_min}.",
+                    str(ose.source),
+                )
+            )
+        qty = per_vm_cores(ose.vcpus, rule)
+        total += qty
+        needs.append(
+            Need(
+                PRODUCT, "core", qty, sw.edition or "standard", sw.version,
+                host=ose.host, ose=ose.ose, model="per-vm",
+                reason=f"{ose.ose}: licensed per VM, {ose.vcpus or 0} virtual cores → {qty} "
+                f"(≥{rule.per_vm_min} per VM)",
+                evidence=(str(sw.source),),
+            )
+        )
+    if total < rule.per_vm_customer_min:
+        first = needs[0]
+        needs.append(
+            Need(
+                PRODUCT, "core", rule.per_vm_customer_min - total, first.edition, first.version,
+                model="per-vm",
+                reason=f"per-VM licensing needs at least {rule.per_vm_customer_min} core licenses "
+                f"per customer; {total} counted",
+                evidence=first.evidence,
+            )
+        )
+    if not idx.has_active_sa(PRODUCT, as_of, "core"):
+        findings.append(
+            Finding(
+                "warning",
+                "per-vm-needs-sa",
+                "Windows Server licensed per VM needs core licenses (and CALs) with active "
+                "Software Assurance or subscription; no Windows Server core entitlement with SA "
+                f"active on {as_of} was found.",
+                needs[0].evidence[0],
+            )
+        )
+    return [
+        Decision(
+            f"{PRODUCT}@per-vm", PRODUCT, "per-vm", (Option("per VM", tuple(needs)),),
+            "fixed by software.csv model=per-vm",
+        )
+    ]
+
+
+def _payg(idx: EstateIndex, ose: Ose, sw: Software, findings: list[Finding]) -> Decision:
+    host = idx.hosts[ose.host]
+    if ose.virtual and ose.vcpus is not None:
+        qty, basis = ose.vcpus, f"{ose.vcpus} virtual cores"
+    elif ose.virtual:
+        qty, basis = host.cores, f"vcpus unknown, counted at the host's {host.cores} cores"
+        findings.append(
+            Finding("warning", "vcpus-unknown", f"{ose.ose} is pay-as-you-go but its vcpus are "
+                    "unknown; billed cores counted at the host's physical cores.", str(ose.source))
+        )
+    else:
+        qty, basis = host.cores, f"{host.cores} physical cores"
+    need = Need(
+        PRODUCT, "core", qty, "payg", sw.version, host=ose.host, ose=ose.ose, model="payg",
+        reason=f"{ose.ose}: pay-as-you-go through Azure Arc, billed for {basis} "
+        "(no minimums, no Windows Server CALs)",
+        evidence=(str(sw.source),), billed=True,
+    )
+    return Decision(f"{PRODUCT}@payg:{ose.ose}", PRODUCT, ose.ose, (Option("payg", (need,)),),
+                    "fixed by software.csv model=payg")
+
+
+def _essentials(
+    idx: EstateIndex, catalog: Catalog, ose: Ose, sw: Software, findings: list[Finding]
+) -> Decision:
+    host = idx.hosts[ose.host]
+    limit = catalog.limit(PRODUCT, "essentials", sw.version)
+    if limit is not None:
+        rows = idx.access_by_ose.get(ose.ose, ())
+        users = {a.user for a in rows if a.user}
+        devices = {a.device for a in rows if a.device}
+        checks = [
+            ("users", len(users), limit.max_users),
+            ("devices", len(devices), limit.max_devices),
+            ("processors", host.processors, limit.max_processors),
+            ("cores", host.cores, limit.max_cores),
+        ]
+        for what, count, most in checks:
+            if most is not None and count > most:
+                findings.append(
+                    Finding(
+                        "warning",
+                        "essentials-limit",
+                        f"Windows Server Essentials {sw.version} on {ose.ose} allows at most "
+                        f"{most} {what}; {count} found. Move to Standard with CALs.",
+                        str(sw.source),
+                    )
+                )
+    need = Need(
+        PRODUCT, "server", 1, "essentials", sw.version, host=ose.host, ose=ose.ose,
+        model="specialty",
+        reason=f"{ose.ose}: Essentials is a Specialty Server: one server license per instance, "
+        "no CALs",
+        evidence=(str(sw.source),),
+    )
+    return Decision(f"{PRODUCT}@essentials:{ose.ose}", PRODUCT, ose.ose,
+                    (Option("essentials", (need,)),), "Specialty Server")
