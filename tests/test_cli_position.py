@@ -1,0 +1,129 @@
+"""`entitle position` and `entitle calc` as a user runs them: exit codes, FILE:LINE messages, no
+partial output on bad input, the JSON keys of the spec (estate-format.md)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from entitle.cli.main import app
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "example-estate"
+runner = CliRunner()
+
+
+def write(folder: Path, **tables: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in tables.items():
+        (folder / f"{name}.csv").write_text(text.strip() + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    return write(
+        tmp_path / "small",
+        hosts="host,processors,cores_per_processor\nh1,2,10",
+        oses="ose,host,virtual\nh1-os,h1,no",
+        software="ose,product,edition,version\nh1-os,windows-server,standard,2025",
+        entitlements="product,license,edition,version,quantity\n"
+        "windows-server,core,standard,2025,4",
+    )
+
+
+def test_json_has_the_spec_keys(small: Path) -> None:
+    result = runner.invoke(app, ["position", str(small), "--json", "--as-of", "2026-11-28"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {"as_of", "currency", "total_cost", "lines", "plan", "findings"} <= set(data)
+    line = data["lines"][0]
+    assert {"product", "license", "edition", "version", "required", "owned", "shortfall",
+            "surplus", "unit_price", "cost"} <= set(line)
+    # 2×10 cores → 20 core licenses (§3.1); 4 owned → 16 short × 73.50 = 1,176.
+    assert (line["required"], line["owned"], line["shortfall"], line["cost"]) == (20, 4, 16, 1176.0)
+    assert data["total_cost"] == 1176.0
+    assert data["as_of"] == "2026-11-28"
+
+
+def test_check_exits_1_on_shortfall_and_0_when_compliant(small: Path) -> None:
+    assert runner.invoke(app, ["position", str(small), "--check"]).exit_code == 1
+    (small / "entitlements.csv").write_text(
+        "product,license,edition,version,quantity\nwindows-server,core,standard,2025,20\n")
+    assert runner.invoke(app, ["position", str(small), "--check"]).exit_code == 0
+
+
+def test_bad_input_prints_every_problem_and_exits_2(small: Path, tmp_path: Path) -> None:
+    (small / "hosts.csv").write_text("host,processors,cores_per_processor\nh1,two,10\nh2,1,-4\n")
+    (small / "software.csv").write_text(
+        "ose,product,edition,version\nh1-os,sql-sever,standard,2022\n")
+    out = tmp_path / "report.json"
+    result = runner.invoke(app, ["position", str(small), "--json", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "hosts.csv:2:" in result.stderr
+    assert "hosts.csv:3:" in result.stderr
+    assert "software.csv:2:" in result.stderr and "sql-server" in result.stderr
+    assert result.stdout == ""
+    assert not out.exists()
+
+
+def test_bad_input_leaves_an_existing_output_file_alone(small: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    out.write_text("previous good report\n")
+    (small / "hosts.csv").write_text("host,processors\nh1,2\n")
+    result = runner.invoke(app, ["position", str(small), "--json", "--out", str(out)])
+    assert result.exit_code == 2
+    assert out.read_text() == "previous good report\n"
+
+
+def test_out_writes_the_whole_json(small: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    result = runner.invoke(app, ["position", str(small), "--json", "--out", str(out)])
+    assert result.exit_code == 0
+    assert json.loads(out.read_text())["total_cost"] == 1176.0
+
+
+def test_missing_estate_and_bad_date_exit_2(tmp_path: Path, small: Path) -> None:
+    assert runner.invoke(app, ["position", str(tmp_path / "nope")]).exit_code == 2
+    result = runner.invoke(app, ["position", str(small), "--as-of", "28/11/2026"])
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.stderr
+
+
+def test_example_estate_server_lines(tmp_path: Path) -> None:
+    if not EXAMPLE.exists():
+        pytest.skip(f"the shared example estate is not at {EXAMPLE}")
+    folder = tmp_path / "example"
+    shutil.copytree(EXAMPLE, folder)
+    result = runner.invoke(app, ["position", str(folder), "--json", "--as-of", "2026-11-28"])
+    assert result.exit_code == 0, result.output
+    lines = {(x["product"], x["license"], x["edition"], x["version"]): x
+             for x in json.loads(result.stdout)["lines"]}
+    # hv1 runs Datacenter on its hosting-only physical OSE → Datacenter on 2×12 = 24 cores;
+    # E-1 (32 Standard 2022 cores assigned to hv1) cannot cover a Datacenter need.
+    dc = lines[("windows-server", "core", "datacenter", "2022")]
+    assert (dc["required"], dc["shortfall"], dc["unit_price"]) == (24, 24, 423.19)
+    # fs1, 1×8 cores → 16 Standard 2019 cores, covered by E-2 (16 Standard 2019 on fs1).
+    fs = lines[("windows-server", "core", "standard", "2019")]
+    assert (fs["required"], fs["owned"], fs["shortfall"]) == (16, 16, 0)
+    # sql1 is fixed Server + CAL: one SQL Standard 2022 server license, owned (E-4).
+    sql = lines[("sql-server", "server", "standard", "2022")]
+    assert (sql["required"], sql["shortfall"]) == (1, 0)
+    # test1 (dev-test) is not counted: no SQL Enterprise line.
+    assert not any(k[0] == "sql-server" and k[2] == "enterprise" for k in lines)
+
+
+def test_calc_uses_the_same_engine() -> None:
+    # §10 #17: WS Standard on 2×8 with 4 VMs → 32 core licenses.
+    result = runner.invoke(app, ["calc", "--processors", "2", "--cores", "8", "--vms", "4",
+                                 "--edition", "standard", "--json"])
+    assert result.exit_code == 0, result.output
+    lines = json.loads(result.stdout)["lines"]
+    assert [(x["edition"], x["required"]) for x in lines] == [("standard", 32)]
+
+
+def test_calc_rejects_unknown_product() -> None:
+    result = runner.invoke(app, ["calc", "--processors", "1", "--cores", "8", "-p", "sqlserver"])
+    assert result.exit_code == 2 and "unknown" in result.stderr
