@@ -236,23 +236,24 @@ def _cross_check(data: _CatalogFile) -> list[str]:
             if ed not in products[m.product].editions:
                 problems.append(f"{where}: unknown edition {ed!r}")
         known = versions_of(m.product)
-        for v in m.versions + [x for x in (m.per_vm_from, m.per_vm_needs_sa_from) if x]:
-            if v not in known:
-                problems.append(f"{where}: unknown version {v!r}")
+        for ver in m.versions + [x for x in (m.per_vm_from, m.per_vm_needs_sa_from) if x]:
+            if ver not in known:
+                problems.append(f"{where}: unknown version {ver!r}")
         if m.core_rule is not None and m.core_rule not in data.core_rules:
             problems.append(f"{where}: unknown core_rule {m.core_rule!r}")
         if m.model in ("per-core-cal", "per-core") and m.core_rule is None:
             problems.append(f"{where}: a per-core model needs a core_rule")
     for i, r in enumerate(data.vm_rights):
-        if known_product(r.product, f"vm_rights[{i}]") and r.edition not in products[
-            r.product
-        ].editions:
+        if (
+            known_product(r.product, f"vm_rights[{i}]")
+            and r.edition not in products[r.product].editions
+        ):
             problems.append(f"vm_rights[{i}]: unknown edition {r.edition!r}")
     for i, lim in enumerate(data.limits):
         if known_product(lim.product, f"limits[{i}]"):
-            for v in lim.versions:
-                if v not in versions_of(lim.product):
-                    problems.append(f"limits[{i}]: unknown version {v!r}")
+            for ver in lim.versions:
+                if ver not in versions_of(lim.product):
+                    problems.append(f"limits[{i}]: unknown version {ver!r}")
     suite_ids = {s.id for s in data.suites}
     for group, rows in (("suites", data.suites), ("bridges", data.bridges)):
         for row in rows:
@@ -261,8 +262,9 @@ def _cross_check(data: _CatalogFile) -> list[str]:
                 pid, _, right = comp.partition(":")
                 known_product(pid, where)
                 if right not in ("cal", "cal-enterprise", "ml"):
-                    problems.append(f"{where}: component {comp!r} must end in :cal, "
-                                    ":cal-enterprise or :ml")
+                    problems.append(
+                        f"{where}: component {comp!r} must end in :cal, :cal-enterprise or :ml"
+                    )
     for s in data.suites:
         if s.id not in products:
             problems.append(f"suites.{s.id}: a suite must also be listed in [products]")
@@ -277,7 +279,10 @@ def _cross_check(data: _CatalogFile) -> list[str]:
             continue
         if p.license not in LICENSE_KINDS:
             problems.append(f"{where}: unknown license kind {p.license!r}")
-        if p.edition is not None and p.edition not in products[p.product].editions + ["payg"]:
+        prod = products[p.product]
+        # On a CAL row, `edition` may name a CAL level (the additive `enterprise` CAL).
+        cal_levels = prod.levels if p.license in ("user-cal", "device-cal") else []
+        if p.edition is not None and p.edition not in prod.editions + cal_levels + ["payg"]:
             problems.append(f"{where}: unknown edition {p.edition!r}")
         if p.version is not None and p.version not in versions_of(p.product):
             problems.append(f"{where}: unknown version {p.version!r}")
@@ -330,7 +335,9 @@ def _build(data: _CatalogFile, file: str) -> Catalog:
             for m in data.models
         ),
         vm_rights=tuple(VmRights(**r.model_dump()) for r in data.vm_rights),
-        limits=tuple(Limit(**{**x.model_dump(), "versions": tuple(x.versions)}) for x in data.limits),
+        limits=tuple(
+            Limit(**{**x.model_dump(), "versions": tuple(x.versions)}) for x in data.limits
+        ),
         suites={
             s.id: Suite(
                 id=s.id,
