@@ -1,0 +1,291 @@
+"""Checks that look across rows and tables: duplicate ids, references to ids no table defines,
+and product, edition and version names the catalog does not know.
+
+They work on raw rows (:class:`~entitle.estate.convert.Row`), so a row with a bad number still has
+its references checked, and one bad row does not hide the problems of another. A table that could
+not be read at all is left out of every check that would consult it, so one broken file does not
+bury the real problem under a pile of "unknown id" ones.
+Imports only :mod:`entitle.source`, the catalog model and :mod:`entitle.estate.convert`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+
+from entitle.catalog.model import Catalog, Product
+from entitle.estate.convert import Row
+from entitle.source import Problem, Source
+
+# Tables whose rows define an id, and the column holding it.
+ID_COLUMNS = {
+    "hosts": "host",
+    "oses": "ose",
+    "users": "user",
+    "devices": "device",
+    "entitlements": "id",
+}
+ID_NAMES = {
+    "hosts": "host",
+    "oses": "OSE",
+    "users": "user",
+    "devices": "device",
+    "entitlements": "entitlement id",
+}
+
+
+def did_you_mean(
+    value: str, choices: Iterable[str], aliases: Mapping[str, str] | None = None
+) -> str:
+    """``did you mean 'sql-server'?`` for a close match (or a known alias), else the choices."""
+    choices = list(choices)
+    aliases = aliases or {}
+    if value in aliases:
+        return f"did you mean '{aliases[value]}'?"
+    close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+    if not close:
+        by_alias = difflib.get_close_matches(value, list(aliases), n=1, cutoff=0.8)
+        close = [aliases[by_alias[0]]] if by_alias else []
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "known: " + ", ".join(choices) if choices else ""
+
+
+def defined_ids(rows: Sequence[Row], table: str, problems: list[Problem]) -> dict[str, Source]:
+    """The ids a table defines, with the row of their first definition; a problem for each
+    repeated id, naming where it was first defined."""
+    column, noun = ID_COLUMNS[table], ID_NAMES[table]
+    first: dict[str, Source] = {}
+    for row in rows:
+        value = row.get(column)
+        if not value:
+            continue
+        if value in first:
+            message = f"{noun} '{value}' is defined twice (first at {first[value]})"
+            hint = f"give each {noun} its own id, or delete the repeated row"
+            problems.append(Problem(row.source, message, hint))
+        else:
+            first[value] = row.source
+    return first
+
+
+class References:
+    """Checks that the ids a row names are defined. A ``None`` set of ids means the defining table
+    could not be read, so nothing is checked against it."""
+
+    def __init__(self, ids: Mapping[str, set[str] | None], problems: list[Problem]):
+        self.ids = ids
+        self.problems = problems
+
+    def check(self, row: Row, column: str, tables: Sequence[str]) -> None:
+        value = row.get(column)
+        known: set[str] = set()
+        for table in tables:
+            ids = self.ids[table]
+            if ids is None:
+                return
+            known |= ids
+        if not value or value in known:
+            return
+        where = " or ".join(f"{t}.csv" for t in tables)
+        noun = " or ".join(ID_NAMES[t] for t in tables)
+        folded = {k.lower(): k for k in known}
+        if value.lower() in folded:
+            hint = f"did you mean '{folded[value.lower()]}'? ids are case-sensitive"
+        else:
+            close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.8)
+            hint = f"add {value} to {tables[0]}.csv or correct the {column}"
+            hint = f"did you mean '{close[0]}'? If not, {hint}" if close else hint
+        message = f"{column} '{value}' is not a {noun} in {where}"
+        self.problems.append(Problem(row.source, message, hint))
+
+
+def check_references(
+    rows: Mapping[str, Sequence[Row]], ids: Mapping[str, set[str] | None], problems: list[Problem]
+) -> None:
+    """Every id a row names is defined by its table (an ``ose`` on a known host, ...)."""
+    ref = References(ids, problems)
+    for row in rows.get("oses", ()):
+        ref.check(row, "host", ("hosts",))
+    for row in rows.get("software", ()):
+        ref.check(row, "ose", ("oses",))
+    for table in ("access", "managed"):
+        for row in rows.get(table, ()):
+            ref.check(row, "ose", ("oses",))
+            ref.check(row, "user", ("users",))
+            ref.check(row, "device", ("devices", "oses"))  # an OSE reaching a server
+    for row in rows.get("entitlements", ()):
+        ref.check(row, "assigned_to", ("hosts", "oses"))
+
+
+class CatalogNames:
+    """Checks product, edition and version names against the catalog."""
+
+    def __init__(self, catalog: Catalog, problems: list[Problem]):
+        self.catalog = catalog
+        self.problems = problems
+        self.aliases = {alias: p.id for p in catalog.products.values() for alias in p.aliases}
+
+    def fail(self, row: Row, message: str, hint: str) -> None:
+        self.problems.append(Problem(row.source, message, hint))
+
+    def product(
+        self, row: Row, kinds: Sequence[str] | None = None, bridges: bool = False
+    ) -> Product | None:
+        """The catalog product a row names, or ``None`` (with a problem unless it is blank or a
+        bridge). ``kinds`` limits which kinds of product the table may name."""
+        value = row.get("product")
+        if not value or (bridges and value in self.catalog.bridges):
+            return None
+        found = self.catalog.products.get(value)
+        if found is None:
+            choices = [
+                p.id for p in self.catalog.products.values() if kinds is None or p.kind in kinds
+            ]
+            choices += list(self.catalog.bridges) if bridges else []
+            self.fail(
+                row,
+                f"unknown product '{value}'",
+                did_you_mean(value, choices, self.aliases) or "see the catalog",
+            )
+            return None
+        if kinds is not None and found.kind not in kinds:
+            allowed = ", ".join(p.id for p in self.catalog.products.values() if p.kind in kinds)
+            self.fail(
+                row,
+                f"{value} ({found.kind}) does not belong in {row.table}.csv",
+                f"{row.table}.csv names one of: {allowed}",
+            )
+            return None
+        return found
+
+    def edition(self, row: Row, product: Product, *, required: bool) -> None:
+        value = row.get("edition")
+        allowed = list(product.editions)
+        # An edition the catalog prices (windows-server `payg`) is a fair name for a price or a
+        # purchase, though nothing is installed under it.
+        if row.table in ("entitlements", "prices"):
+            allowed += [
+                p.edition
+                for p in self.catalog.prices
+                if p.product == product.id and p.edition and p.edition not in allowed
+            ]
+        if not value:
+            if required and allowed:
+                self.fail(
+                    row,
+                    f"{product.id} needs an edition",
+                    "write one of: " + ", ".join(product.editions),
+                )
+            return
+        if not allowed:
+            self.fail(
+                row,
+                f"{product.id} has no editions, but edition is '{value}'",
+                "leave edition blank",
+            )
+        elif value not in allowed:
+            self.fail(
+                row, f"'{value}' is not an edition of {product.id}", did_you_mean(value, allowed)
+            )
+
+    def bridge(self, row: Row) -> None:
+        """A CAL bridge is bought as it is: no edition, no version."""
+        for column in ("edition", "version"):
+            if row.get(column):
+                message = f"{row.get('product')} is a CAL bridge; it has no {column}"
+                self.fail(row, message, f"leave {column} blank")
+
+    def version(self, row: Row, product: Product) -> None:
+        value = row.get("version")
+        versions = product.version_ids
+        if not value:
+            return
+        if not versions:
+            self.fail(
+                row,
+                f"{product.id} has no versions, but version is '{value}'",
+                "leave version blank",
+            )
+        elif value not in versions:
+            self.fail(
+                row,
+                f"'{value}' is not a version of {product.id}",
+                did_you_mean(value.replace(" ", ""), versions),
+            )
+
+
+def check_catalog(
+    rows: Mapping[str, Sequence[Row]], catalog: Catalog, problems: list[Problem]
+) -> None:
+    """Products, editions and versions every table names exist in the catalog."""
+    names = CatalogNames(catalog, problems)
+    installable = ("server", "cal-only", "management")
+    for row in rows.get("software", ()):
+        product = names.product(row, installable)
+        if product is not None:
+            names.edition(row, product, required=True)
+            names.version(row, product)
+    for row in rows.get("access", ()):
+        product = names.product(row, ("server", "cal-only"))
+        if (
+            product is not None
+            and row.get("level") == "enterprise"
+            and ("enterprise" not in product.levels)
+        ):
+            names.fail(
+                row, f"{product.id} has no enterprise level", "leave level blank or write standard"
+            )
+    for row in rows.get("managed", ()):
+        names.product(row, ("management",))
+    for table in ("entitlements", "prices"):
+        for row in rows.get(table, ()):
+            product = names.product(row, bridges=True)
+            if row.get("product") in catalog.bridges:
+                names.bridge(row)
+            elif product is not None:
+                names.edition(row, product, required=False)
+                names.version(row, product)
+
+
+def check_access_software(
+    rows: Mapping[str, Sequence[Row]],
+    oses: set[str] | None,
+    catalog: Catalog,
+    problems: list[Problem],
+) -> None:
+    """An access row's product is installed on its OSE: software.csv gives the version accessed
+    (estate-format.md, access.csv). Skipped when oses.csv or software.csv could not be read, and
+    for an unknown product (already a problem of its own)."""
+    if oses is None or "software" not in rows:
+        return
+    installed = {(row.get("ose"), row.get("product")) for row in rows["software"]}
+    for row in rows.get("access", ()):
+        ose, product = row.get("ose"), row.get("product")
+        known = product in catalog.products
+        if ose in oses and known and (ose, product) not in installed:
+            problems.append(
+                Problem(
+                    row.source,
+                    f"{ose} has no {product} in software.csv",
+                    "add it so the version accessed is known",
+                )
+            )
+
+
+def check_prices(rows: Sequence[Row], problems: list[Problem]) -> None:
+    """One price per product, license and edition: two would leave the price to chance."""
+    first: dict[tuple[str, str, str], Source] = {}
+    for row in rows:
+        key = (row.get("product"), row.get("license"), row.get("edition"))
+        if key in first:
+            what = " ".join(k for k in key if k)
+            problems.append(
+                Problem(
+                    row.source,
+                    f"a second price for {what} (first at {first[key]})",
+                    "keep one of the two rows",
+                )
+            )
+        else:
+            first[key] = row.source

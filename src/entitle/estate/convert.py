@@ -1,0 +1,377 @@
+"""Turn raw rows of text into estate records, one row at a time.
+
+Each cell is parsed by what its column holds (an id, a whole number, a yes/no, a date, an amount,
+one of a few words); every bad cell becomes a :class:`Problem` that says what was expected, and a
+row with a bad cell yields no record. Checks that look across rows or tables (unknown ids,
+duplicates, the catalog) live in :mod:`entitle.estate.checks`.
+Imports only :mod:`entitle.source`, :mod:`entitle.estate.records` and the catalog model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import Any, cast
+
+from entitle.catalog.model import ESTATE_MODELS, LICENSE_KINDS
+from entitle.estate.reader import RawTable
+from entitle.estate.records import (
+    EMPTY,
+    Access,
+    Device,
+    Entitlement,
+    Environment,
+    Host,
+    Level,
+    Managed,
+    Model,
+    Ose,
+    Price,
+    Purpose,
+    Software,
+    User,
+)
+from entitle.source import Problem, Source
+
+# Columns a table's header must name (shared/spec/estate-format.md, "Tables"). managed.csv also
+# needs one of `ose` or `device`; software.csv needs `edition` only for products with editions.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "hosts": ("host", "processors", "cores_per_processor"),
+    "oses": ("ose", "host", "virtual"),
+    "software": ("ose", "product", "version"),
+    "users": ("user",),
+    "devices": ("device",),
+    "access": ("ose", "product"),
+    "managed": ("product",),
+    "entitlements": ("product", "license", "quantity"),
+    "prices": ("product", "license", "price"),
+}
+RECORD_TYPES: dict[str, type] = {
+    "hosts": Host,
+    "oses": Ose,
+    "software": Software,
+    "users": User,
+    "devices": Device,
+    "access": Access,
+    "managed": Managed,
+    "entitlements": Entitlement,
+    "prices": Price,
+}
+# Columns holding catalog words (product ids, editions, ...): compared without regard to case.
+WORD_COLUMNS = frozenset(
+    {"product", "edition", "version", "license", "model", "level", "purpose", "environment"}
+)
+BOOLEAN = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+WHOLE = re.compile(r"[+-]?[0-9]+")
+AMOUNT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def known_columns(table: str) -> frozenset[str]:
+    """The columns the format defines for a table; any other column is kept in ``extra``."""
+    names = {f.name for f in fields(RECORD_TYPES[table])}
+    return frozenset(names - {"source", "extra"})
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One raw row as a mapping of column name to stripped text (absent column = "")."""
+
+    table: str
+    cells: Mapping[str, str]
+    source: Source
+
+    def get(self, column: str) -> str:
+        value = self.cells.get(column, "")
+        return value.lower() if column in WORD_COLUMNS else value
+
+
+def rows_of(table: RawTable) -> list[Row]:
+    """The rows of a table as :class:`Row`; of a column named twice, the first one counts."""
+    columns: dict[str, int] = {}
+    for index, name in enumerate(table.header):
+        if name:
+            columns.setdefault(name, index)
+    return [
+        Row(table.name, {name: raw.values[i] for name, i in columns.items()}, raw.source)
+        for raw in table.rows
+    ]
+
+
+class Cells:
+    """Parses the cells of one row, collecting a problem for each bad cell."""
+
+    def __init__(self, row: Row, problems: list[Problem]):
+        self.row = row
+        self.problems = problems
+        self.ok = True
+
+    def fail(self, message: str, hint: str) -> None:
+        self.ok = False
+        self.problems.append(Problem(self.row.source, message, hint))
+
+    def text(self, column: str) -> str | None:
+        return self.row.get(column) or None
+
+    def required(self, column: str) -> str:
+        value = self.row.get(column)
+        if not value:
+            self.fail(f"{column} is blank", f"every {_singular(self.row.table)} needs a {column}")
+        return value
+
+    def boolean(self, column: str, *, required: bool = False) -> bool | None:
+        value = self.row.get(column)
+        if not value:
+            if required:
+                self.fail(f"{column} is blank", "write yes or no")
+            return None
+        parsed = BOOLEAN.get(value.lower())
+        if parsed is None:
+            self.fail(f"{column} '{value}' is not yes or no", "write yes/no, true/false or 1/0")
+        return parsed
+
+    def whole(self, column: str, minimum: int, *, required: bool = False) -> int | None:
+        value = self.row.get(column)
+        expected = f"write a whole number of at least {minimum}, e.g. {max(minimum, 2)}"
+        if not value:
+            if required:
+                self.fail(f"{column} is blank", expected)
+            return None
+        if not WHOLE.fullmatch(value):
+            kind = "a decimal" if AMOUNT.fullmatch(value) else "not a number"
+            self.fail(f"{column} '{value}' is {kind}; a whole number is expected", expected)
+            return None
+        try:
+            number = int(value)
+        except ValueError:  # more digits than Python converts
+            self.fail(f"{column} '{value[:20]}...' is too large", expected)
+            return None
+        if number < minimum:
+            self.fail(f"{column} {number} is less than {minimum}", expected)
+            return None
+        return number
+
+    def amount(self, column: str, *, required: bool = False) -> Decimal | None:
+        value = self.row.get(column)
+        expected = "write an amount of at least 0 with a dot for decimals, e.g. 73.50"
+        if not value:
+            if required:
+                self.fail(f"{column} is blank", expected)
+            return None
+        try:
+            number = Decimal(value) if AMOUNT.fullmatch(value) else None
+        except InvalidOperation:
+            number = None
+        if number is None:
+            self.fail(f"{column} '{value}' is not an amount", expected)
+            return None
+        if number < 0:
+            self.fail(f"{column} {value} is negative", expected)
+            return None
+        return number
+
+    def day(self, column: str) -> date | None:
+        value = self.row.get(column)
+        if not value:
+            return None
+        expected = "write the date as YYYY-MM-DD, e.g. 2026-11-28"
+        try:
+            parsed = date.fromisoformat(value) if DAY.fullmatch(value) else None
+        except ValueError:
+            self.fail(f"{column} '{value}' is not a real date", expected)
+            return None
+        if parsed is None:
+            self.fail(f"{column} '{value}' is not a date", expected)
+        return parsed
+
+    def choice(self, column: str, allowed: Iterable[str], *, required: bool = False) -> str | None:
+        allowed = tuple(allowed)
+        value = self.row.get(column)
+        hint = "write one of: " + ", ".join(allowed)
+        if not value:
+            if required:
+                self.fail(f"{column} is blank", hint)
+            return None
+        if value not in allowed:
+            self.fail(f"{column} '{value}' is not one of the allowed values", hint)
+            return None
+        return value
+
+    def extra(self) -> Mapping[str, str]:
+        known = known_columns(self.row.table)
+        kept = {name: value for name, value in self.row.cells.items() if name not in known}
+        return MappingProxyType(kept) if kept else EMPTY
+
+
+def _singular(table: str) -> str:
+    return {
+        "oses": "OSE",
+        "software": "software row",
+        "access": "access row",
+        "managed": "managed row",
+        "entitlements": "entitlement",
+        "prices": "price",
+    }.get(table, table.rstrip("s"))
+
+
+# -- one converter per table ---------------------------------------------------------------------
+
+
+def to_host(c: Cells) -> Host | None:
+    host = c.required("host")
+    processors = c.whole("processors", 1, required=True)
+    cores = c.whole("cores_per_processor", 1, required=True)
+    if not c.ok or processors is None or cores is None:
+        return None
+    return Host(
+        host, processors, cores, c.text("cpu_model"), c.text("cluster"), c.row.source, c.extra()
+    )
+
+
+def to_ose(c: Cells) -> Ose | None:
+    ose, host = c.required("ose"), c.required("host")
+    virtual = c.boolean("virtual", required=True)
+    vcpus = c.whole("vcpus", 1)
+    environment = c.choice("environment", ("production", "dev-test")) or "production"
+    hosting_only = c.boolean("hosting_only") or False
+    if not c.ok or virtual is None:
+        return None
+    return Ose(
+        ose,
+        host,
+        virtual,
+        vcpus,
+        cast(Environment, environment),
+        hosting_only,
+        c.row.source,
+        c.extra(),
+    )
+
+
+def to_software(c: Cells) -> Software | None:
+    ose, product, version = c.required("ose"), c.required("product"), c.required("version")
+    model = c.choice("model", ESTATE_MODELS)
+    if not c.ok:
+        return None
+    return Software(
+        ose, product, version, c.text("edition"), cast(Model | None, model), c.row.source, c.extra()
+    )
+
+
+def to_user(c: Cells) -> User | None:
+    user = c.required("user")
+    external = c.boolean("external") or False
+    if not c.ok:
+        return None
+    return User(user, external, c.text("name"), c.text("department"), c.row.source, c.extra())
+
+
+def to_device(c: Cells) -> Device | None:
+    device = c.required("device")
+    if not c.ok:
+        return None
+    return Device(device, c.text("kind"), c.text("os"), c.row.source, c.extra())
+
+
+def to_access(c: Cells) -> Access | None:
+    ose, product = c.required("ose"), c.required("product")
+    level = c.choice("level", ("standard", "enterprise")) or "standard"
+    purpose = c.choice("purpose", ("use", "admin")) or "use"
+    first_seen, last_seen = c.day("first_seen"), c.day("last_seen")
+    if first_seen and last_seen and last_seen < first_seen:
+        c.fail(f"last_seen {last_seen} is before first_seen {first_seen}", "swap the two dates")
+    if not c.ok:
+        return None
+    return Access(
+        ose,
+        product,
+        c.text("user"),
+        c.text("device"),
+        cast(Level, level),
+        cast(Purpose, purpose),
+        first_seen,
+        last_seen,
+        c.row.source,
+        c.extra(),
+    )
+
+
+def to_managed(c: Cells) -> Managed | None:
+    product = c.required("product")
+    ose, device = c.text("ose"), c.text("device")
+    if ose is None and device is None:
+        c.fail(
+            "neither ose nor device is given",
+            "name a server in ose (server MLs) or a client in device (client MLs)",
+        )
+    elif ose is not None and device is not None:
+        c.fail(
+            "both ose and device are given",
+            "a managed row names a server (ose) or a client (device); split it into two rows",
+        )
+    if not c.ok:
+        return None
+    return Managed(product, ose, device, c.text("user"), c.row.source, c.extra())
+
+
+def to_entitlement(c: Cells) -> Entitlement | None:
+    product = c.required("product")
+    license = c.choice("license", LICENSE_KINDS, required=True)
+    quantity = c.whole("quantity", 0, required=True)
+    sa_until, purchased = c.day("sa_until"), c.day("purchased")
+    unit_price = c.amount("unit_price")
+    if not c.ok or license is None or quantity is None:
+        return None
+    return Entitlement(
+        product,
+        license,
+        quantity,
+        c.text("id"),
+        c.text("edition"),
+        c.text("version"),
+        sa_until,
+        c.text("assigned_to"),
+        c.text("agreement"),
+        purchased,
+        unit_price,
+        c.row.source,
+        c.extra(),
+    )
+
+
+def to_price(c: Cells) -> Price | None:
+    product = c.required("product")
+    license = c.choice("license", LICENSE_KINDS, required=True)
+    price = c.amount("price", required=True)
+    if not c.ok or license is None or price is None:
+        return None
+    return Price(
+        product, license, price, c.text("edition"), c.text("currency"), c.row.source, c.extra()
+    )
+
+
+CONVERTERS: dict[str, Callable[[Cells], Any]] = {
+    "hosts": to_host,
+    "oses": to_ose,
+    "software": to_software,
+    "users": to_user,
+    "devices": to_device,
+    "access": to_access,
+    "managed": to_managed,
+    "entitlements": to_entitlement,
+    "prices": to_price,
+}
+
+
+def convert(rows: Iterable[Row], problems: list[Problem]) -> list[Any]:
+    """Records of the rows that parse; a problem for every bad cell of the others."""
+    records = []
+    for row in rows:
+        record = CONVERTERS[row.table](Cells(row, problems))
+        if record is not None:
+            records.append(record)
+    return records

@@ -1,0 +1,319 @@
+"""Raw estate tables: header and rows of text, each row with the :class:`Source` it came from.
+
+An estate is a folder of ``<table>.csv`` files or one ``.xlsx`` workbook with a sheet per table
+(see ``shared/spec/estate-format.md``). This module only reads: it decodes the text, splits it into
+rows and reports malformed files (bad encoding, NUL bytes, a column named twice, a row with more or
+fewer fields than its header) as :class:`Problem` values. Turning text into records is the job of
+:mod:`entitle.estate.convert`. Imports only :mod:`entitle.source` and :mod:`entitle.estate.records`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.utils import get_column_letter
+
+from entitle.estate.records import TABLES
+from entitle.source import Problem, Source
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+ENCODING_HINT = "save the file as UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')"
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One data row: its cells (stripped text, one per header column) and where it starts."""
+
+    values: tuple[str, ...]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class RawTable:
+    """One table as read: lower-cased header names and the non-blank rows below the header."""
+
+    name: str
+    header: tuple[str, ...]
+    header_source: Source
+    rows: tuple[RawRow, ...] = ()
+
+    def column(self, name: str) -> int | None:
+        """Index of the first column called ``name``, or ``None``."""
+        return self.header.index(name) if name in self.header else None
+
+
+@dataclass(frozen=True, slots=True)
+class RawEstate:
+    """Every table found. ``unreadable`` names tables whose file exists but could not be read, so
+    that later checks do not pile "unknown id" problems on top of the real one."""
+
+    name: str
+    tables: dict[str, RawTable] = field(default_factory=dict)
+    unreadable: frozenset[str] = frozenset()
+
+
+def read_estate(path: str | Path) -> tuple[RawEstate, list[Problem]]:
+    """Read a folder of CSV files or one workbook. Never raises on bad input."""
+    path = Path(path)
+    where = Source(str(path))
+    if path.is_dir():
+        return _read_folder(path)
+    if not path.exists():
+        return RawEstate(path.stem or "estate"), [
+            Problem(where, "no such folder or workbook", "give an estate folder or an .xlsx file")
+        ]
+    suffix = path.suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES:
+        return _read_workbook(path)
+    if suffix == ".csv":
+        hint = f"give the folder that holds the CSV files: {path.parent}"
+        return RawEstate(path.stem), [Problem(where, "one CSV file is not an estate", hint)]
+    hint = "give a folder of CSV files or an .xlsx workbook (save .xls or .ods as .xlsx)"
+    return RawEstate(path.stem), [Problem(where, "not an estate folder or .xlsx workbook", hint)]
+
+
+# -- a folder of CSV files ----------------------------------------------------------------------
+
+
+def _read_folder(folder: Path) -> tuple[RawEstate, list[Problem]]:
+    problems: list[Problem] = []
+    found: dict[str, Path] = {}
+    for entry in sorted(folder.iterdir()):
+        if not entry.is_file() or entry.suffix.lower() != ".csv":
+            continue
+        table = entry.stem.strip().lower()
+        if table not in TABLES:
+            unknown = _unknown_table(Source(entry.name), entry.name, table)
+            problems.extend([unknown] if unknown else [])
+        elif table in found:
+            message = f"{found[table].name} and {entry.name} both hold the {table} table"
+            problems.append(Problem(Source(entry.name), message, "keep one of the two files"))
+        else:
+            found[table] = entry
+    tables: dict[str, RawTable] = {}
+    unreadable: set[str] = set()
+    for table, file in found.items():
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            message = f"cannot read the file: {error.strerror}"
+            problems.append(Problem(Source(file.name), message, "check its permissions"))
+            unreadable.add(table)
+            continue
+        raw, table_problems = read_csv_bytes(data, table, file.name)
+        problems.extend(table_problems)
+        if raw is None:
+            unreadable.add(table)
+        else:
+            tables[table] = raw
+    if "hosts" not in found:
+        hint = "every estate needs hosts.csv (columns host, processors, cores_per_processor)"
+        problems.append(Problem(Source(str(folder)), "the estate folder has no hosts.csv", hint))
+    name = folder.resolve().name or "estate"
+    return RawEstate(name, tables, frozenset(unreadable)), problems
+
+
+def decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
+    """Text of a CSV file: UTF-8 with or without a BOM, or UTF-16 with a BOM."""
+    if data.startswith(codecs.BOM_UTF8):
+        encoding, body = "utf-8", data[len(codecs.BOM_UTF8) :]
+    elif data.startswith(codecs.BOM_UTF16_LE):
+        encoding, body = "utf-16-le", data[2:]
+    elif data.startswith(codecs.BOM_UTF16_BE):
+        encoding, body = "utf-16-be", data[2:]
+    else:
+        encoding, body = "utf-8", data
+    try:
+        text = body.decode(encoding)
+    except UnicodeDecodeError as error:
+        good = body[: error.start].decode(encoding, errors="replace")
+        line = good.count("\n") + 1
+        message = f"not UTF-8 or UTF-16 text (undecodable byte at offset {error.start})"
+        return None, [Problem(Source(file, line), message, ENCODING_HINT)]
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        hint = "the file is binary, or UTF-16 without a byte order mark; " + ENCODING_HINT
+        return None, [Problem(Source(file, line), "the text contains NUL bytes", hint)]
+    return text, []
+
+
+def read_csv_bytes(data: bytes, table: str, file: str) -> tuple[RawTable | None, list[Problem]]:
+    """Decode and split one CSV file. ``None`` when nothing usable could be read."""
+    text, problems = decode(data, file)
+    if text is None:
+        return None, problems
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for fields in reader:
+            rows.append((start, fields))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        if "end of data" in str(error):
+            message = "a quoted field starts here and never ends"
+            hint = 'close the quote, or double a quote inside a quoted field ("")'
+        else:
+            message = f"malformed CSV: {error}"
+            hint = "quote a field that holds a comma, quote or line break, and double its quotes"
+        return None, [Problem(Source(file, start), message, hint)]
+    return _table(table, rows, partial(Source, file))
+
+
+# -- one workbook -------------------------------------------------------------------------------
+
+
+def _read_workbook(path: Path) -> tuple[RawEstate, list[Problem]]:
+    file = path.name
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds on a damaged or foreign file
+        message = f"cannot open the workbook: {type(error).__name__}: {error}"
+        hint = "save it from Excel or LibreOffice as an .xlsx workbook"
+        return RawEstate(path.stem), [Problem(Source(file), message, hint)]
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {}
+    unreadable: set[str] = set()
+    try:
+        for title in book.sheetnames:
+            table = title.strip().lower()
+            if table not in TABLES:
+                unknown = _unknown_table(Source(file, 1, title), title, table)
+                problems.extend([unknown] if unknown else [])
+                continue
+            if table in tables or table in unreadable:
+                message = f"two sheets hold the {table} table"
+                problems.append(Problem(Source(file, 1, title), message, "keep one of them"))
+                continue
+            try:
+                rows = [
+                    (number, [cell_text(value) for value in values])
+                    for number, values in enumerate(
+                        book[title].iter_rows(min_row=1, values_only=True), start=1
+                    )
+                ]
+            except Exception as error:  # a damaged sheet inside a readable archive
+                message = f"cannot read the sheet: {type(error).__name__}: {error}"
+                problems.append(
+                    Problem(Source(file, 1, title), message, "save the workbook again as .xlsx")
+                )
+                unreadable.add(table)
+                continue
+            where = partial(_sheet_source, file, title)
+            raw, sheet_problems = _table(table, rows, where, workbook=True)
+            problems.extend(sheet_problems)
+            if raw is None:
+                unreadable.add(table)
+            else:
+                tables[table] = raw
+    finally:
+        book.close()
+    if "hosts" not in tables and "hosts" not in unreadable:
+        hint = "add a sheet named hosts (columns host, processors, cores_per_processor)"
+        problems.append(Problem(Source(file), "the workbook has no hosts sheet", hint))
+    return RawEstate(path.stem, tables, frozenset(unreadable)), problems
+
+
+def _sheet_source(file: str, sheet: str, row: int) -> Source:
+    return Source(file, row, sheet)
+
+
+def cell_text(value: Any) -> str:
+    """A workbook cell as the text a CSV file would hold: 2.0 → "2", a date → "2026-11-28"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
+
+# -- shared: header and rows --------------------------------------------------------------------
+
+
+def _table(
+    table: str,
+    rows: list[tuple[int, list[str]]],
+    source: Callable[[int], Source],
+    *,
+    workbook: bool = False,
+) -> tuple[RawTable | None, list[Problem]]:
+    """Header (first non-blank row) and data rows; blank rows are skipped. ``source(line)``
+    makes the Source of a line or sheet row."""
+    problems: list[Problem] = []
+    content = [(line, [v.strip() for v in values]) for line, values in rows]
+    content = [(line, values) for line, values in content if any(values)]
+    if not content:
+        message = f"the {'sheet' if workbook else 'file'} is empty: no header row"
+        return None, [Problem(source(1), message, f"the first row names the {table} columns")]
+    header_line, header_cells = content[0]
+    if workbook:  # a sheet pads every row to its widest row; trailing empty cells mean nothing
+        while header_cells and not header_cells[-1]:
+            header_cells.pop()
+    header = tuple(name.lower() for name in header_cells)
+    header_source = source(header_line)
+    seen: set[str] = set()
+    for position, name in enumerate(header, start=1):
+        if name and name in seen:
+            message = f"the header names column '{name}' twice (column {position})"
+            problems.append(Problem(header_source, message, "rename or remove one of the two"))
+        seen.add(name)
+    width = len(header)
+    unnamed = [i for i, name in enumerate(header) if not name]
+    warned_unnamed = False
+    data: list[RawRow] = []
+    for line, values in content[1:]:
+        where = source(line)
+        if workbook:
+            extra = [
+                get_column_letter(i + 1) for i, v in enumerate(values[width:], start=width) if v
+            ]
+            if extra:
+                message = f"a value in column {extra[0]}, which has no name in the header row"
+                hint = "name the column in the header row or clear the cell"
+                problems.append(Problem(where, message, hint))
+        elif len(values) != width:
+            message = f"{len(values)} fields, but the header has {width}"
+            hint = "quote a field that holds a comma; every row needs one field per header column"
+            problems.append(Problem(where, message, hint))
+        cells = tuple((values + [""] * width)[:width])
+        if not warned_unnamed and any(cells[i] for i in unnamed):
+            warned_unnamed = True
+            message = "a value in a column with no name in the header is ignored"
+            problems.append(Problem(where, message, "name the column", severity="warning"))
+        data.append(RawRow(cells, where))
+    return RawTable(table, header, header_source, tuple(data)), problems
+
+
+def _unknown_table(where: Source, name: str, table: str) -> Problem | None:
+    """A warning for a file or sheet whose name looks like a misspelt table (a typo would
+    otherwise silently empty that table); other files and sheets are nobody's business."""
+    close = difflib.get_close_matches(table, TABLES, n=1, cutoff=0.75)
+    if not close:
+        return None
+    message = f"'{name}' is not an estate table and is ignored"
+    return Problem(where, message, f"did you mean '{close[0]}'?", severity="warning")
