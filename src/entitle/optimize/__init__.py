@@ -1,20 +1,29 @@
-"""The optimizer: prices every allowed option and picks the cheapest, deterministically.
+"""The optimizer: prices every allowed option and finds the cheapest plan, deterministically.
 
-Server choices (Standard or Datacenter, per core or per VM or Server + CAL) are small independent
-decisions, priced exactly; per-user-or-per-device covers are minimum weighted vertex covers on a
-bipartite graph, solved as one s–t minimum cut. May import everything below ``position``.
+Server choices (Standard or Datacenter, per core or per VM or Server + CAL) are small decisions,
+priced exactly; who holds which CAL, client ML, CAL Suite and External Connector is one s–t
+minimum cut (:mod:`entitle.optimize.calgraph`), with Lagrangian pricing and a MILP for owned
+quantities (:mod:`entitle.optimize.cals`); :mod:`entitle.optimize.plan` decides SQL Server's
+Server + CAL against per core together with the CALs it brings.
+
+May import source, catalog, estate and rules; never position or the faces.
 """
 
-from entitle.optimize.cover import CoverResult, min_vertex_cover
+from entitle.optimize.cals import CalPlan, Holding, Resource, optimise_cals
+from entitle.optimize.plan import Plan, make_plan
 from entitle.optimize.pricing import Pricing, UnitPrice
 from entitle.optimize.servers import Choice, ServerPlan, choose
 
 __all__ = [
+    "CalPlan",
     "Choice",
-    "CoverResult",
+    "Holding",
+    "Plan",
     "Pricing",
+    "Resource",
     "ServerPlan",
     "UnitPrice",
     "choose",
-    "min_vertex_cover",
+    "make_plan",
+    "optimise_cals",
 ]

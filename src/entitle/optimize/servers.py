@@ -6,12 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from entitle.optimize.cover import min_vertex_cover
 from entitle.optimize.pricing import Pricing
-from entitle.rules.demand import CoverProblem, Decision, Demand, Need, Option
+from entitle.rules.demand import Decision, Demand, Need, Option
 from entitle.source import Finding
 
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +46,17 @@ def need_cost(need: Need, pricing: Pricing) -> Decimal:
     return pricing.amount(need.product, need.license, need.edition) * need.quantity
 
 
-def _evaluate(decision: Decision, pricing: Pricing) -> Choice:
+def _evaluate(
+    decision: Decision, pricing: Pricing, force: dict[str, str], shadow: bool
+) -> Choice:
     scored = []
+    forced = force.get(decision.key)
     for order, option in enumerate(decision.options):
-        subs = tuple(_evaluate(d, pricing) for d in option.subdecisions)
-        cost = sum((need_cost(n, pricing) for n in option.needs + option.shadow), Decimal(0))
+        if forced is not None and option.label != forced:
+            continue
+        subs = tuple(_evaluate(d, pricing, force, shadow) for d in option.subdecisions)
+        counted = option.needs + (option.shadow if shadow else ())
+        cost = sum((need_cost(n, pricing) for n in counted), Decimal(0))
         cost += sum((c.cost for c in subs), Decimal(0))
         units = sum(n.quantity for n in option.needs) + sum(
             n.quantity for c in subs for n in c.needs
@@ -61,6 +65,9 @@ def _evaluate(decision: Decision, pricing: Pricing) -> Choice:
     scored.sort(key=lambda s: (s[0], s[1], s[2]))
     best = scored[0]
     alternatives = tuple((s[3].label, s[0]) for s in scored)
+    if forced is not None:  # keep the other options' costs for the explanation
+        others = _evaluate(decision, pricing, {}, shadow).alternatives
+        alternatives += tuple(a for a in others if a[0] != forced)
     return Choice(decision, best[3], best[0], alternatives, best[4])
 
 
@@ -74,41 +81,18 @@ def _warnings(choice: Choice) -> list[Finding]:
     return out
 
 
-def cover_needs(problem: CoverProblem, pricing: Pricing) -> list[Need]:
-    """Solve one per-user-or-per-device cover and return the needs of the cheapest answer."""
-    user_price = pricing.amount(problem.product, problem.user_license)
-    device_price = pricing.amount(problem.product, problem.device_license)
-    cents_u = int((user_price / CENT).to_integral_value())
-    cents_d = int((device_price / CENT).to_integral_value())
-    users = {u for u, _ in problem.pairs}
-    devices = {d for _, d in problem.pairs}
-    result = min_vertex_cover(
-        {u: cents_u for u in users}, {d: cents_d for d in devices}, list(problem.pairs)
-    )
-    chosen_devices = sorted(set(result.devices) | set(problem.device_only))
-    chosen_users = sorted(set(result.users) | set(problem.user_only))
-    out = []
-    if chosen_users:
-        out.append(Need(problem.product, problem.user_license, len(chosen_users), None,
-                        problem.version, model="management",
-                        reason=f"{problem.reason}: {len(chosen_users)} user(s) cheaper per user "
-                        f"({result.method})", evidence=problem.evidence,
-                        holders=tuple(chosen_users)))
-    if chosen_devices:
-        out.append(Need(problem.product, problem.device_license, len(chosen_devices), None,
-                        problem.version, model="management",
-                        reason=f"{problem.reason}: {len(chosen_devices)} OSE(s) licensed per OSE "
-                        f"({result.method})", evidence=problem.evidence,
-                        holders=tuple(chosen_devices)))
-    return out
-
-
-def choose(demand: Demand, pricing: Pricing) -> ServerPlan:
-    """Pick the cheapest option of every decision and solve every cover."""
-    choices = tuple(_evaluate(d, pricing) for d in demand.decisions)
+def choose(
+    demand: Demand,
+    pricing: Pricing,
+    force: dict[str, str] | None = None,
+    *,
+    shadow: bool = True,
+) -> ServerPlan:
+    """Pick the cheapest option of every decision. ``force`` fixes the option of some decisions
+    (by key); ``shadow`` counts the CALs a Server + CAL option brings (the estimate used before
+    the CAL plan is known)."""
+    choices = tuple(_evaluate(d, pricing, force or {}, shadow) for d in demand.decisions)
     needs: list[Need] = [n for c in choices for n in c.needs]
-    for problem in demand.covers:
-        needs += cover_needs(problem, pricing)
     findings = list(demand.findings)
     for c in choices:
         findings += _warnings(c)

@@ -8,13 +8,13 @@ from decimal import Decimal
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
+from entitle.optimize.cals import CalPlan
+from entitle.optimize.plan import Progress, make_plan
 from entitle.optimize.pricing import Pricing
-from entitle.optimize.servers import choose
 from entitle.position.match import allocate
 from entitle.position.model import Allocation, Line, Position
 from entitle.rules.cores import packs
 from entitle.rules.demand import Need
-from entitle.rules.servers import server_demand
 from entitle.source import Finding
 
 LICENSE_ORDER = (
@@ -26,12 +26,15 @@ PACK_RULE = {"windows-server": "windows", "system-center": "windows", "sql-serve
 Key = tuple[str, str, str | None, str | None]
 
 
-def compute_position(estate: Estate, catalog: Catalog, as_of: date | None = None) -> Position:
+def compute_position(
+    estate: Estate, catalog: Catalog, as_of: date | None = None, progress: Progress | None = None
+) -> Position:
     """The effective license position of ``estate`` on ``as_of`` (default: today)."""
     as_of = as_of or date.today()
     pricing = Pricing(catalog, estate.prices)
-    plan = choose(server_demand(estate, catalog, as_of), pricing)
-    needs = plan.needs
+    plan = make_plan(estate, catalog, pricing, as_of, progress)
+    cal_needs = cal_plan_needs(plan.cals)
+    needs = plan.servers.needs + cal_needs
     ents = estate.entitlements
     triples = allocate(catalog, ents, needs, pricing, as_of)
 
@@ -58,6 +61,7 @@ def compute_position(estate: Estate, catalog: Catalog, as_of: date | None = None
             surplus[(e.product, e.license, e.edition, e.version)] += left
 
     findings = list(plan.findings)
+    findings += _cal_findings(plan.demand.exempt)
     lines = []
     for key in sorted(set(required) | set(surplus), key=lambda k: _order(catalog, k)):
         lines.append(_line(key, required[key], covered[key], surplus[key], billed.get(key, False),
@@ -66,8 +70,12 @@ def compute_position(estate: Estate, catalog: Catalog, as_of: date | None = None
         as_of=as_of,
         currency=pricing.currency,
         lines=tuple(lines),
-        choices=plan.choices,
+        choices=plan.servers.choices,
         needs=needs,
+        cal_needs=cal_needs,
+        lower_bound=plan.lower_bound,
+        optimality=plan.status,
+        method=plan.cals.method,
         allocations=tuple(allocations),
         findings=tuple(findings),
         estate=estate.name,
@@ -140,3 +148,35 @@ def _line(
         billed=billed,
         monthly_cost=(price or Decimal(0)) * required if billed else None,
     )
+
+
+def cal_plan_needs(plan: CalPlan) -> tuple[Need, ...]:
+    """The CAL plan's holdings as needs, one per license kind and version, naming the holders."""
+    groups: dict[tuple[str, str, str | None, str | None, str | None], list[str]] = defaultdict(list)
+    because: dict[tuple[str, str, str | None, str | None, str | None], set[str]] = defaultdict(set)
+    for h in plan.holdings:
+        product, license, edition = h.resource.license()
+        host = h.holder if h.resource.holder == "ec" else None
+        key = (product, license, edition, h.version, host)
+        groups[key].append(h.holder)
+        because[key].update(h.because)
+    out = []
+    for key in sorted(groups, key=lambda k: tuple(x or "" for x in k)):
+        product, license, edition, version, host = key
+        holders = tuple(sorted(groups[key]))
+        if host is not None:
+            reason = f"External Connector on {host}: covers every external user there"
+        else:
+            reason = f"{len(holders)} {license.replace('-', ' ')}(s) in the cheapest plan"
+        out.append(Need(product, license, len(holders), edition, version, host=host,
+                        model="cal", reason=reason, evidence=tuple(sorted(because[key]))[:50],
+                        holders=holders))
+    return tuple(out)
+
+
+def _cal_findings(exempt: tuple[tuple[str, int], ...]) -> list[Finding]:
+    return [
+        Finding("info", "cal-exempt", f"{count} access row(s) need no CAL: {reason}.",
+                "access.csv")
+        for reason, count in exempt
+    ]

@@ -75,6 +75,10 @@ class Position:
     findings: tuple[Finding, ...]
     estate: str = ""
     catalog_version: str = ""
+    cal_needs: tuple[Need, ...] = ()
+    lower_bound: Decimal | None = None
+    optimality: str = ""
+    method: str = ""
 
     @property
     def total_cost(self) -> Decimal:
@@ -136,11 +140,21 @@ def _choice_json(c: Choice) -> dict[str, Any]:
 
 
 def _plan_json(p: Position) -> dict[str, Any]:
-    chosen = {id(n) for c in p.choices for n in c.needs}
+    cals = [n for n in p.cal_needs if n.license in ("user-cal", "device-cal")
+            and not n.product.endswith("-cal-suite")]
     return {
         "servers": [_choice_json(c) for c in p.choices],
-        "management": [_need_json(n) for n in p.needs if id(n) not in chosen],
-        "cals": [],
+        "cals": [_need_json(n) for n in cals],
+        "suites": [_need_json(n) for n in p.cal_needs if n.product.endswith("-cal-suite")],
+        "external_connectors": [_need_json(n) for n in p.cal_needs
+                                if n.license == "external-connector"],
+        "client_mls": [_need_json(n) for n in p.cal_needs if n.license.startswith("client-ml")],
+        "optimality": {
+            "status": p.optimality,
+            "cost": p.total_cost,
+            "lower_bound": p.lower_bound,
+            "method": p.method,
+        },
         "allocations": [
             {
                 "entitlement": a.entitlement,

@@ -5,7 +5,7 @@ its :class:`Option` s); choosing the cheapest is the optimizer's job.
 May import :mod:`entitle.source`, :mod:`entitle.catalog` and :mod:`entitle.estate`.
 """
 
-from entitle.rules.demand import CoverProblem, Decision, Demand, Need, Option
+from entitle.rules.demand import Decision, Demand, Need, Option
 from entitle.rules.servers import server_demand
 
-__all__ = ["CoverProblem", "Decision", "Demand", "Need", "Option", "server_demand"]
+__all__ = ["Decision", "Demand", "Need", "Option", "server_demand"]

@@ -60,24 +60,6 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
-class CoverProblem:
-    """Every (user, device) pair must be covered on the user side (one license per user) or the
-    device side (one per device); ``device_only`` devices must be covered on their side.
-    A minimum weighted vertex cover, solved by the optimizer."""
-
-    product: str
-    user_license: str
-    device_license: str
-    version: str | None
-    pairs: tuple[tuple[str, str], ...]
-    device_only: tuple[str, ...] = ()
-    user_only: tuple[str, ...] = ()
-    reason: str = ""
-    evidence: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Demand:
     decisions: tuple[Decision, ...] = ()
-    covers: tuple[CoverProblem, ...] = ()
     findings: tuple[Finding, ...] = field(default=())

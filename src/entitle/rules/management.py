@@ -1,6 +1,6 @@
-"""System Center management licenses: server MLs per core like Windows Server (Standard 2 managed
-OSEs per full licensing, Datacenter unlimited) and client MLs per OSE or per user
-(licensing-rules.md §5)."""
+"""System Center server management licenses: per core like Windows Server (Standard 2 managed OSEs
+per full licensing, Datacenter unlimited; licensing-rules.md §5). Client MLs (per OSE or per user)
+are planned with the CALs, in :mod:`entitle.rules.cals`, since CAL Suites include them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections import defaultdict
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Managed
 from entitle.rules.cores import physical_cores
-from entitle.rules.demand import CoverProblem, Decision, Need, Option
+from entitle.rules.demand import Decision, Need, Option
 from entitle.rules.index import EstateIndex
 from entitle.source import Finding
 
@@ -86,25 +86,3 @@ def _version(catalog: Catalog, managed: dict[str, list[Managed]]) -> str:
     if known:
         return catalog.newest_version(SERVER_ML_PRODUCT, known)
     return catalog.latest_version(SERVER_ML_PRODUCT) or ""
-
-
-def client_mls(idx: EstateIndex, catalog: Catalog) -> list[CoverProblem]:
-    """Managed client devices: each needs an OSE client ML, unless every user it is managed for
-    holds a per-user client ML — per (user, device) pair, one side must be licensed."""
-    by_product: dict[str, list[Managed]] = defaultdict(list)
-    for m in idx.estate.managed:
-        if m.device is not None and m.device not in idx.oses:
-            by_product[m.product].append(m)
-    problems = []
-    for product in sorted(by_product):
-        rows = by_product[product]
-        pairs = sorted({(m.user, m.device) for m in rows if m.user and m.device})
-        with_user = {d for _, d in pairs}
-        alone = sorted({m.device for m in rows if m.device and m.device not in with_user})
-        problems.append(CoverProblem(
-            product, "client-ml-user", "client-ml-ose", catalog.latest_version(product),
-            pairs=tuple(pairs), device_only=tuple(alone),
-            reason="managed client OSEs: per OSE, or per user for every OSE that user uses",
-            evidence=tuple(sorted({str(m.source) for m in rows}))[:20],
-        ))
-    return problems

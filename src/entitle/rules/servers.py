@@ -9,7 +9,7 @@ from entitle.catalog.model import Catalog
 from entitle.estate.records import Estate
 from entitle.rules.demand import Decision, Demand, Need, Option
 from entitle.rules.index import EstateIndex
-from entitle.rules.management import client_mls, server_mls
+from entitle.rules.management import server_mls
 from entitle.rules.sql import sql_server
 from entitle.rules.windows import windows_server
 from entitle.source import Finding
@@ -30,7 +30,7 @@ def server_demand(estate: Estate, catalog: Catalog, as_of: date) -> Demand:
     d, f = server_mls(idx, catalog)
     decisions += d
     findings += f
-    return Demand(tuple(decisions), tuple(client_mls(idx, catalog)), tuple(findings))
+    return Demand(tuple(decisions), tuple(findings))
 
 
 def _dev_test(idx: EstateIndex) -> list[Finding]:

@@ -1,0 +1,322 @@
+"""The cheapest CALs, client MLs, CAL Suites and External Connectors that cover every need.
+
+Builds the cut of :mod:`entitle.optimize.calgraph` from the CAL demand, solves it, and reads the
+plan back: who holds which license, and which access rows force it. Owned CALs and suites cost
+nothing up to their quantity, which no cut can say (a convex cost of a count); they are handled
+by Lagrangian pricing — every owned resource gets a price λ between 0 and its list price, each λ
+is one cut, and
+
+    true cost ≥ min over plans of (cost at prices λ) − Σ λ·owned
+
+gives a lower bound at every step. When the best plan found meets the bound it is proven optimal;
+otherwise a small problem is solved exactly as a MILP (HiGHS) on the same graph, and a large one
+is reported "within X%" of the bound.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+
+from entitle.catalog.model import Catalog
+from entitle.optimize.calgraph import SINK, SOURCE, Graph, min_cut
+from entitle.optimize.calmilp import solve_milp
+from entitle.optimize.pricing import Pricing
+from entitle.rules.cals import EC_PRODUCTS, CalDemand, CalNeed, base_right
+
+CENT = Decimal("0.01")
+SUITES = ("enterprise-cal-suite", "core-cal-suite")
+MILP_LIMIT = 4000  # nodes: above this a gap is reported instead of solved away
+BISECTION_STEPS = 14
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A kind of license the plan can buy: (holder kind, what)."""
+
+    holder: str  # user | device | ec
+    what: str  # a right ("windows-server:cal"), a suite id, or a product (for an EC)
+
+    def license(self) -> tuple[str, str, str | None]:
+        """(product, license kind, edition/level) of one unit of this resource."""
+        if self.holder == "ec":
+            return (self.what, "external-connector", None)
+        if self.what in SUITES:
+            return (self.what, f"{self.holder}-cal", None)
+        product, _, kind = self.what.partition(":")
+        if kind == "ml":
+            return (product, "client-ml-user" if self.holder == "user" else "client-ml-ose", None)
+        level = "enterprise" if kind == "cal-enterprise" else None
+        return (product, f"{self.holder}-cal", level)
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    resource: Resource
+    holder: str  # user id, device id or host id
+    version: str | None
+    because: tuple[str, ...]  # sources of the needs it covers
+
+
+@dataclass(frozen=True, slots=True)
+class CalPlan:
+    holdings: tuple[Holding, ...]
+    cost: Decimal  # cost of what must be bought (owned units free)
+    lower_bound: Decimal
+    method: str
+    owned_used: dict[Resource, int] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        if self.cost <= self.lower_bound:
+            return "optimal"
+        gap = (self.cost - self.lower_bound) / self.cost * 100 if self.cost else Decimal(0)
+        return f"within {gap.quantize(Decimal('0.01'))}%"
+
+
+class _Builder:
+    def __init__(self, catalog: Catalog, pricing: Pricing):
+        self.catalog = catalog
+        self.pricing = pricing
+        self.g = Graph()
+        self.resources: dict[Resource, int] = {}
+        self.suite_rights = self._suite_rights()
+
+    def _suite_rights(self) -> dict[str, set[str]]:
+        out = {}
+        for sid in SUITES:
+            if sid in self.catalog.suites:
+                out[sid] = {str(c) for c in self.catalog.suite_components(sid)}
+        return out
+
+    def resource(self, holder: str, what: str) -> int:
+        r = Resource(holder, what)
+        if r not in self.resources:
+            self.resources[r] = len(self.resources)
+        return self.resources[r]
+
+    def priced(self, holder: str, what: str) -> bool:
+        product, license, edition = Resource(holder, what).license()
+        return self.pricing.unit(product, license, edition) is not None
+
+    def right(self, side: str, who: str, right: str, seen: set[tuple[str, str, str]]) -> int:
+        """The node for ``who`` holding ``right`` on ``side``, with its cost edge."""
+        name = (side, who, right)
+        node = self.g.node(name)
+        if name in seen:
+            return node
+        seen.add(name)
+        suite = self._suite_node(side, who, right, seen)
+        res = self.resource(side, right)
+        if side == "user":
+            self.g.edge(suite if suite is not None else SOURCE, node, res)
+        else:
+            self.g.edge(node, suite if suite is not None else SINK, res)
+        base = base_right(right, self.catalog)
+        if base is not None:
+            b = self.right(side, who, base, seen)
+            if side == "user":
+                self.g.edge(b, node)  # holding the additive right means holding its base
+            else:
+                self.g.edge(node, b)
+        return node
+
+    def _applies(self, side: str, suite: str, right: str) -> bool:
+        return (suite in self.suite_rights and right in self.suite_rights[suite]
+                and self.priced(side, suite))
+
+    def _suite_node(
+        self, side: str, who: str, right: str, seen: set[tuple[str, str, str]]
+    ) -> int | None:
+        """The suite node a right hangs from (Core where it is a Core component, else
+        Enterprise), or None where no priced suite holds the right."""
+        ent = "enterprise-cal-suite"
+        ent_node = (self._suite(side, who, ent, seen, root=True)
+                    if self._applies(side, ent, right) else None)
+        if not self._applies(side, "core-cal-suite", right):
+            return ent_node
+        core_node = self._suite(side, who, "core-cal-suite", seen, root=ent_node is None)
+        if ent_node is not None and (side, who, "core<ent") not in seen:
+            seen.add((side, who, "core<ent"))
+            res = self.resource(side, "core-cal-suite")
+            if side == "user":
+                self.g.edge(ent_node, core_node, res)  # Core paid only without Enterprise
+                self.g.edge(core_node, ent_node)  # Enterprise includes Core
+            else:
+                self.g.edge(core_node, ent_node, res)
+                self.g.edge(ent_node, core_node)
+        return core_node
+
+    def _suite(
+        self, side: str, who: str, suite: str, seen: set[tuple[str, str, str]], *, root: bool
+    ) -> int:
+        name = (side, who, suite)
+        node = self.g.node(name)
+        if name not in seen:
+            seen.add(name)
+            if root:
+                res = self.resource(side, suite)
+                if side == "user":
+                    self.g.edge(SOURCE, node, res)
+                else:
+                    self.g.edge(node, SINK, res)
+        return node
+
+    def ec(self, host: str, product: str, seen: set[tuple[str, str, str]]) -> int:
+        name = ("ec", host, product)
+        node = self.g.node(name)
+        if name not in seen:
+            seen.add(name)
+            self.g.edge(node, SINK, self.resource("ec", product))
+            requires = self.catalog.product(product).ec_requires
+            if requires:
+                self.g.edge(node, self.ec(host, requires, seen))
+        return node
+    def need(self, n: CalNeed, seen: set[tuple[str, str, str]]) -> None:
+        ec_product = n.product if self.ec_possible(n) else None
+        if n.user is not None:
+            u = self.right("user", n.user, n.right, seen)
+            if ec_product is not None and n.host is not None:
+                # An external user: a CAL of theirs, or a connector on the host. Their device,
+                # which belongs to another organisation, is not used for a device CAL.
+                self.g.edge(u, self.ec(n.host, ec_product, seen))
+            elif n.device is not None:
+                self.g.edge(u, self.right("device", n.device, n.right, seen))
+            else:
+                self.g.edge(u, SINK)
+        elif n.device is not None:
+            self.g.edge(SOURCE, self.right("device", n.device, n.right, seen))
+
+    def ec_possible(self, n: CalNeed) -> bool:
+        return (n.external and n.user is not None and n.host is not None
+                and n.product in EC_PRODUCTS
+                and self.catalog.product(n.product).external_connector
+                and self.priced("ec", n.product))
+
+    def price_cents(self) -> np.ndarray:
+        out = np.zeros(len(self.resources), dtype=np.int64)
+        for r, i in self.resources.items():
+            product, license, edition = r.license()
+            amount = self.pricing.amount(product, license, edition)
+            out[i] = int((amount / CENT).to_integral_value())
+        return out
+
+
+def _key(n: CalNeed) -> tuple[str, str | None, str | None, str | None]:
+    return (n.right, n.user, n.device, n.host if n.external else None)
+
+
+def optimise_cals(
+    demand: CalDemand,
+    catalog: Catalog,
+    pricing: Pricing,
+    owned: dict[Resource, int] | None = None,
+) -> CalPlan:
+    """The cheapest licenses covering every need of ``demand``; ``owned`` units are free."""
+    owned = owned or {}
+    merged: dict[tuple[str, str | None, str | None, str | None], list[CalNeed]] = defaultdict(list)
+    for n in demand.needs:
+        merged[_key(n)].append(n)
+    b = _Builder(catalog, pricing)
+    seen: set[tuple[str, str, str]] = set()
+    for key in sorted(merged, key=lambda k: tuple(x or "" for x in k)):
+        b.need(merged[key][0], seen)
+    if not merged:
+        return CalPlan((), Decimal(0), Decimal(0), "nothing to cover")
+    tails, heads, res = b.g.arrays()
+    prices = b.price_cents()
+    quantity = np.zeros(len(prices), dtype=np.int64)
+    for r, q in owned.items():
+        if r in b.resources:
+            quantity[b.resources[r]] = q
+    side, lower, method = _lagrangian(len(b.g.names), tails, heads, res, prices, quantity)
+    best_cost = _true_cost(_usage(side, tails, heads, res, len(prices)), prices, quantity)
+    if best_cost > lower and len(b.g.names) <= MILP_LIMIT:
+        device_side = np.zeros(len(prices), dtype=bool)
+        for r, i in b.resources.items():
+            device_side[i] = r.holder != "user"
+        side = solve_milp(len(b.g.names), tails, heads, res, prices, quantity, device_side)
+        best_cost = _true_cost(_usage(side, tails, heads, res, len(prices)), prices, quantity)
+        lower, method = best_cost, "MILP (HiGHS) on the cut graph, owned quantities exact"
+    holdings = _holdings(b, side, tails, heads, res, merged)
+    usage = _usage(side, tails, heads, res, len(prices))
+    used = {r: int(min(usage[i], quantity[i])) for r, i in b.resources.items() if quantity[i]}
+    return CalPlan(tuple(holdings), Decimal(int(best_cost)) * CENT,
+                   Decimal(int(lower)) * CENT, method, used)
+
+
+def _usage(side: np.ndarray, tails: np.ndarray, heads: np.ndarray, res: np.ndarray,
+           n_res: int) -> np.ndarray:
+    cut = (res >= 0) & side[tails] & ~side[heads]
+    return np.bincount(res[cut], minlength=n_res)
+
+
+def _true_cost(usage: np.ndarray, prices: np.ndarray, quantity: np.ndarray) -> int:
+    return int((prices * np.maximum(usage - quantity, 0)).sum())
+
+
+def _lagrangian(
+    n_nodes: int, tails: np.ndarray, heads: np.ndarray, res: np.ndarray,
+    prices: np.ndarray, quantity: np.ndarray,
+) -> tuple[np.ndarray, int, str]:
+    """Best cut found and the best lower bound, pricing owned resources between 0 and list."""
+    owned = quantity > 0
+    lo = np.zeros(len(prices), dtype=np.int64)
+    hi = prices.copy()
+    lam = np.where(owned, 0, prices)
+    best_side: np.ndarray | None = None
+    best = lower = None
+    methods: set[str] = set()
+    for _ in range(BISECTION_STEPS + 1 if owned.any() else 1):
+        cut = min_cut(n_nodes, tails, heads, res, lam)
+        methods.update(cut.methods)
+        usage = _usage(cut.source_side, tails, heads, res, len(prices))
+        true = _true_cost(usage, prices, quantity)
+        bound = int((lam * usage).sum() - (lam * quantity)[owned].sum())
+        if best is None or true < best:
+            best, best_side = true, cut.source_side
+        lower = bound if lower is None else max(lower, bound)
+        over = owned & (usage > quantity)
+        if not over.any() or best <= lower:
+            break
+        lo = np.where(over, lam, lo)
+        hi = np.where(owned & ~over, lam, hi)
+        lam = np.where(owned, (lo + hi + 1) // 2, prices)
+    if best_side is None or best is None or lower is None:  # pragma: no cover - loop runs once
+        raise RuntimeError("no cut was computed")
+    return best_side, min(lower, best), " + ".join(sorted(methods)) or "max-flow"
+
+
+def _holdings(
+    b: _Builder, side: np.ndarray, tails: np.ndarray, heads: np.ndarray, res: np.ndarray,
+    merged: dict[tuple[str, str | None, str | None, str | None], list[CalNeed]],
+) -> list[Holding]:
+    names = b.g.names
+    by_id = {i: r for r, i in b.resources.items()}
+    covered: dict[tuple[str, str, str], list[CalNeed]] = defaultdict(list)
+    for key, rows in merged.items():
+        n = rows[0]
+        u = b.g.index.get(("user", n.user, n.right))
+        d = b.g.index.get(("device", n.device, n.right))
+        if u is not None and not side[u]:
+            covered[("user", n.user or "", n.right)] += rows
+        elif d is not None and side[d]:
+            covered[("device", n.device or "", n.right)] += rows
+        elif n.host is not None:
+            covered[("ec", n.host, n.product)] += rows
+    out = []
+    for i in np.flatnonzero((res >= 0) & side[tails] & ~side[heads]):
+        r = by_id[int(res[i])]
+        node = names[int(heads[i])] if r.holder == "user" else names[int(tails[i])]
+        _, who, what = node  # type: ignore[misc]
+        rows = covered.get((r.holder, who, r.what), [])
+        versions = {n.version for n in rows if n.version}
+        product = r.what if r.holder == "ec" else r.what.split(":")[0]
+        version = (b.catalog.newest_version(product, versions)
+                   if versions and product in b.catalog.products else None)
+        out.append(Holding(r, who, version, tuple(sorted({n.source for n in rows}))))
+    out.sort(key=lambda h: (h.resource.holder, h.resource.what, h.holder))
+    return out

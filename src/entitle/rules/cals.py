@@ -1,0 +1,180 @@
+"""CAL and client-ML demand: which user or device must hold which right, from the access evidence
+and what is managed (licensing-rules.md §1, §2, §5).
+
+A *right* is named like a suite component: ``windows-server:cal``, ``rds:cal``,
+``exchange-server:cal-enterprise``, ``configuration-manager:ml``. Each :class:`CalNeed` says that
+a user or a device (one of them; both when the access names both) must hold a right; for external
+users of a product with an External Connector, a connector on the host covers it instead.
+
+Exemptions (§1.5): unauthenticated access, server-to-server access, up to two principals per OSE
+that only administer it, a physical OSE used only for hosting, Essentials (Specialty Server),
+pay-as-you-go Windows Server (RDS still needs its CAL), SQL Server licensed per core, external
+users of Exchange and SharePoint 2013 and later, and dev-test OSEs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from entitle.catalog.model import Catalog
+from entitle.estate.records import Access, Software
+from entitle.rules.index import EstateIndex
+from entitle.source import Finding
+
+ADMIN_EXEMPT_PER_OSE = 2  # §1.5 item 2
+EC_PRODUCTS = ("windows-server", "rds", "ad-rms")
+
+
+@dataclass(frozen=True, slots=True)
+class CalNeed:
+    right: str
+    user: str | None
+    device: str | None
+    version: str | None
+    ose: str | None = None
+    host: str | None = None
+    external: bool = False
+    source: str = ""
+
+    @property
+    def product(self) -> str:
+        return self.right.split(":", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class CalDemand:
+    needs: tuple[CalNeed, ...]
+    exempt: tuple[tuple[str, int], ...] = ()  # (reason, access rows), for the report
+    findings: tuple[Finding, ...] = field(default=())
+
+
+def base_right(right: str, catalog: Catalog) -> str | None:
+    """The right an additive right sits on (RDS and AD RMS on the Windows Server CAL, an
+    Enterprise CAL on its product's Standard CAL), or None for a base right."""
+    product, _, kind = right.partition(":")
+    if kind == "cal-enterprise":
+        return f"{product}:cal"
+    if kind == "cal":
+        requires = catalog.product(product).cal_requires
+        return f"{requires}:cal" if requires else None
+    return None
+
+
+def cal_demand(
+    idx: EstateIndex, catalog: Catalog, sql_server_cal: frozenset[str]
+) -> CalDemand:
+    """Every right each principal must hold. ``sql_server_cal``: the OSEs whose SQL Server is
+    licensed Server + CAL (the others need no SQL CALs)."""
+    exempt: Counter[str] = Counter()
+    externals = {u.user for u in idx.estate.users if u.external}
+    rows: list[tuple[Access, str | None, str | None]] = []
+    for a in idx.estate.access:
+        ose = idx.oses[a.ose]
+        device = a.device if a.device and a.device not in idx.oses else None
+        if ose.environment != "production":
+            exempt["dev-test OSE"] += 1
+        elif a.user is None and device is None:
+            exempt["server-to-server" if a.device else "unauthenticated"] += 1
+        else:
+            rows.append((a, a.user, device))
+
+    admins_exempt = _admin_exemptions(rows)
+    needs: list[CalNeed] = []
+    for a, user, device in rows:
+        principal = user or device
+        if a.purpose == "admin" and (a.ose, principal) in admins_exempt:
+            exempt["administration only (≤ 2 per OSE)"] += 1
+            continue
+        rights, reason = _rights(idx, catalog, a, user in externals, sql_server_cal)
+        if not rights:
+            exempt[reason] += 1
+            continue
+        ose = idx.oses[a.ose]
+        for right, version in rights:
+            needs.append(CalNeed(right, user, device, version, a.ose, ose.host,
+                                 user in externals, str(a.source)))
+    needs += _managed(idx, catalog)
+    return CalDemand(tuple(needs), tuple(sorted(exempt.items())))
+
+
+def _admin_exemptions(rows: list[tuple[Access, str | None, str | None]]) -> set[tuple[str, str]]:
+    """Up to two principals per OSE that only administer it need no CAL there. Where more
+    qualify, those with no other access anywhere are exempted first (they would otherwise need
+    a CAL for this OSE alone), then by id."""
+    uses: dict[tuple[str, str], set[str]] = defaultdict(set)
+    elsewhere: Counter[str] = Counter()
+    for a, user, device in rows:
+        principal = user or device
+        if principal is None:
+            continue
+        uses[(a.ose, principal)].add(a.purpose)
+        if a.purpose != "admin":
+            elsewhere[principal] += 1
+    by_ose: dict[str, list[str]] = defaultdict(list)
+    for (ose, principal), purposes in uses.items():
+        if purposes == {"admin"}:
+            by_ose[ose].append(principal)
+    out = set()
+    for ose, principals in by_ose.items():
+        ranked = sorted(principals, key=lambda p: (elsewhere[p] > 0, p))
+        out.update((ose, p) for p in ranked[:ADMIN_EXEMPT_PER_OSE])
+    return out
+
+
+def _first(idx: EstateIndex, ose: str, product: str) -> Software | None:
+    rows = idx.software(ose, product)
+    return rows[0] if rows else None
+
+
+def _windows_cal(idx: EstateIndex, ose_id: str) -> tuple[list[tuple[str, str | None]], str]:
+    ose = idx.oses[ose_id]
+    ws = _first(idx, ose_id, "windows-server")
+    if ose.hosting_only and not ose.virtual:
+        return [], "physical OSE used only for hosting"
+    if ws is None:
+        return [], "no Windows Server on the OSE"
+    if ws.edition == "essentials":
+        return [], "Essentials (Specialty Server, no CALs)"
+    if ws.model == "payg":
+        return [], "Windows Server pay-as-you-go (no CALs)"
+    return [("windows-server:cal", ws.version)], ""
+
+
+def _rights(
+    idx: EstateIndex, catalog: Catalog, a: Access, external: bool, sql_server_cal: frozenset[str]
+) -> tuple[list[tuple[str, str | None]], str]:
+    sw = _first(idx, a.ose, a.product)
+    version = sw.version if sw else None
+    if a.product == "windows-server":
+        return _windows_cal(idx, a.ose)
+    if a.product in ("rds", "ad-rms"):
+        ws, _ = _windows_cal(idx, a.ose)
+        return [(f"{a.product}:cal", version)] + ws, ""
+    if a.product == "sql-server":
+        if a.ose in sql_server_cal:
+            return [("sql-server:cal", version)], ""
+        return [], "SQL Server licensed per core (no CALs)"
+    product = catalog.product(a.product)
+    since = product.external_users_licensed_with_server_from
+    if (external and since and version and version in product.version_ids
+            and catalog.version_index(a.product, version)
+            >= catalog.version_index(a.product, since)):
+        return [], f"external users of {product.name} {since}+ (licensed with the server)"
+    if "standard" not in product.levels:
+        return [], f"{product.name} needs no CALs"
+    rights = [(f"{a.product}:cal", version)]
+    if a.level == "enterprise":
+        rights.append((f"{a.product}:cal-enterprise", version))
+    return rights, ""
+
+
+def _managed(idx: EstateIndex, catalog: Catalog) -> list[CalNeed]:
+    """Managed client OSEs need a client ML per OSE, or per user for the OSEs that user uses."""
+    out = []
+    for m in idx.estate.managed:
+        if m.device is None or m.device in idx.oses:
+            continue
+        out.append(CalNeed(f"{m.product}:ml", m.user, m.device,
+                           catalog.latest_version(m.product), source=str(m.source)))
+    return out
