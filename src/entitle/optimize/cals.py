@@ -209,6 +209,29 @@ def _key(n: CalNeed) -> tuple[str, str | None, str | None, str | None]:
     return (n.right, n.user, n.device, n.host if n.external else None)
 
 
+def cal_graph(
+    demand: CalDemand, catalog: Catalog, pricing: Pricing
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The cut graph of a demand, for benchmarks and tests: (nodes, tails, heads, resource per
+    edge (−1 = infinite), price in cents per resource); source 0, sink 1."""
+    b, _ = _build(demand, catalog, pricing)
+    tails, heads, res = b.g.arrays()
+    return len(b.g.names), tails, heads, res, b.price_cents()
+
+
+def _build(
+    demand: CalDemand, catalog: Catalog, pricing: Pricing
+) -> tuple[_Builder, dict[tuple[str, str | None, str | None, str | None], list[CalNeed]]]:
+    merged: dict[tuple[str, str | None, str | None, str | None], list[CalNeed]] = defaultdict(list)
+    for n in demand.needs:
+        merged[_key(n)].append(n)
+    b = _Builder(catalog, pricing)
+    seen: set[tuple[str, str, str]] = set()
+    for key in sorted(merged, key=lambda k: tuple(x or "" for x in k)):
+        b.need(merged[key][0], seen)
+    return b, merged
+
+
 def optimise_cals(
     demand: CalDemand,
     catalog: Catalog,
@@ -217,13 +240,7 @@ def optimise_cals(
 ) -> CalPlan:
     """The cheapest licenses covering every need of ``demand``; ``owned`` units are free."""
     owned = owned or {}
-    merged: dict[tuple[str, str | None, str | None, str | None], list[CalNeed]] = defaultdict(list)
-    for n in demand.needs:
-        merged[_key(n)].append(n)
-    b = _Builder(catalog, pricing)
-    seen: set[tuple[str, str, str]] = set()
-    for key in sorted(merged, key=lambda k: tuple(x or "" for x in k)):
-        b.need(merged[key][0], seen)
+    b, merged = _build(demand, catalog, pricing)
     if not merged:
         return CalPlan((), Decimal(0), Decimal(0), "nothing to cover")
     tails, heads, res = b.g.arrays()
