@@ -1,0 +1,14 @@
+"""The license ledger: agreements, entitlements, assignments and retirements over time, with
+the 90-day reassignment rule and a tamper-evident audit chain, on SQLite or PostgreSQL.
+
+Layers, each importing only those above it in this list: ``rules`` (pure 90-day logic),
+``models``, ``db`` (engine, migrations), ``crypto`` (product keys), ``audit`` (hash chain),
+``mls`` and ``importing`` (reading files), ``service`` and ``moves`` (transactions), ``query``
+(reading). The package may import entitle.source, entitle.catalog and entitle.estate; nothing
+from position, optimize or cli.
+"""
+
+from entitle.ledger.query import entitlements_on
+from entitle.ledger.service import NotReady
+
+__all__ = ["NotReady", "entitlements_on"]

@@ -1,0 +1,105 @@
+"""Where the ledger lives and how to open it: the database URL, the engine, the migrations.
+
+The default ledger is an SQLite file ``entitle.db`` in the working folder; ``--db`` or the
+``ENTITLE_DB`` environment variable names another file or a ``postgresql://`` server. On SQLite
+the engine runs in WAL mode with a busy timeout, and write transactions start with
+``BEGIN IMMEDIATE`` so that two writers queue instead of failing half-way. Migrations are the
+Alembic revisions shipped in ``entitle/ledger/migrations``, run in code (no ``alembic.ini``), so
+they work from an installed package. Imports SQLAlchemy, Alembic and the ledger models.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+DEFAULT_FILE = "entitle.db"
+BUSY_TIMEOUT_MS = 60_000
+
+
+def resolve_url(db: str | None, env: Mapping[str, str] | None = None) -> str:
+    """The database URL: ``db``, else ``ENTITLE_DB``, else ``entitle.db`` here. A bare path is an
+    SQLite file; ``postgresql://`` URLs use the psycopg driver."""
+    env = os.environ if env is None else env
+    text = db or env.get("ENTITLE_DB") or DEFAULT_FILE
+    if "://" not in text:
+        return f"sqlite:///{Path(text).expanduser()}"
+    if text.startswith("postgresql://") or text.startswith("postgres://"):
+        return "postgresql+psycopg://" + text.split("://", 1)[1]
+    return text
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL, or ``None`` for another engine or an in-memory database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for the ledger at ``url``. Use :func:`writer` for write transactions."""
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("ledger_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, marked so that SQLite transactions take the write lock at BEGIN."""
+    return engine.execution_options(ledger_write=True)
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    if head is None:
+        raise RuntimeError("the ledger migrations have no head revision")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database to ``revision`` in one transaction per migration run."""
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with writer(engine).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)

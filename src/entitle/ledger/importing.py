@@ -1,0 +1,253 @@
+"""Read an entitlements file for the ledger: the spec's ``entitlements.csv``, a workbook with an
+``entitlements`` sheet, or a Microsoft License Statement entitlement summary (CSV or workbook),
+told apart by their column headers. ``--map 'Their header=our header'`` renames a column first.
+
+Returns ``(candidates, problems)``: every problem of every row, never an exception for bad data.
+Cells are parsed by :mod:`entitle.estate.convert` (the same rules and messages as the estate
+loader) and names checked against the catalog by :mod:`entitle.estate.checks`. Each candidate
+carries a content hash of its canonical fields (plus which identical row of the file it is), so
+importing the same file twice adds nothing. Imports entitle.source, entitle.catalog,
+entitle.estate and :mod:`entitle.ledger.mls`; no database.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+
+import openpyxl
+
+from entitle.catalog import Catalog
+from entitle.estate import checks
+from entitle.estate.convert import REQUIRED, Cells, Row, convert
+from entitle.estate.reader import cell_text, decode
+from entitle.estate.records import Entitlement
+from entitle.ledger import mls
+from entitle.source import Problem, Source
+
+SPEC = REQUIRED["entitlements"]
+KEY_KINDS = ("mak", "kms")
+HEADER_SEARCH = 30  # an MLS tab has its header some rows down (row 10 of Pivot Data)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One entitlement to add: the spec record plus what only the ledger keeps."""
+
+    entitlement: Entitlement
+    content_hash: str
+    sa_start: date | None = None
+    product_key: str | None = None
+    key_kind: str | None = None
+
+    @property
+    def ref(self) -> str:
+        return self.entitlement.id or "E-" + self.content_hash[:10]
+
+
+Grid = list[tuple[Source, list[str]]]
+
+
+def read_file(
+    path: Path, catalog: Catalog, mapping: Mapping[str, str], agreement: str | None = None
+) -> tuple[list[Candidate], list[Problem]]:
+    """The candidates of one file and every problem found in it."""
+    mapping = {k.strip().lower(): v.strip().lower() for k, v in mapping.items()}
+    where = Source(path.name)
+    if not path.is_file():
+        return [], [Problem(where, "no such file", "give an entitlements CSV or .xlsx file")]
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        grids, problems = _workbook(path)
+    elif path.suffix.lower() == ".csv":
+        grid, problems = _csv(path)
+        grids = [grid] if grid is not None else []
+    else:
+        hint = "give entitlements.csv, a workbook, or an MLS summary saved as .csv or .xlsx"
+        return [], [Problem(where, "not a .csv or .xlsx file", hint)]
+    if problems:
+        return [], problems
+    found = _choose(grids, mapping)
+    if found is None:
+        return [], [_no_header(path, grids)]
+    kind, grid, at = found
+    header = [mapping.get(name, name) for name in (c.strip().lower() for c in grid[at][1])]
+    rows: list[Row] = []
+    problems = _header_problems(grid[at][0], header)
+    for source, values in grid[at + 1 :]:
+        if not any(v.strip() for v in values):
+            continue
+        if path.suffix.lower() == ".csv" and len(values) != len(header):
+            problems.append(
+                Problem(
+                    source,
+                    f"{len(values)} fields, but the header has {len(header)}",
+                    "every row needs one field per column",
+                )
+            )
+            continue
+        cells = {name: value.strip() for name, value in zip(header, values, strict=False) if name}
+        if kind == "mls":
+            spec = mls.spec_cells(catalog, cells, source, problems, agreement)
+            if spec is None:
+                continue
+            cells = spec
+        elif agreement and not cells.get("agreement"):
+            cells["agreement"] = agreement
+        rows.append(Row("entitlements", MappingProxyType(cells), source))
+    records = convert(rows, problems)
+    checks.check_catalog({"entitlements": rows}, catalog, problems)
+    candidates = _candidates(records, problems)
+    if any(p.severity == "error" for p in problems):
+        return [], sorted(problems, key=lambda p: p.source)
+    return candidates, sorted(problems, key=lambda p: p.source)
+
+
+def _header_problems(where: Source, header: Sequence[str]) -> list[Problem]:
+    names = [n for n in header if n]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    return [
+        Problem(where, f"the header names column '{n}' twice", "rename or remove one")
+        for n in twice
+    ]
+
+
+def _choose(grids: Sequence[Grid], mapping: Mapping[str, str]) -> tuple[str, Grid, int] | None:
+    """The table to import: an ``entitlements`` sheet or spec header first, then an MLS summary
+    (License Summary before Pivot Data: one of them, never both)."""
+    found: list[tuple[int, str, Grid, int]] = []
+    for grid in grids:
+        sheet = (grid[0][0].sheet or "").strip().lower() if grid else ""
+        for index, (_, values) in enumerate(grid[:HEADER_SEARCH]):
+            header = [mapping.get(n, n) for n in (v.strip().lower() for v in values)]
+            if all(name in header for name in SPEC):
+                found.append((0 if sheet in ("entitlements", "") else 1, "spec", grid, index))
+                break
+            if mls.is_mls(header):
+                rank = {"license summary": 2, "pivot data": 3}.get(sheet, 4)
+                found.append((rank, "mls", grid, index))
+                break
+    if not found:
+        return None
+    _, kind, grid, index = min(found, key=lambda item: item[0])
+    return kind, grid, index
+
+
+def _no_header(path: Path, grids: Sequence[Grid]) -> Problem:
+    first = next(((s, v) for g in grids for s, v in g if any(x.strip() for x in v)), None)
+    where = first[0] if first else Source(path.name)
+    has = ", ".join(v.strip() for v in first[1] if v.strip()) if first else "nothing"
+    message = (
+        "the header names neither the entitlements.csv columns (product, license, quantity) "
+        "nor the MLS entitlement summary columns (License Product Family, Effective License "
+        f"Quantity); it has: {has}"
+    )
+    hint = "map a column of yours with --map 'Your Header=quantity' (or =License Product Family)"
+    return Problem(where, message, hint)
+
+
+def _csv(path: Path) -> tuple[Grid | None, list[Problem]]:
+    text, problems = decode(path.read_bytes(), path.name)
+    if text is None:
+        return None, problems
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    grid: Grid = []
+    start = 1
+    try:
+        for values in reader:
+            grid.append((Source(path.name, start), values))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        return None, [
+            Problem(
+                Source(path.name, start),
+                f"malformed CSV: {error}",
+                "quote a field that holds a comma, quote or line break",
+            )
+        ]
+    return grid, []
+
+
+def _workbook(path: Path) -> tuple[list[Grid], list[Problem]]:
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds on a damaged or foreign file
+        return [], [
+            Problem(
+                Source(path.name),
+                f"cannot open the workbook: {error}",
+                "save it from Excel or LibreOffice as .xlsx",
+            )
+        ]
+    try:
+        grids = [
+            [
+                (Source(path.name, number, title), [cell_text(v) for v in values])
+                for number, values in enumerate(book[title].iter_rows(values_only=True), start=1)
+            ]
+            for title in book.sheetnames
+        ]
+    finally:
+        book.close()
+    return grids, []
+
+
+def _candidates(records: Sequence[Entitlement], problems: list[Problem]) -> list[Candidate]:
+    """Ledger candidates: the ledger's own columns parsed from ``extra``, hashes, unique ids."""
+    seen: Counter[str] = Counter()
+    ids: dict[str, Source] = {}
+    out: list[Candidate] = []
+    for record in records:
+        row = Row("entitlements", record.extra, record.source)
+        cells = Cells(row, problems)
+        sa_start = cells.day("sa_start")
+        key_kind = (cells.text("key_kind") or "").lower() or None
+        if key_kind is not None and key_kind not in KEY_KINDS:
+            cells.fail(f"key_kind '{key_kind}' is not MAK or KMS", "write MAK or KMS")
+        key = cells.text("product_key")
+        if key_kind and not key:
+            cells.fail("key_kind is given but product_key is blank", "add the key or clear kind")
+        if sa_start and record.sa_until and record.sa_until < sa_start:
+            cells.fail(
+                f"sa_until {record.sa_until} is before sa_start {sa_start}", "swap the two dates"
+            )
+        if record.id is not None:
+            if record.id in ids:
+                cells.fail(
+                    f"id {record.id} is used twice (first at {ids[record.id]})",
+                    "give every entitlement its own id",
+                )
+            ids.setdefault(record.id, record.source)
+        if not cells.ok:
+            continue
+        body = canonical_fields(record, sa_start)
+        seen[body] += 1
+        digest = hashlib.sha256(f"{body}#{seen[body]}".encode()).hexdigest()
+        out.append(Candidate(record, digest, sa_start, key, key_kind and key_kind.upper()))
+    return out
+
+
+def canonical_fields(record: Entitlement, sa_start: date | None) -> str:
+    """The text the content hash covers: what the entitlement is, not where it was read."""
+    fields = {
+        "product": record.product,
+        "license": record.license,
+        "quantity": record.quantity,
+        "id": record.id,
+        "edition": record.edition,
+        "version": record.version,
+        "sa_start": sa_start and sa_start.isoformat(),
+        "sa_until": record.sa_until and record.sa_until.isoformat(),
+        "assigned_to": record.assigned_to,
+        "agreement": record.agreement,
+        "purchased": record.purchased and record.purchased.isoformat(),
+        "unit_price": None if record.unit_price is None else str(record.unit_price.normalize()),
+    }
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,240 @@
+"""The ledger's transactions: open it, initialise it, import into it.
+
+Every write runs in one transaction that first locks the audit chain's tip
+(:func:`entitle.ledger.audit.lock`), then checks, then writes the rows and their audit events
+together: all of it lands or none of it does (a killed process leaves the ledger as it was).
+Refusals and bad input come back as values; exceptions are for system failures.
+Imports the ledger's own modules, entitle.source and entitle.estate.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from entitle.ledger import audit, crypto, db
+from entitle.ledger.importing import Candidate
+from entitle.ledger.models import Agreement, Assignment, EntitlementRow
+from entitle.source import Problem
+
+LEDGER_COLUMNS = frozenset({"sa_start", "product_key", "key_kind"})
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """An open ledger: where it is, who acts, and the product-key cipher if this user is an
+    editor (holds the key)."""
+
+    url: str
+    engine: Engine
+    actor: str
+    fernet: Fernet | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a command did, or why it was refused (``ok`` false; ``allowed_from`` when waiting
+    would help)."""
+
+    ok: bool
+    message: str
+    allowed_from: date | None = None
+    problems: tuple[Problem, ...] = field(default=())
+
+
+def default_actor(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    if env.get("ENTITLE_USER"):
+        return env["ENTITLE_USER"]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def connect(url: str, actor: str, env: Mapping[str, str] | None = None) -> Ledger:
+    """Open an existing ledger. Raises :class:`NotReady` when it needs ``entitle ledger init``."""
+    engine = db.open_engine(url)
+    try:
+        current = db.current_revision(engine)
+    except OperationalError as error:
+        engine.dispose()
+        raise NotReady(f"cannot open the ledger at {_shown(url)}: {error.orig}") from error
+    if current != db.head_revision():
+        engine.dispose()
+        state = "has no ledger" if current is None else f"is at schema {current}"
+        raise NotReady(f"{_shown(url)} {state}; run `entitle ledger init` first")
+    return Ledger(url, engine, actor, crypto.load_key(db.sqlite_path(url), env))
+
+
+class NotReady(Exception):
+    """The database holds no ledger (or an older schema): run ``entitle ledger init``."""
+
+
+def _shown(url: str) -> str:
+    path = db.sqlite_path(url)
+    return str(path) if path is not None else url.split("@")[-1]
+
+
+def init(url: str, actor: str, env: Mapping[str, str] | None = None) -> Outcome:
+    """Create or upgrade the ledger to the newest schema; create the key file beside an SQLite
+    ledger (unless ``ENTITLE_KEY`` is set). Running it again changes nothing."""
+    env = os.environ if env is None else env
+    path = db.sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = db.open_engine(url)
+    try:
+        before = db.current_revision(engine)
+        db.upgrade(engine)
+        notes = []
+        if before is None:
+            ledger = Ledger(url, engine, actor)
+            with write(ledger) as chain:
+                chain.append("ledger.init", "ledger", None, {"schema": db.head_revision()})
+            notes.append(f"created the ledger at {_shown(url)}")
+        elif before != db.head_revision():
+            notes.append(f"upgraded {_shown(url)} from schema {before} to {db.head_revision()}")
+        else:
+            notes.append(f"{_shown(url)} is already a ledger at the newest schema")
+        make_key = path is not None and not env.get("ENTITLE_KEY")
+        if path is not None and make_key and (created := crypto.create_key_file(path)):
+            notes.append(f"product keys will be encrypted with the key in {created} (mode 0600)")
+        return Outcome(True, "; ".join(notes))
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def write(ledger: Ledger) -> Iterator[audit.Chain]:
+    """One write transaction holding the chain's lock. Leaving the block commits; an exception
+    rolls everything back."""
+    with Session(db.writer(ledger.engine), expire_on_commit=False) as session, session.begin():
+        yield audit.lock(session, ledger.actor)
+
+
+# -- import -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    added: int
+    unchanged: int
+    problems: tuple[Problem, ...] = ()
+
+
+def import_candidates(
+    ledger: Ledger,
+    candidates: Sequence[Candidate],
+    progress: Progress | None = None,
+    every: int = 200,
+) -> ImportReport:
+    """Add the candidates not in the ledger yet, in one transaction. A candidate whose id is
+    taken by different content is a problem, and then nothing is added."""
+    if any(c.product_key for c in candidates) and ledger.fernet is None:
+        first = next(c for c in candidates if c.product_key)
+        hint = "set ENTITLE_KEY (or run entitle ledger init beside an SQLite ledger)"
+        return ImportReport(
+            0,
+            0,
+            (
+                Problem(
+                    first.entitlement.source,
+                    "a product key needs the ledger's encryption key, which you do not hold",
+                    hint,
+                ),
+            ),
+        )
+    with write(ledger) as chain:
+        session = chain.session
+        by_ref = {row.ref: row for row in session.execute(select(EntitlementRow)).scalars()}
+        hashes = {row.content_hash for row in by_ref.values()}
+        problems: list[Problem] = []
+        new: list[Candidate] = []
+        for c in candidates:
+            if c.content_hash in hashes:
+                continue
+            held = by_ref.get(c.ref)
+            if held is not None:
+                problems.append(
+                    Problem(
+                        c.entitlement.source,
+                        f"id {c.ref} is already in the ledger with other content ({held.source})",
+                        "the ledger never overwrites history: retire the old "
+                        "entitlement and import this one under a new id",
+                    )
+                )
+                continue
+            new.append(c)
+        if problems:
+            return ImportReport(0, 0, tuple(problems))
+        agreements = {a.number: a for a in session.execute(select(Agreement)).scalars()}
+        for done, c in enumerate(new, start=1):
+            _add(chain, c, agreements, ledger.fernet)
+            if progress is not None and (done % every == 0 or done == len(new)):
+                session.flush()
+                progress(done, len(new))
+        return ImportReport(len(new), len(candidates) - len(new))
+
+
+def _add(
+    chain: audit.Chain, c: Candidate, agreements: dict[str, Agreement], fernet: Fernet | None
+) -> None:
+    e = c.entitlement
+    agreement_id = None
+    if e.agreement:
+        agreement = agreements.get(e.agreement)
+        if agreement is None:
+            agreement = Agreement(number=e.agreement)
+            chain.session.add(agreement)
+            chain.session.flush()
+            chain.record("agreement.create", agreement)
+            agreements[e.agreement] = agreement
+        agreement_id = agreement.id
+    extra = {k: v for k, v in e.extra.items() if k not in LEDGER_COLUMNS}
+    row = EntitlementRow(
+        ref=c.ref,
+        product=e.product,
+        license=e.license,
+        edition=e.edition,
+        version=e.version,
+        quantity=e.quantity,
+        purchased=e.purchased,
+        unit_price=None if e.unit_price is None else str(e.unit_price),
+        sa_start=c.sa_start,
+        sa_end=e.sa_until,
+        agreement_id=agreement_id,
+        product_key=crypto.encrypt(fernet, c.product_key) if c.product_key and fernet else None,
+        key_kind=c.key_kind,
+        content_hash=c.content_hash,
+        source=str(e.source)[:300],
+        extra=json.dumps(extra, sort_keys=True) if extra else None,
+    )
+    chain.session.add(row)
+    chain.record("entitlement.import", row)
+    if e.assigned_to:
+        held = Assignment(
+            entitlement_id=row.id,
+            quantity=e.quantity,
+            holder_kind="host",
+            holder=e.assigned_to,
+            start=e.purchased or today(),
+            temporary=False,
+        )
+        chain.session.add(held)
+        chain.record("assignment.create", held)
