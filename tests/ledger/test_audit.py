@@ -1,0 +1,109 @@
+"""The audit chain: every change is an event in the same transaction; verify passes on an
+untouched ledger and names the event when a row or an event is edited or removed with plain SQL.
+Runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from entitle.catalog import default_catalog
+from entitle.ledger import audit, moves, service
+from entitle.ledger.importing import read_file
+
+from .kit import ACTOR, write_csv
+
+CSV = """
+id,product,license,edition,version,quantity,purchased,assigned_to
+WS-1,windows-server,core,standard,2022,16,2024-01-10,hv01
+CAL-1,windows-server,user-cal,,2022,50,2024-01-10,
+"""
+
+
+def filled(ledger: service.Ledger, tmp_path: Path) -> None:
+    """Events: 1 init, 2 WS-1, 3 its assignment to hv01, 4 CAL-1, 5 assign CAL to ann."""
+    candidates, problems = read_file(write_csv(tmp_path, "e.csv", CSV), default_catalog(), {})
+    assert problems == []
+    assert service.import_candidates(ledger, candidates).added == 2
+    assert moves.assign(ledger, "CAL-1", ("user", "ann"), 1, date(2024, 2, 1)).ok
+
+
+def check(ledger: service.Ledger) -> tuple[int, list[audit.Tampering]]:
+    with Session(ledger.engine) as session:
+        return audit.verify(session)
+
+
+def sql(ledger: service.Ledger, statement: str) -> None:
+    with ledger.engine.begin() as conn:
+        conn.execute(text(statement))
+
+
+def test_every_change_is_an_event_with_who_when_before_and_after(
+    ledger: service.Ledger, tmp_path: Path
+) -> None:
+    filled(ledger, tmp_path)
+    assert moves.reassign(ledger, "WS-1", ("host", "hv01"), ("host", "hv02"), 16,
+                          date(2024, 5, 1), None).ok
+    with Session(ledger.engine) as session:
+        events = session.execute(text("SELECT seq, actor, action, at FROM audit_events "
+                                      "ORDER BY seq")).all()
+    assert [e.action for e in events] == [
+        "ledger.init", "entitlement.import", "assignment.create", "entitlement.import",
+        "assignment.create", "assignment.end", "assignment.move",
+    ]
+    assert {e.actor for e in events} == {ACTOR}
+    assert all(e.at.endswith("Z") for e in events)  # UTC
+    assert check(ledger) == (7, [])
+
+
+def test_verify_names_the_event_after_a_row_is_edited(
+    ledger: service.Ledger, tmp_path: Path
+) -> None:
+    filled(ledger, tmp_path)
+    sql(ledger, "UPDATE entitlements SET quantity = 500 WHERE ref = 'CAL-1'")
+    count, found = check(ledger)
+    assert count == 5
+    assert found[0].seq == 4 and "quantity is 500 but the event says 50" in found[0].message
+
+
+def test_verify_names_an_altered_event(ledger: service.Ledger, tmp_path: Path) -> None:
+    filled(ledger, tmp_path)
+    sql(ledger, "UPDATE audit_events SET actor = 'mallory' WHERE seq = 3")
+    _, found = check(ledger)
+    assert found[0].seq == 3 and "altered" in found[0].message
+
+
+def test_verify_names_a_removed_event(ledger: service.Ledger, tmp_path: Path) -> None:
+    filled(ledger, tmp_path)
+    sql(ledger, "DELETE FROM audit_events WHERE seq = 2")
+    _, found = check(ledger)
+    assert found[0].seq == 2 and "removed" in found[0].message
+
+
+def test_verify_notices_the_last_event_removed(ledger: service.Ledger, tmp_path: Path) -> None:
+    filled(ledger, tmp_path)
+    sql(ledger, "DELETE FROM audit_events WHERE seq = 5")
+    _, found = check(ledger)
+    assert found[0].seq == 5 and "removed" in found[0].message
+
+
+def test_verify_notices_a_row_inserted_or_deleted_behind_its_back(
+    ledger: service.Ledger, tmp_path: Path
+) -> None:
+    filled(ledger, tmp_path)
+    sql(ledger, "DELETE FROM assignments WHERE holder = 'ann'")
+    _, found = check(ledger)
+    assert found[0].seq == 5 and "deleted outside the ledger" in found[0].message
+
+
+def test_a_refused_move_writes_nothing(ledger: service.Ledger, tmp_path: Path) -> None:
+    filled(ledger, tmp_path)
+    assert moves.reassign(ledger, "WS-1", ("host", "hv01"), ("host", "hv02"), 16,
+                          date(2024, 5, 1), None).ok
+    refused = moves.reassign(ledger, "WS-1", ("host", "hv02"), ("host", "hv03"), 16,
+                             date(2024, 5, 2), None)
+    assert not refused.ok and refused.allowed_from == date(2024, 7, 30)  # May 1 + 90 days
+    assert check(ledger) == (7, [])
