@@ -72,12 +72,11 @@ def min_cut(
     n_nodes: int,
     tails: np.ndarray,
     heads: np.ndarray,
-    resources: np.ndarray,
-    prices: np.ndarray,
+    edge_cents: np.ndarray,
 ) -> CutResult:
-    """Minimum cut of the graph with ``prices[resource]`` cents on finite edges (see module
+    """Minimum cut of the graph with ``edge_cents`` on each edge (−1 = infinite; see the module
     docstring for the tie-break). Returns which nodes are on the source side."""
-    finite = resources >= 0
+    finite = edge_cents >= 0
     inner = (tails > SINK) & (heads > SINK)
     adjacency = coo_matrix(
         (np.ones(int(inner.sum())), (tails[inner], heads[inner])), shape=(n_nodes, n_nodes)
@@ -88,7 +87,7 @@ def min_cut(
     n_comp = int(label.max()) + 1 if n_nodes else 0
     count = np.bincount(comp[finite], minlength=n_comp)
     k = count + 1  # per component: more than its number of licenses
-    base = prices[resources[finite]]
+    base = edge_cents[finite]
     # price × K + 1 and its per-component sum must fit int64; checked in floating point first.
     estimate = np.zeros(n_comp)
     np.add.at(estimate, comp[finite], base.astype(float) * k[comp[finite]] + 1)

@@ -1,13 +1,16 @@
 """The cut graph as a MILP (HiGHS through SciPy), for what a cut cannot say: owned quantities.
 
-Variables: one binary per node (1 = sink side), one continuous ``y`` per finite edge (cut or not,
-``y ≥ t_head − t_tail``), one ``z`` per owned resource (units bought beyond what is owned). An
-infinite edge becomes ``t_head ≤ t_tail``. The objective is the cut's: price × K + 1 per license (ties
-go to fewer licenses), doubled, plus one per device-side license (then to user-side licenses, as
-the canonical cut does).
+Variables: one binary per node (1 = sink side); per finite edge, ``buy`` (the license is bought)
+and, where an owned class of its resource covers the version its holder needs, ``use_c`` (an
+owned unit of class c is used); ``buy + Σ use_c ≥ t_head − t_tail``; per class,
+``Σ use_c ≤ owned``. An infinite edge becomes ``t_head ≤ t_tail``. The objective is the cut's —
+price × K + 1 per license, so ties go to fewer licenses — doubled, plus one per device-side
+license (then ties go to user-side licenses, as the canonical cut does).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -15,58 +18,68 @@ from scipy.sparse import coo_matrix
 
 from entitle.optimize.calgraph import SINK, SOURCE
 
+if TYPE_CHECKING:
+    from entitle.optimize.cals import _Problem
 
-def solve_milp(
-    n_nodes: int, tails: np.ndarray, heads: np.ndarray, res: np.ndarray,
-    prices: np.ndarray, quantity: np.ndarray, device_side: np.ndarray,
-) -> np.ndarray:
-    """Source side (bool per node) of the cheapest cut with ``quantity`` units of each resource
-    free."""
-    finite = np.flatnonzero(res >= 0)
-    infinite = np.flatnonzero(res < 0)
-    owned = np.flatnonzero(quantity > 0)
-    n_y, n_z = len(finite), len(owned)
-    n_var = n_nodes + n_y + n_z
-    k = 2 * n_y + 1
+
+def solve_milp(p: _Problem, device_side: np.ndarray) -> np.ndarray:
+    """Source side (bool per node) of the cheapest plan with owned units free."""
+    n = p.n_nodes
+    finite = np.flatnonzero(p.res >= 0)
+    infinite = np.flatnonzero(p.res < 0)
+    uses = [(j, int(c)) for j, e in enumerate(finite) for c in range(len(p.class_qty))
+            if p.class_res[c] == p.res[e] and p.need_version[e] <= p.class_version[c]]
+    n_buy, n_use = len(finite), len(uses)
+    n_var = n + n_buy + n_use
+    k = 2 * n_buy + 1
     cost = np.zeros(n_var)
-    owned_pos = {int(r): j for j, r in enumerate(owned)}
     for j, e in enumerate(finite):
-        r = int(res[e])
-        tie = 2 + int(device_side[r])  # one more license costs 2; a device-side one 1 more
-        cost[n_nodes + j] = tie if r in owned_pos else float(prices[r]) * k * 2 + tie
-    for j, r in enumerate(owned):
-        cost[n_nodes + n_y + j] = float(prices[r]) * k * 2
-    rows, cols, vals, lo, hi = [], [], [], [], []
+        r = int(p.res[e])
+        cost[n + j] = float(p.prices[r]) * k * 2 + 2 + int(device_side[r])
+    for i, (j, _) in enumerate(uses):
+        r = int(p.res[finite[j]])
+        cost[n + n_buy + i] = 2 + int(device_side[r])
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    lo: list[float] = []
+    hi: list[float] = []
+    use_of: dict[int, list[int]] = {}
+    for i, (j, _) in enumerate(uses):
+        use_of.setdefault(j, []).append(n + n_buy + i)
     row = 0
-    for j, e in enumerate(finite):  # y_e − t_head + t_tail ≥ 0
-        rows += [row, row, row]
-        cols += [n_nodes + j, int(heads[e]), int(tails[e])]
-        vals += [1.0, -1.0, 1.0]
+    for j, e in enumerate(finite):  # buy + Σ use − t_head + t_tail ≥ 0
+        members = [n + j] + use_of.get(j, [])
+        rows += [row] * (len(members) + 2)
+        cols += members + [int(p.heads[e]), int(p.tails[e])]
+        vals += [1.0] * len(members) + [-1.0, 1.0]
         lo.append(0.0)
         hi.append(np.inf)
         row += 1
     for e in infinite:  # t_tail − t_head ≥ 0
         rows += [row, row]
-        cols += [int(tails[e]), int(heads[e])]
+        cols += [int(p.tails[e]), int(p.heads[e])]
         vals += [1.0, -1.0]
         lo.append(0.0)
         hi.append(np.inf)
         row += 1
-    for j, r in enumerate(owned):  # z_r − Σ y_e(r) ≥ −owned_r
-        members = [n_nodes + i for i, e in enumerate(finite) if int(res[e]) == int(r)]
-        rows += [row] * (len(members) + 1)
-        cols += [n_nodes + n_y + j] + members
-        vals += [1.0] + [-1.0] * len(members)
-        lo.append(-float(quantity[r]))
-        hi.append(np.inf)
+    for c in range(len(p.class_qty)):  # Σ use_c ≤ owned_c
+        members = [n + n_buy + i for i, (_, cc) in enumerate(uses) if cc == c]
+        if not members:
+            continue
+        rows += [row] * len(members)
+        cols += members
+        vals += [1.0] * len(members)
+        lo.append(0.0)
+        hi.append(float(p.class_qty[c]))
         row += 1
     a = coo_matrix((vals, (rows, cols)), shape=(row, n_var)).tocsr()
     lower = np.zeros(n_var)
-    upper = np.concatenate([np.ones(n_nodes + n_y), np.full(n_z, np.inf)])
+    upper = np.ones(n_var)
     lower[SINK], upper[SOURCE] = 1, 0
-    integrality = np.concatenate([np.ones(n_nodes), np.zeros(n_y + n_z)])
+    integrality = np.concatenate([np.ones(n), np.zeros(n_buy + n_use)])
     result = milp(cost, constraints=LinearConstraint(a, lo, hi), bounds=Bounds(lower, upper),
                   integrality=integrality)
-    if result.status != 0:  # pragma: no cover - the all-bought plan is always feasible
+    if result.status != 0:  # pragma: no cover - buying everything is always feasible
         raise RuntimeError(f"CAL MILP failed: {result.message}")
-    return np.round(result.x[:n_nodes]) < 0.5
+    return np.round(result.x[:n]) < 0.5

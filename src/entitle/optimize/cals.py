@@ -16,7 +16,7 @@ is reported "within X%" of the bound.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
@@ -67,7 +67,6 @@ class CalPlan:
     cost: Decimal  # cost of what must be bought (owned units free)
     lower_bound: Decimal
     method: str
-    owned_used: dict[Resource, int] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -115,13 +114,6 @@ class _Builder:
             self.g.edge(suite if suite is not None else SOURCE, node, res)
         else:
             self.g.edge(node, suite if suite is not None else SINK, res)
-        base = base_right(right, self.catalog)
-        if base is not None:
-            b = self.right(side, who, base, seen)
-            if side == "user":
-                self.g.edge(b, node)  # holding the additive right means holding its base
-            else:
-                self.g.edge(node, b)
         return node
 
     def _applies(self, side: str, suite: str, right: str) -> bool:
@@ -175,7 +167,24 @@ class _Builder:
             if requires:
                 self.g.edge(node, self.ec(host, requires, seen))
         return node
+    def base(self, side: str, who: str, right: str, node: int,
+             seen: set[tuple[str, str, str]]) -> None:
+        """Whoever holds an additive right must hold its base right too (§1.2, §1.9)."""
+        base = base_right(right, self.catalog)
+        if base is None or (side, who, f"{right}>base") in seen:
+            return
+        seen.add((side, who, f"{right}>base"))
+        b = self.right(side, who, base, seen)
+        self.base(side, who, base, b, seen)
+        if side == "user":
+            self.g.edge(b, node)
+        else:
+            self.g.edge(node, b)
+
     def need(self, n: CalNeed, seen: set[tuple[str, str, str]]) -> None:
+        for side, who in (("user", n.user), ("device", n.device)):
+            if who is not None and n.with_base:
+                self.base(side, who, n.right, self.right(side, who, n.right, seen), seen)
         ec_product = n.product if self.ec_possible(n) else None
         if n.user is not None:
             u = self.right("user", n.user, n.right, seen)
@@ -205,8 +214,8 @@ class _Builder:
         return out
 
 
-def _key(n: CalNeed) -> tuple[str, str | None, str | None, str | None]:
-    return (n.right, n.user, n.device, n.host if n.external else None)
+def _key(n: CalNeed) -> tuple[str, str | None, str | None, str | None, bool]:
+    return (n.right, n.user, n.device, n.host if n.external else None, n.with_base)
 
 
 def cal_graph(
@@ -221,87 +230,180 @@ def cal_graph(
 
 def _build(
     demand: CalDemand, catalog: Catalog, pricing: Pricing
-) -> tuple[_Builder, dict[tuple[str, str | None, str | None, str | None], list[CalNeed]]]:
-    merged: dict[tuple[str, str | None, str | None, str | None], list[CalNeed]] = defaultdict(list)
+) -> tuple[_Builder, dict[tuple[str, str | None, str | None, str | None, bool], list[CalNeed]]]:
+    merged: dict[tuple[str, str | None, str | None, str | None, bool], list[CalNeed]] = defaultdict(list)
     for n in demand.needs:
         merged[_key(n)].append(n)
     b = _Builder(catalog, pricing)
     seen: set[tuple[str, str, str]] = set()
-    for key in sorted(merged, key=lambda k: tuple(x or "" for x in k)):
+    for key in sorted(merged, key=lambda k: tuple(str(x or "") for x in k)):
         b.need(merged[key][0], seen)
     return b, merged
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """The cut graph with what pricing needs: per finite edge its resource and the version
+    (index) its holder needs; owned classes (resource, version index, quantity)."""
+
+    n_nodes: int
+    tails: np.ndarray
+    heads: np.ndarray
+    res: np.ndarray
+    need_version: np.ndarray
+    prices: np.ndarray
+    class_res: np.ndarray
+    class_version: np.ndarray
+    class_qty: np.ndarray
+
+    def edge_prices(self, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cents per edge when owned class c costs ``lam[c]`` (each holder uses the cheapest
+        class its version allows, or buys), and the class used per edge (−1 = bought)."""
+        finite = self.res >= 0
+        cents = np.full(len(self.res), -1, dtype=np.int64)
+        cents[finite] = self.prices[self.res[finite]]
+        used = np.full(len(self.res), -1, dtype=np.int64)
+        for c in range(len(self.class_qty)):
+            ok = (self.res == self.class_res[c]) & (self.need_version <= self.class_version[c])
+            cheaper = ok & (lam[c] < cents)
+            cents[cheaper] = lam[c]
+            used[cheaper] = c
+        return cents, used
+
+    def cut_edges(self, side: np.ndarray) -> np.ndarray:
+        return np.flatnonzero((self.res >= 0) & side[self.tails] & ~side[self.heads])
+
+    def true_cost(self, side: np.ndarray) -> int:
+        """Cents to buy for the plan ``side``: owned units go, newest needs first, to the
+        oldest class that still covers them (optimal for classes nested by version)."""
+        cut = self.cut_edges(side)
+        total = 0
+        for r in np.unique(self.res[cut]):
+            members = cut[self.res[cut] == r]
+            mine = np.flatnonzero(self.class_res == r)
+            matched = _match_nested(self.need_version[members], self.class_version[mine],
+                                    self.class_qty[mine])
+            total += int(self.prices[r]) * (len(members) - matched)
+        return total
+
+
+def _match_nested(needs: np.ndarray, versions: np.ndarray, qty: np.ndarray) -> int:
+    """How many holders (each needing a version ≥ its own) get an owned unit."""
+    if not len(versions):
+        return 0
+    order = np.argsort(-versions, kind="stable")
+    versions, qty = versions[order], qty[order]
+    matched = available = j = 0
+    for need in np.sort(needs)[::-1]:
+        while j < len(versions) and versions[j] >= need:
+            available += int(qty[j])
+            j += 1
+        if available:
+            available -= 1
+            matched += 1
+    return matched
 
 
 def optimise_cals(
     demand: CalDemand,
     catalog: Catalog,
     pricing: Pricing,
-    owned: dict[Resource, int] | None = None,
+    owned: dict[tuple[Resource, str | None], int] | None = None,
 ) -> CalPlan:
-    """The cheapest licenses covering every need of ``demand``; ``owned`` units are free."""
-    owned = owned or {}
+    """The cheapest licenses covering every need of ``demand``. ``owned`` maps (resource,
+    version or None for version-less) to the units owned, which cost nothing."""
     b, merged = _build(demand, catalog, pricing)
     if not merged:
         return CalPlan((), Decimal(0), Decimal(0), "nothing to cover")
-    tails, heads, res = b.g.arrays()
-    prices = b.price_cents()
-    quantity = np.zeros(len(prices), dtype=np.int64)
-    for r, q in owned.items():
-        if r in b.resources:
-            quantity[b.resources[r]] = q
-    side, lower, method = _lagrangian(len(b.g.names), tails, heads, res, prices, quantity)
-    best_cost = _true_cost(_usage(side, tails, heads, res, len(prices)), prices, quantity)
-    if best_cost > lower and len(b.g.names) <= MILP_LIMIT:
-        device_side = np.zeros(len(prices), dtype=bool)
+    problem = _problem(b, merged, owned or {})
+    side, lower, method = _lagrangian(problem)
+    best_cost = problem.true_cost(side)
+    if best_cost > lower and problem.n_nodes <= MILP_LIMIT:
+        device_side = np.zeros(len(problem.prices), dtype=bool)
         for r, i in b.resources.items():
             device_side[i] = r.holder != "user"
-        side = solve_milp(len(b.g.names), tails, heads, res, prices, quantity, device_side)
-        best_cost = _true_cost(_usage(side, tails, heads, res, len(prices)), prices, quantity)
+        side = solve_milp(problem, device_side)
+        best_cost = problem.true_cost(side)
         lower, method = best_cost, "MILP (HiGHS) on the cut graph, owned quantities exact"
-    holdings = _holdings(b, side, tails, heads, res, merged)
-    usage = _usage(side, tails, heads, res, len(prices))
-    used = {r: int(min(usage[i], quantity[i])) for r, i in b.resources.items() if quantity[i]}
+    holdings = _holdings(b, side, problem.tails, problem.heads, problem.res, merged)
     return CalPlan(tuple(holdings), Decimal(int(best_cost)) * CENT,
-                   Decimal(int(lower)) * CENT, method, used)
+                   Decimal(int(lower)) * CENT, method)
 
 
-def _usage(side: np.ndarray, tails: np.ndarray, heads: np.ndarray, res: np.ndarray,
-           n_res: int) -> np.ndarray:
-    cut = (res >= 0) & side[tails] & ~side[heads]
-    return np.bincount(res[cut], minlength=n_res)
+def _vidx(catalog: Catalog, product: str, version: str | None) -> int:
+    if version is None or product not in catalog.products:
+        return -1
+    if version not in catalog.product(product).version_ids:
+        return -1
+    return catalog.version_index(product, catalog.cal_version(product, version))
 
 
-def _true_cost(usage: np.ndarray, prices: np.ndarray, quantity: np.ndarray) -> int:
-    return int((prices * np.maximum(usage - quantity, 0)).sum())
+def _problem(
+    b: _Builder,
+    merged: dict[tuple[str, str | None, str | None, str | None, bool], list[CalNeed]],
+    owned: dict[tuple[Resource, str | None], int],
+) -> _Problem:
+    cat = b.catalog
+    wanted: dict[tuple[str, str, str], int] = defaultdict(lambda: -1)
+    for rows in merged.values():
+        for n in rows:
+            v = _vidx(cat, n.product, n.version)
+            for key in (("user", n.user, n.right), ("device", n.device, n.right)):
+                if key[1] is not None:
+                    wanted[key] = max(wanted[key], v)  # type: ignore[index]
+            if n.external and n.host is not None:
+                k = ("ec", n.host, n.product)
+                wanted[k] = max(wanted[k], v)
+    tails, heads, res = b.g.arrays()
+    need_version = np.full(len(res), -1, dtype=np.int64)
+    by_id = {i: r for r, i in b.resources.items()}
+    for e in np.flatnonzero(res >= 0):
+        r = by_id[int(res[e])]
+        node = b.g.names[int(heads[e])] if r.holder == "user" else b.g.names[int(tails[e])]
+        _, who, _ = node  # type: ignore[misc]
+        what = r.what if r.holder == "ec" or r.what in SUITES else r.what
+        need_version[e] = wanted.get((r.holder, who, what), -1) if r.what not in SUITES else -1
+    classes = [(b.resources[r], _vidx(cat, r.license()[0], v) if v else 10**6, q)
+               for (r, v), q in sorted(owned.items(), key=lambda x: (str(x[0][0]), x[0][1] or ""))
+               if r in b.resources and q > 0]
+    return _Problem(
+        len(b.g.names), tails, heads, res, need_version, b.price_cents(),
+        np.asarray([c[0] for c in classes], dtype=np.int64),
+        np.asarray([c[1] for c in classes], dtype=np.int64),
+        np.asarray([c[2] for c in classes], dtype=np.int64),
+    )
 
 
-def _lagrangian(
-    n_nodes: int, tails: np.ndarray, heads: np.ndarray, res: np.ndarray,
-    prices: np.ndarray, quantity: np.ndarray,
-) -> tuple[np.ndarray, int, str]:
-    """Best cut found and the best lower bound, pricing owned resources between 0 and list."""
-    owned = quantity > 0
-    lo = np.zeros(len(prices), dtype=np.int64)
-    hi = prices.copy()
-    lam = np.where(owned, 0, prices)
+def _lagrangian(p: _Problem) -> tuple[np.ndarray, int, str]:
+    """Best plan found and the best lower bound, pricing every owned class between 0 and the
+    list price of its resource (bisection on each, driven by its over- or under-use)."""
+    n_cls = len(p.class_qty)
+    hi = p.prices[p.class_res] if n_cls else np.zeros(0, dtype=np.int64)
+    lo = np.zeros(n_cls, dtype=np.int64)
+    lam = np.zeros(n_cls, dtype=np.int64)
     best_side: np.ndarray | None = None
     best = lower = None
     methods: set[str] = set()
-    for _ in range(BISECTION_STEPS + 1 if owned.any() else 1):
-        cut = min_cut(n_nodes, tails, heads, res, lam)
+    for _ in range(BISECTION_STEPS + 1 if n_cls else 1):
+        cents, used = p.edge_prices(lam)
+        cut = min_cut(p.n_nodes, p.tails, p.heads, cents)
         methods.update(cut.methods)
-        usage = _usage(cut.source_side, tails, heads, res, len(prices))
-        true = _true_cost(usage, prices, quantity)
-        bound = int((lam * usage).sum() - (lam * quantity)[owned].sum())
+        edges = p.cut_edges(cut.source_side)
+        usage = np.bincount(used[edges][used[edges] >= 0], minlength=n_cls)
+        true = p.true_cost(cut.source_side)
+        bound = int(cents[edges].sum()) - int((lam * p.class_qty).sum())
         if best is None or true < best:
             best, best_side = true, cut.source_side
         lower = bound if lower is None else max(lower, bound)
-        over = owned & (usage > quantity)
-        if not over.any() or best <= lower:
+        if best <= lower:
             break
+        over = usage > p.class_qty
         lo = np.where(over, lam, lo)
-        hi = np.where(owned & ~over, lam, hi)
-        lam = np.where(owned, (lo + hi + 1) // 2, prices)
+        hi = np.where(~over, lam, hi)
+        step = (lo + hi + 1) // 2
+        if np.array_equal(step, lam):
+            break
+        lam = step
     if best_side is None or best is None or lower is None:  # pragma: no cover - loop runs once
         raise RuntimeError("no cut was computed")
     return best_side, min(lower, best), " + ".join(sorted(methods)) or "max-flow"
@@ -309,7 +411,7 @@ def _lagrangian(
 
 def _holdings(
     b: _Builder, side: np.ndarray, tails: np.ndarray, heads: np.ndarray, res: np.ndarray,
-    merged: dict[tuple[str, str | None, str | None, str | None], list[CalNeed]],
+    merged: dict[tuple[str, str | None, str | None, str | None, bool], list[CalNeed]],
 ) -> list[Holding]:
     names = b.g.names
     by_id = {i: r for r, i in b.resources.items()}
@@ -330,8 +432,9 @@ def _holdings(
         node = names[int(heads[i])] if r.holder == "user" else names[int(tails[i])]
         _, who, what = node  # type: ignore[misc]
         rows = covered.get((r.holder, who, r.what), [])
-        versions = {n.version for n in rows if n.version}
         product = r.what if r.holder == "ec" else r.what.split(":")[0]
+        known = b.catalog.product(product).version_ids if product in b.catalog.products else ()
+        versions = {n.version for n in rows if n.version in known}
         version = (b.catalog.newest_version(product, versions)
                    if versions and product in b.catalog.products else None)
         out.append(Holding(r, who, version, tuple(sorted({n.source for n in rows}))))

@@ -25,6 +25,7 @@ from entitle.rules.cals import CalDemand, cal_demand
 from entitle.rules.demand import Decision, Demand
 from entitle.rules.index import EstateIndex
 from entitle.rules.servers import server_demand
+from entitle.rules.versions import effective_version
 from entitle.source import Finding
 
 EXHAUSTIVE_LIMIT = 6  # open Server + CAL choices tried in every combination
@@ -48,13 +49,17 @@ class Plan:
         return f"within {gap.quantize(Decimal('0.01'))}% of the lower bound"
 
 
-def owned_resources(entitlements: tuple[Entitlement, ...]) -> dict[Resource, int]:
-    """Owned CALs, client MLs, suites and connectors, as resources of the CAL plan."""
-    out: dict[Resource, int] = {}
+def owned_resources(
+    entitlements: tuple[Entitlement, ...], catalog: Catalog, as_of: date
+) -> dict[tuple[Resource, str | None], int]:
+    """Owned CALs, client MLs, suites and connectors, as (resource, version) of the CAL plan;
+    the version is the newest the entitlement may run (Software Assurance included)."""
+    out: dict[tuple[Resource, str | None], int] = {}
     for e in entitlements:
         r = _resource(e)
-        if r is not None:
-            out[r] = out.get(r, 0) + e.quantity
+        if r is not None and e.product in catalog.products:
+            key = (r, effective_version(catalog, e, as_of))
+            out[key] = out.get(key, 0) + e.quantity
     return out
 
 
@@ -112,7 +117,7 @@ def make_plan(
     say = progress or (lambda _msg: None)
     idx = EstateIndex.build(estate)
     demand: Demand = server_demand(estate, catalog, as_of)
-    owned = owned_resources(estate.entitlements)
+    owned = owned_resources(estate.entitlements, catalog, as_of)
     cache: dict[frozenset[str], tuple[CalDemand, CalPlan]] = {}
 
     def cals_for(server_cal: frozenset[str]) -> tuple[CalDemand, CalPlan]:

@@ -73,7 +73,7 @@ def compute_position(
         choices=plan.servers.choices,
         needs=needs,
         cal_needs=cal_needs,
-        lower_bound=plan.lower_bound,
+        lower_bound=sum((x.cost for x in lines), Decimal(0)) - (plan.cost - plan.lower_bound),
         optimality=plan.status,
         method=plan.cals.method,
         allocations=tuple(allocations),

@@ -21,27 +21,9 @@ from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement
 from entitle.optimize.pricing import Pricing
 from entitle.rules.demand import Need
+from entitle.rules.versions import effective_version
 
 CAL_KINDS = {"user-cal", "device-cal", "client-ml-user", "client-ml-ose", "user-sl"}
-
-
-def effective_version(catalog: Catalog, e: Entitlement, as_of: date) -> str | None:
-    """The newest version an entitlement may run: its own, or the newest released while its
-    Software Assurance was active (up to ``as_of``). ``None`` when unknown."""
-    product = catalog.product(e.product)
-    if not product.versions:
-        return None
-    version = e.version
-    if version is None and e.purchased is not None:
-        version = catalog.version_at(e.product, e.purchased)
-    if e.sa_until is not None:
-        with_sa = catalog.version_at(e.product, min(e.sa_until, as_of))
-        if with_sa is not None and (
-            version is None
-            or catalog.version_index(e.product, with_sa) > catalog.version_index(e.product, version)
-        ):
-            version = with_sa
-    return version
 
 
 def covers(catalog: Catalog, e: Entitlement, version: str | None, need: Need) -> bool:

@@ -36,6 +36,7 @@ class CalNeed:
     host: str | None = None
     external: bool = False
     source: str = ""
+    with_base: bool = True  # the access also needs the base right (false on pay-as-you-go)
 
     @property
     def product(self) -> str:
@@ -91,9 +92,11 @@ def cal_demand(
             exempt[reason] += 1
             continue
         ose = idx.oses[a.ose]
+        granted = {r for r, _ in rights}
         for right, version in rights:
+            base = base_right(right, catalog)
             needs.append(CalNeed(right, user, device, version, a.ose, ose.host,
-                                 user in externals, str(a.source)))
+                                 user in externals, str(a.source), base in granted))
     needs += _managed(idx, catalog)
     return CalDemand(tuple(needs), tuple(sorted(exempt.items())))
 
