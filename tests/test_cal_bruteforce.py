@@ -27,12 +27,22 @@ from entitle.optimize.pricing import Pricing
 from entitle.rules.cals import CalDemand, CalNeed
 
 CAT = default_catalog()
-RIGHTS = ["windows-server:cal", "rds:cal", "exchange-server:cal", "exchange-server:cal-enterprise",
-          "configuration-manager:ml", "ad-rms:cal"]
-SUITE_RIGHTS = {s: {str(c) for c in CAT.suite_components(s)}
-                for s in ("core-cal-suite", "enterprise-cal-suite")}
-BASE = {"rds:cal": "windows-server:cal", "ad-rms:cal": "windows-server:cal",
-        "exchange-server:cal-enterprise": "exchange-server:cal"}
+RIGHTS = [
+    "windows-server:cal",
+    "rds:cal",
+    "exchange-server:cal",
+    "exchange-server:cal-enterprise",
+    "configuration-manager:ml",
+    "ad-rms:cal",
+]
+SUITE_RIGHTS = {
+    s: {str(c) for c in CAT.suite_components(s)} for s in ("core-cal-suite", "enterprise-cal-suite")
+}
+BASE = {
+    "rds:cal": "windows-server:cal",
+    "ad-rms:cal": "windows-server:cal",
+    "exchange-server:cal-enterprise": "exchange-server:cal",
+}
 
 
 def random_case(rng: random.Random, n_principals: int = 3):  # type: ignore[no-untyped-def]
@@ -49,8 +59,9 @@ def random_case(rng: random.Random, n_principals: int = 3):  # type: ignore[no-u
         if user is None and device is None:
             device = devices[0] if devices else None
             user = users[0] if device is None else None
-        needs.append(CalNeed(right, user, device, "2022", "o1", "h1", user in external,
-                             with_base=True))
+        needs.append(
+            CalNeed(right, user, device, "2022", "o1", "h1", user in external, with_base=True)
+        )
     prices = []
     for r in rights + [BASE[r] for r in rights if r in BASE]:
         product, _, kind = r.partition(":")
@@ -119,7 +130,8 @@ def _valid(bought, needs) -> bool:  # type: ignore[no-untyped-def]
                 return False
     for n in needs:
         ok = (n.user is not None and _holds(bought, "user", n.user, n.right)) or (
-            n.device is not None and _holds(bought, "device", n.device, n.right))
+            n.device is not None and _holds(bought, "device", n.device, n.right)
+        )
         if not ok and n.external and n.product in ("windows-server", "rds", "ad-rms"):
             ok = ("ec", n.host, n.product) in bought
         if not ok:
@@ -133,8 +145,10 @@ def _cost(bought, pricing, owned) -> Decimal:  # type: ignore[no-untyped-def]
         r = Resource(side, what)
         counts[r] = counts.get(r, 0) + 1
     free = {r: q for (r, _), q in owned.items()}
-    return sum((_unit(pricing, r.holder, r.what) * max(0, n - free.get(r, 0))
-                for r, n in counts.items()), Decimal(0))
+    return sum(
+        (_unit(pricing, r.holder, r.what) * max(0, n - free.get(r, 0)) for r, n in counts.items()),
+        Decimal(0),
+    )
 
 
 def brute_force(needs, prices, owned) -> Decimal:  # type: ignore[no-untyped-def]
@@ -168,8 +182,11 @@ def rules_milp(needs, prices, owned) -> Decimal:  # type: ignore[no-untyped-def]
 
     def holds_terms(side, who, right):  # type: ignore[no-untyped-def]
         terms = [idx[(side, who, right)]] if (side, who, right) in idx else []
-        terms += [idx[(side, who, s)] for s, comps in SUITE_RIGHTS.items()
-                  if right in comps and (side, who, s) in idx]
+        terms += [
+            idx[(side, who, s)]
+            for s, comps in SUITE_RIGHTS.items()
+            if right in comps and (side, who, s) in idx
+        ]
         return terms
 
     for n in needs:  # coverage: Σ holds ≥ 1
@@ -203,10 +220,12 @@ def rules_milp(needs, prices, owned) -> Decimal:  # type: ignore[no-untyped-def]
             row[n_x + j] = 1
             rows.append((row, -free[r], np.inf))
     a = np.array([r[0] for r in rows])
-    res = milp(cost, constraints=LinearConstraint(a, [r[1] for r in rows], [r[2] for r in rows]),
-               bounds=Bounds(np.zeros(n_x + n_z), np.concatenate([np.ones(n_x),
-                                                                 np.full(n_z, np.inf)])),
-               integrality=np.concatenate([np.ones(n_x), np.zeros(n_z)]))
+    res = milp(
+        cost,
+        constraints=LinearConstraint(a, [r[1] for r in rows], [r[2] for r in rows]),
+        bounds=Bounds(np.zeros(n_x + n_z), np.concatenate([np.ones(n_x), np.full(n_z, np.inf)])),
+        integrality=np.concatenate([np.ones(n_x), np.zeros(n_z)]),
+    )
     assert res.status == 0
     return Decimal(str(round(res.fun, 2))).quantize(Decimal("0.01"))
 
@@ -245,8 +264,12 @@ def test_adding_a_need_never_lowers_the_cost(seed: int) -> None:
 def test_dearer_device_cals_never_mean_more_device_cals(seed: int) -> None:
     rng = random.Random(30_000 + seed)
     needs, prices, _ = random_case(rng, n_principals=6)
-    dearer = [Price(p.product, p.license, p.price + 3, p.edition)
-              if p.license in ("device-cal", "client-ml-ose") else p for p in prices]
+    dearer = [
+        Price(p.product, p.license, p.price + 3, p.edition)
+        if p.license in ("device-cal", "client-ml-ose")
+        else p
+        for p in prices
+    ]
 
     def device_licenses(ps):  # type: ignore[no-untyped-def]
         return sum(1 for h in _plan(needs, ps, {}).holdings if h.resource.holder == "device")

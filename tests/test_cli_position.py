@@ -41,8 +41,18 @@ def test_json_has_the_spec_keys(small: Path) -> None:
     data = json.loads(result.stdout)
     assert {"as_of", "currency", "total_cost", "lines", "plan", "findings"} <= set(data)
     line = data["lines"][0]
-    assert {"product", "license", "edition", "version", "required", "owned", "shortfall",
-            "surplus", "unit_price", "cost"} <= set(line)
+    assert {
+        "product",
+        "license",
+        "edition",
+        "version",
+        "required",
+        "owned",
+        "shortfall",
+        "surplus",
+        "unit_price",
+        "cost",
+    } <= set(line)
     # 2×10 cores → 20 core licenses (§3.1); 4 owned → 16 short × 73.50 = 1,176.
     assert (line["required"], line["owned"], line["shortfall"], line["cost"]) == (20, 4, 16, 1176.0)
     assert data["total_cost"] == 1176.0
@@ -52,14 +62,16 @@ def test_json_has_the_spec_keys(small: Path) -> None:
 def test_check_exits_1_on_shortfall_and_0_when_compliant(small: Path) -> None:
     assert runner.invoke(app, ["position", str(small), "--check"]).exit_code == 1
     (small / "entitlements.csv").write_text(
-        "product,license,edition,version,quantity\nwindows-server,core,standard,2025,20\n")
+        "product,license,edition,version,quantity\nwindows-server,core,standard,2025,20\n"
+    )
     assert runner.invoke(app, ["position", str(small), "--check"]).exit_code == 0
 
 
 def test_bad_input_prints_every_problem_and_exits_2(small: Path, tmp_path: Path) -> None:
     (small / "hosts.csv").write_text("host,processors,cores_per_processor\nh1,two,10\nh2,1,-4\n")
     (small / "software.csv").write_text(
-        "ose,product,edition,version\nh1-os,sql-sever,standard,2022\n")
+        "ose,product,edition,version\nh1-os,sql-sever,standard,2022\n"
+    )
     out = tmp_path / "report.json"
     result = runner.invoke(app, ["position", str(small), "--json", "--out", str(out)])
     assert result.exit_code == 2
@@ -99,8 +111,10 @@ def test_example_estate_server_lines(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, folder)
     result = runner.invoke(app, ["position", str(folder), "--json", "--as-of", "2026-11-28"])
     assert result.exit_code == 0, result.output
-    lines = {(x["product"], x["license"], x["edition"], x["version"]): x
-             for x in json.loads(result.stdout)["lines"]}
+    lines = {
+        (x["product"], x["license"], x["edition"], x["version"]): x
+        for x in json.loads(result.stdout)["lines"]
+    }
     # hv1 runs Datacenter on its hosting-only physical OSE → Datacenter on 2×12 = 24 cores;
     # E-1 (32 Standard 2022 cores assigned to hv1) cannot cover a Datacenter need.
     dc = lines[("windows-server", "core", "datacenter", "2022")]
@@ -117,8 +131,21 @@ def test_example_estate_server_lines(tmp_path: Path) -> None:
 
 def test_calc_uses_the_same_engine() -> None:
     # §10 #17: WS Standard on 2×8 with 4 VMs → 32 core licenses.
-    result = runner.invoke(app, ["calc", "--processors", "2", "--cores", "8", "--vms", "4",
-                                 "--edition", "standard", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "calc",
+            "--processors",
+            "2",
+            "--cores",
+            "8",
+            "--vms",
+            "4",
+            "--edition",
+            "standard",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     lines = json.loads(result.stdout)["lines"]
     assert [(x["edition"], x["required"]) for x in lines] == [("standard", 32)]

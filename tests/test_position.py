@@ -10,29 +10,40 @@ from builders import estate, host, owned, physical, position, price, sw
 
 
 def one_line(p, product="windows-server", license="core"):  # type: ignore[no-untyped-def]
-    lines = [x for x in p.lines if x.product == product and x.license == license
-             and x.required > 0]
+    lines = [x for x in p.lines if x.product == product and x.license == license and x.required > 0]
     assert len(lines) == 1, lines
     return lines[0]
 
 
 def std_server(version: str = "2025", cores: int = 16):  # type: ignore[no-untyped-def]
-    return ([host("h", 1, cores)], [physical("p", "h")],
-            [sw("p", "windows-server", "standard", version)])
+    return (
+        [host("h", 1, cores)],
+        [physical("p", "h")],
+        [sw("p", "windows-server", "standard", version)],
+    )
 
 
 def test_datacenter_license_covers_a_standard_need() -> None:
     hosts, oses, software = std_server()
-    p = position(estate(hosts, oses, software,
-                        entitlements=[owned("windows-server", "core", 16, "datacenter", "2025")]))
+    p = position(
+        estate(
+            hosts,
+            oses,
+            software,
+            entitlements=[owned("windows-server", "core", 16, "datacenter", "2025")],
+        )
+    )
     line = one_line(p)
     assert (line.edition, line.required, line.owned, line.shortfall) == ("standard", 16, 16, 0)
 
 
 def test_standard_license_does_not_cover_a_datacenter_need() -> None:
-    e = estate([host("h", 1, 16)], [physical("p", "h")],
-               [sw("p", "windows-server", "datacenter", "2025")],
-               entitlements=[owned("windows-server", "core", 16, "standard", "2025")])
+    e = estate(
+        [host("h", 1, 16)],
+        [physical("p", "h")],
+        [sw("p", "windows-server", "datacenter", "2025")],
+        entitlements=[owned("windows-server", "core", 16, "standard", "2025")],
+    )
     p = position(e)
     line = one_line(p)
     assert (line.edition, line.shortfall) == ("datacenter", 16)
@@ -52,17 +63,27 @@ def test_older_version_does_not_cover_newer_but_sa_does() -> None:
 
 def test_newer_version_covers_older_need() -> None:
     hosts, oses, software = std_server("2019")
-    p = position(estate(hosts, oses, software,
-                        entitlements=[owned("windows-server", "core", 16, "standard", "2025")]))
+    p = position(
+        estate(
+            hosts,
+            oses,
+            software,
+            entitlements=[owned("windows-server", "core", 16, "standard", "2025")],
+        )
+    )
     assert one_line(p).shortfall == 0
 
 
 def test_assigned_licenses_only_cover_their_host() -> None:
-    e = estate([host("a", 1, 16), host("b", 1, 16)], [physical("pa", "a"), physical("pb", "b")],
-               [sw("pa", "windows-server", "standard", "2025"),
-                sw("pb", "windows-server", "standard", "2025")],
-               entitlements=[owned("windows-server", "core", 32, "standard", "2025",
-                                   assigned_to="a")])
+    e = estate(
+        [host("a", 1, 16), host("b", 1, 16)],
+        [physical("pa", "a"), physical("pb", "b")],
+        [
+            sw("pa", "windows-server", "standard", "2025"),
+            sw("pb", "windows-server", "standard", "2025"),
+        ],
+        entitlements=[owned("windows-server", "core", 32, "standard", "2025", assigned_to="a")],
+    )
     line = one_line(position(e))
     # 16 needed on each host; the 32 assigned to `a` cover a's 16 only: shortfall 16 on b,
     # surplus 16 (owned counts the 16 used plus the 16 spare).
@@ -71,9 +92,12 @@ def test_assigned_licenses_only_cover_their_host() -> None:
 
 def test_cost_is_shortfall_times_unit_price_with_packs() -> None:
     # 2×10 cores → 20 core licenses; 4 owned → 16 short × 73.50 = 1,176.00; packs 1 × 16.
-    e = estate([host("h", 2, 10)], [physical("p", "h")],
-               [sw("p", "windows-server", "standard", "2025")],
-               entitlements=[owned("windows-server", "core", 4, "standard", "2025")])
+    e = estate(
+        [host("h", 2, 10)],
+        [physical("p", "h")],
+        [sw("p", "windows-server", "standard", "2025")],
+        entitlements=[owned("windows-server", "core", 4, "standard", "2025")],
+    )
     p = position(e)
     line = one_line(p)
     assert (line.required, line.shortfall, line.unit_price) == (20, 16, Decimal("73.50"))
@@ -84,8 +108,9 @@ def test_cost_is_shortfall_times_unit_price_with_packs() -> None:
 
 def test_prices_csv_overrides_the_catalog() -> None:
     hosts, oses, software = std_server()
-    p = position(estate(hosts, oses, software,
-                        prices=[price("windows-server", "core", "60.00", "standard")]))
+    p = position(
+        estate(hosts, oses, software, prices=[price("windows-server", "core", "60.00", "standard")])
+    )
     line = one_line(p)
     assert (line.unit_price, line.cost) == (Decimal("60.00"), Decimal("960.00"))
 
@@ -93,10 +118,15 @@ def test_prices_csv_overrides_the_catalog() -> None:
 def test_scarce_licenses_go_where_the_shortfall_costs_most() -> None:
     # 16 Datacenter cores owned, one Standard host (16) and one Datacenter host (16): the DC
     # licenses cover the DC need (423.19/core) rather than the Standard one (73.50/core).
-    e = estate([host("a", 1, 16), host("b", 1, 16)], [physical("pa", "a"), physical("pb", "b")],
-               [sw("pa", "windows-server", "standard", "2025"),
-                sw("pb", "windows-server", "datacenter", "2025")],
-               entitlements=[owned("windows-server", "core", 16, "datacenter", "2025")])
+    e = estate(
+        [host("a", 1, 16), host("b", 1, 16)],
+        [physical("pa", "a"), physical("pb", "b")],
+        [
+            sw("pa", "windows-server", "standard", "2025"),
+            sw("pb", "windows-server", "datacenter", "2025"),
+        ],
+        entitlements=[owned("windows-server", "core", 16, "datacenter", "2025")],
+    )
     p = position(e)
     by_edition = {x.edition: x.shortfall for x in p.lines if x.required}
     assert by_edition == {"datacenter": 0, "standard": 16}

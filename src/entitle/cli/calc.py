@@ -52,19 +52,23 @@ def shape_estate(
 def register(app: typer.Typer) -> None:
     @app.command("calc")
     def calc(
-        product: str = typer.Option("windows-server", "--product", "-p",
-                                    help="windows-server, sql-server, ..."),
+        product: str = typer.Option(
+            "windows-server", "--product", "-p", help="windows-server, sql-server, ..."
+        ),
         processors: int = typer.Option(..., "--processors", min=1, help="Physical processors."),
         cores: int = typer.Option(..., "--cores", min=1, help="Cores per processor."),
-        edition: str | None = typer.Option(None, "--edition", "-e",
-                                           help="Edition installed; blank lets the engine choose."),
+        edition: str | None = typer.Option(
+            None, "--edition", "-e", help="Edition installed; blank lets the engine choose."
+        ),
         version: str | None = typer.Option(None, "--version", help="Version; default the latest."),
         vms: int = typer.Option(0, "--vms", min=0, help="VMs running the product (0 = physical)."),
         vcpus: int | None = typer.Option(None, "--vcpus", min=1, help="Virtual cores per VM."),
-        cpu_model: str | None = typer.Option(None, "--cpu-model",
-                                             help="CPU model (drives SQL's core factor)."),
-        model: str | None = typer.Option(None, "--model",
-                                         help="per-core, per-vm, server-cal or payg."),
+        cpu_model: str | None = typer.Option(
+            None, "--cpu-model", help="CPU model (drives SQL's core factor)."
+        ),
+        model: str | None = typer.Option(
+            None, "--model", help="per-core, per-vm, server-cal or payg."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
         catalog_path: Path | None = typer.Option(None, "--catalog", help="Another catalog file."),
     ) -> None:
@@ -80,17 +84,21 @@ def register(app: typer.Typer) -> None:
         else:
             prod = catalog.product(product)
             if edition is not None and edition not in prod.editions:
-                problems.append(f"--edition {edition!r}: {product} editions are "
-                                f"{', '.join(prod.editions) or 'none'}")
+                problems.append(
+                    f"--edition {edition!r}: {product} editions are "
+                    f"{', '.join(prod.editions) or 'none'}"
+                )
             if version is not None and version not in prod.version_ids:
-                problems.append(f"--version {version!r}: {product} versions are "
-                                f"{', '.join(prod.version_ids)}")
+                problems.append(
+                    f"--version {version!r}: {product} versions are {', '.join(prod.version_ids)}"
+                )
         if model is not None and model not in ("per-core", "per-vm", "server-cal", "payg"):
             problems.append(f"--model {model!r}: one of per-core, per-vm, server-cal, payg")
         if problems:
             fail(problems)
-        estate = shape_estate(catalog, product, edition, version, processors, cores, vms, vcpus,
-                              cpu_model, model)
+        estate = shape_estate(
+            catalog, product, edition, version, processors, cores, vms, vcpus, cpu_model, model
+        )
         result = compute_position(estate, catalog)
         if as_json:
             typer.echo(to_json(result.as_json()))

@@ -42,8 +42,12 @@ def get_catalog(path: Path | None) -> Catalog:
 def get_estate(path: Path, catalog: Catalog) -> tuple[Estate, list[Problem]]:
     """The estate, or exit 2 after printing every problem in it."""
     if not path.exists():
-        fail([f"{path}: no such folder or workbook (give an estate folder of CSV files or an "
-              ".xlsx workbook)"])
+        fail(
+            [
+                f"{path}: no such folder or workbook (give an estate folder of CSV files or an "
+                ".xlsx workbook)"
+            ]
+        )
     estate, problems = load_estate(path, catalog)
     if estate is None:
         errors = [p for p in problems if p.severity == "error"]

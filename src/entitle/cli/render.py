@@ -22,9 +22,17 @@ def render_position(position: Position, console: Console, *, explain: bool = Fal
     title = f"License position of {position.estate or 'the estate'} on {position.as_of}"
     table = Table(title=title, title_justify="left", header_style="bold")
     for col, justify in (
-        ("product", "left"), ("license", "left"), ("edition", "left"), ("version", "left"),
-        ("required", "right"), ("owned", "right"), ("shortfall", "right"),
-        ("surplus", "right"), ("unit price", "right"), ("cost", "right"), ("packs", "left"),
+        ("product", "left"),
+        ("license", "left"),
+        ("edition", "left"),
+        ("version", "left"),
+        ("required", "right"),
+        ("owned", "right"),
+        ("shortfall", "right"),
+        ("surplus", "right"),
+        ("unit price", "right"),
+        ("cost", "right"),
+        ("packs", "left"),
     ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for line in position.lines:
@@ -33,22 +41,33 @@ def render_position(position: Position, console: Console, *, explain: bool = Fal
             packs = f"billed {money(line.monthly_cost)}/month"
         style = "red" if line.shortfall else ("yellow" if line.surplus else "")
         table.add_row(
-            line.product, line.license, line.edition or "", line.version or "",
-            str(line.required), str(line.owned), str(line.shortfall), str(line.surplus),
-            money(line.unit_price), money(line.cost), packs, style=style,
+            line.product,
+            line.license,
+            line.edition or "",
+            line.version or "",
+            str(line.required),
+            str(line.owned),
+            str(line.shortfall),
+            str(line.surplus),
+            money(line.unit_price),
+            money(line.cost),
+            packs,
+            style=style,
         )
     console.print(table)
     status = "[red]shortfall[/red]" if position.has_shortfall else "[green]compliant[/green]"
-    console.print(f"Total cost to be compliant: [bold]{money(position.total_cost, cur)}[/bold] "
-                  f"({status})")
+    console.print(
+        f"Total cost to be compliant: [bold]{money(position.total_cost, cur)}[/bold] ({status})"
+    )
     console.print()
     console.print("[bold]Choices[/bold]")
     for c in position.choices:
         console.print(f"  {c.decision.key}: {c.explain()} — {c.decision.why}", markup=False)
         if explain:
             for n in c.needs:
-                console.print(f"      {n.quantity} × {n.license} {n.edition or ''}: {n.reason}",
-                              markup=False)
+                console.print(
+                    f"      {n.quantity} × {n.license} {n.edition or ''}: {n.reason}", markup=False
+                )
     if position.findings:
         console.print()
         console.print("[bold]Findings[/bold]")

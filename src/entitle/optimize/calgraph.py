@@ -64,8 +64,11 @@ class Graph:
         self.resources.append(resource)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return (np.asarray(self.tails, dtype=np.int64), np.asarray(self.heads, dtype=np.int64),
-                np.asarray(self.resources, dtype=np.int64))
+        return (
+            np.asarray(self.tails, dtype=np.int64),
+            np.asarray(self.heads, dtype=np.int64),
+            np.asarray(self.resources, dtype=np.int64),
+        )
 
 
 def min_cut(
@@ -92,27 +95,32 @@ def min_cut(
     estimate = np.zeros(n_comp)
     np.add.at(estimate, comp[finite], base.astype(float) * k[comp[finite]] + 1)
     dtype: type = np.int64 if (estimate.max(initial=0) < 4e18) else object
-    cents = np.zeros(len(tails), dtype=dtype)
+    cents: np.ndarray = np.zeros(len(tails), dtype=dtype)
     cents_f = base.astype(dtype) * k[comp[finite]].astype(dtype) + 1
     cents[finite] = cents_f
-    sums = np.zeros(n_comp, dtype=dtype)
+    sums: np.ndarray = np.zeros(n_comp, dtype=dtype)
     np.add.at(sums, comp[finite], cents_f)
     inf = sums + 1
     cents[~finite] = inf[comp[~finite]]
-    small_comp = inf <= INT32_MAX if dtype is np.int64 else np.array(
-        [x <= INT32_MAX for x in inf], dtype=bool)
+    small_comp = (
+        inf <= INT32_MAX
+        if dtype is np.int64
+        else np.array([x <= INT32_MAX for x in inf], dtype=bool)
+    )
     small_edge = small_comp[comp] if len(comp) else np.zeros(0, bool)
 
     source_side = np.zeros(n_nodes, dtype=bool)
     source_side[SOURCE] = True
     methods = []
     if small_edge.any():
-        source_side |= _scipy_cut(n_nodes, tails[small_edge], heads[small_edge],
-                                  cents[small_edge].astype(np.int64))
+        source_side |= _scipy_cut(
+            n_nodes, tails[small_edge], heads[small_edge], cents[small_edge].astype(np.int64)
+        )
         methods.append("max-flow (SciPy Dinic)")
     if (~small_edge).any():
-        source_side |= _ortools_cut(n_nodes, tails[~small_edge], heads[~small_edge],
-                                    [int(c) for c in cents[~small_edge]])
+        source_side |= _ortools_cut(
+            n_nodes, tails[~small_edge], heads[~small_edge], [int(c) for c in cents[~small_edge]]
+        )
         methods.append("max-flow (OR-Tools, 64-bit)")
     return CutResult(source_side, tuple(methods))
 

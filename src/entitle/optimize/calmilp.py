@@ -27,8 +27,12 @@ def solve_milp(p: _Problem, device_side: np.ndarray) -> np.ndarray:
     n = p.n_nodes
     finite = np.flatnonzero(p.res >= 0)
     infinite = np.flatnonzero(p.res < 0)
-    uses = [(j, int(c)) for j, e in enumerate(finite) for c in range(len(p.class_qty))
-            if p.class_res[c] == p.res[e] and p.need_version[e] <= p.class_version[c]]
+    uses = [
+        (j, int(c))
+        for j, e in enumerate(finite)
+        for c in range(len(p.class_qty))
+        if p.class_res[c] == p.res[e] and p.need_version[e] <= p.class_version[c]
+    ]
     n_buy, n_use = len(finite), len(uses)
     n_var = n + n_buy + n_use
     k = 2 * n_buy + 1
@@ -78,8 +82,12 @@ def solve_milp(p: _Problem, device_side: np.ndarray) -> np.ndarray:
     upper = np.ones(n_var)
     lower[SINK], upper[SOURCE] = 1, 0
     integrality = np.concatenate([np.ones(n), np.zeros(n_buy + n_use)])
-    result = milp(cost, constraints=LinearConstraint(a, lo, hi), bounds=Bounds(lower, upper),
-                  integrality=integrality)
+    result = milp(
+        cost,
+        constraints=LinearConstraint(a, lo, hi),
+        bounds=Bounds(lower, upper),
+        integrality=integrality,
+    )
     if result.status != 0:  # pragma: no cover - buying everything is always feasible
         raise RuntimeError(f"CAL MILP failed: {result.message}")
     return np.round(result.x[:n]) < 0.5

@@ -117,8 +117,11 @@ class _Builder:
         return node
 
     def _applies(self, side: str, suite: str, right: str) -> bool:
-        return (suite in self.suite_rights and right in self.suite_rights[suite]
-                and self.priced(side, suite))
+        return (
+            suite in self.suite_rights
+            and right in self.suite_rights[suite]
+            and self.priced(side, suite)
+        )
 
     def _suite_node(
         self, side: str, who: str, right: str, seen: set[tuple[str, str, str]]
@@ -126,8 +129,11 @@ class _Builder:
         """The suite node a right hangs from (Core where it is a Core component, else
         Enterprise), or None where no priced suite holds the right."""
         ent = "enterprise-cal-suite"
-        ent_node = (self._suite(side, who, ent, seen, root=True)
-                    if self._applies(side, ent, right) else None)
+        ent_node = (
+            self._suite(side, who, ent, seen, root=True)
+            if self._applies(side, ent, right)
+            else None
+        )
         if not self._applies(side, "core-cal-suite", right):
             return ent_node
         core_node = self._suite(side, who, "core-cal-suite", seen, root=ent_node is None)
@@ -167,8 +173,10 @@ class _Builder:
             if requires:
                 self.g.edge(node, self.ec(host, requires, seen))
         return node
-    def base(self, side: str, who: str, right: str, node: int,
-             seen: set[tuple[str, str, str]]) -> None:
+
+    def base(
+        self, side: str, who: str, right: str, node: int, seen: set[tuple[str, str, str]]
+    ) -> None:
         """Whoever holds an additive right must hold its base right too (§1.2, §1.9)."""
         base = base_right(right, self.catalog)
         if base is None or (side, who, f"{right}>base") in seen:
@@ -200,10 +208,14 @@ class _Builder:
             self.g.edge(SOURCE, self.right("device", n.device, n.right, seen))
 
     def ec_possible(self, n: CalNeed) -> bool:
-        return (n.external and n.user is not None and n.host is not None
-                and n.product in EC_PRODUCTS
-                and self.catalog.product(n.product).external_connector
-                and self.priced("ec", n.product))
+        return (
+            n.external
+            and n.user is not None
+            and n.host is not None
+            and n.product in EC_PRODUCTS
+            and self.catalog.product(n.product).external_connector
+            and self.priced("ec", n.product)
+        )
 
     def price_cents(self) -> np.ndarray:
         out = np.zeros(len(self.resources), dtype=np.int64)
@@ -231,7 +243,9 @@ def cal_graph(
 def _build(
     demand: CalDemand, catalog: Catalog, pricing: Pricing
 ) -> tuple[_Builder, dict[tuple[str, str | None, str | None, str | None, bool], list[CalNeed]]]:
-    merged: dict[tuple[str, str | None, str | None, str | None, bool], list[CalNeed]] = defaultdict(list)
+    merged: dict[tuple[str, str | None, str | None, str | None, bool], list[CalNeed]] = defaultdict(
+        list
+    )
     for n in demand.needs:
         merged[_key(n)].append(n)
     b = _Builder(catalog, pricing)
@@ -281,8 +295,9 @@ class _Problem:
         for r in np.unique(self.res[cut]):
             members = cut[self.res[cut] == r]
             mine = np.flatnonzero(self.class_res == r)
-            matched = _match_nested(self.need_version[members], self.class_version[mine],
-                                    self.class_qty[mine])
+            matched = _match_nested(
+                self.need_version[members], self.class_version[mine], self.class_qty[mine]
+            )
             total += int(self.prices[r]) * (len(members) - matched)
         return total
 
@@ -326,8 +341,9 @@ def optimise_cals(
         best_cost = problem.true_cost(side)
         lower, method = best_cost, "MILP (HiGHS) on the cut graph, owned quantities exact"
     holdings = _holdings(b, side, problem.tails, problem.heads, problem.res, merged)
-    return CalPlan(tuple(holdings), Decimal(int(best_cost)) * CENT,
-                   Decimal(int(lower)) * CENT, method)
+    return CalPlan(
+        tuple(holdings), Decimal(int(best_cost)) * CENT, Decimal(int(lower)) * CENT, method
+    )
 
 
 def _vidx(catalog: Catalog, product: str, version: str | None) -> int:
@@ -360,14 +376,20 @@ def _problem(
     for e in np.flatnonzero(res >= 0):
         r = by_id[int(res[e])]
         node = b.g.names[int(heads[e])] if r.holder == "user" else b.g.names[int(tails[e])]
-        _, who, _ = node  # type: ignore[misc]
-        what = r.what if r.holder == "ec" or r.what in SUITES else r.what
-        need_version[e] = wanted.get((r.holder, who, what), -1) if r.what not in SUITES else -1
-    classes = [(b.resources[r], _vidx(cat, r.license()[0], v) if v else 10**6, q)
-               for (r, v), q in sorted(owned.items(), key=lambda x: (str(x[0][0]), x[0][1] or ""))
-               if r in b.resources and q > 0]
+        who = str(node[1])  # type: ignore[index]
+        need_version[e] = wanted.get((r.holder, who, r.what), -1) if r.what not in SUITES else -1
+    classes = [
+        (b.resources[r], _vidx(cat, r.license()[0], v) if v else 10**6, q)
+        for (r, v), q in sorted(owned.items(), key=lambda x: (str(x[0][0]), x[0][1] or ""))
+        if r in b.resources and q > 0
+    ]
     return _Problem(
-        len(b.g.names), tails, heads, res, need_version, b.price_cents(),
+        len(b.g.names),
+        tails,
+        heads,
+        res,
+        need_version,
+        b.price_cents(),
         np.asarray([c[0] for c in classes], dtype=np.int64),
         np.asarray([c[1] for c in classes], dtype=np.int64),
         np.asarray([c[2] for c in classes], dtype=np.int64),
@@ -410,13 +432,17 @@ def _lagrangian(p: _Problem) -> tuple[np.ndarray, int, str]:
 
 
 def _holdings(
-    b: _Builder, side: np.ndarray, tails: np.ndarray, heads: np.ndarray, res: np.ndarray,
+    b: _Builder,
+    side: np.ndarray,
+    tails: np.ndarray,
+    heads: np.ndarray,
+    res: np.ndarray,
     merged: dict[tuple[str, str | None, str | None, str | None, bool], list[CalNeed]],
 ) -> list[Holding]:
     names = b.g.names
     by_id = {i: r for r, i in b.resources.items()}
     covered: dict[tuple[str, str, str], list[CalNeed]] = defaultdict(list)
-    for key, rows in merged.items():
+    for rows in merged.values():
         n = rows[0]
         u = b.g.index.get(("user", n.user, n.right))
         d = b.g.index.get(("device", n.device, n.right))
@@ -430,13 +456,16 @@ def _holdings(
     for i in np.flatnonzero((res >= 0) & side[tails] & ~side[heads]):
         r = by_id[int(res[i])]
         node = names[int(heads[i])] if r.holder == "user" else names[int(tails[i])]
-        _, who, what = node  # type: ignore[misc]
+        who = str(node[1])  # type: ignore[index]
         rows = covered.get((r.holder, who, r.what), [])
         product = r.what if r.holder == "ec" else r.what.split(":")[0]
         known = b.catalog.product(product).version_ids if product in b.catalog.products else ()
         versions = {n.version for n in rows if n.version in known}
-        version = (b.catalog.newest_version(product, versions)
-                   if versions and product in b.catalog.products else None)
+        version = (
+            b.catalog.newest_version(product, versions)
+            if versions and product in b.catalog.products
+            else None
+        )
         out.append(Holding(r, who, version, tuple(sorted({n.source for n in rows}))))
     out.sort(key=lambda h: (h.resource.holder, h.resource.what, h.holder))
     return out

@@ -58,12 +58,8 @@ def min_vertex_cover(
     d_index = {d: 1 + n_u + i for i, d in enumerate(devices)}
     inf = finite + 1
     rows = [source] * n_u + [u_index[u] for u, _ in edges] + [d_index[d] for d in devices]
-    cols = (
-        [u_index[u] for u in users] + [d_index[d] for _, d in edges] + [sink] * n_d
-    )
-    caps = (
-        [user_cost[u] for u in users] + [inf] * len(edges) + [device_cost[d] for d in devices]
-    )
+    cols = [u_index[u] for u in users] + [d_index[d] for _, d in edges] + [sink] * n_d
+    caps = [user_cost[u] for u in users] + [inf] * len(edges) + [device_cost[d] for d in devices]
     n = n_u + n_d + 2
     graph = csr_matrix(
         (np.asarray(caps, dtype=np.int32), (np.asarray(rows), np.asarray(cols))), shape=(n, n)
@@ -72,8 +68,9 @@ def min_vertex_cover(
     residual = graph - flow.flow
     residual.data[residual.data < 0] = 0  # never happens for capacities ≥ flow; kept explicit
     residual.eliminate_zeros()
-    reachable = set(breadth_first_order(residual, source, directed=True,
-                                        return_predecessors=False).tolist())
+    reachable = set(
+        breadth_first_order(residual, source, directed=True, return_predecessors=False).tolist()
+    )
     cover_users = frozenset(u for u in users if u_index[u] not in reachable)
     cover_devices = frozenset(d for d in devices if d_index[d] in reachable)
     return CoverResult(cover_users, cover_devices, int(flow.flow_value), "max-flow (dinic)")

@@ -67,7 +67,8 @@ def _resource(e: Entitlement) -> Resource | None:
     if e.license == "external-connector":
         return Resource("ec", e.product)
     if e.product in ("core-cal-suite", "enterprise-cal-suite") and e.license in (
-        "user-cal", "device-cal",
+        "user-cal",
+        "device-cal",
     ):
         return Resource(e.license.split("-")[0], e.product)
     if e.license in ("user-cal", "device-cal"):
@@ -92,9 +93,13 @@ def _leaves(decisions: tuple[Decision, ...]) -> list[Decision]:
 
 def _server_cal_oses(plan: ServerPlan) -> frozenset[str]:
     def walk(c: Choice) -> list[str]:
-        here = [n.ose for n in c.option.needs if n.model == "server-cal" and n.product ==
-                "sql-server" and n.ose]
+        here = [
+            n.ose
+            for n in c.option.needs
+            if n.model == "server-cal" and n.product == "sql-server" and n.ose
+        ]
         return here + [x for s in c.sub for x in walk(s)]
+
     return frozenset(x for c in plan.choices for x in walk(c))
 
 
@@ -111,7 +116,10 @@ def _min_cost(decision: Decision, pricing: Pricing) -> Decimal:
 
 
 def make_plan(
-    estate: Estate, catalog: Catalog, pricing: Pricing, as_of: date,
+    estate: Estate,
+    catalog: Catalog,
+    pricing: Pricing,
+    as_of: date,
     progress: Progress | None = None,
 ) -> Plan:
     say = progress or (lambda _msg: None)
@@ -141,8 +149,10 @@ def make_plan(
     if 0 < len(leaves) <= EXHAUSTIVE_LIMIT:
         say(f"trying all {2 ** len(leaves)} Server + CAL combinations")
         for combo in itertools.product((True, False), repeat=len(leaves)):
-            trial = {d.key: "server-cal" if c else other[d.key]
-                     for d, c in zip(leaves, combo, strict=True)}
+            trial = {
+                d.key: "server-cal" if c else other[d.key]
+                for d, c in zip(leaves, combo, strict=True)
+            }
             cost, bound, plan = total(trial)
             lower = min(lower, bound)
             if cost < best:
@@ -179,6 +189,7 @@ def _chosen_label(plan: ServerPlan, key: str) -> str | None:
             if found:
                 return found
         return None
+
     for c in plan.choices:
         found = walk(c)
         if found:

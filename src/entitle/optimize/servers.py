@@ -11,7 +11,6 @@ from entitle.rules.demand import Decision, Demand, Need, Option
 from entitle.source import Finding
 
 
-
 @dataclass(frozen=True, slots=True)
 class Choice:
     decision: Decision
@@ -46,9 +45,7 @@ def need_cost(need: Need, pricing: Pricing) -> Decimal:
     return pricing.amount(need.product, need.license, need.edition) * need.quantity
 
 
-def _evaluate(
-    decision: Decision, pricing: Pricing, force: dict[str, str], shadow: bool
-) -> Choice:
+def _evaluate(decision: Decision, pricing: Pricing, force: dict[str, str], shadow: bool) -> Choice:
     scored = []
     forced = force.get(decision.key)
     for order, option in enumerate(decision.options):

@@ -18,8 +18,16 @@ from entitle.rules.demand import Need
 from entitle.source import Finding
 
 LICENSE_ORDER = (
-    "core", "server", "instance", "server-ml", "user-cal", "device-cal", "external-connector",
-    "client-ml-user", "client-ml-ose", "user-sl",
+    "core",
+    "server",
+    "instance",
+    "server-ml",
+    "user-cal",
+    "device-cal",
+    "external-connector",
+    "client-ml-user",
+    "client-ml-ose",
+    "user-sl",
 )
 PACK_RULE = {"windows-server": "windows", "system-center": "windows", "sql-server": "sql"}
 
@@ -64,8 +72,20 @@ def compute_position(
     findings += _cal_findings(plan.demand.exempt)
     lines = []
     for key in sorted(set(required) | set(surplus), key=lambda k: _order(catalog, k)):
-        lines.append(_line(key, required[key], covered[key], surplus[key], billed.get(key, False),
-                           sorted(models[key]), reasons[key], pricing, catalog, findings))
+        lines.append(
+            _line(
+                key,
+                required[key],
+                covered[key],
+                surplus[key],
+                billed.get(key, False),
+                sorted(models[key]),
+                reasons[key],
+                pricing,
+                catalog,
+                findings,
+            )
+        )
     return Position(
         as_of=as_of,
         currency=pricing.currency,
@@ -118,12 +138,26 @@ def _line(
     cost = (price or Decimal(0)) * shortfall
     label = " ".join(x for x in (product, edition or "", version or "", license) if x)
     if unit is None and shortfall > 0:
-        findings.append(Finding("warning", "price-unknown", f"No price is known for {label}; its "
-                                "shortfall is costed at 0. Add it to prices.csv.", ""))
+        findings.append(
+            Finding(
+                "warning",
+                "price-unknown",
+                f"No price is known for {label}; its "
+                "shortfall is costed at 0. Add it to prices.csv.",
+                "",
+            )
+        )
     elif unit is not None and unit.confidence == "low" and shortfall > 0:
-        findings.append(Finding("info", "indicative-price", f"{label}: the catalog's price "
-                                f"{unit.amount} is a low-confidence indicative figure; put your "
-                                "own price in prices.csv.", "catalog"))
+        findings.append(
+            Finding(
+                "info",
+                "indicative-price",
+                f"{label}: the catalog's price "
+                f"{unit.amount} is a low-confidence indicative figure; put your "
+                "own price in prices.csv.",
+                "catalog",
+            )
+        )
     pack_rule = PACK_RULE.get(product)
     line_packs = (
         packs(shortfall, catalog.core_rule(pack_rule).pack_sizes)
@@ -168,15 +202,25 @@ def cal_plan_needs(plan: CalPlan) -> tuple[Need, ...]:
             reason = f"External Connector on {host}: covers every external user there"
         else:
             reason = f"{len(holders)} {license.replace('-', ' ')}(s) in the cheapest plan"
-        out.append(Need(product, license, len(holders), edition, version, host=host,
-                        model="cal", reason=reason, evidence=tuple(sorted(because[key]))[:50],
-                        holders=holders))
+        out.append(
+            Need(
+                product,
+                license,
+                len(holders),
+                edition,
+                version,
+                host=host,
+                model="cal",
+                reason=reason,
+                evidence=tuple(sorted(because[key]))[:50],
+                holders=holders,
+            )
+        )
     return tuple(out)
 
 
 def _cal_findings(exempt: tuple[tuple[str, int], ...]) -> list[Finding]:
     return [
-        Finding("info", "cal-exempt", f"{count} access row(s) need no CAL: {reason}.",
-                "access.csv")
+        Finding("info", "cal-exempt", f"{count} access row(s) need no CAL: {reason}.", "access.csv")
         for reason, count in exempt
     ]

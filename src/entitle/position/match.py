@@ -38,9 +38,7 @@ def covers(catalog: Catalog, e: Entitlement, version: str | None, need: Need) ->
         return False
     if need.version is None or version is None:
         return True
-    return catalog.version_covers(
-        e.product, version, need.version, cal=need.license in CAL_KINDS
-    )
+    return catalog.version_covers(e.product, version, need.version, cal=need.license in CAL_KINDS)
 
 
 def _lowest_edition(catalog: Catalog, product: str) -> str | None:

@@ -140,14 +140,18 @@ def _choice_json(c: Choice) -> dict[str, Any]:
 
 
 def _plan_json(p: Position) -> dict[str, Any]:
-    cals = [n for n in p.cal_needs if n.license in ("user-cal", "device-cal")
-            and not n.product.endswith("-cal-suite")]
+    cals = [
+        n
+        for n in p.cal_needs
+        if n.license in ("user-cal", "device-cal") and not n.product.endswith("-cal-suite")
+    ]
     return {
         "servers": [_choice_json(c) for c in p.choices],
         "cals": [_need_json(n) for n in cals],
         "suites": [_need_json(n) for n in p.cal_needs if n.product.endswith("-cal-suite")],
-        "external_connectors": [_need_json(n) for n in p.cal_needs
-                                if n.license == "external-connector"],
+        "external_connectors": [
+            _need_json(n) for n in p.cal_needs if n.license == "external-connector"
+        ],
         "client_mls": [_need_json(n) for n in p.cal_needs if n.license.startswith("client-ml")],
         "optimality": {
             "status": p.optimality,

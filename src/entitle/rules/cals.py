@@ -62,9 +62,7 @@ def base_right(right: str, catalog: Catalog) -> str | None:
     return None
 
 
-def cal_demand(
-    idx: EstateIndex, catalog: Catalog, sql_server_cal: frozenset[str]
-) -> CalDemand:
+def cal_demand(idx: EstateIndex, catalog: Catalog, sql_server_cal: frozenset[str]) -> CalDemand:
     """Every right each principal must hold. ``sql_server_cal``: the OSEs whose SQL Server is
     licensed Server + CAL (the others need no SQL CALs)."""
     exempt: Counter[str] = Counter()
@@ -95,8 +93,19 @@ def cal_demand(
         granted = {r for r, _ in rights}
         for right, version in rights:
             base = base_right(right, catalog)
-            needs.append(CalNeed(right, user, device, version, a.ose, ose.host,
-                                 user in externals, str(a.source), base in granted))
+            needs.append(
+                CalNeed(
+                    right,
+                    user,
+                    device,
+                    version,
+                    a.ose,
+                    ose.host,
+                    user in externals,
+                    str(a.source),
+                    base in granted,
+                )
+            )
     needs += _managed(idx, catalog)
     return CalDemand(tuple(needs), tuple(sorted(exempt.items())))
 
@@ -118,7 +127,7 @@ def _admin_exemptions(rows: list[tuple[Access, str | None, str | None]]) -> set[
     for (ose, principal), purposes in uses.items():
         if purposes == {"admin"}:
             by_ose[ose].append(principal)
-    out = set()
+    out: set[tuple[str, str]] = set()
     for ose, principals in by_ose.items():
         ranked = sorted(principals, key=lambda p: (elsewhere[p] > 0, p))
         out.update((ose, p) for p in ranked[:ADMIN_EXEMPT_PER_OSE])
@@ -160,9 +169,13 @@ def _rights(
         return [], "SQL Server licensed per core (no CALs)"
     product = catalog.product(a.product)
     since = product.external_users_licensed_with_server_from
-    if (external and since and version and version in product.version_ids
-            and catalog.version_index(a.product, version)
-            >= catalog.version_index(a.product, since)):
+    if (
+        external
+        and since
+        and version
+        and version in product.version_ids
+        and catalog.version_index(a.product, version) >= catalog.version_index(a.product, since)
+    ):
         return [], f"external users of {product.name} {since}+ (licensed with the server)"
     if "standard" not in product.levels:
         return [], f"{product.name} needs no CALs"
@@ -178,6 +191,13 @@ def _managed(idx: EstateIndex, catalog: Catalog) -> list[CalNeed]:
     for m in idx.estate.managed:
         if m.device is None or m.device in idx.oses:
             continue
-        out.append(CalNeed(f"{m.product}:ml", m.user, m.device,
-                           catalog.latest_version(m.product), source=str(m.source)))
+        out.append(
+            CalNeed(
+                f"{m.product}:ml",
+                m.user,
+                m.device,
+                catalog.latest_version(m.product),
+                source=str(m.source),
+            )
+        )
     return out

@@ -30,9 +30,15 @@ def server_mls(idx: EstateIndex, catalog: Catalog) -> tuple[list[Decision], list
         if ose is None:
             continue
         if ose.environment != "production":
-            findings.append(Finding("info", "dev-test-excluded", f"{ose.ose} is dev-test: its "
-                            "management licenses are covered by developer subscriptions.",
-                            str(m.source)))
+            findings.append(
+                Finding(
+                    "info",
+                    "dev-test-excluded",
+                    f"{ose.ose} is dev-test: its "
+                    "management licenses are covered by developer subscriptions.",
+                    str(m.source),
+                )
+            )
             continue
         managed[m.ose].append(m)
     if not managed:
@@ -58,25 +64,58 @@ def server_mls(idx: EstateIndex, catalog: Catalog) -> tuple[list[Decision], list
         cores = physical_cores(host.processors, host.cores_per_processor, rule)
         stacks = math.ceil(n / 2)
         where = f"cluster {host.cluster}" if host.cluster else host_id
-        base = (f"{host_id}: {cores} core licenses; {n} managed OSE(s) may run on {where} "
-                f"({len(vms)} VM(s), {len(phys)} physical)")
+        base = (
+            f"{host_id}: {cores} core licenses; {n} managed OSE(s) may run on {where} "
+            f"({len(vms)} VM(s), {len(phys)} physical)"
+        )
         evidence = tuple(sorted({str(m.source) for m in rows}))
 
-        def need(edition: str, qty: int, text: str) -> Need:
-            return Need(SERVER_ML_PRODUCT, "server-ml", qty, edition, version, host=host_id,  # noqa: B023
-                        model="management", reason=f"{base}; {text}", evidence=evidence)  # noqa: B023
+        def need(
+            edition: str,
+            qty: int,
+            text: str,
+            host_id: str = host_id,
+            base: str = base,
+            evidence: tuple[str, ...] = evidence,
+        ) -> Need:
+            return Need(
+                SERVER_ML_PRODUCT,
+                "server-ml",
+                qty,
+                edition,
+                version,
+                host=host_id,
+                model="management",
+                reason=f"{base}; {text}",
+                evidence=evidence,
+            )
 
         options = []
         if not fixed or "datacenter" in fixed:
-            options.append(Option("datacenter", (need("datacenter", cores,
-                                                      "Datacenter manages unlimited OSEs"),)))
+            options.append(
+                Option(
+                    "datacenter", (need("datacenter", cores, "Datacenter manages unlimited OSEs"),)
+                )
+            )
         if not fixed or fixed == ["standard"]:
-            options.append(Option(f"standard ×{stacks}", (need(
-                "standard", cores * stacks,
-                f"Standard manages 2 OSEs per full licensing → {stacks} × {cores}"),)))
+            options.append(
+                Option(
+                    f"standard ×{stacks}",
+                    (
+                        need(
+                            "standard",
+                            cores * stacks,
+                            f"Standard manages 2 OSEs per full licensing → {stacks} × {cores}",
+                        ),
+                    ),
+                )
+            )
         why = f"edition fixed by managed.csv: {', '.join(fixed)}" if fixed else "edition open"
-        decisions.append(Decision(f"{SERVER_ML_PRODUCT}@{host_id}", SERVER_ML_PRODUCT, host_id,
-                                  tuple(options), why))
+        decisions.append(
+            Decision(
+                f"{SERVER_ML_PRODUCT}@{host_id}", SERVER_ML_PRODUCT, host_id, tuple(options), why
+            )
+        )
     return decisions, findings
 
 

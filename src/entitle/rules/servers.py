@@ -38,12 +38,15 @@ def _dev_test(idx: EstateIndex) -> list[Finding]:
     for ose in idx.estate.oses:
         if ose.environment == "dev-test" and idx.software_by_ose.get(ose.ose):
             products = sorted({s.product for s in idx.software_by_ose[ose.ose]})
-            out.append(Finding(
-                "info", "dev-test-excluded",
-                f"{ose.ose} is dev-test: {', '.join(products)} there are covered by the developers' "
-                "and testers' Visual Studio subscriptions and are not counted.",
-                str(ose.source),
-            ))
+            out.append(
+                Finding(
+                    "info",
+                    "dev-test-excluded",
+                    f"{ose.ose} is dev-test: {', '.join(products)} there are covered by the developers' "
+                    "and testers' Visual Studio subscriptions and are not counted.",
+                    str(ose.source),
+                )
+            )
     return out
 
 
@@ -55,10 +58,26 @@ def _server_licenses(idx: EstateIndex, catalog: Catalog) -> list[Decision]:
             continue
         for product in SERVER_CAL_PRODUCTS:
             for sw in idx.software(ose.ose, product):
-                need = Need(product, "server", 1, sw.edition, sw.version, host=ose.host,
-                            ose=ose.ose, model="server-cal",
-                            reason=f"{ose.ose}: one {catalog.product(product).name} server "
-                            "license per OSE (Server + CAL)", evidence=(str(sw.source),))
-                out.append(Decision(f"{product}@{ose.ose}", product, ose.ose,
-                                    (Option("server-cal", (need,)),), "Server + CAL"))
+                need = Need(
+                    product,
+                    "server",
+                    1,
+                    sw.edition,
+                    sw.version,
+                    host=ose.host,
+                    ose=ose.ose,
+                    model="server-cal",
+                    reason=f"{ose.ose}: one {catalog.product(product).name} server "
+                    "license per OSE (Server + CAL)",
+                    evidence=(str(sw.source),),
+                )
+                out.append(
+                    Decision(
+                        f"{product}@{ose.ose}",
+                        product,
+                        ose.ose,
+                        (Option("server-cal", (need,)),),
+                        "Server + CAL",
+                    )
+                )
     return out

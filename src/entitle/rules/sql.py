@@ -32,13 +32,25 @@ def sql_server(
         for sw in idx.software(ose.ose, PRODUCT):
             mrule = catalog.model_rule(PRODUCT, sw.edition, sw.version)
             if mrule is None:
-                findings.append(Finding("warning", "no-model", f"No licensing model is known for "
-                                f"SQL Server {sw.edition} {sw.version} on {ose.ose}; not counted.",
-                                str(sw.source)))
+                findings.append(
+                    Finding(
+                        "warning",
+                        "no-model",
+                        f"No licensing model is known for "
+                        f"SQL Server {sw.edition} {sw.version} on {ose.ose}; not counted.",
+                        str(sw.source),
+                    )
+                )
                 continue
             if mrule.model == "free":
-                findings.append(Finding("info", "free-edition", f"SQL Server {sw.edition} on "
-                                f"{ose.ose} needs no license.", str(sw.source)))
+                findings.append(
+                    Finding(
+                        "info",
+                        "free-edition",
+                        f"SQL Server {sw.edition} on {ose.ose} needs no license.",
+                        str(sw.source),
+                    )
+                )
                 continue
             model = _model(mrule, ose, sw, findings)
             group = idx.hosts[ose.host].cluster or ose.host
@@ -64,9 +76,16 @@ def _model(mrule: ModelRule, ose: Ose, sw: Software, findings: list[Finding]) ->
     if sw.model is None:
         return None
     if sw.model not in mrule.allows or (sw.model == "per-vm" and not ose.virtual):
-        findings.append(Finding("warning", "model-not-allowed", f"SQL Server {sw.edition} "
-                        f"{sw.version} on {ose.ose} cannot be licensed {sw.model!r} (allowed: "
-                        f"{', '.join(mrule.allows)}); the engine chooses instead.", str(sw.source)))
+        findings.append(
+            Finding(
+                "warning",
+                "model-not-allowed",
+                f"SQL Server {sw.edition} "
+                f"{sw.version} on {ose.ose} cannot be licensed {sw.model!r} (allowed: "
+                f"{', '.join(mrule.allows)}); the engine chooses instead.",
+                str(sw.source),
+            )
+        )
         return None
     return sw.model
 
@@ -80,44 +99,91 @@ def _allowed(mrule: ModelRule) -> tuple[str, ...]:
 def _server_cal(idx: EstateIndex, ose: Ose, sw: Software) -> Option:
     rows = [a for a in idx.access_by_ose.get(ose.ose, ()) if a.product == PRODUCT]
     users = sorted({a.user for a in rows if a.user})
-    devices = sorted({a.device for a in rows if not a.user and a.device and a.device not in
-                      idx.oses})
+    devices = sorted(
+        {a.device for a in rows if not a.user and a.device and a.device not in idx.oses}
+    )
     shadow = []
     if users:
-        shadow.append(Need(PRODUCT, "user-cal", len(users), None, sw.version, model="server-cal",
-                           reason=f"{len(users)} user(s) reach {ose.ose}", holders=tuple(users)))
-    if devices:
-        shadow.append(Need(PRODUCT, "device-cal", len(devices), None, sw.version,
-                           model="server-cal", reason=f"{len(devices)} device(s) reach {ose.ose}",
-                           holders=tuple(devices)))
-    need = Need(PRODUCT, "server", 1, sw.edition, sw.version, host=ose.host, ose=ose.ose,
+        shadow.append(
+            Need(
+                PRODUCT,
+                "user-cal",
+                len(users),
+                None,
+                sw.version,
                 model="server-cal",
-                reason=f"{ose.ose}: Server + CAL, one server license per OSE; SQL CALs for its "
-                f"{len(users)} user(s) and {len(devices)} device(s) are counted in the choice",
-                evidence=(str(sw.source),))
+                reason=f"{len(users)} user(s) reach {ose.ose}",
+                holders=tuple(users),
+            )
+        )
+    if devices:
+        shadow.append(
+            Need(
+                PRODUCT,
+                "device-cal",
+                len(devices),
+                None,
+                sw.version,
+                model="server-cal",
+                reason=f"{len(devices)} device(s) reach {ose.ose}",
+                holders=tuple(devices),
+            )
+        )
+    need = Need(
+        PRODUCT,
+        "server",
+        1,
+        sw.edition,
+        sw.version,
+        host=ose.host,
+        ose=ose.ose,
+        model="server-cal",
+        reason=f"{ose.ose}: Server + CAL, one server license per OSE; SQL CALs for its "
+        f"{len(users)} user(s) and {len(devices)} device(s) are counted in the choice",
+        evidence=(str(sw.source),),
+    )
     return Option("server-cal", (need,), shadow=tuple(shadow))
 
 
 def _physical(
-    idx: EstateIndex, catalog: Catalog, rule: CoreRule, ose: Ose, sw: Software,
-    mrule: ModelRule, model: str | None,
+    idx: EstateIndex,
+    catalog: Catalog,
+    rule: CoreRule,
+    ose: Ose,
+    sw: Software,
+    mrule: ModelRule,
+    model: str | None,
 ) -> Decision:
     host = idx.hosts[ose.host]
     factor = factor_for(catalog, rule, host.cpu_model, host.cores_per_processor)
-    qty = physical_cores(host.processors, host.cores_per_processor, rule,
-                         factor.factor if factor else None)
-    factor_text = (f", core factor {factor.factor} ({factor.id})" if factor else "")
+    qty = physical_cores(
+        host.processors, host.cores_per_processor, rule, factor.factor if factor else None
+    )
+    factor_text = f", core factor {factor.factor} ({factor.id})" if factor else ""
     options: list[Option] = []
     if model in (None, "per-core", "payg"):
         billed = model == "payg"
-        options.append(Option(
-            "payg" if billed else "per-core",
-            (Need(PRODUCT, "core", qty, sw.edition, sw.version, host=host.host, ose=ose.ose,
-                  model="payg" if billed else "per-core", billed=billed,
-                  reason=f"{ose.ose} (physical): {host.processors}×{host.cores_per_processor} "
-                  f"cores{factor_text}, ≥{rule.min_per_processor}/processor → {qty}",
-                  evidence=(str(sw.source), str(host.source))),),
-        ))
+        options.append(
+            Option(
+                "payg" if billed else "per-core",
+                (
+                    Need(
+                        PRODUCT,
+                        "core",
+                        qty,
+                        sw.edition,
+                        sw.version,
+                        host=host.host,
+                        ose=ose.ose,
+                        model="payg" if billed else "per-core",
+                        billed=billed,
+                        reason=f"{ose.ose} (physical): {host.processors}×{host.cores_per_processor} "
+                        f"cores{factor_text}, ≥{rule.min_per_processor}/processor → {qty}",
+                        evidence=(str(sw.source), str(host.source)),
+                    ),
+                ),
+            )
+        )
     if model in (None, "server-cal") and "server-cal" in _allowed(mrule):
         options.append(_server_cal(idx, ose, sw))
     why = "fixed by software.csv model" if model else "model open: the cheaper allowed one"
@@ -125,8 +191,14 @@ def _physical(
 
 
 def _vm(
-    idx: EstateIndex, catalog: Catalog, rule: CoreRule, ose: Ose, sw: Software,
-    mrule: ModelRule, model: str | None, sa: bool,
+    idx: EstateIndex,
+    catalog: Catalog,
+    rule: CoreRule,
+    ose: Ose,
+    sw: Software,
+    mrule: ModelRule,
+    model: str | None,
+    sa: bool,
 ) -> Decision:
     options: list[Option] = []
     if model in (None, "per-vm", "payg"):
@@ -134,20 +206,39 @@ def _vm(
         billed = model == "payg"
         warning = ""
         needs_sa = mrule.per_vm_needs_sa_from
-        if (not billed and needs_sa is not None and not sa
-                and catalog.version_index(PRODUCT, sw.version)
-                >= catalog.version_index(PRODUCT, needs_sa)):
-            warning = (f"{ose.ose}: SQL Server {sw.version} licensed per VM needs active Software "
-                       "Assurance or subscription licenses; none found in the entitlements.")
-        options.append(Option(
-            "payg" if billed else "per-vm",
-            (Need(PRODUCT, "core", qty, sw.edition, sw.version, host=ose.host, ose=ose.ose,
-                  model="payg" if billed else "per-vm", billed=billed,
-                  reason=f"{ose.ose} (VM): {ose.vcpus or 0} virtual cores, ≥{rule.per_vm_min} "
-                  f"per VM → {qty} (no core factor on virtual cores)",
-                  evidence=(str(sw.source),)),),
-            warning=warning,
-        ))
+        if (
+            not billed
+            and needs_sa is not None
+            and not sa
+            and catalog.version_index(PRODUCT, sw.version)
+            >= catalog.version_index(PRODUCT, needs_sa)
+        ):
+            warning = (
+                f"{ose.ose}: SQL Server {sw.version} licensed per VM needs active Software "
+                "Assurance or subscription licenses; none found in the entitlements."
+            )
+        options.append(
+            Option(
+                "payg" if billed else "per-vm",
+                (
+                    Need(
+                        PRODUCT,
+                        "core",
+                        qty,
+                        sw.edition,
+                        sw.version,
+                        host=ose.host,
+                        ose=ose.ose,
+                        model="payg" if billed else "per-vm",
+                        billed=billed,
+                        reason=f"{ose.ose} (VM): {ose.vcpus or 0} virtual cores, ≥{rule.per_vm_min} "
+                        f"per VM → {qty} (no core factor on virtual cores)",
+                        evidence=(str(sw.source),),
+                    ),
+                ),
+                warning=warning,
+            )
+        )
     if model in (None, "server-cal") and "server-cal" in _allowed(mrule):
         options.append(_server_cal(idx, ose, sw))
     why = "fixed by software.csv model" if model else "model open: per VM or Server + CAL"
@@ -155,7 +246,10 @@ def _vm(
 
 
 def _group(
-    idx: EstateIndex, catalog: Catalog, rule: CoreRule, group: str,
+    idx: EstateIndex,
+    catalog: Catalog,
+    rule: CoreRule,
+    group: str,
     open_vms: list[tuple[Ose, Software, ModelRule]],
     host_level: list[tuple[Ose, Software, ModelRule]],
     sa: bool,
@@ -170,23 +264,41 @@ def _group(
     for host_id in hosts:
         host = idx.hosts[host_id]
         factor = factor_for(catalog, rule, host.cpu_model, host.cores_per_processor)
-        cores = physical_cores(host.processors, host.cores_per_processor, rule,
-                               factor.factor if factor else None)
+        cores = physical_cores(
+            host.processors, host.cores_per_processor, rule, factor.factor if factor else None
+        )
         qty = cores if sa else max(cores, n_vms)
-        extra = ("with active SA: unlimited VMs" if sa else
-                 f"without SA: one VM per core license, {n_vms} VM(s) (catalog choice, "
-                 "licensing-rules.md §12 q4)")
-        needs.append(Need(PRODUCT, "core", qty, "enterprise", version, host=host_id,
-                          model="per-core",
-                          reason=f"{host_id}: Enterprise on all {cores} counted physical cores, "
-                          f"{extra}",
-                          evidence=tuple(sorted({str(s.source) for _, s, _ in rows}))))
-    options = [Option("enterprise-host", tuple(needs),
-                      note="Enterprise on every physical core of " + ", ".join(hosts))]
+        extra = (
+            "with active SA: unlimited VMs"
+            if sa
+            else f"without SA: one VM per core license, {n_vms} VM(s) (catalog choice, "
+            "licensing-rules.md §12 q4)"
+        )
+        needs.append(
+            Need(
+                PRODUCT,
+                "core",
+                qty,
+                "enterprise",
+                version,
+                host=host_id,
+                model="per-core",
+                reason=f"{host_id}: Enterprise on all {cores} counted physical cores, {extra}",
+                evidence=tuple(sorted({str(s.source) for _, s, _ in rows})),
+            )
+        )
+    options = [
+        Option(
+            "enterprise-host",
+            tuple(needs),
+            note="Enterprise on every physical core of " + ", ".join(hosts),
+        )
+    ]
     if not host_level:
         subs = tuple(_vm(idx, catalog, rule, o, s, m, None, sa) for o, s, m in open_vms)
         options.insert(0, Option("each-vm", subdecisions=subs, note="each VM licensed alone"))
     where = f"cluster {group}" if group in idx.cluster_hosts else f"host {group}"
-    why = (f"{n_vms} SQL Server VM(s) on {where}" +
-           ("; a VM fixed model=per-core needs the host licensed" if host_level else ""))
+    why = f"{n_vms} SQL Server VM(s) on {where}" + (
+        "; a VM fixed model=per-core needs the host licensed" if host_level else ""
+    )
     return Decision(f"{PRODUCT}@{group}", PRODUCT, group, tuple(options), why)

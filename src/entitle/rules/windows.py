@@ -41,9 +41,9 @@ def _effective_model(
     return sw.model
 
 
-def windows_server(idx: EstateIndex, catalog: Catalog, as_of: date) -> tuple[
-    list[Decision], list[Finding]
-]:
+def windows_server(
+    idx: EstateIndex, catalog: Catalog, as_of: date
+) -> tuple[list[Decision], list[Finding]]:
     rule = catalog.core_rule("windows")
     decisions: list[Decision] = []
     findings: list[Finding] = []
@@ -114,8 +114,15 @@ def _per_core_host(
 
     def need(edition: str, qty: int, reason: str) -> Need:
         return Need(
-            PRODUCT, "core", qty, edition, version, host=host_id, model="per-core",
-            reason=reason, evidence=evidence,
+            PRODUCT,
+            "core",
+            qty,
+            edition,
+            version,
+            host=host_id,
+            model="per-core",
+            reason=reason,
+            evidence=evidence,
         )
 
     options = [
@@ -170,8 +177,14 @@ def _per_vm(
         total += qty
         needs.append(
             Need(
-                PRODUCT, "core", qty, sw.edition or "standard", sw.version,
-                host=ose.host, ose=ose.ose, model="per-vm",
+                PRODUCT,
+                "core",
+                qty,
+                sw.edition or "standard",
+                sw.version,
+                host=ose.host,
+                ose=ose.ose,
+                model="per-vm",
                 reason=f"{ose.ose}: licensed per VM, {ose.vcpus or 0} virtual cores → {qty} "
                 f"(≥{rule.per_vm_min} per VM)",
                 evidence=(str(sw.source),),
@@ -181,7 +194,11 @@ def _per_vm(
         first = needs[0]
         needs.append(
             Need(
-                PRODUCT, "core", rule.per_vm_customer_min - total, first.edition, first.version,
+                PRODUCT,
+                "core",
+                rule.per_vm_customer_min - total,
+                first.edition,
+                first.version,
                 model="per-vm",
                 reason=f"per-VM licensing needs at least {rule.per_vm_customer_min} core licenses "
                 f"per customer; {total} counted",
@@ -201,7 +218,10 @@ def _per_vm(
         )
     return [
         Decision(
-            f"{PRODUCT}@per-vm", PRODUCT, "per-vm", (Option("per VM", tuple(needs)),),
+            f"{PRODUCT}@per-vm",
+            PRODUCT,
+            "per-vm",
+            (Option("per VM", tuple(needs)),),
             "fixed by software.csv model=per-vm",
         )
     ]
@@ -214,19 +234,37 @@ def _payg(idx: EstateIndex, ose: Ose, sw: Software, findings: list[Finding]) -> 
     elif ose.virtual:
         qty, basis = host.cores, f"vcpus unknown, counted at the host's {host.cores} cores"
         findings.append(
-            Finding("warning", "vcpus-unknown", f"{ose.ose} is pay-as-you-go but its vcpus are "
-                    "unknown; billed cores counted at the host's physical cores.", str(ose.source))
+            Finding(
+                "warning",
+                "vcpus-unknown",
+                f"{ose.ose} is pay-as-you-go but its vcpus are "
+                "unknown; billed cores counted at the host's physical cores.",
+                str(ose.source),
+            )
         )
     else:
         qty, basis = host.cores, f"{host.cores} physical cores"
     need = Need(
-        PRODUCT, "core", qty, "payg", sw.version, host=ose.host, ose=ose.ose, model="payg",
+        PRODUCT,
+        "core",
+        qty,
+        "payg",
+        sw.version,
+        host=ose.host,
+        ose=ose.ose,
+        model="payg",
         reason=f"{ose.ose}: pay-as-you-go through Azure Arc, billed for {basis} "
         "(no minimums, no Windows Server CALs)",
-        evidence=(str(sw.source),), billed=True,
+        evidence=(str(sw.source),),
+        billed=True,
     )
-    return Decision(f"{PRODUCT}@payg:{ose.ose}", PRODUCT, ose.ose, (Option("payg", (need,)),),
-                    "fixed by software.csv model=payg")
+    return Decision(
+        f"{PRODUCT}@payg:{ose.ose}",
+        PRODUCT,
+        ose.ose,
+        (Option("payg", (need,)),),
+        "fixed by software.csv model=payg",
+    )
 
 
 def _essentials(
@@ -256,11 +294,22 @@ def _essentials(
                     )
                 )
     need = Need(
-        PRODUCT, "server", 1, "essentials", sw.version, host=ose.host, ose=ose.ose,
+        PRODUCT,
+        "server",
+        1,
+        "essentials",
+        sw.version,
+        host=ose.host,
+        ose=ose.ose,
         model="specialty",
         reason=f"{ose.ose}: Essentials is a Specialty Server: one server license per instance, "
         "no CALs",
         evidence=(str(sw.source),),
     )
-    return Decision(f"{PRODUCT}@essentials:{ose.ose}", PRODUCT, ose.ose,
-                    (Option("essentials", (need,)),), "Specialty Server")
+    return Decision(
+        f"{PRODUCT}@essentials:{ose.ose}",
+        PRODUCT,
+        ose.ose,
+        (Option("essentials", (need,)),),
+        "Specialty Server",
+    )
