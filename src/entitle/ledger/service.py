@@ -184,30 +184,56 @@ def import_candidates(
         if problems:
             return ImportReport(0, 0, tuple(problems))
         agreements = {a.number: a for a in session.execute(select(Agreement)).scalars()}
-        for done, c in enumerate(new, start=1):
-            _add(chain, c, agreements, ledger.fernet)
-            if progress is not None and (done % every == 0 or done == len(new)):
-                session.flush()
-                progress(done, len(new))
+        for number in sorted({c.entitlement.agreement for c in new if c.entitlement.agreement}):
+            if number not in agreements:
+                agreements[number] = Agreement(number=number)
+                session.add(agreements[number])
+                chain.record("agreement.create", agreements[number])
+        for done in range(0, len(new), every):
+            _add_batch(chain, new[done : done + every], agreements, ledger.fernet)
+            if progress is not None:
+                progress(min(done + every, len(new)), len(new))
         return ImportReport(len(new), len(candidates) - len(new))
 
 
-def _add(
-    chain: audit.Chain, c: Candidate, agreements: dict[str, Agreement], fernet: Fernet | None
+def _add_batch(
+    chain: audit.Chain,
+    batch: Sequence[Candidate],
+    agreements: dict[str, Agreement],
+    fernet: Fernet | None,
 ) -> None:
+    """Insert a batch of entitlements (and their first assignments) with one flush each, then
+    one audit event per row, in file order."""
+    rows = [_row(c, agreements, fernet) for c in batch]
+    chain.session.add_all(rows)
+    chain.session.flush()
+    held = []
+    for c, row in zip(batch, rows, strict=True):
+        chain.append("entitlement.import", audit.entity_of(row), None, audit.row_state(row))
+        e = c.entitlement
+        if e.assigned_to:
+            start = e.purchased or today()
+            held.append(
+                Assignment(
+                    entitlement_id=row.id,
+                    quantity=e.quantity,
+                    holder_kind="host",
+                    holder=e.assigned_to,
+                    start=start,
+                    temporary=False,
+                )
+            )
+    if held:
+        chain.session.add_all(held)
+        chain.session.flush()
+        for a in held:
+            chain.append("assignment.create", audit.entity_of(a), None, audit.row_state(a))
+
+
+def _row(c: Candidate, agreements: dict[str, Agreement], fernet: Fernet | None) -> EntitlementRow:
     e = c.entitlement
-    agreement_id = None
-    if e.agreement:
-        agreement = agreements.get(e.agreement)
-        if agreement is None:
-            agreement = Agreement(number=e.agreement)
-            chain.session.add(agreement)
-            chain.session.flush()
-            chain.record("agreement.create", agreement)
-            agreements[e.agreement] = agreement
-        agreement_id = agreement.id
     extra = {k: v for k, v in e.extra.items() if k not in LEDGER_COLUMNS}
-    row = EntitlementRow(
+    return EntitlementRow(
         ref=c.ref,
         product=e.product,
         license=e.license,
@@ -218,23 +244,10 @@ def _add(
         unit_price=None if e.unit_price is None else str(e.unit_price),
         sa_start=c.sa_start,
         sa_end=e.sa_until,
-        agreement_id=agreement_id,
+        agreement_id=agreements[e.agreement].id if e.agreement else None,
         product_key=crypto.encrypt(fernet, c.product_key) if c.product_key and fernet else None,
         key_kind=c.key_kind,
         content_hash=c.content_hash,
         source=str(e.source)[:300],
         extra=json.dumps(extra, sort_keys=True) if extra else None,
     )
-    chain.session.add(row)
-    chain.record("entitlement.import", row)
-    if e.assigned_to:
-        held = Assignment(
-            entitlement_id=row.id,
-            quantity=e.quantity,
-            holder_kind="host",
-            holder=e.assigned_to,
-            start=e.purchased or today(),
-            temporary=False,
-        )
-        chain.session.add(held)
-        chain.record("assignment.create", held)
