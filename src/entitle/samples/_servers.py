@@ -1,0 +1,216 @@
+"""The server side of one generated site: hosts, OSEs, installed software and server management.
+
+A *site* is one copy of the sample company's data centre: a 3-host Hyper-V cluster running the
+production and dev-test VMs, standalone physical servers of several shapes (one an old AMD
+Opteron running SQL Server on the physical OSE) and a branch office's Essentials server. The
+default estate has one site with unprefixed ids (``hv1``, ``sql1``); larger estates add sites
+whose ids start with ``s2-``, ``s3-``, ... Imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+Row = dict[str, str]
+Tables = dict[str, list[Row]]
+
+# (product, edition, version, model) installed beside Windows Server.
+Install = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class VmSpec:
+    """A VM of the site template: name, Windows versions to pick from, vCPUs to pick from."""
+
+    name: str
+    windows: tuple[str, ...]
+    vcpus: tuple[int, ...]
+    extra: tuple[Install, ...] = ()
+    environment: str = "production"
+
+
+@dataclass(frozen=True, slots=True)
+class PhysicalSpec:
+    """A standalone physical server whose OSE runs the workload itself (ose id = host id)."""
+
+    name: str
+    processors: int
+    cores_per_processor: int
+    cpu_model: str
+    windows_edition: str
+    windows_version: str
+    extra: tuple[Install, ...] = ()
+
+
+HYPERV_HOSTS = ("hv1", "hv2", "hv3")
+HYPERV_SHAPE = (2, 16, "Intel Xeon Gold 6326")
+
+SQL_STD_2022 = "sql-server", "standard", "2022"
+
+PRODUCTION_VMS: tuple[VmSpec, ...] = (
+    VmSpec("dc1", ("2025",), (2,)),
+    VmSpec("dc2", ("2022",), (2,)),
+    VmSpec("fs1", ("2022",), (4,)),
+    VmSpec("fs2", ("2019",), (4,)),
+    VmSpec("app1", ("2022",), (4, 8)),  # supplier portal and line-of-business front end
+    VmSpec("app2", ("2019", "2025"), (4,)),
+    VmSpec("web1", ("2022", "2025"), (2, 4)),  # intranet, authenticated
+    VmSpec("rds1", ("2022",), (8,), (("rds", "", "2022", ""),)),
+    VmSpec("rds2", ("2022",), (8,), (("rds", "", "2022", ""),)),
+    VmSpec("exch1", ("2019",), (8,), (("exchange-server", "standard", "2019", ""),)),
+    VmSpec("sp1", ("2019",), (8,), (("sharepoint-server", "", "2019", ""),)),
+    VmSpec("sql1", ("2022",), (4,), ((*SQL_STD_2022, "server-cal"),)),
+    VmSpec("sql2", ("2022",), (4, 6), ((*SQL_STD_2022, ""),)),  # model left to the engine
+    VmSpec("sql3", ("2025",), (4,), ((*SQL_STD_2022, "server-cal"),)),
+    VmSpec("sqlent1", ("2022",), (8,), (("sql-server", "enterprise", "2022", ""),)),
+)
+DEV_TEST_VMS: tuple[VmSpec, ...] = (
+    VmSpec("dev-sql1", ("2022",), (4,), (("sql-server", "enterprise", "2022", ""),), "dev-test"),
+    VmSpec("dev-app1", ("2025",), (4,), (), "dev-test"),
+    VmSpec("test-web1", ("2022",), (2,), (), "dev-test"),
+)
+PHYSICAL: tuple[PhysicalSpec, ...] = (
+    PhysicalSpec(
+        "sqlold1",
+        2,
+        16,
+        "AMD Opteron 6284 SE",
+        "standard",
+        "2016",
+        (("sql-server", "standard", "2016", "per-core"),),
+    ),
+    PhysicalSpec(
+        "erp1",
+        4,
+        6,
+        "Intel Xeon E7-4807",
+        "standard",
+        "2019",
+        (("sql-server", "standard", "2019", ""),),
+    ),
+    PhysicalSpec("bk1", 2, 12, "Intel Xeon Silver 4214", "standard", "2019"),
+    PhysicalSpec("web-dmz1", 1, 8, "Intel Xeon E-2288G", "standard", "2022"),
+    PhysicalSpec("br1", 1, 8, "Intel Xeon E-2378", "essentials", "2022"),
+)
+# Physical servers System Center does not manage (DMZ web server, branch office server).
+UNMANAGED = frozenset({"web-dmz1", "br1"})
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """The ids of one site's servers, by the role people use them for."""
+
+    prefix: str
+    cluster: str
+    products: Mapping[str, tuple[str, ...]]  # ose -> products installed, in software.csv order
+    hosting: tuple[str, ...]
+    production: tuple[str, ...]  # every production server OSE that people reach, incl. physical
+    dev_test: tuple[str, ...]
+
+    def id(self, name: str) -> str:
+        return self.prefix + name
+
+    def ids(self, *names: str) -> tuple[str, ...]:
+        return tuple(self.prefix + n for n in names)
+
+
+def site_prefix(index: int) -> str:
+    """Ids of the first site carry no prefix; site 2 is ``s2-``, and so on."""
+    return "" if index == 0 else f"s{index + 1}-"
+
+
+def add_site(tables: Tables, index: int, rng: random.Random) -> Site:
+    """Append one site's hosts, OSEs, software and server management rows to ``tables``."""
+    prefix = site_prefix(index)
+    cluster = f"{prefix}hv-cluster"
+    products: dict[str, tuple[str, ...]] = {}
+    hosts, oses, software = tables["hosts"], tables["oses"], tables["software"]
+
+    def install(ose: str, items: list[Install]) -> None:
+        for product, edition, version, model in items:
+            software.append(
+                {
+                    "ose": ose,
+                    "product": product,
+                    "edition": edition,
+                    "version": version,
+                    "model": model,
+                }
+            )
+        products[ose] = tuple(item[0] for item in items)
+
+    processors, cores, cpu = HYPERV_SHAPE
+    hosting: list[str] = []
+    for name in HYPERV_HOSTS:
+        host = prefix + name
+        hosts.append(_host(host, processors, cores, cpu, cluster))
+        ose = f"{host}-host"
+        oses.append(_ose(ose, host, virtual=False, hosting_only=True))
+        install(ose, [("windows-server", "datacenter", "2022", "")])
+        hosting.append(ose)
+
+    production: list[str] = []
+    dev_test: list[str] = []
+    placement = [prefix + name for name in HYPERV_HOSTS]
+    for n, spec in enumerate(PRODUCTION_VMS + DEV_TEST_VMS):
+        if n % len(placement) == 0:
+            rng.shuffle(placement)
+        ose = prefix + spec.name
+        oses.append(
+            _ose(
+                ose,
+                placement[n % len(placement)],
+                virtual=True,
+                vcpus=rng.choice(spec.vcpus),
+                environment=spec.environment,
+            )
+        )
+        items: list[Install] = [("windows-server", "standard", rng.choice(spec.windows), "")]
+        items += spec.extra
+        install(ose, items)
+        (dev_test if spec.environment == "dev-test" else production).append(ose)
+
+    for phys in PHYSICAL:
+        host = prefix + phys.name
+        hosts.append(_host(host, phys.processors, phys.cores_per_processor, phys.cpu_model, ""))
+        oses.append(_ose(host, host, virtual=False))
+        items = [("windows-server", phys.windows_edition, phys.windows_version, "")]
+        install(host, items + list(phys.extra))
+        production.append(host)
+
+    managed = tables["managed"]
+    for ose in hosting + production:
+        if ose.removeprefix(prefix) not in UNMANAGED:
+            managed.append({"product": "system-center", "ose": ose, "device": "", "user": ""})
+    return Site(prefix, cluster, products, tuple(hosting), tuple(production), tuple(dev_test))
+
+
+def _host(host: str, processors: int, cores: int, cpu_model: str, cluster: str) -> Row:
+    return {
+        "host": host,
+        "processors": str(processors),
+        "cores_per_processor": str(cores),
+        "cpu_model": cpu_model,
+        "cluster": cluster,
+    }
+
+
+def _ose(
+    ose: str,
+    host: str,
+    *,
+    virtual: bool,
+    vcpus: int | None = None,
+    environment: str = "production",
+    hosting_only: bool = False,
+) -> Row:
+    return {
+        "ose": ose,
+        "host": host,
+        "virtual": "yes" if virtual else "no",
+        "vcpus": "" if vcpus is None else str(vcpus),
+        "environment": environment,
+        "hosting_only": "yes" if hosting_only else "no",
+    }

@@ -1,0 +1,216 @@
+"""Generate realistic sample estates, seeded and deterministic.
+
+``generate_estate(seed, users)`` is a pure function from a seed and a size to the estate's tables
+(table name -> rows, with the columns of ``shared/spec/estate-format.md``); the same arguments
+always give the same rows, and :func:`write_estate` writes them byte for byte the same. The
+default (seed 7, 300 users) is the bundled ``examples/sample-estate``; larger ``users`` add more
+sites of the same shape, for benchmarks::
+
+    python -m entitle.samples.generate --out examples/sample-estate --seed 7
+    python -m entitle.samples.generate --out /tmp/big --users 100000
+
+Imports only the standard library and its own helper modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import shutil
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from entitle.samples._entitlements import PRICES, entitlements
+from entitle.samples._people import Registry, add_people, seen_window
+from entitle.samples._servers import Site, Tables, add_site
+
+AS_OF = date(2026, 11, 28)
+SITE_USERS = 300  # internal users per site; a larger estate has more sites
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "hosts": ("host", "processors", "cores_per_processor", "cpu_model", "cluster"),
+    "oses": ("ose", "host", "virtual", "vcpus", "environment", "hosting_only"),
+    "software": ("ose", "product", "edition", "version", "model"),
+    "users": ("user", "external", "name", "department"),
+    "devices": ("device", "kind", "os"),
+    "access": (
+        "user",
+        "device",
+        "ose",
+        "product",
+        "level",
+        "purpose",
+        "first_seen",
+        "last_seen",
+    ),
+    "managed": ("product", "ose", "device", "user"),
+    "entitlements": (
+        "id",
+        "product",
+        "license",
+        "edition",
+        "version",
+        "quantity",
+        "sa_until",
+        "assigned_to",
+        "agreement",
+        "purchased",
+        "unit_price",
+    ),
+    "prices": ("product", "license", "edition", "price", "currency"),
+}
+
+
+def generate_estate(
+    seed: int = 7, users: int = 300, *, as_of: date = AS_OF, prices: bool = True
+) -> Tables:
+    """The tables of a sample estate with ``users`` internal users (plus about one external user
+    per 30), spread over ``round(users / 300)`` sites of the same shape. Access dates fall in the
+    90 days before ``as_of``. ``prices=False`` leaves ``prices.csv`` empty (catalog prices only).
+    """
+    if users < 1:
+        raise ValueError(f"users must be at least 1, not {users}")
+    rng = random.Random(seed)
+    tables: Tables = {name: [] for name in COLUMNS}
+    site_count = max(1, round(users / SITE_USERS))
+    registry = Registry(width=max(4, len(str(users))), window=seen_window(as_of))
+    sites: list[Site] = []
+    for index in range(site_count):
+        site = add_site(tables, index, rng)
+        share = users * (index + 1) // site_count - users * index // site_count
+        add_people(tables, site, share, registry, rng)
+        sites.append(site)
+    tables["entitlements"] = entitlements(tables, sites)
+    tables["prices"] = [dict(row) for row in PRICES] if prices else []
+    return tables
+
+
+def write_estate(tables: Tables, folder: Path, *, readme: str | None = None) -> None:
+    """Write ``tables`` as CSV files (and ``README.md`` when given) into ``folder``, replacing it.
+
+    The files are written into a temporary folder beside ``folder`` that is then renamed, so a
+    reader sees the old estate or the new one, never half of one. Empty tables are not written
+    (an absent table is an empty table).
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".new", dir=folder.parent))
+    try:
+        staging.chmod(0o755)
+        for name, columns in COLUMNS.items():
+            rows = tables.get(name, [])
+            if rows:
+                _write_csv(staging / f"{name}.csv", columns, rows)
+        if readme is not None:
+            (staging / "README.md").write_text(readme, encoding="utf-8", newline="\n")
+        _swap(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([row.get(column, "") for column in columns] for row in rows)
+
+
+def _swap(staging: Path, folder: Path) -> None:
+    """Put ``staging`` in the place of ``folder``; the old folder is removed only afterwards."""
+    if not folder.exists():
+        os.replace(staging, folder)
+        return
+    retired = staging.with_suffix(".old")
+    os.replace(folder, retired)
+    try:
+        os.replace(staging, folder)
+    except BaseException:
+        os.replace(retired, folder)
+        raise
+    shutil.rmtree(retired)
+
+
+def describe(tables: Tables, seed: int, users: int) -> str:
+    """The README of a generated estate: what it contains and how to make it again."""
+    count = {name: len(rows) for name, rows in tables.items()}
+    internal = sum(1 for row in tables["users"] if row["external"] != "yes")
+    virtual = sum(1 for row in tables["oses"] if row["virtual"] == "yes")
+    sites = max(1, round(users / SITE_USERS))
+    layout = (
+        "one site"
+        if sites == 1
+        else f"{sites} sites of the same shape; ids of the second site start with `s2-`, and so on"
+    )
+    command = f"python -m entitle.samples.generate --out DIR --seed {seed} --users {users}"
+    return f"""# Sample estate (generated: do not edit by hand)
+
+A fictional company's Microsoft server estate in the format of `estate-format.md`, made by
+`entitle.samples.generate` with seed {seed} and {users} internal users ({layout}).
+`tests/test_samples.py` checks that the bundled `examples/sample-estate` equals what the
+generator makes, so change the generator and regenerate rather than editing the files:
+
+    make sample                      # seed 7, 300 users: examples/sample-estate
+    {command}
+
+## What it contains (each site has the same servers and kinds of people)
+
+- **Servers** ({count["hosts"]} hosts, {count["oses"]} OSEs of which {virtual} virtual):
+  a 3-host Hyper-V cluster (`hv1`-`hv3`, 2x16 cores, `cluster=hv-cluster`) whose physical OSEs
+  are hosting-only Windows Server Datacenter 2022, running 15 production VMs (domain
+  controllers, file, app, intranet web, two RDS 2022 session hosts, Exchange 2019, SharePoint 2019,
+  SQL Server Standard 2022 on `sql1` and `sql3` fixed to Server + CAL and on `sql2` left for the
+  engine to choose, SQL Server Enterprise 2022 on `sqlent1`) and 3 dev-test VMs; standalone
+  physical servers `sqlold1` (2x16-core AMD Opteron 6284 SE, Windows Server 2016 and SQL Server
+  Standard 2016 per core: the core factor matters), `erp1` (4x6 cores, SQL Server Standard 2019,
+  model blank), `bk1` (2x12), `web-dmz1` (1x8, public web site) and the branch office's `br1`
+  (1x8, Windows Server Essentials 2022). Windows Server versions are mixed 2016 to 2025.
+- **People** ({count["users"]} users, {internal} internal; {count["devices"]} devices): office staff
+  with a laptop and a desktop or one of them (some with a phone reading mail), warehouse shift
+  workers sharing a few kiosks through the RDS session hosts, 3 IT admins with `purpose=admin`
+  access to every server, about 20 branch users on the Essentials server, external supplier-portal
+  users (`external=yes`) on `app1` and SharePoint.
+- **Access** ({count["access"]} rows, first and last seen in the 90 days before {AS_OF}):
+  Windows Server, RDS, SQL Server, Exchange and SharePoint (some `level=enterprise`), two
+  unauthenticated requests to `web-dmz1`, two server-to-server SQL connections.
+- **Management** ({count["managed"]} rows): System Center manages most server OSEs,
+  Configuration Manager most laptops, desktops and kiosks (with the device's user).
+- **Entitlements** ({count["entitlements"]} rows): Datacenter 2022 cores for two of the three
+  cluster hosts, Standard 2016/2019/2022 cores for the standalone servers (one 8 cores short),
+  Essentials, Windows Server 2019 user CALs and a Core CAL Suite (SA to 2027-06-30) that together
+  cover most users, old 2012 R2 CALs, an External Connector, RDS 2019 device CALs and a few 2022
+  user CALs, SQL Server Standard 2022 server licenses and CALs, SQL Standard 2016/2019 and
+  Enterprise 2022 cores, Exchange 2019 and SharePoint 2016 server licenses, System Center
+  Standard server MLs and Configuration Manager client MLs.
+- **Prices** ({count["prices"]} rows): two negotiated prices replace the catalog's indicative
+  ones; every other price comes from the catalog.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m entitle.samples.generate",
+        description="Write a seeded, reproducible sample estate (a folder of CSV files).",
+        epilog="Example: python -m entitle.samples.generate --out /tmp/big --users 100000",
+    )
+    parser.add_argument("--out", type=Path, required=True, help="folder to (re)write")
+    parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    parser.add_argument(
+        "--users", type=int, default=300, help="internal users (default 300; 300 per site)"
+    )
+    args = parser.parse_args(argv)
+    if args.users < 1:
+        parser.error("--users must be at least 1")
+    tables = generate_estate(args.seed, args.users)
+    write_estate(tables, args.out, readme=describe(tables, args.seed, args.users))
+    rows = sum(len(rows) for rows in tables.values())
+    print(f"wrote {args.out} ({rows} rows in {sum(1 for r in tables.values() if r)} tables)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
