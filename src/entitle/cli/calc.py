@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from entitle.catalog import Catalog
 from entitle.cli.common import fail, get_catalog, to_json
-from entitle.cli.render import render_position
+from entitle.cli.render import render_position, terminal
 from entitle.estate.records import Estate, Host, Ose, Software
 from entitle.position import compute_position
 from entitle.source import Source
@@ -103,4 +102,4 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(to_json(result.as_json()))
         else:
-            render_position(result, Console(), explain=True)
+            render_position(result, terminal(), explain=True)

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from entitle.cli.common import emit, get_catalog, get_estate, parse_date, to_json
 from entitle.cli.ledger import ledger_entitlements
-from entitle.cli.render import render_position
+from entitle.cli.render import render_position, terminal
 from entitle.position import compute_position
 
 
@@ -66,6 +66,6 @@ def register(app: typer.Typer) -> None:
                 render_position(result, console, explain=explain)
             emit(console.export_text(), out)
         else:
-            render_position(result, Console(), explain=explain)
+            render_position(result, terminal(), explain=explain)
         if check and result.has_shortfall:
             raise typer.Exit(1)

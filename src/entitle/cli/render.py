@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from decimal import Decimal
 
 from rich.console import Console
 from rich.table import Table
 
-from entitle.position.model import Position
+from entitle.position.model import Line, Position
+
+
+def terminal() -> Console:
+    """Standard output: the terminal's width on a terminal, 120 columns into a file or pipe."""
+    return Console(width=None if sys.stdout.isatty() else 120)
 
 
 def money(value: Decimal | None, currency: str = "") -> str:
@@ -17,50 +23,51 @@ def money(value: Decimal | None, currency: str = "") -> str:
     return f"{text} {currency}".strip()
 
 
+def _label(line: Line) -> str:
+    parts = [line.product, line.edition or "", line.version or "", line.license]
+    return " ".join(p for p in parts if p)
+
+
 def render_position(position: Position, console: Console, *, explain: bool = False) -> None:
     cur = position.currency
     title = f"License position of {position.estate or 'the estate'} on {position.as_of}"
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for col, justify in (
-        ("product", "left"),
-        ("license", "left"),
-        ("edition", "left"),
-        ("version", "left"),
-        ("required", "right"),
-        ("owned", "right"),
-        ("shortfall", "right"),
-        ("surplus", "right"),
-        ("unit price", "right"),
-        ("cost", "right"),
-        ("packs", "left"),
-    ):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    table = Table(title=title, title_justify="left", header_style="bold", expand=False)
+    table.add_column("license", overflow="fold", ratio=3)
+    for col in ("required", "owned", "short", "surplus", "unit price", "cost"):
+        table.add_column(col, justify="right", no_wrap=True)
+    notes = []
     for line in position.lines:
-        packs = " + ".join(f"{n}×{size}" for size, n in line.packs.items())
-        if line.billed:
-            packs = f"billed {money(line.monthly_cost)}/month"
         style = "red" if line.shortfall else ("yellow" if line.surplus else "")
         table.add_row(
-            line.product,
-            line.license,
-            line.edition or "",
-            line.version or "",
+            _label(line),
             str(line.required),
             str(line.owned),
             str(line.shortfall),
             str(line.surplus),
             money(line.unit_price),
             money(line.cost),
-            packs,
             style=style,
         )
+        if line.packs:
+            packs = " + ".join(f"{n} × {size}-core pack" for size, n in line.packs.items())
+            notes.append(f"{_label(line)}: buy {packs}")
+        if line.billed:
+            notes.append(f"{_label(line)}: billed {money(line.monthly_cost, cur)} per month")
     console.print(table)
     status = "[red]shortfall[/red]" if position.has_shortfall else "[green]compliant[/green]"
     console.print(
-        f"Total cost to be compliant: [bold]{money(position.total_cost, cur)}[/bold] ({status})"
+        f"Total cost to be compliant: [bold]{money(position.total_cost, cur)}[/bold] ({status}); "
+        f"plan {position.optimality or 'computed'}"
+        + (
+            f", lower bound {money(position.lower_bound, cur)}"
+            if position.lower_bound is not None and position.optimality != "optimal"
+            else ""
+        )
     )
+    for note in notes:
+        console.print(f"  {note}", markup=False)
     console.print()
-    console.print("[bold]Choices[/bold]")
+    console.print("[bold]Server choices[/bold]")
     for c in position.choices:
         console.print(f"  {c.decision.key}: {c.explain()} — {c.decision.why}", markup=False)
         if explain:
@@ -68,6 +75,16 @@ def render_position(position: Position, console: Console, *, explain: bool = Fal
                 console.print(
                     f"      {n.quantity} × {n.license} {n.edition or ''}: {n.reason}", markup=False
                 )
+    if position.cal_needs:
+        console.print()
+        console.print("[bold]CAL plan[/bold]")
+        for n in position.cal_needs:
+            who = ", ".join(n.holders[:6]) + (" …" if len(n.holders) > 6 else "")
+            label = " ".join(
+                x for x in (n.product, n.edition or "", n.version or "", n.license) if x
+            )
+            where = f" on {n.host}" if n.host else ""
+            console.print(f"  {n.quantity} × {label}{where}: {who}", markup=False)
     if position.findings:
         console.print()
         console.print("[bold]Findings[/bold]")
