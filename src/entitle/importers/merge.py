@@ -1,0 +1,259 @@
+"""Merging imported rows into an estate folder, atomically.
+
+Each table has a key (``hosts``: host; ``software``: ose and product; ``access``: ose, product,
+user, device, level, purpose …). An imported row with a new key is added; one with a known key
+updates the cells it fills (a *weak* row only fills blank cells). Access dates widen
+(``first_seen`` the earliest, ``last_seen`` the latest), so importing the same file twice changes
+nothing. A placeholder host (one an importer made up for an OSE whose host no export named) goes
+away once no OSE runs on it. Access to a product with no ``software.csv`` row on its OSE is left
+out and reported: the version accessed would be unknown.
+
+:func:`write_estate` writes every table to a new folder beside the estate, checks it with
+:func:`entitle.estate.loader.load_estate`, and only then swaps it in; on any error nothing is
+written. Imports :mod:`entitle.source`, :mod:`entitle.estate` and :mod:`entitle.importers.result`.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from entitle.catalog import Catalog
+from entitle.estate.loader import load_estate
+from entitle.estate.reader import read_csv_bytes
+from entitle.estate.records import TABLES
+from entitle.importers.result import NewRow
+from entitle.source import Problem, Source
+
+KEYS: dict[str, tuple[str, ...]] = {
+    "hosts": ("host",),
+    "oses": ("ose",),
+    "software": ("ose", "product"),
+    "users": ("user",),
+    "devices": ("device",),
+    "access": ("ose", "product", "user", "device", "level", "purpose"),
+    "managed": ("product", "ose", "device", "user"),
+}
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "hosts": ("host", "processors", "cores_per_processor", "cpu_model", "cluster"),
+    "oses": ("ose", "host", "virtual", "vcpus", "environment", "hosting_only"),
+    "software": ("ose", "product", "edition", "version", "model"),
+    "users": ("user", "external", "name", "department"),
+    "devices": ("device", "kind", "os"),
+    "access": ("ose", "product", "user", "device", "level", "purpose", "first_seen", "last_seen"),
+    "managed": ("product", "ose", "device", "user"),
+}
+DEFAULTS = {"level": "standard", "purpose": "use"}
+PLACEHOLDER = "placeholder"  # extra hosts.csv column: yes for a host no export named
+
+
+@dataclass
+class Table:
+    name: str
+    header: list[str]
+    rows: dict[tuple[str, ...], dict[str, str]] = field(default_factory=dict)
+
+    def key(self, cells: Mapping[str, str]) -> tuple[str, ...]:
+        return tuple(
+            (cells.get(c, "") or DEFAULTS.get(c, "")).lower() if c in DEFAULTS else cells.get(c, "")
+            for c in KEYS[self.name]
+        )
+
+
+@dataclass
+class MergeReport:
+    added: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[Source]] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)
+
+    def drop(self, reason: str, source: Source) -> None:
+        self.dropped[reason] += 1
+        found = self.examples.setdefault(reason, [])
+        if len(found) < 3:
+            found.append(source)
+
+
+def read_tables(folder: Path) -> tuple[dict[str, Table], list[Problem]]:
+    """The tables of an existing estate folder (absent tables are empty)."""
+    tables: dict[str, Table] = {}
+    problems: list[Problem] = []
+    for name in TABLES:
+        path = folder / f"{name}.csv"
+        if not path.is_file():
+            continue
+        raw, found = read_csv_bytes(path.read_bytes(), name, path.name)
+        errors = [p for p in found if p.severity == "error"]
+        if raw is None or errors:
+            problems.extend(errors or found)
+            continue
+        table = Table(name, list(raw.header))
+        for row in raw.rows:
+            cells = dict(zip(raw.header, row.values, strict=False))
+            key = table.key(cells) if name in KEYS else (str(len(table.rows)),)
+            table.rows.setdefault(key, cells)
+        tables[name] = table
+    return tables, problems
+
+
+def _update(existing: dict[str, str], new: Mapping[str, str], weak: bool) -> bool:
+    changed = False
+    for column, value in new.items():
+        if not value:
+            continue
+        old = existing.get(column, "")
+        if column == "first_seen" and old:
+            value = min(old, value)
+        elif column == "last_seen" and old:
+            value = max(old, value)
+        elif weak and old:
+            continue
+        if old != value:
+            existing[column] = value
+            changed = True
+    return changed
+
+
+def merge(
+    tables: dict[str, Table], incoming: Mapping[str, Sequence[NewRow]]
+) -> tuple[dict[str, Table], MergeReport]:
+    """Tables with the incoming rows merged in (the given tables are changed in place);
+    ``report.touched`` names the tables that changed."""
+    report = MergeReport()
+    for name in TABLES:
+        rows = incoming.get(name, ())
+        if not rows:
+            continue
+        table = tables.setdefault(name, Table(name, list(COLUMNS.get(name, ()))))
+        report.touched.add(name)
+        if name == "access":
+            rows = _installed_only(tables, rows, report)
+        oses = {c.get("ose", "") for c in tables["oses"].rows.values()} if "oses" in tables else set()
+        for row in rows:
+            cells = {c: v for c, v in row.cells.items() if v is not None}
+            key = table.key(cells)
+            existing = table.rows.get(key)
+            if existing is None:
+                if name == "devices" and row.weak and cells.get("device") in oses:
+                    continue  # a server reaching a server: the OSE is its id
+                for column in cells:
+                    if column not in table.header:
+                        table.header.append(column)
+                table.rows[key] = dict(cells)
+                report.added[name] += 1
+                continue
+            changed = _update(existing, cells, row.weak)
+            for column in cells:
+                if column not in table.header and existing.get(column):
+                    table.header.append(column)
+            if name == "hosts" and not row.weak and existing.get(PLACEHOLDER):
+                existing[PLACEHOLDER] = ""
+                changed = True
+            report.updated[name] += changed
+    _drop_placeholders(tables, report)
+    return tables, report
+
+
+def _installed_only(
+    tables: dict[str, Table], rows: Sequence[NewRow], report: MergeReport
+) -> list[NewRow]:
+    """Access rows whose product is installed on their OSE (software.csv gives the version)."""
+    software = tables.get("software")
+    installed = set(software.rows) if software else set()
+    kept: list[NewRow] = []
+    for row in rows:
+        if (row.cells.get("ose", ""), row.cells.get("product", "")) in installed:
+            kept.append(row)
+        else:
+            product = row.cells.get("product", "")
+            report.drop(f"no {product} in software.csv on the OSE: the version accessed is "
+                        "unknown (import SIL or add the row)", row.source)
+    return kept
+
+
+def _drop_placeholders(tables: dict[str, Table], report: MergeReport) -> None:
+    """A placeholder host goes once no OSE runs on it."""
+    oses, hosts = tables.get("oses"), tables.get("hosts")
+    if hosts is None:
+        return
+    used = {cells.get("host", "") for cells in oses.rows.values()} if oses else set()
+    for key, cells in list(hosts.rows.items()):
+        if cells.get(PLACEHOLDER, "").lower() == "yes" and cells.get("host") not in used:
+            del hosts.rows[key]
+            report.touched.add("hosts")
+
+
+def _write_table(path: Path, table: Table) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(table.header)
+        for cells in table.rows.values():
+            writer.writerow([cells.get(c, "") for c in table.header])
+
+
+def write_estate(
+    folder: Path, tables: Mapping[str, Table], catalog: Catalog
+) -> list[Problem]:
+    """Write the tables as the estate at ``folder``: all of them or nothing. Returns the problems
+    of the merged estate (then nothing was written) or its warnings."""
+    folder = folder.absolute()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.import-", dir=folder.parent))
+    try:
+        if folder.is_dir():
+            for entry in folder.iterdir():
+                if entry.name.lower() in {f"{t}.csv" for t in tables}:
+                    continue
+                target = staging / entry.name
+                if entry.is_dir():
+                    shutil.copytree(entry, target, symlinks=True)
+                else:
+                    shutil.copy2(entry, target, follow_symlinks=False)
+        if "hosts" not in tables and not (staging / "hosts.csv").exists():
+            _write_table(staging / "hosts.csv", Table("hosts", list(COLUMNS["hosts"])))
+        for name, table in tables.items():
+            _write_table(staging / f"{name}.csv", table)
+        estate, problems = load_estate(staging, catalog)
+        if estate is None:
+            shutil.rmtree(staging, ignore_errors=True)
+            return [_renamed(p, staging, folder) for p in problems]
+        _swap(staging, folder)
+        return [_renamed(p, staging, folder) for p in problems]
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _renamed(problem: Problem, staging: Path, folder: Path) -> Problem:
+    file = problem.source.file.replace(str(staging), str(folder))
+    if file == problem.source.file and os.sep not in file:
+        file = str(folder / file)
+    source = Source(file, problem.source.line, problem.source.sheet)
+    return Problem(source, problem.message, problem.hint, problem.severity)
+
+
+def _swap(staging: Path, folder: Path) -> None:
+    """Replace ``folder`` by ``staging`` with renames (a reader never sees half a table)."""
+    if not folder.exists():
+        os.replace(staging, folder)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+    old.rmdir()
+    os.replace(folder, old)
+    try:
+        os.replace(staging, folder)
+    except BaseException:
+        os.replace(old, folder)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def table_names(tables: Iterable[str]) -> list[str]:
+    return [t for t in TABLES if t in set(tables)]

@@ -1,0 +1,109 @@
+"""What an importer hands back: estate rows to merge, what it mapped, what it skipped and why.
+
+Importers never print and never raise on bad input. They return an :class:`ImportResult` whose
+``problems`` (errors: nothing may be written) and ``findings`` (warnings kept for a human) are
+values; the CLI shows them. :class:`Outcome` is the mutable builder an importer fills while it
+reads, frozen into a result at the end. Imports only :mod:`entitle.source`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from entitle.source import Finding, Problem, Source
+
+EXAMPLES = 3  # FILE:LINE examples kept per skip reason
+
+
+@dataclass(frozen=True, slots=True)
+class NewRow:
+    """One row for an estate table, as text cells named like the spec's columns.
+
+    ``weak`` rows are guesses (a placeholder host, a user known only from evidence): they add a
+    row that is missing and fill blank cells, but never overwrite what the estate already says.
+    """
+
+    cells: Mapping[str, str]
+    source: Source
+    weak: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """Rows left out for one reason: how many, and a few places to look."""
+
+    reason: str
+    count: int
+    examples: tuple[Source, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    kind: str
+    rows: Mapping[str, tuple[NewRow, ...]]
+    mapped: tuple[tuple[str, int], ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+@dataclass
+class Outcome:
+    """Collects an import as it goes; :meth:`result` freezes it."""
+
+    kind: str
+    rows: dict[str, list[NewRow]] = field(default_factory=dict)
+    mapped: Counter[str] = field(default_factory=Counter)
+    skip_counts: Counter[str] = field(default_factory=Counter)
+    skip_examples: dict[str, list[Source]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, table: str, cells: Mapping[str, str], source: Source, *, weak: bool = False) -> None:
+        self.rows.setdefault(table, []).append(NewRow(dict(cells), source, weak))
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.mapped[what] += n
+
+    def skip(self, reason: str, source: Source | None = None, n: int = 1) -> None:
+        self.skip_counts[reason] += n
+        examples = self.skip_examples.setdefault(reason, [])
+        if source is not None and len(examples) < EXAMPLES:
+            examples.append(source)
+
+    def error(self, source: Source, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(source, message, hint))
+
+    def warn(self, code: str, message: str, source: Source | str = "") -> None:
+        self.findings.append(Finding("warning", code, message, str(source)))
+
+    def merge(self, other: ImportResult) -> None:
+        for table, rows in other.rows.items():
+            self.rows.setdefault(table, []).extend(rows)
+        self.mapped.update(dict(other.mapped))
+        for s in other.skipped:
+            self.skip(s.reason, None, s.count)
+            examples = self.skip_examples[s.reason]
+            examples.extend(s.examples[: EXAMPLES - len(examples)])
+        self.problems.extend(other.problems)
+        self.findings.extend(other.findings)
+
+    def result(self) -> ImportResult:
+        skipped = tuple(
+            Skipped(reason, n, tuple(self.skip_examples.get(reason, ())))
+            for reason, n in sorted(self.skip_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        return ImportResult(
+            kind=self.kind,
+            rows={table: tuple(rows) for table, rows in self.rows.items()},
+            mapped=tuple(sorted(self.mapped.items())),
+            skipped=skipped,
+            problems=tuple(self.problems),
+            findings=tuple(self.findings),
+        )

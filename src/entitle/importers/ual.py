@@ -1,0 +1,266 @@
+"""User Access Logging (Windows Server 2012 and later): evidence of who used which server role.
+
+Accepts ``Export-Csv`` output of ``Get-UalUserAccess``, ``Get-UalDeviceAccess``,
+``Get-UalDailyAccess``, ``Get-UalDailyUserAccess``, ``Get-UalDailyDeviceAccess`` (evidence,
+reduced by :mod:`entitle.importers.reduce` on DuckDB or Spark; also as Parquet), and
+``Get-UalOverview``, ``Get-UalSystemId``, ``Get-UalHyperV``, ``Get-UalDns`` or a DHCP/DNS table
+(inventory, read here). ``ActivityCount`` (a yearly total per user or device) and
+``AccessCount`` (one day's count) are kept apart as ``activity_count`` and ``access_count``.
+
+What comes out: access.csv (distinct OSE, product, user, device inside the window), users.csv and
+devices.csv rows for them (weak: a directory import says more), software.csv from the product
+names, hosts.csv and oses.csv from the system ids. Machine accounts (``…$``) are left out; an
+address that no DNS/DHCP table names stays an address device, with a finding.
+Imports :mod:`entitle.catalog`, :mod:`entitle.source` and :mod:`entitle.importers` modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from entitle.catalog import Catalog
+from entitle.importers import reduce
+from entitle.importers.dates import Window, detect
+from entitle.importers.names import guid, host_id, product_of, role_table
+from entitle.importers.result import ImportResult, Outcome
+from entitle.importers.ual_files import EVIDENCE, UalFile, classify, open_file, resolve_servers
+from entitle.importers.ual_inventory import Inventory, read_inventory, server_rows
+from entitle.importers.ual_scan import examples as scan_examples
+from entitle.source import Problem, Source
+
+STATUS_REASONS = {
+    "outside-window": "outside the evidence window",
+    "machine-account": "machine account (a name ending in $)",
+    "bad-date": "a date in no known style (mixed date formats?)",
+    "no-server": "no server name (blank PSComputerName)",
+    "no-role": "no role GUID",
+}
+WINDOWS_FAMILY = ("windows-server", "rds", "ad-rms")
+
+
+def import_ual(
+    paths: Sequence[Path],
+    catalog: Catalog,
+    window: Window,
+    *,
+    server: str | None = None,
+    engine: str = "duckdb",
+    progress: reduce.Progress | None = None,
+    spark: Any = None,
+) -> ImportResult:
+    """Read UAL exports (see the module text). ``engine`` is ``duckdb`` or ``spark`` (``spark``
+    may give a SparkSession; else a local one is started)."""
+    out = Outcome("ual")
+    files: list[UalFile] = []
+    for path in paths:
+        export, parquet, problems = open_file(path)
+        out.problems.extend(p for p in problems if p.severity == "error")
+        for p in problems:
+            if p.severity != "error":
+                out.skip(p.message.split(":")[0], p.source)
+        if export is None:
+            continue
+        kind, problem = classify(export)
+        if problem is not None or kind is None:
+            out.problems.extend([problem] if problem else [])
+            continue
+        files.append(UalFile(kind, export, parquet))
+    files, problems = resolve_servers(files, server)
+    out.problems.extend(problems)
+    evidence = [f for f in files if f.kind in EVIDENCE]
+    sources = _evidence_sources(evidence, out)
+    if out.problems:
+        return out.result()
+    inv = read_inventory([f for f in files if f.kind not in EVIDENCE], out)
+    servers: dict[str, Source] = {}
+    for ose, _ in inv.overview:
+        servers.setdefault(ose, inv.overview[(ose, _)][2])
+    if sources:
+        _reduce(sources, evidence, inv, catalog, window, engine, spark, progress, servers, out)
+    _overview_software(inv, catalog, out)
+    server_rows(servers, inv, out)
+    return out.result()
+
+
+def _evidence_sources(files: list[UalFile], out: Outcome) -> list[reduce.EvidenceFile]:
+    sources = []
+    for f in files:
+        export = f.export
+        names = {c.lower(): c for c in export.header}
+        daily = f.kind.startswith("daily")
+        columns = {
+            key: names[col.lower()]
+            for key, col in (
+                ("server", "PSComputerName"), ("role_guid", "RoleGuid"),
+                ("product_name", "ProductName"), ("role_name", "RoleName"),
+                ("user_name", "UserName"), ("ip_address", "IPAddress"),
+                ("day", "AccessDate"), ("first_seen", "FirstSeen"), ("last_seen", "LastSeen"),
+                ("access_count", "AccessCount"), ("activity_count", "ActivityCount"),
+            )
+            if col.lower() in names
+        }
+        style = "iso"
+        typed = False
+        if f.parquet:
+            types = dict(part.split(":", 1) for part in export.type_name[8:].split(","))
+            date_column = (columns["day"] if daily else columns["first_seen"]).lower()
+            typed = types.get(date_column, "").startswith(("DATE", "TIMESTAMP"))
+        else:
+            date_columns = ["accessdate"] if daily else ["firstseen", "lastseen"]
+            values = [r.get(c) for r in export.rows for c in date_columns]
+            style, conflict = detect(values)
+            if conflict:
+                out.error(export.header_source, f"mixed date formats: {conflict}",
+                          "export again on one machine, or convert the dates to YYYY-MM-DD")
+        sources.append(reduce.EvidenceFile(
+            path=str(export.path), kind=f.kind,  # type: ignore[arg-type]
+            columns=columns, file_format="parquet" if f.parquet else "csv", server=f.server,
+            date_style=style, encoding=export.encoding, delimiter=export.delimiter,
+            skip=export.skip, typed_dates=typed, header=export.header,
+        ))
+    return sources
+
+
+def _make_engine(engine: str, spark: Any) -> reduce.Engine:
+    if engine == "spark":
+        return reduce.SparkEngine(spark) if spark is not None else reduce.SparkEngine.local()
+    return reduce.DuckDBEngine()
+
+
+def _reduce(
+    sources: list[reduce.EvidenceFile], files: list[UalFile], inv: Inventory, catalog: Catalog,
+    window: Window, engine_name: str, spark: Any, progress: reduce.Progress | None,
+    servers: dict[str, Source], out: Outcome,
+) -> None:
+    engine = _make_engine(engine_name, spark)
+    try:
+        seen = reduce.reduce_evidence(engine, sources, window.since, window.until, progress)
+        _report_status(seen, sources, files, window, out)
+        role_map = _role_map(seen.roles, inv, catalog, files, servers, out)
+        ip_map = sorted(inv.names.items())
+        users: set[str] = set()
+        devices: dict[str, bool] = {}
+        example = Source(files[0].file)
+        addresses = 0
+        for t in reduce.access_tuples(engine, role_map, ip_map, window.since, window.until):
+            cells = {"ose": t.ose, "product": t.product, "user": t.user or "",
+                     "device": t.device or "", "first_seen": t.first_seen.isoformat(),
+                     "last_seen": t.last_seen.isoformat()}
+            if t.access_count:
+                cells["access_count"] = str(t.access_count)
+            if t.activity_count:
+                cells["activity_count"] = str(t.activity_count)
+            out.add("access", cells, example)
+            out.count("access tuples")
+            if t.user:
+                users.add(t.user)
+            if t.device:
+                devices[t.device] = devices.get(t.device, False) or t.by_address
+            addresses += t.by_address
+        for user in sorted(users):
+            out.add("users", {"user": user}, example, weak=True)
+        for device, by_address in sorted(devices.items()):
+            cells = {"device": device, "kind": "address"} if by_address else {"device": device}
+            out.add("devices", cells, example, weak=True)
+        unnamed = sum(devices.values())
+        if unnamed:
+            out.warn("device-is-address", f"{unnamed} device(s) known only by an IP address: "
+                     "device CALs cannot be planned on addresses (DHCP moves them between "
+                     "machines); add Get-UalDns or a DHCP/DNS table (IPAddress, HostName)",
+                     files[0].file)
+    finally:
+        engine.close()
+
+
+def _report_status(
+    seen: reduce.Reduction, sources: list[reduce.EvidenceFile], files: list[UalFile],
+    window: Window, out: Outcome,
+) -> None:
+    for status, count in seen.status.items():
+        if status == "ok":
+            out.count("evidence rows in the window", count)
+            continue
+        reason = STATUS_REASONS.get(status, status)
+        if status == "outside-window":
+            reason = f"{reason} ({window})"
+        examples = scan_examples(status, window, sources, files)
+        out.skip(reason, examples[0] if examples else None, count)
+        for where in examples[1:]:
+            out.skip_examples[reason].append(where)
+    for file, line, message in seen.rejects:
+        out.skip(f"malformed row ({message})", Source(_display(file, files), line))
+    if seen.rejects and not seen.status.get("ok"):
+        out.error(Source(files[0].file), "no evidence row could be read",
+                  "the export is malformed; export it again with Export-Csv")
+
+
+def _display(path: str, files: list[UalFile]) -> str:
+    for f in files:
+        if str(f.export.path) == path or str(Path(path).resolve()) == str(f.export.path.resolve()):
+            return f.file
+    return path
+
+
+def _role_map(
+    roles: list[tuple[str, str, str, str, int]], inv: Inventory, catalog: Catalog,
+    files: list[UalFile], servers: dict[str, Source], out: Outcome,
+) -> list[tuple[str, str, str, str, int]]:
+    """(server, role GUID) → products, the server's own overview first (see the module text)."""
+    table = role_table()
+    rows: list[tuple[str, str, str, str, int]] = []
+    where = Source(files[0].file)
+    for server, role_guid, product_name, role_name, count in roles:
+        ose = host_id(server)
+        servers.setdefault(ose, where)
+        listed = inv.overview.get((ose, guid(role_guid)))
+        if listed is not None:
+            role_name, product_name = listed[0] or role_name, listed[1] or product_name
+        role = table.by_name(role_name) if role_name else None
+        known = table.by_guid(role_guid)
+        if role is None:
+            role = known
+        elif known is not None and known.name != role.name and listed is not None:
+            out.warn("role-guid-differs", f"{ose} names role {role_guid} '{role_name}', the "
+                     f"table says '{known.name}'; the server's overview is followed", listed[2])
+        if role is None:
+            out.skip(f"role GUID {role_guid} ({role_name or 'no name'}) is not known", where,
+                     count)
+            continue
+        _software(ose, role.products, product_name, catalog, where, out)
+        for product in role.products:
+            rows.append((server, role_guid, ose, product, int(role.anonymous)))
+    return rows
+
+
+def _software(ose: str, products: tuple[str, ...], product_name: str, catalog: Catalog,
+              where: Source, out: Outcome) -> None:
+    named = product_of(product_name, catalog)
+    if named is None or named.version is None:
+        return
+    if named.product == "windows-server":
+        if named.edition:
+            out.add("software", {"ose": ose, "product": "windows-server",
+                                 "edition": named.edition, "version": named.version}, where)
+        for product in products:
+            if product in WINDOWS_FAMILY and product != "windows-server":
+                versions = catalog.products[product].version_ids
+                if named.version in versions:
+                    out.add("software", {"ose": ose, "product": product,
+                                         "version": named.version}, where)
+    elif named.product in products and named.edition:
+        out.add("software", {"ose": ose, "product": named.product, "edition": named.edition,
+                             "version": named.version}, where)
+
+
+def _overview_software(inv: Inventory, catalog: Catalog, out: Outcome) -> None:
+    table = role_table()
+    for (ose, role_guid), (role_name, product_name, where) in sorted(inv.overview.items()):
+        role = table.by_name(role_name) if role_name else table.by_guid(role_guid)
+        products = role.products if role else ()
+        _software(ose, products, product_name, catalog, where, out)
+
+
+def problems_of(result: ImportResult) -> list[Problem]:
+    return [p for p in result.problems if p.severity == "error"]

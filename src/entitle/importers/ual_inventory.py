@@ -1,0 +1,161 @@
+"""The small UAL exports: what each server is and runs, and who an address is.
+
+- ``Get-UalOverview``: the roles a server has seen used, with their product names; each server's
+  own overview is the authority for its role GUIDs.
+- ``Get-UalSystemId``: processors and cores, and whether the server is a virtual machine.
+- ``Get-UalHyperV`` (on a Hyper-V host): the VMs seen running there, by SMBIOS UUID.
+- ``Get-UalDns`` or a DHCP/DNS table: address → host name.
+
+From these :func:`server_rows` writes hosts.csv and oses.csv rows for every server the import
+saw, with placeholders (weak rows, ``placeholder=yes``) where no export gave a host or its cores.
+Imports :mod:`entitle.importers` helpers and :mod:`entitle.source`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from entitle.importers.exports import ExportRow
+from entitle.importers.names import guid, host_id, is_address, is_virtual
+from entitle.importers.result import Outcome
+from entitle.importers.ual_files import NAME_COLUMNS, UalFile
+from entitle.source import Source
+
+
+@dataclass(frozen=True, slots=True)
+class SystemId:
+    ose: str
+    processors: int
+    cores_per_processor: int
+    virtual: bool
+    uuid: str
+    source: Source
+
+
+@dataclass
+class Inventory:
+    overview: dict[tuple[str, str], tuple[str, str, Source]] = field(default_factory=dict)
+    systems: dict[str, SystemId] = field(default_factory=dict)
+    vm_hosts: dict[str, tuple[str, Source]] = field(default_factory=dict)  # VM UUID → host
+    names: dict[str, str] = field(default_factory=dict)  # address → host id
+
+
+def _server(row: ExportRow, f: UalFile) -> str:
+    return host_id(row.get("pscomputername") or f.server or "")
+
+
+def _whole(text: str) -> int | None:
+    try:
+        number = int(text.strip())
+    except ValueError:
+        return None
+    return number if number >= 1 else None
+
+
+def read_inventory(files: list[UalFile], out: Outcome) -> Inventory:
+    inv = Inventory()
+    for f in files:
+        for row in f.export.rows:
+            if f.kind == "overview":
+                server = _server(row, f)
+                if not server:
+                    out.skip("overview row without a server name", row.source)
+                    continue
+                key = (server, guid(row.get("guid")))
+                inv.overview[key] = (row.get("rolename"), row.get("productname"), row.source)
+                out.count("overview roles")
+            elif f.kind == "systemid":
+                _system(row, inv, out)
+            elif f.kind == "hyperv":
+                host = _server(row, f)
+                uuid = guid(row.get("uuid"))
+                if host and uuid:
+                    inv.vm_hosts[uuid] = (host, row.source)
+                    out.count("Hyper-V VM sightings")
+            elif f.kind in ("dns", "names"):
+                ip = row.get("ipaddress", *NAME_COLUMNS[0]).lower()
+                name = row.get("hostname", *NAME_COLUMNS[1])
+                if not is_address(ip) or not name:
+                    out.skip("address table row without an IP address and a host name",
+                             row.source)
+                    continue
+                device = host_id(name)
+                if inv.names.get(ip, device) != device:
+                    out.warn("address-reused", f"{ip} names both {inv.names[ip]} and {device}; "
+                             f"the later row is used", row.source)
+                inv.names[ip] = device
+                out.count("address names")
+    return inv
+
+
+def _system(row: ExportRow, inv: Inventory, out: Outcome) -> None:
+    ose = host_id(row.get("systemdnshostname"))
+    processors = _whole(row.get("physicalprocessorcount"))
+    cores = _whole(row.get("coresperphysicalprocessor"))
+    if not ose:
+        out.skip("Get-UalSystemId row without SystemDNSHostName", row.source)
+        return
+    if processors is None or cores is None:
+        out.skip("Get-UalSystemId row whose processor or core count is not a whole number",
+                 row.source)
+        return
+    virtual = is_virtual(row.get("systemmanufacturer"), row.get("systemproductname"))
+    uuid = guid(row.get("systemsmbiosuuid"))
+    inv.systems[ose] = SystemId(ose, processors, cores, virtual, uuid, row.source)
+    out.count("servers described (Get-UalSystemId)")
+
+
+def server_rows(servers: dict[str, Source], inv: Inventory, out: Outcome) -> None:
+    """hosts.csv and oses.csv rows for every server seen (``servers``: id → first seen)."""
+    by_uuid = {s.uuid: s for s in inv.systems.values() if s.uuid}
+    placed: dict[str, str] = {}
+    for uuid, (host, where) in inv.vm_hosts.items():
+        vm = by_uuid.get(uuid)
+        if vm is None:
+            out.skip("Get-UalHyperV VM whose UUID no Get-UalSystemId export names", where)
+        else:
+            placed[vm.ose] = host
+            servers.setdefault(host, where)
+    unknown_cores: list[str] = []
+    unknown_host: list[str] = []
+    for ose in sorted(set(servers) | set(inv.systems)):
+        system = inv.systems.get(ose)
+        where = system.source if system else servers[ose]
+        if system is not None and not system.virtual:
+            out.add("hosts", {"host": ose, "processors": str(system.processors),
+                              "cores_per_processor": str(system.cores_per_processor)}, where)
+            out.add("oses", {"ose": ose, "host": ose, "virtual": "no"}, where)
+        elif system is not None:
+            vcpus = str(system.processors * system.cores_per_processor)
+            placed_on = placed.get(ose)
+            if placed_on is not None:
+                out.add("oses", {"ose": ose, "host": placed_on, "virtual": "yes",
+                                 "vcpus": vcpus}, where)
+                if placed_on not in inv.systems:
+                    _placeholder(placed_on, placed_on, where, out)
+                    unknown_cores.append(placed_on)
+                continue
+            host = f"unknown-host-of-{ose}"
+            out.add("oses", {"ose": ose, "host": host, "virtual": "yes", "vcpus": vcpus},
+                    where, weak=True)
+            _placeholder(host, host, where, out, system.processors, system.cores_per_processor)
+            unknown_host.append(ose)
+        elif ose not in placed.values():
+            out.add("oses", {"ose": ose, "host": ose, "virtual": "no"}, where, weak=True)
+            _placeholder(ose, ose, where, out)
+            unknown_cores.append(ose)
+    if unknown_host:
+        out.warn("vm-host-unknown", f"{len(unknown_host)} virtual machine(s) on a host no export "
+                 "names, given a placeholder host sized like the VM (e.g. "
+                 f"{', '.join(unknown_host[:3])}); import RVTools or Hyper-V inventory")
+    if unknown_cores:
+        out.warn("cores-unknown", f"{len(unknown_cores)} server(s) without a processor and core "
+                 f"count (e.g. {', '.join(unknown_cores[:3])}): counted as 1 processor of 1 core,"
+                 " so the minimums apply; import Get-UalSystemId, SIL, RVTools or Hyper-V "
+                 "inventory for them")
+
+
+def _placeholder(host: str, _ose: str, where: Source, out: Outcome,
+                 processors: int = 1, cores: int = 1) -> None:
+    out.add("hosts", {"host": host, "processors": str(processors),
+                      "cores_per_processor": str(cores), "placeholder": "yes"}, where, weak=True)
