@@ -68,6 +68,10 @@ def _free(session: Session, entitlement: EntitlementRow) -> int:
     return entitlement.quantity - retired - held
 
 
+def _units(count: int, license: str) -> str:
+    return f"{count} {license} unit{'' if count == 1 else 's'}"
+
+
 def _name(holder: Holder) -> str:
     return f"{holder[0]} {holder[1]}"
 
@@ -102,7 +106,7 @@ def assign(ledger: Ledger, ref: str, to: Holder, quantity: int, day: date) -> Ou
         session.add(row)
         chain.record("assignment.create", row)
         return Outcome(
-            True, f"assigned {quantity} {e.license} units of {ref} to {_name(to)} from {day}"
+            True, f"assigned {_units(quantity, e.license)} of {ref} to {_name(to)} from {day}"
         )
 
 
@@ -143,7 +147,7 @@ def reassign(
         note = f" ({chosen.verdict.message})" if chosen.verdict.message else ""
         return Outcome(
             True,
-            f"moved {wanted} {e.license} units of {ref} from {_name(source)} "
+            f"moved {_units(wanted, e.license)} of {ref} from {_name(source)} "
             f"to {_name(to)} on {day}{note}",
         )
 
@@ -252,4 +256,4 @@ def retire(
         retirement = Retirement(entitlement_id=e.id, quantity=wanted, retired_on=day, reason=reason)
         session.add(retirement)
         chain.record("retirement.create", retirement)
-        return Outcome(True, f"retired {wanted} units of {ref} on {day}: {reason}")
+        return Outcome(True, f"retired {_units(wanted, e.license)} of {ref} on {day}: {reason}")

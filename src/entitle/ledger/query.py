@@ -135,6 +135,9 @@ def entitlements_on(db_url: str, day: date) -> tuple[Entitlement, ...]:
     from entitle.ledger.service import NotReady
 
     url = db.resolve_url(db_url)
+    path = db.sqlite_path(url)
+    if path is not None and not path.exists():
+        raise NotReady(f"{path}: no ledger there; run `entitle ledger init` first")
     engine = db.open_engine(url)
     try:
         if db.current_revision(engine) != db.head_revision():

@@ -69,6 +69,9 @@ def today() -> date:
 
 def connect(url: str, actor: str, env: Mapping[str, str] | None = None) -> Ledger:
     """Open an existing ledger. Raises :class:`NotReady` when it needs ``entitle ledger init``."""
+    path = db.sqlite_path(url)
+    if path is not None and not path.exists():
+        raise NotReady(f"{path}: no ledger there; run `entitle ledger init` first")
     engine = db.open_engine(url)
     try:
         current = db.current_revision(engine)
