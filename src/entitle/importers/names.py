@@ -25,8 +25,11 @@ MACHINE_ACCOUNT = re.compile(r"\$$")
 _PRODUCTS = (
     ("windows-server", re.compile(r"windows\s+server", re.I)),
     ("sql-server", re.compile(r"sql\s+server", re.I)),
+    ("exchange-server", re.compile(r"exchange\s+server", re.I)),
+    ("sharepoint-server", re.compile(r"sharepoint\s+server", re.I)),
+    ("skype-server", re.compile(r"(skype\s+for\s+business|lync)\s+server", re.I)),
 )
-_VERSION = re.compile(r"\b(2008|2012|2014|2016|2017|2019|2022|2025)(\s*r2)?\b", re.I)
+_VERSION = re.compile(r"\b(2008|2010|2012|2013|2014|2015|2016|2017|2019|2022|2025)(\s*r2)?\b|\b(subscription\s+edition)\b", re.I)
 _VIRTUAL = re.compile(
     r"vmware|virtual\s*machine|virtualbox|kvm|qemu|xen|hvm domu|amazon ec2|google compute|"
     r"openstack|nutanix|parallels|bochs|hyper-v",
@@ -78,7 +81,7 @@ def product_of(text: str, catalog: Catalog) -> ProductName | None:
         version: str | None = None
         found = _VERSION.search(text)
         if found:
-            version = found.group(1) + ("r2" if found.group(2) else "")
+            version = "se" if found.group(3) else found.group(1) + ("r2" if found.group(2) else "")
             version = version if version in product.version_ids else None
         words = re.findall(r"[a-z]+", text.lower())
         edition = next((w for w in words if w in product.editions), None)

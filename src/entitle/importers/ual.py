@@ -25,10 +25,11 @@ from entitle.importers import reduce
 from entitle.importers.dates import Window, detect
 from entitle.importers.names import guid, host_id, product_of, role_table
 from entitle.importers.result import ImportResult, Outcome
+from entitle.importers.servers import server_rows
 from entitle.importers.ual_files import EVIDENCE, UalFile, classify, open_file, resolve_servers
-from entitle.importers.ual_inventory import Inventory, read_inventory, server_rows
+from entitle.importers.ual_inventory import Inventory, read_inventory
 from entitle.importers.ual_scan import examples as scan_examples
-from entitle.source import Problem, Source
+from entitle.source import Source
 
 STATUS_REASONS = {
     "outside-window": "outside the evidence window",
@@ -80,7 +81,7 @@ def import_ual(
     if sources:
         _reduce(sources, evidence, inv, catalog, window, engine, spark, progress, servers, out)
     _overview_software(inv, catalog, out)
-    server_rows(servers, inv, out)
+    server_rows(servers, inv.systems, inv.vm_hosts, out)
     return out.result()
 
 
@@ -260,7 +261,3 @@ def _overview_software(inv: Inventory, catalog: Catalog, out: Outcome) -> None:
         role = table.by_name(role_name) if role_name else table.by_guid(role_guid)
         products = role.products if role else ()
         _software(ose, products, product_name, catalog, where, out)
-
-
-def problems_of(result: ImportResult) -> list[Problem]:
-    return [p for p in result.problems if p.severity == "error"]

@@ -6,8 +6,7 @@
 - ``Get-UalHyperV`` (on a Hyper-V host): the VMs seen running there, by SMBIOS UUID.
 - ``Get-UalDns`` or a DHCP/DNS table: address → host name.
 
-From these :func:`server_rows` writes hosts.csv and oses.csv rows for every server the import
-saw, with placeholders (weak rows, ``placeholder=yes``) where no export gave a host or its cores.
+:func:`entitle.importers.servers.server_rows` turns what these say into hosts and OSEs.
 Imports :mod:`entitle.importers` helpers and :mod:`entitle.source`.
 """
 
@@ -18,18 +17,9 @@ from dataclasses import dataclass, field
 from entitle.importers.exports import ExportRow
 from entitle.importers.names import guid, host_id, is_address, is_virtual
 from entitle.importers.result import Outcome
+from entitle.importers.servers import SystemId
 from entitle.importers.ual_files import NAME_COLUMNS, UalFile
 from entitle.source import Source
-
-
-@dataclass(frozen=True, slots=True)
-class SystemId:
-    ose: str
-    processors: int
-    cores_per_processor: int
-    virtual: bool
-    uuid: str
-    source: Source
 
 
 @dataclass
@@ -103,59 +93,3 @@ def _system(row: ExportRow, inv: Inventory, out: Outcome) -> None:
     uuid = guid(row.get("systemsmbiosuuid"))
     inv.systems[ose] = SystemId(ose, processors, cores, virtual, uuid, row.source)
     out.count("servers described (Get-UalSystemId)")
-
-
-def server_rows(servers: dict[str, Source], inv: Inventory, out: Outcome) -> None:
-    """hosts.csv and oses.csv rows for every server seen (``servers``: id → first seen)."""
-    by_uuid = {s.uuid: s for s in inv.systems.values() if s.uuid}
-    placed: dict[str, str] = {}
-    for uuid, (host, where) in inv.vm_hosts.items():
-        vm = by_uuid.get(uuid)
-        if vm is None:
-            out.skip("Get-UalHyperV VM whose UUID no Get-UalSystemId export names", where)
-        else:
-            placed[vm.ose] = host
-            servers.setdefault(host, where)
-    unknown_cores: list[str] = []
-    unknown_host: list[str] = []
-    for ose in sorted(set(servers) | set(inv.systems)):
-        system = inv.systems.get(ose)
-        where = system.source if system else servers[ose]
-        if system is not None and not system.virtual:
-            out.add("hosts", {"host": ose, "processors": str(system.processors),
-                              "cores_per_processor": str(system.cores_per_processor)}, where)
-            out.add("oses", {"ose": ose, "host": ose, "virtual": "no"}, where)
-        elif system is not None:
-            vcpus = str(system.processors * system.cores_per_processor)
-            placed_on = placed.get(ose)
-            if placed_on is not None:
-                out.add("oses", {"ose": ose, "host": placed_on, "virtual": "yes",
-                                 "vcpus": vcpus}, where)
-                if placed_on not in inv.systems:
-                    _placeholder(placed_on, placed_on, where, out)
-                    unknown_cores.append(placed_on)
-                continue
-            host = f"unknown-host-of-{ose}"
-            out.add("oses", {"ose": ose, "host": host, "virtual": "yes", "vcpus": vcpus},
-                    where, weak=True)
-            _placeholder(host, host, where, out, system.processors, system.cores_per_processor)
-            unknown_host.append(ose)
-        elif ose not in placed.values():
-            out.add("oses", {"ose": ose, "host": ose, "virtual": "no"}, where, weak=True)
-            _placeholder(ose, ose, where, out)
-            unknown_cores.append(ose)
-    if unknown_host:
-        out.warn("vm-host-unknown", f"{len(unknown_host)} virtual machine(s) on a host no export "
-                 "names, given a placeholder host sized like the VM (e.g. "
-                 f"{', '.join(unknown_host[:3])}); import RVTools or Hyper-V inventory")
-    if unknown_cores:
-        out.warn("cores-unknown", f"{len(unknown_cores)} server(s) without a processor and core "
-                 f"count (e.g. {', '.join(unknown_cores[:3])}): counted as 1 processor of 1 core,"
-                 " so the minimums apply; import Get-UalSystemId, SIL, RVTools or Hyper-V "
-                 "inventory for them")
-
-
-def _placeholder(host: str, _ose: str, where: Source, out: Outcome,
-                 processors: int = 1, cores: int = 1) -> None:
-    out.add("hosts", {"host": host, "processors": str(processors),
-                      "cores_per_processor": str(cores), "placeholder": "yes"}, where, weak=True)

@@ -1,0 +1,197 @@
+"""``entitle import KIND FILE... --into ESTATE``: real exports merged into an estate folder.
+
+A thin face over :mod:`entitle.importers`: it runs one importer, merges its rows into the
+estate (all tables or none, checked by the estate loader first) and prints what was mapped,
+what was skipped and why, with counts and ``FILE:LINE`` examples. Bad input is printed as
+``FILE:LINE: message`` with exit status 2, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from entitle.catalog import Catalog
+from entitle.cli.common import err_console, fail, get_catalog, parse_date
+from entitle.importers.ad import ExternalRule, import_ad
+from entitle.importers.dates import Window
+from entitle.importers.generic import import_generic, read_mapping
+from entitle.importers.hyperv import import_hyperv
+from entitle.importers.merge import MergeReport, merge, read_tables, table_names, write_estate
+from entitle.importers.result import ImportResult
+from entitle.importers.rvtools import import_rvtools
+from entitle.importers.sil import import_sil
+from entitle.importers.ual import import_ual
+
+SUFFIXES = (".csv", ".xlsx", ".xlsm", ".parquet", ".txt")
+
+
+class Kind(StrEnum):
+    ual = "ual"
+    sil = "sil"
+    ad = "ad"
+    rvtools = "rvtools"
+    hyperv = "hyperv"
+    generic = "generic"
+
+
+class EngineName(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files as given; a folder stands for the export files inside it (recursively)."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir() and not any(path.glob("*.parquet")):
+            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and
+                              p.suffix.lower() in SUFFIXES and not p.name.startswith(".")))
+        else:
+            out.append(path)
+    return out
+
+
+@contextmanager
+def progress_bar(console: Console, enabled: bool) -> Iterator[Callable[[float], None] | None]:
+    if not enabled:
+        yield None
+        return
+    columns = (TextColumn("reducing evidence"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("reduce", total=1.0)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def run_import(
+    kind: Kind, files: list[Path], catalog: Catalog, window: Window, *, mapping: Path | None,
+    rule: ExternalRule, domain: str | None, server: str | None, engine: EngineName,
+    console: Console,
+) -> ImportResult:
+    if kind is Kind.ual:
+        with progress_bar(console, console.is_terminal) as progress:
+            return import_ual(files, catalog, window, server=server, engine=engine.value,
+                              progress=progress)
+    if kind is Kind.sil:
+        return import_sil(files, catalog, server=server)
+    if kind is Kind.ad:
+        return import_ad(files, rule=rule, domain=domain)
+    if kind is Kind.rvtools:
+        return import_rvtools(files, catalog)
+    if kind is Kind.hyperv:
+        return import_hyperv(files, catalog)
+    if mapping is None:
+        fail(["generic: give the header mapping with --map MAPPING.toml (see docs/importers.md)"])
+    tables, problems = read_mapping(mapping)
+    if problems:
+        fail(problems)
+    return import_generic(files, tables)
+
+
+def show(result: ImportResult, report: MergeReport, into: Path, console: Console) -> None:
+    """The summary: mapped, written, skipped (with reasons and examples), findings."""
+    mapped = Table(title=f"entitle import {result.kind} → {into}", show_header=True,
+                   title_justify="left")
+    mapped.add_column("mapped")
+    mapped.add_column("count", justify="right")
+    for what, count in result.mapped:
+        mapped.add_row(what, str(count))
+    for table in table_names(report.touched):
+        added, updated = report.added[table], report.updated[table]
+        mapped.add_row(f"{table}.csv", f"+{added} new, {updated} updated")
+    console.print(mapped)
+    skipped = list(result.skipped)
+    dropped = [(reason, n, report.examples.get(reason, [])) for reason, n in
+               report.dropped.items()]
+    if skipped or dropped:
+        table = Table(show_header=True)
+        table.add_column("skipped", overflow="fold")
+        table.add_column("count", justify="right")
+        table.add_column("for example", overflow="fold")
+        for s in skipped:
+            table.add_row(s.reason, str(s.count), ", ".join(str(e) for e in s.examples))
+        for reason, n, examples in dropped:
+            table.add_row(reason, str(n), ", ".join(str(e) for e in examples))
+        console.print(table)
+    for finding in result.findings:
+        where = f" ({finding.source})" if finding.source else ""
+        console.print(f"warning [{finding.code}]: {finding.message}{where}", markup=False,
+                      soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("import")
+    def import_command(
+        kind: Kind = typer.Argument(..., help="What the files are: ual, sil, ad, rvtools, "
+                                    "hyperv, or generic (with --map)."),
+        files: list[Path] = typer.Argument(..., help="Export files (CSV, .xlsx, Parquet); a "
+                                           "folder stands for the files in it."),
+        into: Path = typer.Option(..., "--into", help="Estate folder to create or merge into."),
+        since: str | None = typer.Option(None, "--since", help="First day of evidence kept "
+                                         "(YYYY-MM-DD); default 90 days before --until."),
+        until: str | None = typer.Option(None, "--until", help="Last day of evidence kept "
+                                         "(YYYY-MM-DD); default today."),
+        mapping: Path | None = typer.Option(None, "--map", help="generic: the header mapping "
+                                            "(TOML)."),
+        external_ou: list[str] = typer.Option([], "--external-ou", help="ad: users under this "
+                                              "OU are external (repeatable)."),
+        external_group: list[str] = typer.Option([], "--external-group", help="ad: members of "
+                                                 "this group are external (repeatable)."),
+        external_attribute: list[str] = typer.Option([], "--external-attribute", help="ad: "
+                                                     "COLUMN=VALUE marks external users."),
+        domain: str | None = typer.Option(None, "--domain", help="ad: NetBIOS domain of user "
+                                          "ids (default: the first DC= of each DN)."),
+        server: str | None = typer.Option(None, "--server", help="ual/sil: the server the "
+                                          "files come from, when they do not say."),
+        engine: EngineName = typer.Option(EngineName.duckdb, "--engine", help="ual: reduce "
+                                          "evidence on duckdb (embedded) or spark."),
+        catalog_path: Path | None = typer.Option(None, "--catalog", help="Use another catalog."),
+    ) -> None:
+        """Import real exports into an estate folder (created if missing, else merged into).
+
+        Example: entitle import ual exports/ual --into estate --since 2025-06-01
+
+        Then: entitle import ad users.csv computers.csv --into estate --external-ou
+        "OU=Partners,DC=contoso,DC=com"; entitle position estate
+
+        Exit status: 0 imported; 2 bad input (every problem printed as FILE:LINE; nothing
+        written).
+        """
+        catalog = get_catalog(catalog_path)
+        end = parse_date(until, "--until") or date.today()
+        default = Window.default(end)
+        start = parse_date(since, "--since") or default.since
+        if start > end:
+            fail([f"--since {start} is after --until {end}"])
+        rule, bad = ExternalRule.parse(external_ou, external_group, external_attribute)
+        if bad:
+            fail(bad)
+        if into.exists() and not into.is_dir():
+            fail([f"{into}: import writes into an estate folder of CSV files, not a file"])
+        console = Console()
+        result = run_import(kind, expand(files), catalog, Window(start, end), mapping=mapping,
+                            rule=rule, domain=domain, server=server, engine=engine,
+                            console=err_console)
+        if not result.ok:
+            fail([p for p in result.problems if p.severity == "error"])
+        tables, problems = read_tables(into) if into.is_dir() else ({}, [])
+        if problems:
+            fail(problems)
+        tables, report = merge(tables, result.rows)
+        changed = {name: tables[name] for name in report.touched}
+        problems = write_estate(into, changed, catalog)
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            err_console.print("the merged estate would not load; nothing was written:",
+                              markup=False)
+            fail(errors)
+        show(result, report, into, console)

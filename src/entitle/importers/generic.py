@@ -1,0 +1,124 @@
+"""Any CSV file or workbook, with a header mapping file: for the sources not known yet.
+
+The mapping is TOML. Each ``[[tables]]`` entry fills one estate table from one file or sheet::
+
+    [[tables]]
+    table = "users"                 # the estate table
+    sheet = "Staff"                 # a workbook's sheet (optional; default: the first sheet)
+    host_names = ["device"]         # columns turned into host ids (FQDN → short, lower case)
+    [tables.columns]                # estate column = the export's header (case ignored)
+    user = "Login"
+    name = "Full name"
+    external = "Contractor"
+    [tables.values.external]        # optional: the export's values → the estate's
+    "Y" = "yes"
+    "N" = "no"
+
+A row whose required columns are blank is skipped; every other check is the estate loader's,
+run on the merged estate. Imports :mod:`entitle.source`, :mod:`entitle.estate` and
+:mod:`entitle.importers` helpers.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from entitle.estate.convert import REQUIRED
+from entitle.estate.records import TABLES
+from entitle.importers.exports import Export, read_any
+from entitle.importers.names import host_id
+from entitle.importers.result import ImportResult, Outcome
+from entitle.source import Source
+
+
+def read_mapping(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The ``[[tables]]`` of a mapping file, or the problems with it (``FILE: message``)."""
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        return [], [f"{where}: cannot read the mapping: {error.strerror}"]
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        return [], [f"{where}: not a TOML mapping: {error}"]
+    tables = data.get("tables")
+    if not isinstance(tables, list) or not tables:
+        return [], [f"{where}: the mapping has no [[tables]] entry (see docs/importers.md)"]
+    problems = []
+    for n, entry in enumerate(tables, start=1):
+        table = entry.get("table") if isinstance(entry, dict) else None
+        columns = entry.get("columns") if isinstance(entry, dict) else None
+        if table not in TABLES:
+            problems.append(f"{where}: tables #{n}: table {table!r} is not an estate table "
+                            f"({', '.join(TABLES)})")
+        elif not isinstance(columns, dict) or not all(isinstance(v, str)
+                                                       for v in columns.values()):
+            problems.append(f"{where}: tables #{n}: [tables.columns] maps estate columns to "
+                            "header names")
+        else:
+            missing = [c for c in REQUIRED[table] if c not in columns]
+            if missing:
+                problems.append(f"{where}: tables #{n}: {table} needs columns "
+                                f"{', '.join(missing)} mapped")
+    return tables, problems
+
+
+def import_generic(paths: Sequence[Path], mapping: Sequence[dict[str, Any]]) -> ImportResult:
+    out = Outcome("generic")
+    exports: list[Export] = []
+    for path in paths:
+        found, problems = read_any(path)
+        out.problems.extend(p for p in problems if p.severity == "error")
+        for p in problems:
+            if p.severity != "error":
+                out.skip("row cut short or with extra fields", p.source)
+        exports.extend(found)
+    for entry in mapping:
+        sheet = str(entry.get("sheet", "")).lower()
+        chosen = [e for e in exports if not sheet or (e.sheet or "").lower() == sheet]
+        if sheet and not chosen:
+            out.error(Source(str(paths[0]) if paths else "<no file>"),
+                      f"no sheet named {entry['sheet']}", "check the mapping's sheet name")
+            continue
+        for export in _targets(chosen, bool(sheet)):
+            _table(export, entry, out)
+    return out.result()
+
+
+def _targets(exports: list[Export], by_sheet: bool) -> list[Export]:
+    """The named sheet, or every CSV file and the first sheet of each workbook."""
+    if by_sheet:
+        return exports[:1]
+    seen: set[Path] = set()
+    chosen = []
+    for export in exports:
+        if export.sheet is None or export.path not in seen:
+            chosen.append(export)
+            seen.add(export.path)
+    return chosen
+
+
+def _table(export: Export, entry: dict[str, Any], out: Outcome) -> None:
+    table: str = entry["table"]
+    columns: dict[str, str] = entry["columns"]
+    values: dict[str, dict[str, str]] = entry.get("values", {})
+    hosts = {str(c) for c in entry.get("host_names", [])}
+    missing = [header for header in columns.values() if not export.has(header)]
+    if missing:
+        out.error(export.header_source, f"missing column(s) named in the mapping: "
+                  f"{', '.join(missing)}", "the file has " + ", ".join(export.header))
+        return
+    for row in export.rows:
+        cells: dict[str, str] = {}
+        for column, header in columns.items():
+            value = row.get(header.lower())
+            value = values.get(column, {}).get(value, value)
+            cells[column] = host_id(value) if column in hosts else value
+        blank = [c for c in REQUIRED[table] if not cells.get(c)]
+        if blank:
+            out.skip(f"{table}: blank {', '.join(blank)}", row.source)
+            continue
+        out.add(table, cells, row.source)
+        out.count(f"{table} rows")
