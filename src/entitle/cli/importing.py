@@ -113,15 +113,15 @@ def show(result: ImportResult, report: MergeReport, into: Path, console: Console
     dropped = [(reason, n, report.examples.get(reason, [])) for reason, n in
                report.dropped.items()]
     if skipped or dropped:
-        table = Table(show_header=True)
-        table.add_column("skipped", overflow="fold")
-        table.add_column("count", justify="right")
-        table.add_column("for example", overflow="fold")
+        skips = Table(show_header=True)
+        skips.add_column("skipped", overflow="fold")
+        skips.add_column("count", justify="right")
+        skips.add_column("for example", overflow="fold")
         for s in skipped:
-            table.add_row(s.reason, str(s.count), ", ".join(str(e) for e in s.examples))
+            skips.add_row(s.reason, str(s.count), ", ".join(str(e) for e in s.examples))
         for reason, n, examples in dropped:
-            table.add_row(reason, str(n), ", ".join(str(e) for e in examples))
-        console.print(table)
+            skips.add_row(reason, str(n), ", ".join(str(e) for e in examples))
+        console.print(skips)
     for finding in result.findings:
         where = f" ({finding.source})" if finding.source else ""
         console.print(f"warning [{finding.code}]: {finding.message}{where}", markup=False,

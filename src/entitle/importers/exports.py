@@ -246,9 +246,9 @@ def read_workbook(path: Path, file: str | None = None) -> tuple[dict[str, Export
 def read_any(path: Path) -> tuple[list[Export], list[Problem]]:
     """A CSV file as one export, or every sheet of a workbook."""
     if is_workbook(path):
-        sheets, problems = read_workbook(path)
+        sheets, problems = read_workbook(path, str(path))
         return list(sheets.values()), problems
-    export, problems = read_export(path)
+    export, problems = read_export(path, str(path))
     return ([export] if export is not None else []), problems
 
 

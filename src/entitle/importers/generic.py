@@ -6,6 +6,7 @@ The mapping is TOML. Each ``[[tables]]`` entry fills one estate table from one f
     table = "users"                 # the estate table
     sheet = "Staff"                 # a workbook's sheet (optional; default: the first sheet)
     host_names = ["device"]         # columns turned into host ids (FQDN → short, lower case)
+    user_names = ["user"]           # columns turned into user ids (lower case, as UAL writes)
     [tables.columns]                # estate column = the export's header (case ignored)
     user = "Login"
     name = "Full name"
@@ -29,7 +30,7 @@ from typing import Any
 from entitle.estate.convert import REQUIRED
 from entitle.estate.records import TABLES
 from entitle.importers.exports import Export, read_any
-from entitle.importers.names import host_id
+from entitle.importers.names import host_id, user_id
 from entitle.importers.result import ImportResult, Outcome
 from entitle.source import Source
 
@@ -105,6 +106,7 @@ def _table(export: Export, entry: dict[str, Any], out: Outcome) -> None:
     columns: dict[str, str] = entry["columns"]
     values: dict[str, dict[str, str]] = entry.get("values", {})
     hosts = {str(c) for c in entry.get("host_names", [])}
+    users = {str(c) for c in entry.get("user_names", [])}
     missing = [header for header in columns.values() if not export.has(header)]
     if missing:
         out.error(export.header_source, f"missing column(s) named in the mapping: "
@@ -115,7 +117,8 @@ def _table(export: Export, entry: dict[str, Any], out: Outcome) -> None:
         for column, header in columns.items():
             value = row.get(header.lower())
             value = values.get(column, {}).get(value, value)
-            cells[column] = host_id(value) if column in hosts else value
+            cells[column] = (host_id(value) if column in hosts else
+                             user_id(value) if column in users else value)
         blank = [c for c in REQUIRED[table] if not cells.get(c)]
         if blank:
             out.skip(f"{table}: blank {', '.join(blank)}", row.source)
