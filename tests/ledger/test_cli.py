@@ -4,9 +4,11 @@ refusals that say why and when, verify after tampering, JSON where output is dat
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
+import openpyxl
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
@@ -136,3 +138,44 @@ def test_bad_arguments_exit_2(ledger_db: str) -> None:
     code, _, err = run("reassign", "X", "--from", "user:a", "--reason", "boredom",
                        "--db", ledger_db)
     assert code == 2 and "hardware-failure" in err
+
+
+def test_an_mls_workbook_with_a_header_to_map(ledger_db: str, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.title = "Organization Summary"
+    sheet = book.create_sheet("License Summary")
+    sheet.append(["Microsoft License Statement"])
+    sheet.append([])
+    sheet.append(["License Product Family", "License Version", "Qty Owned"])
+    sheet.append(["SQL Server Standard Core", "2022", 12])
+    sheet.append(["Windows Server User CAL", "2019", 75])
+    path = tmp_path / "mls.xlsx"
+    book.save(path)
+    code, _, err = run("import", str(path), "--db", ledger_db)
+    assert code == 2 and "Qty Owned" in err and "--map" in err
+    code, out, _ = run("import", str(path), "--db", ledger_db, "--agreement", "EA-9",
+                       "--map", "Qty Owned=Effective License Quantity", "--json")
+    assert code == 0 and json.loads(out)["added"] == 2
+    code, out, _ = run("list", "--db", ledger_db, "--json")
+    got = sorted((i["product"], i["license"], i["version"], i["quantity"], i["agreement"])
+                 for i in json.loads(out))
+    assert got == [("sql-server", "core", "2022", 12, "EA-9"),
+                   ("windows-server", "user-cal", "2019", 75, "EA-9")]
+
+
+def test_only_editors_see_product_keys(
+    ledger_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("import", str(write_csv(tmp_path, "e.csv", CSV)), "--db", ledger_db)
+    monkeypatch.setenv("ENTITLE_KEY", "")
+    key_file = db.sqlite_path(ledger_db)
+    if key_file is not None:
+        Path(str(key_file) + ".key").chmod(0o000)
+    try:
+        code, _, err = run("list", "--db", ledger_db, "--show-keys")
+    finally:
+        if key_file is not None:
+            Path(str(key_file) + ".key").chmod(0o600)
+    if key_file is not None and os.geteuid() == 0:
+        pytest.skip("root reads a 0000 file; the ENTITLE_KEY half of this test ran on PostgreSQL")
+    assert code == 2 and "only editors" in err

@@ -94,3 +94,13 @@ def test_position_without_a_ledger_says_so(estate: Path, tmp_path: Path) -> None
     assert result.exit_code == 2
     assert "entitle ledger init" in result.stderr
     assert not (tmp_path / "none.db").exists()  # asking created nothing
+
+
+def test_entitle_db_in_the_environment_does_what_db_does(
+    history: service.Ledger, estate: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENTITLE_DB", history.url)
+    result = runner.invoke(app, ["position", str(estate), "--as-of", "2022-06-01", "--json"])
+    assert result.exit_code == 0, result.output
+    lines = json.loads(result.stdout)["lines"]
+    assert [x["owned"] for x in lines if x["product"] == "windows-server"] == [0]

@@ -9,13 +9,13 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from entitle.cli.common import emit, fail, get_catalog, parse_date, to_json
+from entitle.cli.ledger_render import render_history, render_list
 from entitle.estate.records import Entitlement
 from entitle.ledger import audit, crypto, db, moves, query, rules, service
 from entitle.ledger.importing import read_file
@@ -210,35 +210,7 @@ def list_cmd(
     if as_json:
         emit(to_json(items), None)
         return
-    table = Table(
-        "id",
-        "product",
-        "license",
-        "edition",
-        "version",
-        "owned",
-        "free",
-        "held by",
-        "agreement",
-        "SA until",
-        *(["key"] if show_keys else []),
-    )
-    for i in items:
-        held = ", ".join(f"{h['holder']} ({h['units']})" for h in i["held"])
-        row = [
-            i["id"],
-            i["product"],
-            i["license"],
-            i["edition"] or "",
-            i["version"] or "",
-            str(i["owned"]),
-            str(i["free"]),
-            held,
-            i["agreement"] or "",
-            str(i["sa_end"] or ""),
-        ]
-        table.add_row(*row, *([i.get("product_key") or ""] if show_keys else []))
-    Console(width=200).print(table)
+    render_list(items, show_keys, Console(width=200))
 
 
 @ledger_app.command("assign")
@@ -344,47 +316,25 @@ def history_cmd(
     if as_json:
         emit(to_json(events), None)
         return
-    for e in events:
-        print(
-            f"{e['seq']:>5}  {e['at']}  {e['actor']:<12} {e['action']:<20} {e['entity']}"
-            f"{_change(e['before'], e['after'])}"
-        )
-
-
-def _change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
-    if before is None or after is None:
-        return ""
-    changed = [
-        f"{k}: {before.get(k)} → {after.get(k)}"
-        for k in sorted(after)
-        if before.get(k) != after.get(k)
-    ]
-    return "  (" + "; ".join(changed) + ")" if changed else ""
+    render_history(events)
 
 
 @ledger_app.command("verify")
 def verify_cmd(db_text: DbOption = None, as_json: JsonOption = False) -> None:
     """Recompute the audit chain; name the first event altered or removed. Exit 1 if any.
+    The head hash printed can be noted elsewhere to anchor the chain.
 
     Example: entitle ledger verify --db postgresql://ledger@db.example/entitle
     """
-    from sqlalchemy.orm import Session
-
-    with Session(_open(db_text).engine) as session:
-        count, found = audit.verify(session)
+    count, head, found = audit.verify_engine(_open(db_text).engine)
     if as_json:
-        emit(
-            to_json(
-                {
-                    "ok": not found,
-                    "events": count,
-                    "problems": [{"event": t.seq, "message": t.message} for t in found],
-                }
-            ),
-            None,
-        )
+        problems = [{"event": t.seq, "message": t.message} for t in found]
+        emit(to_json({"ok": not found, "events": count, "head": head, "problems": problems}), None)
     elif not found:
-        print(f"ok: {count} events, the chain is intact and every row matches its last event")
+        print(
+            f"ok: {count} events, the chain is intact and every row matches its last event; "
+            f"head {head}"
+        )
     else:
         for t in found:
             print(f"tampered: {t}", file=sys.stderr)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from entitle.ledger.models import ENTITIES, Base, Event, Head
@@ -186,6 +186,15 @@ def verify(session: Session) -> tuple[int, list[Tampering]]:
         )
     found.extend(_rows_against_events(session, last))
     return count, sorted(found, key=lambda t: t.seq)
+
+
+def verify_engine(engine: Engine) -> tuple[int, str, list[Tampering]]:
+    """:func:`verify` in its own session, with the hash of the chain's tip: write that hash down
+    elsewhere (a report, a ticket) to anchor the chain against a rewrite of every event."""
+    with Session(engine) as session:
+        count, found = verify(session)
+        head = session.execute(select(Head).where(Head.id == 1)).scalar_one()
+        return count, head.hash, found
 
 
 def _rows_against_events(session: Session, last: dict[str, Event]) -> list[Tampering]:

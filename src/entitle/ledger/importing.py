@@ -27,7 +27,7 @@ import openpyxl
 
 from entitle.catalog import Catalog
 from entitle.estate import checks
-from entitle.estate.convert import REQUIRED, Cells, Row, convert
+from entitle.estate.convert import REQUIRED, Cells, Row, convert, known_columns
 from entitle.estate.reader import cell_text, decode
 from entitle.estate.records import Entitlement
 from entitle.ledger import mls
@@ -141,15 +141,34 @@ def _choose(grids: Sequence[Grid], mapping: Mapping[str, str]) -> tuple[str, Gri
 
 
 def _no_header(path: Path, grids: Sequence[Grid]) -> Problem:
-    first = next(((s, v) for g in grids for s, v in g if any(x.strip() for x in v)), None)
-    where = first[0] if first else Source(path.name)
-    has = ", ".join(v.strip() for v in first[1] if v.strip()) if first else "nothing"
+    """A problem at the row that looks most like a header (most names we know), saying what it
+    has and what is missing."""
+    known = known_columns("entitlements") | set(mls.KNOWN)
+    best: tuple[int, Source, list[str]] | None = None
+    for grid in grids:
+        for source, values in grid[:HEADER_SEARCH]:
+            names = [v.strip() for v in values if v.strip()]
+            score = sum(n.lower() in known for n in names)
+            if names and (best is None or score > best[0]):
+                best = (score, source, names)
+    if best is None:
+        return Problem(Source(path.name), "the file holds no rows", "export the table again")
+    _, where, names = best
+    lowered = {n.lower() for n in names}
+    if any(n in lowered for n in mls.KNOWN):
+        missing = [
+            n
+            for n in ("License Product Family", "Effective License Quantity")
+            if n.lower() not in lowered
+        ]
+    else:
+        missing = [n for n in SPEC if n not in lowered]
     message = (
         "the header names neither the entitlements.csv columns (product, license, quantity) "
         "nor the MLS entitlement summary columns (License Product Family, Effective License "
-        f"Quantity); it has: {has}"
+        f"Quantity); it has: {', '.join(names)}; missing: {', '.join(missing)}"
     )
-    hint = "map a column of yours with --map 'Your Header=quantity' (or =License Product Family)"
+    hint = f"map a column of yours with --map 'Your Header={missing[0] if missing else 'quantity'}'"
     return Problem(where, message, hint)
 
 

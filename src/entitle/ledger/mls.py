@@ -32,6 +32,7 @@ AGREEMENT_HEADERS = (
     "license agreement",
 )
 REQUIRED = (FAMILY, QUANTITY)
+KNOWN = (FAMILY, QUANTITY, VERSION, COUNTRY, SA_QUANTITY, POOL, *AGREEMENT_HEADERS)
 PACK = re.compile(r"\b([0-9]+)\s*-?\s*core\b")
 YEAR = re.compile(r"\b(20[0-9]{2}|19[0-9]{2})\s*(r2)?\b|\bse\b")
 
