@@ -128,6 +128,10 @@ def _split(text: str, file: str, sheet_rows: bool = False) -> tuple[
         if "end of data" in str(error) or "EOF" in str(error):
             message = "a quoted field starts here and never ends: the file looks truncated"
             hint = "export the data again; the copy is cut short"
+        elif start == skip + 1:
+            message = f"cannot split the header into columns ({error})"
+            hint = ("the fields seem separated by something other than , ; or tab; export "
+                    "again with Export-Csv")
         else:
             message = f"malformed CSV: {error}"
             hint = "export the data again with Export-Csv"

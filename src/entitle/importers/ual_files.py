@@ -54,7 +54,10 @@ class UalFile:
 
     @property
     def per_row_server(self) -> bool:
-        return self.export.has("PSComputerName")
+        """The rows name their server (a local run leaves PSComputerName blank)."""
+        if self.parquet:
+            return self.export.has("PSComputerName")
+        return any(r.get("pscomputername") for r in self.export.rows)
 
 
 def _class_kind(type_name: str) -> str | None:
@@ -184,8 +187,8 @@ def resolve_servers(files: list[UalFile], server: str | None) -> tuple[list[UalF
             guess = next(iter(names)) if len(names) == 1 else None
         if guess is None and not f.per_row_server:
             problems.append(Problem(
-                Source(f.file, 1), "which server is this export from? It has no PSComputerName "
-                "column", "give --server NAME, put the server's Get-UalSystemId export in the "
+                Source(f.file, 1), "which server is this export from? Its rows name none "
+                "(no PSComputerName)", "give --server NAME, put the server's Get-UalSystemId export in the "
                 "same folder, or collect with Invoke-Command (which adds PSComputerName)"))
         out.append(UalFile(f.kind, f.export, f.parquet, guess))
     return out, problems
