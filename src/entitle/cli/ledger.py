@@ -2,14 +2,15 @@
 
 Bad input prints ``FILE:LINE: message`` and exits 2 with nothing written; a move the rules
 refuse prints why and from when it is allowed, and exits 1; ``verify`` exits 1 on tampering.
+Imports of entitle.ledger beyond its pure ``rules`` are made inside the commands.
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,8 +18,13 @@ from rich.console import Console
 from entitle.cli.common import emit, fail, get_catalog, parse_date, to_json
 from entitle.cli.ledger_render import render_history, render_list
 from entitle.estate.records import Entitlement
-from entitle.ledger import audit, crypto, db, moves, query, rules, service
-from entitle.ledger.importing import read_file
+from entitle.ledger import rules
+
+if TYPE_CHECKING:
+    from entitle.ledger import service
+
+# The rest of entitle.ledger (SQLAlchemy, Alembic, cryptography) is imported inside the commands
+# that use it, so that `entitle position` and friends do not pay a second to load it.
 
 DbOption = Annotated[
     str | None,
@@ -52,6 +58,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _open(db_text: str | None) -> service.Ledger:
+    from entitle.ledger import crypto, db, service
     url = db.resolve_url(db_text)
     try:
         return service.connect(url, service.default_actor())
@@ -63,6 +70,7 @@ def _open(db_text: str | None) -> service.Ledger:
 
 def ledger_entitlements(db_text: str, day: date | None) -> tuple[Entitlement, ...]:
     """The ledger's entitlements on ``day`` (default today), for ``entitle position --db``."""
+    from entitle.ledger import query, service
     try:
         return query.entitlements_on(db_text, day or service.today())
     except service.NotReady as error:
@@ -70,7 +78,7 @@ def ledger_entitlements(db_text: str, day: date | None) -> tuple[Entitlement, ..
 
 
 def _day(text: str | None, option: str) -> date:
-    return parse_date(text, option) or service.today()
+    return parse_date(text, option) or datetime.now(UTC).date()
 
 
 def _holder(text: str | None, option: str) -> tuple[str, str] | None:
@@ -109,6 +117,7 @@ def init_cmd(db_text: DbOption = None) -> None:
 
     Example: entitle ledger init --db entitle.db
     """
+    from entitle.ledger import db, service
     print(service.init(db.resolve_url(db_text), service.default_actor()).message)
 
 
@@ -139,6 +148,8 @@ def import_cmd(
 
     Example: entitle ledger import entitlements.csv --agreement EA-4711
     """
+    from entitle.ledger import service
+    from entitle.ledger.importing import read_file
     pairs: dict[str, str] = {}
     for item in mapping or []:
         theirs, sep, ours = item.partition("=")
@@ -193,6 +204,7 @@ def list_cmd(
 
     Example: entitle ledger list --as-of 2025-06-30 --json
     """
+    from entitle.ledger import crypto, query
     ledger = _open(db_text)
     if show_keys and ledger.fernet is None:
         fail(
@@ -228,6 +240,7 @@ def assign_cmd(
 
     Example: entitle ledger assign WS-2022-01 --to host:hv01 -n 16 --on 2025-01-15
     """
+    from entitle.ledger import moves
     holder = _holder(to, "--to")
     if holder is None:
         fail(["--to is required"])
@@ -259,6 +272,7 @@ def reassign_cmd(
 
     Example: entitle ledger reassign CAL-7 --from user:ann --to user:bob --reason absence
     """
+    from entitle.ledger import moves
     if reason is not None and reason not in rules.REASONS:
         fail([f"--reason {reason!r}: write one of {', '.join(rules.REASONS)}"])
     start = _holder(source, "--from")
@@ -294,6 +308,7 @@ def retire_cmd(
 
     Example: entitle ledger retire SQL-2016-03 --reason "sold with the old cluster" --on 2025-03-31
     """
+    from entitle.ledger import moves
     outcome = moves.retire(
         _open(db_text), entitlement, quantity, _day(on, "--on"), reason, _holder(source, "--from")
     )
@@ -310,6 +325,7 @@ def history_cmd(
 
     Example: entitle ledger history WS-2022-01
     """
+    from entitle.ledger import query
     events = query.history(_open(db_text).engine, entitlement)
     if events is None:
         fail([f"no entitlement {entitlement} in the ledger"])
@@ -326,6 +342,7 @@ def verify_cmd(db_text: DbOption = None, as_json: JsonOption = False) -> None:
 
     Example: entitle ledger verify --db postgresql://ledger@db.example/entitle
     """
+    from entitle.ledger import audit
     count, head, found = audit.verify_engine(_open(db_text).engine)
     if as_json:
         problems = [{"event": t.seq, "message": t.message} for t in found]
@@ -357,6 +374,7 @@ def export_cmd(
 
     Example: entitle ledger export --as-of 2025-12-31 -o estate/entitlements.csv
     """
+    from entitle.ledger import query
     ledger = _open(db_text)
     day = _day(as_of, "--as-of")
     text = (
