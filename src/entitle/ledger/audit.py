@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from entitle.ledger.models import ENTITIES, Base, Event, Head
+from entitle.ledger.models import ENTITIES, Base, EntitlementRow, Event, Head
 
 GENESIS = "0" * 64
 
@@ -206,12 +206,13 @@ def _rows_against_events(session: Session, last: dict[str, Event]) -> list[Tampe
         for row in session.execute(select(model)).scalars():
             entity = f"{kind}:{row.id}"  # type: ignore[attr-defined]
             seen.add(entity)
+            named = f"{entity} ({row.ref})" if isinstance(row, EntitlementRow) else entity
             event = last.get(entity)
             if event is None or event.after is None:
                 found.append(
                     Tampering(
                         max((e.seq for e in last.values()), default=0) + 1,
-                        f"{entity} has no audit event: it was inserted outside the ledger",
+                        f"{named} has no audit event: it was inserted outside the ledger",
                     )
                 )
                 continue
@@ -228,7 +229,7 @@ def _rows_against_events(session: Session, last: dict[str, Event]) -> list[Tampe
                 found.append(
                     Tampering(
                         event.seq,
-                        f"{entity} was changed outside the ledger after this event ({what})",
+                        f"{named} was changed outside the ledger after this event ({what})",
                     )
                 )
     for entity, event in last.items():
