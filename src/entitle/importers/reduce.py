@@ -404,6 +404,7 @@ class SparkEngine:
             .appName("entitle-import")
             .config("spark.ui.enabled", "false")
             .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.ui.showConsoleProgress", "false")
             .getOrCreate()
         )
         spark.sparkContext.setLogLevel("ERROR")
@@ -423,6 +424,8 @@ class SparkEngine:
             )
             if ev.encoding.startswith("utf-16"):
                 reader = reader.option("encoding", "UTF-16").option("multiLine", True)
+            if ev.header:  # known from the file's head: spares Spark a job to read it
+                reader = reader.schema(", ".join(f"`{n}` STRING" for n in ev.header))
             frame = reader.csv(ev.path)
         frame.createOrReplaceTempView(name)
 
@@ -449,7 +452,9 @@ class SparkEngine:
             progress(1.0)
 
     def rows(self, sql: str) -> Iterator[tuple[Any, ...]]:
-        for row in self.spark.sql(_backquote(sql)).toLocalIterator():
+        # toLocalIterator() would run one job per partition; results here are the reduced
+        # tuples, which the caller holds anyway.
+        for row in self.spark.sql(_backquote(sql)).collect():
             yield tuple(row)
 
     def table(self, name: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
