@@ -307,6 +307,7 @@ def _build(data: _CatalogFile, file: str) -> Catalog:
             versions=tuple(
                 Version(v.version, v.released, v.cal_family) for v in data.versions.get(pid, [])
             ),
+            version_ids=tuple(v.version for v in data.versions.get(pid, [])),
         )
         for pid, p in data.products.items()
     }

@@ -98,10 +98,7 @@ class Product:
     ec_requires: str | None = None
     external_users_licensed_with_server_from: str | None = None
     versions: tuple[Version, ...] = ()
-
-    @property
-    def version_ids(self) -> tuple[str, ...]:
-        return tuple(v.version for v in self.versions)
+    version_ids: tuple[str, ...] = ()  # the versions' ids, oldest first (filled by the loader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +196,11 @@ class Catalog:
     bridges: dict[str, Bridge]
     prices: tuple[CatalogPrice, ...]
     source_file: str = field(default="catalog.toml", compare=False)
+    version_positions: dict[str, dict[str, int]] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        for pid, product in self.products.items():
+            self.version_positions[pid] = {v: i for i, v in enumerate(product.version_ids)}
 
     # -- products, editions, versions -------------------------------------------------------
     def product(self, product_id: str) -> Product:
@@ -206,7 +208,7 @@ class Catalog:
 
     def version_index(self, product_id: str, version: str) -> int:
         """Position of ``version`` in the product's release order (0 = oldest)."""
-        return self.products[product_id].version_ids.index(version)
+        return self.version_positions[product_id][version]
 
     def latest_version(self, product_id: str) -> str | None:
         versions = self.products[product_id].versions
@@ -215,11 +217,16 @@ class Catalog:
     def newest_version(self, product_id: str, versions: list[str] | set[str]) -> str:
         return max(versions, key=lambda v: self.version_index(product_id, v))
 
-    def version_covers(self, product_id: str, owned: str, needed: str, *, cal: bool = False) -> bool:
+    def version_covers(
+        self, product_id: str, owned: str, needed: str, *, cal: bool = False
+    ) -> bool:
         """A license of version ``owned`` covers a need of version ``needed`` (same or later; for
         CALs, versions of one ``cal_family`` are interchangeable: 2012 CALs cover 2012 R2)."""
         if cal:
-            owned, needed = self.cal_version(product_id, owned), self.cal_version(product_id, needed)
+            owned, needed = (
+                self.cal_version(product_id, owned),
+                self.cal_version(product_id, needed),
+            )
         return self.version_index(product_id, owned) >= self.version_index(product_id, needed)
 
     def cal_version(self, product_id: str, version: str) -> str:

@@ -79,14 +79,12 @@ class References:
 
     def check(self, row: Row, column: str, tables: Sequence[str]) -> None:
         value = row.get(column)
-        known: set[str] = set()
-        for table in tables:
-            ids = self.ids[table]
-            if ids is None:
-                return
-            known |= ids
-        if not value or value in known:
+        if not value:
             return
+        sets = [self.ids[table] for table in tables]
+        if any(ids is None or value in ids for ids in sets):
+            return  # defined (or its table unreadable): the usual case stays O(1)
+        known: set[str] = set().union(*(ids for ids in sets if ids is not None))
         where = " or ".join(f"{t}.csv" for t in tables)
         noun = " or ".join(ID_NAMES[t] for t in tables)
         folded = {k.lower(): k for k in known}

@@ -83,6 +83,7 @@ class _Builder:
         self.g = Graph()
         self.resources: dict[Resource, int] = {}
         self.suite_rights = self._suite_rights()
+        self._priced: dict[tuple[str, str], bool] = {}
 
     def _suite_rights(self) -> dict[str, set[str]]:
         out = {}
@@ -98,8 +99,12 @@ class _Builder:
         return self.resources[r]
 
     def priced(self, holder: str, what: str) -> bool:
-        product, license, edition = Resource(holder, what).license()
-        return self.pricing.unit(product, license, edition) is not None
+        key = (holder, what)
+        known = self._priced.get(key)
+        if known is None:
+            product, license, edition = Resource(holder, what).license()
+            known = self._priced[key] = self.pricing.unit(product, license, edition) is not None
+        return known
 
     def right(self, side: str, who: str, right: str, seen: set[tuple[str, str, str]]) -> int:
         """The node for ``who`` holding ``right`` on ``side``, with its cost edge."""

@@ -11,6 +11,7 @@ Server CALs; where it meets the plan's cost, the plan is proven optimal.
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +22,7 @@ from entitle.estate.records import Entitlement, Estate
 from entitle.optimize.cals import CalPlan, Resource, optimise_cals
 from entitle.optimize.pricing import Pricing
 from entitle.optimize.servers import Choice, ServerPlan, choose, need_cost
-from entitle.rules.cals import CalDemand, cal_demand
+from entitle.rules.cals import CalDemand, CalNeed, cal_demand
 from entitle.rules.demand import Decision, Demand
 from entitle.rules.index import EstateIndex
 from entitle.rules.servers import server_demand
@@ -115,6 +116,31 @@ def _min_cost(decision: Decision, pricing: Pricing) -> Decimal:
     )
 
 
+SQL_RIGHT = "sql-server:cal"
+COMPONENT_EXHAUSTIVE = 10  # open choices in one component tried in every combination
+
+
+def _combine(a: CalPlan, b: CalPlan) -> CalPlan:
+    """Two plans of independent rights (SQL CALs are in no suite and on no base) as one."""
+    methods = " + ".join(sorted({m for m in (a.method, b.method) if m != "nothing to cover"}))
+    holdings = sorted(
+        a.holdings + b.holdings, key=lambda h: (h.resource.holder, h.resource.what, h.holder)
+    )
+    return CalPlan(
+        tuple(holdings),
+        a.cost + b.cost,
+        a.lower_bound + b.lower_bound,
+        methods or "nothing to cover",
+    )
+
+
+def _option_cost(d: Decision, label: str, pricing: Pricing) -> Decimal:
+    option = next(o for o in d.options if o.label == label)
+    return sum((need_cost(n, pricing) for n in option.needs), Decimal(0)) + sum(
+        (_min_cost(x, pricing) for x in option.subdecisions), Decimal(0)
+    )
+
+
 def make_plan(
     estate: Estate,
     catalog: Catalog,
@@ -126,24 +152,37 @@ def make_plan(
     idx = EstateIndex.build(estate)
     demand: Demand = server_demand(estate, catalog, as_of)
     owned = owned_resources(estate.entitlements, catalog, as_of)
-    cache: dict[frozenset[str], tuple[CalDemand, CalPlan]] = {}
+    leaves = _leaves(demand.decisions)
+    other = {d.key: other_label(d) for d in leaves}
+    candidates = frozenset(d.subject for d in leaves) | _server_cal_oses(
+        choose(demand, pricing, {d.key: "server-cal" for d in leaves}, shadow=False)
+    )
+    everything = cal_demand(idx, catalog, candidates)
+    sql_needs = [n for n in everything.needs if n.right == SQL_RIGHT]
+    rest = CalDemand(tuple(n for n in everything.needs if n.right != SQL_RIGHT), everything.exempt)
+    say(f"planning CALs for {len(rest.needs):,} needs")
+    rest_plan = optimise_cals(rest, catalog, pricing, owned)
+    sql_cache: dict[frozenset[str], CalPlan] = {}
+    sql_by_ose: dict[str, list[CalNeed]] = defaultdict(list)
+    for n in sql_needs:
+        sql_by_ose[n.ose or ""].append(n)
 
-    def cals_for(server_cal: frozenset[str]) -> tuple[CalDemand, CalPlan]:
-        if server_cal not in cache:
-            d = cal_demand(idx, catalog, server_cal)
-            say(f"planning CALs for {len(d.needs):,} needs")
-            cache[server_cal] = (d, optimise_cals(d, catalog, pricing, owned))
-        return cache[server_cal]
+    def sql_plan(server_cal: frozenset[str], with_owned: bool = True) -> CalPlan:
+        key = server_cal | ({"<owned>"} if with_owned else set())
+        if key not in sql_cache:
+            needs = tuple(n for ose in sorted(server_cal) for n in sql_by_ose.get(ose, ()))
+            sql_cache[key] = optimise_cals(
+                CalDemand(needs), catalog, pricing, owned if with_owned else None
+            )
+        return sql_cache[key]
 
     def total(force: dict[str, str]) -> tuple[Decimal, Decimal, ServerPlan]:
         servers = choose(demand, pricing, force, shadow=False)
-        _, cal = cals_for(_server_cal_oses(servers))
+        cal = sql_plan(_server_cal_oses(servers))
         server_cost = _server_cost(servers, pricing)
         return server_cost + cal.cost, server_cost + cal.lower_bound, servers
 
     first = choose(demand, pricing)  # Server + CAL judged with an estimate of its CALs
-    leaves = _leaves(demand.decisions)
-    other = {d.key: other_label(d) for d in leaves}
     force = {d.key: _chosen_label(first, d.key) or other[d.key] for d in leaves}
     best, lower, servers = total(force)
     if 0 < len(leaves) <= EXHAUSTIVE_LIMIT:
@@ -158,22 +197,102 @@ def make_plan(
             if cost < best:
                 best, servers, force = cost, plan, trial
     elif leaves:
-        improved = True
-        while improved:
-            improved = False
-            for d in leaves:
-                trial = dict(force)
-                trial[d.key] = other[d.key] if trial[d.key] == "server-cal" else "server-cal"
-                cost, _, plan = total(trial)
-                if cost < best:
-                    best, servers, force, improved = cost, plan, trial, True
-        # Bound: every decision at its cheapest, and the CALs of the fixed Server + CAL OSEs.
         fixed = _server_cal_oses(choose(demand, pricing, other, shadow=False))
-        _, relaxed = cals_for(fixed)
+        force.update(
+            _by_component(
+                leaves,
+                other,
+                fixed,
+                sql_needs,
+                pricing,
+                lambda oses: sql_plan(oses, with_owned=False).cost,
+                say,
+            )
+        )
+        cost, _, plan = total(force)
+        if cost < best:
+            best, servers = cost, plan
+        # Bound: every decision at its cheapest, and the SQL CALs of fixed Server + CAL OSEs.
         lower = sum((_min_cost(d, pricing) for d in demand.decisions), Decimal(0))
-        lower += relaxed.lower_bound
-    cal_demand_, cal_plan = cals_for(_server_cal_oses(servers))
-    return Plan(servers, cal_plan, cal_demand_, best, min(lower, best), servers.findings)
+        lower += sql_plan(fixed).lower_bound
+    chosen = _server_cal_oses(servers)
+    sql = sql_plan(chosen)
+    cal_plan = _combine(rest_plan, sql)
+    kept = tuple(n for ose in sorted(chosen) for n in sql_by_ose.get(ose, ()))
+    final_demand = CalDemand(rest.needs + kept, everything.exempt)
+    best += rest_plan.cost
+    lower += rest_plan.lower_bound
+    return Plan(servers, cal_plan, final_demand, best, min(lower, best), servers.findings)
+
+
+def _by_component(
+    leaves: list[Decision],
+    other: dict[str, str],
+    fixed: frozenset[str],
+    sql_needs: list[CalNeed],
+    pricing: Pricing,
+    sql_cost: Callable[[frozenset[str]], Decimal],
+    say: Progress,
+) -> dict[str, str]:
+    """Open Server + CAL choices, decided per connected component of SQL access (OSEs linked
+    by the users and devices that reach them): a choice changes the SQL CALs of its component
+    only. Every combination where a component has few choices, one at a time otherwise."""
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(x: tuple[str, str]) -> tuple[str, str]:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for n in sql_needs:
+        root = find(("ose", n.ose or ""))
+        for who in (("user", n.user), ("device", n.device)):
+            if who[1] is not None:
+                parent[find((who[0], who[1]))] = root
+    groups: dict[tuple[str, str], list[Decision]] = defaultdict(list)
+    for d in leaves:
+        groups[find(("ose", d.subject))].append(d)
+    fixed_by: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for ose in fixed:
+        fixed_by[find(("ose", ose))].add(ose)
+    say(f"deciding {len(leaves)} Server + CAL choices in {len(groups)} groups")
+    out: dict[str, str] = {}
+    for root, members in groups.items():
+
+        def cost(
+            chosen: tuple[bool, ...],
+            members: list[Decision] = members,
+            root: tuple[str, str] = root,
+        ) -> Decimal:
+            oses = frozenset(fixed_by[root]) | {
+                d.subject for d, c in zip(members, chosen, strict=True) if c
+            }
+            server = sum(
+                (
+                    _option_cost(d, "server-cal" if c else other[d.key], pricing)
+                    for d, c in zip(members, chosen, strict=True)
+                ),
+                Decimal(0),
+            )
+            return server + sql_cost(oses)
+
+        if len(members) <= COMPONENT_EXHAUSTIVE:
+            best = min(itertools.product((True, False), repeat=len(members)), key=cost)
+        else:
+            current = tuple(True for _ in members)
+            improved = True
+            while improved:
+                improved = False
+                for i in range(len(members)):
+                    trial = current[:i] + (not current[i],) + current[i + 1 :]
+                    if cost(trial) < cost(current):
+                        current, improved = trial, True
+            best = current
+        for d, c in zip(members, best, strict=True):
+            out[d.key] = "server-cal" if c else other[d.key]
+    return out
 
 
 def other_label(d: Decision) -> str:

@@ -135,8 +135,7 @@ def _admin_exemptions(rows: list[tuple[Access, str | None, str | None]]) -> set[
 
 
 def _first(idx: EstateIndex, ose: str, product: str) -> Software | None:
-    rows = idx.software(ose, product)
-    return rows[0] if rows else None
+    return idx.first_software(ose, product)
 
 
 def _windows_cal(idx: EstateIndex, ose_id: str) -> tuple[list[tuple[str, str | None]], str]:

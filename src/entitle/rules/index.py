@@ -47,6 +47,12 @@ class EstateIndex:
     def software(self, ose: str, product: str) -> tuple[Software, ...]:
         return tuple(s for s in self.software_by_ose.get(ose, ()) if s.product == product)
 
+    def first_software(self, ose: str, product: str) -> Software | None:
+        for s in self.software_by_ose.get(ose, ()):
+            if s.product == product:
+                return s
+        return None
+
     def mobility_hosts(self, host: str) -> tuple[str, ...]:
         """The hosts whose VMs may run on ``host``: its cluster, or just itself."""
         cluster = self.hosts[host].cluster
