@@ -7,11 +7,11 @@ Imports only :mod:`entitle.source`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
-from collections.abc import Mapping
 from typing import Literal
 
 from entitle.source import NO_SOURCE, Source
