@@ -23,8 +23,10 @@ ADMIN = os.environ.get("ENTITLE_TEST_POSTGRES")
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     if not ADMIN:
-        pytest.skip("PostgreSQL ledger tests need ENTITLE_TEST_POSTGRES, e.g. "
-                    "postgresql://postgres@127.0.0.1:5432/test (.ci/run sets it)")
+        pytest.skip(
+            "PostgreSQL ledger tests need ENTITLE_TEST_POSTGRES, e.g. "
+            "postgresql://postgres@127.0.0.1:5432/test (.ci/run sets it)"
+        )
     name = "entitle_test_" + secrets.token_hex(6)
     with psycopg.connect(ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

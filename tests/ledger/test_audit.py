@@ -45,14 +45,21 @@ def test_every_change_is_an_event_with_who_when_before_and_after(
     ledger: service.Ledger, tmp_path: Path
 ) -> None:
     filled(ledger, tmp_path)
-    assert moves.reassign(ledger, "WS-1", ("host", "hv01"), ("host", "hv02"), 16,
-                          date(2024, 5, 1), None).ok
+    assert moves.reassign(
+        ledger, "WS-1", ("host", "hv01"), ("host", "hv02"), 16, date(2024, 5, 1), None
+    ).ok
     with Session(ledger.engine) as session:
-        events = session.execute(text("SELECT seq, actor, action, at FROM audit_events "
-                                      "ORDER BY seq")).all()
+        events = session.execute(
+            text("SELECT seq, actor, action, at FROM audit_events ORDER BY seq")
+        ).all()
     assert [e.action for e in events] == [
-        "ledger.init", "entitlement.import", "entitlement.import", "assignment.create",
-        "assignment.create", "assignment.end", "assignment.move",
+        "ledger.init",
+        "entitlement.import",
+        "entitlement.import",
+        "assignment.create",
+        "assignment.create",
+        "assignment.end",
+        "assignment.move",
     ]
     assert {e.actor for e in events} == {ACTOR}
     assert all(e.at.endswith("Z") for e in events)  # UTC
@@ -101,9 +108,11 @@ def test_verify_notices_a_row_inserted_or_deleted_behind_its_back(
 
 def test_a_refused_move_writes_nothing(ledger: service.Ledger, tmp_path: Path) -> None:
     filled(ledger, tmp_path)
-    assert moves.reassign(ledger, "WS-1", ("host", "hv01"), ("host", "hv02"), 16,
-                          date(2024, 5, 1), None).ok
-    refused = moves.reassign(ledger, "WS-1", ("host", "hv02"), ("host", "hv03"), 16,
-                             date(2024, 5, 2), None)
+    assert moves.reassign(
+        ledger, "WS-1", ("host", "hv01"), ("host", "hv02"), 16, date(2024, 5, 1), None
+    ).ok
+    refused = moves.reassign(
+        ledger, "WS-1", ("host", "hv02"), ("host", "hv03"), 16, date(2024, 5, 2), None
+    )
     assert not refused.ok and refused.allowed_from == date(2024, 7, 30)  # May 1 + 90 days
     assert check(ledger) == (7, [])

@@ -59,28 +59,59 @@ def test_init_makes_a_private_key_file_and_is_safe_to_repeat(
     assert code == 2 and "entitle ledger init" in err
 
 
-def test_import_list_assign_reassign_history_verify_export(
-    ledger_db: str, tmp_path: Path
-) -> None:
+def test_import_list_assign_reassign_history_verify_export(ledger_db: str, tmp_path: Path) -> None:
     path = write_csv(tmp_path, "entitlements.csv", CSV)
     code, out, _ = run("import", str(path), "--db", ledger_db, "--json")
     assert code == 0 and json.loads(out)["added"] == 2
     code, out, _ = run("import", str(path), "--db", ledger_db)
     assert code == 0 and "added 0 entitlements, 2 already in the ledger" in out
 
-    code, out, _ = run("assign", "CAL-1", "--to", "user:bob", "--on", "2024-02-01",
-                       "--db", ledger_db)
+    code, out, _ = run(
+        "assign", "CAL-1", "--to", "user:bob", "--on", "2024-02-01", "--db", ledger_db
+    )
     assert code == 0 and "assigned 1 user-cal unit of CAL-1 to user bob" in out
-    code, out, _ = run("reassign", "WS-1", "--from", "host:hv1", "--to", "host:hv2",
-                       "--on", "2024-03-01", "--db", ledger_db)
+    code, out, _ = run(
+        "reassign",
+        "WS-1",
+        "--from",
+        "host:hv1",
+        "--to",
+        "host:hv2",
+        "--on",
+        "2024-03-01",
+        "--db",
+        ledger_db,
+    )
     assert code == 0
     # 2024-03-01 + 90 days: March 1→31 = 30, April = 60, May 30 = 90 (§7.1).
-    code, out, err = run("reassign", "WS-1", "--from", "host:hv2", "--to", "host:hv3",
-                         "--on", "2024-04-01", "--db", ledger_db)
+    code, out, err = run(
+        "reassign",
+        "WS-1",
+        "--from",
+        "host:hv2",
+        "--to",
+        "host:hv3",
+        "--on",
+        "2024-04-01",
+        "--db",
+        ledger_db,
+    )
     assert code == 1 and "allows the next reassignment from 2024-05-30" in err
-    code, out, _ = run("reassign", "WS-1", "--from", "host:hv2", "--to", "host:hv3",
-                       "--on", "2024-04-01", "--reason", "hardware-failure", "--db", ledger_db,
-                       "--json")
+    code, out, _ = run(
+        "reassign",
+        "WS-1",
+        "--from",
+        "host:hv2",
+        "--to",
+        "host:hv3",
+        "--on",
+        "2024-04-01",
+        "--reason",
+        "hardware-failure",
+        "--db",
+        ledger_db,
+        "--json",
+    )
     assert code == 0 and "hardware failure" in json.loads(out)["message"]
 
     code, out, _ = run("list", "--db", ledger_db, "--as-of", "2024-03-15", "--json")
@@ -92,8 +123,14 @@ def test_import_list_assign_reassign_history_verify_export(
 
     code, out, _ = run("history", "WS-1", "--db", ledger_db, "--json")
     actions = [e["action"] for e in json.loads(out)]
-    assert actions == ["entitlement.import", "assignment.create", "assignment.end",
-                       "assignment.move", "assignment.end", "assignment.move"]
+    assert actions == [
+        "entitlement.import",
+        "assignment.create",
+        "assignment.end",
+        "assignment.move",
+        "assignment.end",
+        "assignment.move",
+    ]
     assert {e["actor"] for e in json.loads(out)} == {"ann"}
 
     code, out, _ = run("verify", "--db", ledger_db)
@@ -123,8 +160,12 @@ def test_verify_fails_naming_the_event_after_plain_sql(ledger_db: str, tmp_path:
 def test_a_bad_file_prints_every_problem_as_file_line_and_writes_nothing(
     ledger_db: str, tmp_path: Path
 ) -> None:
-    bad = write_csv(tmp_path, "entitlements.csv", "product,license,quantity\n"
-                    "windows-server,core,16\nwindows-server,cores,16\nsql-server,core,-2")
+    bad = write_csv(
+        tmp_path,
+        "entitlements.csv",
+        "product,license,quantity\n"
+        "windows-server,core,16\nwindows-server,cores,16\nsql-server,core,-2",
+    )
     code, out, err = run("import", str(bad), "--db", ledger_db)
     assert code == 2 and out == ""
     assert "entitlements.csv:3:" in err and "entitlements.csv:4:" in err
@@ -135,8 +176,9 @@ def test_a_bad_file_prints_every_problem_as_file_line_and_writes_nothing(
 def test_bad_arguments_exit_2(ledger_db: str) -> None:
     code, _, err = run("assign", "X", "--to", "server:hv1", "--db", ledger_db)
     assert code == 2 and "KIND:NAME" in err
-    code, _, err = run("reassign", "X", "--from", "user:a", "--reason", "boredom",
-                       "--db", ledger_db)
+    code, _, err = run(
+        "reassign", "X", "--from", "user:a", "--reason", "boredom", "--db", ledger_db
+    )
     assert code == 2 and "hardware-failure" in err
 
 
@@ -153,14 +195,27 @@ def test_an_mls_workbook_with_a_header_to_map(ledger_db: str, tmp_path: Path) ->
     book.save(path)
     code, _, err = run("import", str(path), "--db", ledger_db)
     assert code == 2 and "Qty Owned" in err and "--map" in err
-    code, out, _ = run("import", str(path), "--db", ledger_db, "--agreement", "EA-9",
-                       "--map", "Qty Owned=Effective License Quantity", "--json")
+    code, out, _ = run(
+        "import",
+        str(path),
+        "--db",
+        ledger_db,
+        "--agreement",
+        "EA-9",
+        "--map",
+        "Qty Owned=Effective License Quantity",
+        "--json",
+    )
     assert code == 0 and json.loads(out)["added"] == 2
     code, out, _ = run("list", "--db", ledger_db, "--json")
-    got = sorted((i["product"], i["license"], i["version"], i["quantity"], i["agreement"])
-                 for i in json.loads(out))
-    assert got == [("sql-server", "core", "2022", 12, "EA-9"),
-                   ("windows-server", "user-cal", "2019", 75, "EA-9")]
+    got = sorted(
+        (i["product"], i["license"], i["version"], i["quantity"], i["agreement"])
+        for i in json.loads(out)
+    )
+    assert got == [
+        ("sql-server", "core", "2022", 12, "EA-9"),
+        ("windows-server", "user-cal", "2019", 75, "EA-9"),
+    ]
 
 
 def test_only_editors_see_product_keys(

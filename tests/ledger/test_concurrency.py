@@ -23,15 +23,21 @@ WORKER = Path(__file__).with_name("worker.py")
 
 
 def spawn(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, str(WORKER), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
 
 
 def test_two_writers_at_once_lose_no_update(ledger: service.Ledger, tmp_path: Path) -> None:
     # 20 user CALs; two processes each try to assign 15 of them one at a time: 30 tries for 20
     # units, so exactly 20 succeed and 10 are refused, whatever the interleaving.
-    path = write_csv(tmp_path, "e.csv", "id,product,license,quantity\nCAL,windows-server,"
-                     "user-cal,20")
+    path = write_csv(
+        tmp_path, "e.csv", "id,product,license,quantity\nCAL,windows-server,user-cal,20"
+    )
     service.import_candidates(ledger, read_file(path, default_catalog(), {})[0])
     first = spawn("assign", ledger.url, "CAL", "15", "a")
     second = spawn("assign", ledger.url, "CAL", "15", "b")

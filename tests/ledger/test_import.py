@@ -82,8 +82,11 @@ def test_an_id_that_is_taken_by_other_content_imports_nothing(
 ) -> None:
     path = write_csv(tmp_path, "entitlements.csv", GOOD)
     service.import_candidates(ledger, load(path)[0])
-    changed = write_csv(tmp_path, "more.csv", GOOD.replace(",50,", ",60,") +
-                        "NEW-1,windows-server,user-cal,,2022,5,2024-03-01,,,,,")
+    changed = write_csv(
+        tmp_path,
+        "more.csv",
+        GOOD.replace(",50,", ",60,") + "NEW-1,windows-server,user-cal,,2022,5,2024-03-01,,,,,",
+    )
     report = service.import_candidates(ledger, load(changed)[0])
     assert report.added == 0 and len(report.problems) == 1
     assert "id CAL-1 is already in the ledger" in str(report.problems[0])
@@ -101,20 +104,38 @@ Server,Windows Server Standard Core,2022,24,24,Germany
 Server,SQL Server Enterprise 2 Core,2019,4,0,All Countries
 CAL,Windows Server Device CAL,2022,120,120,All Countries
 Applications,Office Professional Plus,2021,300,0,All Countries
-""".format(header=",".join(["Product Pool", "License Product Family", "License Version",
-                            "Effective License Quantity", "Active SA Quantity",
-                            "Country of Usage"]))
+""".format(
+    header=",".join(
+        [
+            "Product Pool",
+            "License Product Family",
+            "License Version",
+            "Effective License Quantity",
+            "Active SA Quantity",
+            "Country of Usage",
+        ]
+    )
+)
 
 
 def test_the_mls_entitlement_summary_imports_by_its_headers(
     ledger: service.Ledger, tmp_path: Path
 ) -> None:
-    candidates, problems = read_file(write_csv(tmp_path, "mls.csv", MLS), default_catalog(), {},
-                                     agreement="EA-7")
+    candidates, problems = read_file(
+        write_csv(tmp_path, "mls.csv", MLS), default_catalog(), {}, agreement="EA-7"
+    )
     # Office is not a server product: skipped with a warning, not an error.
     assert [p.severity for p in problems] == ["warning"] and "Office" in str(problems[0])
-    got = sorted((c.entitlement.product, c.entitlement.license, c.entitlement.edition,
-                  c.entitlement.version, c.entitlement.quantity) for c in candidates)
+    got = sorted(
+        (
+            c.entitlement.product,
+            c.entitlement.license,
+            c.entitlement.edition,
+            c.entitlement.version,
+            c.entitlement.quantity,
+        )
+        for c in candidates
+    )
     assert got == [
         # "2 Core" packs: 4 licenses × 2 cores = 8 core units.
         ("sql-server", "core", "enterprise", "2019", 8),
@@ -133,8 +154,11 @@ def test_unknown_headers_say_what_to_map_and_map_works(tmp_path: Path) -> None:
     message = str(problems[0])
     assert message.startswith("statement.csv:1:") and "Family, Qty" in message
     assert "--map" in message
-    mapped, problems = read_file(path, default_catalog(), {
-        "Family": "License Product Family", "Qty": "Effective License Quantity"})
+    mapped, problems = read_file(
+        path,
+        default_catalog(),
+        {"Family": "License Product Family", "Qty": "Effective License Quantity"},
+    )
     assert problems == [] and mapped[0].entitlement.edition == "datacenter"
 
 

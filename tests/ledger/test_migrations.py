@@ -10,8 +10,15 @@ from sqlalchemy import Column, Integer, MetaData, inspect
 from entitle.ledger import db
 from entitle.ledger.models import Base
 
-TABLES = {"agreements", "entitlements", "retirements", "assignments", "audit_events",
-          "ledger_head", "alembic_version"}
+TABLES = {
+    "agreements",
+    "entitlements",
+    "retirements",
+    "assignments",
+    "audit_events",
+    "ledger_head",
+    "alembic_version",
+}
 
 
 def diff(url: str, metadata: MetaData) -> list:

@@ -34,22 +34,30 @@ def estate(tmp_path: Path) -> Path:
     folder.mkdir()
     write_csv(folder, "hosts.csv", "host,processors,cores_per_processor\nh1,2,8")
     write_csv(folder, "oses.csv", "ose,host,virtual\nh1-os,h1,no")
-    write_csv(folder, "software.csv", "ose,product,edition,version\nh1-os,windows-server,"
-              "standard,2022")
+    write_csv(
+        folder, "software.csv", "ose,product,edition,version\nh1-os,windows-server,standard,2022"
+    )
     # entitlements.csv says 16 cores: --db must replace it, not add to it.
-    write_csv(folder, "entitlements.csv", "product,license,edition,version,quantity\n"
-              "windows-server,core,standard,2022,16")
+    write_csv(
+        folder,
+        "entitlements.csv",
+        "product,license,edition,version,quantity\nwindows-server,core,standard,2022,16",
+    )
     return folder
 
 
 @pytest.fixture
 def history(ledger: service.Ledger, tmp_path: Path) -> service.Ledger:
-    text = ("id,product,license,edition,version,quantity,purchased,assigned_to\n"
-            "WS-A,windows-server,core,standard,2022,16,2023-01-01,h1")
-    service.import_candidates(ledger, read_file(write_csv(tmp_path, "e.csv", text),
-                                                default_catalog(), {})[0])
-    assert moves.reassign(ledger, "WS-A", ("host", "h1"), ("host", "h9"), None,
-                          date(2024, 1, 10), None).ok
+    text = (
+        "id,product,license,edition,version,quantity,purchased,assigned_to\n"
+        "WS-A,windows-server,core,standard,2022,16,2023-01-01,h1"
+    )
+    service.import_candidates(
+        ledger, read_file(write_csv(tmp_path, "e.csv", text), default_catalog(), {})[0]
+    )
+    assert moves.reassign(
+        ledger, "WS-A", ("host", "h1"), ("host", "h9"), None, date(2024, 1, 10), None
+    ).ok
     assert moves.retire(ledger, "WS-A", None, date(2024, 6, 30), "sold", ("host", "h9")).ok
     return ledger
 
@@ -72,13 +80,14 @@ def shortfall(estate: Path, url: str, day: str) -> int:
     result = runner.invoke(app, ["position", str(estate), "--db", url, "--as-of", day, "--json"])
     assert result.exit_code == 0, result.output
     lines = json.loads(result.stdout)["lines"]
-    return sum(x["shortfall"] for x in lines if (x["product"], x["license"], x["edition"],
-                                                x["version"]) == WS)
+    return sum(
+        x["shortfall"]
+        for x in lines
+        if (x["product"], x["license"], x["edition"], x["version"]) == WS
+    )
 
 
-def test_position_as_of_a_past_day_uses_the_ledger(
-    history: service.Ledger, estate: Path
-) -> None:
+def test_position_as_of_a_past_day_uses_the_ledger(history: service.Ledger, estate: Path) -> None:
     url = history.url
     # 2023-06-01: the 16 cores are on h1, h1 needs 16 → nothing short.
     assert shortfall(estate, url, "2023-06-01") == 0

@@ -47,8 +47,9 @@ def test_an_ordinary_move_waits_90_days_from_the_last_reassignment() -> None:
 def test_the_90_days_are_calendar_days_across_leap_years(clock: date, first_day: date) -> None:
     assert next_allowed(clock) == first_day
     held = cores(clock, since=clock)
-    assert not judge("core", held, ("host", "x"), date.fromordinal(first_day.toordinal() - 1),
-                     None).allowed
+    assert not judge(
+        "core", held, ("host", "x"), date.fromordinal(first_day.toordinal() - 1), None
+    ).allowed
     assert judge("core", held, ("host", "x"), first_day, None).allowed
 
 

@@ -1,8 +1,8 @@
 """A second process for the concurrency and kill tests (run as a script, not collected).
 
-    worker.py assign URL REF COUNT TAG   assign 1 unit of REF to user TAG-i, COUNT times;
-                                         prints how many were accepted
-    worker.py import URL FILE            import FILE in one transaction, printing progress
+worker.py assign URL REF COUNT TAG   assign 1 unit of REF to user TAG-i, COUNT times;
+                                     prints how many were accepted
+worker.py import URL FILE            import FILE in one transaction, printing progress
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ def register(app: typer.Typer) -> None:
 
 def _open(db_text: str | None) -> service.Ledger:
     from entitle.ledger import crypto, db, service
+
     url = db.resolve_url(db_text)
     try:
         return service.connect(url, service.default_actor())
@@ -71,6 +72,7 @@ def _open(db_text: str | None) -> service.Ledger:
 def ledger_entitlements(db_text: str, day: date | None) -> tuple[Entitlement, ...]:
     """The ledger's entitlements on ``day`` (default today), for ``entitle position --db``."""
     from entitle.ledger import query, service
+
     try:
         return query.entitlements_on(db_text, day or service.today())
     except service.NotReady as error:
@@ -118,6 +120,7 @@ def init_cmd(db_text: DbOption = None) -> None:
     Example: entitle ledger init --db entitle.db
     """
     from entitle.ledger import db, service
+
     print(service.init(db.resolve_url(db_text), service.default_actor()).message)
 
 
@@ -150,6 +153,7 @@ def import_cmd(
     """
     from entitle.ledger import service
     from entitle.ledger.importing import read_file
+
     pairs: dict[str, str] = {}
     for item in mapping or []:
         theirs, sep, ours = item.partition("=")
@@ -205,6 +209,7 @@ def list_cmd(
     Example: entitle ledger list --as-of 2025-06-30 --json
     """
     from entitle.ledger import crypto, query
+
     ledger = _open(db_text)
     if show_keys and ledger.fernet is None:
         fail(
@@ -241,6 +246,7 @@ def assign_cmd(
     Example: entitle ledger assign WS-2022-01 --to host:hv01 -n 16 --on 2025-01-15
     """
     from entitle.ledger import moves
+
     holder = _holder(to, "--to")
     if holder is None:
         fail(["--to is required"])
@@ -273,6 +279,7 @@ def reassign_cmd(
     Example: entitle ledger reassign CAL-7 --from user:ann --to user:bob --reason absence
     """
     from entitle.ledger import moves
+
     if reason is not None and reason not in rules.REASONS:
         fail([f"--reason {reason!r}: write one of {', '.join(rules.REASONS)}"])
     start = _holder(source, "--from")
@@ -309,6 +316,7 @@ def retire_cmd(
     Example: entitle ledger retire SQL-2016-03 --reason "sold with the old cluster" --on 2025-03-31
     """
     from entitle.ledger import moves
+
     outcome = moves.retire(
         _open(db_text), entitlement, quantity, _day(on, "--on"), reason, _holder(source, "--from")
     )
@@ -326,6 +334,7 @@ def history_cmd(
     Example: entitle ledger history WS-2022-01
     """
     from entitle.ledger import query
+
     events = query.history(_open(db_text).engine, entitlement)
     if events is None:
         fail([f"no entitlement {entitlement} in the ledger"])
@@ -343,6 +352,7 @@ def verify_cmd(db_text: DbOption = None, as_json: JsonOption = False) -> None:
     Example: entitle ledger verify --db postgresql://ledger@db.example/entitle
     """
     from entitle.ledger import audit
+
     count, head, found = audit.verify_engine(_open(db_text).engine)
     if as_json:
         problems = [{"event": t.seq, "message": t.message} for t in found]
@@ -375,6 +385,7 @@ def export_cmd(
     Example: entitle ledger export --as-of 2025-12-31 -o estate/entitlements.csv
     """
     from entitle.ledger import query
+
     ledger = _open(db_text)
     day = _day(as_of, "--as-of")
     text = (
