@@ -127,3 +127,37 @@ def test_who_may_hold_what() -> None:
     assert holder_problem("device-cal", "device") is None
     assert holder_problem("core", "user") is not None
     assert holder_problem("core", "ose") is None
+
+
+def test_license_mobility_within_a_farm_needs_active_sa_and_excludes_windows_cores() -> None:
+    # §7.1: server-application licenses with SA, and all External Connectors, may move within
+    # a server farm as often as needed; Windows Server licensed by physical cores may not.
+    sql = Holding(8, HOST, date(2025, 6, 1), clock=date(2025, 6, 1))
+    day, to = date(2025, 6, 10), ("host", "hv02")
+    with_sa = judge(
+        "core", sql, to, day, "license-mobility", product="sql-server", sa_until=date(2026, 12, 31)
+    )
+    assert with_sa.allowed and with_sa.permanent
+    no_sa = judge("core", sql, to, day, "license-mobility", product="sql-server")
+    assert not no_sa.allowed and "Software Assurance" in no_sa.message
+    # SA ended the day before the move: no longer active on 2025-06-10.
+    lapsed = judge(
+        "core", sql, to, day, "license-mobility", product="sql-server", sa_until=date(2025, 6, 9)
+    )
+    assert not lapsed.allowed and "2025-06-09" in lapsed.message
+    windows = judge(
+        "core",
+        sql,
+        to,
+        day,
+        "license-mobility",
+        product="windows-server",
+        sa_until=date(2026, 12, 31),
+    )
+    assert not windows.allowed and "Windows Server" in windows.message
+    connector = Holding(1, HOST, date(2025, 6, 1), clock=date(2025, 6, 1))
+    assert judge(
+        "external-connector", connector, to, day, "license-mobility", product="windows-server"
+    ).allowed
+    cal = Holding(1, ANN, date(2025, 6, 1), clock=date(2025, 6, 1))
+    assert not judge("user-cal", cal, BOB, day, "license-mobility").allowed

@@ -139,7 +139,9 @@ def reassign(
         if why:
             return Outcome(False, why)
         wanted = quantity if quantity is not None else sum(a.quantity for a in rows)
-        chosen = rules.pick(e.license, holdings, wanted, to, day, reason)
+        chosen = rules.pick(
+            e.license, holdings, wanted, to, day, reason, product=e.product, sa_until=e.sa_end
+        )
         if not chosen.verdict.allowed:
             return Outcome(False, f"refused: {chosen.verdict.message}", chosen.verdict.allowed_from)
         for index, units in chosen.taken:

@@ -7,7 +7,11 @@ except
 * permanent hardware failure or loss (of the device or server that holds it);
 * termination of the user's employment or contract (of the user who holds it);
 * *temporary* reallocation of CALs, client management licenses and user/device SLs to cover a
-  user's absence or a device that is out of service — the units go back later.
+  user's absence or a device that is out of service — the units go back later;
+* and, for server licenses, License Mobility within a server farm (§7.1): licenses of server
+  applications with active Software Assurance (or subscription), and External Connectors, may
+  move within one farm as often as needed; Windows Server licensed by physical cores may not.
+  The ledger does not know farms: the reason asserts that the move stays in one.
 
 Our reading, stated once here: the first assignment is not a reassignment (the clock starts at
 the first move); permanent moves, exceptions included, restart the clock; a temporary
@@ -26,13 +30,15 @@ from datetime import date, timedelta
 WAIT = timedelta(days=90)
 HARDWARE, EMPLOYMENT = "hardware-failure", "end-of-employment"
 ABSENCE, OUT_OF_SERVICE, RETURN = "absence", "out-of-service", "return"
-EXCEPTIONS = (HARDWARE, EMPLOYMENT, ABSENCE, OUT_OF_SERVICE)
+MOBILITY = "license-mobility"
+EXCEPTIONS = (HARDWARE, EMPLOYMENT, ABSENCE, OUT_OF_SERVICE, MOBILITY)
 REASONS = (*EXCEPTIONS, RETURN)
 HOLDER_KINDS = ("user", "device", "host", "ose")
 # Kinds that the temporary-reallocation exception covers (§1.7): CALs, client MLs, SLs.
 TEMPORARY_KINDS = frozenset(
     {"user-cal", "device-cal", "client-ml-user", "client-ml-ose", "user-sl"}
 )
+SERVER_KINDS = frozenset({"core", "server", "instance", "external-connector", "server-ml"})
 # Who may hold a license unit of each kind.
 HOLDERS: dict[str, tuple[str, ...]] = {
     "user-cal": ("user",),
@@ -87,9 +93,17 @@ def next_allowed(clock: date | None) -> date | None:
 
 
 def judge(
-    license: str, held: Holding, to: tuple[str, str], day: date, reason: str | None
+    license: str,
+    held: Holding,
+    to: tuple[str, str],
+    day: date,
+    reason: str | None,
+    *,
+    product: str = "",
+    sa_until: date | None = None,
 ) -> Verdict:
-    """May ``held`` move to ``to`` on ``day`` for ``reason`` (``None``: an ordinary move)?"""
+    """May ``held`` move to ``to`` on ``day`` for ``reason`` (``None``: an ordinary move)?
+    ``product`` and ``sa_until`` (end of Software Assurance) matter to License Mobility only."""
     kind, name = held.holder
     if day < held.since:
         return Verdict(False, f"{day} is before {kind} {name} got these units ({held.since})")
@@ -110,6 +124,8 @@ def judge(
         return Verdict(False, f"the units held by {kind} {name} are not on temporary reallocation")
     if reason in (ABSENCE, OUT_OF_SERVICE):
         return _temporary(license, held, reason)
+    if reason == MOBILITY:
+        return _mobility(license, product, sa_until, day)
     if reason == HARDWARE:
         if kind == "user":
             return Verdict(
@@ -135,6 +151,31 @@ def judge(
         "end of employment or a temporary reallocation",
         allowed_from,
     )
+
+
+def _mobility(license: str, product: str, sa_until: date | None, day: date) -> Verdict:
+    """§7.1: within a server farm, as often as needed; the move still restarts the clock, so a
+    later move out of the farm waits 90 days from the last move (our cautious reading)."""
+    if license not in SERVER_KINDS:
+        return Verdict(
+            False,
+            f"License Mobility within a server farm is for server licenses, not {license} (§7.1)",
+        )
+    if license == "external-connector":
+        return Verdict(True, "License Mobility within a server farm (External Connector)")
+    if product == "windows-server" and license == "core":
+        return Verdict(
+            False,
+            "Windows Server licensed by physical cores is not eligible for License Mobility (§7.1)",
+        )
+    if sa_until is None or sa_until < day:
+        ended = "has no Software Assurance" if sa_until is None else f"SA ended {sa_until}"
+        return Verdict(
+            False,
+            f"License Mobility needs active Software Assurance or a "
+            f"subscription on {day}; this entitlement {ended} (§7.1)",
+        )
+    return Verdict(True, f"License Mobility within a server farm (SA until {sa_until})")
 
 
 def _temporary(license: str, held: Holding, reason: str) -> Verdict:
@@ -173,6 +214,9 @@ def pick(
     to: tuple[str, str],
     day: date,
     reason: str | None,
+    *,
+    product: str = "",
+    sa_until: date | None = None,
 ) -> Pick:
     """Take ``quantity`` units from one holder's holdings, those free to move first (own units
     for a move, units on loan for a return; never reassigned, then the longest ago). Refused
@@ -192,7 +236,9 @@ def pick(
     for index in order:
         if left == 0:
             break
-        verdict = judge(license, holdings[index], to, day, reason)
+        verdict = judge(
+            license, holdings[index], to, day, reason, product=product, sa_until=sa_until
+        )
         if not verdict.allowed:
             return Pick(verdict)
         units = min(left, holdings[index].quantity)
