@@ -19,10 +19,10 @@ from scipy.sparse import coo_matrix
 from entitle.optimize.calgraph import SINK, SOURCE
 
 if TYPE_CHECKING:
-    from entitle.optimize.cals import _Problem
+    from entitle.optimize.lagrange import Problem
 
 
-def solve_milp(p: _Problem, device_side: np.ndarray) -> np.ndarray:
+def solve_milp(p: Problem, device_side: np.ndarray) -> np.ndarray:
     """Source side (bool per node) of the cheapest plan with owned units free."""
     n = p.n_nodes
     finite = np.flatnonzero(p.res >= 0)

@@ -22,15 +22,15 @@ from decimal import Decimal
 import numpy as np
 
 from entitle.catalog.model import Catalog
-from entitle.optimize.calgraph import SINK, SOURCE, Graph, min_cut
+from entitle.optimize.calgraph import SINK, SOURCE, Graph
 from entitle.optimize.calmilp import solve_milp
+from entitle.optimize.lagrange import Problem, lagrangian
 from entitle.optimize.pricing import Pricing
 from entitle.rules.cals import EC_PRODUCTS, CalDemand, CalNeed, base_right
 
 CENT = Decimal("0.01")
 SUITES = ("enterprise-cal-suite", "core-cal-suite")
 MILP_LIMIT = 4000  # nodes: above this a gap is reported instead of solved away
-BISECTION_STEPS = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,70 +260,6 @@ def _build(
     return b, merged
 
 
-@dataclass(frozen=True, slots=True)
-class _Problem:
-    """The cut graph with what pricing needs: per finite edge its resource and the version
-    (index) its holder needs; owned classes (resource, version index, quantity)."""
-
-    n_nodes: int
-    tails: np.ndarray
-    heads: np.ndarray
-    res: np.ndarray
-    need_version: np.ndarray
-    prices: np.ndarray
-    class_res: np.ndarray
-    class_version: np.ndarray
-    class_qty: np.ndarray
-
-    def edge_prices(self, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Cents per edge when owned class c costs ``lam[c]`` (each holder uses the cheapest
-        class its version allows, or buys), and the class used per edge (−1 = bought)."""
-        finite = self.res >= 0
-        cents = np.full(len(self.res), -1, dtype=np.int64)
-        cents[finite] = self.prices[self.res[finite]]
-        used = np.full(len(self.res), -1, dtype=np.int64)
-        for c in range(len(self.class_qty)):
-            ok = (self.res == self.class_res[c]) & (self.need_version <= self.class_version[c])
-            cheaper = ok & (lam[c] < cents)
-            cents[cheaper] = lam[c]
-            used[cheaper] = c
-        return cents, used
-
-    def cut_edges(self, side: np.ndarray) -> np.ndarray:
-        return np.flatnonzero((self.res >= 0) & side[self.tails] & ~side[self.heads])
-
-    def true_cost(self, side: np.ndarray) -> int:
-        """Cents to buy for the plan ``side``: owned units go, newest needs first, to the
-        oldest class that still covers them (optimal for classes nested by version)."""
-        cut = self.cut_edges(side)
-        total = 0
-        for r in np.unique(self.res[cut]):
-            members = cut[self.res[cut] == r]
-            mine = np.flatnonzero(self.class_res == r)
-            matched = _match_nested(
-                self.need_version[members], self.class_version[mine], self.class_qty[mine]
-            )
-            total += int(self.prices[r]) * (len(members) - matched)
-        return total
-
-
-def _match_nested(needs: np.ndarray, versions: np.ndarray, qty: np.ndarray) -> int:
-    """How many holders (each needing a version ≥ its own) get an owned unit."""
-    if not len(versions):
-        return 0
-    order = np.argsort(-versions, kind="stable")
-    versions, qty = versions[order], qty[order]
-    matched = available = j = 0
-    for need in np.sort(needs)[::-1]:
-        while j < len(versions) and versions[j] >= need:
-            available += int(qty[j])
-            j += 1
-        if available:
-            available -= 1
-            matched += 1
-    return matched
-
-
 def optimise_cals(
     demand: CalDemand,
     catalog: Catalog,
@@ -336,7 +272,7 @@ def optimise_cals(
     if not merged:
         return CalPlan((), Decimal(0), Decimal(0), "nothing to cover")
     problem = _problem(b, merged, owned or {})
-    side, lower, method = _lagrangian(problem)
+    side, lower, method = lagrangian(problem)
     best_cost = problem.true_cost(side)
     if best_cost > lower and problem.n_nodes <= MILP_LIMIT:
         device_side = np.zeros(len(problem.prices), dtype=bool)
@@ -363,7 +299,7 @@ def _problem(
     b: _Builder,
     merged: dict[tuple[str, str | None, str | None, str | None, bool], list[CalNeed]],
     owned: dict[tuple[Resource, str | None], int],
-) -> _Problem:
+) -> Problem:
     cat = b.catalog
     wanted: dict[tuple[str, str, str], int] = defaultdict(lambda: -1)
     for rows in merged.values():
@@ -388,7 +324,7 @@ def _problem(
         for (r, v), q in sorted(owned.items(), key=lambda x: (str(x[0][0]), x[0][1] or ""))
         if r in b.resources and q > 0
     ]
-    return _Problem(
+    return Problem(
         len(b.g.names),
         tails,
         heads,
@@ -399,41 +335,6 @@ def _problem(
         np.asarray([c[1] for c in classes], dtype=np.int64),
         np.asarray([c[2] for c in classes], dtype=np.int64),
     )
-
-
-def _lagrangian(p: _Problem) -> tuple[np.ndarray, int, str]:
-    """Best plan found and the best lower bound, pricing every owned class between 0 and the
-    list price of its resource (bisection on each, driven by its over- or under-use)."""
-    n_cls = len(p.class_qty)
-    hi = p.prices[p.class_res] if n_cls else np.zeros(0, dtype=np.int64)
-    lo = np.zeros(n_cls, dtype=np.int64)
-    lam = np.zeros(n_cls, dtype=np.int64)
-    best_side: np.ndarray | None = None
-    best = lower = None
-    methods: set[str] = set()
-    for _ in range(BISECTION_STEPS + 1 if n_cls else 1):
-        cents, used = p.edge_prices(lam)
-        cut = min_cut(p.n_nodes, p.tails, p.heads, cents)
-        methods.update(cut.methods)
-        edges = p.cut_edges(cut.source_side)
-        usage = np.bincount(used[edges][used[edges] >= 0], minlength=n_cls)
-        true = p.true_cost(cut.source_side)
-        bound = int(cents[edges].sum()) - int((lam * p.class_qty).sum())
-        if best is None or true < best:
-            best, best_side = true, cut.source_side
-        lower = bound if lower is None else max(lower, bound)
-        if best <= lower:
-            break
-        over = usage > p.class_qty
-        lo = np.where(over, lam, lo)
-        hi = np.where(~over, lam, hi)
-        step = (lo + hi + 1) // 2
-        if np.array_equal(step, lam):
-            break
-        lam = step
-    if best_side is None or best is None or lower is None:  # pragma: no cover - loop runs once
-        raise RuntimeError("no cut was computed")
-    return best_side, min(lower, best), " + ".join(sorted(methods)) or "max-flow"
 
 
 def _holdings(
