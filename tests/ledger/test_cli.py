@@ -4,7 +4,6 @@ refusals that say why and when, verify after tampering, JSON where output is dat
 from __future__ import annotations
 
 import json
-import os
 import stat
 from pathlib import Path
 
@@ -221,16 +220,16 @@ def test_an_mls_workbook_with_a_header_to_map(ledger_db: str, tmp_path: Path) ->
 def test_only_editors_see_product_keys(
     ledger_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """An editor holds the key (ENTITLE_KEY, or the key file beside an SQLite ledger); take it
+    away and the keys stay hidden."""
     run("import", str(write_csv(tmp_path, "e.csv", CSV)), "--db", ledger_db)
-    monkeypatch.setenv("ENTITLE_KEY", "")
-    key_file = db.sqlite_path(ledger_db)
-    if key_file is not None:
-        Path(str(key_file) + ".key").chmod(0o000)
-    try:
-        code, _, err = run("list", "--db", ledger_db, "--show-keys")
-    finally:
-        if key_file is not None:
-            Path(str(key_file) + ".key").chmod(0o600)
-    if key_file is not None and os.geteuid() == 0:
-        pytest.skip("root reads a 0000 file; the ENTITLE_KEY half of this test ran on PostgreSQL")
+    monkeypatch.delenv("ENTITLE_KEY", raising=False)
+    sqlite = db.sqlite_path(ledger_db)
+    key = Path(f"{sqlite}.key") if sqlite is not None else None
+    if key is not None:
+        key.rename(tmp_path / "elsewhere.key")
+    code, _, err = run("list", "--db", ledger_db, "--show-keys")
     assert code == 2 and "only editors" in err
+    code, out, _ = run("list", "--db", ledger_db, "--json")
+    assert code == 0 and json.loads(out)[1]["has_key"] is True
+    assert "ABCDE" not in out

@@ -200,3 +200,10 @@ def test_a_product_key_without_the_ledger_key_imports_nothing(
     report = service.import_candidates(viewer, load(write_csv(tmp_path, "e.csv", GOOD))[0])
     assert report.added == 0 and "encryption key" in str(report.problems[0])
     assert counts(ledger) == (0, 1)
+
+
+def test_assigned_to_is_a_host_so_a_cal_cannot_carry_it(tmp_path: Path) -> None:
+    text = "product,license,quantity,assigned_to\nwindows-server,user-cal,5,hv1\n"
+    candidates, problems = load(write_csv(tmp_path, "entitlements.csv", text))
+    assert candidates == []
+    assert str(problems[0]).startswith("entitlements.csv:2: assigned_to names a host")

@@ -30,7 +30,7 @@ from entitle.estate import checks
 from entitle.estate.convert import REQUIRED, Cells, Row, convert, known_columns
 from entitle.estate.reader import cell_text, decode
 from entitle.estate.records import Entitlement
-from entitle.ledger import mls
+from entitle.ledger import mls, rules
 from entitle.source import Problem, Source
 
 SPEC = REQUIRED["entitlements"]
@@ -236,6 +236,12 @@ def _candidates(records: Sequence[Entitlement], problems: list[Problem]) -> list
         if sa_start and record.sa_until and record.sa_until < sa_start:
             cells.fail(
                 f"sa_until {record.sa_until} is before sa_start {sa_start}", "swap the two dates"
+            )
+        held_by_host = record.assigned_to and rules.holder_problem(record.license, "host")
+        if held_by_host:
+            cells.fail(
+                f"assigned_to names a host, but {held_by_host}",
+                "leave assigned_to blank and assign users or devices with ledger assign",
             )
         if record.id is not None:
             if record.id in ids:
