@@ -121,7 +121,10 @@ def init_cmd(db_text: DbOption = None) -> None:
     """
     from entitle.ledger import db, service
 
-    print(service.init(db.resolve_url(db_text), service.default_actor()).message)
+    outcome = service.init(db.resolve_url(db_text), service.default_actor())
+    if not outcome.ok:
+        fail([outcome.message])
+    print(outcome.message)
 
 
 @ledger_app.command("import")

@@ -103,7 +103,10 @@ def init(url: str, actor: str, env: Mapping[str, str] | None = None) -> Outcome:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = db.open_engine(url)
     try:
-        before = db.current_revision(engine)
+        try:
+            before = db.current_revision(engine)
+        except OperationalError as error:
+            return Outcome(False, f"cannot open {_shown(url)}: {error.orig}")
         db.upgrade(engine)
         notes = []
         if before is None:
