@@ -116,3 +116,18 @@ def test_a_refused_move_writes_nothing(ledger: service.Ledger, tmp_path: Path) -
     )
     assert not refused.ok and refused.allowed_from == date(2024, 7, 30)  # May 1 + 90 days
     assert check(ledger) == (7, [])
+
+
+def test_a_return_without_a_count_takes_back_only_the_loaned_units(
+    ledger: service.Ledger, tmp_path: Path
+) -> None:
+    # ann holds 1 CAL of her own; bob's CAL covers her while he is away (§1.7, temporary).
+    filled(ledger, tmp_path)
+    assert moves.assign(ledger, "CAL-1", ("user", "bob"), 1, date(2024, 2, 1)).ok
+    lent = moves.reassign(
+        ledger, "CAL-1", ("user", "bob"), ("user", "ann"), None, date(2024, 3, 1), "absence"
+    )
+    assert lent.ok
+    back = moves.reassign(ledger, "CAL-1", ("user", "ann"), None, None, date(2024, 3, 20), "return")
+    assert back.ok and "moved 1 user-cal unit" in back.message and "to user bob" in back.message
+    assert check(ledger)[1] == []

@@ -138,7 +138,13 @@ def reassign(
         why = rules.holder_problem(e.license, to[0]) or _out_of_order(session, e, day)
         if why:
             return Outcome(False, why)
-        wanted = quantity if quantity is not None else sum(a.quantity for a in rows)
+        if quantity is None:  # all the units that this kind of move can take
+            fits = [h for h in holdings if (h.lent_by is not None) == (reason == rules.RETURN)]
+            wanted = sum(h.quantity for h in fits) or sum(h.quantity for h in holdings)
+        else:
+            wanted = quantity
+        if wanted < 1:
+            return Outcome(False, "move at least 1 unit")
         chosen = rules.pick(
             e.license, holdings, wanted, to, day, reason, product=e.product, sa_until=e.sa_end
         )
