@@ -1,0 +1,380 @@
+"""Applying changes to an estate: pure, and checked exactly as a loaded estate is.
+
+The estate is turned back into rows of text (each keeping its source), every change edits those
+rows in order — so a change may name a host an earlier change added — and the rows then go
+through the estate loader's own conversion and checks. A problem in a row a change wrote is
+reported at the change's line (``CHANGES.yaml:7: unknown product 'sql-sever'``).
+
+Removing cascades: a host takes its OSEs; an OSE its software, the access to it and what manages
+it; a user or a device the access rows that name them; software its access rows. Owned
+entitlements stay owned (their assignment to a removed host is cleared).
+
+Imports :mod:`entitle.source`, the catalog and the estate; nothing higher.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from entitle.catalog.model import Catalog
+from entitle.estate import checks
+from entitle.estate.convert import Row, convert, known_columns
+from entitle.estate.records import TABLES, Estate
+from entitle.source import Problem, Source
+from entitle.whatif.changes import Change
+
+TABLE_OF = {
+    "host": "hosts",
+    "ose": "oses",
+    "vm": "oses",
+    "software": "software",
+    "user": "users",
+    "device": "devices",
+    "access": "access",
+    "managed": "managed",
+    "entitlement": "entitlements",
+    "price": "prices",
+}
+# The fields that pick the row(s) a `set` or `remove` acts on.
+KEYS = {
+    "hosts": ("host",),
+    "oses": ("ose",),
+    "software": ("ose", "product"),
+    "users": ("user",),
+    "devices": ("device",),
+    "entitlements": ("id",),
+    "prices": ("product", "license", "edition"),
+}
+Rows = dict[str, list[Row]]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date | Decimal | int):
+        return str(value)
+    return str(value)
+
+
+def estate_rows(estate: Estate) -> Rows:
+    """Every record of ``estate`` as a row of text, keeping its source and extra columns."""
+    out: Rows = {}
+    for table in TABLES:
+        rows = []
+        for record in getattr(estate, table):
+            cells = {name: _text(getattr(record, name)) for name in known_columns(table)}
+            cells.update(record.extra)
+            rows.append(Row(table, cells, record.source))
+        out[table] = rows
+    return out
+
+
+def apply_changes(
+    estate: Estate, changes: tuple[Change, ...], catalog: Catalog
+) -> tuple[Estate | None, list[Problem]]:
+    """The estate after ``changes``, or None and every problem found."""
+    rows = estate_rows(estate)
+    problems: list[Problem] = []
+    for change in changes:
+        _apply(change, rows, problems)
+    if problems:
+        return None, problems
+    return _rebuild(rows, catalog, estate.name, {c.source for c in changes})
+
+
+def _rebuild(
+    rows: Rows, catalog: Catalog, name: str, written: set[Source]
+) -> tuple[Estate | None, list[Problem]]:
+    """The loader's checks and conversion, on rows instead of files. Only problems of rows the
+    changes wrote count: the estate's own rows were accepted when it was loaded."""
+    problems: list[Problem] = []
+    records = {table: tuple(convert(rows[table], problems)) for table in TABLES}
+    ids: dict[str, set[str] | None] = {}
+    for table in checks.ID_COLUMNS:
+        ids[table] = set(checks.defined_ids(rows[table], table, problems))
+    checks.check_references(rows, ids, problems)
+    checks.check_catalog(rows, catalog, problems)
+    checks.check_access_software(rows, ids["oses"], catalog, problems)
+    checks.check_prices(rows["prices"], problems)
+    errors = [p for p in problems if p.severity == "error" and p.source in written]
+    if errors:
+        return None, sorted(errors, key=lambda p: (p.source.file, p.source.line))
+    return Estate(name=name, **records), [p for p in problems if p.source in written]
+
+
+def _apply(change: Change, rows: Rows, problems: list[Problem]) -> None:
+    handler: Callable[[Change, Rows, list[Problem]], None] = {
+        "add": _add,
+        "remove": _remove,
+        "set": _set,
+    }[change.verb]
+    handler(change, rows, problems)
+
+
+def _row(table: str, change: Change, cells: dict[str, str]) -> Row:
+    return Row(table, cells, change.source)
+
+
+def _unknown_fields(
+    change: Change, table: str, extra: tuple[str, ...], problems: list[Problem]
+) -> bool:
+    allowed = set(known_columns(table)) | set(extra)
+    bad = [name for name in change.fields if name not in allowed]
+    for name in bad:
+        problems.append(
+            Problem(
+                change.where(name),
+                f"{change.target} has no field '{name}'",
+                "fields: " + ", ".join(sorted(allowed)),
+            )
+        )
+    return bool(bad)
+
+
+def _add(change: Change, rows: Rows, problems: list[Problem]) -> None:
+    if change.target in ("users", "devices"):
+        _add_many(change, rows, problems)
+        return
+    table = TABLE_OF[change.target]
+    if _unknown_fields(change, table, (), problems):
+        return
+    cells = dict(change.fields)
+    if change.target == "vm":
+        cells.setdefault("virtual", "yes")
+    if change.target == "ose" and "virtual" not in cells:
+        problems.append(
+            Problem(change.source, "add: ose needs virtual (yes or no)", "or write `add: vm`")
+        )
+        return
+    rows[table].append(_row(table, change, cells))
+
+
+def _select(change: Change, table: str, rows: Rows, problems: list[Problem]) -> list[int]:
+    """Indexes of the rows a set/remove change names (a problem when none)."""
+    keys = KEYS.get(table, ())
+    given = {
+        k: change.fields.get(k, "").lower() if k != "id" else change.fields.get(k, "") for k in keys
+    }
+    if table == "software":
+        if not given["product"]:
+            problems.append(
+                Problem(change.source, "name the product", "e.g. product: windows-server")
+            )
+            return []
+        wanted = {k: v for k, v in given.items() if v}
+    elif table == "prices":
+        wanted = given
+    else:
+        missing = [k for k, v in given.items() if not v]
+        if missing:
+            problems.append(
+                Problem(
+                    change.source,
+                    f"name the {missing[0]} to {change.verb}",
+                    f"e.g. {missing[0]}: NAME",
+                )
+            )
+            return []
+        wanted = given
+    found = [
+        i
+        for i, row in enumerate(rows[table])
+        if all(
+            row.get(k) == v if k != "id" else row.cells.get(k, "") == v for k, v in wanted.items()
+        )
+    ]
+    if not found:
+        what = ", ".join(f"{k} {v}" for k, v in wanted.items() if v)
+        problems.append(
+            Problem(
+                change.source, f"no {change.target} with {what} to {change.verb}", "check the name"
+            )
+        )
+    return found
+
+
+def _set(change: Change, rows: Rows, problems: list[Problem]) -> None:
+    table = TABLE_OF[change.target]
+    if _unknown_fields(change, table, (), problems):
+        return
+    if table == "prices":  # setting a price adds it, replacing the same product/license/edition
+        _remove_price(change, rows)
+        rows[table].append(_row(table, change, dict(change.fields)))
+        return
+    keys = set(KEYS[table]) - (
+        {"ose"} if table == "software" and "ose" not in change.fields else set()
+    )
+    for i in _select(change, table, rows, problems):
+        old = rows[table][i]
+        cells = dict(old.cells)
+        cells.update({k: v for k, v in change.fields.items() if k not in keys})
+        rows[table][i] = Row(table, cells, change.source)
+
+
+def _remove_price(change: Change, rows: Rows) -> None:
+    key = tuple(change.fields.get(k, "").lower() for k in ("product", "license", "edition"))
+    rows["prices"] = [
+        r for r in rows["prices"] if (r.get("product"), r.get("license"), r.get("edition")) != key
+    ]
+
+
+def _remove(change: Change, rows: Rows, problems: list[Problem]) -> None:
+    table = TABLE_OF[change.target]
+    extra = ("product",) if table == "software" else ()
+    if _unknown_fields(change, table, extra, problems):
+        return
+    found = set(_select(change, table, rows, problems))
+    if not found:
+        return
+    gone = [rows[table][i] for i in sorted(found)]
+    rows[table] = [r for i, r in enumerate(rows[table]) if i not in found]
+    for row in gone:
+        _cascade(table, row, rows)
+
+
+def _drop(rows: Rows, table: str, test: Callable[[Row], bool]) -> None:
+    rows[table] = [r for r in rows[table] if not test(r)]
+
+
+def _cascade(table: str, row: Row, rows: Rows) -> None:
+    if table == "hosts":
+        host = row.get("host")
+        for child in [r for r in rows["oses"] if r.get("host") == host]:
+            rows["oses"].remove(child)
+            _cascade("oses", child, rows)
+        _unassign(rows, host)
+    elif table == "oses":
+        name = row.get("ose")
+        _drop(rows, "software", lambda r: r.get("ose") == name)
+        _drop(rows, "access", lambda r: name in (r.get("ose"), r.get("device")))
+        _drop(rows, "managed", lambda r: name in (r.get("ose"), r.get("device")))
+        _unassign(rows, name)
+    elif table == "software":
+        pair = (row.get("ose"), row.get("product"))
+        _drop(rows, "access", lambda r: (r.get("ose"), r.get("product")) == pair)
+    elif table == "users":
+        user = row.get("user")
+        _drop(rows, "access", lambda r: r.get("user") == user)
+        rows["managed"] = [
+            Row(r.table, {**r.cells, "user": ""}, r.source) if r.get("user") == user else r
+            for r in rows["managed"]
+        ]
+    elif table == "devices":
+        device = row.get("device")
+        _drop(rows, "access", lambda r: r.get("device") == device)
+        _drop(rows, "managed", lambda r: r.get("device") == device)
+
+
+def _unassign(rows: Rows, holder: str) -> None:
+    rows["entitlements"] = [
+        Row(r.table, {**r.cells, "assigned_to": ""}, r.source)
+        if r.get("assigned_to") == holder
+        else r
+        for r in rows["entitlements"]
+    ]
+
+
+MANY_FIELDS = {
+    "users": ("count", "prefix", "like", "own_devices", "external", "department"),
+    "devices": ("count", "prefix", "like", "kind", "os"),
+}
+
+
+def _count(change: Change, problems: list[Problem]) -> int | None:
+    text = change.fields.get("count", "")
+    if not text.isdigit() or int(text) < 1:
+        problems.append(
+            Problem(
+                change.where("count"),
+                f"count '{text}' is not a whole number of at least 1",
+                "e.g. count: 40",
+            )
+        )
+        return None
+    return int(text)
+
+
+def _add_many(change: Change, rows: Rows, problems: list[Problem]) -> None:
+    """``add: users`` / ``add: devices``: ``count`` new ones named ``prefix1``, ``prefix2`` …,
+    each using what ``like`` uses (its access and managed rows, copied)."""
+    allowed = MANY_FIELDS[change.target]
+    bad = [k for k in change.fields if k not in allowed]
+    for name in bad:
+        problems.append(
+            Problem(
+                change.where(name),
+                f"add: {change.target} has no field '{name}'",
+                "fields: " + ", ".join(allowed),
+            )
+        )
+    count = _count(change, problems)
+    if bad or count is None:
+        return
+    kind = change.target.rstrip("s")
+    table = f"{kind}s"
+    prefix = change.fields.get("prefix") or f"new-{kind}-"
+    like = change.fields.get("like", "")
+    named = (r.cells.get(kind) for t in (table, "access", "managed") for r in rows[t])
+    if like and like not in set(named):
+        problems.append(
+            Problem(change.where("like"), f"no {kind} '{like}' to copy", "name an existing one")
+        )
+        return
+    for n in range(1, count + 1):
+        new = f"{prefix}{n}"
+        if kind == "user":
+            _clone_user(change, rows, like, new)
+        else:
+            _clone_device(change, rows, like, new)
+
+
+def _template(rows: Rows, table: str, column: str, like: str) -> dict[str, str]:
+    for r in rows[table]:
+        if r.cells.get(column) == like:
+            return dict(r.cells)
+    return {}
+
+
+def _clone_user(change: Change, rows: Rows, like: str, new: str) -> None:
+    cells: dict[str, str] = _template(rows, "users", "user", like) if like else {}
+    cells.update({"user": new, "name": ""})
+    cells.update({k: change.fields[k] for k in ("external", "department") if k in change.fields})
+    rows["users"].append(Row("users", cells, change.source))
+    if not like:
+        return
+    own = change.fields.get("own_devices", "yes").lower() in ("yes", "true", "1")
+    users_of: dict[str, set[str]] = defaultdict(set)
+    for r in rows["access"] + rows["managed"]:
+        if r.cells.get("device"):
+            users_of[r.cells["device"]].add(r.cells.get("user", ""))
+    renamed: dict[str, str] = {}
+    if own:
+        for device, users in sorted(users_of.items()):
+            if users == {like}:
+                renamed[device] = f"{new}-{device}"
+                _clone_device(change, rows, device, renamed[device], copy_uses=False)
+    for table in ("access", "managed"):
+        for r in list(rows[table]):
+            if r.cells.get("user") == like:
+                device = r.cells.get("device", "")
+                cells = {**r.cells, "user": new, "device": renamed.get(device, device)}
+                rows[table].append(Row(table, cells, change.source))
+
+
+def _clone_device(change: Change, rows: Rows, like: str, new: str, copy_uses: bool = True) -> None:
+    cells: dict[str, str] = _template(rows, "devices", "device", like) if like else {}
+    cells["device"] = new
+    cells.update({k: change.fields[k] for k in ("kind", "os") if k in change.fields})
+    rows["devices"].append(Row("devices", cells, change.source))
+    if not like or not copy_uses:
+        return
+    for table in ("access", "managed"):
+        for r in list(rows[table]):
+            if r.cells.get("device") == like:
+                rows[table].append(Row(table, {**r.cells, "device": new}, change.source))

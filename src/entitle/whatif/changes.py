@@ -1,0 +1,175 @@
+"""Reading a what-if change file: YAML, every change with the line it was written on.
+
+The file is a list of changes (or a mapping whose ``changes`` key holds the list). Each change is
+a mapping with one verb key — ``add``, ``remove`` or ``set`` — naming what it changes, and the
+fields of that thing as in the estate format::
+
+    changes:
+      - add: host                      # a new physical server
+        host: hv4
+        processors: 2
+        cores_per_processor: 16
+      - set: software                  # upgrade erp1's Windows Server to 2025
+        ose: erp1-os
+        product: windows-server
+        version: 2025
+      - add: users                     # 40 more people like a.adams
+        count: 40
+        like: a.adams
+      - set: price
+        product: windows-server
+        license: core
+        edition: standard
+        price: 75.10
+
+Values are read as the text written (``2025`` stays "2025", ``75.10`` stays exactly 75.10), so
+nothing is lost to YAML's number guessing. Problems are values: ``CHANGES.yaml:LINE: message``.
+Imports only :mod:`entitle.source` and PyYAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from entitle.source import Problem, Source
+
+VERBS = ("add", "remove", "set")
+TARGETS: dict[str, tuple[str, ...]] = {
+    "add": (
+        "host",
+        "ose",
+        "vm",
+        "software",
+        "user",
+        "users",
+        "device",
+        "devices",
+        "access",
+        "managed",
+        "entitlement",
+        "price",
+    ),
+    "remove": ("host", "ose", "vm", "software", "user", "device", "entitlement", "price"),
+    "set": ("host", "ose", "vm", "software", "user", "device", "entitlement", "price"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change: ``verb`` (add/remove/set) of ``target`` with ``fields`` as text."""
+
+    verb: str
+    target: str
+    fields: dict[str, str]
+    source: Source
+    lines: dict[str, int] = field(default_factory=dict)  # line of each field
+
+    def where(self, name: str) -> Source:
+        """The source of one field (the change's own line when the field is absent)."""
+        line = self.lines.get(name)
+        return Source(self.source.file, line) if line else self.source
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{k}={v}" for k, v in self.fields.items())
+        return f"{self.verb} {self.target}" + (f" ({shown})" if shown else "")
+
+
+def read_changes(path: Path) -> tuple[tuple[Change, ...], list[Problem]]:
+    """The changes in the file at ``path``, or problems (unreadable file, bad YAML, bad shape)."""
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        return (), [Problem(Source(name), f"cannot read the change file: {exc.strerror}")]
+    except UnicodeDecodeError:
+        return (), [Problem(Source(name), "the change file is not UTF-8 text", "save it as UTF-8")]
+    return parse_changes(text, name)
+
+
+def parse_changes(
+    text: str, name: str = "CHANGES.yaml"
+) -> tuple[tuple[Change, ...], list[Problem]]:
+    problems: list[Problem] = []
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        return (), [Problem(Source(name, line), f"not valid YAML: {exc.problem or exc}")]
+    except yaml.YAMLError as exc:
+        return (), [Problem(Source(name), f"not valid YAML: {exc}")]
+    if root is None:
+        return (), [Problem(Source(name), "the change file is empty", "list some changes")]
+    items = root
+    if isinstance(root, yaml.MappingNode):
+        found = [
+            v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "changes"
+        ]
+        if not found:
+            return (), [_shape(name, root)]
+        items = found[0]
+    if not isinstance(items, yaml.SequenceNode):
+        return (), [_shape(name, items)]
+    changes = []
+    for node in items.value:
+        change = _change(name, node, problems)
+        if change is not None:
+            changes.append(change)
+    return tuple(changes), problems
+
+
+def _shape(name: str, node: yaml.Node) -> Problem:
+    return Problem(
+        Source(name, node.start_mark.line + 1),
+        "expected a list of changes",
+        "write `changes:` followed by items like `- add: host`",
+    )
+
+
+def _change(name: str, node: yaml.Node, problems: list[Problem]) -> Change | None:
+    here = Source(name, node.start_mark.line + 1)
+    if not isinstance(node, yaml.MappingNode):
+        problems.append(Problem(here, "a change must be a mapping", "e.g. `- add: host`"))
+        return None
+    fields: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    verbs: list[tuple[str, str]] = []
+    ok = True
+    for key, value in node.value:
+        line = key.start_mark.line + 1
+        if not isinstance(key, yaml.ScalarNode) or not isinstance(value, yaml.ScalarNode):
+            problems.append(
+                Problem(Source(name, line), "each field must be a single value", "no lists here")
+            )
+            ok = False
+            continue
+        word = key.value.strip().lower()
+        text = value.value.strip()
+        if word in VERBS:
+            verbs.append((word, text.lower()))
+            here = Source(name, line)
+        elif word in fields:
+            problems.append(Problem(Source(name, line), f"{word} is given twice"))
+            ok = False
+        else:
+            fields[word] = "" if value.tag.endswith(":null") and text in ("~", "null") else text
+            lines[word] = line
+    if len(verbs) != 1:
+        problems.append(
+            Problem(
+                here,
+                "a change needs exactly one of add, remove or set",
+                "e.g. `- add: host` or `- set: software`",
+            )
+        )
+        return None
+    verb, target = verbs[0]
+    if target not in TARGETS[verb]:
+        problems.append(
+            Problem(here, f"cannot {verb} '{target}'", "write one of: " + ", ".join(TARGETS[verb]))
+        )
+        return None
+    return Change(verb, target, fields, here, lines) if ok else None
