@@ -36,26 +36,34 @@ Progress = Callable[[float], None]  # fraction done, 0.0 to 1.0
 EvidenceKind = Literal["daily", "daily-user", "daily-device", "user", "device"]
 DAILY: frozenset[str] = frozenset({"daily", "daily-user", "daily-device"})
 
+# Per evidence row as little work as possible: the raw texts are grouped as they are, each
+# date is parsed once, and names are cleaned (trim, lower case) only on the reduced rows.
 NORMALIZE = """
 SELECT
-  {server} AS server,
-  lower(replace(replace(trim({role_guid}), '{{', ''), '}}', '')) AS role_guid,
-  {product_name} AS product_name,
-  {role_name} AS role_name,
-  {user_name} AS user_name,
-  {ip_address} AS ip_address,
-  {first_day} AS first_day,
-  {last_day} AS last_day,
-  {access_count} AS access_count,
-  {activity_count} AS activity_count
-FROM {relation}
+  server, role_guid, product_name, role_name, user_name, ip_address,
+  {first_day} AS first_day, {last_day} AS last_day, access_count, activity_count
+FROM (
+  SELECT
+    {server} AS server,
+    CAST({role_guid} AS STRING) AS role_guid,
+    {product_name} AS product_name,
+    {role_name} AS role_name,
+    {user_name} AS user_name,
+    {ip_address} AS ip_address,
+    {day} AS day_parsed,
+    {first_seen} AS first_parsed,
+    {last_seen} AS last_parsed,
+    {access_count} AS access_count,
+    {activity_count} AS activity_count
+  FROM {relation}
+) parsed
 """
 
 REDUCE = """
 WITH tagged AS (
   SELECT
     CASE
-      WHEN server IS NULL THEN 'no-server'
+      WHEN server IS NULL OR server = '' THEN 'no-server'
       WHEN role_guid IS NULL OR role_guid = '' THEN 'no-role'
       WHEN first_day IS NULL OR last_day IS NULL THEN 'bad-date'
       WHEN last_day < DATE '{since}' OR first_day > DATE '{until}' THEN 'outside-window'
@@ -72,8 +80,8 @@ SELECT
   CASE WHEN status = 'ok' THEN role_guid END AS role_guid,
   CASE WHEN status = 'ok' THEN user_name END AS user_name,
   CASE WHEN status = 'ok' THEN ip_address END AS ip_address,
-  max(product_name) AS product_name,
-  max(role_name) AS role_name,
+  any_value(product_name) AS product_name,
+  any_value(role_name) AS role_name,
   min(first_day) AS first_day,
   max(last_day) AS last_day,
   sum(access_count) AS access_count,
@@ -102,28 +110,41 @@ ORDER BY server, role_guid
 """
 
 ACCESS = """
+WITH named AS (
+  SELECT
+    m.ose AS ose,
+    m.product AS product,
+    m.anonymous AS anonymous,
+    nullif(lower(trim(r.user_name)), '') AS user_name,
+    nullif(lower(trim(r.ip_address)), '') AS ip_address,
+    r.first_day, r.last_day, r.access_count, r.activity_count, r.row_count
+  FROM reduced r
+  JOIN role_map m ON m.server = r.server AND m.role_guid = r.role_guid
+  WHERE r.status = 'ok'
+), placed AS (
+  SELECT
+    n.*,
+    CASE WHEN n.anonymous = 1 AND n.user_name IS NULL THEN NULL
+         ELSE coalesce(d.device, n.ip_address) END AS device,
+    CASE WHEN d.device IS NULL AND n.ip_address IS NOT NULL
+         AND NOT (n.anonymous = 1 AND n.user_name IS NULL) THEN 1 ELSE 0 END AS by_address
+  FROM named n
+  LEFT JOIN ip_map d ON d.ip = n.ip_address
+)
 SELECT
-  m.ose AS ose,
-  m.product AS product,
-  r.user_name AS user_name,
-  CASE WHEN m.anonymous = 1 AND r.user_name IS NULL THEN NULL
-       ELSE coalesce(d.device, r.ip_address) END AS device,
-  greatest(min(r.first_day), DATE '{since}') AS first_seen,
-  least(max(r.last_day), DATE '{until}') AS last_seen,
-  sum(r.access_count) AS access_count,
-  sum(r.activity_count) AS activity_count,
-  max(CASE WHEN d.device IS NULL AND r.ip_address IS NOT NULL
-           AND NOT (m.anonymous = 1 AND r.user_name IS NULL) THEN 1 ELSE 0 END) AS by_address,
-  sum(r.row_count) AS row_count
-FROM reduced r
-JOIN role_map m ON m.server = r.server AND m.role_guid = r.role_guid
-LEFT JOIN ip_map d ON d.ip = r.ip_address
-WHERE r.status = 'ok'
-GROUP BY
-  m.ose, m.product, r.user_name,
-  CASE WHEN m.anonymous = 1 AND r.user_name IS NULL THEN NULL
-       ELSE coalesce(d.device, r.ip_address) END
-ORDER BY 1, 2, 3, 4
+  ose,
+  product,
+  user_name,
+  device,
+  CAST(greatest(min(first_day), DATE '{since}') AS STRING) AS first_seen,
+  CAST(least(max(last_day), DATE '{until}') AS STRING) AS last_seen,
+  CAST(sum(access_count) AS STRING) AS access_count,
+  CAST(sum(activity_count) AS STRING) AS activity_count,
+  max(by_address) AS by_address,
+  sum(row_count) AS row_count
+FROM placed
+GROUP BY ose, product, user_name, device
+ORDER BY ose, product, user_name, device
 """
 
 ROLE_MAP_COLUMNS = ("server", "role_guid", "ose", "product", "anonymous")
@@ -152,14 +173,16 @@ class EvidenceFile:
 
 @dataclass(frozen=True, slots=True)
 class AccessTuple:
+    """One distinct access; dates (ISO) and counts come as the text the estate holds."""
+
     ose: str
     product: str
     user: str | None
     device: str | None
-    first_seen: date
-    last_seen: date
-    access_count: int
-    activity_count: int
+    first_seen: str
+    last_seen: str
+    access_count: str
+    activity_count: str
     by_address: bool
     row_count: int
 
@@ -194,31 +217,29 @@ def _literal(text: str) -> str:
 def normalize_sql(engine: Engine, relation: str, ev: EvidenceFile) -> str:
     """The ``NORMALIZE`` text for one evidence file."""
     col = ev.columns
+    null = "CAST(NULL AS STRING)"
 
-    def text(name: str, lower: bool = False) -> str:
-        if name not in col:
-            return "CAST(NULL AS STRING)"
-        inner = f"trim(CAST({_quote(col[name])} AS STRING))"
-        return f"nullif({'lower(' + inner + ')' if lower else inner}, '')"
+    def text(name: str) -> str:
+        return f"CAST({_quote(col[name])} AS STRING)" if name in col else null
 
     server = text("server")
     if ev.server is not None:
-        server = f"coalesce({server}, {_literal(ev.server)})"
+        server = f"coalesce(nullif({server}, ''), {_literal(ev.server)})"
     count = "try_cast(CAST({} AS STRING) AS BIGINT)"
     daily = ev.kind in DAILY
-    first = engine.day(col["day"] if daily else col["first_seen"], ev)
-    last = first if daily else engine.day(col["last_seen"], ev)
+    no_date = "CAST(NULL AS DATE)"
     return NORMALIZE.format(
         server=server,
-        role_guid=f"CAST({_quote(col['role_guid'])} AS STRING)",
+        role_guid=_quote(col["role_guid"]),
         product_name=text("product_name"),
         role_name=text("role_name"),
-        user_name=text("user_name", lower=True) if ev.kind != "device" and
-        ev.kind != "daily-device" else "CAST(NULL AS STRING)",
-        ip_address=text("ip_address", lower=True) if ev.kind not in ("user", "daily-user")
-        else "CAST(NULL AS STRING)",
-        first_day=first,
-        last_day=last,
+        user_name=text("user_name") if ev.kind not in ("device", "daily-device") else null,
+        ip_address=text("ip_address") if ev.kind not in ("user", "daily-user") else null,
+        day=engine.day(col["day"], ev) if daily else no_date,
+        first_seen=no_date if daily else engine.day(col["first_seen"], ev),
+        last_seen=no_date if daily else engine.day(col["last_seen"], ev),
+        first_day="day_parsed" if daily else "first_parsed",
+        last_day="day_parsed" if daily else "last_parsed",
         access_count=count.format(_quote(col["access_count"])) if daily else "CAST(0 AS BIGINT)",
         activity_count="CAST(0 AS BIGINT)" if daily
         else count.format(_quote(col["activity_count"])),
@@ -263,8 +284,8 @@ def access_tuples(
     sql = ACCESS.format(since=since.isoformat(), until=until.isoformat())
     for row in engine.rows(sql):
         ose, product, user, device, first, last, access, activity, by_address, count = row
-        yield AccessTuple(ose, product, user, device, first, last, int(access or 0),
-                          int(activity or 0), bool(by_address), int(count))
+        yield AccessTuple(ose, product, user, device, first, last, access, activity,
+                          bool(by_address), int(count))
 
 
 # -- DuckDB ----------------------------------------------------------------------------------
@@ -283,6 +304,7 @@ class DuckDBEngine:
         self.con.execute(f"SET memory_limit = {_literal(memory_limit)}")
         self.con.execute(f"SET temp_directory = {_literal(temp_directory or self._tmp.name)}")
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar_print = false")  # importers never print
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self._csv: list[EvidenceFile] = []
@@ -308,8 +330,9 @@ class DuckDBEngine:
     def day(self, column: str, ev: EvidenceFile) -> str:
         if ev.typed_dates:
             return f"CAST({_quote(column)} AS DATE)"
-        patterns = ", ".join(_literal(p) for p in STYLES["iso"].duckdb + (
-            STYLES[ev.date_style].duckdb if ev.date_style != "iso" else ()))
+        # The file's own style first (most rows are in it), ISO (always accepted) after.
+        patterns = ", ".join(_literal(p) for p in (
+            STYLES[ev.date_style].duckdb if ev.date_style != "iso" else ()) + STYLES["iso"].duckdb)
         return f"CAST(try_strptime(trim({_quote(column)}), [{patterns}]) AS DATE)"
 
     def run(self, sql: str, into: str | None = None, progress: Progress | None = None) -> None:
@@ -432,8 +455,8 @@ class SparkEngine:
     def day(self, column: str, ev: EvidenceFile) -> str:
         if ev.typed_dates:
             return f"CAST(`{column}` AS DATE)"
-        patterns = STYLES["iso"].spark + (
-            STYLES[ev.date_style].spark if ev.date_style != "iso" else ())
+        patterns = (STYLES[ev.date_style].spark if ev.date_style != "iso" else ()) + STYLES[
+            "iso"].spark
         tries = ", ".join(f"try_to_timestamp(trim(`{column}`), {_literal(p)})" for p in patterns)
         return f"to_date(coalesce({tries}))"
 

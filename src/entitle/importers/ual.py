@@ -24,7 +24,7 @@ from entitle.catalog import Catalog
 from entitle.importers import reduce
 from entitle.importers.dates import Window, detect
 from entitle.importers.names import guid, host_id, product_of, role_table
-from entitle.importers.result import ImportResult, Outcome
+from entitle.importers.result import ImportResult, NewRow, Outcome
 from entitle.importers.servers import server_rows
 from entitle.importers.ual_files import EVIDENCE, UalFile, classify, open_file, resolve_servers
 from entitle.importers.ual_inventory import Inventory, read_inventory
@@ -144,22 +144,21 @@ def _reduce(
         users: set[str] = set()
         devices: dict[str, bool] = {}
         example = Source(files[0].file)
-        addresses = 0
+        access = out.rows.setdefault("access", [])
         for t in reduce.access_tuples(engine, role_map, ip_map, window.since, window.until):
             cells = {"ose": t.ose, "product": t.product, "user": t.user or "",
-                     "device": t.device or "", "first_seen": t.first_seen.isoformat(),
-                     "last_seen": t.last_seen.isoformat()}
-            if t.access_count:
-                cells["access_count"] = str(t.access_count)
-            if t.activity_count:
-                cells["activity_count"] = str(t.activity_count)
-            out.add("access", cells, example)
-            out.count("access tuples")
+                     "device": t.device or "", "first_seen": t.first_seen,
+                     "last_seen": t.last_seen}
+            if t.access_count and t.access_count != "0":
+                cells["access_count"] = t.access_count
+            if t.activity_count and t.activity_count != "0":
+                cells["activity_count"] = t.activity_count
+            access.append(NewRow(cells, example))
             if t.user:
                 users.add(t.user)
             if t.device:
                 devices[t.device] = devices.get(t.device, False) or t.by_address
-            addresses += t.by_address
+        out.count("access tuples", len(access))
         for user in sorted(users):
             out.add("users", {"user": user}, example, weak=True)
         for device, by_address in sorted(devices.items()):
