@@ -131,3 +131,22 @@ def test_scarce_licenses_go_where_the_shortfall_costs_most() -> None:
     by_edition = {x.edition: x.shortfall for x in p.lines if x.required}
     assert by_edition == {"datacenter": 0, "standard": 16}
     assert p.total_cost == Decimal("1176.00")
+
+
+def test_owned_licenses_steer_the_edition_choice() -> None:
+    # 2×8 host with 4 Standard VMs: at list prices Standard ×2 (32 × 73.50 = 2,352) beats
+    # Datacenter (16 × 423.1875 = 6,771). But 16 Datacenter cores are owned: licensed
+    # Datacenter the host costs nothing, while Standard would still need 32 − 16 = 16 cores
+    # (1,176). The plan must take Datacenter (§3.1, owned entitlements used first).
+    from builders import chosen, vm
+
+    e = estate(
+        [host("h", 2, 8)],
+        [physical("p", "h", hosting_only=True)] + [vm(f"v{i}", "h") for i in range(4)],
+        [sw(f"v{i}", "windows-server", "standard", "2025") for i in range(4)],
+        entitlements=[owned("windows-server", "core", 16, "datacenter", "2025")],
+    )
+    p = position(e)
+    assert chosen(p, "windows-server@h") == "datacenter"
+    assert p.total_cost == 0
+    assert p.optimality == "optimal"

@@ -20,10 +20,11 @@ from decimal import Decimal
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
 from entitle.optimize.cals import CalPlan, Resource, optimise_cals
+from entitle.optimize.match import allocate
 from entitle.optimize.pricing import Pricing
 from entitle.optimize.servers import Choice, ServerPlan, choose, need_cost
 from entitle.rules.cals import CalDemand, CalNeed, cal_demand
-from entitle.rules.demand import Decision, Demand
+from entitle.rules.demand import Decision, Demand, Need
 from entitle.rules.index import EstateIndex
 from entitle.rules.servers import server_demand
 from entitle.rules.versions import effective_version
@@ -104,8 +105,33 @@ def _server_cal_oses(plan: ServerPlan) -> frozenset[str]:
     return frozenset(x for c in plan.choices for x in walk(c))
 
 
-def _server_cost(plan: ServerPlan, pricing: Pricing) -> Decimal:
+def _list_cost(plan: ServerPlan, pricing: Pricing) -> Decimal:
     return sum((need_cost(n, pricing) for n in plan.needs), Decimal(0))
+
+
+SERVER_LICENSES = frozenset({"core", "server", "instance", "server-ml"})
+OWNED_SEARCH_LIMIT = 300  # decisions: above this, server choices stay at list prices
+
+
+def _shortfall_cost(
+    needs: tuple[Need, ...],
+    owned: tuple[Entitlement, ...],
+    catalog: Catalog,
+    pricing: Pricing,
+    as_of: date,
+) -> Decimal:
+    """What buying ``needs`` costs once ``owned`` licenses are used where they fit."""
+    covered: dict[int, int] = defaultdict(int)
+    for _, j, units in allocate(catalog, owned, needs, pricing, as_of):
+        covered[j] += units
+    return sum(
+        (
+            pricing.amount(n.product, n.license, n.edition) * (n.quantity - covered[j])
+            for j, n in enumerate(needs)
+            if not n.billed
+        ),
+        Decimal(0),
+    )
 
 
 def _min_cost(decision: Decision, pricing: Pricing) -> Decimal:
@@ -152,6 +178,14 @@ def make_plan(
     idx = EstateIndex.build(estate)
     demand: Demand = server_demand(estate, catalog, as_of)
     owned = owned_resources(estate.entitlements, catalog, as_of)
+    server_owned = tuple(e for e in estate.entitlements if e.license in SERVER_LICENSES)
+    owned_aware = bool(server_owned) and len(demand.decisions) <= OWNED_SEARCH_LIMIT
+
+    def server_cost(plan: ServerPlan) -> Decimal:
+        if not owned_aware:
+            return _list_cost(plan, pricing)
+        return _shortfall_cost(plan.needs, server_owned, catalog, pricing, as_of)
+
     leaves = _leaves(demand.decisions)
     other = {d.key: other_label(d) for d in leaves}
     candidates = frozenset(d.subject for d in leaves) | _server_cal_oses(
@@ -179,8 +213,8 @@ def make_plan(
     def total(force: dict[str, str]) -> tuple[Decimal, Decimal, ServerPlan]:
         servers = choose(demand, pricing, force, shadow=False)
         cal = sql_plan(_server_cal_oses(servers))
-        server_cost = _server_cost(servers, pricing)
-        return server_cost + cal.cost, server_cost + cal.lower_bound, servers
+        cost = server_cost(servers)
+        return cost + cal.cost, cost + cal.lower_bound, servers
 
     first = choose(demand, pricing)  # Server + CAL judged with an estimate of its CALs
     force = {d.key: _chosen_label(first, d.key) or other[d.key] for d in leaves}
@@ -223,6 +257,52 @@ def make_plan(
     best += rest_plan.cost
     lower += rest_plan.lower_bound
     return Plan(servers, cal_plan, final_demand, best, min(lower, best), servers.findings)
+
+
+def _owned_search(
+    demand: Demand,
+    force: dict[str, str],
+    best: Decimal,
+    servers: ServerPlan,
+    total: Callable[[dict[str, str]], tuple[Decimal, Decimal, ServerPlan]],
+    say: Progress,
+) -> tuple[dict[str, str], Decimal, ServerPlan]:
+    """Try every other option of every decision, one at a time, keeping what lowers the total
+    with owned licenses used first; repeat until nothing improves."""
+    say(f"checking {len(demand.decisions)} server choices against owned licenses")
+    improved = True
+    while improved:
+        improved = False
+        for d in sorted(demand.decisions, key=lambda x: x.key):
+            for option in d.options:
+                current = _chosen_label(servers, d.key)
+                if option.label == current or len(d.options) < 2:
+                    continue
+                trial = {**force, d.key: option.label}
+                cost, _, plan = total(trial)
+                if cost < best:
+                    force, best, servers, improved = trial, cost, plan, True
+    return force, best, servers
+
+
+def _owned_bound(
+    demand: Demand,
+    owned: tuple[Entitlement, ...],
+    catalog: Catalog,
+    pricing: Pricing,
+    as_of: date,
+) -> Decimal:
+    """A lower bound on the server cost: every decision at its cheapest as if it alone could
+    use every owned license (a relaxation: together they can use each license only once)."""
+
+    def cheapest(d: Decision) -> Decimal:
+        return min(
+            _shortfall_cost(o.needs, owned, catalog, pricing, as_of)
+            + sum((cheapest(x) for x in o.subdecisions), Decimal(0))
+            for o in d.options
+        )
+
+    return sum((cheapest(d) for d in demand.decisions), Decimal(0))
 
 
 def _by_component(
