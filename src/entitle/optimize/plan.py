@@ -249,6 +249,11 @@ def make_plan(
         # Bound: every decision at its cheapest, and the SQL CALs of fixed Server + CAL OSEs.
         lower = sum((_min_cost(d, pricing) for d in demand.decisions), Decimal(0))
         lower += sql_plan(fixed).lower_bound
+    if owned_aware:  # owned licenses can make another edition or model the cheaper one
+        force, best, servers = _owned_search(demand, force, best, servers, total, say)
+        relaxed_sql = _server_cal_oses(choose(demand, pricing, other, shadow=False))
+        lower = _owned_bound(demand, server_owned, catalog, pricing, as_of)
+        lower += sql_plan(relaxed_sql).lower_bound if leaves else Decimal(0)
     chosen = _server_cal_oses(servers)
     sql = sql_plan(chosen)
     cal_plan = _combine(rest_plan, sql)
@@ -292,8 +297,10 @@ def _owned_bound(
     pricing: Pricing,
     as_of: date,
 ) -> Decimal:
-    """A lower bound on the server cost: every decision at its cheapest as if it alone could
-    use every owned license (a relaxation: together they can use each license only once)."""
+    """A lower bound on the server cost with owned licenses. Buying for needs A and B from one
+    pool of owned licenses costs at least buying for A from the whole pool plus buying for B from
+    the whole pool; so the needs of decisions without a choice are matched together, and every
+    open decision is taken at its cheapest option as if it alone could use every owned license."""
 
     def cheapest(d: Decision) -> Decimal:
         return min(
@@ -302,7 +309,12 @@ def _owned_bound(
             for o in d.options
         )
 
-    return sum((cheapest(d) for d in demand.decisions), Decimal(0))
+    fixed = [d for d in demand.decisions if len(d.options) == 1 and not d.options[0].subdecisions]
+    open_ = [d for d in demand.decisions if d not in fixed]
+    fixed_needs = tuple(n for d in fixed for n in d.options[0].needs)
+    return _shortfall_cost(fixed_needs, owned, catalog, pricing, as_of) + sum(
+        (cheapest(d) for d in open_), Decimal(0)
+    )
 
 
 def _by_component(
