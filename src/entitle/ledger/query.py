@@ -173,7 +173,7 @@ def listing(engine: Engine, day: date, fernet: Fernet | None = None) -> list[dic
                 "purchased": row.purchased,
                 "sa_start": row.sa_start,
                 "sa_end": row.sa_end,
-                "unit_price": row.unit_price,
+                "unit_price": Decimal(row.unit_price) if row.unit_price is not None else None,
                 "key_kind": row.key_kind,
                 "has_key": row.product_key is not None,
             }
