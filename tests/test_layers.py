@@ -19,6 +19,9 @@ ALLOWED: dict[str, set[str]] = {
     "importers": BASE | {"catalog", "estate"},
     "ledger": BASE | {"catalog", "estate"},
     "samples": BASE | {"catalog", "estate"},
+    "whatif": BASE | {"catalog", "estate", "rules", "optimize", "position"},
+    "reports": BASE | {"catalog", "estate", "rules", "optimize", "position", "whatif"},
+    "decide": BASE | {"catalog", "estate", "rules", "optimize", "position", "whatif", "reports"},
 }
 
 

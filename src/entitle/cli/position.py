@@ -11,7 +11,16 @@ from rich.console import Console
 from entitle.cli.common import emit, get_catalog, get_estate, parse_date, to_json
 from entitle.cli.ledger import ledger_entitlements
 from entitle.cli.render import render_position, terminal
+from entitle.cli.reporting import (
+    check_pdf_possible,
+    make_report,
+    report_text,
+    what_if,
+    what_if_json,
+    write_reports,
+)
 from entitle.position import compute_position
+from entitle.reports.terminal import render_report
 
 
 def register(app: typer.Typer) -> None:
@@ -44,10 +53,25 @@ def register(app: typer.Typer) -> None:
             envvar="ENTITLE_DB",
             help="Take the entitlements from this ledger, as of --as-of.",
         ),
+        what_if_file: Path | None = typer.Option(
+            None,
+            "--what-if",
+            help="Apply a YAML file of changes (add/remove hosts, VMs, users, devices, "
+            "products, versions; prices) and report the position after it and the difference.",
+        ),
+        xlsx: Path | None = typer.Option(None, "--xlsx", help="Write an Excel workbook report."),
+        html: Path | None = typer.Option(
+            None, "--html", help="Write a self-contained HTML report."
+        ),
+        pdf: Path | None = typer.Option(None, "--pdf", help="Write a PDF report (needs Chromium)."),
     ) -> None:
         """Compute the license position: what is needed, owned, missing, and the cheapest plan.
 
         Example: entitle position examples/sample-estate --json --check
+
+        Reports: entitle position ESTATE --xlsx out/p.xlsx --html out/p.html --pdf out/p.pdf
+
+        What-if: entitle position ESTATE --what-if changes.yaml (see docs/reports.md)
 
         Exit status: 0 report produced; 2 bad input (every problem printed as FILE:LINE);
         with --check, 1 when a shortfall exists.
@@ -57,9 +81,24 @@ def register(app: typer.Typer) -> None:
         loaded, _ = get_estate(estate, catalog)
         if ledger_db:
             loaded = replace(loaded, entitlements=ledger_entitlements(ledger_db, day))
+        check_pdf_possible(pdf)
         result = compute_position(loaded, catalog, day)
+        change = what_if(what_if_file, loaded, result, catalog, day) if what_if_file else None
+        if change is not None:
+            loaded, result = change.estate, change.position
+        report = None
+        if change is not None or xlsx or html or pdf:
+            report = make_report(result, loaded, catalog, change)
+            write_reports(report, xlsx=xlsx, html=html, pdf=pdf)
         if as_json:
-            emit(to_json(result.as_json()), out)
+            data = result.as_json()
+            if change is not None:
+                data["what_if"] = what_if_json(change)
+            emit(to_json(data), out)
+        elif report is not None and out is not None:
+            emit(report_text(report), out)
+        elif report is not None:
+            render_report(report, terminal())
         elif out is not None:
             console = Console(record=True, width=160, force_terminal=False)
             with console.capture():

@@ -1,0 +1,138 @@
+"""What ``entitle position`` needs for ``--what-if``, ``--xlsx``, ``--html`` and ``--pdf``:
+reading and applying a change file (bad input → ``FILE:LINE: message``, exit 2), and writing
+every report file atomically, all or none.
+
+The generation time is now (UTC), or ``SOURCE_DATE_EPOCH`` when set (for reproducible builds):
+reports of the same input differ only by it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from entitle.catalog import Catalog
+from entitle.cli.common import fail
+from entitle.estate.records import Estate
+from entitle.position import Position, compute_position
+from entitle.reports import Report, build_report
+from entitle.reports.html import render_html
+from entitle.reports.pdf import PdfUnavailable, find_chromium, html_to_pdf
+from entitle.reports.terminal import render_report
+from entitle.reports.xlsx import render_xlsx
+from entitle.whatif import Change, PositionDiff, apply_changes, diff_positions, read_changes
+
+
+def generation_time() -> datetime:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    estate: Estate
+    position: Position
+    diff: PositionDiff
+    changes: tuple[Change, ...]
+
+
+def what_if(
+    path: Path, estate: Estate, before: Position, catalog: Catalog, day: date | None
+) -> WhatIf:
+    """The position after the changes in ``path`` and its difference from ``before``."""
+    if not path.is_file():
+        fail([f"{path}: no such change file (give a YAML file of changes; see --help)"])
+    changes, problems = read_changes(path)
+    if problems:
+        fail(problems)
+    after, problems = apply_changes(estate, changes, catalog)
+    if after is None:
+        fail(problems)
+    position = compute_position(after, catalog, day or before.as_of)
+    return WhatIf(after, position, diff_positions(before, position), changes)
+
+
+def check_pdf_possible(pdf: Path | None) -> None:
+    if pdf is not None and find_chromium() is None:
+        fail(
+            [
+                f"{pdf}: cannot write a PDF here: no Chromium found (install the Debian package "
+                "`chromium`, or set ENTITLE_CHROMIUM); nothing was written"
+            ]
+        )
+
+
+def make_report(
+    position: Position, estate: Estate, catalog: Catalog, change: WhatIf | None
+) -> Report:
+    return build_report(
+        position,
+        generation_time(),
+        catalog=catalog,
+        entitlements=estate.entitlements,
+        what_if=change.diff if change else None,
+        changes=tuple(c.describe() + f" [{c.source}]" for c in change.changes) if change else (),
+    )
+
+
+def write_reports(
+    report: Report, *, xlsx: Path | None, html: Path | None, pdf: Path | None
+) -> list[Path]:
+    """Render every file first, then move each into place: on any failure nothing is written."""
+    outputs: list[tuple[Path, bytes]] = []
+    page = render_html(report) if html is not None or pdf is not None else ""
+    if xlsx is not None:
+        outputs.append((xlsx, render_xlsx(report)))
+    if html is not None:
+        outputs.append((html, page.encode("utf-8")))
+    if pdf is not None:
+        try:
+            outputs.append((pdf, html_to_pdf(page, report.summary.generated_at)))
+        except PdfUnavailable as exc:
+            fail([f"{pdf}: {exc}; nothing was written"])
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, data in outputs:
+            staged.append((_stage(path, data), path))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except OSError as exc:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        fail([f"{exc.filename or 'output'}: cannot write: {exc.strerror}"])
+    return [path for path, _ in outputs]
+
+
+def _stage(path: Path, data: bytes) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # a report is for sharing: the usual file mode, not 0600
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return tmp
+
+
+def what_if_json(change: WhatIf) -> dict[str, Any]:
+    data = change.diff.as_json()
+    data["changes"] = [{"change": c.describe(), "source": str(c.source)} for c in change.changes]
+    return data
+
+
+def report_text(report: Report) -> str:
+    """The terminal report as plain text (for ``--out``)."""
+    console = Console(record=True, width=160, force_terminal=False)
+    with console.capture():
+        render_report(report, console)
+    return console.export_text()

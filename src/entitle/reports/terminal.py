@@ -1,0 +1,89 @@
+"""The report in the terminal (Rich): the summary, the lines, the top shortfalls, the findings,
+and the what-if difference when a change file was applied.
+
+Imports the report model only.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from entitle.reports.fmt import count, money, signed
+from entitle.reports.model import Report, line_label
+
+
+def render_report(r: Report, console: Console) -> None:
+    s = r.summary
+    cur = s.currency
+    status = "[green]compliant[/green]" if s.compliant else "[red]shortfall[/red]"
+    console.print(f"[bold]License position of {s.estate} on {s.as_of.isoformat()}[/bold]")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim")
+    grid.add_column()
+    grid.add_row("cost to be compliant", f"[bold]{money(s.total_cost, cur)}[/bold] ({status})")
+    grid.add_row("lines short", f"{s.lines_short} of {s.lines} ({count(s.units_short)} licenses)")
+    grid.add_row("plan", s.optimality or "computed")
+    grid.add_row("findings", ", ".join(f"{n} {sev}" for sev, n in s.findings) or "none")
+    grid.add_row("catalog", s.catalog_version)
+    console.print(grid)
+
+    if r.what_if is not None:
+        console.print()
+        d = r.what_if
+        console.print(
+            f"[bold]What-if[/bold]: total {money(d.total_before, cur)} → "
+            f"{money(d.total_after, cur)} ({signed(d.total_change)})"
+        )
+        for text in r.changes:
+            console.print(f"  {text}", markup=False)
+        table = Table(header_style="bold")
+        table.add_column("license", overflow="fold")
+        for name in ("required", "owned", "short", "cost before", "cost after", "change"):
+            table.add_column(name, justify="right", no_wrap=True)
+        for c in d.changed:
+            table.add_row(
+                c.label,
+                signed(c.delta("required")),
+                signed(c.delta("owned")),
+                signed(c.delta("shortfall")),
+                money(c.before.cost if c.before else None),
+                money(c.after.cost if c.after else None),
+                signed(c.delta("cost")),
+            )
+        console.print(table)
+
+    console.print()
+    table = Table(title="License lines", title_justify="left", header_style="bold")
+    table.add_column("license", overflow="fold")
+    for name in ("required", "owned", "short", "surplus", "unit price", "cost"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for x in r.lines:
+        table.add_row(
+            line_label(x),
+            count(x.required),
+            count(x.owned),
+            count(x.shortfall),
+            count(x.surplus),
+            money(x.unit_price),
+            money(x.cost),
+            style="red" if x.shortfall else ("yellow" if x.surplus else ""),
+        )
+    console.print(table)
+
+    if r.top_shortfalls:
+        table = Table(title="Top shortfalls", title_justify="left", header_style="bold")
+        table.add_column("license", overflow="fold")
+        table.add_column("short", justify="right")
+        table.add_column("cost", justify="right")
+        table.add_column("buy")
+        for x in r.top_shortfalls:
+            packs = " + ".join(f"{n} × {size}-core pack" for size, n in x.packs.items())
+            table.add_row(line_label(x), count(x.shortfall), money(x.cost, cur), packs)
+        console.print(table)
+
+    if r.findings:
+        console.print("[bold]Findings[/bold]")
+        for f in r.findings:
+            where = f" [{f.source}]" if f.source else ""
+            console.print(f"  {f.severity}: {f.code}: {f.message}{where}", markup=False)
