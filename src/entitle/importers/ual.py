@@ -23,6 +23,7 @@ from typing import Any
 from entitle.catalog import Catalog
 from entitle.importers import reduce
 from entitle.importers.dates import Window, detect
+from entitle.importers.engines import DuckDBEngine, SparkEngine
 from entitle.importers.names import guid, host_id, product_of, role_table
 from entitle.importers.result import ImportResult, NewRow, Outcome
 from entitle.importers.servers import server_rows
@@ -126,8 +127,8 @@ def _evidence_sources(files: list[UalFile], out: Outcome) -> list[reduce.Evidenc
 
 def _make_engine(engine: str, spark: Any) -> reduce.Engine:
     if engine == "spark":
-        return reduce.SparkEngine(spark) if spark is not None else reduce.SparkEngine.local()
-    return reduce.DuckDBEngine()
+        return SparkEngine(spark) if spark is not None else SparkEngine.local()
+    return DuckDBEngine()
 
 
 def _reduce(
