@@ -98,6 +98,12 @@ def write_reports(
             outputs.append((pdf, html_to_pdf(page, report.summary.generated_at)))
         except PdfUnavailable as exc:
             fail([f"{pdf}: {exc}; nothing was written"])
+    write_reports_bytes(outputs)
+    return [path for path, _ in outputs]
+
+
+def write_reports_bytes(outputs: list[tuple[Path, bytes]]) -> None:
+    """Stage every file beside its target, then rename each into place."""
     staged: list[tuple[str, Path]] = []
     try:
         for path, data in outputs:
@@ -108,7 +114,6 @@ def write_reports(
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)
         fail([f"{exc.filename or 'output'}: cannot write: {exc.strerror}"])
-    return [path for path, _ in outputs]
 
 
 def _stage(path: Path, data: bytes) -> str:
@@ -136,3 +141,8 @@ def report_text(report: Report) -> str:
     with console.capture():
         render_report(report, console)
     return console.export_text()
+
+
+def write_reports_text(path: Path, text: str) -> None:
+    """One text report file, atomically (exit 2 when it cannot be written)."""
+    write_reports_bytes([(path, text.encode("utf-8"))])

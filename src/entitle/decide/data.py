@@ -1,0 +1,266 @@
+"""Data mode of the decision tool: from real evidence, the exact optimum beside all User, all
+Device and the questionnaire's answer, each with its cost; and growth through what-if changes.
+
+The CAL demand is the one the position plans (:func:`entitle.optimize.plan.make_plan`, SQL Server
+Server + CAL choices included). Each strategy is that demand with one side taken away — all User:
+every need that names a user must be met by that user's CAL; all Device: by the device's CAL where
+the access names one — and is priced by the same exact optimizer
+(:func:`entitle.optimize.cals.optimise_cals`), so suites, additive CALs and connectors are still
+chosen at their cheapest. External users keep their choice of CAL or External Connector in every
+strategy. Costs are of licensing every need ("list") and of what must be bought given what is owned.
+
+The questionnaire's answers are read from the evidence: a device used by one person is dedicated,
+by several shared; devices can be counted when devices.csv lists every device the evidence names.
+
+Growth applies what-if changes to the estate (:mod:`entitle.whatif`): new users like existing
+ones (round robin, with their own copies of dedicated devices), extra devices like each dedicated
+user's first device, extra shared devices like existing ones; server choices stay as today.
+
+May import source, catalog, estate, rules, optimize, position and whatif.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+
+from entitle.catalog.model import Catalog
+from entitle.decide.growth import GrowthRates, Projection
+from entitle.decide.questionnaire import Answers, Prices, Recommendation, recommend, whole
+from entitle.estate.records import Estate
+from entitle.optimize.cals import CalPlan, Resource, optimise_cals
+from entitle.optimize.plan import make_plan, owned_resources
+from entitle.optimize.pricing import Pricing
+from entitle.rules.cals import CalDemand, CalNeed, cal_demand
+from entitle.rules.index import EstateIndex
+from entitle.source import Problem, Source
+from entitle.whatif.apply import apply_changes
+from entitle.whatif.changes import Change
+
+OPTIMUM = "exact optimum"
+STRATEGIES = ("all User", "all Device", "questionnaire's answer")
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Who uses which device, read from the CAL demand (internal users only)."""
+
+    users: tuple[str, ...]
+    dedicated: dict[str, tuple[str, ...]]  # user → devices only they use
+    shared_users: tuple[str, ...]
+    shared_devices: tuple[str, ...]
+    rest: tuple[str, ...]
+    countable: bool
+
+    def answers(self, growth_expected: bool) -> Answers:
+        n = len(self.users) or 1
+        ded_devices = sum(len(v) for v in self.dedicated.values())
+        dpu = (
+            (Decimal(ded_devices) / len(self.dedicated)).quantize(Decimal("0.01"))
+            if self.dedicated
+            else Decimal(1)
+        )
+        return Answers(
+            users=len(self.users),
+            dedicated_share=Decimal(len(self.dedicated)) / n,
+            devices_per_user=dpu,
+            shared_share=Decimal(len(self.shared_users)) / n,
+            shared_devices=len(self.shared_devices),
+            can_count_devices=self.countable,
+            device_growth=growth_expected,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Strategy:
+    name: str
+    user_cals: int
+    device_cals: int
+    list_cost: Decimal
+    to_buy: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class DataDecision:
+    evidence: Evidence
+    answers: Answers
+    recommendation: Recommendation
+    strategies: tuple[Strategy, ...]  # the optimum first
+    growth: Projection | None
+
+    def saving(self, name: str) -> Decimal:
+        """What the optimum saves against ``name`` (list cost)."""
+        by = {s.name: s for s in self.strategies}
+        return by[name].list_cost - by[OPTIMUM].list_cost
+
+
+def read_evidence(estate: Estate, demand: CalDemand) -> Evidence:
+    externals = {u.user for u in estate.users if u.external}
+    devices_of: dict[str, set[str]] = defaultdict(set)
+    users_of: dict[str, set[str]] = defaultdict(set)
+    users: set[str] = set()
+    for n in demand.needs:
+        if n.user is None or n.user in externals:
+            continue
+        users.add(n.user)
+        if n.device is not None:
+            devices_of[n.user].add(n.device)
+            users_of[n.device].add(n.user)
+    shared = {d for d, us in users_of.items() if len(us) > 1}
+    dedicated = {u: tuple(sorted(ds - shared)) for u, ds in devices_of.items() if ds - shared}
+    shared_users = sorted(u for u, ds in devices_of.items() if u not in dedicated and ds)
+    rest = sorted(users - set(devices_of))
+    listed = {d.device for d in estate.devices}
+    return Evidence(
+        tuple(sorted(users)),
+        dict(sorted(dedicated.items())),
+        tuple(shared_users),
+        tuple(sorted(shared)),
+        tuple(rest),
+        bool(users_of) and set(users_of) <= listed,
+    )
+
+
+def restrict(demand: CalDemand, side: dict[str, str], externals: set[str]) -> CalDemand:
+    """The demand with each internal user's needs met on one side: ``side[user]`` is "user"
+    (the device is dropped) or "device" (the user is dropped where a device is named)."""
+    out: list[CalNeed] = []
+    for n in demand.needs:
+        choice = side.get(n.user or "") if n.user not in externals else None
+        if choice == "user" and n.device is not None:
+            n = replace(n, device=None)
+        elif choice == "device" and n.device is not None and n.user is not None:
+            n = replace(n, user=None)
+        out.append(n)
+    return CalDemand(tuple(out), demand.exempt)
+
+
+def _count(plan: CalPlan) -> tuple[int, int]:
+    users = sum(1 for h in plan.holdings if h.resource.holder == "user")
+    devices = sum(1 for h in plan.holdings if h.resource.holder == "device")
+    return users, devices
+
+
+def _policies(ev: Evidence, rec: Recommendation) -> dict[str, dict[str, str]]:
+    every = ev.users
+    answer = {u: rec.choice("dedicated") for u in ev.dedicated}
+    answer.update({u: rec.choice("shared") for u in ev.shared_users})
+    answer.update({u: "user" for u in ev.rest})
+    return {
+        "all User": {u: "user" for u in every},
+        "all Device": {u: "device" for u in every},
+        "questionnaire's answer": answer,
+    }
+
+
+Owned = dict[tuple[Resource, str | None], int]
+
+
+def _price(
+    demand: CalDemand, catalog: Catalog, pricing: Pricing, owned: Owned, name: str
+) -> Strategy:
+    listed = optimise_cals(demand, catalog, pricing, None)
+    bought = optimise_cals(demand, catalog, pricing, owned) if owned else listed
+    users, devices = _count(listed)
+    return Strategy(name, users, devices, listed.cost, bought.cost)
+
+
+def decide_from_estate(
+    estate: Estate,
+    catalog: Catalog,
+    as_of: date,
+    prices: Prices,
+    *,
+    growth_expected: bool = False,
+    rates: GrowthRates | None = None,
+) -> DataDecision:
+    pricing = Pricing(catalog, estate.prices)
+    plan = make_plan(estate, catalog, pricing, as_of)
+    demand = plan.demand
+    owned = owned_resources(estate.entitlements, catalog, as_of)
+    externals = {u.user for u in estate.users if u.external}
+    ev = read_evidence(estate, demand)
+    answers = ev.answers(growth_expected)
+    rec = recommend(answers, prices)
+    strategies = [_price(demand, catalog, pricing, owned, OPTIMUM)]
+    policies = _policies(ev, rec)
+    for name in STRATEGIES:
+        strategies.append(
+            _price(restrict(demand, policies[name], externals), catalog, pricing, owned, name)
+        )
+    growth = None
+    if rates is not None:
+        sql_oses = frozenset(n.ose for n in demand.needs if n.right == "sql-server:cal" and n.ose)
+        growth = project_estate(estate, catalog, pricing, ev, rec, rates, sql_oses)
+    return DataDecision(ev, answers, rec, tuple(strategies), growth)
+
+
+def growth_changes(ev: Evidence, rates: GrowthRates, year: int) -> tuple[Change, ...]:
+    """What-if changes that grow the estate to ``year``."""
+    where = Source("growth", year)
+    out: list[Change] = []
+    new_users = whole(len(ev.users) * ((1 + rates.headcount) ** year - 1))
+    if new_users > 0 and ev.users:
+        for i, like in enumerate(ev.users):
+            count = new_users // len(ev.users) + (1 if i < new_users % len(ev.users) else 0)
+            if count:
+                fields = {"count": str(count), "like": like, "prefix": f"y{year}-{like}-"}
+                out.append(Change("add", "users", fields, where))
+    firsts = [ds[0] for ds in ev.dedicated.values()]
+    extra = whole(len(firsts) * rates.devices_per_user * year)
+    for i in range(min(extra, len(firsts) * 10)):
+        device = firsts[i % len(firsts)]
+        fields = {"count": "1", "like": device, "prefix": f"y{year}-{device}-{i}-"}
+        out.append(Change("add", "devices", fields, where))
+    shared = list(ev.shared_devices)
+    more = whole(len(shared) * ((1 + rates.shared_devices) ** year - 1))
+    for i in range(max(more, 0)):
+        device = shared[i % len(shared)]
+        fields = {"count": "1", "like": device, "prefix": f"y{year}-{device}-{i}-"}
+        out.append(Change("add", "devices", fields, where))
+    return tuple(out)
+
+
+class GrowthFailed(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def project_estate(
+    estate: Estate,
+    catalog: Catalog,
+    pricing: Pricing,
+    ev: Evidence,
+    rec: Recommendation,
+    rates: GrowthRates,
+    sql_oses: frozenset[str],
+) -> Projection:
+    externals = {u.user for u in estate.users if u.external}
+    costs: list[list[Decimal]] = [[] for _ in STRATEGIES]
+    floor = []
+    for year in range(rates.years + 1):
+        grown, problems = apply_changes(estate, growth_changes(ev, rates, year), catalog)
+        if grown is None:
+            raise GrowthFailed(problems)
+        demand = cal_demand(EstateIndex.build(grown), catalog, sql_oses)
+        year_ev = read_evidence(grown, demand)
+        floor.append(optimise_cals(demand, catalog, pricing, None).cost)
+        policies = _policies(year_ev, rec)
+        for i, name in enumerate(STRATEGIES):
+            plan = optimise_cals(
+                restrict(demand, policies[name], externals), catalog, pricing, None
+            )
+            costs[i].append(plan.cost)
+    return Projection(
+        STRATEGIES,
+        tuple(tuple(c) for c in costs),
+        OPTIMUM,
+        tuple(floor),
+        (
+            f"growth: {rates.describe()}; applied as what-if changes to the estate",
+            "list cost of licensing every need (owned licenses not counted); server choices as today",
+        ),
+    )
