@@ -9,9 +9,9 @@ from decimal import Decimal
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
 from entitle.optimize.cals import CalPlan
+from entitle.optimize.match import allocate
 from entitle.optimize.plan import Progress, make_plan
 from entitle.optimize.pricing import Pricing
-from entitle.optimize.match import allocate
 from entitle.position.model import Allocation, Line, Position
 from entitle.rules.cores import packs
 from entitle.rules.demand import Need
