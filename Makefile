@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/entitle position examples/sample-estate
+	$(BIN)/entitle position examples/sample-estate --xlsx out/sample.xlsx --html out/sample.html $(if $(shell command -v chromium),--pdf out/sample.pdf) > /dev/null
+	$(BIN)/entitle decide examples/sample-estate --years 3 --headcount-growth 5 --devices-growth 0.5 --html out/decide-growth.html
+	@echo "Reports: out/sample.xlsx out/sample.html$(if $(shell command -v chromium), out/sample.pdf) out/decide-growth.html"
 
 test: $(STAMP)
 	$(BIN)/pytest
