@@ -18,6 +18,13 @@ TABLES = {
     "audit_events",
     "ledger_head",
     "alembic_version",
+    # the web workspace (entitle.ledger.workspace)
+    "web_orgs",
+    "web_users",
+    "web_memberships",
+    "web_tokens",
+    "web_estates",
+    "web_jobs",
 }
 
 

@@ -1,0 +1,92 @@
+"""The web workspace's tables, kept in the ledger's database and its migration chain.
+
+Organisations (tenants), users, memberships with a role, personal API tokens (only their
+SHA-256 is stored), estates uploaded to an organisation, and background jobs whose progress a
+client polls. They share the ledger's declarative ``Base`` so that one Alembic chain and the
+migration test (``tests/ledger/test_migrations.py``) cover them. Entitlements an organisation
+records through the web live in the ledger's own tables; which organisation owns them is the
+prefix of their ``ref`` (see ``docs/web.md``). Imports only SQLAlchemy and the ledger models.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from entitle.ledger.models import Base
+
+ROLES = ("viewer", "editor", "admin")
+"""Roles per organisation, weakest first: each can do what the ones before it can."""
+
+
+class Organisation(Base):
+    __tablename__ = "web_orgs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
+
+
+class User(Base):
+    __tablename__ = "web_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
+
+
+class Membership(Base):
+    __tablename__ = "web_memberships"
+    __table_args__ = (UniqueConstraint("org_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("web_orgs.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id"), nullable=False, index=True)
+    role: Mapped[str] = mapped_column(String(10), nullable=False)
+
+
+class ApiToken(Base):
+    """A personal API token: the user it acts as, and the SHA-256 of its secret."""
+
+    __tablename__ = "web_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
+
+
+class StoredEstate(Base):
+    """An uploaded estate: its files live in ``folder`` under the server's data folder."""
+
+    __tablename__ = "web_estates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("web_orgs.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    folder: Mapped[str] = mapped_column(String(300), nullable=False)
+    files: Mapped[str] = mapped_column(Text, nullable=False)  # JSON list of stored file names
+    uploaded_by: Mapped[str] = mapped_column(String(254), nullable=False)
+    uploaded_at: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)  # pending|ready|invalid
+    problems: Mapped[str | None] = mapped_column(Text)  # JSON list of problem texts
+    position: Mapped[str | None] = mapped_column(Text)  # the position's JSON, once computed
+
+
+class Job(Base):
+    """A background import: what it does, how far it got, and how it ended."""
+
+    __tablename__ = "web_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("web_orgs.id"), nullable=False, index=True)
+    estate_id: Mapped[int | None] = mapped_column(ForeignKey("web_estates.id"))
+    kind: Mapped[str] = mapped_column(String(30), nullable=False)
+    state: Mapped[str] = mapped_column(String(20), nullable=False)  # queued|running|done|failed
+    progress: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # percent
+    message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
