@@ -22,6 +22,20 @@ ALLOWED: dict[str, set[str]] = {
     "whatif": BASE | {"catalog", "estate", "rules", "optimize", "position"},
     "reports": BASE | {"catalog", "estate", "rules", "optimize", "position", "whatif"},
     "decide": BASE | {"catalog", "estate", "rules", "optimize", "position", "whatif", "reports"},
+    "web": BASE
+    | {
+        "catalog",
+        "estate",
+        "rules",
+        "optimize",
+        "position",
+        "whatif",
+        "reports",
+        "decide",
+        "importers",
+        "ledger",
+        "samples",
+    },
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from entitle.cli import calc, decide, importing, ledger, position, products
+from entitle.cli import calc, decide, importing, ledger, position, products, serve
 
 app = typer.Typer(
     name="entitle",
@@ -18,7 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (position, calc, products, ledger, importing, decide):
+for module in (position, calc, products, ledger, importing, decide, serve):
     module.register(app)
 
 

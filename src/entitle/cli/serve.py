@@ -1,0 +1,45 @@
+"""``entitle serve``: the web app and REST API (entitle.web) on the ledger's database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from entitle.cli.common import fail
+from entitle.ledger import db
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    def serve(
+        db_url: str | None = typer.Option(
+            None,
+            "--db",
+            help="Database: an SQLite file or postgresql://... (default ENTITLE_DB or entitle.db).",
+        ),
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+        port: int = typer.Option(8000, "--port", help="Port to listen on."),
+        data: Path | None = typer.Option(
+            None,
+            "--data",
+            help="Folder for uploaded estates (default: entitle-data beside the database).",
+        ),
+        secure_cookies: bool = typer.Option(
+            False, "--secure-cookies", help="Send the session cookie over HTTPS only (behind TLS)."
+        ),
+    ) -> None:
+        """Serve the web app and the REST API (OpenAPI at /openapi.json, docs at /api/docs).
+
+        Example: entitle serve --db entitle.db --port 8000, then open http://127.0.0.1:8000/signup
+        """
+        import uvicorn
+
+        from entitle.web import create_app
+
+        try:
+            web = create_app(db.resolve_url(db_url), data, secure_cookies=secure_cookies)
+        except RuntimeError as exc:
+            fail([str(exc)])
+        typer.echo(f"entitle: serving on http://{host}:{port}/ (sign up at /signup)")
+        uvicorn.run(web, host=host, port=port, log_level="info")

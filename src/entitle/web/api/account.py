@@ -1,0 +1,124 @@
+"""``/api``: sign up, sign in and out, who am I, personal API tokens, organisations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from entitle.ledger.workspace import ApiToken
+from entitle.web import accounts
+from entitle.web.auth import COOKIE, new_token
+from entitle.web.context import DB, WS, ApiActor
+from entitle.web.errors import not_found
+from entitle.web.jobs import utc_now
+
+router = APIRouter(tags=["account"])
+
+
+class SignUp(BaseModel):
+    email: str = Field(max_length=254)
+    name: str = Field("", max_length=200)
+    password: str = Field(max_length=500)
+    organisation: str = Field(max_length=200)
+
+
+class SignIn(BaseModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=500)
+
+
+class NewToken(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class NewOrg(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+def _me(session: DB, user_id: int) -> list[dict[str, Any]]:
+    return [
+        {"id": o.id, "slug": o.slug, "name": o.name, "role": role}
+        for o, role in accounts.orgs_of(session, user_id)
+    ]
+
+
+@router.post("/signup", status_code=201)
+def signup(body: SignUp, response: Response, ws: WS, session: DB) -> dict[str, Any]:
+    """Create an account and its first organisation (you are its admin); signs you in."""
+    user = accounts.sign_up(session, body.email, body.name, body.password, body.organisation)
+    session.commit()
+    csrf = accounts.set_session(response, ws.sessions, user.id, ws.settings.secure_cookies)
+    return {
+        "ok": True,
+        "user": {"id": user.id, "email": user.email},
+        "csrf_token": csrf,
+        "organisations": _me(session, user.id),
+    }
+
+
+@router.post("/login")
+def login(body: SignIn, response: Response, ws: WS, session: DB) -> dict[str, Any]:
+    """Sign in; the session cookie is set and the CSRF token to send back is returned."""
+    user = accounts.sign_in(session, body.email, body.password)
+    csrf = accounts.set_session(response, ws.sessions, user.id, ws.settings.secure_cookies)
+    return {"ok": True, "user": {"id": user.id, "email": user.email}, "csrf_token": csrf}
+
+
+@router.post("/logout")
+def logout(response: Response, actor: ApiActor) -> dict[str, Any]:
+    response.delete_cookie(COOKIE)
+    return {"ok": True}
+
+
+@router.get("/me")
+def me(actor: ApiActor, session: DB) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "user": {"id": actor.user_id, "email": actor.email, "name": actor.name},
+        "csrf_token": actor.csrf,
+        "organisations": _me(session, actor.user_id),
+    }
+
+
+@router.get("/tokens")
+def tokens(actor: ApiActor, session: DB) -> dict[str, Any]:
+    rows = session.execute(select(ApiToken).where(ApiToken.user_id == actor.user_id)).scalars()
+    return {
+        "ok": True,
+        "tokens": [{"id": t.id, "name": t.name, "created_at": t.created_at} for t in rows],
+    }
+
+
+@router.post("/tokens", status_code=201)
+def create_token(body: NewToken, actor: ApiActor, session: DB) -> dict[str, Any]:
+    """A personal API token acting as you; shown once, stored only as its hash."""
+    token, digest = new_token()
+    row = ApiToken(user_id=actor.user_id, name=body.name, token_hash=digest, created_at=utc_now())
+    session.add(row)
+    session.commit()
+    return {"ok": True, "id": row.id, "name": row.name, "token": token}
+
+
+@router.delete("/tokens/{token_id}")
+def revoke_token(token_id: int, actor: ApiActor, session: DB) -> dict[str, Any]:
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != actor.user_id:
+        raise not_found("token")
+    session.delete(row)
+    session.commit()
+    return {"ok": True}
+
+
+@router.get("/orgs")
+def orgs(actor: ApiActor, session: DB) -> dict[str, Any]:
+    return {"ok": True, "organisations": _me(session, actor.user_id)}
+
+
+@router.post("/orgs", status_code=201)
+def create_org(body: NewOrg, actor: ApiActor, session: DB) -> dict[str, Any]:
+    org = accounts.create_org(session, body.name, actor.user_id)
+    session.commit()
+    return {"ok": True, "id": org.id, "slug": org.slug, "name": org.name}

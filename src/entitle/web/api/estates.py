@@ -1,0 +1,232 @@
+"""``/api/orgs/{org_id}/estates``: upload (a folder's CSV files or one workbook), list, view,
+delete; the background import job; the position as JSON, XLSX, HTML or PDF; line evidence;
+comparing two positions."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
+
+from entitle.ledger.workspace import Job, StoredEstate
+from entitle.reports.html import render_html
+from entitle.reports.pdf import PdfUnavailable, html_to_pdf
+from entitle.reports.xlsx import render_xlsx
+from entitle.web import jobs, positions
+from entitle.web.auth import Actor, membership
+from entitle.web.context import DB, WS, ApiActor, Workspace
+from entitle.web.errors import ApiError, not_found
+
+router = APIRouter(prefix="/orgs/{org_id}", tags=["estates"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def estate_json(e: StoredEstate) -> dict[str, Any]:
+    summary = None
+    if e.position:
+        p = json.loads(e.position)
+        lines = p["lines"]
+        summary = {
+            "as_of": p["as_of"],
+            "currency": p["currency"],
+            "total_cost": p["total_cost"],
+            "lines": len(lines),
+            "lines_short": sum(1 for x in lines if x["shortfall"] > 0),
+        }
+    return {
+        "id": e.id,
+        "name": e.name,
+        "files": json.loads(e.files),
+        "status": e.status,
+        "uploaded_by": e.uploaded_by,
+        "uploaded_at": e.uploaded_at,
+        "problems": json.loads(e.problems) if e.problems else [],
+        "summary": summary,
+    }
+
+
+def job_json(j: Job) -> dict[str, Any]:
+    return {
+        "id": j.id,
+        "estate_id": j.estate_id,
+        "kind": j.kind,
+        "state": j.state,
+        "progress": j.progress,
+        "message": j.message,
+    }
+
+
+def get_estate(session: DB, org_id: int, estate_id: int) -> StoredEstate:
+    e = session.get(StoredEstate, estate_id)
+    if e is None or e.org_id != org_id:
+        raise not_found("estate")
+    return e
+
+
+def start_import(ws: Workspace, session: DB, estate: StoredEstate) -> Job:
+    job = Job(
+        org_id=estate.org_id,
+        estate_id=estate.id,
+        kind="import",
+        state="queued",
+        progress=0,
+        message="queued",
+        created_at=jobs.utc_now(),
+    )
+    session.add(job)
+    session.commit()
+    ws.pool.submit(jobs.run_import, ws.engine, ws.settings.data_dir, ws.catalog, job.id)
+    ws.forget(estate.id)
+    return job
+
+
+def upload(
+    ws: Workspace, session: DB, actor: Actor, org_id: int, name: str, files: list[tuple[str, bytes]]
+) -> tuple[StoredEstate, Job]:
+    """Store an upload and queue its import (shared by the API and the pages)."""
+    membership(session, actor, org_id, "editor")
+    if sum(len(d) for _, d in files) > ws.settings.max_upload_bytes:
+        raise ApiError(413, "too-large", "the upload is larger than the server accepts")
+    stored_files = jobs.stored_names(files)
+    estate = StoredEstate(
+        org_id=org_id,
+        name=name.strip() or "estate",
+        folder="",
+        files="[]",
+        uploaded_by=actor.email,
+        uploaded_at=jobs.utc_now(),
+        status="pending",
+    )
+    session.add(estate)
+    session.flush()
+    folder = jobs.store(ws.settings.data_dir, estate, stored_files)
+    estate.folder = str(folder.relative_to(ws.settings.data_dir))
+    estate.files = json.dumps(sorted(stored_files))
+    session.commit()
+    return estate, start_import(ws, session, estate)
+
+
+@router.post("/estates", status_code=202)
+def create_estate(
+    org_id: int,
+    ws: WS,
+    session: DB,
+    actor: ApiActor,
+    files: Annotated[list[UploadFile], File(description="CSV tables or one .xlsx workbook")],
+    name: Annotated[str, Form(max_length=200)] = "estate",
+) -> dict[str, Any]:
+    """Upload an estate; its import runs in the background — poll the job."""
+    data = [(f.filename or "", f.file.read()) for f in files]
+    estate, job = upload(ws, session, actor, org_id, name, data)
+    return {"ok": True, "estate": estate_json(estate), "job": job_json(job)}
+
+
+@router.get("/estates")
+def list_estates(org_id: int, session: DB, actor: ApiActor) -> dict[str, Any]:
+    membership(session, actor, org_id)
+    rows = session.execute(
+        select(StoredEstate).where(StoredEstate.org_id == org_id).order_by(StoredEstate.id)
+    ).scalars()
+    return {"ok": True, "estates": [estate_json(e) for e in rows]}
+
+
+@router.get("/estates/{estate_id}")
+def view_estate(org_id: int, estate_id: int, session: DB, actor: ApiActor) -> dict[str, Any]:
+    membership(session, actor, org_id)
+    return {"ok": True, "estate": estate_json(get_estate(session, org_id, estate_id))}
+
+
+@router.delete("/estates/{estate_id}")
+def delete_estate(
+    org_id: int, estate_id: int, ws: WS, session: DB, actor: ApiActor
+) -> dict[str, Any]:
+    membership(session, actor, org_id, "editor")
+    estate = get_estate(session, org_id, estate_id)
+    for job in session.execute(select(Job).where(Job.estate_id == estate.id)).scalars():
+        job.estate_id = None
+    jobs.remove(ws.settings.data_dir, estate)
+    session.delete(estate)
+    session.commit()
+    ws.forget(estate_id)
+    return {"ok": True}
+
+
+@router.get("/jobs/{job_id}")
+def view_job(org_id: int, job_id: int, session: DB, actor: ApiActor) -> dict[str, Any]:
+    membership(session, actor, org_id)
+    job = session.get(Job, job_id)
+    if job is None or job.org_id != org_id:
+        raise not_found("job")
+    return {"ok": True, "job": job_json(job)}
+
+
+@router.post("/estates/{estate_id}/position", status_code=202)
+def recompute(org_id: int, estate_id: int, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
+    """Compute the position again (today's date, the current catalog) in the background."""
+    membership(session, actor, org_id, "editor")
+    return {
+        "ok": True,
+        "job": job_json(start_import(ws, session, get_estate(session, org_id, estate_id))),
+    }
+
+
+@router.get("/estates/{estate_id}/position", response_model=None)
+def position(
+    org_id: int,
+    estate_id: int,
+    ws: WS,
+    session: DB,
+    actor: ApiActor,
+    format: Literal["json", "xlsx", "html", "pdf"] = "json",
+) -> Response:
+    """The position: the spec's JSON, or the report as a workbook, an HTML page or a PDF."""
+    membership(session, actor, org_id)
+    estate = get_estate(session, org_id, estate_id)
+    if format == "json":
+        if estate.position is None:
+            raise ApiError(409, "not-ready", f"the estate is {estate.status}; no position yet")
+        return JSONResponse({"ok": True, "position": json.loads(estate.position)})
+    report = positions.report(ws, positions.computed(ws, estate))
+    if format == "xlsx":
+        return Response(
+            render_xlsx(report),
+            media_type=XLSX,
+            headers={"Content-Disposition": 'attachment; filename="position.xlsx"'},
+        )
+    page = render_html(report)
+    if format == "html":
+        return Response(page, media_type="text/html; charset=utf-8")
+    try:
+        pdf = html_to_pdf(page, report.summary.generated_at)
+    except PdfUnavailable as exc:
+        raise ApiError(503, "unavailable", f"cannot render a PDF here: {exc}") from exc
+    return Response(pdf, media_type="application/pdf")
+
+
+@router.get("/estates/{estate_id}/lines/{index}")
+def line_evidence(
+    org_id: int, estate_id: int, index: int, ws: WS, session: DB, actor: ApiActor
+) -> dict[str, Any]:
+    """One position line and the evidence behind it."""
+    membership(session, actor, org_id)
+    c = positions.computed(ws, get_estate(session, org_id, estate_id))
+    return {"ok": True, **positions.evidence(c.position, index)}
+
+
+@router.get("/compare")
+def compare(
+    org_id: int,
+    session: DB,
+    actor: ApiActor,
+    a: Annotated[int, Query(description="estate id")],
+    b: Annotated[int, Query(description="estate id")],
+) -> dict[str, Any]:
+    """Two estates' positions line by line."""
+    membership(session, actor, org_id)
+    left, right = get_estate(session, org_id, a), get_estate(session, org_id, b)
+    if left.position is None or right.position is None:
+        raise ApiError(409, "not-ready", "both estates need a computed position")
+    return positions.compare(json.loads(left.position), json.loads(right.position))

@@ -1,0 +1,90 @@
+"""``/api/orgs/{org_id}/members``: who belongs to an organisation, with which role (admins
+change it)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from entitle.ledger.workspace import Membership, User
+from entitle.web.auth import membership
+from entitle.web.context import DB, ApiActor
+from entitle.web.errors import ApiError, not_found
+
+router = APIRouter(prefix="/orgs/{org_id}/members", tags=["members"])
+Role = Literal["viewer", "editor", "admin"]
+
+
+class NewMember(BaseModel):
+    email: str = Field(max_length=254)
+    role: Role = "viewer"
+
+
+def members_of(session: DB, org_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.org_id == org_id)
+        .order_by(User.email)
+    ).all()
+    return [{"user_id": u.id, "email": u.email, "name": u.name, "role": r} for u, r in rows]
+
+
+def add_member(session: DB, org_id: int, email: str, role: str) -> None:
+    user = session.execute(
+        select(User).where(User.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise ApiError(
+            404, "not-found", "no user with this e-mail; ask them to sign up first", "email"
+        )
+    row = session.execute(
+        select(Membership).where(Membership.org_id == org_id, Membership.user_id == user.id)
+    ).scalar_one_or_none()
+    if row is None:
+        session.add(Membership(org_id=org_id, user_id=user.id, role=role))
+    else:
+        _keep_an_admin(session, org_id, row, role)
+        row.role = role
+    session.commit()
+
+
+def _keep_an_admin(session: DB, org_id: int, row: Membership, new_role: str | None) -> None:
+    if row.role != "admin" or new_role == "admin":
+        return
+    admins = session.execute(
+        select(Membership).where(Membership.org_id == org_id, Membership.role == "admin")
+    ).all()
+    if len(admins) <= 1:
+        raise ApiError(409, "conflict", "an organisation keeps at least one admin")
+
+
+@router.get("")
+def list_members(org_id: int, actor: ApiActor, session: DB) -> dict[str, Any]:
+    membership(session, actor, org_id, "viewer")
+    return {"ok": True, "members": members_of(session, org_id)}
+
+
+@router.post("", status_code=201)
+def put_member(org_id: int, body: NewMember, actor: ApiActor, session: DB) -> dict[str, Any]:
+    """Add an existing user to the organisation, or change their role (admins only)."""
+    membership(session, actor, org_id, "admin")
+    add_member(session, org_id, body.email, body.role)
+    return {"ok": True, "members": members_of(session, org_id)}
+
+
+@router.delete("/{user_id}")
+def remove_member(org_id: int, user_id: int, actor: ApiActor, session: DB) -> dict[str, Any]:
+    membership(session, actor, org_id, "admin")
+    row = session.execute(
+        select(Membership).where(Membership.org_id == org_id, Membership.user_id == user_id)
+    ).scalar_one_or_none()
+    if row is None:
+        raise not_found("member")
+    _keep_an_admin(session, org_id, row, None)
+    session.delete(row)
+    session.commit()
+    return {"ok": True}

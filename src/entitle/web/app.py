@@ -1,0 +1,75 @@
+"""The application factory: one FastAPI app serving the JSON API under ``/api`` (OpenAPI at
+``/openapi.json``, docs at ``/api/docs``), the pages and the vendored static files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from entitle.catalog import Catalog, default_catalog
+from entitle.ledger import db, service
+from entitle.web import errors, pages, pages_tools
+from entitle.web.api import account, estates, ledger, members, tools
+from entitle.web.auth import Sessions
+from entitle.web.context import Settings, Workspace, load_secret
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(
+    db_url: str,
+    data_dir: Path | None = None,
+    *,
+    secret_key: str | None = None,
+    secure_cookies: bool = False,
+    catalog: Catalog | None = None,
+    workers: int = 2,
+) -> FastAPI:
+    """The web app on the ledger database at ``db_url`` (created or migrated to the newest
+    schema here); uploaded estates go under ``data_dir`` (default: ``entitle-data`` beside
+    an SQLite database, else in the working folder)."""
+    url = db.resolve_url(db_url)
+    if data_dir is None:
+        path = db.sqlite_path(url)
+        data_dir = (path.parent if path else Path.cwd()) / "entitle-data"
+    settings = Settings(url, data_dir, secret_key, secure_cookies, workers)
+    outcome = service.init(url, "entitle-serve", {"ENTITLE_KEY": "unused-by-the-web"})
+    if not outcome.ok:
+        raise RuntimeError(outcome.message)
+    engine = db.open_engine(url)
+    ws = Workspace(
+        settings,
+        engine,
+        Sessions(load_secret(settings)),
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="entitle-job"),
+        catalog or default_catalog(),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        ws.pool.shutdown(wait=True, cancel_futures=True)
+        engine.dispose()
+
+    app = FastAPI(
+        title="entitle",
+        version="1",
+        description="Microsoft server licensing positions, plans and the entitlement ledger.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.workspace = ws
+    errors.install(app)
+    for router in (account.router, members.router, estates.router, ledger.router, tools.router):
+        app.include_router(router, prefix="/api")
+    pages.install(app)
+    app.include_router(pages.router)
+    app.include_router(pages_tools.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    return app

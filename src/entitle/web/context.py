@@ -1,0 +1,109 @@
+"""What every request needs: the settings, the database engine, the session signer, the
+background pool and the catalog, kept on ``app.state`` (no module globals), and the FastAPI
+dependencies that hand them to routes."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections import OrderedDict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from threading import Lock
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from entitle.catalog import Catalog
+from entitle.web.auth import Actor, Sessions, check_csrf, identify
+from entitle.web.errors import ApiError
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How the server runs: the database URL, where uploaded estates go, the cookie secret."""
+
+    db_url: str
+    data_dir: Path
+    secret_key: str | None = None
+    secure_cookies: bool = False
+    workers: int = 2
+    max_upload_bytes: int = 50 * 1024 * 1024
+
+
+def load_secret(settings: Settings) -> str:
+    """The cookie-signing secret: given, or kept in ``DATA/secret.key`` (mode 0600)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret.key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(secret)
+    return secret
+
+
+@dataclass
+class Workspace:
+    settings: Settings
+    engine: Engine
+    sessions: Sessions
+    pool: ThreadPoolExecutor
+    catalog: Catalog
+    cache: OrderedDict[int, Any] = field(default_factory=OrderedDict)
+    cache_lock: Lock = field(default_factory=Lock)
+    cache_size: int = 8
+
+    def remember(self, key: int, value: Any) -> None:
+        with self.cache_lock:
+            self.cache[key] = value
+            self.cache.move_to_end(key)
+            while len(self.cache) > self.cache_size:
+                self.cache.popitem(last=False)
+
+    def recall(self, key: int) -> Any:
+        with self.cache_lock:
+            return self.cache.get(key)
+
+    def forget(self, key: int) -> None:
+        with self.cache_lock:
+            self.cache.pop(key, None)
+
+
+def workspace(request: Request) -> Workspace:
+    ws: Workspace = request.app.state.workspace
+    return ws
+
+
+def db_session(ws: Annotated[Workspace, Depends(workspace)]) -> Iterator[Session]:
+    with Session(ws.engine) as session:
+        yield session
+
+
+def optional_actor(
+    request: Request,
+    ws: Annotated[Workspace, Depends(workspace)],
+    session: Annotated[Session, Depends(db_session)],
+) -> Actor | None:
+    return identify(request, session, ws.sessions)
+
+
+def api_actor(request: Request, actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+    """The API's caller; 401 without credentials, 403 on a cookie request without CSRF."""
+    if actor is None:
+        raise ApiError(401, "unauthenticated", "sign in, or send Authorization: Bearer TOKEN")
+    check_csrf(request, actor)
+    return actor
+
+
+WS = Annotated[Workspace, Depends(workspace)]
+DB = Annotated[Session, Depends(db_session)]
+ApiActor = Annotated[Actor, Depends(api_actor)]
+MaybeActor = Annotated[Actor | None, Depends(optional_actor)]

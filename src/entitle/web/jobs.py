@@ -1,0 +1,154 @@
+"""Uploaded estates and their background imports.
+
+An upload is stored as files under ``DATA/org-<id>/estate-<id>/``: the CSV tables by their
+table name (``hosts.csv`` ...) or one workbook as ``estate.xlsx``. A client's file name never
+becomes a path: only its last component is looked at, and it must name a known table. The
+import (load, check, compute the position) runs on the server's thread pool; its job row says
+how far it got, and the client polls it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from entitle.catalog import Catalog
+from entitle.estate.loader import load_estate
+from entitle.estate.records import TABLES, Estate
+from entitle.ledger.workspace import Job, StoredEstate
+from entitle.position import Position, compute_position
+from entitle.source import Problem, Source
+from entitle.web.errors import ApiError
+
+log = logging.getLogger("entitle.web")
+WORKBOOK = "estate.xlsx"
+IGNORED = re.compile(r".*\.(md|txt)$|^\.")  # a folder's README or hidden files: skipped
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, default=json_default, ensure_ascii=False)
+
+
+def stored_names(uploads: Sequence[tuple[str, bytes]]) -> dict[str, bytes]:
+    """The stored file name of each upload (a table name or the workbook), or 422 naming every
+    file that is neither."""
+    files: dict[str, bytes] = {}
+    problems = []
+    for given, data in uploads:
+        base = re.split(r"[\\/]", given or "")[-1].strip().lower()
+        if IGNORED.match(base):
+            continue
+        if base.endswith(".xlsx"):
+            files[WORKBOOK] = data
+        elif base.endswith(".csv") and base[:-4] in TABLES:
+            files[base] = data
+        else:
+            problems.append(
+                Problem(
+                    Source(given[:80] or "(unnamed)"),
+                    "not an estate table",
+                    "upload the CSV files named after the tables (" + ", ".join(TABLES) + ") "
+                    "or one .xlsx workbook",
+                )
+            )
+    if problems:
+        raise ApiError.of_problems(problems)
+    if not files:
+        raise ApiError(422, "invalid", "no estate files in the upload", "files")
+    if WORKBOOK in files and len(files) > 1:
+        raise ApiError(422, "invalid", "upload one workbook or CSV files, not both", "files")
+    return files
+
+
+def store(data_dir: Path, estate: StoredEstate, files: dict[str, bytes]) -> Path:
+    folder = data_dir / f"org-{estate.org_id}" / f"estate-{estate.id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def estate_path(data_dir: Path, estate: StoredEstate) -> Path:
+    folder = data_dir / estate.folder
+    workbook = folder / WORKBOOK
+    return workbook if workbook.exists() else folder
+
+
+def remove(data_dir: Path, estate: StoredEstate) -> None:
+    shutil.rmtree(data_dir / estate.folder, ignore_errors=True)
+
+
+def load(
+    data_dir: Path, estate: StoredEstate, catalog: Catalog
+) -> tuple[Estate | None, list[Problem]]:
+    loaded, problems = load_estate(estate_path(data_dir, estate), catalog)
+    return (replace(loaded, name=estate.name) if loaded else None), problems
+
+
+def run_import(
+    engine: Engine, data_dir: Path, catalog: Catalog, job_id: int, as_of: date | None = None
+) -> Position | None:
+    """Load the job's estate, check it, compute its position; record each step on the job."""
+
+    def step(progress: int, message: str, state: str = "running") -> None:
+        with Session(engine) as session, session.begin():
+            job = session.get(Job, job_id)
+            if job is not None:
+                job.state, job.progress, job.message = state, progress, message
+
+    try:
+        with Session(engine) as session:
+            job = session.get(Job, job_id)
+            stored = session.get(StoredEstate, job.estate_id) if job and job.estate_id else None
+            if stored is None:
+                return None
+            session.expunge(stored)
+        step(10, "reading and checking the estate")
+        estate, problems = load(data_dir, stored, catalog)
+        if estate is None:
+            _finish(engine, stored.id, "invalid", problems, None)
+            step(100, f"the estate has {len(problems)} problem(s)", "failed")
+            return None
+        step(40, "computing the position and the cheapest plan")
+        position = compute_position(estate, catalog, as_of)
+        _finish(engine, stored.id, "ready", problems, dumps(position.as_json()))
+        step(100, f"done: {len(position.lines)} lines", "done")
+        return position
+    except Exception as exc:  # a system failure: the job says so, the log has the trace
+        log.exception("import job %s failed", job_id)
+        step(100, f"failed: {exc}", "failed")
+        return None
+
+
+def _finish(
+    engine: Engine, estate_id: int, status: str, problems: list[Problem], position: str | None
+) -> None:
+    with Session(engine) as session, session.begin():
+        stored = session.get(StoredEstate, estate_id)
+        if stored is not None:
+            stored.status = status
+            stored.problems = json.dumps([str(p) for p in problems])
+            stored.position = position

@@ -1,0 +1,163 @@
+"""Each organisation's view of the one ledger.
+
+The ledger keeps one table of entitlements with globally unique ``ref``s and one audit chain.
+The web gives every organisation its own namespace in it: an entitlement recorded through the
+web is stored as ``<org-slug>/<ref>`` (and its content hash is salted with the organisation),
+so two organisations may both have an ``E-1`` and importing the same file twice into one
+organisation still changes nothing. Every read filters by that prefix and strips it; the audit
+trail shown is the events of the organisation's own entitlements, assignments and
+retirements. The chain and its verification stay global (one chain, one head).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from entitle.estate.records import Entitlement
+from entitle.ledger import audit, moves, query, rules, service
+from entitle.ledger.importing import Candidate, canonical_fields
+from entitle.ledger.models import Assignment, EntitlementRow, Event, Retirement
+from entitle.ledger.service import Ledger, Outcome
+from entitle.ledger.workspace import Organisation
+from entitle.source import Source
+from entitle.web.errors import ApiError
+
+
+def prefix(org: Organisation) -> str:
+    return f"{org.slug}/"
+
+
+def open_ledger(url: str, engine: Engine, actor_email: str) -> Ledger:
+    """The ledger on the server's own engine, acting as ``actor_email`` (no product-key
+    cipher: the web neither stores nor shows product keys)."""
+    return Ledger(url, engine, actor_email)
+
+
+def holder(text: str, field: str) -> tuple[str, str]:
+    kind, _, name = text.partition(":")
+    if kind not in rules.HOLDER_KINDS or not name.strip():
+        raise ApiError(
+            422,
+            "invalid",
+            f"{text!r} is not a holder; write KIND:NAME with KIND one of "
+            + ", ".join(rules.HOLDER_KINDS)
+            + ", e.g. user:ann",
+            field,
+        )
+    return kind, name.strip()
+
+
+def _strip(org: Organisation, text: str) -> str:
+    return text.replace(prefix(org), "")
+
+
+def outcome(org: Organisation, result: Outcome) -> dict[str, Any]:
+    """A ledger outcome as JSON, or a 409 refusal (with the day it becomes allowed)."""
+    message = _strip(org, result.message)
+    if result.problems:
+        raise ApiError.of_problems(result.problems)
+    if not result.ok:
+        error = ApiError(409, "refused", message)
+        raise error
+    return {"ok": True, "message": message}
+
+
+def listing(ledger: Ledger, org: Organisation, day: date) -> list[dict[str, Any]]:
+    mine = prefix(org)
+    out = []
+    for item in query.listing(ledger.engine, day):
+        if item["id"].startswith(mine):
+            out.append({**item, "id": item["id"][len(mine) :]})
+    return out
+
+
+def purchase(ledger: Ledger, org: Organisation, e: Entitlement) -> dict[str, Any]:
+    """Record one bought entitlement (idempotent: the same purchase twice adds nothing)."""
+    ref = e.id or "E-" + hashlib.sha256(canonical_fields(e, None).encode()).hexdigest()[:10]
+    stored = replace(e, id=prefix(org) + ref, source=Source("web"))
+    digest = hashlib.sha256(f"{org.id}#{canonical_fields(stored, None)}".encode()).hexdigest()
+    report = service.import_candidates(ledger, [Candidate(stored, digest)])
+    if report.problems:
+        raise ApiError.of_problems(
+            [replace(p, message=_strip(org, p.message)) for p in report.problems], 409
+        )
+    return {"ok": True, "id": ref, "added": report.added, "unchanged": report.unchanged}
+
+
+def assign(
+    ledger: Ledger, org: Organisation, ref: str, to: str, quantity: int, day: date
+) -> dict[str, Any]:
+    result = moves.assign(ledger, prefix(org) + ref, holder(to, "to"), quantity, day)
+    return outcome(org, result)
+
+
+def reassign(
+    ledger: Ledger,
+    org: Organisation,
+    ref: str,
+    source: str,
+    to: str | None,
+    quantity: int | None,
+    day: date,
+    reason: str | None,
+) -> dict[str, Any]:
+    if reason is not None and reason not in rules.REASONS:
+        raise ApiError(
+            422, "invalid", "reason must be one of " + ", ".join(rules.REASONS), "reason"
+        )
+    target = holder(to, "to") if to else None
+    result = moves.reassign(
+        ledger, prefix(org) + ref, holder(source, "from"), target, quantity, day, reason
+    )
+    return outcome(org, result)
+
+
+def history(ledger: Ledger, org: Organisation, ref: str | None = None) -> list[dict[str, Any]]:
+    """The audit events of the organisation's entitlements (of one, when ``ref`` is given)."""
+    mine = prefix(org)
+    with Session(ledger.engine) as session:
+        wanted = select(EntitlementRow).where(EntitlementRow.ref.startswith(mine, autoescape=True))
+        if ref is not None:
+            wanted = select(EntitlementRow).where(EntitlementRow.ref == mine + ref)
+        rows = {r.id: r.ref[len(mine) :] for r in session.execute(wanted).scalars()}
+        if ref is not None and not rows:
+            raise ApiError(404, "not-found", f"no entitlement {ref} here")
+        entities = {f"entitlement:{i}": name for i, name in rows.items()}
+        ids = list(rows)
+        held = select(Assignment).where(Assignment.entitlement_id.in_(ids))
+        for a in session.execute(held).scalars():
+            entities[f"assignment:{a.id}"] = rows[a.entitlement_id]
+        gone = select(Retirement).where(Retirement.entitlement_id.in_(ids))
+        for r in session.execute(gone).scalars():
+            entities[f"retirement:{r.id}"] = rows[r.entitlement_id]
+        events = session.execute(
+            select(Event).where(Event.entity.in_(list(entities))).order_by(Event.seq)
+        ).scalars()
+        return [
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "actor": e.actor,
+                "action": e.action,
+                "entity": e.entity,
+                "entitlement": entities[e.entity],
+                "hash": e.hash,
+            }
+            for e in events
+        ]
+
+
+def verify(ledger: Ledger) -> dict[str, Any]:
+    count, head, tampered = audit.verify_engine(ledger.engine)
+    return {
+        "ok": not tampered,
+        "events": count,
+        "head": head,
+        "tampered": [str(t) for t in tampered],
+    }

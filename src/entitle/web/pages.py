@@ -1,0 +1,269 @@
+"""The pages: server-rendered Jinja2 templates with a little htmx. Sign up and in, the
+dashboard, estates (upload, import progress, the position with its drill-down, plan and
+findings). The ledger, members, products and decision pages are in ``pages_tools``. Forms post
+back here and redirect (post/redirect/get); every form carries the session's CSRF token."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from starlette.datastructures import UploadFile
+
+from entitle.ledger.workspace import Job, StoredEstate
+from entitle.reports import charts
+from entitle.reports.model import line_label
+from entitle.web import accounts, positions
+from entitle.web.api.estates import get_estate, upload
+from entitle.web.auth import COOKIE, Actor, check_csrf, membership
+from entitle.web.context import DB, WS, MaybeActor
+from entitle.web.errors import ApiError
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+router = APIRouter(include_in_schema=False)
+
+
+class NeedLogin(Exception):
+    """A page was asked for without a session: go to the sign-in page."""
+
+
+def signed_in(actor: Actor | None) -> Actor:
+    if actor is None:
+        raise NeedLogin()
+    return actor
+
+
+def render(
+    request: Request, name: str, actor: Actor | None, session: DB, **context: Any
+) -> HTMLResponse:
+    orgs = accounts.orgs_of(session, actor.user_id) if actor else []
+    return TEMPLATES.TemplateResponse(
+        request,
+        name,
+        {"actor": actor, "orgs": orgs, "csrf": actor.csrf if actor else "", **context},
+    )
+
+
+async def form_of(request: Request, actor: Actor) -> dict[str, Any]:
+    form = await request.form()
+    token = form.get("csrf_token")
+    check_csrf(request, actor, token if isinstance(token, str) else None)
+    return dict(form.multi_items())
+
+
+def install(app: FastAPI) -> None:
+    async def to_login(_request: Request, _exc: Exception) -> Response:
+        return RedirectResponse("/login", status_code=303)
+
+    app.add_exception_handler(NeedLogin, to_login)
+
+
+# -- signing up and in --------------------------------------------------------------------
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_page(request: Request, session: DB, actor: MaybeActor) -> Response:
+    return render(request, "signup.html", None, session, error=None, values={})
+
+
+@router.post("/signup", response_class=HTMLResponse)
+async def signup(request: Request, ws: WS, session: DB) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k, "")) for k in ("email", "name", "organisation")}
+    try:
+        user = accounts.sign_up(
+            session,
+            values["email"],
+            values["name"],
+            str(form.get("password", "")),
+            values["organisation"],
+        )
+    except ApiError as exc:
+        return render(
+            request, "signup.html", None, session, error=exc.items[0].message, values=values
+        )
+    session.commit()
+    response = RedirectResponse("/", status_code=303)
+    accounts.set_session(response, ws.sessions, user.id, ws.settings.secure_cookies)
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, session: DB) -> Response:
+    return render(request, "login.html", None, session, error=None, email="")
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request, ws: WS, session: DB) -> Response:
+    form = await request.form()
+    email = str(form.get("email", ""))
+    try:
+        user = accounts.sign_in(session, email, str(form.get("password", "")))
+    except ApiError as exc:
+        return render(request, "login.html", None, session, error=exc.items[0].message, email=email)
+    response = RedirectResponse("/", status_code=303)
+    accounts.set_session(response, ws.sessions, user.id, ws.settings.secure_cookies)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, actor: MaybeActor) -> Response:
+    if actor is not None:
+        await form_of(request, actor)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+# -- dashboard and estates ----------------------------------------------------------------
+
+
+def _estates(session: DB, org_id: int) -> list[StoredEstate]:
+    return list(
+        session.execute(
+            select(StoredEstate)
+            .where(StoredEstate.org_id == org_id)
+            .order_by(StoredEstate.id.desc())
+        ).scalars()
+    )
+
+
+def _cost_chart(position: dict[str, Any]) -> str:
+    by_product: dict[str, float] = {}
+    for line in position["lines"]:
+        by_product[line["product"]] = by_product.get(line["product"], 0) + float(line["cost"])
+    items = [(k, v) for k, v in sorted(by_product.items(), key=lambda kv: -kv[1]) if v > 0]
+    if not items:
+        return ""
+    return str(
+        charts.bars(
+            [(k, Decimal(str(v))) for k, v in items],
+            f"Shortfall cost by product ({position['currency']})",
+            position["currency"],
+        )
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, session: DB, actor: MaybeActor, org: int | None = None) -> Response:
+    me = signed_in(actor)
+    orgs = accounts.orgs_of(session, me.user_id)
+    if not orgs:
+        return render(
+            request, "dashboard.html", me, session, org=None, estates=[], latest=None, chart=""
+        )
+    current = membership(session, me, org) if org else orgs[0][0]
+    estates = _estates(session, current.id)
+    ready = next((e for e in estates if e.position), None)
+    latest = json.loads(ready.position) if ready and ready.position else None
+    return render(
+        request,
+        "dashboard.html",
+        me,
+        session,
+        org=current,
+        estates=estates,
+        latest=latest,
+        latest_estate=ready,
+        chart=_cost_chart(latest) if latest else "",
+    )
+
+
+@router.get("/orgs/{org_id}/estates", response_class=HTMLResponse)
+def estates_page(request: Request, org_id: int, session: DB, actor: MaybeActor) -> Response:
+    me = signed_in(actor)
+    org = membership(session, me, org_id)
+    return render(request, "estates.html", me, session, org=org, estates=_estates(session, org_id))
+
+
+@router.post("/orgs/{org_id}/estates")
+async def upload_page(
+    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor
+) -> Response:
+    me = signed_in(actor)
+    form = await request.form()
+    token = form.get("csrf_token")
+    check_csrf(request, me, token if isinstance(token, str) else None)
+    files = [
+        (f.filename or "", await f.read())
+        for f in form.getlist("files")
+        if isinstance(f, UploadFile)
+    ]
+    _estate, job = upload(ws, session, me, org_id, str(form.get("name") or "estate"), files)
+    return RedirectResponse(f"/orgs/{org_id}/jobs/{job.id}", status_code=303)
+
+
+def _job(session: DB, me: Actor, org_id: int, job_id: int) -> Job:
+    membership(session, me, org_id)
+    job = session.get(Job, job_id)
+    if job is None or job.org_id != org_id:
+        raise ApiError(404, "not-found", "no job here")
+    return job
+
+
+@router.get("/orgs/{org_id}/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(
+    request: Request, org_id: int, job_id: int, session: DB, actor: MaybeActor
+) -> Response:
+    me = signed_in(actor)
+    org = membership(session, me, org_id)
+    return render(request, "job.html", me, session, org=org, job=_job(session, me, org_id, job_id))
+
+
+@router.get("/orgs/{org_id}/jobs/{job_id}/bar", response_class=HTMLResponse)
+def job_bar(request: Request, org_id: int, job_id: int, session: DB, actor: MaybeActor) -> Response:
+    me = signed_in(actor)
+    org = membership(session, me, org_id)
+    return render(
+        request, "_job_bar.html", me, session, org=org, job=_job(session, me, org_id, job_id)
+    )
+
+
+@router.get("/orgs/{org_id}/estates/{estate_id}", response_class=HTMLResponse)
+def estate_page(
+    request: Request, org_id: int, estate_id: int, ws: WS, session: DB, actor: MaybeActor
+) -> Response:
+    me = signed_in(actor)
+    org = membership(session, me, org_id)
+    estate = get_estate(session, org_id, estate_id)
+    position = json.loads(estate.position) if estate.position else None
+    labels: list[str] = []
+    if position is not None:
+        c = positions.computed(ws, estate)
+        labels = [line_label(line) for line in c.position.lines]
+    return render(
+        request,
+        "estate.html",
+        me,
+        session,
+        org=org,
+        estate=estate,
+        position=position,
+        labels=labels,
+        problems=json.loads(estate.problems or "[]"),
+        chart=_cost_chart(position) if position else "",
+    )
+
+
+@router.get("/orgs/{org_id}/estates/{estate_id}/lines/{index}", response_class=HTMLResponse)
+def line_page(
+    request: Request,
+    org_id: int,
+    estate_id: int,
+    index: int,
+    ws: WS,
+    session: DB,
+    actor: MaybeActor,
+) -> Response:
+    me = signed_in(actor)
+    org = membership(session, me, org_id)
+    c = positions.computed(ws, get_estate(session, org_id, estate_id))
+    return render(
+        request, "_evidence.html", me, session, org=org, line=positions.evidence(c.position, index)
+    )

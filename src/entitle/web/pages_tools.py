@@ -1,0 +1,158 @@
+"""Pages for the ledger (entitlements, recording a purchase, the audit trail), members,
+products search and the decision tool with its growth chart."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from entitle.catalog.search import search_products
+from entitle.ledger.service import today
+from entitle.web import orgledger
+from entitle.web.api.ledger import Purchase, entitlement_of
+from entitle.web.api.members import add_member, members_of
+from entitle.web.api.tools import Questionnaire, decide
+from entitle.web.auth import membership
+from entitle.web.context import DB, WS, MaybeActor
+from entitle.web.errors import ApiError
+from entitle.web.pages import form_of, render, signed_in
+
+router = APIRouter(include_in_schema=False)
+
+
+def _blank_none(form: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v if v != "" else None) for k, v in form.items() if k != "csrf_token"}
+
+
+def _ledger_page(
+    request: Request,
+    ws: WS,
+    session: DB,
+    actor: MaybeActor,
+    org_id: int,
+    error: str | None = None,
+    message: str | None = None,
+) -> Response:
+    me = signed_in(actor)
+    org = membership(session, me, org_id)
+    ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
+    return render(
+        request,
+        "ledger.html",
+        me,
+        session,
+        org=org,
+        error=error,
+        message=message,
+        entitlements=orgledger.listing(ledger, org, today()),
+        events=list(reversed(orgledger.history(ledger, org))),
+    )
+
+
+@router.get("/orgs/{org_id}/ledger", response_class=HTMLResponse)
+def ledger_page(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
+    return _ledger_page(request, ws, session, actor, org_id)
+
+
+@router.post("/orgs/{org_id}/ledger", response_class=HTMLResponse)
+async def record(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
+    me = signed_in(actor)
+    form = _blank_none(await form_of(request, me))
+    org = membership(session, me, org_id, "editor")
+    try:
+        purchase = Purchase.model_validate(form)
+        ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
+        result = orgledger.purchase(ledger, org, entitlement_of(purchase))
+    except ValidationError as exc:
+        errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return _ledger_page(request, ws, session, actor, org_id, error=errors)
+    except ApiError as exc:
+        return _ledger_page(request, ws, session, actor, org_id, error=exc.items[0].message)
+    text = f"recorded {result['id']}" if result["added"] else f"{result['id']} was already recorded"
+    return _ledger_page(request, ws, session, actor, org_id, message=text)
+
+
+@router.get("/orgs/{org_id}/members", response_class=HTMLResponse)
+def members_page(
+    request: Request, org_id: int, session: DB, actor: MaybeActor, error: str | None = None
+) -> Response:
+    me = signed_in(actor)
+    org = membership(session, me, org_id)
+    return render(
+        request,
+        "members.html",
+        me,
+        session,
+        org=org,
+        members=members_of(session, org_id),
+        error=error,
+    )
+
+
+@router.post("/orgs/{org_id}/members", response_class=HTMLResponse)
+async def add_member_page(
+    request: Request, org_id: int, session: DB, actor: MaybeActor
+) -> Response:
+    me = signed_in(actor)
+    form = await form_of(request, me)
+    membership(session, me, org_id, "admin")
+    role = str(form.get("role", "viewer"))
+    if role not in ("viewer", "editor", "admin"):
+        role = "viewer"
+    try:
+        add_member(session, org_id, str(form.get("email", "")), role)
+    except ApiError as exc:
+        return members_page(request, org_id, session, actor, error=exc.items[0].message)
+    return RedirectResponse(f"/orgs/{org_id}/members", status_code=303)
+
+
+@router.get("/products", response_class=HTMLResponse)
+def products_page(
+    request: Request, ws: WS, session: DB, actor: MaybeActor, q: str | None = None
+) -> Response:
+    me = signed_in(actor)
+    found = [p.as_json() for p in search_products(ws.catalog, q)] if q else []
+    return render(request, "products.html", me, session, q=q or "", products=found)
+
+
+@router.get("/decide", response_class=HTMLResponse)
+def decide_page(request: Request, session: DB, actor: MaybeActor) -> Response:
+    me = signed_in(actor)
+    return render(request, "decide.html", me, session, result=None, error=None, values={})
+
+
+@router.post("/decide", response_class=HTMLResponse)
+async def decide_post(request: Request, ws: WS, session: DB, actor: MaybeActor) -> Response:
+    me = signed_in(actor)
+    form = await form_of(request, me)
+    values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    try:
+        q = Questionnaire.model_validate(_blank_none(values))
+        result = decide(ws.catalog, q)
+    except ValidationError as exc:
+        error = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return render(request, "decide.html", me, session, result=None, error=error, values=values)
+    except ApiError as exc:
+        return render(
+            request,
+            "decide.html",
+            me,
+            session,
+            result=None,
+            error=exc.items[0].message,
+            values=values,
+        )
+    return render(
+        request,
+        "decide.html",
+        me,
+        session,
+        result=result,
+        error=None,
+        values=values,
+        today=date.today(),
+    )
