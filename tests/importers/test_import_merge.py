@@ -136,3 +136,13 @@ def test_importers_import_nothing_above_them() -> None:
             for name in names:
                 if name.startswith("entitle"):
                     assert name.startswith(allowed), f"{module.name} imports {name}"
+
+
+def test_the_summary_as_json(tmp_path: Path) -> None:
+    """ad/users.csv: 9 rows, 2 disabled → 7 users; computers.csv: 6 rows, 1 disabled → 5."""
+    data = json.loads(run("import", "ad", str(EXPORTS / "ad"), "--into", str(tmp_path / "e"),
+                          "--json"))
+    assert data["written"]["users"] == {"added": 7, "updated": 0}
+    assert data["written"]["devices"] == {"added": 5, "updated": 0}
+    (disabled,) = data["skipped"]
+    assert (disabled["reason"], disabled["count"]) == ("disabled account", 3)

@@ -20,7 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from entitle.catalog import Catalog
-from entitle.cli.common import err_console, fail, get_catalog, parse_date
+from entitle.cli.common import emit, err_console, fail, get_catalog, parse_date, to_json
 from entitle.importers.ad import ExternalRule, import_ad
 from entitle.importers.dates import Window
 from entitle.importers.generic import import_generic, read_mapping
@@ -128,6 +128,22 @@ def show(result: ImportResult, report: MergeReport, into: Path, console: Console
                       soft_wrap=True)
 
 
+def as_json(result: ImportResult, report: MergeReport, into: Path) -> dict[str, object]:
+    """The summary for scripts: the same facts as :func:`show`."""
+    return {
+        "kind": result.kind,
+        "into": str(into),
+        "mapped": dict(result.mapped),
+        "written": {t: {"added": report.added[t], "updated": report.updated[t]}
+                    for t in table_names(report.touched)},
+        "skipped": [{"reason": s.reason, "count": s.count,
+                     "examples": [str(e) for e in s.examples]} for s in result.skipped]
+        + [{"reason": r, "count": n, "examples": [str(e) for e in report.examples.get(r, [])]}
+           for r, n in report.dropped.items()],
+        "findings": [f.as_json() for f in result.findings],
+    }
+
+
 def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_command(
@@ -155,6 +171,7 @@ def register(app: typer.Typer) -> None:
         engine: EngineName = typer.Option(EngineName.duckdb, "--engine", help="ual: reduce "
                                           "evidence on duckdb (embedded) or spark."),
         catalog_path: Path | None = typer.Option(None, "--catalog", help="Use another catalog."),
+        json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
         """Import real exports into an estate folder (created if missing, else merged into).
 
@@ -194,4 +211,7 @@ def register(app: typer.Typer) -> None:
             err_console.print("the merged estate would not load; nothing was written:",
                               markup=False)
             fail(errors)
-        show(result, report, into, console)
+        if json_out:
+            emit(to_json(as_json(result, report, into)), None)
+        else:
+            show(result, report, into, console)

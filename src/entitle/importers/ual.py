@@ -24,7 +24,7 @@ from entitle.catalog import Catalog
 from entitle.importers import reduce
 from entitle.importers.dates import Window, detect
 from entitle.importers.engines import DuckDBEngine, SparkEngine
-from entitle.importers.names import guid, host_id, product_of, role_table
+from entitle.importers.names import ProductName, guid, host_id, product_of, role_table
 from entitle.importers.result import ImportResult, NewRow, Outcome
 from entitle.importers.servers import server_rows
 from entitle.importers.ual_files import EVIDENCE, UalFile, classify, open_file, resolve_servers
@@ -211,6 +211,7 @@ def _role_map(
     """(server, role GUID) → products, the server's own overview first (see the module text)."""
     table = role_table()
     rows: list[tuple[str, str, str, str, int]] = []
+    names: dict[str, ProductName | None] = {}
     where = Source(files[0].file)
     for server, role_guid, product_name, role_name, count in roles:
         ose = host_id(server)
@@ -229,15 +230,17 @@ def _role_map(
             out.skip(f"role GUID {role_guid} ({role_name or 'no name'}) is not known", where,
                      count)
             continue
-        _software(ose, role.products, product_name, catalog, where, out)
+        if product_name not in names:  # thousands of servers share a few product names
+            names[product_name] = product_of(product_name, catalog)
+        _software(ose, role.products, names[product_name], catalog, where, out)
         for product in role.products:
             rows.append((server, role_guid, ose, product, int(role.anonymous)))
     return rows
 
 
-def _software(ose: str, products: tuple[str, ...], product_name: str, catalog: Catalog,
+def _software(ose: str, products: tuple[str, ...], named: ProductName | None, catalog: Catalog,
               where: Source, out: Outcome) -> None:
-    named = product_of(product_name, catalog)
+    """software.csv rows for what a product name says (``named``: :func:`product_of`)."""
     if named is None or named.version is None:
         return
     if named.product == "windows-server":
@@ -260,4 +263,4 @@ def _overview_software(inv: Inventory, catalog: Catalog, out: Outcome) -> None:
     for (ose, role_guid), (role_name, product_name, where) in sorted(inv.overview.items()):
         role = table.by_name(role_name) if role_name else table.by_guid(role_guid)
         products = role.products if role else ()
-        _software(ose, products, product_name, catalog, where, out)
+        _software(ose, products, product_of(product_name, catalog), catalog, where, out)
