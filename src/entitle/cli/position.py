@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from entitle.cli.common import emit, get_catalog, get_estate, parse_date, to_json
+from entitle.cli.common import emit, err_console, get_catalog, get_estate, parse_date, to_json
 from entitle.cli.ledger import ledger_entitlements
 from entitle.cli.render import render_position, terminal
 from entitle.cli.reporting import (
@@ -82,7 +82,8 @@ def register(app: typer.Typer) -> None:
         if ledger_db:
             loaded = replace(loaded, entitlements=ledger_entitlements(ledger_db, day))
         check_pdf_possible(pdf)
-        result = compute_position(loaded, catalog, day)
+        with err_console.status("computing the position", spinner="dots") as status:
+            result = compute_position(loaded, catalog, day, progress=lambda msg: status.update(msg))
         change = what_if(what_if_file, loaded, result, catalog, day) if what_if_file else None
         if change is not None:
             loaded, result = change.estate, change.position
