@@ -53,8 +53,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        # finish running imports; a fresh pool lets the same app be started again (tests)
         ws.pool.shutdown(wait=True, cancel_futures=True)
-        engine.dispose()
+        ws.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="entitle-job")
 
     app = FastAPI(
         title="entitle",

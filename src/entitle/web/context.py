@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from entitle.catalog import Catalog
-from entitle.web.auth import Actor, Sessions, check_csrf, identify
+from entitle.ledger.db import writer
+from entitle.web.auth import SAFE_METHODS, Actor, Sessions, check_csrf, identify
 from entitle.web.errors import ApiError
 
 
@@ -82,8 +83,13 @@ def workspace(request: Request) -> Workspace:
     return ws
 
 
-def db_session(ws: Annotated[Workspace, Depends(workspace)]) -> Iterator[Session]:
-    with Session(ws.engine) as session:
+def db_session(request: Request, ws: Annotated[Workspace, Depends(workspace)]) -> Iterator[Session]:
+    """A session per request. On SQLite an unsafe request takes the write lock when its
+    transaction begins (``BEGIN IMMEDIATE``), so a read that turns into a write never fails
+    against a background job's write; routes that hand over to the ledger's own transactions
+    close it first."""
+    engine = ws.engine if request.method in SAFE_METHODS else writer(ws.engine)
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 

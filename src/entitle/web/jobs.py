@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from entitle.catalog import Catalog
 from entitle.estate.loader import load_estate
 from entitle.estate.records import TABLES, Estate
+from entitle.ledger.db import writer
 from entitle.ledger.workspace import Job, StoredEstate
 from entitle.position import Position, compute_position
 from entitle.source import Problem, Source
@@ -114,7 +115,7 @@ def run_import(
     """Load the job's estate, check it, compute its position; record each step on the job."""
 
     def step(progress: int, message: str, state: str = "running") -> None:
-        with Session(engine) as session, session.begin():
+        with Session(writer(engine)) as session, session.begin():
             job = session.get(Job, job_id)
             if job is not None:
                 job.state, job.progress, job.message = state, progress, message
@@ -146,7 +147,7 @@ def run_import(
 def _finish(
     engine: Engine, estate_id: int, status: str, problems: list[Problem], position: str | None
 ) -> None:
-    with Session(engine) as session, session.begin():
+    with Session(writer(engine)) as session, session.begin():
         stored = session.get(StoredEstate, estate_id)
         if stored is not None:
             stored.status = status

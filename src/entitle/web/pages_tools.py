@@ -63,6 +63,7 @@ async def record(request: Request, org_id: int, ws: WS, session: DB, actor: Mayb
     me = signed_in(actor)
     form = _blank_none(await form_of(request, me))
     org = membership(session, me, org_id, "editor")
+    session.close()  # the ledger writes in its own transaction
     try:
         purchase = Purchase.model_validate(form)
         ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)

@@ -78,6 +78,7 @@ def record_purchase(
 ) -> dict[str, Any]:
     """Record a purchase (an entitlement); the same purchase twice adds nothing."""
     org = membership(session, actor, org_id, "editor")
+    session.close()  # the ledger writes in its own transaction
     ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, actor.email)
     return orgledger.purchase(ledger, org, entitlement_of(body))
 
@@ -85,6 +86,7 @@ def record_purchase(
 @router.post("/assign")
 def assign(org_id: int, body: Assign, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
     org = membership(session, actor, org_id, "editor")
+    session.close()  # the ledger writes in its own transaction
     ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, actor.email)
     return orgledger.assign(ledger, org, body.ref, body.to, body.quantity, body.on or today())
 
@@ -93,6 +95,7 @@ def assign(org_id: int, body: Assign, ws: WS, session: DB, actor: ApiActor) -> d
 def reassign(org_id: int, body: Reassign, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
     """Move units; refused (409, with the first allowed day) when the 90-day rule forbids it."""
     org = membership(session, actor, org_id, "editor")
+    session.close()  # the ledger writes in its own transaction
     ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, actor.email)
     return orgledger.reassign(
         ledger, org, body.ref, body.source, body.to, body.quantity, body.on or today(), body.reason

@@ -1,0 +1,130 @@
+"""Fixtures for the web tests: the app on a fresh SQLite database, and on PostgreSQL when
+ENTITLE_TEST_POSTGRES names a server (a database per module, dropped afterwards); users of
+each role signed up over HTTP; the sample estate imported once per module."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+from entitle.ledger import db
+from entitle.web import create_app
+
+ADMIN = os.environ.get("ENTITLE_TEST_POSTGRES")
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-estate"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield db.resolve_url(str(tmp_path_factory.mktemp("web") / "entitle.db"))
+        return
+    if not ADMIN:
+        pytest.skip(
+            "PostgreSQL web tests need ENTITLE_TEST_POSTGRES, e.g. "
+            "postgresql://postgres@127.0.0.1:5432/test (.ci/run sets it)"
+        )
+    name = "entitle_web_" + secrets.token_hex(6)
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield db.resolve_url(make_url(ADMIN).set(database=name).render_as_string(hide_password=False))
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def app(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    return create_app(db_url, tmp_path_factory.mktemp("data"), secret_key="test-secret")
+
+
+@dataclass
+class Member:
+    email: str
+    token: str
+    org_id: int
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def sign_up(client: TestClient, email: str, org: str) -> Member:
+    """A new user with their own organisation and a personal API token."""
+    r = client.post("/api/signup", json={"email": email, "password": PASSWORD, "organisation": org})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    t = client.post(
+        "/api/tokens", json={"name": "tests"}, headers={"X-CSRF-Token": body["csrf_token"]}
+    )
+    assert t.status_code == 201, t.text
+    client.cookies.clear()
+    return Member(email, t.json()["token"], body["organisations"][0]["id"])
+
+
+def sample_files() -> list[tuple[str, tuple[str, bytes]]]:
+    return [("files", (p.name, p.read_bytes())) for p in sorted(SAMPLE.iterdir())]
+
+
+def wait_for(client: TestClient, m: Member, job_id: int, org_id: int | None = None) -> dict:
+    for _ in range(240):
+        job = client.get(f"/api/orgs/{org_id or m.org_id}/jobs/{job_id}", headers=m.auth).json()[
+            "job"
+        ]
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.25)
+    raise TimeoutError(f"job {job_id} did not finish")
+
+
+@dataclass
+class World:
+    """Organisation A (admin, editor, viewer, and an estate with its position) and an outsider
+    who administers organisation B."""
+
+    client: TestClient
+    admin: Member
+    editor: Member
+    viewer: Member
+    outsider: Member
+    estate_id: int
+
+
+@pytest.fixture(scope="module")
+def world(app: FastAPI) -> Iterator[World]:
+    with TestClient(app) as client:
+        suffix = secrets.token_hex(3)
+        admin = sign_up(client, f"admin-{suffix}@a.example", "Org A")
+        editor = sign_up(client, f"editor-{suffix}@a.example", "Editor's own")
+        viewer = sign_up(client, f"viewer-{suffix}@a.example", "Viewer's own")
+        outsider = sign_up(client, f"out-{suffix}@b.example", "Org B")
+        for m, role in ((editor, "editor"), (viewer, "viewer")):
+            r = client.post(
+                f"/api/orgs/{admin.org_id}/members",
+                json={"email": m.email, "role": role},
+                headers=admin.auth,
+            )
+            assert r.status_code == 201, r.text
+            m.org_id = admin.org_id
+        r = client.post(
+            f"/api/orgs/{admin.org_id}/estates",
+            files=sample_files(),
+            data={"name": "sample"},
+            headers=admin.auth,
+        )
+        assert r.status_code == 202, r.text
+        job = wait_for(client, admin, r.json()["job"]["id"])
+        assert job["state"] == "done", job
+        yield World(client, admin, editor, viewer, outsider, r.json()["estate"]["id"])
