@@ -15,6 +15,7 @@ from threading import Lock
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi import Path as PathParam
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -113,3 +114,6 @@ WS = Annotated[Workspace, Depends(workspace)]
 DB = Annotated[Session, Depends(db_session)]
 ApiActor = Annotated[Actor, Depends(api_actor)]
 MaybeActor = Annotated[Actor | None, Depends(optional_actor)]
+
+Id = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
+"""A row id in a path: positive and within a 32-bit INTEGER (both engines)."""

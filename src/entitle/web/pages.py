@@ -43,6 +43,7 @@ def render(
     request: Request, name: str, actor: Actor | None, session: DB, **context: Any
 ) -> HTMLResponse:
     orgs = accounts.orgs_of(session, actor.user_id) if actor else []
+    context.setdefault("org", orgs[0][0] if orgs else None)  # pages outside an organisation
     return TEMPLATES.TemplateResponse(
         request,
         name,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from entitle.ledger.workspace import ApiToken
 from entitle.web import accounts
 from entitle.web.auth import COOKIE, new_token
-from entitle.web.context import DB, WS, ApiActor
+from entitle.web.context import DB, WS, ApiActor, Id
 from entitle.web.errors import not_found
 from entitle.web.jobs import utc_now
 
@@ -38,7 +38,7 @@ class NewOrg(BaseModel):
     name: str = Field(min_length=1, max_length=200)
 
 
-def _me(session: DB, user_id: int) -> list[dict[str, Any]]:
+def _me(session: DB, user_id: Id) -> list[dict[str, Any]]:
     return [
         {"id": o.id, "slug": o.slug, "name": o.name, "role": role}
         for o, role in accounts.orgs_of(session, user_id)
@@ -103,7 +103,7 @@ def create_token(body: NewToken, actor: ApiActor, session: DB) -> dict[str, Any]
 
 
 @router.delete("/tokens/{token_id}")
-def revoke_token(token_id: int, actor: ApiActor, session: DB) -> dict[str, Any]:
+def revoke_token(token_id: Id, actor: ApiActor, session: DB) -> dict[str, Any]:
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != actor.user_id:
         raise not_found("token")

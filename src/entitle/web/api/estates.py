@@ -8,6 +8,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
@@ -17,7 +18,7 @@ from entitle.reports.pdf import PdfUnavailable, html_to_pdf
 from entitle.reports.xlsx import render_xlsx
 from entitle.web import jobs, positions
 from entitle.web.auth import Actor, membership
-from entitle.web.context import DB, WS, ApiActor, Workspace
+from entitle.web.context import DB, WS, ApiActor, Id, Workspace
 from entitle.web.errors import ApiError, not_found
 
 router = APIRouter(prefix="/orgs/{org_id}", tags=["estates"])
@@ -59,7 +60,7 @@ def job_json(j: Job) -> dict[str, Any]:
     }
 
 
-def get_estate(session: DB, org_id: int, estate_id: int) -> StoredEstate:
+def get_estate(session: DB, org_id: Id, estate_id: Id) -> StoredEstate:
     e = session.get(StoredEstate, estate_id)
     if e is None or e.org_id != org_id:
         raise not_found("estate")
@@ -84,7 +85,7 @@ def start_import(ws: Workspace, session: DB, estate: StoredEstate) -> Job:
 
 
 def upload(
-    ws: Workspace, session: DB, actor: Actor, org_id: int, name: str, files: list[tuple[str, bytes]]
+    ws: Workspace, session: DB, actor: Actor, org_id: Id, name: str, files: list[tuple[str, bytes]]
 ) -> tuple[StoredEstate, Job]:
     """Store an upload and queue its import (shared by the API and the pages)."""
     membership(session, actor, org_id, "editor")
@@ -111,7 +112,7 @@ def upload(
 
 @router.post("/estates", status_code=202)
 def create_estate(
-    org_id: int,
+    org_id: Id,
     ws: WS,
     session: DB,
     actor: ApiActor,
@@ -125,7 +126,7 @@ def create_estate(
 
 
 @router.get("/estates")
-def list_estates(org_id: int, session: DB, actor: ApiActor) -> dict[str, Any]:
+def list_estates(org_id: Id, session: DB, actor: ApiActor) -> dict[str, Any]:
     membership(session, actor, org_id)
     rows = session.execute(
         select(StoredEstate).where(StoredEstate.org_id == org_id).order_by(StoredEstate.id)
@@ -134,14 +135,14 @@ def list_estates(org_id: int, session: DB, actor: ApiActor) -> dict[str, Any]:
 
 
 @router.get("/estates/{estate_id}")
-def view_estate(org_id: int, estate_id: int, session: DB, actor: ApiActor) -> dict[str, Any]:
+def view_estate(org_id: Id, estate_id: Id, session: DB, actor: ApiActor) -> dict[str, Any]:
     membership(session, actor, org_id)
     return {"ok": True, "estate": estate_json(get_estate(session, org_id, estate_id))}
 
 
 @router.delete("/estates/{estate_id}")
 def delete_estate(
-    org_id: int, estate_id: int, ws: WS, session: DB, actor: ApiActor
+    org_id: Id, estate_id: Id, ws: WS, session: DB, actor: ApiActor
 ) -> dict[str, Any]:
     membership(session, actor, org_id, "editor")
     estate = get_estate(session, org_id, estate_id)
@@ -155,7 +156,7 @@ def delete_estate(
 
 
 @router.get("/jobs/{job_id}")
-def view_job(org_id: int, job_id: int, session: DB, actor: ApiActor) -> dict[str, Any]:
+def view_job(org_id: Id, job_id: Id, session: DB, actor: ApiActor) -> dict[str, Any]:
     membership(session, actor, org_id)
     job = session.get(Job, job_id)
     if job is None or job.org_id != org_id:
@@ -164,7 +165,7 @@ def view_job(org_id: int, job_id: int, session: DB, actor: ApiActor) -> dict[str
 
 
 @router.post("/estates/{estate_id}/position", status_code=202)
-def recompute(org_id: int, estate_id: int, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
+def recompute(org_id: Id, estate_id: Id, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
     """Compute the position again (today's date, the current catalog) in the background."""
     membership(session, actor, org_id, "editor")
     return {
@@ -175,8 +176,8 @@ def recompute(org_id: int, estate_id: int, ws: WS, session: DB, actor: ApiActor)
 
 @router.get("/estates/{estate_id}/position", response_model=None)
 def position(
-    org_id: int,
-    estate_id: int,
+    org_id: Id,
+    estate_id: Id,
     ws: WS,
     session: DB,
     actor: ApiActor,
@@ -208,7 +209,12 @@ def position(
 
 @router.get("/estates/{estate_id}/lines/{index}")
 def line_evidence(
-    org_id: int, estate_id: int, index: int, ws: WS, session: DB, actor: ApiActor
+    org_id: Id,
+    estate_id: Id,
+    index: Annotated[int, PathParam(ge=0, le=1_000_000)],
+    ws: WS,
+    session: DB,
+    actor: ApiActor,
 ) -> dict[str, Any]:
     """One position line and the evidence behind it."""
     membership(session, actor, org_id)
@@ -218,11 +224,11 @@ def line_evidence(
 
 @router.get("/compare")
 def compare(
-    org_id: int,
+    org_id: Id,
     session: DB,
     actor: ApiActor,
-    a: Annotated[int, Query(description="estate id")],
-    b: Annotated[int, Query(description="estate id")],
+    a: Annotated[int, Query(ge=1, le=2_147_483_647, description="estate id")],
+    b: Annotated[int, Query(ge=1, le=2_147_483_647, description="estate id")],
 ) -> dict[str, Any]:
     """Two estates' positions line by line."""
     membership(session, actor, org_id)

@@ -14,7 +14,7 @@ from entitle.estate.records import Entitlement
 from entitle.ledger.service import today
 from entitle.web import orgledger
 from entitle.web.auth import membership
-from entitle.web.context import DB, WS, ApiActor
+from entitle.web.context import DB, WS, ApiActor, Id
 
 router = APIRouter(prefix="/orgs/{org_id}/ledger", tags=["ledger"])
 
@@ -65,7 +65,7 @@ def entitlement_of(p: Purchase) -> Entitlement:
 
 @router.get("/entitlements")
 def entitlements(
-    org_id: int, ws: WS, session: DB, actor: ApiActor, as_of: date | None = None
+    org_id: Id, ws: WS, session: DB, actor: ApiActor, as_of: date | None = None
 ) -> dict[str, Any]:
     org = membership(session, actor, org_id)
     ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, actor.email)
@@ -74,7 +74,7 @@ def entitlements(
 
 @router.post("/entitlements", status_code=201)
 def record_purchase(
-    org_id: int, body: Purchase, ws: WS, session: DB, actor: ApiActor
+    org_id: Id, body: Purchase, ws: WS, session: DB, actor: ApiActor
 ) -> dict[str, Any]:
     """Record a purchase (an entitlement); the same purchase twice adds nothing."""
     org = membership(session, actor, org_id, "editor")
@@ -84,7 +84,7 @@ def record_purchase(
 
 
 @router.post("/assign")
-def assign(org_id: int, body: Assign, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
+def assign(org_id: Id, body: Assign, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
     org = membership(session, actor, org_id, "editor")
     session.close()  # the ledger writes in its own transaction
     ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, actor.email)
@@ -92,7 +92,7 @@ def assign(org_id: int, body: Assign, ws: WS, session: DB, actor: ApiActor) -> d
 
 
 @router.post("/reassign")
-def reassign(org_id: int, body: Reassign, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
+def reassign(org_id: Id, body: Reassign, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
     """Move units; refused (409, with the first allowed day) when the 90-day rule forbids it."""
     org = membership(session, actor, org_id, "editor")
     session.close()  # the ledger writes in its own transaction
@@ -104,7 +104,7 @@ def reassign(org_id: int, body: Reassign, ws: WS, session: DB, actor: ApiActor) 
 
 @router.get("/history")
 def history(
-    org_id: int, ws: WS, session: DB, actor: ApiActor, ref: str | None = None
+    org_id: Id, ws: WS, session: DB, actor: ApiActor, ref: str | None = None
 ) -> dict[str, Any]:
     org = membership(session, actor, org_id)
     ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, actor.email)
@@ -112,7 +112,7 @@ def history(
 
 
 @router.get("/verify")
-def verify(org_id: int, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
+def verify(org_id: Id, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
     """Check the whole audit chain and that every row matches its last event."""
     membership(session, actor, org_id)
     ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, actor.email)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from entitle.ledger.workspace import Membership, User
 from entitle.web.auth import membership
-from entitle.web.context import DB, ApiActor
+from entitle.web.context import DB, ApiActor, Id
 from entitle.web.errors import ApiError, not_found
 
 router = APIRouter(prefix="/orgs/{org_id}/members", tags=["members"])
@@ -23,7 +23,7 @@ class NewMember(BaseModel):
     role: Role = "viewer"
 
 
-def members_of(session: DB, org_id: int) -> list[dict[str, Any]]:
+def members_of(session: DB, org_id: Id) -> list[dict[str, Any]]:
     rows = session.execute(
         select(User, Membership.role)
         .join(Membership, Membership.user_id == User.id)
@@ -33,7 +33,7 @@ def members_of(session: DB, org_id: int) -> list[dict[str, Any]]:
     return [{"user_id": u.id, "email": u.email, "name": u.name, "role": r} for u, r in rows]
 
 
-def add_member(session: DB, org_id: int, email: str, role: str) -> None:
+def add_member(session: DB, org_id: Id, email: str, role: str) -> None:
     user = session.execute(
         select(User).where(User.email == email.strip().lower())
     ).scalar_one_or_none()
@@ -52,7 +52,7 @@ def add_member(session: DB, org_id: int, email: str, role: str) -> None:
     session.commit()
 
 
-def _keep_an_admin(session: DB, org_id: int, row: Membership, new_role: str | None) -> None:
+def _keep_an_admin(session: DB, org_id: Id, row: Membership, new_role: str | None) -> None:
     if row.role != "admin" or new_role == "admin":
         return
     admins = session.execute(
@@ -63,13 +63,13 @@ def _keep_an_admin(session: DB, org_id: int, row: Membership, new_role: str | No
 
 
 @router.get("")
-def list_members(org_id: int, actor: ApiActor, session: DB) -> dict[str, Any]:
+def list_members(org_id: Id, actor: ApiActor, session: DB) -> dict[str, Any]:
     membership(session, actor, org_id, "viewer")
     return {"ok": True, "members": members_of(session, org_id)}
 
 
 @router.post("", status_code=201)
-def put_member(org_id: int, body: NewMember, actor: ApiActor, session: DB) -> dict[str, Any]:
+def put_member(org_id: Id, body: NewMember, actor: ApiActor, session: DB) -> dict[str, Any]:
     """Add an existing user to the organisation, or change their role (admins only)."""
     membership(session, actor, org_id, "admin")
     add_member(session, org_id, body.email, body.role)
@@ -77,7 +77,7 @@ def put_member(org_id: int, body: NewMember, actor: ApiActor, session: DB) -> di
 
 
 @router.delete("/{user_id}")
-def remove_member(org_id: int, user_id: int, actor: ApiActor, session: DB) -> dict[str, Any]:
+def remove_member(org_id: Id, user_id: Id, actor: ApiActor, session: DB) -> dict[str, Any]:
     membership(session, actor, org_id, "admin")
     row = session.execute(
         select(Membership).where(Membership.org_id == org_id, Membership.user_id == user_id)
