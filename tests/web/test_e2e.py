@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -54,9 +55,10 @@ def test_a_new_admin_reaches_a_position_and_records_a_purchase(live: str, db_url
 
     ARTIFACTS.mkdir(exist_ok=True)
     engine = "sqlite" if db_url.startswith("sqlite") else "postgresql"
-    shot = lambda page, name: page.screenshot(
-        path=str(ARTIFACTS / f"{engine}-{name}.png"), full_page=True
-    )  # noqa: E731
+
+    def shot(page: Any, name: str) -> None:
+        page.screenshot(path=str(ARTIFACTS / f"{engine}-{name}.png"), full_page=True)
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
