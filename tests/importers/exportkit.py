@@ -27,8 +27,14 @@ def ual_files(*folders: str) -> list[Path]:
     return sorted(p for folder in chosen for p in folder.rglob("*.csv"))
 
 
-def write_export(path: Path, header: list[str], data: list[list[str]], *,
-                 type_line: str = "", delimiter: str = ",") -> Path:
+def write_export(
+    path: Path,
+    header: list[str],
+    data: list[list[str]],
+    *,
+    type_line: str = "",
+    delimiter: str = ",",
+) -> Path:
     """A CSV file as Export-Csv writes it: every field quoted, CRLF line ends."""
     with path.open("w", encoding="utf-8", newline="") as fh:
         if type_line:

@@ -25,16 +25,23 @@ def test_sil(catalog: Catalog) -> None:
     result = import_sil(sorted((EXPORTS / "sil").rglob("*.csv")), catalog)
     assert result.ok, result.problems
     hosts = {r["host"]: r for r in rows(result, "hosts")}
-    assert (hosts["sql02"]["processors"], hosts["sql02"]["cores_per_processor"],
-            hosts["sql02"]["cpu_model"]) == ("2", "12", "Intel(R) Xeon(R) Gold 6136 CPU @ 3.00GHz")
+    assert (
+        hosts["sql02"]["processors"],
+        hosts["sql02"]["cores_per_processor"],
+        hosts["sql02"]["cpu_model"],
+    ) == ("2", "12", "Intel(R) Xeon(R) Gold 6136 CPU @ 3.00GHz")
     assert hosts["unknown-host-of-app01"]["placeholder"] == "yes"
     oses = {r["ose"]: r for r in rows(result, "oses")}
     assert (oses["app01"]["virtual"], oses["app01"]["vcpus"]) == ("yes", "4")
-    software = {(r["ose"], r["product"], r.get("edition", ""), r["version"])
-                for r in rows(result, "software")}
-    assert software == {("sql02", "windows-server", "standard", "2019"),
-                        ("app01", "windows-server", "datacenter", "2022"),
-                        ("app01", "sharepoint-server", "", "2019")}
+    software = {
+        (r["ose"], r["product"], r.get("edition", ""), r["version"])
+        for r in rows(result, "software")
+    }
+    assert software == {
+        ("sql02", "windows-server", "standard", "2019"),
+        ("app01", "windows-server", "datacenter", "2022"),
+        ("app01", "sharepoint-server", "", "2019"),
+    }
     sql = next(s for s in result.skipped if s.reason.startswith("SQL Server"))
     assert sql.count == 2 and [e.line for e in sql.examples] == [3, 4]
     assert skipped(result)["not a server product the catalog licenses"] == 3
@@ -44,17 +51,28 @@ def test_ad_users_and_computers(catalog: Catalog) -> None:
     """users.csv: 9 rows, frank and krbtgt disabled → 7 users. External: carol by OU, dave by
     EmployeeType=Contractor, erin by group Extranet Users → 3. computers.csv: 6 rows,
     OLD-WKS-0009 disabled → 5 devices (FS01 a server, 4 workstations)."""
-    rule, bad = ExternalRule.parse(["OU=Partners,OU=External,DC=contoso,DC=com"],
-                                   ["Extranet Users"], ["EmployeeType=Contractor"])
+    rule, bad = ExternalRule.parse(
+        ["OU=Partners,OU=External,DC=contoso,DC=com"],
+        ["Extranet Users"],
+        ["EmployeeType=Contractor"],
+    )
     assert bad == []
     result = import_ad(sorted((EXPORTS / "ad").glob("*.csv")), rule=rule)
     users = {r["user"]: r["external"] for r in rows(result, "users")}
     assert len(users) == 7
     assert {u for u, e in users.items() if e == "yes"} == {
-        "contoso\\carol", "contoso\\dave", "contoso\\erin"}
+        "contoso\\carol",
+        "contoso\\dave",
+        "contoso\\erin",
+    }
     devices = {r["device"]: r["kind"] for r in rows(result, "devices")}
-    assert devices == {"wks-0101": "workstation", "wks-0102": "workstation",
-                       "wks-0107": "workstation", "lap-0033": "workstation", "fs01": "server"}
+    assert devices == {
+        "wks-0101": "workstation",
+        "wks-0102": "workstation",
+        "wks-0107": "workstation",
+        "lap-0033": "workstation",
+        "fs01": "server",
+    }
     assert skipped(result)["disabled account"] == 3
 
 
@@ -62,7 +80,8 @@ def test_ad_rule_by_ou_only(catalog: Catalog) -> None:
     rule, _ = ExternalRule.parse(["ou=partners, ou=external, dc=contoso, dc=com"])
     result = import_ad([EXPORTS / "ad" / "users.csv"], rule=rule)
     assert [r["user"] for r in rows(result, "users") if r["external"] == "yes"] == [
-        "contoso\\carol"]
+        "contoso\\carol"
+    ]
 
 
 def test_ad_export_saved_by_out_file_in_utf16(tmp_path: Path) -> None:
@@ -78,17 +97,29 @@ def test_rvtools(catalog: Catalog, source: str) -> None:
     are VMs (ids from DNS Name; WEB01 is off, so its VM name); W2K19-TEMPLATE is a template.
     Guest editions: APP02 Datacenter 2019, SQL03 Standard 2022; WEB01 names no edition."""
     rvtools = EXPORTS / "rvtools"
-    paths = ([rvtools / "RVTools_export.xlsx"] if source == "xlsx"
-             else sorted((rvtools / "csv").glob("*.csv")))
+    paths = (
+        [rvtools / "RVTools_export.xlsx"]
+        if source == "xlsx"
+        else sorted((rvtools / "csv").glob("*.csv"))
+    )
     result = import_rvtools(paths, catalog)
     assert result.ok, result.problems
-    hosts = {r["host"]: (r["processors"], r["cores_per_processor"], r["cluster"])
-             for r in rows(result, "hosts")}
-    assert hosts == {"esx01": ("2", "24", "Prod"), "esx02": ("2", "24", "Prod"),
-                     "esx03": ("1", "16", "Dev")}
+    hosts = {
+        r["host"]: (r["processors"], r["cores_per_processor"], r["cluster"])
+        for r in rows(result, "hosts")
+    }
+    assert hosts == {
+        "esx01": ("2", "24", "Prod"),
+        "esx02": ("2", "24", "Prod"),
+        "esx03": ("1", "16", "Dev"),
+    }
     oses = {r["ose"]: (r["host"], r["vcpus"]) for r in rows(result, "oses")}
-    assert oses == {"app02": ("esx01", "4"), "sql03": ("esx02", "8"), "web01": ("esx01", "2"),
-                    "lnx01": ("esx03", "2")}
+    assert oses == {
+        "app02": ("esx01", "4"),
+        "sql03": ("esx02", "8"),
+        "web01": ("esx01", "2"),
+        "lnx01": ("esx03", "2"),
+    }
     software = {(r["ose"], r["edition"], r["version"]) for r in rows(result, "software")}
     assert software == {("app02", "datacenter", "2019"), ("sql03", "standard", "2022")}
     counts = skipped(result)
@@ -102,8 +133,11 @@ def test_hyperv(catalog: Catalog) -> None:
     result = import_hyperv(sorted((EXPORTS / "hyperv").glob("*.csv")), catalog)
     assert result.ok, result.problems
     hosts = {r["host"]: r for r in rows(result, "hosts")}
-    assert (hosts["hv02"]["processors"], hosts["hv02"]["cores_per_processor"],
-            hosts["hv02"]["cluster"]) == ("2", "20", "HVCLUSTER1")
+    assert (
+        hosts["hv02"]["processors"],
+        hosts["hv02"]["cores_per_processor"],
+        hosts["hv02"]["cluster"],
+    ) == ("2", "20", "HVCLUSTER1")
     assert (hosts["hv03"]["placeholder"], hosts["hv03"]["cluster"]) == ("yes", "HVCLUSTER1")
     oses = {r["ose"]: (r["host"], r["vcpus"]) for r in rows(result, "oses")}
     assert oses == {"app03": ("hv02", "4"), "app04": ("hv02", "2"), "file02": ("hv03", "2")}
@@ -116,10 +150,18 @@ def test_generic_with_a_mapping() -> None:
     assert problems == []
     result = import_generic([EXPORTS / "generic" / "staff.csv"], mapping)
     assert rows(result, "users") == [
-        {"user": "contoso\\alice", "name": "Alice Martin", "department": "Finance",
-         "external": "no"},
-        {"user": "contoso\\hank", "name": "Hank Moore", "department": "Logistics",
-         "external": "yes"},
+        {
+            "user": "contoso\\alice",
+            "name": "Alice Martin",
+            "department": "Finance",
+            "external": "no",
+        },
+        {
+            "user": "contoso\\hank",
+            "name": "Hank Moore",
+            "department": "Logistics",
+            "external": "yes",
+        },
     ]
     blank = result.skipped[0]
     assert (blank.reason, blank.count, blank.examples[0].line) == ("users: blank user", 1, 4)

@@ -18,21 +18,41 @@ from entitle.importers.sil import import_sil
 from entitle.importers.ual import import_ual
 
 FS01 = EXPORTS / "ual" / "fs01"
-DAILY = ["AccessCount", "AccessDate", "IPAddress", "ProductName", "RoleGuid", "RoleName",
-         "UserName", "PSComputerName"]
+DAILY = [
+    "AccessCount",
+    "AccessDate",
+    "IPAddress",
+    "ProductName",
+    "RoleGuid",
+    "RoleName",
+    "UserName",
+    "PSComputerName",
+]
 FILE_SERVER = "10a9226f-50ee-49d8-a393-9a501d47ce04"
 
 
 def daily(day: str, user: str = "CONTOSO\\alice") -> list[str]:
-    return ["1", day, "10.1.20.31", "Windows Server 2019 Datacenter", FILE_SERVER,
-            "File Server", user, "FS01"]
+    return [
+        "1",
+        day,
+        "10.1.20.31",
+        "Windows Server 2019 Datacenter",
+        FILE_SERVER,
+        "File Server",
+        user,
+        "FS01",
+    ]
 
 
 def test_activity_count_in_a_daily_export_is_named(catalog: Catalog, tmp_path: Path) -> None:
     header = [("ActivityCount" if c == "AccessCount" else c) for c in DAILY]
-    path = write_export(tmp_path / "daily.csv", header, [daily("8/4/2025 12:00:00 AM")],
-                        type_line="Microsoft.Management.Infrastructure.CimInstance#root/"
-                        "AccessLogging/MsftUal_DailyAccess")
+    path = write_export(
+        tmp_path / "daily.csv",
+        header,
+        [daily("8/4/2025 12:00:00 AM")],
+        type_line="Microsoft.Management.Infrastructure.CimInstance#root/"
+        "AccessLogging/MsftUal_DailyAccess",
+    )
     result = import_ual([path], catalog, AUGUST)
     assert not result.ok
     problem = result.problems[0]
@@ -42,10 +62,13 @@ def test_activity_count_in_a_daily_export_is_named(catalog: Catalog, tmp_path: P
 
 
 def test_missing_columns(catalog: Catalog, tmp_path: Path) -> None:
-    path = write_export(tmp_path / "users.csv", ["UserName", "RoleGuid", "ActivityCount"],
-                        [["CONTOSO\\alice", FILE_SERVER, "3"]],
-                        type_line="Microsoft.Management.Infrastructure.CimInstance#root/"
-                        "AccessLogging/MsftUal_UserAccess")
+    path = write_export(
+        tmp_path / "users.csv",
+        ["UserName", "RoleGuid", "ActivityCount"],
+        [["CONTOSO\\alice", FILE_SERVER, "3"]],
+        type_line="Microsoft.Management.Infrastructure.CimInstance#root/"
+        "AccessLogging/MsftUal_UserAccess",
+    )
     result = import_ual([path], catalog, AUGUST)
     assert not result.ok
     assert "FirstSeen, LastSeen" in result.problems[0].message
@@ -56,8 +79,9 @@ def test_a_truncated_export(catalog: Catalog, tmp_path: Path) -> None:
     text = (FS01 / "DailyAccess.csv").read_text(encoding="utf-8")
     folder = tmp_path / "fs01"
     shutil.copytree(FS01, folder)
-    (folder / "DailyAccess.csv").write_text(text[: text.rindex("Windows Server 2019") + 7],
-                                            encoding="utf-8", newline="")
+    (folder / "DailyAccess.csv").write_text(
+        text[: text.rindex("Windows Server 2019") + 7], encoding="utf-8", newline=""
+    )
     result = import_ual(sorted(folder.glob("*.csv")), catalog, AUGUST)
     assert not result.ok
     problem = result.problems[0]
@@ -91,8 +115,9 @@ def test_a_wrong_delimiter(catalog: Catalog, tmp_path: Path) -> None:
 
 def test_a_semicolon_export_is_read(catalog: Catalog, tmp_path: Path) -> None:
     """Export-Csv -UseCulture in a de-DE session separates with ';' and writes dotted dates."""
-    path = write_export(tmp_path / "daily.csv", DAILY, [daily("04.08.2025 00:00:00")],
-                        delimiter=";")
+    path = write_export(
+        tmp_path / "daily.csv", DAILY, [daily("04.08.2025 00:00:00")], delimiter=";"
+    )
     result = import_ual([path], catalog, AUGUST)
     assert result.ok, result.problems
     assert rows(result, "access")[0]["first_seen"] == "2025-08-04"
@@ -100,8 +125,11 @@ def test_a_semicolon_export_is_read(catalog: Catalog, tmp_path: Path) -> None:
 
 def test_mixed_date_formats_are_an_error(catalog: Catalog, tmp_path: Path) -> None:
     """14/08 can only be day-first, 8/29 … PM only month-first: the file cannot be read."""
-    path = write_export(tmp_path / "daily.csv", DAILY,
-                        [daily("8/29/2025 12:00:00 AM"), daily("14/08/2025 00:00:00")])
+    path = write_export(
+        tmp_path / "daily.csv",
+        DAILY,
+        [daily("8/29/2025 12:00:00 AM"), daily("14/08/2025 00:00:00")],
+    )
     result = import_ual([path], catalog, AUGUST)
     assert not result.ok
     assert "mixed date formats" in result.problems[0].message
@@ -110,8 +138,11 @@ def test_mixed_date_formats_are_an_error(catalog: Catalog, tmp_path: Path) -> No
 def test_a_date_in_no_known_style_is_skipped_with_its_line(
     catalog: Catalog, tmp_path: Path
 ) -> None:
-    path = write_export(tmp_path / "daily.csv", DAILY,
-                        [daily("2025-08-04"), daily("yesterday"), daily("2025-08-05")])
+    path = write_export(
+        tmp_path / "daily.csv",
+        DAILY,
+        [daily("2025-08-04"), daily("yesterday"), daily("2025-08-05")],
+    )
     result = import_ual([path], catalog, AUGUST)
     assert result.ok
     bad = next(s for s in result.skipped if s.reason.startswith("a date in no known style"))
@@ -123,8 +154,12 @@ def test_a_date_in_no_known_style_is_skipped_with_its_line(
 def test_empty_binary_or_foreign_files(catalog: Catalog, tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "export.csv"
     path.write_bytes(content)
-    for result in (import_ual([path], catalog, AUGUST), import_sil([path], catalog),
-                   import_ad([path]), import_rvtools([path], catalog)):
+    for result in (
+        import_ual([path], catalog, AUGUST),
+        import_sil([path], catalog),
+        import_ad([path]),
+        import_rvtools([path], catalog),
+    ):
         assert not result.ok
         assert all(p.message for p in result.problems)
 
@@ -132,12 +167,27 @@ def test_empty_binary_or_foreign_files(catalog: Catalog, tmp_path: Path, content
 def test_the_command_prints_file_line_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     estate = tmp_path / "estate"
     runner = CliRunner()
-    first = runner.invoke(app, ["import", "ual", str(EXPORTS / "ual"), "--into", str(estate),
-                                "--since", "2025-08-01", "--until", "2025-08-31"])
+    first = runner.invoke(
+        app,
+        [
+            "import",
+            "ual",
+            str(EXPORTS / "ual"),
+            "--into",
+            str(estate),
+            "--since",
+            "2025-08-01",
+            "--until",
+            "2025-08-31",
+        ],
+    )
     assert first.exit_code == 0, first.output
     before = {p.name: p.read_bytes() for p in estate.iterdir()}
-    bad = write_export(tmp_path / "daily.csv", DAILY,
-                       [daily("8/29/2025 12:00:00 AM"), daily("14/08/2025 00:00:00")])
+    bad = write_export(
+        tmp_path / "daily.csv",
+        DAILY,
+        [daily("8/29/2025 12:00:00 AM"), daily("14/08/2025 00:00:00")],
+    )
     result = runner.invoke(app, ["import", "ual", str(bad), "--into", str(estate)])
     assert result.exit_code == 2
     assert f"{bad}:1: mixed date formats" in result.output

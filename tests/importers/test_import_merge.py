@@ -31,10 +31,18 @@ def import_all(estate: Path) -> None:
     """The worked example: UAL, SIL, AD, RVTools and Hyper-V exports into one estate."""
     run("import", "ual", str(EXPORTS / "ual"), "--into", str(estate), *AUGUST)
     run("import", "sil", str(EXPORTS / "sil"), "--into", str(estate))
-    run("import", "ad", str(EXPORTS / "ad"), "--into", str(estate),
-        "--external-ou", "OU=Partners,OU=External,DC=contoso,DC=com")
-    run("import", "rvtools", str(EXPORTS / "rvtools" / "RVTools_export.xlsx"), "--into",
-        str(estate))
+    run(
+        "import",
+        "ad",
+        str(EXPORTS / "ad"),
+        "--into",
+        str(estate),
+        "--external-ou",
+        "OU=Partners,OU=External,DC=contoso,DC=com",
+    )
+    run(
+        "import", "rvtools", str(EXPORTS / "rvtools" / "RVTools_export.xlsx"), "--into", str(estate)
+    )
     run("import", "hyperv", str(EXPORTS / "hyperv"), "--into", str(estate))
 
 
@@ -69,8 +77,10 @@ def test_inventory_replaces_a_placeholder_host(tmp_path: Path, catalog: Catalog)
     run("import", "sil", str(EXPORTS / "sil"), "--into", str(estate))
     assert "unknown-host-of-app01" in (estate / "hosts.csv").read_text()
     vms = tmp_path / "vms.csv"
-    vms.write_text('"Name","ComputerName","ProcessorCount","State"\r\n'
-                   '"APP01","HV02","4","Running"\r\n', encoding="utf-8")
+    vms.write_text(
+        '"Name","ComputerName","ProcessorCount","State"\r\n"APP01","HV02","4","Running"\r\n',
+        encoding="utf-8",
+    )
     cpus = EXPORTS / "hyperv" / "Win32_Processor.csv"
     run("import", "hyperv", str(vms), str(cpus), "--into", str(estate))
     hosts = (estate / "hosts.csv").read_text()
@@ -82,21 +92,37 @@ def test_weak_rows_fill_but_never_overwrite() -> None:
     tables, _ = read_tables(Path("/nonexistent"))
     where = Source("t.csv", 1)
     merge(tables, {"users": (NewRow({"user": "u1", "external": "yes"}, where),)})
-    merge(tables, {"users": (NewRow({"user": "u1", "external": "no", "name": "U One"}, where,
-                                    weak=True),)})
+    merge(
+        tables,
+        {"users": (NewRow({"user": "u1", "external": "no", "name": "U One"}, where, weak=True),)},
+    )
     assert tables["users"].rows[("u1",)] == {"user": "u1", "external": "yes", "name": "U One"}
 
 
 def test_access_dates_widen() -> None:
     tables: dict = {}
     where = Source("t.csv", 1)
-    software = NewRow({"ose": "s1", "product": "windows-server", "edition": "standard",
-                       "version": "2022"}, where)
+    software = NewRow(
+        {"ose": "s1", "product": "windows-server", "edition": "standard", "version": "2022"}, where
+    )
     row = {"ose": "s1", "product": "windows-server", "user": "u1", "device": ""}
-    merge(tables, {"software": (software,), "access": (NewRow(
-        {**row, "first_seen": "2025-08-04", "last_seen": "2025-08-09"}, where),)})
-    merge(tables, {"access": (NewRow(
-        {**row, "first_seen": "2025-08-01", "last_seen": "2025-08-05"}, where),)})
+    merge(
+        tables,
+        {
+            "software": (software,),
+            "access": (
+                NewRow({**row, "first_seen": "2025-08-04", "last_seen": "2025-08-09"}, where),
+            ),
+        },
+    )
+    merge(
+        tables,
+        {
+            "access": (
+                NewRow({**row, "first_seen": "2025-08-01", "last_seen": "2025-08-05"}, where),
+            )
+        },
+    )
     (cells,) = tables["access"].rows.values()
     assert (cells["first_seen"], cells["last_seen"]) == ("2025-08-01", "2025-08-09")
 
@@ -104,8 +130,9 @@ def test_access_dates_widen() -> None:
 def test_access_to_a_product_not_installed_is_left_out(catalog: Catalog) -> None:
     tables: dict = {}
     where = Source("ual.csv", 7)
-    _, report = merge(tables, {"access": (NewRow({"ose": "s1", "product": "sql-server",
-                                                  "user": "u1"}, where),)})
+    _, report = merge(
+        tables, {"access": (NewRow({"ose": "s1", "product": "sql-server", "user": "u1"}, where),)}
+    )
     assert "access" not in tables or not tables["access"].rows
     ((reason, count),) = report.dropped.items()
     assert count == 1 and "no sql-server in software.csv" in reason
@@ -131,8 +158,13 @@ def test_importers_import_nothing_above_them() -> None:
     package = Path(__file__).resolve().parents[2] / "src" / "entitle" / "importers"
     for module in package.glob("*.py"):
         for node in ast.walk(ast.parse(module.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             for name in names:
                 if name.startswith("entitle"):
                     assert name.startswith(allowed), f"{module.name} imports {name}"
@@ -140,8 +172,9 @@ def test_importers_import_nothing_above_them() -> None:
 
 def test_the_summary_as_json(tmp_path: Path) -> None:
     """ad/users.csv: 9 rows, 2 disabled → 7 users; computers.csv: 6 rows, 1 disabled → 5."""
-    data = json.loads(run("import", "ad", str(EXPORTS / "ad"), "--into", str(tmp_path / "e"),
-                          "--json"))
+    data = json.loads(
+        run("import", "ad", str(EXPORTS / "ad"), "--into", str(tmp_path / "e"), "--json")
+    )
     assert data["written"]["users"] == {"added": 7, "updated": 0}
     assert data["written"]["devices"] == {"added": 5, "updated": 0}
     (disabled,) = data["skipped"]

@@ -54,10 +54,17 @@ def test_the_sample_ual_exports(catalog: Catalog) -> None:
     assert counts["outside the evidence window (2025-08-01 to 2025-08-31)"] == 3
     # 6 users: alice bob carol dave erin gina; 6 devices, two of them addresses
     assert {r["user"] for r in rows(result, "users")} == {
-        f"contoso\\{n}" for n in ("alice", "bob", "carol", "dave", "erin", "gina")}
+        f"contoso\\{n}" for n in ("alice", "bob", "carol", "dave", "erin", "gina")
+    }
     devices = {r["device"]: r.get("kind", "") for r in rows(result, "devices")}
-    assert devices == {"wks-0101": "", "wks-0102": "", "wks-0107": "", "lap-0033": "",
-                       "10.1.30.15": "address", "10.1.40.2": "address"}
+    assert devices == {
+        "wks-0101": "",
+        "wks-0102": "",
+        "wks-0107": "",
+        "lap-0033": "",
+        "10.1.30.15": "address",
+        "10.1.40.2": "address",
+    }
     assert "device-is-address" in {f.code for f in result.findings}
 
 
@@ -69,11 +76,17 @@ def test_counts_and_dates_are_kept_apart(catalog: Catalog) -> None:
     by_key = {(r["ose"], r["user"], r["device"]): r for r in rows(result, "access")}
     alice = by_key[("fs01", "contoso\\alice", "wks-0101")]
     assert (alice["first_seen"], alice["last_seen"], alice["access_count"]) == (
-        "2025-08-04", "2025-08-05", "19")
+        "2025-08-04",
+        "2025-08-05",
+        "19",
+    )
     assert "activity_count" not in alice
     erin = by_key[("sql01", "contoso\\erin", "")]
     assert (erin["first_seen"], erin["last_seen"], erin["activity_count"]) == (
-        "2025-08-01", "2025-08-28", "1520")
+        "2025-08-01",
+        "2025-08-28",
+        "1520",
+    )
     assert "access_count" not in erin
 
 
@@ -90,9 +103,14 @@ def test_inventory_from_system_ids_overviews_and_hyperv(catalog: Catalog) -> Non
     assert hosts["rds01"]["placeholder"] == "yes"
     oses = {r["ose"]: r for r in rows(result, "oses")}
     assert (oses["sql01"]["host"], oses["sql01"]["virtual"], oses["sql01"]["vcpus"]) == (
-        "hv01", "yes", "4")
-    software = {(r["ose"], r["product"], r.get("edition", ""), r["version"])
-                for r in rows(result, "software")}
+        "hv01",
+        "yes",
+        "4",
+    )
+    software = {
+        (r["ose"], r["product"], r.get("edition", ""), r["version"])
+        for r in rows(result, "software")
+    }
     assert software == {
         ("fs01", "windows-server", "datacenter", "2019"),
         ("sql01", "windows-server", "standard", "2022"),
@@ -153,14 +171,43 @@ def test_the_servers_overview_is_the_authority_for_its_guids(
 ) -> None:
     """A server whose overview says GUID 10a9226f… is Remote Desktop Services: its access is
     RDS access, whatever the table says that GUID is (and the difference is a finding)."""
-    write_export(tmp_path / "Overview.csv", ["GUID", "RoleName", "ProductName", "PSComputerName"],
-                 [["10a9226f-50ee-49d8-a393-9a501d47ce04", "Remote Desktop Services",
-                   "Windows Server 2019 Standard", "TS01"]])
-    write_export(tmp_path / "UserAccess.csv",
-                 ["ActivityCount", "FirstSeen", "LastSeen", "ProductName", "RoleGuid",
-                  "RoleName", "UserName", "PSComputerName"],
-                 [["5", "8/2/2025 9:00:00 AM", "8/3/2025 9:00:00 AM", "", "{10A9226F-50EE-49D8-"
-                   "A393-9A501D47CE04}", "", "CONTOSO\\ivan", "TS01"]])
+    write_export(
+        tmp_path / "Overview.csv",
+        ["GUID", "RoleName", "ProductName", "PSComputerName"],
+        [
+            [
+                "10a9226f-50ee-49d8-a393-9a501d47ce04",
+                "Remote Desktop Services",
+                "Windows Server 2019 Standard",
+                "TS01",
+            ]
+        ],
+    )
+    write_export(
+        tmp_path / "UserAccess.csv",
+        [
+            "ActivityCount",
+            "FirstSeen",
+            "LastSeen",
+            "ProductName",
+            "RoleGuid",
+            "RoleName",
+            "UserName",
+            "PSComputerName",
+        ],
+        [
+            [
+                "5",
+                "8/2/2025 9:00:00 AM",
+                "8/3/2025 9:00:00 AM",
+                "",
+                "{10A9226F-50EE-49D8-A393-9A501D47CE04}",
+                "",
+                "CONTOSO\\ivan",
+                "TS01",
+            ]
+        ],
+    )
     result = import_ual(sorted(tmp_path.glob("*.csv")), catalog, AUGUST)
     assert access_keys(result) == {("ts01", "rds", "contoso\\ivan", "")}
     assert "role-guid-differs" in {f.code for f in result.findings}
@@ -168,13 +215,38 @@ def test_the_servers_overview_is_the_authority_for_its_guids(
 
 def test_anonymous_web_access_needs_no_device(catalog: Catalog, tmp_path: Path) -> None:
     """IIS (Web Server) reached from two addresses without a user: one unauthenticated row."""
-    write_export(tmp_path / "DailyDevice.csv",
-                 ["AccessCount", "AccessDate", "IPAddress", "ProductName", "RoleGuid", "RoleName",
-                  "PSComputerName"],
-                 [["40", "2025-08-10", "203.0.113.7", "Windows Server 2022 Standard",
-                   "d6256cf7-98fb-4eb4-aa18-303f1da1f770", "Web Server", "WEB02"],
-                  ["12", "2025-08-11", "198.51.100.23", "Windows Server 2022 Standard",
-                   "d6256cf7-98fb-4eb4-aa18-303f1da1f770", "Web Server", "WEB02"]])
+    write_export(
+        tmp_path / "DailyDevice.csv",
+        [
+            "AccessCount",
+            "AccessDate",
+            "IPAddress",
+            "ProductName",
+            "RoleGuid",
+            "RoleName",
+            "PSComputerName",
+        ],
+        [
+            [
+                "40",
+                "2025-08-10",
+                "203.0.113.7",
+                "Windows Server 2022 Standard",
+                "d6256cf7-98fb-4eb4-aa18-303f1da1f770",
+                "Web Server",
+                "WEB02",
+            ],
+            [
+                "12",
+                "2025-08-11",
+                "198.51.100.23",
+                "Windows Server 2022 Standard",
+                "d6256cf7-98fb-4eb4-aa18-303f1da1f770",
+                "Web Server",
+                "WEB02",
+            ],
+        ],
+    )
     result = import_ual([tmp_path / "DailyDevice.csv"], catalog, AUGUST)
     assert access_keys(result) == {("web02", "windows-server", "", "")}
     assert rows(result, "devices") == []

@@ -27,28 +27,78 @@ def lake_file(path: Path) -> Path:
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
     data = [
-        ("SQL04", SQL_ENGINE, "SQL Server 2022 Enterprise", "SQL Server Database Engine",
-         "CONTOSO\\erin", "10.1.20.9", date(2025, 8, 3), 3),
-        ("SQL04", SQL_ENGINE, "SQL Server 2022 Enterprise", "SQL Server Database Engine",
-         "CONTOSO\\erin", "10.1.20.9", date(2025, 8, 9), 4),
-        ("SQL04", SQL_ENGINE, "SQL Server 2022 Enterprise", "SQL Server Database Engine",
-         "CONTOSO\\frank", "10.1.20.10", date(2025, 7, 9), 1),
-        ("SQL04", SQL_ENGINE, "SQL Server 2022 Enterprise", "SQL Server Database Engine",
-         "CONTOSO\\SQL04$", "10.1.20.11", date(2025, 8, 9), 90),
-        ("FS01", FILE_SERVER, "Windows Server 2019 Datacenter", "File Server",
-         "CONTOSO\\gina", "10.1.20.31", date(2025, 8, 30), 2),
+        (
+            "SQL04",
+            SQL_ENGINE,
+            "SQL Server 2022 Enterprise",
+            "SQL Server Database Engine",
+            "CONTOSO\\erin",
+            "10.1.20.9",
+            date(2025, 8, 3),
+            3,
+        ),
+        (
+            "SQL04",
+            SQL_ENGINE,
+            "SQL Server 2022 Enterprise",
+            "SQL Server Database Engine",
+            "CONTOSO\\erin",
+            "10.1.20.9",
+            date(2025, 8, 9),
+            4,
+        ),
+        (
+            "SQL04",
+            SQL_ENGINE,
+            "SQL Server 2022 Enterprise",
+            "SQL Server Database Engine",
+            "CONTOSO\\frank",
+            "10.1.20.10",
+            date(2025, 7, 9),
+            1,
+        ),
+        (
+            "SQL04",
+            SQL_ENGINE,
+            "SQL Server 2022 Enterprise",
+            "SQL Server Database Engine",
+            "CONTOSO\\SQL04$",
+            "10.1.20.11",
+            date(2025, 8, 9),
+            90,
+        ),
+        (
+            "FS01",
+            FILE_SERVER,
+            "Windows Server 2019 Datacenter",
+            "File Server",
+            "CONTOSO\\gina",
+            "10.1.20.31",
+            date(2025, 8, 30),
+            2,
+        ),
     ]
-    names = ["PSComputerName", "RoleGuid", "ProductName", "RoleName", "UserName", "IPAddress",
-             "AccessDate", "AccessCount"]
+    names = [
+        "PSComputerName",
+        "RoleGuid",
+        "ProductName",
+        "RoleName",
+        "UserName",
+        "IPAddress",
+        "AccessDate",
+        "AccessCount",
+    ]
     table = pa.table({n: [row[i] for row in data] for i, n in enumerate(names)})
     pq.write_table(table, path)
     return path
 
 
 def test_duckdb_and_spark_agree(spark: Any, catalog: Catalog, tmp_path: Path) -> None:
-    files = [lake_file(tmp_path / "daily.parquet"),
-             *sorted((EXPORTS / "ual" / "fs01").glob("*.csv")),
-             EXPORTS / "ual" / "dns" / "UalDns.csv"]
+    files = [
+        lake_file(tmp_path / "daily.parquet"),
+        *sorted((EXPORTS / "ual" / "fs01").glob("*.csv")),
+        EXPORTS / "ual" / "dns" / "UalDns.csv",
+    ]
     on_duckdb = import_ual(files, catalog, AUGUST, engine="duckdb")
     on_spark = import_ual(files, catalog, AUGUST, engine="spark", spark=spark)
     assert on_duckdb.ok and on_spark.ok, (on_duckdb.problems, on_spark.problems)
@@ -57,7 +107,10 @@ def test_duckdb_and_spark_agree(spark: Any, catalog: Catalog, tmp_path: Path) ->
     assert len(duck) == 5 + 2  # fs01's five, erin on sql04, gina on fs01
     erin = next(r for r in rows(on_duckdb, "access") if r["user"] == "contoso\\erin")
     assert (erin["first_seen"], erin["last_seen"], erin["access_count"]) == (
-        "2025-08-03", "2025-08-09", "7")
+        "2025-08-03",
+        "2025-08-09",
+        "7",
+    )
     for counts in (skipped(on_duckdb), skipped(on_spark)):
         assert counts["machine account (a name ending in $)"] == 2  # FS02$, SQL04$
         assert counts["outside the evidence window (2025-08-01 to 2025-08-31)"] == 2

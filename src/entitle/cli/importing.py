@@ -53,8 +53,13 @@ def expand(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir() and not any(path.glob("*.parquet")):
-            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and
-                              p.suffix.lower() in SUFFIXES and not p.name.startswith(".")))
+            out.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+                )
+            )
         else:
             out.append(path)
     return out
@@ -65,22 +70,35 @@ def progress_bar(console: Console, enabled: bool) -> Iterator[Callable[[float], 
     if not enabled:
         yield None
         return
-    columns = (TextColumn("reducing evidence"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("reducing evidence"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("reduce", total=1.0)
         yield lambda done: bar.update(task, completed=done)
 
 
 def run_import(
-    kind: Kind, files: list[Path], catalog: Catalog, window: Window, *, mapping: Path | None,
-    rule: ExternalRule, domain: str | None, server: str | None, engine: EngineName,
+    kind: Kind,
+    files: list[Path],
+    catalog: Catalog,
+    window: Window,
+    *,
+    mapping: Path | None,
+    rule: ExternalRule,
+    domain: str | None,
+    server: str | None,
+    engine: EngineName,
     console: Console,
 ) -> ImportResult:
     if kind is Kind.ual:
         with progress_bar(console, console.is_terminal) as progress:
-            return import_ual(files, catalog, window, server=server, engine=engine.value,
-                              progress=progress)
+            return import_ual(
+                files, catalog, window, server=server, engine=engine.value, progress=progress
+            )
     if kind is Kind.sil:
         return import_sil(files, catalog, server=server)
     if kind is Kind.ad:
@@ -99,8 +117,9 @@ def run_import(
 
 def show(result: ImportResult, report: MergeReport, into: Path, console: Console) -> None:
     """The summary: mapped, written, skipped (with reasons and examples), findings."""
-    mapped = Table(title=f"entitle import {result.kind} → {into}", show_header=True,
-                   title_justify="left")
+    mapped = Table(
+        title=f"entitle import {result.kind} → {into}", show_header=True, title_justify="left"
+    )
     mapped.add_column("mapped")
     mapped.add_column("count", justify="right")
     for what, count in result.mapped:
@@ -110,8 +129,7 @@ def show(result: ImportResult, report: MergeReport, into: Path, console: Console
         mapped.add_row(f"{table}.csv", f"+{added} new, {updated} updated")
     console.print(mapped)
     skipped = list(result.skipped)
-    dropped = [(reason, n, report.examples.get(reason, [])) for reason, n in
-               report.dropped.items()]
+    dropped = [(reason, n, report.examples.get(reason, [])) for reason, n in report.dropped.items()]
     if skipped or dropped:
         skips = Table(show_header=True)
         skips.add_column("skipped", overflow="fold")
@@ -124,8 +142,9 @@ def show(result: ImportResult, report: MergeReport, into: Path, console: Console
         console.print(skips)
     for finding in result.findings:
         where = f" ({finding.source})" if finding.source else ""
-        console.print(f"warning [{finding.code}]: {finding.message}{where}", markup=False,
-                      soft_wrap=True)
+        console.print(
+            f"warning [{finding.code}]: {finding.message}{where}", markup=False, soft_wrap=True
+        )
 
 
 def as_json(result: ImportResult, report: MergeReport, into: Path) -> dict[str, object]:
@@ -134,12 +153,18 @@ def as_json(result: ImportResult, report: MergeReport, into: Path) -> dict[str, 
         "kind": result.kind,
         "into": str(into),
         "mapped": dict(result.mapped),
-        "written": {t: {"added": report.added[t], "updated": report.updated[t]}
-                    for t in table_names(report.touched)},
-        "skipped": [{"reason": s.reason, "count": s.count,
-                     "examples": [str(e) for e in s.examples]} for s in result.skipped]
-        + [{"reason": r, "count": n, "examples": [str(e) for e in report.examples.get(r, [])]}
-           for r, n in report.dropped.items()],
+        "written": {
+            t: {"added": report.added[t], "updated": report.updated[t]}
+            for t in table_names(report.touched)
+        },
+        "skipped": [
+            {"reason": s.reason, "count": s.count, "examples": [str(e) for e in s.examples]}
+            for s in result.skipped
+        ]
+        + [
+            {"reason": r, "count": n, "examples": [str(e) for e in report.examples.get(r, [])]}
+            for r, n in report.dropped.items()
+        ],
         "findings": [f.as_json() for f in result.findings],
     }
 
@@ -147,29 +172,46 @@ def as_json(result: ImportResult, report: MergeReport, into: Path) -> dict[str, 
 def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_command(
-        kind: Kind = typer.Argument(..., help="What the files are: ual, sil, ad, rvtools, "
-                                    "hyperv, or generic (with --map)."),
-        files: list[Path] = typer.Argument(..., help="Export files (CSV, .xlsx, Parquet); a "
-                                           "folder stands for the files in it."),
+        kind: Kind = typer.Argument(
+            ..., help="What the files are: ual, sil, ad, rvtools, hyperv, or generic (with --map)."
+        ),
+        files: list[Path] = typer.Argument(
+            ..., help="Export files (CSV, .xlsx, Parquet); a folder stands for the files in it."
+        ),
         into: Path = typer.Option(..., "--into", help="Estate folder to create or merge into."),
-        since: str | None = typer.Option(None, "--since", help="First day of evidence kept "
-                                         "(YYYY-MM-DD); default 90 days before --until."),
-        until: str | None = typer.Option(None, "--until", help="Last day of evidence kept "
-                                         "(YYYY-MM-DD); default today."),
-        mapping: Path | None = typer.Option(None, "--map", help="generic: the header mapping "
-                                            "(TOML)."),
-        external_ou: list[str] = typer.Option([], "--external-ou", help="ad: users under this "
-                                              "OU are external (repeatable)."),
-        external_group: list[str] = typer.Option([], "--external-group", help="ad: members of "
-                                                 "this group are external (repeatable)."),
-        external_attribute: list[str] = typer.Option([], "--external-attribute", help="ad: "
-                                                     "COLUMN=VALUE marks external users."),
-        domain: str | None = typer.Option(None, "--domain", help="ad: NetBIOS domain of user "
-                                          "ids (default: the first DC= of each DN)."),
-        server: str | None = typer.Option(None, "--server", help="ual/sil: the server the "
-                                          "files come from, when they do not say."),
-        engine: EngineName = typer.Option(EngineName.duckdb, "--engine", help="ual: reduce "
-                                          "evidence on duckdb (embedded) or spark."),
+        since: str | None = typer.Option(
+            None,
+            "--since",
+            help="First day of evidence kept (YYYY-MM-DD); default 90 days before --until.",
+        ),
+        until: str | None = typer.Option(
+            None, "--until", help="Last day of evidence kept (YYYY-MM-DD); default today."
+        ),
+        mapping: Path | None = typer.Option(
+            None, "--map", help="generic: the header mapping (TOML)."
+        ),
+        external_ou: list[str] = typer.Option(
+            [], "--external-ou", help="ad: users under this OU are external (repeatable)."
+        ),
+        external_group: list[str] = typer.Option(
+            [], "--external-group", help="ad: members of this group are external (repeatable)."
+        ),
+        external_attribute: list[str] = typer.Option(
+            [], "--external-attribute", help="ad: COLUMN=VALUE marks external users."
+        ),
+        domain: str | None = typer.Option(
+            None,
+            "--domain",
+            help="ad: NetBIOS domain of user ids (default: the first DC= of each DN).",
+        ),
+        server: str | None = typer.Option(
+            None, "--server", help="ual/sil: the server the files come from, when they do not say."
+        ),
+        engine: EngineName = typer.Option(
+            EngineName.duckdb,
+            "--engine",
+            help="ual: reduce evidence on duckdb (embedded) or spark.",
+        ),
         catalog_path: Path | None = typer.Option(None, "--catalog", help="Use another catalog."),
         json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
@@ -195,9 +237,18 @@ def register(app: typer.Typer) -> None:
         if into.exists() and not into.is_dir():
             fail([f"{into}: import writes into an estate folder of CSV files, not a file"])
         console = Console()
-        result = run_import(kind, expand(files), catalog, Window(start, end), mapping=mapping,
-                            rule=rule, domain=domain, server=server, engine=engine,
-                            console=err_console)
+        result = run_import(
+            kind,
+            expand(files),
+            catalog,
+            Window(start, end),
+            mapping=mapping,
+            rule=rule,
+            domain=domain,
+            server=server,
+            engine=engine,
+            console=err_console,
+        )
         if not result.ok:
             fail([p for p in result.problems if p.severity == "error"])
         tables, problems = read_tables(into) if into.is_dir() else ({}, [])
@@ -208,8 +259,9 @@ def register(app: typer.Typer) -> None:
         problems = write_estate(into, changed, catalog)
         errors = [p for p in problems if p.severity == "error"]
         if errors:
-            err_console.print("the merged estate would not load; nothing was written:",
-                              markup=False)
+            err_console.print(
+                "the merged estate would not load; nothing was written:", markup=False
+            )
             fail(errors)
         if json_out:
             emit(to_json(as_json(result, report, into)), None)

@@ -33,15 +33,18 @@ class ExternalRule:
     attributes: tuple[tuple[str, str], ...] = ()
 
     @staticmethod
-    def parse(ous: Sequence[str] = (), groups: Sequence[str] = (),
-              attributes: Sequence[str] = ()) -> tuple[ExternalRule, list[str]]:
+    def parse(
+        ous: Sequence[str] = (), groups: Sequence[str] = (), attributes: Sequence[str] = ()
+    ) -> tuple[ExternalRule, list[str]]:
         bad = [a for a in attributes if "=" not in a]
         pairs = tuple(
             (a.split("=", 1)[0].strip().lower(), a.split("=", 1)[1].strip().lower())
-            for a in attributes if "=" in a
+            for a in attributes
+            if "=" in a
         )
-        rule = ExternalRule(tuple(_ou(o) for o in ous), tuple(g.strip().lower() for g in groups),
-                            pairs)
+        rule = ExternalRule(
+            tuple(_ou(o) for o in ous), tuple(g.strip().lower() for g in groups), pairs
+        )
         return rule, [f"--external-attribute {a!r}: write COLUMN=VALUE" for a in bad]
 
     def matches(self, row: ExportRow) -> bool:
@@ -74,8 +77,9 @@ def _kind(export: Export, row: ExportRow) -> str:
     return "computer" if row.get("samaccountname").endswith("$") else "user"
 
 
-def import_ad(paths: Sequence[Path], *, rule: ExternalRule | None = None,
-              domain: str | None = None) -> ImportResult:
+def import_ad(
+    paths: Sequence[Path], *, rule: ExternalRule | None = None, domain: str | None = None
+) -> ImportResult:
     out = Outcome("ad")
     rule = rule or ExternalRule()
     for path in paths:
@@ -86,10 +90,12 @@ def import_ad(paths: Sequence[Path], *, rule: ExternalRule | None = None,
                 out.skip("row cut short or with extra fields", p.source)
         for export in exports:
             if not (export.has("SamAccountName") or export.has("Name")):
-                out.error(export.header_source, "not a Get-ADUser or Get-ADComputer export",
-                          "export with SamAccountName (users) or Name (computers), "
-                          "DistinguishedName and Enabled; this file has "
-                          + ", ".join(export.header))
+                out.error(
+                    export.header_source,
+                    "not a Get-ADUser or Get-ADComputer export",
+                    "export with SamAccountName (users) or Name (computers), "
+                    "DistinguishedName and Enabled; this file has " + ", ".join(export.header),
+                )
                 continue
             for row in export.rows:
                 if row.get("enabled").lower() in FALSE:
@@ -101,8 +107,10 @@ def import_ad(paths: Sequence[Path], *, rule: ExternalRule | None = None,
     if rule.ous or rule.groups or rule.attributes:
         external = sum(1 for r in out.rows.get("users", ()) if r.cells.get("external") == "yes")
         if not external and out.rows.get("users"):
-            out.warn("no-external-users", "the external-user rule matched no user; check the "
-                     "OU, group or attribute given")
+            out.warn(
+                "no-external-users",
+                "the external-user rule matched no user; check the OU, group or attribute given",
+            )
     return out.result()
 
 
@@ -129,8 +137,9 @@ def _user(row: ExportRow, rule: ExternalRule, domain: str | None, out: Outcome) 
 
 
 def _computer(row: ExportRow, out: Outcome) -> None:
-    device = host_id(row.get("name") or row.get("dnshostname") or
-                     row.get("samaccountname").rstrip("$"))
+    device = host_id(
+        row.get("name") or row.get("dnshostname") or row.get("samaccountname").rstrip("$")
+    )
     if not device:
         out.skip("computer without a name", row.source)
         return

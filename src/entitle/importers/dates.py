@@ -15,8 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-_SLASH = re.compile(r"^\s*(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?"
-                    r"(?:\.\d+)?\s*([AaPp][Mm])?)?\s*$")
+_SLASH = re.compile(
+    r"^\s*(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?"
+    r"(?:\.\d+)?\s*([AaPp][Mm])?)?\s*$"
+)
 _ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$")
 
 
@@ -30,14 +32,22 @@ class Style:
 
 
 STYLES: dict[str, Style] = {
-    "iso": Style("iso", ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"),
-                 ("yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd")),
-    "month-first": Style("month-first", ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"),
-                         ("M/d/yyyy h:mm:ss a", "M/d/yyyy H:mm:ss", "M/d/yyyy")),
-    "day-first": Style("day-first", ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %I:%M:%S %p", "%d/%m/%Y"),
-                       ("d/M/yyyy H:mm:ss", "d/M/yyyy h:mm:ss a", "d/M/yyyy")),
-    "dotted": Style("dotted", ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y"),
-                    ("d.M.yyyy H:mm:ss", "d.M.yyyy")),
+    "iso": Style(
+        "iso",
+        ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"),
+        ("yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd"),
+    ),
+    "month-first": Style(
+        "month-first",
+        ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"),
+        ("M/d/yyyy h:mm:ss a", "M/d/yyyy H:mm:ss", "M/d/yyyy"),
+    ),
+    "day-first": Style(
+        "day-first",
+        ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %I:%M:%S %p", "%d/%m/%Y"),
+        ("d/M/yyyy H:mm:ss", "d/M/yyyy h:mm:ss a", "d/M/yyyy"),
+    ),
+    "dotted": Style("dotted", ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y"), ("d.M.yyyy H:mm:ss", "d.M.yyyy")),
 }
 
 
@@ -70,7 +80,10 @@ def detect(values: Iterable[str]) -> tuple[str, str | None]:
         if kind is not None:
             seen.setdefault(kind, value)
     if "day-first" in seen and "month-first" in seen:
-        return "month-first", f"'{seen['month-first']}' is month-first, '{seen['day-first']}' day-first"
+        return (
+            "month-first",
+            f"'{seen['month-first']}' is month-first, '{seen['day-first']}' day-first",
+        )
     for style in ("month-first", "day-first", "dotted"):
         if style in seen:
             return style, None

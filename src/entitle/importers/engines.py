@@ -26,8 +26,12 @@ from entitle.importers.reduce import EvidenceFile, Progress, literal, quote
 class DuckDBEngine:
     """DuckDB, embedded: streams CSV or Parquet files with bounded memory, spilling to disk."""
 
-    def __init__(self, memory_limit: str = "1GB", threads: int | None = None,
-                 temp_directory: str | None = None):
+    def __init__(
+        self,
+        memory_limit: str = "1GB",
+        threads: int | None = None,
+        temp_directory: str | None = None,
+    ):
         import duckdb
 
         self._duckdb = duckdb
@@ -63,8 +67,11 @@ class DuckDBEngine:
         if ev.typed_dates:
             return f"CAST({quote(column)} AS DATE)"
         # The file's own style first (most rows are in it), ISO (always accepted) after.
-        patterns = ", ".join(literal(p) for p in (
-            STYLES[ev.date_style].duckdb if ev.date_style != "iso" else ()) + STYLES["iso"].duckdb)
+        patterns = ", ".join(
+            literal(p)
+            for p in (STYLES[ev.date_style].duckdb if ev.date_style != "iso" else ())
+            + STYLES["iso"].duckdb
+        )
         return f"CAST(try_strptime(trim({quote(column)}), [{patterns}]) AS DATE)"
 
     def run(self, sql: str, into: str | None = None, progress: Progress | None = None) -> None:
@@ -109,8 +116,9 @@ class DuckDBEngine:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(columns)
             writer.writerows(rows)
-        types = ", ".join(f"{literal(c)}: '{'INTEGER' if c == 'anonymous' else 'VARCHAR'}'"
-                          for c in columns)
+        types = ", ".join(
+            f"{literal(c)}: '{'INTEGER' if c == 'anonymous' else 'VARCHAR'}'" for c in columns
+        )
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM read_csv("
             f"{literal(str(path))}, header = true, auto_detect = false, columns = {{{types}}}, "
@@ -188,7 +196,8 @@ class SparkEngine:
         if ev.typed_dates:
             return f"CAST(`{column}` AS DATE)"
         patterns = (STYLES[ev.date_style].spark if ev.date_style != "iso" else ()) + STYLES[
-            "iso"].spark
+            "iso"
+        ].spark
         tries = ", ".join(f"try_to_timestamp(trim(`{column}`), {literal(p)})" for p in patterns)
         return f"to_date(coalesce({tries}))"
 

@@ -101,9 +101,9 @@ def _head_text(data: bytes, complete: bool, file: str) -> tuple[str | None, list
     return text, []
 
 
-def _split(text: str, file: str, sheet_rows: bool = False) -> tuple[
-    str, str, int, list[tuple[int, list[str]]], list[Problem]
-]:
+def _split(
+    text: str, file: str, sheet_rows: bool = False
+) -> tuple[str, str, int, list[tuple[int, list[str]]], list[Problem]]:
     """(type name, delimiter, lines before the header, [(line, fields)], problems)."""
     type_name, skip = "", 0
     lines = text.splitlines(keepends=True)
@@ -130,8 +130,10 @@ def _split(text: str, file: str, sheet_rows: bool = False) -> tuple[
             hint = "export the data again; the copy is cut short"
         elif start == skip + 1:
             message = f"cannot split the header into columns ({error})"
-            hint = ("the fields seem separated by something other than , ; or tab; export "
-                    "again with Export-Csv")
+            hint = (
+                "the fields seem separated by something other than , ; or tab; export "
+                "again with Export-Csv"
+            )
         else:
             message = f"malformed CSV: {error}"
             hint = "export the data again with Export-Csv"
@@ -140,16 +142,28 @@ def _split(text: str, file: str, sheet_rows: bool = False) -> tuple[
 
 
 def _build(
-    file: str, path: Path, parsed: Sequence[tuple[int, list[str]]], *, type_name: str = "",
-    delimiter: str = ",", encoding: str = "utf-8", skip: int = 0, sheet: str | None = None,
+    file: str,
+    path: Path,
+    parsed: Sequence[tuple[int, list[str]]],
+    *,
+    type_name: str = "",
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+    skip: int = 0,
+    sheet: str | None = None,
     limit: int | None = None,
 ) -> tuple[Export | None, list[Problem]]:
     content = [(line, [v.strip() for v in values]) for line, values in parsed]
     content = [(line, values) for line, values in content if any(values)]
     if not content:
         what = "sheet" if sheet else "file"
-        return None, [Problem(Source(file, 1, sheet), f"the {what} is empty: no header row",
-                              "export the data again")]
+        return None, [
+            Problem(
+                Source(file, 1, sheet),
+                f"the {what} is empty: no header row",
+                "export the data again",
+            )
+        ]
     header_line, header = content[0]
     while header and not header[-1]:
         header.pop()
@@ -167,13 +181,23 @@ def _build(
             continue
         cells = {name: value for name, value in zip(names, values, strict=False) if name}
         rows.append(ExportRow(cells, where))
-    export = Export(file, path, tuple(header), tuple(rows), type_name, delimiter, encoding,
-                    header_line - 1 if sheet is None else skip, sheet)
+    export = Export(
+        file,
+        path,
+        tuple(header),
+        tuple(rows),
+        type_name,
+        delimiter,
+        encoding,
+        header_line - 1 if sheet is None else skip,
+        sheet,
+    )
     return export, problems
 
 
-def sniff(path: Path, file: str | None = None, limit: int = 200) -> tuple[Export | None,
-                                                                          list[Problem]]:
+def sniff(
+    path: Path, file: str | None = None, limit: int = 200
+) -> tuple[Export | None, list[Problem]]:
     """The header and the first ``limit`` rows of a CSV file, reading only its head."""
     file = file or path.name
     try:
@@ -181,8 +205,13 @@ def sniff(path: Path, file: str | None = None, limit: int = 200) -> tuple[Export
             data = fh.read(HEAD_BYTES)
             complete = len(data) < HEAD_BYTES
     except OSError as error:
-        return None, [Problem(Source(file), f"cannot read the file: {error.strerror}",
-                              "check the path and its permissions")]
+        return None, [
+            Problem(
+                Source(file),
+                f"cannot read the file: {error.strerror}",
+                "check the path and its permissions",
+            )
+        ]
     text, problems = _head_text(data, complete, file)
     if text is None:
         return None, problems
@@ -190,8 +219,16 @@ def sniff(path: Path, file: str | None = None, limit: int = 200) -> tuple[Export
     if split_problems and complete:
         return None, split_problems
     encoding = _encoding(data)[0]
-    return _build(file, path, parsed, type_name=type_name, delimiter=delimiter,
-                  encoding=encoding, skip=skip, limit=limit)
+    return _build(
+        file,
+        path,
+        parsed,
+        type_name=type_name,
+        delimiter=delimiter,
+        encoding=encoding,
+        skip=skip,
+        limit=limit,
+    )
 
 
 def read_export(path: Path, file: str | None = None) -> tuple[Export | None, list[Problem]]:
@@ -200,16 +237,28 @@ def read_export(path: Path, file: str | None = None) -> tuple[Export | None, lis
     try:
         data = path.read_bytes()
     except OSError as error:
-        return None, [Problem(Source(file), f"cannot read the file: {error.strerror}",
-                              "check the path and its permissions")]
+        return None, [
+            Problem(
+                Source(file),
+                f"cannot read the file: {error.strerror}",
+                "check the path and its permissions",
+            )
+        ]
     text, problems = decode(data, file)
     if text is None:
         return None, problems
     type_name, delimiter, skip, parsed, split_problems = _split(text, file)
     if split_problems:
         return None, split_problems
-    return _build(file, path, parsed, type_name=type_name, delimiter=delimiter,
-                  encoding=_encoding(data)[0], skip=skip)
+    return _build(
+        file,
+        path,
+        parsed,
+        type_name=type_name,
+        delimiter=delimiter,
+        encoding=_encoding(data)[0],
+        skip=skip,
+    )
 
 
 def is_workbook(path: Path) -> bool:
@@ -234,9 +283,13 @@ def read_workbook(path: Path, file: str | None = None) -> tuple[dict[str, Export
                     for n, values in enumerate(book[title].iter_rows(values_only=True), start=1)
                 ]
             except Exception as error:  # a damaged sheet inside a readable archive
-                problems.append(Problem(Source(file, 1, title),
-                                        f"cannot read the sheet: {type(error).__name__}",
-                                        "save the workbook again as .xlsx"))
+                problems.append(
+                    Problem(
+                        Source(file, 1, title),
+                        f"cannot read the sheet: {type(error).__name__}",
+                        "save the workbook again as .xlsx",
+                    )
+                )
                 continue
             export, sheet_problems = _build(file, path, parsed, sheet=title)
             problems.extend(p for p in sheet_problems if "empty" not in p.message)
@@ -265,6 +318,10 @@ def require(export: Export, columns: Iterable[str], what: str) -> Problem | None
     if len(export.header) == 1 and any(d in export.header[0] for d in ";\t|"):
         hint = "the fields seem separated by something other than , ; or tab; export again"
     else:
-        hint = f"a {what} export has " + ", ".join(columns) + "; this file has " + (
-            ", ".join(export.header) or "no header")
+        hint = (
+            f"a {what} export has "
+            + ", ".join(columns)
+            + "; this file has "
+            + (", ".join(export.header) or "no header")
+        )
     return Problem(export.header_source, f"missing {word}: {', '.join(missing)}", hint)

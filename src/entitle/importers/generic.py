@@ -52,17 +52,20 @@ def read_mapping(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         table = entry.get("table") if isinstance(entry, dict) else None
         columns = entry.get("columns") if isinstance(entry, dict) else None
         if table not in TABLES:
-            problems.append(f"{where}: tables #{n}: table {table!r} is not an estate table "
-                            f"({', '.join(TABLES)})")
-        elif not isinstance(columns, dict) or not all(isinstance(v, str)
-                                                       for v in columns.values()):
-            problems.append(f"{where}: tables #{n}: [tables.columns] maps estate columns to "
-                            "header names")
+            problems.append(
+                f"{where}: tables #{n}: table {table!r} is not an estate table "
+                f"({', '.join(TABLES)})"
+            )
+        elif not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+            problems.append(
+                f"{where}: tables #{n}: [tables.columns] maps estate columns to header names"
+            )
         else:
             missing = [c for c in REQUIRED[table] if c not in columns]
             if missing:
-                problems.append(f"{where}: tables #{n}: {table} needs columns "
-                                f"{', '.join(missing)} mapped")
+                problems.append(
+                    f"{where}: tables #{n}: {table} needs columns {', '.join(missing)} mapped"
+                )
     return tables, problems
 
 
@@ -80,8 +83,11 @@ def import_generic(paths: Sequence[Path], mapping: Sequence[dict[str, Any]]) -> 
         sheet = str(entry.get("sheet", "")).lower()
         chosen = [e for e in exports if not sheet or (e.sheet or "").lower() == sheet]
         if sheet and not chosen:
-            out.error(Source(str(paths[0]) if paths else "<no file>"),
-                      f"no sheet named {entry['sheet']}", "check the mapping's sheet name")
+            out.error(
+                Source(str(paths[0]) if paths else "<no file>"),
+                f"no sheet named {entry['sheet']}",
+                "check the mapping's sheet name",
+            )
             continue
         for export in _targets(chosen, bool(sheet)):
             _table(export, entry, out)
@@ -109,16 +115,20 @@ def _table(export: Export, entry: dict[str, Any], out: Outcome) -> None:
     users = {str(c) for c in entry.get("user_names", [])}
     missing = [header for header in columns.values() if not export.has(header)]
     if missing:
-        out.error(export.header_source, f"missing column(s) named in the mapping: "
-                  f"{', '.join(missing)}", "the file has " + ", ".join(export.header))
+        out.error(
+            export.header_source,
+            f"missing column(s) named in the mapping: {', '.join(missing)}",
+            "the file has " + ", ".join(export.header),
+        )
         return
     for row in export.rows:
         cells: dict[str, str] = {}
         for column, header in columns.items():
             value = row.get(header.lower())
             value = values.get(column, {}).get(value, value)
-            cells[column] = (host_id(value) if column in hosts else
-                             user_id(value) if column in users else value)
+            cells[column] = (
+                host_id(value) if column in hosts else user_id(value) if column in users else value
+            )
         blank = [c for c in REQUIRED[table] if not cells.get(c)]
         if blank:
             out.skip(f"{table}: blank {', '.join(blank)}", row.source)

@@ -59,17 +59,20 @@ def import_hyperv(paths: Sequence[Path], catalog: Catalog) -> ImportResult:
         for export in exports:
             kind = _kind(export)
             if kind is None:
-                out.error(export.header_source, "not a Hyper-V export this importer knows",
-                          "give Get-VM (Name, ComputerName, ProcessorCount), Win32_Processor "
-                          "(SystemName, NumberOfCores), Get-ClusterNode (Name, Cluster) or a VM "
-                          "list (HyperV_Name, Host, OSName); this file has "
-                          + ", ".join(export.header))
+                out.error(
+                    export.header_source,
+                    "not a Hyper-V export this importer knows",
+                    "give Get-VM (Name, ComputerName, ProcessorCount), Win32_Processor "
+                    "(SystemName, NumberOfCores), Get-ClusterNode (Name, Cluster) or a VM "
+                    "list (HyperV_Name, Host, OSName); this file has " + ", ".join(export.header),
+                )
             else:
                 found[kind].append(export)
     if out.problems:
         return out.result()
-    clusters = {host_id(r.get("name")): r.get("cluster")
-                for e in found["cluster-node"] for r in e.rows}
+    clusters = {
+        host_id(r.get("name")): r.get("cluster") for e in found["cluster-node"] for r in e.rows
+    }
     hosts = _processors(found["processor"], out)
     used: dict[str, Source] = {}
     for export in found["vm"] + found["vm-list"]:
@@ -79,17 +82,24 @@ def import_hyperv(paths: Sequence[Path], catalog: Catalog) -> ImportResult:
     for host in sorted(set(hosts) | set(used)):
         cells = hosts.get(host)
         if cells is None:
-            cells = {"host": host, "processors": "1", "cores_per_processor": "1",
-                     "placeholder": "yes"}
+            cells = {
+                "host": host,
+                "processors": "1",
+                "cores_per_processor": "1",
+                "placeholder": "yes",
+            }
             placeholders.append(host)
         if clusters.get(host):
             cells["cluster"] = clusters[host]
         weak = cells.get("placeholder") == "yes"
         out.add("hosts", cells, used.get(host, Source(paths[0].name)), weak=weak)
     if placeholders:
-        out.warn("cores-unknown", f"{len(placeholders)} Hyper-V host(s) without a "
-                 f"Win32_Processor export (e.g. {', '.join(placeholders[:3])}): counted as 1 "
-                 "processor of 1 core, so the minimums apply")
+        out.warn(
+            "cores-unknown",
+            f"{len(placeholders)} Hyper-V host(s) without a "
+            f"Win32_Processor export (e.g. {', '.join(placeholders[:3])}): counted as 1 "
+            "processor of 1 core, so the minimums apply",
+        )
     return out.result()
 
 
@@ -131,6 +141,14 @@ def _vm(row: ExportRow, catalog: Catalog, used: dict[str, Source], out: Outcome)
     out.count("VMs")
     named = product_of(row.get("osname"), catalog)
     if named and named.product == "windows-server" and named.version and named.edition:
-        out.add("software", {"ose": ose, "product": "windows-server", "edition": named.edition,
-                             "version": named.version}, row.source)
+        out.add(
+            "software",
+            {
+                "ose": ose,
+                "product": "windows-server",
+                "edition": named.edition,
+                "version": named.version,
+            },
+            row.source,
+        )
         out.count("Windows Server guests")

@@ -135,7 +135,9 @@ def merge(
         report.touched.add(name)
         if name == "access":
             rows = _installed_only(tables, rows, report)
-        oses = {c.get("ose", "") for c in tables["oses"].rows.values()} if "oses" in tables else set()
+        oses = (
+            {c.get("ose", "") for c in tables["oses"].rows.values()} if "oses" in tables else set()
+        )
         for row in rows:
             cells = {c: v for c, v in row.cells.items() if v is not None}
             key = table.key(cells)
@@ -173,8 +175,11 @@ def _installed_only(
             kept.append(row)
         else:
             product = row.cells.get("product", "")
-            report.drop(f"no {product} in software.csv on the OSE: the version accessed is "
-                        "unknown (import SIL or add the row)", row.source)
+            report.drop(
+                f"no {product} in software.csv on the OSE: the version accessed is "
+                "unknown (import SIL or add the row)",
+                row.source,
+            )
     return kept
 
 
@@ -198,9 +203,7 @@ def _write_table(path: Path, table: Table) -> None:
             writer.writerow([cells.get(c, "") for c in table.header])
 
 
-def write_estate(
-    folder: Path, tables: Mapping[str, Table], catalog: Catalog
-) -> list[Problem]:
+def write_estate(folder: Path, tables: Mapping[str, Table], catalog: Catalog) -> list[Problem]:
     """Write the tables as the estate at ``folder``: all of them or nothing. Returns the problems
     of the merged estate (then nothing was written) or its warnings."""
     folder = folder.absolute()

@@ -29,7 +29,10 @@ _PRODUCTS = (
     ("sharepoint-server", re.compile(r"sharepoint\s+server", re.I)),
     ("skype-server", re.compile(r"(skype\s+for\s+business|lync)\s+server", re.I)),
 )
-_VERSION = re.compile(r"\b(2008|2010|2012|2013|2014|2015|2016|2017|2019|2022|2025)(\s*r2)?\b|\b(subscription\s+edition)\b", re.I)
+_VERSION = re.compile(
+    r"\b(2008|2010|2012|2013|2014|2015|2016|2017|2019|2022|2025)(\s*r2)?\b|\b(subscription\s+edition)\b",
+    re.I,
+)
 _VIRTUAL = re.compile(
     r"vmware|virtual\s*machine|virtualbox|kvm|qemu|xen|hvm domu|amazon ec2|google compute|"
     r"openstack|nutanix|parallels|bochs|hyper-v",

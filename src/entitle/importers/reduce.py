@@ -217,7 +217,7 @@ def normalize_sql(engine: Engine, relation: str, ev: EvidenceFile) -> str:
     server = text("server")
     if ev.server is not None:
         server = f"coalesce(nullif({server}, ''), {literal(ev.server)})"
-    count = "try_cast(CAST({} AS STRING) AS BIGINT)"
+    count = "try_cast({} AS BIGINT)"
     daily = ev.kind in DAILY
     no_date = "CAST(NULL AS DATE)"
     return NORMALIZE.format(
@@ -233,8 +233,7 @@ def normalize_sql(engine: Engine, relation: str, ev: EvidenceFile) -> str:
         first_day="day_parsed" if daily else "first_parsed",
         last_day="day_parsed" if daily else "last_parsed",
         access_count=count.format(quote(col["access_count"])) if daily else "CAST(0 AS BIGINT)",
-        activity_count="CAST(0 AS BIGINT)" if daily
-        else count.format(quote(col["activity_count"])),
+        activity_count="CAST(0 AS BIGINT)" if daily else count.format(quote(col["activity_count"])),
         relation=relation,
     )
 
@@ -253,12 +252,16 @@ def reduce_evidence(
         engine.register(name, ev)
         parts.append(normalize_sql(engine, name, ev))
     engine.run("\nUNION ALL\n".join(parts), into="evidence")
-    engine.run(REDUCE.format(since=since.isoformat(), until=until.isoformat()), into="reduced",
-               progress=progress)
+    engine.run(
+        REDUCE.format(since=since.isoformat(), until=until.isoformat()),
+        into="reduced",
+        progress=progress,
+    )
     result = Reduction()
     result.status = {str(s): int(n) for s, n in engine.rows(STATUS)}
-    result.roles = [(str(a), str(b), c or "", d or "", int(e)) for a, b, c, d, e in
-                    engine.rows(ROLES)]
+    result.roles = [
+        (str(a), str(b), c or "", d or "", int(e)) for a, b, c, d, e in engine.rows(ROLES)
+    ]
     result.rejects = engine.rejects()
     return result
 
@@ -276,8 +279,9 @@ def access_tuples(
     sql = ACCESS.format(since=since.isoformat(), until=until.isoformat())
     for row in engine.rows(sql):
         ose, product, user, device, first, last, access, activity, by_address = row
-        yield AccessTuple(ose, product, user, device, first, last, access, activity,
-                          bool(by_address))
+        yield AccessTuple(
+            ose, product, user, device, first, last, access, activity, bool(by_address)
+        )
 
 
 def timed(step: Callable[[], Any]) -> tuple[Any, float]:

@@ -65,7 +65,9 @@ class Outcome:
     problems: list[Problem] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
-    def add(self, table: str, cells: Mapping[str, str], source: Source, *, weak: bool = False) -> None:
+    def add(
+        self, table: str, cells: Mapping[str, str], source: Source, *, weak: bool = False
+    ) -> None:
         self.rows.setdefault(table, []).append(NewRow(dict(cells), source, weak))
 
     def count(self, what: str, n: int = 1) -> None:

@@ -65,9 +65,11 @@ def import_rvtools(paths: Sequence[Path], catalog: Catalog) -> ImportResult:
             else:
                 sheets[sheet] = export
     if not out.problems and not ({"vinfo", "vhost"} & set(sheets)):
-        out.error(Source(str(paths[0]) if paths else "<no file>"), "no vInfo or vHost sheet found",
-                  "give the RVTools workbook, or its RVTools_tabvInfo.csv and "
-                  "RVTools_tabvHost.csv files")
+        out.error(
+            Source(str(paths[0]) if paths else "<no file>"),
+            "no vInfo or vHost sheet found",
+            "give the RVTools workbook, or its RVTools_tabvInfo.csv and RVTools_tabvHost.csv files",
+        )
     if out.problems:
         return out.result()
     clusters = {r.get("name") for r in sheets["vcluster"].rows} if "vcluster" in sheets else set()
@@ -88,8 +90,10 @@ def _host(row: ExportRow, clusters: set[str], out: Outcome) -> None:
     if per is None and processors and _whole(row.get("# cores")):
         per = -(-(_whole(row.get("# cores")) or 0) // processors)
     if not host or processors is None or per is None:
-        out.skip("vHost row without a host name, or # CPU or Cores per CPU not a whole number",
-                 row.source)
+        out.skip(
+            "vHost row without a host name, or # CPU or Cores per CPU not a whole number",
+            row.source,
+        )
         return
     cells = {"host": host, "processors": str(processors), "cores_per_processor": str(per)}
     if row.get("cpu model"):
@@ -98,8 +102,11 @@ def _host(row: ExportRow, clusters: set[str], out: Outcome) -> None:
     if cluster:
         cells["cluster"] = cluster
         if clusters and cluster not in clusters:
-            out.warn("unknown-cluster", f"host {host} names cluster {cluster}, which vCluster "
-                     "does not list", row.source)
+            out.warn(
+                "unknown-cluster",
+                f"host {host} names cluster {cluster}, which vCluster does not list",
+                row.source,
+            )
     out.add("hosts", cells, row.source)
     out.count("hosts (vHost)")
 
@@ -126,9 +133,20 @@ def _vm(row: ExportRow, vcpus: dict[str, str], catalog: Catalog, out: Outcome) -
     if named is None or named.product != "windows-server":
         return
     if named.version and named.edition:
-        out.add("software", {"ose": ose, "product": "windows-server", "edition": named.edition,
-                             "version": named.version}, row.source)
+        out.add(
+            "software",
+            {
+                "ose": ose,
+                "product": "windows-server",
+                "edition": named.edition,
+                "version": named.version,
+            },
+            row.source,
+        )
         out.count("Windows Server guests")
     else:
-        out.skip("Windows Server guest whose OS name gives no edition (add it to software.csv "
-                 "or import SIL/UAL from the VM)", row.source)
+        out.skip(
+            "Windows Server guest whose OS name gives no edition (add it to software.csv "
+            "or import SIL/UAL from the VM)",
+            row.source,
+        )

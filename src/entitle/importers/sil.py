@@ -45,8 +45,9 @@ def _whole(text: str) -> int | None:
     return number if number >= 1 else None
 
 
-def import_sil(paths: Sequence[Path], catalog: Catalog, *, server: str | None = None
-               ) -> ImportResult:
+def import_sil(
+    paths: Sequence[Path], catalog: Catalog, *, server: str | None = None
+) -> ImportResult:
     out = Outcome("sil")
     computers: list[Export] = []
     software: list[Export] = []
@@ -60,12 +61,20 @@ def import_sil(paths: Sequence[Path], catalog: Catalog, *, server: str | None = 
             continue
         kind = _kind(export)
         if kind is None:
-            out.error(export.header_source, "not a Get-SilComputer or Get-SilSoftware export",
-                      "Get-SilComputer has " + ", ".join(COMPUTER) + "; Get-SilSoftware has "
-                      + ", ".join(SOFTWARE) + "; this file has " + ", ".join(export.header))
+            out.error(
+                export.header_source,
+                "not a Get-SilComputer or Get-SilSoftware export",
+                "Get-SilComputer has "
+                + ", ".join(COMPUTER)
+                + "; Get-SilSoftware has "
+                + ", ".join(SOFTWARE)
+                + "; this file has "
+                + ", ".join(export.header),
+            )
             continue
-        problem = require(export, COMPUTER if kind == "computer" else SOFTWARE,
-                          f"Get-Sil{kind.capitalize()}")
+        problem = require(
+            export, COMPUTER if kind == "computer" else SOFTWARE, f"Get-Sil{kind.capitalize()}"
+        )
         if problem is not None:
             out.problems.append(problem)
             continue
@@ -82,9 +91,11 @@ def import_sil(paths: Sequence[Path], catalog: Catalog, *, server: str | None = 
         names = by_folder.get(export.path.parent, set()) - {""}
         fallback = server or (next(iter(names)) if len(names) == 1 else None)
         if fallback is None and not export.has("PSComputerName"):
-            out.error(Source(export.file, 1), "which server is this software list from? It has "
-                      "no PSComputerName column", "give --server NAME, or put the server's "
-                      "Get-SilComputer export in the same folder")
+            out.error(
+                Source(export.file, 1),
+                "which server is this software list from? It has no PSComputerName column",
+                "give --server NAME, or put the server's Get-SilComputer export in the same folder",
+            )
             continue
         for row in export.rows:
             _software(row, host_id(row.get("pscomputername") or fallback or ""), catalog, out)
@@ -92,29 +103,39 @@ def import_sil(paths: Sequence[Path], catalog: Catalog, *, server: str | None = 
     return out.result()
 
 
-def _computer(row: ExportRow, catalog: Catalog, systems: dict[str, SystemId],
-              out: Outcome) -> None:
+def _computer(row: ExportRow, catalog: Catalog, systems: dict[str, SystemId], out: Outcome) -> None:
     ose = host_id(row.get("name"))
     processors = _whole(row.get("numberofprocessors"))
     cores = _whole(row.get("numberofcores"))
     if not ose or processors is None or cores is None:
-        out.skip("Get-SilComputer row without a name, or processors or cores not a whole number",
-                 row.source)
+        out.skip(
+            "Get-SilComputer row without a name, or processors or cores not a whole number",
+            row.source,
+        )
         return
-    virtual = bool(row.get("vmguid")) or is_virtual(row.get("systemmanufacturer"),
-                                                   row.get("model"))
+    virtual = bool(row.get("vmguid")) or is_virtual(row.get("systemmanufacturer"), row.get("model"))
     per_processor = -(-cores // processors)
-    systems[ose] = SystemId(ose, processors, per_processor, virtual, "", row.source,
-                            row.get("processorname"))
+    systems[ose] = SystemId(
+        ose, processors, per_processor, virtual, "", row.source, row.get("processorname")
+    )
     out.count("computers (Get-SilComputer)")
     named = product_of(row.get("osname"), catalog)
     if named and named.product == "windows-server" and named.version and named.edition:
-        out.add("software", {"ose": ose, "product": "windows-server", "edition": named.edition,
-                             "version": named.version}, row.source)
+        out.add(
+            "software",
+            {
+                "ose": ose,
+                "product": "windows-server",
+                "edition": named.edition,
+                "version": named.version,
+            },
+            row.source,
+        )
         out.count("operating systems")
     elif row.get("osname"):
-        out.skip("OS name without a Windows Server edition and version the catalog knows",
-                 row.source)
+        out.skip(
+            "OS name without a Windows Server edition and version the catalog knows", row.source
+        )
 
 
 def _software(row: ExportRow, ose: str, catalog: Catalog, out: Outcome) -> None:
@@ -127,8 +148,7 @@ def _software(row: ExportRow, ose: str, catalog: Catalog, out: Outcome) -> None:
         out.skip(f"{product.name}: a version the catalog does not know", row.source)
         return
     if product.editions and named.edition is None:
-        out.skip(f"{product.name}: the name gives no edition; add it to software.csv",
-                 row.source)
+        out.skip(f"{product.name}: the name gives no edition; add it to software.csv", row.source)
         return
     cells = {"ose": ose, "product": named.product, "version": named.version}
     if named.edition:

@@ -95,11 +95,17 @@ def _evidence_sources(files: list[UalFile], out: Outcome) -> list[reduce.Evidenc
         columns = {
             key: names[col.lower()]
             for key, col in (
-                ("server", "PSComputerName"), ("role_guid", "RoleGuid"),
-                ("product_name", "ProductName"), ("role_name", "RoleName"),
-                ("user_name", "UserName"), ("ip_address", "IPAddress"),
-                ("day", "AccessDate"), ("first_seen", "FirstSeen"), ("last_seen", "LastSeen"),
-                ("access_count", "AccessCount"), ("activity_count", "ActivityCount"),
+                ("server", "PSComputerName"),
+                ("role_guid", "RoleGuid"),
+                ("product_name", "ProductName"),
+                ("role_name", "RoleName"),
+                ("user_name", "UserName"),
+                ("ip_address", "IPAddress"),
+                ("day", "AccessDate"),
+                ("first_seen", "FirstSeen"),
+                ("last_seen", "LastSeen"),
+                ("access_count", "AccessCount"),
+                ("activity_count", "ActivityCount"),
             )
             if col.lower() in names
         }
@@ -114,14 +120,26 @@ def _evidence_sources(files: list[UalFile], out: Outcome) -> list[reduce.Evidenc
             values = [r.get(c) for r in export.rows for c in date_columns]
             style, conflict = detect(values)
             if conflict:
-                out.error(export.header_source, f"mixed date formats: {conflict}",
-                          "export again on one machine, or convert the dates to YYYY-MM-DD")
-        sources.append(reduce.EvidenceFile(
-            path=str(export.path), kind=f.kind,  # type: ignore[arg-type]
-            columns=columns, file_format="parquet" if f.parquet else "csv", server=f.server,
-            date_style=style, encoding=export.encoding, delimiter=export.delimiter,
-            skip=export.skip, typed_dates=typed, header=export.header,
-        ))
+                out.error(
+                    export.header_source,
+                    f"mixed date formats: {conflict}",
+                    "export again on one machine, or convert the dates to YYYY-MM-DD",
+                )
+        sources.append(
+            reduce.EvidenceFile(
+                path=str(export.path),
+                kind=f.kind,  # type: ignore[arg-type]
+                columns=columns,
+                file_format="parquet" if f.parquet else "csv",
+                server=f.server,
+                date_style=style,
+                encoding=export.encoding,
+                delimiter=export.delimiter,
+                skip=export.skip,
+                typed_dates=typed,
+                header=export.header,
+            )
+        )
     return sources
 
 
@@ -132,9 +150,16 @@ def _make_engine(engine: str, spark: Any) -> reduce.Engine:
 
 
 def _reduce(
-    sources: list[reduce.EvidenceFile], files: list[UalFile], inv: Inventory, catalog: Catalog,
-    window: Window, engine_name: str, spark: Any, progress: reduce.Progress | None,
-    servers: dict[str, Source], out: Outcome,
+    sources: list[reduce.EvidenceFile],
+    files: list[UalFile],
+    inv: Inventory,
+    catalog: Catalog,
+    window: Window,
+    engine_name: str,
+    spark: Any,
+    progress: reduce.Progress | None,
+    servers: dict[str, Source],
+    out: Outcome,
 ) -> None:
     engine = _make_engine(engine_name, spark)
     try:
@@ -147,9 +172,14 @@ def _reduce(
         example = Source(files[0].file)
         access = out.rows.setdefault("access", [])
         for t in reduce.access_tuples(engine, role_map, ip_map, window.since, window.until):
-            cells = {"ose": t.ose, "product": t.product, "user": t.user or "",
-                     "device": t.device or "", "first_seen": t.first_seen,
-                     "last_seen": t.last_seen}
+            cells = {
+                "ose": t.ose,
+                "product": t.product,
+                "user": t.user or "",
+                "device": t.device or "",
+                "first_seen": t.first_seen,
+                "last_seen": t.last_seen,
+            }
             if t.access_count and t.access_count != "0":
                 cells["access_count"] = t.access_count
             if t.activity_count and t.activity_count != "0":
@@ -167,17 +197,23 @@ def _reduce(
             out.add("devices", cells, example, weak=True)
         unnamed = sum(devices.values())
         if unnamed:
-            out.warn("device-is-address", f"{unnamed} device(s) known only by an IP address: "
-                     "device CALs cannot be planned on addresses (DHCP moves them between "
-                     "machines); add Get-UalDns or a DHCP/DNS table (IPAddress, HostName)",
-                     files[0].file)
+            out.warn(
+                "device-is-address",
+                f"{unnamed} device(s) known only by an IP address: "
+                "device CALs cannot be planned on addresses (DHCP moves them between "
+                "machines); add Get-UalDns or a DHCP/DNS table (IPAddress, HostName)",
+                files[0].file,
+            )
     finally:
         engine.close()
 
 
 def _report_status(
-    seen: reduce.Reduction, sources: list[reduce.EvidenceFile], files: list[UalFile],
-    window: Window, out: Outcome,
+    seen: reduce.Reduction,
+    sources: list[reduce.EvidenceFile],
+    files: list[UalFile],
+    window: Window,
+    out: Outcome,
 ) -> None:
     for status, count in seen.status.items():
         if status == "ok":
@@ -193,8 +229,11 @@ def _report_status(
     for file, line, message in seen.rejects:
         out.skip(f"malformed row ({message})", Source(_display(file, files), line))
     if seen.rejects and not seen.status.get("ok"):
-        out.error(Source(files[0].file), "no evidence row could be read",
-                  "the export is malformed; export it again with Export-Csv")
+        out.error(
+            Source(files[0].file),
+            "no evidence row could be read",
+            "the export is malformed; export it again with Export-Csv",
+        )
 
 
 def _display(path: str, files: list[UalFile]) -> str:
@@ -205,8 +244,12 @@ def _display(path: str, files: list[UalFile]) -> str:
 
 
 def _role_map(
-    roles: list[tuple[str, str, str, str, int]], inv: Inventory, catalog: Catalog,
-    files: list[UalFile], servers: dict[str, Source], out: Outcome,
+    roles: list[tuple[str, str, str, str, int]],
+    inv: Inventory,
+    catalog: Catalog,
+    files: list[UalFile],
+    servers: dict[str, Source],
+    out: Outcome,
 ) -> list[tuple[str, str, str, str, int]]:
     """(server, role GUID) → products, the server's own overview first (see the module text)."""
     table = role_table()
@@ -224,11 +267,14 @@ def _role_map(
         if role is None:
             role = known
         elif known is not None and known.name != role.name and listed is not None:
-            out.warn("role-guid-differs", f"{ose} names role {role_guid} '{role_name}', the "
-                     f"table says '{known.name}'; the server's overview is followed", listed[2])
+            out.warn(
+                "role-guid-differs",
+                f"{ose} names role {role_guid} '{role_name}', the "
+                f"table says '{known.name}'; the server's overview is followed",
+                listed[2],
+            )
         if role is None:
-            out.skip(f"role GUID {role_guid} ({role_name or 'no name'}) is not known", where,
-                     count)
+            out.skip(f"role GUID {role_guid} ({role_name or 'no name'}) is not known", where, count)
             continue
         if product_name not in names:  # thousands of servers share a few product names
             names[product_name] = product_of(product_name, catalog)
@@ -238,24 +284,49 @@ def _role_map(
     return rows
 
 
-def _software(ose: str, products: tuple[str, ...], named: ProductName | None, catalog: Catalog,
-              where: Source, out: Outcome) -> None:
+def _software(
+    ose: str,
+    products: tuple[str, ...],
+    named: ProductName | None,
+    catalog: Catalog,
+    where: Source,
+    out: Outcome,
+) -> None:
     """software.csv rows for what a product name says (``named``: :func:`product_of`)."""
     if named is None or named.version is None:
         return
     if named.product == "windows-server":
         if named.edition:
-            out.add("software", {"ose": ose, "product": "windows-server",
-                                 "edition": named.edition, "version": named.version}, where)
+            out.add(
+                "software",
+                {
+                    "ose": ose,
+                    "product": "windows-server",
+                    "edition": named.edition,
+                    "version": named.version,
+                },
+                where,
+            )
         for product in products:
             if product in WINDOWS_FAMILY and product != "windows-server":
                 versions = catalog.products[product].version_ids
                 if named.version in versions:
-                    out.add("software", {"ose": ose, "product": product,
-                                         "version": named.version}, where)
+                    out.add(
+                        "software",
+                        {"ose": ose, "product": product, "version": named.version},
+                        where,
+                    )
     elif named.product in products and named.edition:
-        out.add("software", {"ose": ose, "product": named.product, "edition": named.edition,
-                             "version": named.version}, where)
+        out.add(
+            "software",
+            {
+                "ose": ose,
+                "product": named.product,
+                "edition": named.edition,
+                "version": named.version,
+            },
+            where,
+        )
 
 
 def _overview_software(inv: Inventory, catalog: Catalog, out: Outcome) -> None:

@@ -19,26 +19,48 @@ from entitle.source import Problem, Source
 # kind: (cmdlet, CIM class, columns it must have)
 KINDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "overview": ("Get-UalOverview", "MsftUal_Overview", ("GUID", "RoleName", "ProductName")),
-    "user": ("Get-UalUserAccess", "MsftUal_UserAccess",
-             ("UserName", "RoleGuid", "ActivityCount", "FirstSeen", "LastSeen")),
-    "device": ("Get-UalDeviceAccess", "MsftUal_DeviceAccess",
-               ("IPAddress", "RoleGuid", "ActivityCount", "FirstSeen", "LastSeen")),
-    "daily": ("Get-UalDailyAccess", "MsftUal_DailyAccess",
-              ("UserName", "IPAddress", "RoleGuid", "AccessCount", "AccessDate")),
-    "daily-user": ("Get-UalDailyUserAccess", "MsftUal_DailyUserAccess",
-                   ("UserName", "RoleGuid", "AccessCount", "AccessDate")),
-    "daily-device": ("Get-UalDailyDeviceAccess", "MsftUal_DailyDeviceAccess",
-                     ("IPAddress", "RoleGuid", "AccessCount", "AccessDate")),
-    "systemid": ("Get-UalSystemId", "MsftUal_SystemId",
-                 ("SystemDNSHostName", "PhysicalProcessorCount", "CoresPerPhysicalProcessor")),
+    "user": (
+        "Get-UalUserAccess",
+        "MsftUal_UserAccess",
+        ("UserName", "RoleGuid", "ActivityCount", "FirstSeen", "LastSeen"),
+    ),
+    "device": (
+        "Get-UalDeviceAccess",
+        "MsftUal_DeviceAccess",
+        ("IPAddress", "RoleGuid", "ActivityCount", "FirstSeen", "LastSeen"),
+    ),
+    "daily": (
+        "Get-UalDailyAccess",
+        "MsftUal_DailyAccess",
+        ("UserName", "IPAddress", "RoleGuid", "AccessCount", "AccessDate"),
+    ),
+    "daily-user": (
+        "Get-UalDailyUserAccess",
+        "MsftUal_DailyUserAccess",
+        ("UserName", "RoleGuid", "AccessCount", "AccessDate"),
+    ),
+    "daily-device": (
+        "Get-UalDailyDeviceAccess",
+        "MsftUal_DailyDeviceAccess",
+        ("IPAddress", "RoleGuid", "AccessCount", "AccessDate"),
+    ),
+    "systemid": (
+        "Get-UalSystemId",
+        "MsftUal_SystemId",
+        ("SystemDNSHostName", "PhysicalProcessorCount", "CoresPerPhysicalProcessor"),
+    ),
     "hyperv": ("Get-UalHyperV", "MsftUal_HyperV", ("UUID", "ChassisSerialNumber")),
     "dns": ("Get-UalDns", "MsftUal_Dns", ("IPAddress", "HostName")),
 }
 EVIDENCE = ("user", "device", "daily", "daily-user", "daily-device")
-UNSUPPORTED = {"MsftUal_ServerUser": "Get-UalServerUser", "MsftUal_ServerDevice":
-               "Get-UalServerDevice"}
-NAME_COLUMNS = (("ipaddress", "ip", "address", "ipv4address"),
-                ("hostname", "name", "dnshostname", "device", "computername"))
+UNSUPPORTED = {
+    "MsftUal_ServerUser": "Get-UalServerUser",
+    "MsftUal_ServerDevice": "Get-UalServerDevice",
+}
+NAME_COLUMNS = (
+    ("ipaddress", "ip", "address", "ipv4address"),
+    ("hostname", "name", "dnshostname", "device", "computername"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +95,11 @@ def classify(export: Export) -> tuple[str | None, Problem | None]:
     where = export.header_source
     cls = export.type_name.replace("#", "/").rsplit("/", 1)[-1].strip()
     if cls in UNSUPPORTED:
-        return None, Problem(where, f"{UNSUPPORTED[cls]} exports are not used",
-                             "they name no role; export Get-UalUserAccess or Get-UalDailyAccess")
+        return None, Problem(
+            where,
+            f"{UNSUPPORTED[cls]} exports are not used",
+            "they name no role; export Get-UalUserAccess or Get-UalDailyAccess",
+        )
     kind = _class_kind(export.type_name) if export.type_name else None
     if kind is None:
         kind = _column_kind(export)
@@ -82,16 +107,21 @@ def classify(export: Export) -> tuple[str | None, Problem | None]:
         if export.has("AccessCount") and not export.has("AccessDate"):
             hint = "daily exports (Get-UalDaily*) have AccessDate and AccessCount"
         elif export.has("AccessDate") and export.has("ActivityCount"):
-            hint = ("Get-UalDaily* exports count AccessCount per day; ActivityCount is the yearly "
-                    "total of Get-UalUserAccess and Get-UalDeviceAccess")
+            hint = (
+                "Get-UalDaily* exports count AccessCount per day; ActivityCount is the yearly "
+                "total of Get-UalUserAccess and Get-UalDeviceAccess"
+            )
         else:
-            hint = "give Export-Csv output of a Get-Ual* cmdlet, or a DHCP/DNS table with " \
-                   "IPAddress and HostName"
+            hint = (
+                "give Export-Csv output of a Get-Ual* cmdlet, or a DHCP/DNS table with "
+                "IPAddress and HostName"
+            )
         header = ", ".join(export.header) or "nothing"
         if len(export.header) == 1 and any(d in export.header[0] for d in ";|"):
             hint = "the fields seem separated by an unusual character; export again with Export-Csv"
-        return None, Problem(where, f"not a UAL export this importer knows (header: {header})",
-                             hint)
+        return None, Problem(
+            where, f"not a UAL export this importer knows (header: {header})", hint
+        )
     if kind in KINDS:
         cmdlet, _, required = KINDS[kind]
         missing = export.missing(required)
@@ -102,8 +132,9 @@ def classify(export: Export) -> tuple[str | None, Problem | None]:
             if "ActivityCount" in missing and export.has("AccessCount"):
                 hint += "; AccessCount belongs to the Get-UalDaily* exports"
             word = "column" if len(missing) == 1 else "columns"
-            return None, Problem(where, f"{cmdlet} export without {word} {', '.join(missing)}",
-                                 hint)
+            return None, Problem(
+                where, f"{cmdlet} export without {word} {', '.join(missing)}", hint
+            )
     return kind, None
 
 
@@ -121,8 +152,7 @@ def _column_kind(export: Export) -> str | None:
         return "hyperv"
     if export.has("HostName", "IPAddress") and export.has("RoleGuid"):
         return "dns"
-    if any(export.has(c) for c in NAME_COLUMNS[0]) and any(export.has(c) for c in
-                                                           NAME_COLUMNS[1]):
+    if any(export.has(c) for c in NAME_COLUMNS[0]) and any(export.has(c) for c in NAME_COLUMNS[1]):
         return "names"
     return None
 
@@ -134,11 +164,17 @@ def parquet_export(path: Path, file: str) -> tuple[Export | None, list[Problem]]
     try:
         con = duckdb.connect()
         described = con.execute(
-            f"DESCRIBE SELECT * FROM read_parquet('{_escape(path)}')").fetchall()
+            f"DESCRIBE SELECT * FROM read_parquet('{_escape(path)}')"
+        ).fetchall()
         con.close()
     except duckdb.Error as error:
-        return None, [Problem(Source(file), f"cannot read the Parquet file: {error}",
-                              "check that it is a Parquet file")]
+        return None, [
+            Problem(
+                Source(file),
+                f"cannot read the Parquet file: {error}",
+                "check that it is a Parquet file",
+            )
+        ]
     header = tuple(str(row[0]) for row in described)
     types = tuple(str(row[1]) for row in described)
     typed = ",".join(f"{n.lower()}:{t}" for n, t in zip(header, types, strict=True))
@@ -167,8 +203,9 @@ def open_file(path: Path) -> tuple[Export | None, bool, list[Problem]]:
     return full, False, problems
 
 
-def resolve_servers(files: list[UalFile], server: str | None) -> tuple[list[UalFile],
-                                                                         list[Problem]]:
+def resolve_servers(
+    files: list[UalFile], server: str | None
+) -> tuple[list[UalFile], list[Problem]]:
     """Give each file the server to assume where a row names none (see the module text)."""
     by_folder: dict[Path, set[str]] = {}
     for f in files:
@@ -186,9 +223,13 @@ def resolve_servers(files: list[UalFile], server: str | None) -> tuple[list[UalF
             names = by_folder.get(f.export.path.parent, set())
             guess = next(iter(names)) if len(names) == 1 else None
         if guess is None and not f.per_row_server:
-            problems.append(Problem(
-                Source(f.file, 1), "which server is this export from? Its rows name none "
-                "(no PSComputerName)", "give --server NAME, put the server's Get-UalSystemId export in the "
-                "same folder, or collect with Invoke-Command (which adds PSComputerName)"))
+            problems.append(
+                Problem(
+                    Source(f.file, 1),
+                    "which server is this export from? Its rows name none (no PSComputerName)",
+                    "give --server NAME, put the server's Get-UalSystemId export in the "
+                    "same folder, or collect with Invoke-Command (which adds PSComputerName)",
+                )
+            )
         out.append(UalFile(f.kind, f.export, f.parquet, guess))
     return out, problems

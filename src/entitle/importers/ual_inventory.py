@@ -66,13 +66,15 @@ def read_inventory(files: list[UalFile], out: Outcome) -> Inventory:
                 ip = row.get("ipaddress", *NAME_COLUMNS[0]).lower()
                 name = row.get("hostname", *NAME_COLUMNS[1])
                 if not is_address(ip) or not name:
-                    out.skip("address table row without an IP address and a host name",
-                             row.source)
+                    out.skip("address table row without an IP address and a host name", row.source)
                     continue
                 device = host_id(name)
                 if inv.names.get(ip, device) != device:
-                    out.warn("address-reused", f"{ip} names both {inv.names[ip]} and {device}; "
-                             f"the later row is used", row.source)
+                    out.warn(
+                        "address-reused",
+                        f"{ip} names both {inv.names[ip]} and {device}; the later row is used",
+                        row.source,
+                    )
                 inv.names[ip] = device
                 out.count("address names")
     return inv
@@ -86,8 +88,9 @@ def _system(row: ExportRow, inv: Inventory, out: Outcome) -> None:
         out.skip("Get-UalSystemId row without SystemDNSHostName", row.source)
         return
     if processors is None or cores is None:
-        out.skip("Get-UalSystemId row whose processor or core count is not a whole number",
-                 row.source)
+        out.skip(
+            "Get-UalSystemId row whose processor or core count is not a whole number", row.source
+        )
         return
     virtual = is_virtual(row.get("systemmanufacturer"), row.get("systemproductname"))
     uuid = guid(row.get("systemsmbiosuuid"))

@@ -42,12 +42,17 @@ def _tests(window: Window) -> dict[str, Test]:
     def no_server(cells: dict[str, str], ev: EvidenceFile) -> bool:
         return not cells.get("pscomputername", "").strip() and ev.server is None
 
-    return {"bad-date": bad_date, "outside-window": outside, "machine-account": machine,
-            "no-server": no_server}
+    return {
+        "bad-date": bad_date,
+        "outside-window": outside,
+        "machine-account": machine,
+        "no-server": no_server,
+    }
 
 
-def examples(status: str, window: Window, sources: Sequence[EvidenceFile],
-             files: Sequence[UalFile]) -> list[Source]:
+def examples(
+    status: str, window: Window, sources: Sequence[EvidenceFile], files: Sequence[UalFile]
+) -> list[Source]:
     """Up to three lines of CSV evidence whose rows have ``status``."""
     test = _tests(window).get(status)
     found: list[Source] = []
