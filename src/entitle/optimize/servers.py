@@ -18,6 +18,7 @@ class Choice:
     cost: Decimal
     alternatives: tuple[tuple[str, Decimal], ...]  # (label, cost) of every option, chosen first
     sub: tuple[Choice, ...] = ()
+    decided_with_plan: bool = False  # fixed by the whole plan, not by its own list price
 
     @property
     def needs(self) -> tuple[Need, ...]:
@@ -26,7 +27,12 @@ class Choice:
     def explain(self) -> str:
         others = [f"{label} {cost:,.2f}" for label, cost in self.alternatives[1:]]
         text = f"{self.option.label} ({self.cost:,.2f})"
-        if others:
+        if others and self.decided_with_plan:
+            text += (
+                " — chosen with the CAL plan and owned licenses; at list price"
+                " (Server + CAL with an estimate of its CALs): " + ", ".join(others)
+            )
+        elif others:
             text += " cheaper than " + ", ".join(others)
         return text
 
@@ -62,10 +68,10 @@ def _evaluate(decision: Decision, pricing: Pricing, force: dict[str, str], shado
     scored.sort(key=lambda s: (s[0], s[1], s[2]))
     best = scored[0]
     alternatives = tuple((s[3].label, s[0]) for s in scored)
-    if forced is not None:  # keep the other options' costs for the explanation
-        others = _evaluate(decision, pricing, {}, shadow).alternatives
+    if forced is not None:  # keep the other options' list costs for the explanation
+        others = _evaluate(decision, pricing, {}, True).alternatives
         alternatives += tuple(a for a in others if a[0] != forced)
-    return Choice(decision, best[3], best[0], alternatives, best[4])
+    return Choice(decision, best[3], best[0], alternatives, best[4], forced is not None)
 
 
 def _warnings(choice: Choice) -> list[Finding]:
