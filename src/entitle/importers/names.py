@@ -21,7 +21,6 @@ from importlib import resources
 
 from entitle.catalog import Catalog
 
-MACHINE_ACCOUNT = re.compile(r"\$$")
 _PRODUCTS = (
     ("windows-server", re.compile(r"windows\s+server", re.I)),
     ("sql-server", re.compile(r"sql\s+server", re.I)),

@@ -18,7 +18,6 @@ Imports only the standard library.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -282,9 +281,3 @@ def access_tuples(
         yield AccessTuple(
             ose, product, user, device, first, last, access, activity, bool(by_address)
         )
-
-
-def timed(step: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
-    value = step()
-    return value, time.perf_counter() - start
