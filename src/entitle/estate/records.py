@@ -160,3 +160,38 @@ TABLES: tuple[str, ...] = (
     "entitlements",
     "prices",
 )
+
+# Every column of the estate format (shared/spec/estate-format.md), in the spec's order: what
+# writers of estate tables (the sample generator, the ledger's export) put in the header.
+SPEC_COLUMNS: dict[str, tuple[str, ...]] = {
+    "hosts": ("host", "processors", "cores_per_processor", "cpu_model", "cluster"),
+    "oses": ("ose", "host", "virtual", "vcpus", "environment", "hosting_only"),
+    "software": ("ose", "product", "edition", "version", "model"),
+    "users": ("user", "external", "name", "department"),
+    "devices": ("device", "kind", "os"),
+    "access": (
+        "user",
+        "device",
+        "ose",
+        "product",
+        "level",
+        "purpose",
+        "first_seen",
+        "last_seen",
+    ),
+    "managed": ("product", "ose", "device", "user"),
+    "entitlements": (
+        "id",
+        "product",
+        "license",
+        "edition",
+        "version",
+        "quantity",
+        "sa_until",
+        "assigned_to",
+        "agreement",
+        "purchased",
+        "unit_price",
+    ),
+    "prices": ("product", "license", "edition", "price", "currency"),
+}

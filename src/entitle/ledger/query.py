@@ -21,25 +21,13 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
-from entitle.estate.records import EMPTY, Entitlement
+from entitle.estate.records import EMPTY, SPEC_COLUMNS, Entitlement
 from entitle.ledger import crypto, db
 from entitle.ledger.models import Agreement, Assignment, EntitlementRow, Event, Retirement
 from entitle.source import Source
 
 SERVER_HOLDERS = ("host", "ose")
-EXPORT_COLUMNS = (
-    "id",
-    "product",
-    "license",
-    "edition",
-    "version",
-    "quantity",
-    "sa_until",
-    "assigned_to",
-    "agreement",
-    "purchased",
-    "unit_price",
-)
+EXPORT_COLUMNS = SPEC_COLUMNS["entitlements"]
 
 
 @dataclass(frozen=True, slots=True)

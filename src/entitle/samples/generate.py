@@ -24,6 +24,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from entitle.estate.records import SPEC_COLUMNS
 from entitle.samples._entitlements import PRICES, entitlements
 from entitle.samples._people import Registry, add_people, seen_window
 from entitle.samples._servers import Site, Tables, add_site
@@ -31,38 +32,7 @@ from entitle.samples._servers import Site, Tables, add_site
 AS_OF = date(2026, 11, 28)
 SITE_USERS = 300  # internal users per site; a larger estate has more sites
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "hosts": ("host", "processors", "cores_per_processor", "cpu_model", "cluster"),
-    "oses": ("ose", "host", "virtual", "vcpus", "environment", "hosting_only"),
-    "software": ("ose", "product", "edition", "version", "model"),
-    "users": ("user", "external", "name", "department"),
-    "devices": ("device", "kind", "os"),
-    "access": (
-        "user",
-        "device",
-        "ose",
-        "product",
-        "level",
-        "purpose",
-        "first_seen",
-        "last_seen",
-    ),
-    "managed": ("product", "ose", "device", "user"),
-    "entitlements": (
-        "id",
-        "product",
-        "license",
-        "edition",
-        "version",
-        "quantity",
-        "sa_until",
-        "assigned_to",
-        "agreement",
-        "purchased",
-        "unit_price",
-    ),
-    "prices": ("product", "license", "edition", "price", "currency"),
-}
+COLUMNS = SPEC_COLUMNS
 
 
 def generate_estate(
