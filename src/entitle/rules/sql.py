@@ -162,32 +162,44 @@ def _physical(
     factor_text = f", core factor {factor.factor} ({factor.id})" if factor else ""
     options: list[Option] = []
     if model in (None, "per-core", "payg"):
-        billed = model == "payg"
-        options.append(
-            Option(
-                "payg" if billed else "per-core",
-                (
-                    Need(
-                        PRODUCT,
-                        "core",
-                        qty,
-                        sw.edition,
-                        sw.version,
-                        host=host.host,
-                        ose=ose.ose,
-                        model="payg" if billed else "per-core",
-                        billed=billed,
-                        reason=f"{ose.ose} (physical): {host.processors}×{host.cores_per_processor} "
-                        f"cores{factor_text}, ≥{rule.min_per_processor}/processor → {qty}",
-                        evidence=(str(sw.source), str(host.source)),
-                    ),
-                ),
-            )
+        reason = (
+            f"{ose.ose} (physical): {host.processors}×{host.cores_per_processor} "
+            f"cores{factor_text}, ≥{rule.min_per_processor}/processor → {qty}"
         )
+        evidence = (str(sw.source), str(host.source))
+        options.append(_cores(ose, sw, qty, model == "payg", "per-core", reason, evidence))
     if model in (None, "server-cal") and "server-cal" in _allowed(mrule):
         options.append(_server_cal(idx, ose, sw))
     why = "fixed by software.csv model" if model else "model open: the cheaper allowed one"
     return Decision(f"{PRODUCT}@{ose.ose}", PRODUCT, ose.ose, tuple(options), why)
+
+
+def _cores(
+    ose: Ose,
+    sw: Software,
+    qty: int,
+    billed: bool,
+    model: str,
+    reason: str,
+    evidence: tuple[str, ...],
+    warning: str = "",
+) -> Option:
+    """SQL Server core licenses for one OSE (bought, or billed monthly when pay-as-you-go)."""
+    label = "payg" if billed else model
+    need = Need(
+        PRODUCT,
+        "core",
+        qty,
+        sw.edition,
+        sw.version,
+        host=ose.host,
+        ose=ose.ose,
+        model=label,
+        billed=billed,
+        reason=reason,
+        evidence=evidence,
+    )
+    return Option(label, (need,), warning=warning)
 
 
 def _vm(
@@ -217,28 +229,11 @@ def _vm(
                 f"{ose.ose}: SQL Server {sw.version} licensed per VM needs active Software "
                 "Assurance or subscription licenses; none found in the entitlements."
             )
-        options.append(
-            Option(
-                "payg" if billed else "per-vm",
-                (
-                    Need(
-                        PRODUCT,
-                        "core",
-                        qty,
-                        sw.edition,
-                        sw.version,
-                        host=ose.host,
-                        ose=ose.ose,
-                        model="payg" if billed else "per-vm",
-                        billed=billed,
-                        reason=f"{ose.ose} (VM): {ose.vcpus or 0} virtual cores, ≥{rule.per_vm_min} "
-                        f"per VM → {qty} (no core factor on virtual cores)",
-                        evidence=(str(sw.source),),
-                    ),
-                ),
-                warning=warning,
-            )
+        reason = (
+            f"{ose.ose} (VM): {ose.vcpus or 0} virtual cores, ≥{rule.per_vm_min} "
+            f"per VM → {qty} (no core factor on virtual cores)"
         )
+        options.append(_cores(ose, sw, qty, billed, "per-vm", reason, (str(sw.source),), warning))
     if model in (None, "server-cal") and "server-cal" in _allowed(mrule):
         options.append(_server_cal(idx, ose, sw))
     why = "fixed by software.csv model" if model else "model open: per VM or Server + CAL"
