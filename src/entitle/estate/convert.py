@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from types import MappingProxyType
 from typing import Any, cast
 
@@ -71,6 +72,7 @@ AMOUNT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+@cache
 def known_columns(table: str) -> frozenset[str]:
     """The columns the format defines for a table; any other column is kept in ``extra``."""
     names = {f.name for f in fields(RECORD_TYPES[table])}

@@ -84,6 +84,9 @@ class _Builder:
         self.resources: dict[Resource, int] = {}
         self.suite_rights = self._suite_rights()
         self._priced: dict[tuple[str, str], bool] = {}
+        self._res_ids: dict[tuple[str, str], int] = {}
+        self._applies_cache: dict[tuple[str, str, str], bool] = {}
+        self._based: set[tuple[str, str, str]] = set()
 
     def _suite_rights(self) -> dict[str, set[str]]:
         out = {}
@@ -93,10 +96,12 @@ class _Builder:
         return out
 
     def resource(self, holder: str, what: str) -> int:
-        r = Resource(holder, what)
-        if r not in self.resources:
-            self.resources[r] = len(self.resources)
-        return self.resources[r]
+        key = (holder, what)
+        i = self._res_ids.get(key)
+        if i is None:
+            i = self._res_ids[key] = len(self.resources)
+            self.resources[Resource(holder, what)] = i
+        return i
 
     def priced(self, holder: str, what: str) -> bool:
         key = (holder, what)
@@ -109,10 +114,10 @@ class _Builder:
     def right(self, side: str, who: str, right: str, seen: set[tuple[str, str, str]]) -> int:
         """The node for ``who`` holding ``right`` on ``side``, with its cost edge."""
         name = (side, who, right)
+        known = self.g.index.get(name)
+        if known is not None:  # right nodes are only made here, with their cost edge
+            return known
         node = self.g.node(name)
-        if name in seen:
-            return node
-        seen.add(name)
         suite = self._suite_node(side, who, right, seen)
         res = self.resource(side, right)
         if side == "user":
@@ -122,11 +127,15 @@ class _Builder:
         return node
 
     def _applies(self, side: str, suite: str, right: str) -> bool:
-        return (
-            suite in self.suite_rights
-            and right in self.suite_rights[suite]
-            and self.priced(side, suite)
-        )
+        key = (side, suite, right)
+        known = self._applies_cache.get(key)
+        if known is None:
+            known = self._applies_cache[key] = (
+                suite in self.suite_rights
+                and right in self.suite_rights[suite]
+                and self.priced(side, suite)
+            )
+        return known
 
     def _suite_node(
         self, side: str, who: str, right: str, seen: set[tuple[str, str, str]]
@@ -183,10 +192,13 @@ class _Builder:
         self, side: str, who: str, right: str, node: int, seen: set[tuple[str, str, str]]
     ) -> None:
         """Whoever holds an additive right must hold its base right too (§1.2, §1.9)."""
-        base = base_right(right, self.catalog)
-        if base is None or (side, who, f"{right}>base") in seen:
+        key = (side, who, right)
+        if key in self._based:
             return
-        seen.add((side, who, f"{right}>base"))
+        self._based.add(key)
+        base = base_right(right, self.catalog)
+        if base is None:
+            return
         b = self.right(side, who, base, seen)
         self.base(side, who, base, b, seen)
         if side == "user":
@@ -255,8 +267,8 @@ def _build(
         merged[_key(n)].append(n)
     b = _Builder(catalog, pricing)
     seen: set[tuple[str, str, str]] = set()
-    for key in sorted(merged, key=lambda k: tuple(str(x or "") for x in k)):
-        b.need(merged[key][0], seen)
+    for rows in merged.values():  # the canonical cut does not depend on the order
+        b.need(rows[0], seen)
     return b, merged
 
 
@@ -301,29 +313,32 @@ def _problem(
     owned: dict[tuple[Resource, str | None], int],
 ) -> Problem:
     cat = b.catalog
-    wanted: dict[tuple[str, str, str], int] = defaultdict(lambda: -1)
-    for rows in merged.values():
-        for n in rows:
-            v = _vidx(cat, n.product, n.version)
-            for key in (("user", n.user, n.right), ("device", n.device, n.right)):
-                if key[1] is not None:
-                    wanted[key] = max(wanted[key], v)  # type: ignore[index]
-            if n.external and n.host is not None:
-                k = ("ec", n.host, n.product)
-                wanted[k] = max(wanted[k], v)
-    tails, heads, res = b.g.arrays()
-    need_version = np.full(len(res), -1, dtype=np.int64)
-    by_id = {i: r for r, i in b.resources.items()}
-    for e in np.flatnonzero(res >= 0):
-        r = by_id[int(res[e])]
-        node = b.g.names[int(heads[e])] if r.holder == "user" else b.g.names[int(tails[e])]
-        who = str(node[1])  # type: ignore[index]
-        need_version[e] = wanted.get((r.holder, who, r.what), -1) if r.what not in SUITES else -1
     classes = [
         (b.resources[r], _vidx(cat, r.license()[0], v) if v else 10**6, q)
         for (r, v), q in sorted(owned.items(), key=lambda x: (str(x[0][0]), x[0][1] or ""))
         if r in b.resources and q > 0
     ]
+    tails, heads, res = b.g.arrays()
+    need_version = np.full(len(res), -1, dtype=np.int64)
+    with_classes = {c[0] for c in classes}
+    if with_classes:  # versions matter only where an owned class could be used
+        wanted: dict[tuple[str, str, str], int] = defaultdict(lambda: -1)
+        for rows in merged.values():
+            for n in rows:
+                v = _vidx(cat, n.product, n.version)
+                for key in (("user", n.user, n.right), ("device", n.device, n.right)):
+                    if key[1] is not None:
+                        wanted[key] = max(wanted[key], v)  # type: ignore[index]
+                if n.external and n.host is not None:
+                    k = ("ec", n.host, n.product)
+                    wanted[k] = max(wanted[k], v)
+        by_id = {i: r for r, i in b.resources.items()}
+        for e in np.flatnonzero(np.isin(res, list(with_classes))):
+            r = by_id[int(res[e])]
+            node = b.g.names[int(heads[e])] if r.holder == "user" else b.g.names[int(tails[e])]
+            who = str(node[1])  # type: ignore[index]
+            if r.what not in SUITES:
+                need_version[e] = wanted.get((r.holder, who, r.what), -1)
     return Problem(
         len(b.g.names),
         tails,
