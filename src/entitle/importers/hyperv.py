@@ -22,7 +22,7 @@ from pathlib import Path
 
 from entitle.catalog import Catalog
 from entitle.importers.exports import Export, ExportRow, read_any
-from entitle.importers.names import host_id, product_of
+from entitle.importers.names import host_id, windows_os
 from entitle.importers.result import ImportResult, Outcome
 from entitle.source import Source
 
@@ -139,16 +139,5 @@ def _vm(row: ExportRow, catalog: Catalog, used: dict[str, Source], out: Outcome)
         cells["powerstate"] = state
     out.add("oses", cells, row.source)
     out.count("VMs")
-    named = product_of(row.get("osname"), catalog)
-    if named and named.product == "windows-server" and named.version and named.edition:
-        out.add(
-            "software",
-            {
-                "ose": ose,
-                "product": "windows-server",
-                "edition": named.edition,
-                "version": named.version,
-            },
-            row.source,
-        )
+    if windows_os(out, ose, row.get("osname"), catalog, row.source):
         out.count("Windows Server guests")

@@ -20,6 +20,8 @@ from functools import cache
 from importlib import resources
 
 from entitle.catalog import Catalog
+from entitle.importers.result import Outcome
+from entitle.source import Source
 
 _PRODUCTS = (
     ("windows-server", re.compile(r"windows\s+server", re.I)),
@@ -89,6 +91,22 @@ def product_of(text: str, catalog: Catalog) -> ProductName | None:
         edition = next((w for w in words if w in product.editions), None)
         return ProductName(product_id, edition, version)
     return None
+
+
+def windows_os(out: Outcome, ose: str, os_name: str, catalog: Catalog, source: Source) -> bool:
+    """Add the software row of a Windows Server operating system named like "Windows Server
+    2019 Datacenter" on ``ose``; False when the name is not one (with edition and version)."""
+    named = product_of(os_name, catalog)
+    if not (named and named.product == "windows-server" and named.version and named.edition):
+        return False
+    cells = {
+        "ose": ose,
+        "product": "windows-server",
+        "edition": named.edition,
+        "version": named.version,
+    }
+    out.add("software", cells, source)
+    return True
 
 
 def is_virtual(*descriptions: str) -> bool:

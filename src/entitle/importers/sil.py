@@ -19,7 +19,7 @@ from pathlib import Path
 
 from entitle.catalog import Catalog
 from entitle.importers.exports import Export, ExportRow, read_export, require
-from entitle.importers.names import host_id, is_virtual, product_of
+from entitle.importers.names import host_id, is_virtual, product_of, windows_os
 from entitle.importers.result import ImportResult, Outcome
 from entitle.importers.servers import SystemId, server_rows
 from entitle.source import Source
@@ -119,18 +119,7 @@ def _computer(row: ExportRow, catalog: Catalog, systems: dict[str, SystemId], ou
         ose, processors, per_processor, virtual, "", row.source, row.get("processorname")
     )
     out.count("computers (Get-SilComputer)")
-    named = product_of(row.get("osname"), catalog)
-    if named and named.product == "windows-server" and named.version and named.edition:
-        out.add(
-            "software",
-            {
-                "ose": ose,
-                "product": "windows-server",
-                "edition": named.edition,
-                "version": named.version,
-            },
-            row.source,
-        )
+    if windows_os(out, ose, row.get("osname"), catalog, row.source):
         out.count("operating systems")
     elif row.get("osname"):
         out.skip(
