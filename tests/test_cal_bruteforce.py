@@ -285,3 +285,17 @@ def test_owning_more_never_raises_the_cost(seed: int) -> None:
     key = (Resource(rng.choice(["user", "device"]), needs[0].right), "2025")
     more[key] = more.get(key, 0) + 1
     assert _plan(needs, prices, more).cost <= _plan(needs, prices, owned).cost
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_plan_does_not_depend_on_the_order_of_the_evidence(seed: int) -> None:
+    # The spec: the same input gives the same report; the canonical cut is the same for every
+    # maximum flow, so shuffling the needs must give the same holders, not only the same cost.
+    rng = random.Random(50_000 + seed)
+    needs, prices, _ = random_case(rng, n_principals=6)
+    needs += random_case(rng, n_principals=6)[0]
+    shuffled = list(needs)
+    rng.shuffle(shuffled)
+    a, b = _plan(needs, prices, {}), _plan(shuffled, prices, {})
+    key = [(h.resource, h.holder) for h in a.holdings]
+    assert (a.cost, key) == (b.cost, [(h.resource, h.holder) for h in b.holdings])
