@@ -15,7 +15,10 @@ is reported "within X%" of the bound.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -111,21 +114,6 @@ class _Builder:
             known = self._priced[key] = self.pricing.unit(product, license, edition) is not None
         return known
 
-    def right(self, side: str, who: str, right: str, seen: set[tuple[str, str, str]]) -> int:
-        """The node for ``who`` holding ``right`` on ``side``, with its cost edge."""
-        name = (side, who, right)
-        known = self.g.index.get(name)
-        if known is not None:  # right nodes are only made here, with their cost edge
-            return known
-        node = self.g.node(name)
-        suite = self._suite_node(side, who, right, seen)
-        res = self.resource(side, right)
-        if side == "user":
-            self.g.edge(suite if suite is not None else SOURCE, node, res)
-        else:
-            self.g.edge(node, suite if suite is not None else SINK, res)
-        return node
-
     def _applies(self, side: str, suite: str, right: str) -> bool:
         key = (side, suite, right)
         known = self._applies_cache.get(key)
@@ -137,102 +125,190 @@ class _Builder:
             )
         return known
 
-    def _suite_node(
-        self, side: str, who: str, right: str, seen: set[tuple[str, str, str]]
-    ) -> int | None:
-        """The suite node a right hangs from (Core where it is a Core component, else
-        Enterprise), or None where no priced suite holds the right."""
-        ent = "enterprise-cal-suite"
-        ent_node = (
-            self._suite(side, who, ent, seen, root=True)
-            if self._applies(side, ent, right)
-            else None
-        )
-        if not self._applies(side, "core-cal-suite", right):
-            return ent_node
-        core_node = self._suite(side, who, "core-cal-suite", seen, root=ent_node is None)
-        if ent_node is not None and (side, who, "core<ent") not in seen:
-            seen.add((side, who, "core<ent"))
-            res = self.resource(side, "core-cal-suite")
-            if side == "user":
-                self.g.edge(ent_node, core_node, res)  # Core paid only without Enterprise
-                self.g.edge(core_node, ent_node)  # Enterprise includes Core
+    def build(self, needs: list[CalNeed]) -> None:
+        """Add every need to the graph: the same nodes and edges, in the same order, as
+        :meth:`need` on each, with the per-right work (suites, resources, base rights) looked
+        up once per (side, right) and the graph's lists appended to directly."""
+        g = self.g
+        index, names = g.index, g.names
+        tails, heads, resources = g.tails, g.heads, g.resources
+        based = self._based
+        # per side and right: [Enterprise suite applies, Core applies, base right, resource]
+        plans: dict[str, dict[str, list]] = {"user": {}, "device": {}}
+        # per side and holder: [Enterprise node, Core node, Core hangs from Enterprise]
+        suites: dict[str, dict[str, list]] = {"user": {}, "device": {}}
+        ec_ok: dict[str, bool] = {}
+        ent, core = "enterprise-cal-suite", "core-cal-suite"
+        catalog = self.catalog
+        resource = self.resource
+
+        def plan(side: str, right: str) -> list:
+            p = plans[side][right] = [
+                self._applies(side, ent, right),
+                self._applies(side, core, right),
+                base_right(right, catalog),
+                -1,
+            ]
+            return p
+
+        def node(name: tuple[str, str, str]) -> int:
+            i = len(names)
+            index[name] = i
+            names.append(name)
+            return i
+
+        def right_node(name: tuple[str, str, str], side: str, who: str, right: str) -> int:
+            """A new node for ``who`` holding ``right`` on ``side`` (``name`` not in the graph
+            yet), with its suite nodes and its cost edge."""
+            n = len(names)
+            index[name] = n
+            names.append(name)
+            p = plans[side].get(right) or plan(side, right)
+            user = side == "user"
+            suite = -1
+            if p[0] or p[1]:
+                st = suites[side].get(who)
+                if st is None:
+                    st = suites[side][who] = [-1, -1, False]
+                if p[0]:
+                    suite = st[0]
+                    if suite < 0:
+                        suite = st[0] = node((side, who, ent))
+                        r = resource(side, ent)
+                        if user:
+                            tails.append(SOURCE)
+                            heads.append(suite)
+                        else:
+                            tails.append(suite)
+                            heads.append(SINK)
+                        resources.append(r)
+                if p[1]:
+                    ent_node = suite
+                    suite = st[1]
+                    if suite < 0:
+                        suite = st[1] = node((side, who, core))
+                        if ent_node < 0:
+                            r = resource(side, core)
+                            if user:
+                                tails.append(SOURCE)
+                                heads.append(suite)
+                            else:
+                                tails.append(suite)
+                                heads.append(SINK)
+                            resources.append(r)
+                    if ent_node >= 0 and not st[2]:
+                        st[2] = True
+                        r = resource(side, core)
+                        if user:
+                            tails.extend((ent_node, suite))
+                            heads.extend((suite, ent_node))
+                        else:
+                            tails.extend((suite, ent_node))
+                            heads.extend((ent_node, suite))
+                        resources.extend((r, -1))
+            r = p[3]
+            if r < 0:
+                r = p[3] = resource(side, right)
+            if user:
+                tails.append(SOURCE if suite < 0 else suite)
+                heads.append(n)
             else:
-                self.g.edge(core_node, ent_node, res)
-                self.g.edge(ent_node, core_node)
-        return core_node
+                tails.append(n)
+                heads.append(SINK if suite < 0 else suite)
+            resources.append(r)
+            return n
 
-    def _suite(
-        self, side: str, who: str, suite: str, seen: set[tuple[str, str, str]], *, root: bool
-    ) -> int:
-        name = (side, who, suite)
-        node = self.g.node(name)
-        if name not in seen:
-            seen.add(name)
-            if root:
-                res = self.resource(side, suite)
-                if side == "user":
-                    self.g.edge(SOURCE, node, res)
-                else:
-                    self.g.edge(node, SINK, res)
-        return node
+        def base(side: str, who: str, right: str, n: int) -> None:
+            """Whoever holds an additive right must hold its base right too (§1.2, §1.9): the
+            chain of base rights, nodes first, then its edges deepest first."""
+            chain: list[tuple[int, int]] = []
+            while True:
+                key = (side, who, right)
+                if key in based:
+                    break
+                based.add(key)
+                b = (plans[side].get(right) or plan(side, right))[2]
+                if b is None:
+                    break
+                name = (side, who, b)
+                known = index.get(name)
+                bn = right_node(name, side, who, b) if known is None else known
+                chain.append((bn, n) if side == "user" else (n, bn))
+                right, n = b, bn
+            for t, h in reversed(chain):
+                tails.append(t)
+                heads.append(h)
+                resources.append(-1)
 
-    def ec(self, host: str, product: str, seen: set[tuple[str, str, str]]) -> int:
-        name = ("ec", host, product)
-        node = self.g.node(name)
-        if name not in seen:
-            seen.add(name)
-            self.g.edge(node, SINK, self.resource("ec", product))
-            requires = self.catalog.product(product).ec_requires
+        def ec(host: str, product: str) -> int:
+            name = ("ec", host, product)
+            known = index.get(name)
+            if known is not None:
+                return known
+            n = node(name)
+            tails.append(n)
+            heads.append(SINK)
+            resources.append(resource("ec", product))
+            requires = catalog.product(product).ec_requires
             if requires:
-                self.g.edge(node, self.ec(host, requires, seen))
-        return node
+                r = ec(host, requires)
+                tails.append(n)
+                heads.append(r)
+                resources.append(-1)
+            return n
 
-    def base(
-        self, side: str, who: str, right: str, node: int, seen: set[tuple[str, str, str]]
-    ) -> None:
-        """Whoever holds an additive right must hold its base right too (§1.2, §1.9)."""
-        key = (side, who, right)
-        if key in self._based:
-            return
-        self._based.add(key)
-        base = base_right(right, self.catalog)
-        if base is None:
-            return
-        b = self.right(side, who, base, seen)
-        self.base(side, who, base, b, seen)
-        if side == "user":
-            self.g.edge(b, node)
-        else:
-            self.g.edge(node, b)
-
-    def need(self, n: CalNeed, seen: set[tuple[str, str, str]]) -> None:
-        for side, who in (("user", n.user), ("device", n.device)):
-            if who is not None and n.with_base:
-                self.base(side, who, n.right, self.right(side, who, n.right, seen), seen)
-        ec_product = n.product if self.ec_possible(n) else None
-        if n.user is not None:
-            u = self.right("user", n.user, n.right, seen)
-            if ec_product is not None and n.host is not None:
-                # An external user: a CAL of theirs, or a connector on the host. Their device,
-                # which belongs to another organisation, is not used for a device CAL.
-                self.g.edge(u, self.ec(n.host, ec_product, seen))
-            elif n.device is not None:
-                self.g.edge(u, self.right("device", n.device, n.right, seen))
-            else:
-                self.g.edge(u, SINK)
-        elif n.device is not None:
-            self.g.edge(SOURCE, self.right("device", n.device, n.right, seen))
-
-    def ec_possible(self, n: CalNeed) -> bool:
-        return (
-            n.external
-            and n.user is not None
-            and n.host is not None
-            and n.product in EC_PRODUCTS
-            and self.catalog.product(n.product).external_connector
-            and self.priced("ec", n.product)
-        )
+        for n in needs:  # the order of the old per-need calls: user, its base rights, device, …
+            k, u, d, wb = n.right, n.user, n.device, n.with_base
+            dn = -1
+            if u is not None:
+                key = ("user", u, k)
+                un = index.get(key)
+                if un is None:
+                    un = right_node(key, "user", u, k)
+                if wb and key not in based:
+                    base("user", u, k, un)
+                if wb and d is not None:
+                    key = ("device", d, k)
+                    known = index.get(key)
+                    dn = right_node(key, "device", d, k) if known is None else known
+                    if key not in based:
+                        base("device", d, k, dn)
+                host = n.host
+                if n.external and host is not None:
+                    product = n.product
+                    ok = ec_ok.get(product)
+                    if ok is None:
+                        ok = ec_ok[product] = (
+                            product in EC_PRODUCTS
+                            and catalog.product(product).external_connector
+                            and self.priced("ec", product)
+                        )
+                    if ok:
+                        head = ec(host, product)  # may add edges: before this one
+                        tails.append(un)
+                        heads.append(head)
+                        resources.append(-1)
+                        continue
+                if d is None:
+                    head = SINK
+                elif dn >= 0:
+                    head = dn
+                else:
+                    key = ("device", d, k)
+                    known = index.get(key)
+                    head = right_node(key, "device", d, k) if known is None else known
+                tails.append(un)
+                heads.append(head)
+                resources.append(-1)
+            elif d is not None:
+                key = ("device", d, k)
+                known = index.get(key)
+                dn = right_node(key, "device", d, k) if known is None else known
+                if wb and key not in based:
+                    base("device", d, k, dn)
+                tails.append(SOURCE)
+                heads.append(dn)
+                resources.append(-1)
 
     def price_cents(self) -> np.ndarray:
         out = np.zeros(len(self.resources), dtype=np.int64)
@@ -247,12 +323,26 @@ def _key(n: CalNeed) -> tuple[str, str | None, str | None, str | None, bool]:
     return (n.right, n.user, n.device, n.host if n.external else None, n.with_base)
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused: the build makes millions of tuples and lists, none
+    in cycles, and each collection would walk all of them again (a third of the time)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def cal_graph(
     demand: CalDemand, catalog: Catalog, pricing: Pricing
 ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The cut graph of a demand, for benchmarks and tests: (nodes, tails, heads, resource per
     edge (−1 = infinite), price in cents per resource); source 0, sink 1."""
-    b, _ = _build(demand, catalog, pricing)
+    with _gc_paused():
+        b, _ = _build(demand, catalog, pricing)
     tails, heads, res = b.g.arrays()
     return len(b.g.names), tails, heads, res, b.price_cents()
 
@@ -263,12 +353,10 @@ def _build(
     merged: dict[tuple[str, str | None, str | None, str | None, bool], list[CalNeed]] = defaultdict(
         list
     )
-    for n in demand.needs:
-        merged[_key(n)].append(n)
+    for n in demand.needs:  # _key, inlined
+        merged[(n.right, n.user, n.device, n.host if n.external else None, n.with_base)].append(n)
     b = _Builder(catalog, pricing)
-    seen: set[tuple[str, str, str]] = set()
-    for rows in merged.values():  # the canonical cut does not depend on the order
-        b.need(rows[0], seen)
+    b.build([rows[0] for rows in merged.values()])  # the canonical cut does not depend on the order
     return b, merged
 
 
@@ -280,6 +368,16 @@ def optimise_cals(
 ) -> CalPlan:
     """The cheapest licenses covering every need of ``demand``. ``owned`` maps (resource,
     version or None for version-less) to the units owned, which cost nothing."""
+    with _gc_paused():
+        return _optimise(demand, catalog, pricing, owned)
+
+
+def _optimise(
+    demand: CalDemand,
+    catalog: Catalog,
+    pricing: Pricing,
+    owned: dict[tuple[Resource, str | None], int] | None,
+) -> CalPlan:
     b, merged = _build(demand, catalog, pricing)
     if not merged:
         return CalPlan((), Decimal(0), Decimal(0), "nothing to cover")
@@ -360,33 +458,38 @@ def _holdings(
     res: np.ndarray,
     merged: dict[tuple[str, str | None, str | None, str | None, bool], list[CalNeed]],
 ) -> list[Holding]:
-    names = b.g.names
+    names, index = b.g.names, b.g.index
     by_id = {i: r for r, i in b.resources.items()}
+    held = side.tolist()  # Python bools: indexing the array per need is slow
     covered: dict[tuple[str, str, str], list[CalNeed]] = defaultdict(list)
     for rows in merged.values():
         n = rows[0]
-        u = b.g.index.get(("user", n.user, n.right))
-        d = b.g.index.get(("device", n.device, n.right))
-        if u is not None and not side[u]:
+        u = index.get(("user", n.user, n.right))
+        if u is not None and not held[u]:
             covered[("user", n.user or "", n.right)] += rows
-        elif d is not None and side[d]:
+            continue
+        d = index.get(("device", n.device, n.right))
+        if d is not None and held[d]:
             covered[("device", n.device or "", n.right)] += rows
         elif n.host is not None:
             covered[("ec", n.host, n.product)] += rows
+    known_versions: dict[str, tuple[bool, tuple[str, ...]]] = {}
     out = []
-    for i in np.flatnonzero((res >= 0) & side[tails] & ~side[heads]):
+    for i in np.flatnonzero((res >= 0) & side[tails] & ~side[heads]).tolist():
         r = by_id[int(res[i])]
         node = names[int(heads[i])] if r.holder == "user" else names[int(tails[i])]
         who = str(node[1])  # type: ignore[index]
         rows = covered.get((r.holder, who, r.what), [])
         product = r.what if r.holder == "ec" else r.what.split(":")[0]
-        known = b.catalog.product(product).version_ids if product in b.catalog.products else ()
-        versions = {n.version for n in rows if n.version in known}
-        version = (
-            b.catalog.newest_version(product, versions)
-            if versions and product in b.catalog.products
-            else None
+        cataloged, known = known_versions.get(product) or known_versions.setdefault(
+            product,
+            (
+                product in b.catalog.products,
+                b.catalog.product(product).version_ids if product in b.catalog.products else (),
+            ),
         )
+        versions = {n.version for n in rows if n.version is not None and n.version in known}
+        version = b.catalog.newest_version(product, versions) if versions and cataloged else None
         out.append(Holding(r, who, version, tuple(sorted({n.source for n in rows}))))
     out.sort(key=lambda h: (h.resource.holder, h.resource.what, h.holder))
     return out
