@@ -90,6 +90,9 @@ class _Builder:
         self._res_ids: dict[tuple[str, str], int] = {}
         self._applies_cache: dict[tuple[str, str, str], bool] = {}
         self._based: set[tuple[str, str, str]] = set()
+        # per need built: its user's and its device's node (−1: none, or not known yet)
+        self.need_user: list[int] = []
+        self.need_device: list[int] = []
 
     def _suite_rights(self) -> dict[str, set[str]]:
         out = {}
@@ -257,14 +260,14 @@ class _Builder:
                 resources.append(-1)
             return n
 
+        need_user, need_device = self.need_user, self.need_device
         for n in needs:  # the order of the old per-need calls: user, its base rights, device, …
             k, u, d, wb = n.right, n.user, n.device, n.with_base
-            dn = -1
+            un = dn = -1
             if u is not None:
                 key = ("user", u, k)
-                un = index.get(key)
-                if un is None:
-                    un = right_node(key, "user", u, k)
+                known = index.get(key)
+                un = right_node(key, "user", u, k) if known is None else known
                 if wb and key not in based:
                     base("user", u, k, un)
                 if wb and d is not None:
@@ -288,6 +291,8 @@ class _Builder:
                         tails.append(un)
                         heads.append(head)
                         resources.append(-1)
+                        need_user.append(un)
+                        need_device.append(dn)
                         continue
                 if d is None:
                     head = SINK
@@ -296,7 +301,7 @@ class _Builder:
                 else:
                     key = ("device", d, k)
                     known = index.get(key)
-                    head = right_node(key, "device", d, k) if known is None else known
+                    head = dn = right_node(key, "device", d, k) if known is None else known
                 tails.append(un)
                 heads.append(head)
                 resources.append(-1)
@@ -309,6 +314,8 @@ class _Builder:
                 tails.append(SOURCE)
                 heads.append(dn)
                 resources.append(-1)
+            need_user.append(un)
+            need_device.append(dn)
 
     def price_cents(self) -> np.ndarray:
         out = np.zeros(len(self.resources), dtype=np.int64)
@@ -461,25 +468,27 @@ def _holdings(
     names, index = b.g.names, b.g.index
     by_id = {i: r for r, i in b.resources.items()}
     held = side.tolist()  # Python bools: indexing the array per need is slow
-    covered: dict[tuple[str, str, str], list[CalNeed]] = defaultdict(list)
-    for rows in merged.values():
+    covered: dict[int, list[CalNeed]] = defaultdict(list)  # by the holder's node
+    for rows, u, d in zip(merged.values(), b.need_user, b.need_device, strict=True):
         n = rows[0]
-        u = index.get(("user", n.user, n.right))
-        if u is not None and not held[u]:
-            covered[("user", n.user or "", n.right)] += rows
+        if u >= 0 and not held[u]:
+            covered[u] += rows
             continue
-        d = index.get(("device", n.device, n.right))
-        if d is not None and held[d]:
-            covered[("device", n.device or "", n.right)] += rows
+        if d < 0 and n.device is not None:  # made by a later need, if at all
+            d = index.get(("device", n.device, n.right), -1)
+        if d >= 0 and held[d]:
+            covered[d] += rows
         elif n.host is not None:
-            covered[("ec", n.host, n.product)] += rows
+            e = index.get(("ec", n.host, n.product))
+            if e is not None:
+                covered[e] += rows
     known_versions: dict[str, tuple[bool, tuple[str, ...]]] = {}
     out = []
     for i in np.flatnonzero((res >= 0) & side[tails] & ~side[heads]).tolist():
         r = by_id[int(res[i])]
-        node = names[int(heads[i])] if r.holder == "user" else names[int(tails[i])]
-        who = str(node[1])  # type: ignore[index]
-        rows = covered.get((r.holder, who, r.what), [])
+        holder = int(heads[i]) if r.holder == "user" else int(tails[i])
+        who = str(names[holder][1])  # type: ignore[index]
+        rows = covered.get(holder, [])
         product = r.what if r.holder == "ec" else r.what.split(":")[0]
         cataloged, known = known_versions.get(product) or known_versions.setdefault(
             product,
