@@ -64,3 +64,12 @@ def packs(quantity: int, pack_sizes: tuple[int, ...]) -> dict[int, int]:
     if n:
         out[smallest] = n
     return out
+
+
+def standard_oses(catalog: Catalog, product: str) -> int:
+    """OSEs one full licensing of a host with the Standard edition covers (catalog ``vm_rights``:
+    2 for Windows Server and System Center, licensing-rules.md §3.1, §5)."""
+    right = catalog.vm_right(product, "standard")
+    if right is None or right.oses is None:
+        raise ValueError(f"the catalog gives no Standard OSE count for {product}")
+    return right.oses

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from entitle.estate.records import Access, Entitlement, Estate, Host, Ose, Software
+from entitle.estate.records import Access, Estate, Host, Ose, Software
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,3 @@ class EstateIndex:
             and e.sa_until >= as_of
             for e in self.estate.entitlements
         )
-
-    def entitlements(self, product: str) -> tuple[Entitlement, ...]:
-        return tuple(e for e in self.estate.entitlements if e.product == product)

@@ -9,7 +9,7 @@ from collections import defaultdict
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Managed
-from entitle.rules.cores import physical_cores
+from entitle.rules.cores import physical_cores, standard_oses
 from entitle.rules.demand import Decision, Need, Option
 from entitle.rules.index import EstateIndex
 from entitle.source import Finding
@@ -21,6 +21,7 @@ def server_mls(idx: EstateIndex, catalog: Catalog) -> tuple[list[Decision], list
     """Every managed server OSE (any System Center family product) needs System Center server
     MLs on its host, counted per core; VMs of a cluster count on every host of the cluster."""
     rule = catalog.core_rule("windows")
+    per_licensing = standard_oses(catalog, SERVER_ML_PRODUCT)
     findings: list[Finding] = []
     managed: dict[str, list[Managed]] = defaultdict(list)
     for m in idx.estate.managed:
@@ -62,7 +63,7 @@ def server_mls(idx: EstateIndex, catalog: Catalog) -> tuple[list[Decision], list
         rows = [m for o in vms + phys for m in managed[o]]
         fixed = sorted({m.extra.get("edition", "") for m in rows} - {""})
         cores = physical_cores(host.processors, host.cores_per_processor, rule)
-        stacks = math.ceil(n / 2)
+        stacks = math.ceil(n / per_licensing)
         where = f"cluster {host.cluster}" if host.cluster else host_id
         base = (
             f"{host_id}: {cores} core licenses; {n} managed OSE(s) may run on {where} "
@@ -105,7 +106,7 @@ def server_mls(idx: EstateIndex, catalog: Catalog) -> tuple[list[Decision], list
                         need(
                             "standard",
                             cores * stacks,
-                            f"Standard manages 2 OSEs per full licensing → {stacks} × {cores}",
+                            f"Standard manages {per_licensing} OSEs per full licensing → {stacks} × {cores}",
                         ),
                     ),
                 )

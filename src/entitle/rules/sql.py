@@ -168,9 +168,22 @@ def _physical(
         )
         evidence = (str(sw.source), str(host.source))
         options.append(_cores(ose, sw, qty, model == "payg", "per-core", reason, evidence))
+    return _decision(idx, ose, sw, mrule, model, options, "the cheaper allowed one")
+
+
+def _decision(
+    idx: EstateIndex,
+    ose: Ose,
+    sw: Software,
+    mrule: ModelRule,
+    model: str | None,
+    options: list[Option],
+    open_text: str,
+) -> Decision:
+    """One OSE's SQL Server decision: its core options, plus Server + CAL where allowed."""
     if model in (None, "server-cal") and "server-cal" in _allowed(mrule):
         options.append(_server_cal(idx, ose, sw))
-    why = "fixed by software.csv model" if model else "model open: the cheaper allowed one"
+    why = "fixed by software.csv model" if model else f"model open: {open_text}"
     return Decision(f"{PRODUCT}@{ose.ose}", PRODUCT, ose.ose, tuple(options), why)
 
 
@@ -234,10 +247,7 @@ def _vm(
             f"per VM → {qty} (no core factor on virtual cores)"
         )
         options.append(_cores(ose, sw, qty, billed, "per-vm", reason, (str(sw.source),), warning))
-    if model in (None, "server-cal") and "server-cal" in _allowed(mrule):
-        options.append(_server_cal(idx, ose, sw))
-    why = "fixed by software.csv model" if model else "model open: per VM or Server + CAL"
-    return Decision(f"{PRODUCT}@{ose.ose}", PRODUCT, ose.ose, tuple(options), why)
+    return _decision(idx, ose, sw, mrule, model, options, "per VM or Server + CAL")
 
 
 def _group(

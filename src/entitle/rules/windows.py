@@ -9,7 +9,7 @@ from datetime import date
 
 from entitle.catalog.model import Catalog, CoreRule
 from entitle.estate.records import Ose, Software
-from entitle.rules.cores import per_vm_cores, physical_cores
+from entitle.rules.cores import per_vm_cores, physical_cores, standard_oses
 from entitle.rules.demand import Decision, Need, Option
 from entitle.rules.index import EstateIndex
 from entitle.source import Finding
@@ -97,7 +97,8 @@ def _per_core_host(
     version = catalog.newest_version(PRODUCT, {s.version for _, s in rows})
     evidence = tuple(sorted({str(s.source) for _, s in rows}))
     cores = physical_cores(host.processors, host.cores_per_processor, rule)
-    stacks = max(1, math.ceil(n_oses / 2))
+    per_licensing = standard_oses(catalog, PRODUCT)
+    stacks = max(1, math.ceil(n_oses / per_licensing))
     where = f"cluster {host.cluster}" if host.cluster else host_id
     vm_text = f"{len({o.ose for o, _ in vms})} Windows Server VM(s) that may run on {where}"
     phys_text = (
@@ -139,7 +140,7 @@ def _per_core_host(
                     need(
                         "standard",
                         cores * stacks,
-                        f"{base}; Standard covers 2 OSEs per full licensing: "
+                        f"{base}; Standard covers {per_licensing} OSEs per full licensing: "
                         f"{n_oses} OSE(s) → {stacks} × {cores}",
                     ),
                 ),
