@@ -15,13 +15,9 @@ import difflib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-import openpyxl
 from openpyxl.utils import get_column_letter
 
 from entitle.estate.records import TABLES
@@ -75,7 +71,9 @@ def read_estate(path: str | Path) -> tuple[RawEstate, list[Problem]]:
         ]
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
-        return _read_workbook(path)
+        from entitle.estate.workbook import read_workbook  # noqa: PLC0415 (workbook imports this module)
+
+        return read_workbook(path)
     if suffix == ".csv":
         hint = f"give the folder that holds the CSV files: {path.parent}"
         return RawEstate(path.stem), [Problem(where, "one CSV file is not an estate", hint)]
@@ -94,7 +92,7 @@ def _read_folder(folder: Path) -> tuple[RawEstate, list[Problem]]:
             continue
         table = entry.stem.strip().lower()
         if table not in TABLES:
-            unknown = _unknown_table(Source(entry.name), entry.name, table)
+            unknown = unknown_table(Source(entry.name), entry.name, table)
             problems.extend([unknown] if unknown else [])
         elif table in found:
             message = f"{found[table].name} and {entry.name} both hold the {table} table"
@@ -168,94 +166,13 @@ def read_csv_bytes(data: bytes, table: str, file: str) -> tuple[RawTable | None,
             message = f"malformed CSV: {error}"
             hint = "quote a field that holds a comma, quote or line break, and double its quotes"
         return None, [Problem(Source(file, start), message, hint)]
-    return _table(table, rows, partial(Source, file))
-
-
-# -- one workbook -------------------------------------------------------------------------------
-
-
-def _read_workbook(path: Path) -> tuple[RawEstate, list[Problem]]:
-    file = path.name
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds on a damaged or foreign file
-        message = f"cannot open the workbook: {type(error).__name__}: {error}"
-        hint = "save it from Excel or LibreOffice as an .xlsx workbook"
-        return RawEstate(path.stem), [Problem(Source(file), message, hint)]
-    problems: list[Problem] = []
-    tables: dict[str, RawTable] = {}
-    unreadable: set[str] = set()
-    try:
-        for title in book.sheetnames:
-            table = title.strip().lower()
-            if table not in TABLES:
-                unknown = _unknown_table(Source(file, 1, title), title, table)
-                problems.extend([unknown] if unknown else [])
-                continue
-            if table in tables or table in unreadable:
-                message = f"two sheets hold the {table} table"
-                problems.append(Problem(Source(file, 1, title), message, "keep one of them"))
-                continue
-            try:
-                rows = [
-                    (number, [cell_text(value) for value in values])
-                    for number, values in enumerate(
-                        book[title].iter_rows(min_row=1, values_only=True), start=1
-                    )
-                ]
-            except Exception as error:  # a damaged sheet inside a readable archive
-                message = f"cannot read the sheet: {type(error).__name__}: {error}"
-                problems.append(
-                    Problem(Source(file, 1, title), message, "save the workbook again as .xlsx")
-                )
-                unreadable.add(table)
-                continue
-            where = partial(_sheet_source, file, title)
-            raw, sheet_problems = _table(table, rows, where, workbook=True)
-            problems.extend(sheet_problems)
-            if raw is None:
-                unreadable.add(table)
-            else:
-                tables[table] = raw
-    finally:
-        book.close()
-    if "hosts" not in tables and "hosts" not in unreadable:
-        hint = "add a sheet named hosts (columns host, processors, cores_per_processor)"
-        problems.append(Problem(Source(file), "the workbook has no hosts sheet", hint))
-    return RawEstate(path.stem, tables, frozenset(unreadable)), problems
-
-
-def _sheet_source(file: str, sheet: str, row: int) -> Source:
-    return Source(file, row, sheet)
-
-
-def cell_text(value: Any) -> str:
-    """A workbook cell as the text a CSV file would hold: 2.0 → "2", a date → "2026-11-28"."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e16:
-            return str(int(value))
-        return format(Decimal(repr(value)), "f")
-    if isinstance(value, datetime):
-        if value.time() == time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return str(value)
-    return str(value)
+    return table_from_rows(table, rows, partial(Source, file))
 
 
 # -- shared: header and rows --------------------------------------------------------------------
 
 
-def _table(
+def table_from_rows(
     table: str,
     rows: list[tuple[int, list[str]]],
     source: Callable[[int], Source],
@@ -309,7 +226,7 @@ def _table(
     return RawTable(table, header, header_source, tuple(data)), problems
 
 
-def _unknown_table(where: Source, name: str, table: str) -> Problem | None:
+def unknown_table(where: Source, name: str, table: str) -> Problem | None:
     """A warning for a file or sheet whose name looks like a misspelt table (a typo would
     otherwise silently empty that table); other files and sheets are nobody's business."""
     close = difflib.get_close_matches(table, TABLES, n=1, cutoff=0.75)

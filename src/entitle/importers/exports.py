@@ -21,7 +21,8 @@ from pathlib import Path
 
 import openpyxl
 
-from entitle.estate.reader import cell_text, decode
+from entitle.estate.reader import decode
+from entitle.estate.workbook import cell_text
 from entitle.source import Problem, Source
 
 DELIMITERS = (",", ";", "\t")

@@ -28,8 +28,9 @@ import openpyxl
 from entitle.catalog import Catalog
 from entitle.estate import checks
 from entitle.estate.convert import REQUIRED, Cells, Row, convert, known_columns
-from entitle.estate.reader import cell_text, decode
+from entitle.estate.reader import decode
 from entitle.estate.records import Entitlement
+from entitle.estate.workbook import cell_text
 from entitle.ledger import mls, rules
 from entitle.source import Problem, Source
 
