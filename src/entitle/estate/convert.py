@@ -269,7 +269,18 @@ def to_user(c: Cells) -> User | None:
     external = c.boolean("external") or False
     if not c.ok:
         return None
-    return User(user, external, c.text("name"), c.text("department"), c.row.source, c.extra())
+    subscriptions = tuple(
+        sorted({s.strip().lower() for s in (c.text("subscriptions") or "").split(";") if s.strip()})
+    )
+    return User(
+        user,
+        external,
+        c.text("name"),
+        c.text("department"),
+        subscriptions,
+        c.row.source,
+        c.extra(),
+    )
 
 
 def to_device(c: Cells) -> Device | None:

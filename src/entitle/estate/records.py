@@ -68,6 +68,9 @@ class User:
     external: bool = False
     name: str | None = None
     department: str | None = None
+    # User subscriptions with CAL equivalency rights held by this user (catalog `equivalency`
+    # ids such as ``microsoft-365-e3``), from the optional `subscriptions` column, `;`-separated.
+    subscriptions: tuple[str, ...] = ()
     source: Source = NO_SOURCE
     extra: Mapping[str, str] = field(default_factory=lambda: EMPTY, compare=False)
 
