@@ -100,7 +100,7 @@ class SuiteInclusion:
     """A CAL Suite or bridge granting a right: ``enterprise-cal-suite`` via ``core-cal-suite``."""
 
     id: str
-    type: str  # suite | bridge
+    type: str  # suite | bridge | subscription
     via: str | None = None  # the included suite that lists the right
     service: str | None = None  # for a bridge: the online service it pairs with
 
@@ -198,6 +198,9 @@ def inclusions(catalog: Catalog, component: Component) -> tuple[SuiteInclusion, 
     for bridge in catalog.bridges.values():
         if component in bridge.components:
             found.append(SuiteInclusion(bridge.id, "bridge", service=bridge.service))
+    for sub in catalog.subscriptions.values():
+        if component in sub.components:
+            found.append(SuiteInclusion(sub.id, "subscription"))
     return tuple(found)
 
 
@@ -221,6 +224,18 @@ def access_licenses(
                 level=None,
                 who="each user or device, in place of the component CALs and MLs",
                 note="one license per user or device covering every component of the suite",
+                scopes=(),
+            ),
+        )
+    rights = catalog.equivalency(product.id) if product.kind == "subscription" else None
+    if rights is not None:
+        return (
+            AccessLicense(
+                product=product.id,
+                licenses=("user-sl",),
+                level=None,
+                who="each user who holds it (users.csv `subscriptions`)",
+                note="the holder needs no CAL or ML for: " + ", ".join(str(c) for c in rights),
                 scopes=(),
             ),
         )

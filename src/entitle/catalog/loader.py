@@ -31,6 +31,7 @@ from entitle.catalog.model import (
     Meta,
     ModelRule,
     Product,
+    Subscription,
     Suite,
     Version,
     VmRights,
@@ -79,7 +80,7 @@ class _CoreFactor(_Strict):
 
 class _Product(_Strict):
     name: str
-    kind: str = Field(pattern=r"^(server|cal-only|management|suite)$")
+    kind: str = Field(pattern=r"^(server|cal-only|management|suite|subscription)$")
     aliases: list[str] = []
     editions: list[str] = []
     edition_rank: dict[str, int] = {}
@@ -149,6 +150,13 @@ class _Bridge(_Strict):
     source: str
 
 
+class _Subscription(_Strict):
+    id: str
+    components: list[str]
+    choice: str | None = None
+    source: str
+
+
 class _Price(_Strict):
     product: str
     license: str
@@ -172,6 +180,7 @@ class _CatalogFile(_Strict):
     limits: list[_Limit]
     suites: list[_Suite]
     bridges: list[_Bridge]
+    subscriptions: list[_Subscription] = []
     prices: list[_Price]
 
 
@@ -255,7 +264,12 @@ def _cross_check(data: _CatalogFile) -> list[str]:
                 if ver not in versions_of(lim.product):
                     problems.append(f"limits[{i}]: unknown version {ver!r}")
     suite_ids = {s.id for s in data.suites}
-    for group, rows in (("suites", data.suites), ("bridges", data.bridges)):
+    groups: tuple[tuple[str, list[Any]], ...] = (
+        ("suites", data.suites),
+        ("bridges", data.bridges),
+        ("subscriptions", data.subscriptions),
+    )
+    for group, rows in groups:
         for row in rows:
             where = f"{group}.{row.id}"
             for comp in row.components:
@@ -273,6 +287,17 @@ def _cross_check(data: _CatalogFile) -> list[str]:
     for b in data.bridges:
         if b.suite not in suite_ids:
             problems.append(f"bridges.{b.id}: unknown suite {b.suite!r}")
+    held = [("bridges", b.id) for b in data.bridges]
+    held += [("subscriptions", x.id) for x in data.subscriptions]
+    seen_held: set[str] = set()
+    for group, sid in held:
+        if sid in seen_held:
+            problems.append(f"{group}.{sid}: listed twice among bridges and subscriptions")
+        seen_held.add(sid)
+        if sid not in products or products[sid].kind != "subscription":
+            problems.append(
+                f'{group}.{sid}: must also be listed in [products] with kind = "subscription"'
+            )
     for i, p in enumerate(data.prices):
         where = f"prices[{i}] ({p.product} {p.license})"
         if not known_product(p.product, where):
@@ -360,6 +385,12 @@ def _build(data: _CatalogFile, file: str) -> Catalog:
                 choice=b.choice,
             )
             for b in data.bridges
+        },
+        subscriptions={
+            x.id: Subscription(
+                id=x.id, components=comps(x.components), source=x.source, choice=x.choice
+            )
+            for x in data.subscriptions
         },
         prices=tuple(CatalogPrice(**p.model_dump()) for p in data.prices),
         source_file=file,

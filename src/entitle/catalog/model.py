@@ -171,6 +171,17 @@ class Bridge:
 
 
 @dataclass(frozen=True, slots=True)
+class Subscription:
+    """An online-service user subscription (Microsoft 365, Office 365, EMS, Intune) whose
+    holder has rights equivalent to some CALs and client MLs (licensing-rules.md §6.3)."""
+
+    id: str
+    components: tuple[Component, ...]
+    source: str
+    choice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogPrice:
     product: str
     license: str
@@ -194,6 +205,7 @@ class Catalog:
     limits: tuple[Limit, ...]
     suites: dict[str, Suite]
     bridges: dict[str, Bridge]
+    subscriptions: dict[str, Subscription]
     prices: tuple[CatalogPrice, ...]
     source_file: str = field(default="catalog.toml", compare=False)
     version_positions: dict[str, dict[str, int]] = field(default_factory=dict, compare=False)
@@ -287,6 +299,15 @@ class Catalog:
         suite = self.suites[suite_id]
         inner = self.suite_components(suite.includes) if suite.includes else ()
         return inner + suite.components
+
+    def equivalency(self, held_id: str) -> tuple[Component, ...] | None:
+        """The CAL and ML rights a user subscription or CAL Suite Bridge (a user SL) carries,
+        or ``None`` for an id that is neither."""
+        if held_id in self.subscriptions:
+            return self.subscriptions[held_id].components
+        if held_id in self.bridges:
+            return self.bridges[held_id].components
+        return None
 
     # -- prices ------------------------------------------------------------------------------
     def price(

@@ -170,7 +170,7 @@ def _access_table(item: ProductLicensing) -> Table:
         who = a.who + (f"; under {'; '.join(a.scopes)}" if a.scopes else "")
         included = ", ".join(i.describe() for i in a.included_in)
         if not included:
-            included = "-" if item.kind == "suite" else "no suite"
+            included = "-" if item.kind in ("suite", "subscription") else "no suite"
         table.add_row(license, who, a.note, included)
     return table
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -191,9 +191,9 @@ def make_plan(
     candidates = frozenset(d.subject for d in leaves) | _server_cal_oses(
         choose(demand, pricing, {d.key: "server-cal" for d in leaves}, shadow=False)
     )
-    everything = cal_demand(idx, catalog, candidates)
+    everything = cal_demand(idx, catalog, candidates, as_of)
     sql_needs = [n for n in everything.needs if n.right == SQL_RIGHT]
-    rest = CalDemand(tuple(n for n in everything.needs if n.right != SQL_RIGHT), everything.exempt)
+    rest = replace(everything, needs=tuple(n for n in everything.needs if n.right != SQL_RIGHT))
     say(f"planning CALs for {len(rest.needs):,} needs")
     rest_plan = optimise_cals(rest, catalog, pricing, owned)
     sql_cache: dict[frozenset[str], CalPlan] = {}
@@ -258,10 +258,11 @@ def make_plan(
     sql = sql_plan(chosen)
     cal_plan = _combine(rest_plan, sql)
     kept = tuple(n for ose in sorted(chosen) for n in sql_by_ose.get(ose, ()))
-    final_demand = CalDemand(rest.needs + kept, everything.exempt)
+    final_demand = replace(everything, needs=rest.needs + kept)
     best += rest_plan.cost
     lower += rest_plan.lower_bound
-    return Plan(servers, cal_plan, final_demand, best, min(lower, best), servers.findings)
+    findings = servers.findings + everything.findings
+    return Plan(servers, cal_plan, final_demand, best, min(lower, best), findings)
 
 
 def _owned_search(

@@ -96,6 +96,7 @@ def compute_position(
         lower_bound=sum((x.cost for x in lines), Decimal(0)) - (plan.cost - plan.lower_bound),
         optimality=plan.status,
         method=plan.cals.method,
+        subscriptions=plan.demand.equivalency,
         allocations=tuple(allocations),
         findings=tuple(findings),
         estate=estate.name,

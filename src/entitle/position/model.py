@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from entitle.optimize.servers import Choice
+from entitle.rules.cals import Equivalency
 from entitle.rules.demand import Need
 from entitle.source import Finding
 
@@ -79,6 +80,7 @@ class Position:
     lower_bound: Decimal | None = None
     optimality: str = ""
     method: str = ""
+    subscriptions: tuple[Equivalency, ...] = ()  # users whose subscriptions carry CAL rights
 
     @property
     def total_cost(self) -> Decimal:
@@ -153,6 +155,10 @@ def _plan_json(p: Position) -> dict[str, Any]:
             _need_json(n) for n in p.cal_needs if n.license == "external-connector"
         ],
         "client_mls": [_need_json(n) for n in p.cal_needs if n.license.startswith("client-ml")],
+        "subscriptions": [
+            {"subscription": e.held, "users": list(e.users), "rows": e.rows}
+            for e in p.subscriptions
+        ],
         "optimality": {
             "status": p.optimality,
             "cost": p.total_cost,

@@ -10,12 +10,19 @@ Exemptions (§1.5): unauthenticated access, server-to-server access, up to two p
 that only administer it, a physical OSE used only for hosting, Essentials (Specialty Server),
 pay-as-you-go Windows Server (RDS still needs its CAL), SQL Server licensed per core, external
 users of Exchange and SharePoint 2013 and later, and dev-test OSEs.
+
+CAL equivalency (§6.3): a user who holds a subscription or CAL Suite Bridge (users.csv
+`subscriptions`, the catalog's `subscriptions` and `bridges`) needs no CAL or ML for the rights it
+carries. Where entitlements.csv records User SLs of it, only as many holders as are owned and
+active count; an additive right whose base the subscription carries stays a need, and
+:attr:`CalDemand.held` tells the optimizer that the user already holds the base.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Access, Software
@@ -44,10 +51,23 @@ class CalNeed:
 
 
 @dataclass(frozen=True, slots=True)
+class Equivalency:
+    """Users whose subscription (or CAL Suite Bridge) ``held`` covers some of their needs."""
+
+    held: str
+    users: tuple[str, ...]  # holders relied on, by id
+    rows: int  # access and managed rows whose needs it covers
+
+
+@dataclass(frozen=True, slots=True)
 class CalDemand:
     needs: tuple[CalNeed, ...]
     exempt: tuple[tuple[str, int], ...] = ()  # (reason, access rows), for the report
     findings: tuple[Finding, ...] = field(default=())
+    # (user, right) pairs a user holds through a subscription: free for the optimizer, where an
+    # additive right needs its base on the same user
+    held: frozenset[tuple[str, str]] = frozenset()
+    equivalency: tuple[Equivalency, ...] = ()
 
 
 def base_right(right: str, catalog: Catalog) -> str | None:
@@ -62,9 +82,15 @@ def base_right(right: str, catalog: Catalog) -> str | None:
     return None
 
 
-def cal_demand(idx: EstateIndex, catalog: Catalog, sql_server_cal: frozenset[str]) -> CalDemand:
+def cal_demand(
+    idx: EstateIndex,
+    catalog: Catalog,
+    sql_server_cal: frozenset[str],
+    as_of: date | None = None,
+) -> CalDemand:
     """Every right each principal must hold. ``sql_server_cal``: the OSEs whose SQL Server is
-    licensed Server + CAL (the others need no SQL CALs)."""
+    licensed Server + CAL (the others need no SQL CALs). ``as_of``: the day owned User SLs must
+    be active on (``None``: every owned one counts)."""
     exempt: Counter[str] = Counter()
     externals = {u.user for u in idx.estate.users if u.external}
     rows: list[tuple[Access, str | None, str | None]] = []
@@ -107,7 +133,77 @@ def cal_demand(idx: EstateIndex, catalog: Catalog, sql_server_cal: frozenset[str
                 )
             )
     needs += _managed(idx, catalog)
-    return CalDemand(tuple(needs), tuple(sorted(exempt.items())))
+    rights, findings = subscription_rights(idx, catalog, as_of)
+    if not rights:
+        return CalDemand(tuple(needs), tuple(sorted(exempt.items())), tuple(findings))
+    kept: list[CalNeed] = []
+    covered: dict[str, set[str]] = defaultdict(set)
+    rows: dict[str, set[str]] = defaultdict(set)
+    for n in needs:
+        by = rights.get(n.user, {}).get(n.right) if n.user else None
+        if by is None:
+            kept.append(n)
+            continue
+        covered[by].add(n.user or "")
+        rows[by].add(n.source)
+    for h, sources in rows.items():
+        exempt[f"covered by a user subscription ({h})"] += len(sources)
+    held = frozenset((u, r) for u, by_right in rights.items() for r in by_right)
+    equivalency = tuple(
+        Equivalency(h, tuple(sorted(covered[h])), len(rows[h])) for h in sorted(covered)
+    )
+    return CalDemand(tuple(kept), tuple(sorted(exempt.items())), tuple(findings), held, equivalency)
+
+
+def subscription_rights(
+    idx: EstateIndex, catalog: Catalog, as_of: date | None
+) -> tuple[dict[str, dict[str, str]], list[Finding]]:
+    """user → right → the subscription (or bridge) that carries it, for the holders that count:
+    an unknown id is ignored with a warning; where entitlements.csv records User SLs of a
+    subscription, its holders beyond the active quantity (by user id) do not count."""
+    holders: dict[str, list[str]] = defaultdict(list)
+    findings: list[Finding] = []
+    for u in idx.estate.users:
+        for h in u.subscriptions:
+            if catalog.equivalency(h) is None:
+                known = ", ".join(sorted({*catalog.subscriptions, *catalog.bridges}))
+                message = (
+                    f"user {u.user}: '{h}' is not a subscription or CAL Suite Bridge the "
+                    f"catalog knows, so it grants no CAL rights (known: {known})"
+                )
+                findings.append(Finding("warning", "unknown-subscription", message, str(u.source)))
+            else:
+                holders[h].append(u.user)
+    owned: dict[str, int] = defaultdict(int)
+    recorded: set[str] = set()
+    for e in idx.estate.entitlements:
+        if e.license == "user-sl" and e.product in holders:
+            recorded.add(e.product)
+            if as_of is None or e.sa_until is None or e.sa_until >= as_of:
+                owned[e.product] += e.quantity
+    rights: dict[str, dict[str, str]] = defaultdict(dict)
+    for h in sorted(holders):
+        users = sorted(set(holders[h]))
+        if h in recorded and len(users) > owned[h]:
+            cut = owned[h]
+            message = (
+                f"{len(users)} users hold {h} in users.csv, but entitlements.csv records "
+                f"{cut} active User SLs of it: CAL rights are counted for the first {cut} "
+                f"by user id ({', '.join(users[cut : cut + 5])}{' …' if len(users) - cut > 5 else ''}"
+                " do not count); record the missing subscriptions or correct users.csv"
+            )
+            findings.append(Finding("warning", "subscription-shortfall", message, "users.csv"))
+            users = users[:cut]
+        elif h not in recorded:
+            message = (
+                f"{len(users)} users hold {h} in users.csv and entitlements.csv records no "
+                "User SL of it: their CAL rights are counted as users.csv says"
+            )
+            findings.append(Finding("info", "subscription-unrecorded", message, "users.csv"))
+        for c in catalog.equivalency(h) or ():
+            for user in users:
+                rights[user].setdefault(str(c), h)
+    return rights, findings
 
 
 def _admin_exemptions(rows: list[tuple[Access, str | None, str | None]]) -> set[tuple[str, str]]:
