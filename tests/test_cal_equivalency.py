@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import pytest
+
 from builders import AS_OF, estate, host, owned, physical, position, sw
 from entitle.catalog import default_catalog
 from entitle.estate.records import Access, Managed, User
@@ -117,3 +119,18 @@ def test_plan_json_names_the_holders_each_subscription_covered() -> None:
     assert p.as_json()["plan"]["subscriptions"] == [
         {"subscription": "microsoft-365-e5", "users": ["u2", "u4"], "rows": 2}
     ]
+
+
+@pytest.mark.xfail(strict=True, reason="the CAL graph builder does not read CalDemand.held yet")
+def test_rds_on_a_subscription_users_own_base_is_an_rds_user_cal_alone() -> None:
+    # §1.3: RDS needs an RDS CAL and a WS CAL (or equivalent) on the same principal. u0 holds
+    # EMS E3 (the WS CAL right) and uses RDS from pc0: an RDS user CAL alone = 150, against a
+    # device's RDS CAL + WS CAL = 130 + 40 = 170 → 1 RDS user CAL, no WS CAL.
+    e = estate(
+        [host("h", 1, 8)],
+        [physical("fs", "h")],
+        [sw("fs", "windows-server", "standard", "2022"), sw("fs", "rds", None, "2022")],
+        access=(Access("fs", "rds", "u0", "pc0"),),
+    )
+    e = replace(e, users=(User("u0", subscriptions=("ems-e3",)),))
+    assert cal_lines(position(e)) == {("rds", "user-cal", None): (1, 1)}
