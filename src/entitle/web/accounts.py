@@ -1,4 +1,8 @@
-"""Signing up, signing in and organisations: the writes that pages and the API share."""
+"""Signing up, signing in and out, and organisations: the writes that pages and the API share.
+
+Sign-ins and sign-ups are limited per account and per client address by the request's
+:class:`~entitle.web.security.SignInGuard`, which ``context.db_session`` puts in the database
+session's ``info`` (so every caller is guarded without passing it along)."""
 
 from __future__ import annotations
 
@@ -10,9 +14,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from entitle.ledger.workspace import Membership, Organisation, User
-from entitle.web.auth import COOKIE, SESSION_DAYS, Sessions, check_password, hash_password
+from entitle.web.auth import (
+    COOKIE,
+    Sessions,
+    check_password,
+    hash_password,
+    waste_a_check,
+)
 from entitle.web.errors import ApiError
 from entitle.web.jobs import utc_now
+from entitle.web.security import GUARD, SignInGuard
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -35,6 +46,9 @@ def create_org(session: Session, name: str, admin_id: int) -> Organisation:
 
 def sign_up(session: Session, email: str, name: str, password: str, org_name: str) -> User:
     """A new user and their first organisation, of which they are the admin."""
+    guard = _guard(session)
+    if guard is not None:
+        guard.before_sign_up()
     email = email.strip().lower()
     if not EMAIL.match(email):
         raise ApiError(422, "invalid", "write an e-mail address like ann@example.com", "email")
@@ -57,26 +71,68 @@ def sign_up(session: Session, email: str, name: str, password: str, org_name: st
     return user
 
 
+def _guard(session: Session) -> SignInGuard | None:
+    guard = session.info.get(GUARD)
+    return guard if isinstance(guard, SignInGuard) else None
+
+
 def sign_in(session: Session, email: str, password: str) -> User:
-    user = session.execute(
-        select(User).where(User.email == email.strip().lower())
-    ).scalar_one_or_none()
+    """The user with this e-mail and password, or 401; 429 (before any password is checked)
+    after too many failures for the account or from the client's address."""
+    email = email.strip().lower()
+    guard = _guard(session)
+    if guard is not None:
+        guard.before_sign_in(email)
+    user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    if user is None:
+        waste_a_check(password)
     if user is None or not check_password(user.password_hash, password):
+        if guard is not None:
+            guard.failed(email)
         raise ApiError(401, "unauthenticated", "wrong e-mail or password")
+    if guard is not None:
+        guard.succeeded(email)
+    session.commit()  # end the read: on SQLite it holds the write lock the session needs
     return user
 
 
-def set_session(response: Response, sessions: Sessions, user_id: int, secure: bool) -> str:
-    cookie, csrf = sessions.dump(user_id)
+def _cookie(response: Response, sessions: Sessions, cookie: str, secure: bool) -> None:
     response.set_cookie(
         COOKIE,
         cookie,
-        max_age=SESSION_DAYS * 86_400,
+        max_age=sessions.max_age,
+        path="/",
         httponly=True,
         samesite="lax",
         secure=secure,
     )
+
+
+def start_session(
+    session: Session, response: Response, sessions: Sessions, user_id: int, secure: bool
+) -> str:
+    """Sign ``user_id`` in: a session row (committed here) and its cookie; the CSRF token."""
+    cookie, csrf = sessions.start(session, user_id)
+    session.commit()
+    _cookie(response, sessions, cookie, secure)
     return csrf
+
+
+def set_session(response: Response, sessions: Sessions, user_id: int, secure: bool) -> str:
+    """:func:`start_session` for callers without a database session at hand."""
+    cookie, csrf = sessions.open(user_id)
+    _cookie(response, sessions, cookie, secure)
+    return csrf
+
+
+def sign_out(
+    session: Session, sessions: Sessions, cookie: str | None, response: Response, secure: bool
+) -> None:
+    """End the session (its row goes, so the cookie is refused even if kept) and clear it."""
+    if cookie:
+        sessions.end(session, cookie)
+        session.commit()
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=secure)
 
 
 def orgs_of(session: Session, user_id: int) -> list[tuple[Organisation, str]]:

@@ -1,5 +1,6 @@
 """The application factory: one FastAPI app serving the JSON API under ``/api`` (OpenAPI at
-``/openapi.json``, docs at ``/api/docs``), the pages and the vendored static files."""
+``/openapi.json``, docs at ``/api/docs``), the pages and the vendored static files, every
+response with the security headers of ``security.py``."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from fastapi.staticfiles import StaticFiles
 
 from entitle.catalog import Catalog, default_catalog
 from entitle.ledger import db, service
-from entitle.web import errors, pages, pages_tools
+from entitle.web import errors, pages, pages_account, pages_tools
 from entitle.web.api import account, estates, ledger, members, tools
-from entitle.web.auth import Sessions
+from entitle.web.auth import SESSION_HOURS, Sessions
 from entitle.web.context import Settings, Workspace, load_secret
+from entitle.web.security import AttemptLimiter, Limits, SecurityHeaders
 
 HERE = Path(__file__).resolve().parent
 
@@ -29,15 +31,26 @@ def create_app(
     secure_cookies: bool = False,
     catalog: Catalog | None = None,
     workers: int = 2,
+    session_hours: float = SESSION_HOURS,
+    limits: Limits | None = None,
 ) -> FastAPI:
     """The web app on the ledger database at ``db_url`` (created or migrated to the newest
     schema here); uploaded estates go under ``data_dir`` (default: ``entitle-data`` beside
-    an SQLite database, else in the working folder)."""
+    an SQLite database, else in the working folder). ``secure_cookies`` (behind TLS) also turns
+    on HSTS; ``limits`` bound sign-in and sign-up attempts."""
     url = db.resolve_url(db_url)
     if data_dir is None:
         path = db.sqlite_path(url)
         data_dir = (path.parent if path else Path.cwd()) / "entitle-data"
-    settings = Settings(url, data_dir, secret_key, secure_cookies, workers)
+    settings = Settings(
+        url,
+        data_dir,
+        secret_key,
+        secure_cookies,
+        workers,
+        session_hours=session_hours,
+        limits=limits or Limits(),
+    )
     outcome = service.init(url, "entitle-serve", {"ENTITLE_KEY": "unused-by-the-web"})
     if not outcome.ok:
         raise RuntimeError(outcome.message)
@@ -45,9 +58,10 @@ def create_app(
     ws = Workspace(
         settings,
         engine,
-        Sessions(load_secret(settings)),
+        Sessions(load_secret(settings), engine, session_hours),
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="entitle-job"),
         catalog or default_catalog(),
+        limiter=AttemptLimiter(settings.limits),
     )
 
     @asynccontextmanager
@@ -70,7 +84,9 @@ def create_app(
     for router in (account.router, members.router, estates.router, ledger.router, tools.router):
         app.include_router(router, prefix="/api")
     pages.install(app)
+    app.include_router(pages_account.router)  # before pages: its /logout ends the session
     app.include_router(pages.router)
     app.include_router(pages_tools.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(SecurityHeaders, hsts=secure_cookies)
     return app

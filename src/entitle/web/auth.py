@@ -1,6 +1,11 @@
-"""Who is asking: local users with argon2 password hashes, a signed session cookie for the
-browser (with a CSRF token that every unsafe cookie request must echo), and personal API tokens
-for scripts (``Authorization: Bearer ent_...``; only their SHA-256 is stored).
+"""Who is asking: local users with argon2id password hashes, a session cookie for the browser
+(with a CSRF token that every unsafe cookie request must echo), and personal API tokens for
+scripts (``Authorization: Bearer ent_...``).
+
+Secrets are kept only as hashes: passwords as argon2id, API tokens and sessions as SHA-256 (a
+session is a row of ``web_tokens`` named :data:`SESSION_NAME`; the cookie carries its secret,
+signed). Signing out deletes the session's row and revoking a token deletes its row, so either
+is refused from the next request on; a session also ends :data:`SESSION_HOURS` after sign-in.
 
 Roles per organisation are ``viewer`` (read), ``editor`` (import, change the ledger) and
 ``admin`` (members); a user who is not a member of an organisation gets 404 for everything in
@@ -9,25 +14,31 @@ it, so its existence does not leak.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
+from entitle.ledger.db import writer
 from entitle.ledger.workspace import ROLES, ApiToken, Membership, Organisation, User
 from entitle.web.errors import ApiError, not_found
 
 COOKIE = "entitle_session"
-SESSION_DAYS = 14
+SESSION_HOURS = 12
+SESSION_NAME = "(browser session)"
+"""The ``web_tokens.name`` of a session's row; no API token may take this name."""
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOKEN_PREFIX = "ent_"
+SESSION_PREFIX = "ses_"
 # OWASP's argon2id minimum: 19 MiB, 2 passes — a login costs tens of milliseconds.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 
@@ -43,6 +54,17 @@ def check_password(stored: str, password: str) -> bool:
         return False
 
 
+@functools.cache
+def _decoy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def waste_a_check(password: str) -> None:
+    """As long as a real password check: an unknown e-mail answers no faster than a wrong
+    password, so timing does not tell which accounts exist."""
+    check_password(_decoy_hash(), password)
+
+
 def new_token() -> tuple[str, str]:
     """A fresh API token and the hash to store."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -51,6 +73,26 @@ def new_token() -> tuple[str, str]:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def find_token(session: Session, secret: str) -> ApiToken | None:
+    """The row holding ``secret``'s hash (looked up by the hash, then compared in constant
+    time), or ``None``."""
+    digest = token_hash(secret)
+    row = session.execute(
+        select(ApiToken).where(ApiToken.token_hash == digest)
+    ).scalar_one_or_none()
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    return row
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def stamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,43 +106,90 @@ class Actor:
 
 
 class Sessions:
-    """Signs and reads the session cookie's payload: the user id and the CSRF token."""
+    """Server-side sessions: a row per session (the SHA-256 of its secret) and a signed cookie
+    carrying the secret and the session's CSRF token. ``engine`` serves callers that have no
+    database session of their own (:meth:`open`)."""
 
-    def __init__(self, secret: str):
+    def __init__(self, secret: str, engine: Engine, hours: float = SESSION_HOURS):
         self._signer = URLSafeTimedSerializer(secret, salt="entitle-session")
+        self.engine = engine
+        self.lifetime = timedelta(hours=hours)
 
-    def dump(self, user_id: int) -> tuple[str, str]:
+    @property
+    def max_age(self) -> int:
+        return int(self.lifetime.total_seconds())
+
+    def start(self, session: Session, user_id: int) -> tuple[str, str]:
+        """A new session for ``user_id`` (added to ``session``; the caller commits): the
+        cookie's value and the CSRF token. The user's expired sessions are dropped."""
+        secret = SESSION_PREFIX + secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(24)
-        return self._signer.dumps({"u": user_id, "c": csrf}), csrf
+        now = utc_now()
+        session.execute(
+            delete(ApiToken).where(
+                ApiToken.user_id == user_id,
+                ApiToken.name == SESSION_NAME,
+                ApiToken.created_at < stamp(now - self.lifetime),
+            )
+        )
+        session.add(
+            ApiToken(
+                user_id=user_id,
+                name=SESSION_NAME,
+                token_hash=token_hash(secret),
+                created_at=stamp(now),
+            )
+        )
+        return self._signer.dumps({"s": secret, "c": csrf}), csrf
 
-    def load(self, cookie: str) -> tuple[int, str] | None:
+    def open(self, user_id: int) -> tuple[str, str]:
+        """:meth:`start` in a transaction of its own."""
+        with Session(writer(self.engine)) as session, session.begin():
+            return self.start(session, user_id)
+
+    def load(self, cookie: str) -> tuple[str, str] | None:
+        """The session secret and CSRF token of a cookie we signed and that has not expired."""
         try:
-            data = self._signer.loads(cookie, max_age=SESSION_DAYS * 86_400)
+            data = self._signer.loads(cookie, max_age=self.max_age)
         except BadSignature:
             return None
-        if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        if not isinstance(data, dict) or not isinstance(data.get("s"), str):
             return None
-        return data["u"], str(data.get("c", ""))
+        return data["s"], str(data.get("c", ""))
+
+    def find(self, session: Session, cookie: str) -> tuple[ApiToken, str] | None:
+        """The live session row behind ``cookie`` and its CSRF token, or ``None`` (signed
+        out, expired, forged)."""
+        loaded = self.load(cookie)
+        row = find_token(session, loaded[0]) if loaded else None
+        if row is None or loaded is None or row.name != SESSION_NAME:
+            return None
+        if row.created_at < stamp(utc_now() - self.lifetime):
+            return None
+        return row, loaded[1]
+
+    def end(self, session: Session, cookie: str) -> None:
+        """Sign out: the session's row goes (the caller commits)."""
+        found = self.find(session, cookie)
+        if found is not None:
+            session.delete(found[0])
 
 
 def identify(request: Request, session: Session, sessions: Sessions) -> Actor | None:
     """The actor of a request, by bearer token or session cookie, or ``None``."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        token = header[7:].strip()
-        row = session.execute(
-            select(ApiToken).where(ApiToken.token_hash == token_hash(token))
-        ).scalar_one_or_none()
-        if row is None:
+        row = find_token(session, header[7:].strip())
+        if row is None or row.name == SESSION_NAME:
             raise ApiError(401, "unauthenticated", "the API token is unknown or was revoked")
         user = session.get(User, row.user_id)
         return None if user is None else Actor(user.id, user.email, user.name)
     cookie = request.cookies.get(COOKIE)
-    loaded = sessions.load(cookie) if cookie else None
-    if loaded is None:
+    found = sessions.find(session, cookie) if cookie else None
+    user = session.get(User, found[0].user_id) if found else None
+    if user is None or found is None:
         return None
-    user = session.get(User, loaded[0])
-    return None if user is None else Actor(user.id, user.email, user.name, loaded[1])
+    return Actor(user.id, user.email, user.name, found[1])
 
 
 def check_csrf(request: Request, actor: Actor, form_token: str | None = None) -> None:

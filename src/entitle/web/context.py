@@ -21,13 +21,15 @@ from sqlalchemy.orm import Session
 
 from entitle.catalog import Catalog
 from entitle.ledger.db import writer
-from entitle.web.auth import SAFE_METHODS, Actor, Sessions, check_csrf, identify
+from entitle.web.auth import SAFE_METHODS, SESSION_HOURS, Actor, Sessions, check_csrf, identify
 from entitle.web.errors import ApiError
+from entitle.web.security import GUARD, AttemptLimiter, Limits, SignInGuard
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """How the server runs: the database URL, where uploaded estates go, the cookie secret."""
+    """How the server runs: the database URL, where uploaded estates go, the cookie secret,
+    how long a session lasts and how many sign-in attempts are allowed."""
 
     db_url: str
     data_dir: Path
@@ -35,6 +37,8 @@ class Settings:
     secure_cookies: bool = False
     workers: int = 2
     max_upload_bytes: int = 50 * 1024 * 1024
+    session_hours: float = SESSION_HOURS
+    limits: Limits = field(default_factory=Limits)
 
 
 def load_secret(settings: Settings) -> str:
@@ -59,6 +63,7 @@ class Workspace:
     sessions: Sessions
     pool: ThreadPoolExecutor
     catalog: Catalog
+    limiter: AttemptLimiter = field(default_factory=lambda: AttemptLimiter(Limits()))
     cache: OrderedDict[int, Any] = field(default_factory=OrderedDict)
     cache_lock: Lock = field(default_factory=Lock)
     cache_size: int = 8
@@ -90,8 +95,15 @@ def db_session(request: Request, ws: Annotated[Workspace, Depends(workspace)]) -
     against a background job's write; routes that hand over to the ledger's own transactions
     close it first."""
     engine = ws.engine if request.method in SAFE_METHODS else writer(ws.engine)
-    with Session(engine, expire_on_commit=False) as session:
+    guard = SignInGuard(ws.limiter, client_address(request))
+    with Session(engine, expire_on_commit=False, info={GUARD: guard}) as session:
         yield session
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy, run uvicorn with
+    ``--proxy-headers`` so that this is the forwarded address)."""
+    return request.client.host if request.client else "unknown"
 
 
 def optional_actor(

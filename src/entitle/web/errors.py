@@ -1,6 +1,7 @@
 """The one JSON error envelope of the API: ``{"ok": false, "errors": [{"code", "message",
-"source"?}]}`` with the right HTTP status, for our own refusals, HTTP errors, request
-validation and unexpected failures alike. Pages get a small HTML page with the same text."""
+"source"?, "retry_after"?}]}`` with the right HTTP status (a 429 also sends ``Retry-After``),
+for our own refusals, HTTP errors, request validation and unexpected failures alike. Pages get
+a small HTML page with the same text."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ CODES = {
     413: "too-large",
     415: "unsupported-media-type",
     422: "invalid",
+    429: "rate-limited",
     500: "internal",
 }
 
@@ -38,21 +40,34 @@ class ErrorItem:
     code: str
     message: str
     source: str | None = None
+    retry_after: int | None = None
+    """Seconds to wait before retrying (with a 429; also sent as the Retry-After header)."""
 
-    def as_json(self) -> dict[str, str]:
-        out = {"code": self.code, "message": self.message}
+    def as_json(self) -> dict[str, str | int]:
+        out: dict[str, str | int] = {"code": self.code, "message": self.message}
         if self.source:
             out["source"] = self.source
+        if self.retry_after is not None:
+            out["retry_after"] = self.retry_after
         return out
 
 
 class ApiError(Exception):
     """A refusal with an HTTP status and one or more error items."""
 
-    def __init__(self, status: int, code: str, message: str, source: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        source: str | None = None,
+        *,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.status = status
-        self.items: tuple[ErrorItem, ...] = (ErrorItem(code, message, source),)
+        self.retry_after = retry_after
+        self.items: tuple[ErrorItem, ...] = (ErrorItem(code, message, source, retry_after),)
 
     @classmethod
     def of_problems(cls, problems: Sequence[Problem], status: int = 422) -> ApiError:
@@ -102,7 +117,10 @@ def install(app: FastAPI) -> None:
     async def api_error(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, ApiError):
             raise exc
-        return _respond(request, exc.status, exc.items)
+        response = _respond(request, exc.status, exc.items)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     async def http_error(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, StarletteHTTPException):

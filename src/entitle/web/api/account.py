@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from entitle.ledger.workspace import ApiToken
 from entitle.web import accounts
-from entitle.web.auth import COOKIE, new_token
+from entitle.web.auth import COOKIE, SESSION_NAME, new_token
 from entitle.web.context import DB, WS, ApiActor, Id
-from entitle.web.errors import not_found
+from entitle.web.errors import ApiError, not_found
 from entitle.web.jobs import utc_now
 
 router = APIRouter(tags=["account"])
@@ -49,8 +49,9 @@ def _me(session: DB, user_id: Id) -> list[dict[str, Any]]:
 def signup(body: SignUp, response: Response, ws: WS, session: DB) -> dict[str, Any]:
     """Create an account and its first organisation (you are its admin); signs you in."""
     user = accounts.sign_up(session, body.email, body.name, body.password, body.organisation)
-    session.commit()
-    csrf = accounts.set_session(response, ws.sessions, user.id, ws.settings.secure_cookies)
+    csrf = accounts.start_session(
+        session, response, ws.sessions, user.id, ws.settings.secure_cookies
+    )
     return {
         "ok": True,
         "user": {"id": user.id, "email": user.email},
@@ -61,15 +62,24 @@ def signup(body: SignUp, response: Response, ws: WS, session: DB) -> dict[str, A
 
 @router.post("/login")
 def login(body: SignIn, response: Response, ws: WS, session: DB) -> dict[str, Any]:
-    """Sign in; the session cookie is set and the CSRF token to send back is returned."""
+    """Sign in; the session cookie is set and the CSRF token to send back is returned. After
+    5 failures for an account, or 20 from one address, within 15 minutes: 429 with
+    Retry-After."""
     user = accounts.sign_in(session, body.email, body.password)
-    csrf = accounts.set_session(response, ws.sessions, user.id, ws.settings.secure_cookies)
+    csrf = accounts.start_session(
+        session, response, ws.sessions, user.id, ws.settings.secure_cookies
+    )
     return {"ok": True, "user": {"id": user.id, "email": user.email}, "csrf_token": csrf}
 
 
 @router.post("/logout")
-def logout(response: Response, actor: ApiActor) -> dict[str, Any]:
-    response.delete_cookie(COOKIE)
+def logout(
+    request: Request, response: Response, ws: WS, session: DB, actor: ApiActor
+) -> dict[str, Any]:
+    """End this session: its cookie is refused from now on, even if a copy was kept."""
+    accounts.sign_out(
+        session, ws.sessions, request.cookies.get(COOKIE), response, ws.settings.secure_cookies
+    )
     return {"ok": True}
 
 
@@ -83,32 +93,60 @@ def me(actor: ApiActor, session: DB) -> dict[str, Any]:
     }
 
 
+def api_tokens(session: DB, user_id: int) -> list[ApiToken]:
+    """The user's personal API tokens (not their browser sessions), oldest first."""
+    return list(
+        session.execute(
+            select(ApiToken)
+            .where(ApiToken.user_id == user_id, ApiToken.name != SESSION_NAME)
+            .order_by(ApiToken.id)
+        ).scalars()
+    )
+
+
+def add_token(session: DB, user_id: int, name: str) -> tuple[ApiToken, str]:
+    """A new token for ``user_id`` (committed) and its secret, which is not kept."""
+    if name.strip() == SESSION_NAME:
+        raise ApiError(422, "invalid", "choose another name", "name")
+    token, digest = new_token()
+    row = ApiToken(user_id=user_id, name=name.strip(), token_hash=digest, created_at=utc_now())
+    session.add(row)
+    session.commit()
+    return row, token
+
+
+def revoke(session: DB, user_id: int, token_id: int) -> None:
+    """Delete one of the user's tokens or sessions; refused from the next request on."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user_id:
+        raise not_found("token")
+    session.delete(row)
+    session.commit()
+
+
 @router.get("/tokens")
 def tokens(actor: ApiActor, session: DB) -> dict[str, Any]:
-    rows = session.execute(select(ApiToken).where(ApiToken.user_id == actor.user_id)).scalars()
+    """Your personal API tokens (their secrets are never shown again)."""
     return {
         "ok": True,
-        "tokens": [{"id": t.id, "name": t.name, "created_at": t.created_at} for t in rows],
+        "tokens": [
+            {"id": t.id, "name": t.name, "created_at": t.created_at}
+            for t in api_tokens(session, actor.user_id)
+        ],
     }
 
 
 @router.post("/tokens", status_code=201)
 def create_token(body: NewToken, actor: ApiActor, session: DB) -> dict[str, Any]:
-    """A personal API token acting as you; shown once, stored only as its hash."""
-    token, digest = new_token()
-    row = ApiToken(user_id=actor.user_id, name=body.name, token_hash=digest, created_at=utc_now())
-    session.add(row)
-    session.commit()
+    """A personal API token acting as you; shown once, stored only as its SHA-256."""
+    row, token = add_token(session, actor.user_id, body.name)
     return {"ok": True, "id": row.id, "name": row.name, "token": token}
 
 
 @router.delete("/tokens/{token_id}")
 def revoke_token(token_id: Id, actor: ApiActor, session: DB) -> dict[str, Any]:
-    row = session.get(ApiToken, token_id)
-    if row is None or row.user_id != actor.user_id:
-        raise not_found("token")
-    session.delete(row)
-    session.commit()
+    """Revoke a token: requests with it are refused (401) from now on."""
+    revoke(session, actor.user_id, token_id)
     return {"ok": True}
 
 

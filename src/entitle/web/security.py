@@ -1,0 +1,253 @@
+"""Defences that wrap every request: the security headers (a Content-Security-Policy with no
+inline script, no framing, no MIME sniffing, no referrer, no caching of signed-in answers) and
+the limits on sign-in and sign-up attempts (per account and per client address, kept in memory
+by the one server process).
+
+Imports only the error envelope; ``context`` builds one :class:`SignInGuard` per request from the
+workspace's :class:`AttemptLimiter` and hands it to ``accounts`` through the database session.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import re
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from threading import Lock
+from typing import Any
+
+from entitle.web.errors import ApiError
+
+GUARD = "entitle.sign_in_guard"
+"""The key of the request's :class:`SignInGuard` in ``Session.info``."""
+
+# Inline style attributes the templates still carry; allowed by hash, not by 'unsafe-inline'.
+INLINE_STYLES = ("color:#fff", "white-space:pre-wrap")
+
+
+def _hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def page_policy() -> str:
+    """The pages' policy: scripts and styles from this server only (htmx is a static file)."""
+    styles = " ".join(_hash(s) for s in INLINE_STYLES)
+    return (
+        "default-src 'self'; script-src 'self'; "
+        f"style-src 'self' 'unsafe-hashes' {styles}; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+REPORT_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox"
+)
+"""HTML the API hands out (the position report) is a standalone document with its own
+stylesheet and no script: it runs sandboxed."""
+
+
+def docs_policy(body: bytes) -> str:
+    """FastAPI's Swagger page: its own inline start-up script (allowed by hash) and the
+    Swagger UI files from the CDN FastAPI names."""
+    scripts = re.findall(rb"<script>(.*?)</script>", body, re.S)
+    hashes = " ".join(_hash(s.decode()) for s in scripts)
+    cdn = "https://cdn.jsdelivr.net"
+    return (
+        f"default-src 'none'; script-src {cdn} {hashes}; style-src {cdn} 'unsafe-inline'; "
+        f"img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+COMMON = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+)
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Any]
+Send = Callable[[Message], Any]
+App = Callable[[Scope, Receive, Send], Any]
+
+
+class SecurityHeaders:
+    """ASGI middleware adding the security headers to every HTTP response (errors included).
+
+    ``Cache-Control: no-store`` goes on everything but the static files; with ``hsts`` (the
+    server is behind TLS: ``--secure-cookies``) browsers are told to use HTTPS only."""
+
+    def __init__(self, app: App, *, hsts: bool = False, docs_path: str = "/api/docs"):
+        self.app = app
+        self.docs_path = docs_path
+        self.page = page_policy().encode()
+        self.common = list(COMMON)
+        if hsts:
+            self.common.append((b"strict-transport-security", b"max-age=31536000"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        if path == self.docs_path:
+            await self._docs(scope, receive, send)
+            return
+        static = path.startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = _without(message.get("headers", []), b"content-security-policy")
+                headers += self.common
+                kind = _header(headers, b"content-type")
+                api_html = path.startswith("/api") and kind.startswith(b"text/html")
+                headers.append(
+                    (b"content-security-policy", REPORT_POLICY.encode() if api_html else self.page)
+                )
+                if not static:
+                    headers = _without(headers, b"cache-control")
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+    async def _docs(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Buffer the docs page to hash its inline script into the policy."""
+        start: Message = {}
+        body = b""
+
+        async def buffer(message: Message) -> None:
+            nonlocal start, body
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] == "http.response.body":
+                body += message.get("body", b"")
+                if message.get("more_body"):
+                    return
+                headers = _without(start.get("headers", []), b"content-security-policy")
+                headers += [*self.common, (b"cache-control", b"no-store")]
+                headers.append((b"content-security-policy", docs_policy(body).encode()))
+                await send({**start, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, buffer)
+
+
+def _without(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> list[tuple[bytes, bytes]]:
+    return [(k, v) for k, v in headers if k.lower() != name]
+
+
+def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes:
+    return next((v for k, v in headers if k.lower() == name), b"")
+
+
+# -- sign-in and sign-up attempts ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How many attempts are allowed within ``window`` seconds before a 429."""
+
+    account_failures: int = 5
+    """Failed sign-ins per account (e-mail address), from anywhere."""
+    address_failures: int = 20
+    """Failed sign-ins per client address, whichever accounts they name."""
+    address_signups: int = 10
+    """Sign-ups per client address (each costs an argon2 hash)."""
+    window: float = 900.0
+    max_keys: int = 100_000
+    """Remembered keys at most (oldest forgotten first), so a flood cannot exhaust memory."""
+
+
+class AttemptLimiter:
+    """Sliding windows of attempt times per key (``account:EMAIL``, ``address:IP``,
+    ``signup:IP``), shared by the server's threads."""
+
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic):
+        self.limits = limits
+        self._clock = clock
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._seen.get(key)
+        if times is None:
+            return deque()
+        while times and times[0] <= now - self.limits.window:
+            times.popleft()
+        if not times:
+            del self._seen[key]
+        return times
+
+    def wait(self, key: str, allowed: int) -> int:
+        """Seconds until ``key`` may try again (0: now)."""
+        with self._lock:
+            now = self._clock()
+            times = self._recent(key, now)
+            if len(times) < allowed:
+                return 0
+            return max(1, math.ceil(times[-allowed] + self.limits.window - now))
+
+    def add(self, key: str) -> None:
+        with self._lock:
+            now = self._clock()
+            self._recent(key, now)
+            self._seen.setdefault(key, deque()).append(now)
+            self._seen.move_to_end(key)
+            while len(self._seen) > self.limits.max_keys:
+                self._seen.popitem(last=False)
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._seen.pop(key, None)
+
+
+def too_many(seconds: int, what: str) -> ApiError:
+    message = f"too many {what}; try again in {seconds} seconds"
+    return ApiError(429, "rate-limited", message, retry_after=seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class SignInGuard:
+    """One request's view of the limiter: its client address."""
+
+    limiter: AttemptLimiter
+    address: str
+
+    def before_sign_in(self, email: str) -> None:
+        """429 while the account or this address has too many recent failures (checked before
+        the password, so a locked account cannot be probed)."""
+        limits = self.limiter.limits
+        wait = max(
+            self.limiter.wait(f"account:{email}", limits.account_failures),
+            self.limiter.wait(f"address:{self.address}", limits.address_failures),
+        )
+        if wait:
+            raise too_many(wait, "failed sign-ins")
+
+    def failed(self, email: str) -> None:
+        self.limiter.add(f"account:{email}")
+        self.limiter.add(f"address:{self.address}")
+
+    def succeeded(self, email: str) -> None:
+        self.limiter.clear(f"account:{email}")
+
+    def before_sign_up(self) -> None:
+        key = f"signup:{self.address}"
+        wait = self.limiter.wait(key, self.limiter.limits.address_signups)
+        if wait:
+            raise too_many(wait, "sign-ups from this address")
+        self.limiter.add(key)
