@@ -4,16 +4,19 @@ An upload is stored as files under ``DATA/org-<id>/estate-<id>/``: the CSV table
 table name (``hosts.csv`` ...) or one workbook as ``estate.xlsx``. A client's file name never
 becomes a path: only its last component is looked at, and it must name a known table. The
 import (load, check, compute the position) runs on the server's thread pool; its job row says
-how far it got, and the client polls it.
+how far it got, and the client polls it. What a job found (an import's summary, a decision's
+result) is kept as ``DATA/org-<id>/jobs/job-<id>.json``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -109,39 +112,88 @@ def load(
     return (replace(loaded, name=estate.name) if loaded else None), problems
 
 
-def run_import(
-    engine: Engine, data_dir: Path, catalog: Catalog, job_id: int, as_of: date | None = None
-) -> Position | None:
-    """Load the job's estate, check it, compute its position; record each step on the job."""
+Step = Callable[[int, str], None]
+
+
+def stepper(engine: Engine, job_id: int) -> Callable[..., None]:
+    """A function recording a job's progress (percent), message and state."""
 
     def step(progress: int, message: str, state: str = "running") -> None:
         with Session(writer(engine)) as session, session.begin():
             job = session.get(Job, job_id)
             if job is not None:
-                job.state, job.progress, job.message = state, progress, message
+                job.state, job.progress, job.message = state, progress, message[:2000]
 
-    try:
-        with Session(engine) as session:
-            job = session.get(Job, job_id)
-            stored = session.get(StoredEstate, job.estate_id) if job and job.estate_id else None
-            if stored is None:
-                return None
+    return step
+
+
+def job_estate(engine: Engine, job_id: int) -> StoredEstate | None:
+    """The estate a job works on (detached from its session), if it still exists."""
+    with Session(engine) as session:
+        job = session.get(Job, job_id)
+        stored = session.get(StoredEstate, job.estate_id) if job and job.estate_id else None
+        if stored is not None:
             session.expunge(stored)
-        step(10, "reading and checking the estate")
-        estate, problems = load(data_dir, stored, catalog)
-        if estate is None:
-            _finish(engine, stored.id, "invalid", problems, None)
-            step(100, f"the estate has {len(problems)} problem(s)", "failed")
+        return stored
+
+
+def result_path(data_dir: Path, org_id: int, job_id: int) -> Path:
+    return data_dir / f"org-{org_id}" / "jobs" / f"job-{job_id}.json"
+
+
+def save_result(data_dir: Path, org_id: int, job_id: int, data: Any) -> None:
+    """Keep what a job found, written atomically (a reader sees all of it or none)."""
+    path = result_path(data_dir, org_id, job_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".job-", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(dumps(data))
+    os.replace(tmp, path)
+
+
+def load_result(data_dir: Path, org_id: int, job_id: int) -> Any:
+    path = result_path(data_dir, org_id, job_id)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def run_import(
+    engine: Engine, data_dir: Path, catalog: Catalog, job_id: int, as_of: date | None = None
+) -> Position | None:
+    """Load the job's estate, check it, compute its position; record each step on the job."""
+    step = stepper(engine, job_id)
+    try:
+        stored = job_estate(engine, job_id)
+        if stored is None:
             return None
-        step(40, "computing the position and the cheapest plan")
-        position = compute_position(estate, catalog, as_of)
-        _finish(engine, stored.id, "ready", problems, dumps(position.as_json()))
-        step(100, f"done: {len(position.lines)} lines", "done")
-        return position
+        return compute(engine, data_dir, catalog, stored, step, 10, as_of)
     except Exception as exc:  # a system failure: the job says so, the log has the trace
         log.exception("import job %s failed", job_id)
         step(100, f"failed: {exc}", "failed")
         return None
+
+
+def compute(
+    engine: Engine,
+    data_dir: Path,
+    catalog: Catalog,
+    stored: StoredEstate,
+    step: Callable[..., None],
+    start: int,
+    as_of: date | None = None,
+) -> Position | None:
+    """Load and check a stored estate, compute its position and keep it on the estate; the
+    job's progress runs from ``start`` to 100."""
+    step(start, "reading and checking the estate")
+    estate, problems = load(data_dir, stored, catalog)
+    if estate is None:
+        _finish(engine, stored.id, "invalid", problems, None)
+        step(100, f"the estate has {len(problems)} problem(s)", "failed")
+        return None
+    step(start + (100 - start) // 2, "computing the position and the cheapest plan")
+    position = compute_position(estate, catalog, as_of)
+    _finish(engine, stored.id, "ready", problems, dumps(position.as_json()))
+    step(100, f"done: {len(position.lines)} lines", "done")
+    return position
 
 
 def _finish(

@@ -14,18 +14,20 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from entitle.catalog import Catalog
 from entitle.estate.records import Entitlement
 from entitle.ledger import audit, moves, query, rules, service
-from entitle.ledger.importing import Candidate, canonical_fields
+from entitle.ledger.importing import Candidate, canonical_fields, read_file
 from entitle.ledger.models import Assignment, EntitlementRow, Event, Retirement
 from entitle.ledger.service import Ledger, Outcome
 from entitle.ledger.workspace import Organisation
-from entitle.source import Source
+from entitle.source import Problem, Source
 from entitle.web.errors import ApiError
 
 
@@ -77,6 +79,21 @@ def listing(ledger: Ledger, org: Organisation, day: date) -> list[dict[str, Any]
     return out
 
 
+def entitlements_on(engine: Engine, org: Organisation, day: date) -> tuple[Entitlement, ...]:
+    """The organisation's ledger entitlements as they stood on ``day``, as estate records
+    (``assigned_to`` from the host and OSE assignments then), for a position from the ledger."""
+    mine = prefix(org)
+    out: list[Entitlement] = []
+    with Session(engine) as session:
+        for standing in query.standings(session, day):
+            if not standing.row.ref.startswith(mine):
+                continue
+            for record in query.as_records(standing):
+                ref = (record.id or "")[len(mine) :]
+                out.append(replace(record, id=ref, source=Source(f"ledger:{ref}")))
+    return tuple(out)
+
+
 def purchase(ledger: Ledger, org: Organisation, e: Entitlement) -> dict[str, Any]:
     """Record one bought entitlement (idempotent: the same purchase twice adds nothing)."""
     ref = e.id or "E-" + hashlib.sha256(canonical_fields(e, None).encode()).hexdigest()[:10]
@@ -116,6 +133,72 @@ def reassign(
         ledger, prefix(org) + ref, holder(source, "from"), target, quantity, day, reason
     )
     return outcome(org, result)
+
+
+def retire(
+    ledger: Ledger,
+    org: Organisation,
+    ref: str,
+    quantity: int | None,
+    day: date,
+    reason: str,
+    source: str | None,
+) -> dict[str, Any]:
+    """Units leave the estate: owned through ``day``, not after (free units first; held ones
+    only from the holder ``source`` names)."""
+    held = holder(source, "from") if source else None
+    result = moves.retire(ledger, prefix(org) + ref, quantity, day, reason, held)
+    return outcome(org, result)
+
+
+def import_file(
+    ledger: Ledger,
+    org: Organisation,
+    path: Path,
+    shown: str,
+    catalog: Catalog,
+    mapping: dict[str, str],
+    agreement: str | None,
+) -> dict[str, Any]:
+    """Every entitlement of a file ``entitle ledger import`` reads (the spec's entitlements.csv,
+    a workbook, an MLS summary) into the organisation's ledger: all or nothing, 422 with every
+    bad row; importing the same file twice adds nothing. ``shown`` names the file in problems."""
+
+    def named(p: Problem) -> Problem:
+        return replace(p, source=replace(p.source, file=shown), message=_strip(org, p.message))
+
+    candidates, problems = read_file(path, catalog, mapping, agreement)
+    errors = [named(p) for p in problems if p.severity == "error"]
+    if errors:
+        raise ApiError.of_problems(errors)
+    if any(c.product_key for c in candidates):
+        first = next(c for c in candidates if c.product_key)
+        raise ApiError.of_problems(
+            [
+                named(
+                    Problem(
+                        first.entitlement.source,
+                        "the web does not keep product keys",
+                        "leave product_key and key_kind blank, or import with entitle ledger "
+                        "import on the command line",
+                    )
+                )
+            ]
+        )
+    mine = []
+    for c in candidates:
+        ref = prefix(org) + c.ref
+        salted = hashlib.sha256(f"{org.id}#{c.content_hash}".encode()).hexdigest()
+        mine.append(replace(c, entitlement=replace(c.entitlement, id=ref), content_hash=salted))
+    report = service.import_candidates(ledger, mine)
+    if report.problems:
+        raise ApiError.of_problems([named(p) for p in report.problems], 409)
+    return {
+        "ok": True,
+        "added": report.added,
+        "unchanged": report.unchanged,
+        "warnings": [str(named(p)) for p in problems],
+    }
 
 
 def history(ledger: Ledger, org: Organisation, ref: str | None = None) -> list[dict[str, Any]]:

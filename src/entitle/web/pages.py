@@ -1,14 +1,16 @@
 """The pages: server-rendered Jinja2 templates with a little htmx. Sign up and in, the
 dashboard, estates (upload, import progress, the position with its drill-down, plan and
-findings). The ledger, members, products and decision pages are in ``pages_tools``. Forms post
-back here and redirect (post/redirect/get); every form carries the session's CSRF token."""
+findings, on another day or from the ledger). Importing exports, the raw tables and the
+decision tool on an estate are in ``pages_estate``; the ledger in ``pages_ledger``; members,
+products and the questionnaire in ``pages_tools``. Forms post back and redirect
+(post/redirect/get); every form carries the session's CSRF token."""
 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,13 +19,13 @@ from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from entitle.ledger.workspace import Job, StoredEstate
-from entitle.reports import charts
 from entitle.reports.model import line_label
-from entitle.web import accounts, positions
+from entitle.web import accounts, charts, decisions, jobs, positions, sources
 from entitle.web.api.estates import get_estate, upload
 from entitle.web.auth import COOKIE, Actor, check_csrf, membership
 from entitle.web.context import DB, WS, MaybeActor
 from entitle.web.errors import ApiError
+from entitle.web.positions import Basis
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 router = APIRouter(include_in_schema=False)
@@ -59,10 +61,19 @@ async def form_of(request: Request, actor: Actor) -> dict[str, Any]:
 
 
 def install(app: FastAPI) -> None:
+    """The pages' sign-in redirect, and the routers ``app.py`` does not list itself: the API's
+    imports and analysis, and the estate and ledger pages."""
+    from entitle.web import pages_estate, pages_ledger  # noqa: PLC0415 (they import this module)
+    from entitle.web.api import analysis, imports  # noqa: PLC0415
+
     async def to_login(_request: Request, _exc: Exception) -> Response:
         return RedirectResponse("/login", status_code=303)
 
     app.add_exception_handler(NeedLogin, to_login)
+    for api in (imports.router, analysis.router):
+        app.include_router(api, prefix="/api")
+    for page in (pages_estate.router, pages_ledger.router):
+        app.include_router(page)
 
 
 # -- signing up and in --------------------------------------------------------------------
@@ -135,34 +146,19 @@ def _estates(session: DB, org_id: int) -> list[StoredEstate]:
     )
 
 
-def _cost_chart(position: dict[str, Any]) -> str:
-    by_product: dict[str, float] = {}
-    for line in position["lines"]:
-        by_product[line["product"]] = by_product.get(line["product"], 0) + float(line["cost"])
-    items = [(k, v) for k, v in sorted(by_product.items(), key=lambda kv: -kv[1]) if v > 0]
-    if not items:
-        return ""
-    return str(
-        charts.bars(
-            [(k, Decimal(str(v))) for k, v in items],
-            f"Shortfall cost by product ({position['currency']})",
-            position["currency"],
-        )
-    )
-
-
 @router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request, session: DB, actor: MaybeActor, org: int | None = None) -> Response:
+def dashboard(
+    request: Request, ws: WS, session: DB, actor: MaybeActor, org: int | None = None
+) -> Response:
     me = signed_in(actor)
     orgs = accounts.orgs_of(session, me.user_id)
     if not orgs:
-        return render(
-            request, "dashboard.html", me, session, org=None, estates=[], latest=None, chart=""
-        )
+        return render(request, "dashboard.html", me, session, org=None, estates=[], latest=None)
     current = membership(session, me, org) if org else orgs[0][0]
     estates = _estates(session, current.id)
     ready = next((e for e in estates if e.position), None)
     latest = json.loads(ready.position) if ready and ready.position else None
+    decided = decisions.latest(ws, session, ready.id) if ready else None
     return render(
         request,
         "dashboard.html",
@@ -172,7 +168,10 @@ def dashboard(request: Request, session: DB, actor: MaybeActor, org: int | None 
         estates=estates,
         latest=latest,
         latest_estate=ready,
-        chart=_cost_chart(latest) if latest else "",
+        chart=charts.cost_by_product(latest) if latest else None,
+        required_chart=charts.required_vs_owned(latest) if latest else None,
+        decision=decided[1] if decided else None,
+        strategies_chart=charts.strategies(decided[1]) if decided else None,
     )
 
 
@@ -180,7 +179,16 @@ def dashboard(request: Request, session: DB, actor: MaybeActor, org: int | None 
 def estates_page(request: Request, org_id: int, session: DB, actor: MaybeActor) -> Response:
     me = signed_in(actor)
     org = membership(session, me, org_id)
-    return render(request, "estates.html", me, session, org=org, estates=_estates(session, org_id))
+    return render(
+        request,
+        "estates.html",
+        me,
+        session,
+        org=org,
+        estates=_estates(session, org_id),
+        kinds=sources.KINDS,
+        import_errors=[],
+    )
 
 
 @router.post("/orgs/{org_id}/estates")
@@ -208,35 +216,69 @@ def _job(session: DB, me: Actor, org_id: int, job_id: int) -> Job:
     return job
 
 
+def _result(ws: WS, job: Job) -> Any:
+    """What an ended job found (an import's summary), for the job's page."""
+    if job.state not in ("done", "failed"):
+        return None
+    return jobs.load_result(ws.settings.data_dir, job.org_id, job.id)
+
+
 @router.get("/orgs/{org_id}/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(
-    request: Request, org_id: int, job_id: int, session: DB, actor: MaybeActor
+    request: Request, org_id: int, job_id: int, ws: WS, session: DB, actor: MaybeActor
 ) -> Response:
     me = signed_in(actor)
     org = membership(session, me, org_id)
-    return render(request, "job.html", me, session, org=org, job=_job(session, me, org_id, job_id))
+    job = _job(session, me, org_id, job_id)
+    return render(request, "job.html", me, session, org=org, job=job, result=_result(ws, job))
 
 
 @router.get("/orgs/{org_id}/jobs/{job_id}/bar", response_class=HTMLResponse)
-def job_bar(request: Request, org_id: int, job_id: int, session: DB, actor: MaybeActor) -> Response:
+def job_bar(
+    request: Request, org_id: int, job_id: int, ws: WS, session: DB, actor: MaybeActor
+) -> Response:
     me = signed_in(actor)
     org = membership(session, me, org_id)
-    return render(
-        request, "_job_bar.html", me, session, org=org, job=_job(session, me, org_id, job_id)
-    )
+    job = _job(session, me, org_id, job_id)
+    return render(request, "_job_bar.html", me, session, org=org, job=job, result=_result(ws, job))
+
+
+def basis_of(as_of: str | None, entitlements: str | None) -> tuple[Basis, str | None]:
+    """The basis a page was asked for (a blank or bad day is today, with an error to show)."""
+    day, error = None, None
+    if as_of:
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError:
+            error = f"{as_of!r} is not a day; write YYYY-MM-DD"
+    return Basis(day, entitlements == "ledger"), error
 
 
 @router.get("/orgs/{org_id}/estates/{estate_id}", response_class=HTMLResponse)
 def estate_page(
-    request: Request, org_id: int, estate_id: int, ws: WS, session: DB, actor: MaybeActor
+    request: Request,
+    org_id: int,
+    estate_id: int,
+    ws: WS,
+    session: DB,
+    actor: MaybeActor,
+    as_of: str | None = None,
+    entitlements: Literal["estate", "ledger"] | None = None,
 ) -> Response:
     me = signed_in(actor)
     org = membership(session, me, org_id)
     estate = get_estate(session, org_id, estate_id)
+    basis, error = basis_of(as_of, entitlements)
     position = json.loads(estate.position) if estate.position else None
     labels: list[str] = []
     if position is not None:
-        c = positions.computed(ws, estate)
+        try:
+            c = positions.computed(ws, estate, basis, org)
+        except ApiError as exc:
+            error, basis = exc.items[0].message, Basis()
+            c = positions.computed(ws, estate)
+        if not basis.stored:
+            position = json.loads(jobs.dumps(c.position.as_json()))
         labels = [line_label(line) for line in c.position.lines]
     return render(
         request,
@@ -247,8 +289,11 @@ def estate_page(
         estate=estate,
         position=position,
         labels=labels,
+        basis=basis,
+        basis_error=error,
+        query=basis.query(),
         problems=json.loads(estate.problems or "[]"),
-        chart=_cost_chart(position) if position else "",
+        chart=charts.cost_by_product(position) if position else None,
     )
 
 
@@ -261,10 +306,13 @@ def line_page(
     ws: WS,
     session: DB,
     actor: MaybeActor,
+    as_of: str | None = None,
+    entitlements: Literal["estate", "ledger"] | None = None,
 ) -> Response:
     me = signed_in(actor)
     org = membership(session, me, org_id)
-    c = positions.computed(ws, get_estate(session, org_id, estate_id))
+    basis, _error = basis_of(as_of, entitlements)
+    c = positions.computed(ws, get_estate(session, org_id, estate_id), basis, org)
     return render(
         request, "_evidence.html", me, session, org=org, line=positions.evidence(c.position, index)
     )

@@ -1,5 +1,5 @@
-"""Pages for the ledger (entitlements, recording a purchase, the audit trail), members,
-products search and the decision tool with its growth chart."""
+"""Pages for members (add, change a role, remove), products search and the decision tool's
+questionnaire with its growth chart. The ledger's pages are in ``pages_ledger``."""
 
 from __future__ import annotations
 
@@ -11,10 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from entitle.catalog.search import search_products
-from entitle.ledger.service import today
-from entitle.web import orgledger
-from entitle.web.api.ledger import Purchase, entitlement_of
-from entitle.web.api.members import add_member, members_of
+from entitle.web.api.members import add_member, members_of, remove
 from entitle.web.api.tools import Questionnaire, decide
 from entitle.web.auth import membership
 from entitle.web.context import DB, WS, MaybeActor
@@ -26,55 +23,6 @@ router = APIRouter(include_in_schema=False)
 
 def _blank_none(form: dict[str, Any]) -> dict[str, Any]:
     return {k: (v if v != "" else None) for k, v in form.items() if k != "csrf_token"}
-
-
-def _ledger_page(
-    request: Request,
-    ws: WS,
-    session: DB,
-    actor: MaybeActor,
-    org_id: int,
-    error: str | None = None,
-    message: str | None = None,
-) -> Response:
-    me = signed_in(actor)
-    org = membership(session, me, org_id)
-    ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
-    return render(
-        request,
-        "ledger.html",
-        me,
-        session,
-        org=org,
-        error=error,
-        message=message,
-        entitlements=orgledger.listing(ledger, org, today()),
-        events=list(reversed(orgledger.history(ledger, org))),
-    )
-
-
-@router.get("/orgs/{org_id}/ledger", response_class=HTMLResponse)
-def ledger_page(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
-    return _ledger_page(request, ws, session, actor, org_id)
-
-
-@router.post("/orgs/{org_id}/ledger", response_class=HTMLResponse)
-async def record(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
-    me = signed_in(actor)
-    form = _blank_none(await form_of(request, me))
-    org = membership(session, me, org_id, "editor")
-    session.close()  # the ledger writes in its own transaction
-    try:
-        purchase = Purchase.model_validate(form)
-        ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
-        result = orgledger.purchase(ledger, org, entitlement_of(purchase))
-    except ValidationError as exc:
-        errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        return _ledger_page(request, ws, session, actor, org_id, error=errors)
-    except ApiError as exc:
-        return _ledger_page(request, ws, session, actor, org_id, error=exc.items[0].message)
-    text = f"recorded {result['id']}" if result["added"] else f"{result['id']} was already recorded"
-    return _ledger_page(request, ws, session, actor, org_id, message=text)
 
 
 @router.get("/orgs/{org_id}/members", response_class=HTMLResponse)
@@ -108,6 +56,22 @@ async def add_member_page(
         add_member(session, org_id, str(form.get("email", "")), role)
     except ApiError as exc:
         return members_page(request, org_id, session, actor, error=exc.items[0].message)
+    return RedirectResponse(f"/orgs/{org_id}/members", status_code=303)
+
+
+@router.post("/orgs/{org_id}/members/{user_id}/remove", response_class=HTMLResponse)
+async def remove_member_page(
+    request: Request, org_id: int, user_id: int, session: DB, actor: MaybeActor
+) -> Response:
+    me = signed_in(actor)
+    await form_of(request, me)
+    membership(session, me, org_id, "admin")
+    try:
+        remove(session, org_id, user_id)
+    except ApiError as exc:
+        return members_page(request, org_id, session, actor, error=exc.items[0].message)
+    if user_id == me.user_id:  # you left: the organisation is no longer yours to see
+        return RedirectResponse("/", status_code=303)
     return RedirectResponse(f"/orgs/{org_id}/members", status_code=303)
 
 

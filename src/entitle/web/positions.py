@@ -1,17 +1,21 @@
 """A stored estate's position as the engine's objects (for the reports and the drill-down):
-from the workspace's cache, or loaded and computed again."""
+from the workspace's cache, or loaded and computed again; or on another basis — as of another
+day, with the organisation's ledger entitlements instead of the estate's own (``entitle position
+--as-of DAY --db LEDGER``) — computed on request and not kept."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 from entitle.estate.records import Estate
-from entitle.ledger.workspace import StoredEstate
+from entitle.ledger.service import today
+from entitle.ledger.workspace import Organisation, StoredEstate
 from entitle.position import Position, compute_position
 from entitle.reports import Report, build_report
 from entitle.reports.model import line_label
+from entitle.web import orgledger
 from entitle.web.context import Workspace
 from entitle.web.errors import ApiError
 from entitle.web.jobs import load
@@ -23,18 +27,59 @@ class Computed:
     position: Position
 
 
-def computed(ws: Workspace, stored: StoredEstate) -> Computed:
+@dataclass(frozen=True, slots=True)
+class Basis:
+    """What a position is computed on: the day (``None``: today) and whose entitlements."""
+
+    as_of: date | None = None
+    ledger: bool = False
+
+    @property
+    def stored(self) -> bool:
+        """The basis of the position kept on the estate (today, the estate's entitlements)."""
+        return self.as_of is None and not self.ledger
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "as_of": (self.as_of or today()).isoformat(),
+            "entitlements": "ledger" if self.ledger else "estate",
+        }
+
+    def query(self) -> str:
+        """The query string that asks for this basis again (empty for the stored one)."""
+        parts = [f"as_of={self.as_of.isoformat()}"] if self.as_of else []
+        parts += ["entitlements=ledger"] if self.ledger else []
+        return "&".join(parts)
+
+
+def computed(
+    ws: Workspace, stored: StoredEstate, basis: Basis | None = None, org: Organisation | None = None
+) -> Computed:
+    """The position on ``basis`` (default: the stored one, cached); ``org`` is needed for the
+    ledger's entitlements."""
     if stored.status != "ready":
         raise ApiError(409, "not-ready", f"the estate is {stored.status}; no position yet")
     hit = ws.recall(stored.id)
-    if isinstance(hit, Computed):
+    default = basis is None or basis.stored
+    if default and isinstance(hit, Computed):
         return hit
-    estate, problems = load(ws.settings.data_dir, stored, ws.catalog)
-    if estate is None:
-        raise ApiError.of_problems(problems)
-    result = Computed(estate, compute_position(estate, ws.catalog))
-    ws.remember(stored.id, result)
-    return result
+    if isinstance(hit, Computed):
+        estate = hit.estate
+    else:
+        loaded, problems = load(ws.settings.data_dir, stored, ws.catalog)
+        if loaded is None:
+            raise ApiError.of_problems(problems)
+        estate = loaded
+    if basis is None or basis.stored:  # for mypy: default, spelled out
+        result = Computed(estate, compute_position(estate, ws.catalog))
+        ws.remember(stored.id, result)
+        return result
+    if basis.ledger:
+        if org is None:
+            raise ValueError("a position from the ledger needs the organisation")
+        day = basis.as_of or today()
+        estate = replace(estate, entitlements=orgledger.entitlements_on(ws.engine, org, day))
+    return Computed(estate, compute_position(estate, ws.catalog, basis.as_of))
 
 
 def report(ws: Workspace, c: Computed) -> Report:

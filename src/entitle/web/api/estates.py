@@ -1,10 +1,12 @@
 """``/api/orgs/{org_id}/estates``: upload (a folder's CSV files or one workbook), list, view,
-delete; the background import job; the position as JSON, XLSX, HTML or PDF; line evidence;
-comparing two positions."""
+delete; the background import job; the position as JSON, XLSX, HTML or PDF — as stored, or as of
+another day and with the organisation's ledger entitlements; line evidence; comparing two
+positions."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
@@ -20,9 +22,20 @@ from entitle.web import jobs, positions
 from entitle.web.auth import Actor, membership
 from entitle.web.context import DB, WS, ApiActor, Id, Workspace
 from entitle.web.errors import ApiError, not_found
+from entitle.web.positions import Basis
 
 router = APIRouter(prefix="/orgs/{org_id}", tags=["estates"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+AsOf = Annotated[
+    date | None,
+    Query(
+        description="the day of the position (default today); Software Assurance is judged on it"
+    ),
+]
+Source = Annotated[
+    Literal["estate", "ledger"],
+    Query(description="whose entitlements: the estate's own, or the organisation's ledger's"),
+]
 
 
 def estate_json(e: StoredEstate) -> dict[str, Any]:
@@ -156,12 +169,17 @@ def delete_estate(
 
 
 @router.get("/jobs/{job_id}")
-def view_job(org_id: Id, job_id: Id, session: DB, actor: ApiActor) -> dict[str, Any]:
+def view_job(org_id: Id, job_id: Id, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
+    """A background job; once it ended, ``result`` holds what it found (an import's summary,
+    a decision's answer), when it has one."""
     membership(session, actor, org_id)
     job = session.get(Job, job_id)
     if job is None or job.org_id != org_id:
         raise not_found("job")
-    return {"ok": True, "job": job_json(job)}
+    result = None
+    if job.state in ("done", "failed"):
+        result = jobs.load_result(ws.settings.data_dir, org_id, job.id)
+    return {"ok": True, "job": job_json(job), "result": result}
 
 
 @router.post("/estates/{estate_id}/position", status_code=202)
@@ -182,15 +200,24 @@ def position(
     session: DB,
     actor: ApiActor,
     format: Literal["json", "xlsx", "html", "pdf"] = "json",
+    as_of: AsOf = None,
+    entitlements: Source = "estate",
 ) -> Response:
-    """The position: the spec's JSON, or the report as a workbook, an HTML page or a PDF."""
-    membership(session, actor, org_id)
+    """The position: the spec's JSON, or the report as a workbook, an HTML page or a PDF. With
+    ``as_of`` or ``entitlements=ledger`` it is computed on that basis (as ``entitle position
+    --as-of DAY --db LEDGER``), not kept."""
+    org = membership(session, actor, org_id)
     estate = get_estate(session, org_id, estate_id)
-    if format == "json":
+    basis = Basis(as_of, entitlements == "ledger")
+    if format == "json" and basis.stored:
         if estate.position is None:
             raise ApiError(409, "not-ready", f"the estate is {estate.status}; no position yet")
         return JSONResponse({"ok": True, "position": json.loads(estate.position)})
-    report = positions.report(ws, positions.computed(ws, estate))
+    c = positions.computed(ws, estate, basis, org)
+    if format == "json":
+        data = json.loads(jobs.dumps(c.position.as_json()))
+        return JSONResponse({"ok": True, "basis": basis.as_json(), "position": data})
+    report = positions.report(ws, c)
     if format == "xlsx":
         return Response(
             render_xlsx(report),
@@ -215,10 +242,13 @@ def line_evidence(
     ws: WS,
     session: DB,
     actor: ApiActor,
+    as_of: AsOf = None,
+    entitlements: Source = "estate",
 ) -> dict[str, Any]:
-    """One position line and the evidence behind it."""
-    membership(session, actor, org_id)
-    c = positions.computed(ws, get_estate(session, org_id, estate_id))
+    """One position line and the evidence behind it (on the basis the position was asked on)."""
+    org = membership(session, actor, org_id)
+    basis = Basis(as_of, entitlements == "ledger")
+    c = positions.computed(ws, get_estate(session, org_id, estate_id), basis, org)
     return {"ok": True, **positions.evidence(c.position, index)}
 
 

@@ -76,9 +76,8 @@ def put_member(org_id: Id, body: NewMember, actor: ApiActor, session: DB) -> dic
     return {"ok": True, "members": members_of(session, org_id)}
 
 
-@router.delete("/{user_id}")
-def remove_member(org_id: Id, user_id: Id, actor: ApiActor, session: DB) -> dict[str, Any]:
-    membership(session, actor, org_id, "admin")
+def remove(session: DB, org_id: int, user_id: int) -> None:
+    """Take a user out of the organisation (404 if not a member; 409 for its last admin)."""
     row = session.execute(
         select(Membership).where(Membership.org_id == org_id, Membership.user_id == user_id)
     ).scalar_one_or_none()
@@ -87,4 +86,11 @@ def remove_member(org_id: Id, user_id: Id, actor: ApiActor, session: DB) -> dict
     _keep_an_admin(session, org_id, row, None)
     session.delete(row)
     session.commit()
+
+
+@router.delete("/{user_id}")
+def remove_member(org_id: Id, user_id: Id, actor: ApiActor, session: DB) -> dict[str, Any]:
+    """Remove a member (admins only); an organisation keeps at least one admin."""
+    membership(session, actor, org_id, "admin")
+    remove(session, org_id, user_id)
     return {"ok": True}

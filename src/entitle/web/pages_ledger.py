@@ -1,0 +1,259 @@
+"""The ledger's pages: the entitlements and the audit trail, recording a purchase, importing a
+file of entitlements, retiring units, and the assign and reassign forms (whose refusals under the
+90-day rule say why and from which day the move is allowed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from entitle.ledger import rules
+from entitle.ledger.service import today
+from entitle.ledger.workspace import Organisation
+from entitle.web import orgledger
+from entitle.web.api.ledger import (
+    Assign,
+    Purchase,
+    Reassign,
+    Retire,
+    entitlement_of,
+    import_upload,
+    mapping_of,
+)
+from entitle.web.auth import Actor, check_csrf, membership
+from entitle.web.context import DB, WS, MaybeActor
+from entitle.web.errors import ApiError
+from entitle.web.pages import form_of, render, signed_in
+
+router = APIRouter(include_in_schema=False)
+
+
+def blank_none(form: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v if v != "" else None) for k, v in form.items() if k != "csrf_token"}
+
+
+def invalid(exc: ValidationError) -> str:
+    """A form's validation errors in words, naming each field."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+
+
+def _ledger_page(
+    request: Request,
+    ws: WS,
+    session: DB,
+    actor: MaybeActor,
+    org_id: int,
+    error: str | None = None,
+    message: str | None = None,
+    errors: list[str] | None = None,
+) -> Response:
+    me = signed_in(actor)
+    org = membership(session, me, org_id)
+    ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
+    return render(
+        request,
+        "ledger.html",
+        me,
+        session,
+        org=org,
+        error=error,
+        errors=errors or [],
+        message=message,
+        entitlements=orgledger.listing(ledger, org, today()),
+        events=list(reversed(orgledger.history(ledger, org))),
+        today=today(),
+    )
+
+
+@router.get("/orgs/{org_id}/ledger", response_class=HTMLResponse)
+def ledger_page(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
+    return _ledger_page(request, ws, session, actor, org_id)
+
+
+@router.post("/orgs/{org_id}/ledger", response_class=HTMLResponse)
+async def record(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
+    me = signed_in(actor)
+    form = blank_none(await form_of(request, me))
+    org = membership(session, me, org_id, "editor")
+    session.close()  # the ledger writes in its own transaction
+    try:
+        purchase = Purchase.model_validate(form)
+        ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
+        result = orgledger.purchase(ledger, org, entitlement_of(purchase))
+    except ValidationError as exc:
+        return _ledger_page(request, ws, session, actor, org_id, error=invalid(exc))
+    except ApiError as exc:
+        return _ledger_page(request, ws, session, actor, org_id, error=exc.items[0].message)
+    text = f"recorded {result['id']}" if result["added"] else f"{result['id']} was already recorded"
+    return _ledger_page(request, ws, session, actor, org_id, message=text)
+
+
+@router.post("/orgs/{org_id}/ledger/retire", response_class=HTMLResponse)
+async def retire(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
+    me = signed_in(actor)
+    values = await form_of(request, me)
+    form = blank_none(values)
+    form["from"] = holder_text(values, "from")
+    org = membership(session, me, org_id, "editor")
+    session.close()  # the ledger writes in its own transaction
+    try:
+        body = Retire.model_validate(form)
+        ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
+        done = orgledger.retire(
+            ledger, org, body.ref, body.quantity, body.on or today(), body.reason, body.source
+        )
+    except ValidationError as exc:
+        return _ledger_page(request, ws, session, actor, org_id, error=invalid(exc))
+    except ApiError as exc:
+        return _ledger_page(request, ws, session, actor, org_id, error=exc.items[0].message)
+    return _ledger_page(request, ws, session, actor, org_id, message=done["message"])
+
+
+@router.post("/orgs/{org_id}/ledger/import", response_class=HTMLResponse)
+async def import_file(
+    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor
+) -> Response:
+    me = signed_in(actor)
+    form = await request.form()
+    token = form.get("csrf_token")
+    check_csrf(request, me, token if isinstance(token, str) else None)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return _ledger_page(request, ws, session, actor, org_id, error="choose a file to import")
+    try:
+        result = import_upload(
+            ws,
+            session,
+            me,
+            org_id,
+            upload.filename,
+            await upload.read(),
+            mapping_of(str(form.get("map") or "")),
+            str(form.get("agreement") or "") or None,
+        )
+    except ApiError as exc:
+        if exc.status == 403:
+            raise
+        lines = [f"{i.source}: {i.message}" if i.source else i.message for i in exc.items]
+        return _ledger_page(
+            request,
+            ws,
+            session,
+            actor,
+            org_id,
+            error="nothing was imported; fix these rows and import the file again",
+            errors=lines,
+        )
+    text = (
+        f"{upload.filename}: added {result['added']} entitlements, "
+        f"{result['unchanged']} already in the ledger"
+    )
+    return _ledger_page(
+        request, ws, session, actor, org_id, message=text, errors=result["warnings"]
+    )
+
+
+# -- assign and reassign ------------------------------------------------------------------
+
+
+def _move_page(
+    request: Request,
+    ws: WS,
+    session: DB,
+    actor: MaybeActor,
+    org_id: int,
+    which: str,
+    values: dict[str, Any] | None = None,
+    error: str | None = None,
+    message: str | None = None,
+) -> Response:
+    me = signed_in(actor)
+    org = membership(session, me, org_id)
+    ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
+    return render(
+        request,
+        "ledger_move.html",
+        me,
+        session,
+        org=org,
+        which=which,
+        values=values or {},
+        error=error,
+        message=message,
+        entitlements=orgledger.listing(ledger, org, today()),
+        reasons=rules.REASONS,
+        kinds=rules.HOLDER_KINDS,
+        today=today(),
+    )
+
+
+@router.get("/orgs/{org_id}/ledger/assign", response_class=HTMLResponse)
+def assign_page(
+    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor, ref: str = ""
+) -> Response:
+    return _move_page(request, ws, session, actor, org_id, "assign", {"ref": ref})
+
+
+@router.get("/orgs/{org_id}/ledger/reassign", response_class=HTMLResponse)
+def reassign_page(
+    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor, ref: str = ""
+) -> Response:
+    return _move_page(request, ws, session, actor, org_id, "reassign", {"ref": ref})
+
+
+def holder_text(form: dict[str, Any], field: str) -> str | None:
+    """``KIND:NAME`` from a form's kind select and name box (``None`` when the name is blank)."""
+    name = str(form.get(f"{field}_name") or "").strip()
+    return f"{form.get(f'{field}_kind') or 'user'}:{name}" if name else None
+
+
+def _apply(ws: WS, me: Actor, org: Organisation, which: str, fields: dict[str, Any]) -> str:
+    """Validate a move form and make the move; its message, or ``ValidationError``/``ApiError``."""
+    ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
+    if which == "assign":
+        a = Assign.model_validate({**fields, "quantity": fields.get("quantity") or 1})
+        done = orgledger.assign(ledger, org, a.ref, a.to, a.quantity, a.on or today())
+    else:
+        r = Reassign.model_validate(fields)
+        done = orgledger.reassign(
+            ledger, org, r.ref, r.source, r.to, r.quantity, r.on or today(), r.reason
+        )
+    return str(done["message"])
+
+
+async def _move(
+    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor, which: str
+) -> Response:
+    me = signed_in(actor)
+    raw = await form_of(request, me)
+    values = {k: str(v) for k, v in raw.items() if k != "csrf_token"}
+    org = membership(session, me, org_id, "editor")
+    session.close()  # the ledger writes in its own transaction
+    fields = blank_none(values)
+    fields["to"] = holder_text(values, "to")
+    fields["from"] = holder_text(values, "from")
+    try:
+        message = _apply(ws, me, org, which, fields)
+    except ValidationError as exc:
+        return _move_page(request, ws, session, actor, org_id, which, values, error=invalid(exc))
+    except ApiError as exc:
+        text = "; ".join(i.message for i in exc.items)
+        return _move_page(request, ws, session, actor, org_id, which, values, error=text)
+    kept = {"ref": values.get("ref", "")}
+    return _move_page(request, ws, session, actor, org_id, which, kept, message=message)
+
+
+@router.post("/orgs/{org_id}/ledger/assign", response_class=HTMLResponse)
+async def assign(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
+    return await _move(request, org_id, ws, session, actor, "assign")
+
+
+@router.post("/orgs/{org_id}/ledger/reassign", response_class=HTMLResponse)
+async def reassign(
+    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor
+) -> Response:
+    return await _move(request, org_id, ws, session, actor, "reassign")
