@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -128,3 +129,15 @@ def world(app: FastAPI) -> Iterator[World]:
         job = wait_for(client, admin, r.json()["job"]["id"])
         assert job["state"] == "done", job
         yield World(client, admin, editor, viewer, outsider, r.json()["estate"]["id"])
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in with the session cookie (kept by ``client``); the CSRF token."""
+    r = client.post("/api/login", json={"email": email, "password": password})
+    assert r.status_code == 200, r.text
+    return str(r.json()["csrf_token"])
+
+
+def fresh_app(db_url: str, data: Path, **settings: Any) -> FastAPI:
+    """Another app on the module's database, e.g. with its own limits (a fresh limiter)."""
+    return create_app(db_url, data, secret_key="test-secret", **settings)

@@ -18,7 +18,7 @@ from entitle.web import errors, pages, pages_account, pages_tools
 from entitle.web.api import account, estates, ledger, members, tools
 from entitle.web.auth import SESSION_HOURS, Sessions
 from entitle.web.context import Settings, Workspace, load_secret
-from entitle.web.security import AttemptLimiter, Limits, SecurityHeaders
+from entitle.web.security import AttemptLimiter, BodyLimit, Limits, SecurityHeaders
 
 HERE = Path(__file__).resolve().parent
 
@@ -33,11 +33,13 @@ def create_app(
     workers: int = 2,
     session_hours: float = SESSION_HOURS,
     limits: Limits | None = None,
+    max_upload_bytes: int = 50 * 1024 * 1024,
 ) -> FastAPI:
     """The web app on the ledger database at ``db_url`` (created or migrated to the newest
     schema here); uploaded estates go under ``data_dir`` (default: ``entitle-data`` beside
     an SQLite database, else in the working folder). ``secure_cookies`` (behind TLS) also turns
-    on HSTS; ``limits`` bound sign-in and sign-up attempts."""
+    on HSTS; ``limits`` bound sign-in and sign-up attempts; a request body over
+    ``max_upload_bytes`` (plus 64 KiB for the form around the files) is refused with 413."""
     url = db.resolve_url(db_url)
     if data_dir is None:
         path = db.sqlite_path(url)
@@ -48,6 +50,7 @@ def create_app(
         secret_key,
         secure_cookies,
         workers,
+        max_upload_bytes=max_upload_bytes,
         session_hours=session_hours,
         limits=limits or Limits(),
     )
@@ -88,5 +91,6 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(pages_tools.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(BodyLimit, max_bytes=max_upload_bytes + 65_536)
     app.add_middleware(SecurityHeaders, hsts=secure_cookies)
     return app

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import math
 import re
 import time
@@ -144,6 +145,71 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, buffer)
+
+
+class BodyLimit:
+    """ASGI middleware refusing request bodies over ``max_bytes`` with 413: at once when the
+    Content-Length says so, else when the streamed body passes the limit (before a route has
+    buffered it all)."""
+
+    def __init__(self, app: App, *, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = _header(scope.get("headers", []), b"content-length")
+        if length.isdigit() and int(length) > self.max_bytes:
+            await _send_json(send, 413, too_large(self.max_bytes))
+            return
+        seen = 0
+        over = False
+
+        async def counted() -> Message:
+            nonlocal seen, over
+            message: Message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    over = True
+                    raise too_large(self.max_bytes)
+            return message
+
+        async def answer(message: Message) -> None:
+            # whatever the route made of the cut-off body, the client is told why
+            if not over:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                await _send_json(send, 413, too_large(self.max_bytes))
+
+        if length.isdigit():
+            await self.app(scope, receive, send)
+        else:
+            await self.app(scope, counted, answer)
+
+
+def too_large(max_bytes: int) -> ApiError:
+    return ApiError(
+        413, "too-large", f"the request is larger than the server accepts ({max_bytes} bytes)"
+    )
+
+
+async def _send_json(send: Send, status: int, error: ApiError) -> None:
+    body = json.dumps({"ok": False, "errors": [i.as_json() for i in error.items]}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _without(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> list[tuple[bytes, bytes]]:
