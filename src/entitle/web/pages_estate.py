@@ -131,6 +131,9 @@ def table_page(
     error = None
     try:
         found = page_of(ws.settings.data_dir, estate, table, (page - 1) * PAGE, PAGE, q[:200])
+        if found.total and found.offset >= found.total:  # past the end: the last page
+            page = -(-found.total // PAGE)
+            found = page_of(ws.settings.data_dir, estate, table, (page - 1) * PAGE, PAGE, q[:200])
     except ApiError as exc:
         if exc.status == 404:
             raise
