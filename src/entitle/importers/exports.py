@@ -19,13 +19,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import openpyxl
-
 from entitle.estate.reader import decode
-from entitle.estate.workbook import cell_text
+from entitle.estate.workbook import (
+    LIMITS,
+    CellBudget,
+    Limits,
+    TooManyCells,
+    open_workbook,
+    sheet_rows,
+)
 from entitle.source import Problem, Source
 
 DELIMITERS = (",", ";", "\t")
+MAX_COLUMNS = 16_384  # Excel's limit: no export has more
 HEAD_BYTES = 256 * 1024
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -102,6 +108,14 @@ def _head_text(data: bytes, complete: bool, file: str) -> tuple[str | None, list
     return text, []
 
 
+def _width(line: str, delimiter: str) -> int:
+    """How many fields ``line`` splits into with ``delimiter`` (0 if it cannot be split)."""
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:  # e.g. one field over the csv module's size limit
+        return 0
+
+
 def _split(
     text: str, file: str, sheet_rows: bool = False
 ) -> tuple[str, str, int, list[tuple[int, list[str]]], list[Problem]]:
@@ -116,7 +130,7 @@ def _split(
     while skip < len(lines) and not lines[skip].strip():
         skip += 1
     header_line = lines[skip] if skip < len(lines) else ""
-    delimiter = max(DELIMITERS, key=lambda d: len(next(csv.reader([header_line], delimiter=d))))
+    delimiter = max(DELIMITERS, key=lambda d: _width(header_line, d))
     body = "".join(lines[skip:])
     reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list[str]]] = []
@@ -129,6 +143,9 @@ def _split(
         if "end of data" in str(error) or "EOF" in str(error):
             message = "a quoted field starts here and never ends: the file looks truncated"
             hint = "export the data again; the copy is cut short"
+        elif "field limit" in str(error):
+            message = f"a field longer than {csv.field_size_limit():,} characters"
+            hint = "no export column holds that much: the file is damaged or not an export"
         elif start == skip + 1:
             message = f"cannot split the header into columns ({error})"
             hint = (
@@ -168,6 +185,10 @@ def _build(
     header_line, header = content[0]
     while header and not header[-1]:
         header.pop()
+    if len(header) > MAX_COLUMNS:
+        message = f"the header has {len(header):,} columns; no export has more than {MAX_COLUMNS:,}"
+        hint = "the file is damaged or not an export; export the data again"
+        return None, [Problem(Source(file, header_line, sheet), message, hint)]
     names = [h.lower() for h in header]
     width = len(header)
     rows: list[ExportRow] = []
@@ -196,11 +217,21 @@ def _build(
     return export, problems
 
 
+def _not_csv(path: Path, file: str) -> list[Problem]:
+    """A workbook given where only CSV is read (UAL, SIL): say so rather than "not UTF-8"."""
+    if not is_workbook(path):
+        return []
+    hint = "this kind reads Export-Csv output: save the sheet as 'CSV UTF-8', or export again"
+    return [Problem(Source(file), "a workbook, where a CSV export is expected", hint)]
+
+
 def sniff(
     path: Path, file: str | None = None, limit: int = 200
 ) -> tuple[Export | None, list[Problem]]:
     """The header and the first ``limit`` rows of a CSV file, reading only its head."""
     file = file or path.name
+    if _not_csv(path, file):
+        return None, _not_csv(path, file)
     try:
         with path.open("rb") as fh:
             data = fh.read(HEAD_BYTES)
@@ -235,6 +266,8 @@ def sniff(
 def read_export(path: Path, file: str | None = None) -> tuple[Export | None, list[Problem]]:
     """A whole CSV export. Rows with the wrong number of fields are left out with a warning."""
     file = file or path.name
+    if _not_csv(path, file):
+        return None, _not_csv(path, file)
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -266,23 +299,24 @@ def is_workbook(path: Path) -> bool:
     return path.suffix.lower() in WORKBOOK_SUFFIXES
 
 
-def read_workbook(path: Path, file: str | None = None) -> tuple[dict[str, Export], list[Problem]]:
-    """Every sheet of a workbook as an :class:`Export`, keyed by lower-case sheet name."""
+def read_workbook(
+    path: Path, file: str | None = None, limits: Limits = LIMITS
+) -> tuple[dict[str, Export], list[Problem]]:
+    """Every sheet of a workbook as an :class:`Export`, keyed by lower-case sheet name (within
+    the size limits of :mod:`entitle.estate.workbook`)."""
     file = file or path.name
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds on a damaged or foreign file
-        message = f"cannot open the workbook: {type(error).__name__}: {error}"
-        return {}, [Problem(Source(file), message, "save it again as an .xlsx workbook")]
+    book, problem = open_workbook(path, file, limits, "save it again as an .xlsx workbook")
+    if book is None:
+        return {}, [problem] if problem else []
     sheets: dict[str, Export] = {}
     problems: list[Problem] = []
+    budget = CellBudget(limits)
     try:
         for title in book.sheetnames:
             try:
-                parsed = [
-                    (n, [cell_text(v) for v in values])
-                    for n, values in enumerate(book[title].iter_rows(values_only=True), start=1)
-                ]
+                parsed = sheet_rows(book, title, budget)
+            except TooManyCells as error:
+                return {}, [error.problem(file)]
             except Exception as error:  # a damaged sheet inside a readable archive
                 problems.append(
                     Problem(

@@ -23,14 +23,12 @@ from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
-import openpyxl
-
 from entitle.catalog import Catalog
 from entitle.estate import checks
 from entitle.estate.convert import REQUIRED, Cells, Row, convert, known_columns
 from entitle.estate.reader import decode
 from entitle.estate.records import Entitlement
-from entitle.estate.workbook import cell_text
+from entitle.estate.workbook import CellBudget, TooManyCells, open_workbook, sheet_rows
 from entitle.ledger import mls, rules
 from entitle.source import Problem, Source
 
@@ -196,24 +194,25 @@ def _csv(path: Path) -> tuple[Grid | None, list[Problem]]:
 
 
 def _workbook(path: Path) -> tuple[list[Grid], list[Problem]]:
+    """Every sheet as a grid, within the size limits of :mod:`entitle.estate.workbook`."""
+    book, problem = open_workbook(
+        path, path.name, hint="save it from Excel or LibreOffice as .xlsx"
+    )
+    if book is None:
+        return [], [problem] if problem else []
+    budget = CellBudget()
+    grids: list[Grid] = []
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds on a damaged or foreign file
-        return [], [
-            Problem(
-                Source(path.name),
-                f"cannot open the workbook: {error}",
-                "save it from Excel or LibreOffice as .xlsx",
-            )
-        ]
-    try:
-        grids = [
-            [
-                (Source(path.name, number, title), [cell_text(v) for v in values])
-                for number, values in enumerate(book[title].iter_rows(values_only=True), start=1)
-            ]
-            for title in book.sheetnames
-        ]
+        for title in book.sheetnames:
+            try:
+                rows = sheet_rows(book, title, budget)
+            except TooManyCells as error:
+                return [], [error.problem(path.name)]
+            except Exception as error:  # a damaged sheet inside a readable archive
+                message = f"cannot read the sheet: {type(error).__name__}: {error}"
+                hint = "save the workbook again as .xlsx"
+                return [], [Problem(Source(path.name, 1, title), message, hint)]
+            grids.append([(Source(path.name, number, title), values) for number, values in rows])
     finally:
         book.close()
     return grids, []

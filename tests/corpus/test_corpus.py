@@ -1,0 +1,172 @@
+"""Every file of the nasty-input corpus through ``entitle position`` (as the hosts table of an
+estate folder, or as the workbook) and through every importer (``entitle import KIND``): a clean
+success where the input is valid, else exit 2 with every problem as ``FILE:LINE: message``, no
+traceback, and nothing written — the report files and the estate folder stay byte for byte as
+they were. The small files are in ``files/`` (``make_files.py`` wrote them); the big ones are
+made at run time (``big.py``)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from big import big_files
+from clikit import assert_rejected, entitle, snapshot
+from openpyxl import load_workbook
+
+FILES = Path(__file__).resolve().parent / "files"
+KINDS = ("ual", "sil", "ad", "rvtools", "hyperv", "generic")
+
+# The files an estate loader must accept as hosts.csv (or as the workbook): every other is bad.
+VALID = {
+    "cr-only.csv",  # old Mac line ends
+    "mixed-newlines.csv",
+    "no-final-newline.csv",
+    "header-only.csv",  # no hosts: an empty estate
+    "formulas.csv",  # ids that look like formulas are only text
+    "quote-inside.csv",  # a quote inside an unquoted field is kept as text
+    "unicode-ids.csv",
+    "utf8-bom.csv",
+    "utf16le-bom.csv",
+    "utf16be-bom.csv",
+    "good.xlsx",
+}
+SMALL = sorted(p.name for p in FILES.iterdir())
+MAPPING = """
+[[tables]]
+table = "hosts"
+host_names = ["host"]
+[tables.columns]
+host = "host"
+processors = "processors"
+cores_per_processor = "cores_per_processor"
+"""
+OLD_ESTATE = {
+    "hosts.csv": "host,processors,cores_per_processor\nold1,1,4\n",
+    "oses.csv": "ose,host,virtual\nold1,old1,no\n",
+}
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return big_files(tmp_path_factory.mktemp("big"))
+
+
+def as_estate(file: Path, where: Path) -> Path:
+    """The file as an estate: a workbook as itself, a CSV file as hosts.csv of a folder."""
+    if file.suffix == ".xlsx":
+        return Path(shutil.copy(file, where / file.name))
+    folder = where / "estate"
+    folder.mkdir()
+    shutil.copy(file, folder / "hosts.csv")
+    return folder
+
+
+def old_outputs(where: Path) -> Path:
+    """A folder of reports from an earlier run, which a rejected run must leave alone."""
+    out = where / "out"
+    out.mkdir()
+    for name in ("p.xlsx", "p.html", "p.txt"):
+        (out / name).write_bytes(b"the old report " + name.encode())
+    return out
+
+
+def check_position(file: Path, where: Path, valid: bool | None) -> None:
+    estate = as_estate(file, where)
+    out = old_outputs(where)
+    before = snapshot(out)
+    run = entitle(
+        "position",
+        str(estate),
+        "--as-of",
+        "2026-11-28",
+        "--xlsx",
+        str(out / "p.xlsx"),
+        "--html",
+        str(out / "p.html"),
+        "--out",
+        str(out / "p.txt"),
+    )
+    if valid is not False and run.code == 0:
+        assert valid is not False
+        assert (out / "p.xlsx").read_bytes() != before["p.xlsx"][0]
+        book = load_workbook(out / "p.xlsx")
+        formulas = [
+            cell.coordinate
+            for sheet in book.worksheets
+            for row in sheet.iter_rows()
+            for cell in row
+            if cell.data_type == "f"
+        ]
+        assert not formulas, f"the report holds formulas at {formulas}"
+        return
+    assert valid is not True, run.stderr
+    assert_rejected(run, "hosts.csv", file.name)
+    assert snapshot(out) == before
+
+
+def check_import(kind: str, file: Path, where: Path) -> None:
+    into = where / "into"
+    into.mkdir()
+    for name, text in OLD_ESTATE.items():
+        (into / name).write_text(text)
+    mapping = where / "map.toml"
+    mapping.write_text(MAPPING)
+    before = snapshot(where)
+    args = ["import", kind, str(file), "--into", str(into), "--until", "2026-11-28"]
+    run = entitle(*args, *(["--map", str(mapping)] if kind == "generic" else []))
+    leftovers = [p.name for p in where.iterdir() if p.name.startswith(".into.")]
+    assert not leftovers, leftovers
+    if run.code == 0:
+        return
+    assert_rejected(run, file.name, "into")
+    assert snapshot(where) == before
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_position(name: str, tmp_path: Path) -> None:
+    check_position(FILES / name, tmp_path, name in VALID)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", SMALL)
+def test_import(kind: str, name: str, tmp_path: Path) -> None:
+    check_import(kind, FILES / name, tmp_path)
+
+
+BIG = (
+    "cell-10mb-number.csv",
+    "cell-10mb-quoted.csv",
+    "columns-1m.csv",
+    "row-1m-fields.csv",
+    "sparse-sheet.xlsx",
+    "zip-bomb.xlsx",
+)
+
+
+@pytest.mark.parametrize("name", BIG)
+def test_position_big(name: str, big: dict[str, Path], tmp_path: Path) -> None:
+    check_position(big[name], tmp_path, valid=False)
+
+
+@pytest.mark.parametrize("name", BIG)
+def test_import_big(name: str, big: dict[str, Path], tmp_path: Path) -> None:
+    for kind in KINDS:
+        where = tmp_path / kind
+        where.mkdir()
+        check_import(kind, big[name], where)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(big: dict[str, Path], tmp_path: Path) -> None:
+    """400 MiB of zeros packed 1000 to 1: refused from the sizes the archive declares."""
+    run = entitle("position", str(big["zip-bomb.xlsx"]))
+    assert_rejected(run, "zip-bomb.xlsx")
+    assert "xl/media/image1.bin is compressed" in run.stderr
+    assert "a zip bomb?" in run.stderr
+
+
+def test_a_sheet_that_claims_a_million_rows_is_read_by_its_cells(big: dict[str, Path]) -> None:
+    run = entitle("position", str(big["sparse-sheet.xlsx"]))
+    assert_rejected(run, "sparse-sheet.xlsx")
+    assert "sparse-sheet.xlsx:hosts!1048576: a value in column XFD" in run.stderr
