@@ -1,23 +1,28 @@
 """Building the CAL cut from the demand: one node per holder and right, the suite and base-right
 gadgets of :mod:`entitle.optimize.calgraph`, External Connectors per host. What the cut means is
 documented there; what the plan reads back from it lives in :mod:`entitle.optimize.cals`.
+
+:class:`Builder` adds the needs one by one (small demands; its node order is the one the MILP's
+ties were settled with); :mod:`entitle.optimize.calarrays` makes the same graph with numpy for
+large ones. Both give a :class:`Cut`.
 """
 
 from __future__ import annotations
 
 import gc
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
 import numpy as np
 
 from entitle.catalog.model import Catalog
 from entitle.optimize.calgraph import SINK, SOURCE, Graph
+from entitle.optimize.calrows import Rows
 from entitle.optimize.pricing import Pricing
-from entitle.rules.cals import EC_PRODUCTS, CalDemand, CalNeed, base_right
+from entitle.rules.cals import EC_PRODUCTS, CalNeed, base_right
 
 CENT = Decimal("0.01")
 SUITES = ("enterprise-cal-suite", "core-cal-suite")
@@ -41,6 +46,41 @@ class Resource:
             return (product, "client-ml-user" if self.holder == "user" else "client-ml-ose", None)
         level = "enterprise" if kind == "cal-enterprise" else None
         return (product, f"{self.holder}-cal", level)
+
+
+SIDES = ("", "user", "device", "ec")  # node_side codes (0: the source and the sink)
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """A built cut as arrays: edges with their resource (−1 = infinite; source 0, sink 1), the
+    name of every node — (side, holder, right or suite or product) from the tables ``who`` and
+    ``whats`` — and, per group of need rows (:class:`~entitle.optimize.calrows.Rows`), the nodes
+    that can cover it."""
+
+    n_nodes: int
+    tails: np.ndarray
+    heads: np.ndarray
+    res: np.ndarray
+    resources: dict[Resource, int]
+    prices: np.ndarray  # cents per resource
+    who: list[str]
+    whats: list[str]
+    node_side: np.ndarray  # per node: code into SIDES
+    node_who: np.ndarray  # per node: index into who (−1 for the source and the sink)
+    node_what: np.ndarray
+    group_user: np.ndarray  # per group: its user's node for its right, or −1
+    group_device: np.ndarray  # its device's node for its right, or −1
+    group_ec: np.ndarray  # the External Connector node of its host and product, or −1
+
+    def name(self, node: int) -> tuple[str, str, str] | str:
+        if node < 2:
+            return "st"[node]
+        return (
+            SIDES[int(self.node_side[node])],
+            self.who[int(self.node_who[node])],
+            self.whats[int(self.node_what[node])],
+        )
 
 
 class Builder:
@@ -81,7 +121,7 @@ class Builder:
             known = self._priced[key] = self.pricing.unit(product, license, edition) is not None
         return known
 
-    def _applies(self, side: str, suite: str, right: str) -> bool:
+    def applies(self, side: str, suite: str, right: str) -> bool:
         key = (side, suite, right)
         known = self._applies_cache.get(key)
         if known is None:
@@ -111,8 +151,8 @@ class Builder:
 
         def plan(side: str, right: str) -> list:
             p = plans[side][right] = [
-                self._applies(side, ent, right),
-                self._applies(side, core, right),
+                self.applies(side, ent, right),
+                self.applies(side, core, right),
                 base_right(right, catalog),
                 -1,
             ]
@@ -289,9 +329,47 @@ class Builder:
             out[i] = int((amount / CENT).to_integral_value())
         return out
 
-
-def needneed_key(n: CalNeed) -> tuple[str, str | None, str | None, str | None, bool]:
-    return (n.right, n.user, n.device, n.host if n.external else None, n.with_base)
+    def cut(self, rows: Rows) -> Cut:
+        """The graph built from ``rows.representatives()``, as a :class:`Cut`."""
+        names = self.g.names
+        index = self.g.index
+        who_ids: dict[str, int] = {}
+        what_ids: dict[str, int] = {}
+        node_side = np.zeros(len(names), dtype=np.int8)
+        node_who = np.full(len(names), -1, dtype=np.int64)
+        node_what = np.full(len(names), -1, dtype=np.int64)
+        for i, name in enumerate(names[2:], start=2):
+            side, who, what = cast(tuple[str, str, str], name)
+            node_side[i] = SIDES.index(side)
+            node_who[i] = who_ids.setdefault(who, len(who_ids))
+            node_what[i] = what_ids.setdefault(what, len(what_ids))
+        device = np.full(rows.n_groups, -1, dtype=np.int64)
+        ec = np.full(rows.n_groups, -1, dtype=np.int64)
+        for g, (d, h, r) in enumerate(
+            zip(rows.device.tolist(), rows.host.tolist(), rows.right.tolist(), strict=True)
+        ):
+            right = rows.rights[r]
+            if d >= 0:
+                device[g] = index.get(("device", rows.devices[d], right), -1)
+            if h >= 0:
+                ec[g] = index.get(("ec", rows.hosts[h], right.split(":", 1)[0]), -1)
+        tails, heads, res = self.g.arrays()
+        return Cut(
+            len(names),
+            tails,
+            heads,
+            res,
+            self.resources,
+            self.price_cents(),
+            list(who_ids),
+            list(what_ids),
+            node_side,
+            node_who,
+            node_what,
+            np.asarray(self.need_user, dtype=np.int64),
+            device,
+            ec,
+        )
 
 
 @contextmanager
@@ -305,16 +383,3 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-def build(
-    demand: CalDemand, catalog: Catalog, pricing: Pricing
-) -> tuple[Builder, dict[tuple[str, str | None, str | None, str | None, bool], list[CalNeed]]]:
-    merged: dict[tuple[str, str | None, str | None, str | None, bool], list[CalNeed]] = defaultdict(
-        list
-    )
-    for n in demand.needs:  # _key, inlined
-        merged[(n.right, n.user, n.device, n.host if n.external else None, n.with_base)].append(n)
-    b = Builder(catalog, pricing)
-    b.build([rows[0] for rows in merged.values()])  # the canonical cut does not depend on the order
-    return b, merged

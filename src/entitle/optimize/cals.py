@@ -15,18 +15,19 @@ is reported "within X%" of the bound.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 
 from entitle.catalog.model import Catalog
-from entitle.optimize.calbuild import CENT, SUITES, Builder, Resource, build, gc_paused
+from entitle.optimize.calarrays import build_arrays
+from entitle.optimize.calbuild import CENT, SUITES, Builder, Cut, Resource, gc_paused
 from entitle.optimize.calmilp import solve_milp
+from entitle.optimize.calrows import Rows, distinct, rows_of
 from entitle.optimize.lagrange import Problem, lagrangian
 from entitle.optimize.pricing import Pricing
-from entitle.rules.cals import CalDemand, CalNeed
+from entitle.rules.cals import CalDemand
 
 MILP_LIMIT = 4000  # nodes: above this a gap is reported instead of solved away
 
@@ -60,9 +61,23 @@ def cal_graph(
     """The cut graph of a demand, for benchmarks and tests: (nodes, tails, heads, resource per
     edge (−1 = infinite), price in cents per resource); source 0, sink 1."""
     with gc_paused():
-        b, _ = build(demand, catalog, pricing)
-    tails, heads, res = b.g.arrays()
-    return len(b.g.names), tails, heads, res, b.price_cents()
+        cut = build(rows_of(demand.needs), catalog, pricing)
+    return cut.n_nodes, cut.tails, cut.heads, cut.res, cut.prices
+
+
+def build(rows: Rows, catalog: Catalog, pricing: Pricing, arrays: bool | None = None) -> Cut:
+    """The cut of ``rows``: built with numpy when there are more groups than ``MILP_LIMIT``
+    (or ``arrays`` says so), need by need otherwise and wherever the graph is small enough for
+    the MILP, whose ties were settled on the need-by-need builder's node order."""
+    if arrays is None:
+        arrays = rows.n_groups > MILP_LIMIT
+    if arrays:
+        cut = build_arrays(rows, Builder(catalog, pricing))
+        if cut is not None and (cut.n_nodes > MILP_LIMIT or rows.n_groups <= MILP_LIMIT):
+            return cut
+    b = Builder(catalog, pricing)
+    b.build(rows.representatives())
+    return b.cut(rows)
 
 
 def optimise_cals(
@@ -83,20 +98,21 @@ def _optimise(
     pricing: Pricing,
     owned: dict[tuple[Resource, str | None], int] | None,
 ) -> CalPlan:
-    b, merged = build(demand, catalog, pricing)
-    if not merged:
+    if not demand.needs:
         return CalPlan((), Decimal(0), Decimal(0), "nothing to cover")
-    problem = _problem(b, merged, owned or {})
+    rows = rows_of(demand.needs)
+    cut = build(rows, catalog, pricing)
+    problem = _problem(cut, rows, catalog, owned or {})
     side, lower, method = lagrangian(problem)
     best_cost = problem.true_cost(side)
     if best_cost > lower and problem.n_nodes <= MILP_LIMIT:
         device_side = np.zeros(len(problem.prices), dtype=bool)
-        for r, i in b.resources.items():
+        for r, i in cut.resources.items():
             device_side[i] = r.holder != "user"
         side = solve_milp(problem, device_side)
         best_cost = problem.true_cost(side)
         lower, method = best_cost, "MILP (HiGHS) on the cut graph, owned quantities exact"
-    holdings = _holdings(b, side, problem.tails, problem.heads, problem.res, merged)
+    holdings = _holdings(cut, rows, catalog, side)
     return CalPlan(
         tuple(holdings), Decimal(int(best_cost)) * CENT, Decimal(int(lower)) * CENT, method
     )
@@ -110,93 +126,128 @@ def _vidx(catalog: Catalog, product: str, version: str | None) -> int:
     return catalog.version_index(product, catalog.cal_version(product, version))
 
 
+def _holder_nodes(cut: Cut, edges: np.ndarray) -> np.ndarray:
+    """The node of the holder of each finite edge: the head on the user side, else the tail."""
+    user = np.zeros(len(cut.prices), dtype=bool)
+    for r, i in cut.resources.items():
+        user[i] = r.holder == "user"
+    return np.where(user[cut.res[edges]], cut.heads[edges], cut.tails[edges])
+
+
 def _problem(
-    b: Builder,
-    merged: dict[tuple[str, str | None, str | None, str | None, bool], list[CalNeed]],
+    cut: Cut,
+    rows: Rows,
+    catalog: Catalog,
     owned: dict[tuple[Resource, str | None], int],
 ) -> Problem:
-    cat = b.catalog
     classes = [
-        (b.resources[r], _vidx(cat, r.license()[0], v) if v else 10**6, q)
+        (cut.resources[r], _vidx(catalog, r.license()[0], v) if v else 10**6, q)
         for (r, v), q in sorted(owned.items(), key=lambda x: (str(x[0][0]), x[0][1] or ""))
-        if r in b.resources and q > 0
+        if r in cut.resources and q > 0
     ]
-    tails, heads, res = b.g.arrays()
-    need_version = np.full(len(res), -1, dtype=np.int64)
-    with_classes = {c[0] for c in classes}
+    need_version = np.full(len(cut.res), -1, dtype=np.int64)
+    with_classes = [c[0] for c in classes]
     if with_classes:  # versions matter only where an owned class could be used
-        wanted: dict[tuple[str, str, str], int] = defaultdict(lambda: -1)
-        for rows in merged.values():
-            for n in rows:
-                v = _vidx(cat, n.product, n.version)
-                for key in (("user", n.user, n.right), ("device", n.device, n.right)):
-                    if key[1] is not None:
-                        wanted[key] = max(wanted[key], v)  # type: ignore[index]
-                if n.external and n.host is not None:
-                    k = ("ec", n.host, n.product)
-                    wanted[k] = max(wanted[k], v)
-        by_id = {i: r for r, i in b.resources.items()}
-        for e in np.flatnonzero(np.isin(res, list(with_classes))):
-            r = by_id[int(res[e])]
-            node = b.g.names[int(heads[e])] if r.holder == "user" else b.g.names[int(tails[e])]
-            who = str(node[1])  # type: ignore[index]
-            if r.what not in SUITES:
-                need_version[e] = wanted.get((r.holder, who, r.what), -1)
+        # The newest version each holder's needs of one right (or connector) want.
+        table = np.asarray(
+            [
+                [_vidx(catalog, right.split(":", 1)[0], v) for v in rows.versions] + [-1]
+                for right in rows.rights
+            ],
+            dtype=np.int64,
+        )
+        wanted_by_group = np.full(rows.n_groups, -1, dtype=np.int64)
+        np.maximum.at(
+            wanted_by_group, rows.row_group, table[rows.right[rows.row_group], rows.row_version]
+        )
+        wanted = np.full(cut.n_nodes, -1, dtype=np.int64)
+        for nodes in (cut.group_user, cut.group_device, cut.group_ec):
+            at = nodes >= 0
+            np.maximum.at(wanted, nodes[at], wanted_by_group[at])
+        suites = [cut.resources[r] for r in cut.resources if r.what in SUITES]
+        edges = np.flatnonzero(np.isin(cut.res, with_classes) & ~np.isin(cut.res, suites))
+        need_version[edges] = wanted[_holder_nodes(cut, edges)]
     return Problem(
-        len(b.g.names),
-        tails,
-        heads,
-        res,
+        cut.n_nodes,
+        cut.tails,
+        cut.heads,
+        cut.res,
         need_version,
-        b.price_cents(),
+        cut.prices,
         np.asarray([c[0] for c in classes], dtype=np.int64),
         np.asarray([c[1] for c in classes], dtype=np.int64),
         np.asarray([c[2] for c in classes], dtype=np.int64),
     )
 
 
-def _holdings(
-    b: Builder,
-    side: np.ndarray,
-    tails: np.ndarray,
-    heads: np.ndarray,
-    res: np.ndarray,
-    merged: dict[tuple[str, str | None, str | None, str | None, bool], list[CalNeed]],
-) -> list[Holding]:
-    names, index = b.g.names, b.g.index
-    by_id = {i: r for r, i in b.resources.items()}
-    held = side.tolist()  # Python bools: indexing the array per need is slow
-    covered: dict[int, list[CalNeed]] = defaultdict(list)  # by the holder's node
-    for rows, u, d in zip(merged.values(), b.need_user, b.need_device, strict=True):
-        n = rows[0]
-        if u >= 0 and not held[u]:
-            covered[u] += rows
-            continue
-        if d < 0 and n.device is not None:  # made by a later need, if at all
-            d = index.get(("device", n.device, n.right), -1)
-        if d >= 0 and held[d]:
-            covered[d] += rows
-        elif n.host is not None:
-            e = index.get(("ec", n.host, n.product))
-            if e is not None:
-                covered[e] += rows
-    known_versions: dict[str, tuple[bool, tuple[str, ...]]] = {}
-    out = []
-    for i in np.flatnonzero((res >= 0) & side[tails] & ~side[heads]).tolist():
-        r = by_id[int(res[i])]
-        holder = int(heads[i]) if r.holder == "user" else int(tails[i])
-        who = str(names[holder][1])  # type: ignore[index]
-        rows = covered.get(holder, [])
-        product = r.what if r.holder == "ec" else r.what.split(":")[0]
-        cataloged, known = known_versions.get(product) or known_versions.setdefault(
-            product,
-            (
-                product in b.catalog.products,
-                b.catalog.product(product).version_ids if product in b.catalog.products else (),
-            ),
+def _holdings(cut: Cut, rows: Rows, catalog: Catalog, side: np.ndarray) -> list[Holding]:
+    """One holding per license bought (a finite edge cut), with the needs its holder covers:
+    a group of rows is covered by its user where the user holds the right, else by its device,
+    else by its host's External Connector. Its version is the newest the catalog knows among
+    those rows; holdings are sorted by resource, then holder."""
+    user, device, ec = cut.group_user, cut.group_device, cut.group_ec
+    by_user = (user >= 0) & ~side[user]
+    by_device = ~by_user & (device >= 0) & side[device]
+    holder = np.where(by_user, user, np.where(by_device, device, ec))[rows.row_group]
+    covered = np.flatnonzero(holder >= 0)
+    holder = holder[covered]
+
+    edges = np.flatnonzero((cut.res >= 0) & side[cut.tails] & ~side[cut.heads])
+    nodes = _holder_nodes(cut, edges)
+    res = cut.res[edges]
+
+    # Version: per holder node, the row version of highest rank (one string per rank).
+    n_v = len(rows.versions) + 1
+    rank = np.asarray(
+        [[_rank(catalog, right, v) for v in rows.versions] + [-1] for right in rows.rights],
+        dtype=np.int64,
+    ).reshape(len(rows.rights), n_v)[rows.right[rows.row_group[covered]], rows.row_version[covered]]
+    best = np.full(cut.n_nodes, -1, dtype=np.int64)
+    np.maximum.at(best, holder, np.where(rank >= 0, rank * n_v + rows.row_version[covered], -1))
+    best = best[nodes]
+    names = rows.versions
+    versions = [names[b % n_v] if b >= 0 else None for b in best.tolist()]
+
+    # Because: the sorted distinct sources of the rows each holder covers.
+    source, table = _sorted_codes([n.source for n in rows.needs])
+    width = max(len(table), 1)
+    pairs = distinct(holder * width + source[covered])
+    pair_holder = pairs // width
+    start = np.searchsorted(pair_holder, nodes, side="left").tolist()
+    stop = np.searchsorted(pair_holder, nodes, side="right").tolist()
+    flat = list(map(table.__getitem__, (pairs % width).tolist()))
+    because = [tuple(flat[a:z]) for a, z in zip(start, stop, strict=True)]
+
+    # Sorted by resource (holder kind, what), then by holder.
+    by_id = sorted(cut.resources, key=cut.resources.__getitem__)
+    res_rank = np.empty(len(by_id), dtype=np.int64)
+    res_rank[[cut.resources[r] for r in sorted(by_id, key=lambda r: (r.holder, r.what))]] = (
+        np.arange(len(by_id))
+    )
+    who = list(map(cut.who.__getitem__, cut.node_who[nodes].tolist()))
+    who_rank, _ = _sorted_codes(who)
+    order = np.lexsort((who_rank, res_rank[res])).tolist()
+    return list(
+        map(
+            Holding,
+            [by_id[r] for r in res[order].tolist()],
+            [who[i] for i in order],
+            [versions[i] for i in order],
+            [because[i] for i in order],
         )
-        versions = {n.version for n in rows if n.version is not None and n.version in known}
-        version = b.catalog.newest_version(product, versions) if versions and cataloged else None
-        out.append(Holding(r, who, version, tuple(sorted({n.source for n in rows}))))
-    out.sort(key=lambda h: (h.resource.holder, h.resource.what, h.holder))
-    return out
+    )
+
+
+def _sorted_codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Codes of ``values`` in the order of the strings, and the sorted distinct strings."""
+    table = sorted(set(values))
+    ids = dict(zip(table, range(len(table)), strict=True))
+    return np.fromiter(map(ids.__getitem__, values), np.int64, len(values)), table
+
+
+def _rank(catalog: Catalog, right: str, version: str) -> int:
+    """The catalog's index of ``version`` of the right's product (−1: not a version it knows)."""
+    product = right.split(":", 1)[0]
+    if product not in catalog.products or version not in catalog.product(product).version_ids:
+        return -1
+    return catalog.version_index(product, version)

@@ -1,0 +1,108 @@
+"""The CAL demand as columns: one entry per need row, and the groups of rows the cut merges.
+
+Rows with the same right, user, device, external user's host and base requirement are one need
+of the cut; each group keeps its rows, whose versions and sources the plan reports. Strings become integer codes once here, so that building the cut and
+reading the plan back are array operations instead of a Python loop per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from operator import attrgetter
+
+import numpy as np
+
+from entitle.rules.cals import CalNeed
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Codes index the tables (``rights``, ``users``, …); −1 is "none"."""
+
+    needs: tuple[CalNeed, ...]
+    rights: list[str]
+    users: list[str]
+    devices: list[str]
+    hosts: list[str]  # external users' hosts
+    versions: list[str]
+    row_group: np.ndarray  # per row: its group
+    row_version: np.ndarray  # per row: code into versions
+    first: np.ndarray  # per group: its first row (groups are in the order of their first row)
+    right: np.ndarray  # per group, like the columns below
+    user: np.ndarray
+    device: np.ndarray
+    host: np.ndarray  # the host of an external user's need, else −1
+    with_base: np.ndarray  # bool
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.first)
+
+    def representatives(self) -> list[CalNeed]:
+        """The first row of every group, in group order."""
+        return [self.needs[i] for i in self.first.tolist()]
+
+
+def distinct(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values, by sorting (``np.unique`` hashes, which is slow on such keys)."""
+    a = np.sort(a)
+    return a[np.concatenate(([True], a[1:] != a[:-1]))] if len(a) else a
+
+
+def _codes(values: list[str | None]) -> tuple[np.ndarray, list[str]]:
+    """Integer codes in order of first appearance (None → −1), and the table of values."""
+    table = [v for v in dict.fromkeys(values) if v is not None]
+    ids: dict[str | None, int] = dict(zip(table, range(len(table)), strict=True))
+    ids[None] = -1
+    return np.fromiter(map(ids.__getitem__, values), np.int64, len(values)), table
+
+
+def _combined(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """One int64 key per row from code columns (values −1 … size − 1), equal exactly where all
+    columns are equal; renumbered densely whenever the product of sizes would overflow."""
+    key = np.zeros(len(columns[0][0]), dtype=np.int64)
+    size = 1
+    for codes, n in columns:
+        if size * (n + 1) >= 2**62:
+            _, key = np.unique(key, return_inverse=True)
+            size = int(key.max(initial=0)) + 1
+        key = key * (n + 1) + (codes + 1)
+        size *= n + 1
+    return key
+
+
+def rows_of(needs: tuple[CalNeed, ...]) -> Rows:
+    right, rights = _codes(list(map(attrgetter("right"), needs)))
+    user, users = _codes(list(map(attrgetter("user"), needs)))
+    device, devices = _codes(list(map(attrgetter("device"), needs)))
+    version, versions = _codes(list(map(attrgetter("version"), needs)))
+    external = np.fromiter(map(attrgetter("external"), needs), bool, len(needs))
+    with_base = np.fromiter(map(attrgetter("with_base"), needs), bool, len(needs))
+    host = np.full(len(needs), -1, dtype=np.int64)
+    ext_rows = np.flatnonzero(external)
+    host[ext_rows], hosts = _codes([needs[i].host for i in ext_rows.tolist()])
+    key = _combined(
+        [(right, len(rights)), (user, len(users)), (device, len(devices)), (host, len(hosts))]
+    )
+    key = key * 2 + with_base
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # groups in the order of their first row
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    first = first[order]
+    return Rows(
+        needs,
+        rights,
+        users,
+        devices,
+        hosts,
+        versions,
+        rank[inverse.reshape(-1)],
+        version,
+        first,
+        right[first],
+        user[first],
+        device[first],
+        host[first],
+        with_base[first],
+    )
