@@ -1,12 +1,16 @@
 """What every command shares: loading an estate (bad input → ``FILE:LINE: message``, exit 2),
-JSON with exact money, and atomic output files."""
+JSON with exact money, atomic output files, and one line instead of a traceback when the system
+fails (a full disk, a read-only file system, a database that cannot be reached: exit 3)."""
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +25,15 @@ from entitle.estate.records import Estate
 from entitle.source import Problem
 
 err_console = Console(stderr=True, highlight=False)
+SYSTEM_FAILURE = 3  # exit status when the disk, the file system or the database fails
+
+HINTS = {
+    errno.ENOSPC: "the disk is full: free some space and run the command again",
+    errno.EDQUOT: "the disk quota is used up: free some space and run the command again",
+    errno.EROFS: "the file system is read-only: write somewhere else",
+    errno.EACCES: "permission denied: check the folder's permissions",
+    errno.EPERM: "permission denied: check the folder's permissions",
+}
 
 
 def fail(problems: list[Problem] | list[str], code: int = 2) -> NoReturn:
@@ -101,3 +114,53 @@ def emit(text: str, out: Path | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
         write_atomic(out, text if text.endswith("\n") else text + "\n")
+
+
+def one_line(text: object) -> str:
+    """A driver's message (psycopg's run over several lines) as one line."""
+    return " ".join(str(text).split())
+
+
+def system_failure(error: BaseException) -> str | None:
+    """The one line that explains a failure of the system around entitle (not of its input, not
+    a bug), or ``None`` for any other exception."""
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        hint = HINTS.get(error.errno or 0, "")
+        reason = error.strerror or one_line(error) or type(error).__name__
+        return f"{where}{reason}" + (f" ({hint}); nothing was changed" if hint else "")
+    exc = sys.modules.get("sqlalchemy.exc")  # loaded only by the commands that use a database
+    if exc is not None and isinstance(error, exc.OperationalError | exc.InternalError):
+        reason = one_line(getattr(error, "orig", None) or error)
+        return (
+            f"the ledger database failed: {reason} (check that the database is reachable, "
+            "writable and has space); nothing was changed"
+        )
+    return None
+
+
+def guarded(command: Callable[..., object]) -> Callable[..., object]:
+    """``command`` printing one line and exiting 3 when the system fails under it, instead of a
+    traceback. Bugs still raise."""
+
+    @functools.wraps(command)
+    def run(*args: object, **kwargs: object) -> object:
+        try:
+            return command(*args, **kwargs)
+        except Exception as error:
+            message = system_failure(error)
+            if message is None:
+                raise
+            fail([message], SYSTEM_FAILURE)
+
+    return run
+
+
+def guard_commands(app: typer.Typer, skip: frozenset[str] = frozenset()) -> None:
+    """Wrap every command of ``app`` and of its sub-apps with :func:`guarded`."""
+    for info in app.registered_commands:
+        if info.callback is not None and info.name not in skip:
+            info.callback = guarded(info.callback)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            guard_commands(group.typer_instance, skip)

@@ -25,7 +25,14 @@ from entitle.importers.ad import ExternalRule, import_ad
 from entitle.importers.dates import Window
 from entitle.importers.generic import import_generic, read_mapping
 from entitle.importers.hyperv import import_hyperv
-from entitle.importers.merge import MergeReport, merge, read_tables, table_names, write_estate
+from entitle.importers.merge import (
+    MergeReport,
+    merge,
+    read_tables,
+    recover,
+    table_names,
+    write_estate,
+)
 from entitle.importers.result import ImportResult
 from entitle.importers.rvtools import import_rvtools
 from entitle.importers.sil import import_sil
@@ -251,6 +258,7 @@ def register(app: typer.Typer) -> None:
         )
         if not result.ok:
             fail([p for p in result.problems if p.severity == "error"])
+        recover(into.absolute())  # an earlier import killed half-way through its swap
         tables, problems = read_tables(into) if into.is_dir() else ({}, [])
         if problems:
             fail(problems)

@@ -1,7 +1,8 @@
 """``entitle ledger …``: the license ledger's commands, a thin face over :mod:`entitle.ledger`.
 
 Bad input prints ``FILE:LINE: message`` and exits 2 with nothing written; a move the rules
-refuse prints why and from when it is allowed, and exits 1; ``verify`` exits 1 on tampering.
+refuse prints why and from when it is allowed, and exits 1; ``verify`` exits 1 on tampering; a
+database that cannot be opened or written (down, read-only, full) is one line and exit 3.
 Imports of entitle.ledger beyond its pure ``rules`` are made inside the commands.
 """
 
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from entitle.cli.common import emit, fail, get_catalog, parse_date, to_json
+from entitle.cli.common import SYSTEM_FAILURE, emit, fail, get_catalog, parse_date, to_json
 from entitle.cli.ledger_render import render_history, render_list
 from entitle.estate.records import Entitlement
 from entitle.ledger import rules
@@ -64,7 +65,7 @@ def _open(db_text: str | None) -> service.Ledger:
     try:
         return service.connect(url, service.default_actor())
     except service.NotReady as error:
-        fail([str(error)])
+        fail([str(error)], SYSTEM_FAILURE if isinstance(error, service.Unreachable) else 2)
     except crypto.KeyProblem as error:
         fail([str(error)])
 
@@ -76,7 +77,7 @@ def ledger_entitlements(db_text: str, day: date | None) -> tuple[Entitlement, ..
     try:
         return query.entitlements_on(db_text, day or service.today())
     except service.NotReady as error:
-        fail([str(error)])
+        fail([str(error)], SYSTEM_FAILURE if isinstance(error, service.Unreachable) else 2)
 
 
 def _day(text: str | None, option: str) -> date:
@@ -123,7 +124,7 @@ def init_cmd(db_text: DbOption = None) -> None:
 
     outcome = service.init(db.resolve_url(db_text), service.default_actor())
     if not outcome.ok:
-        fail([outcome.message])
+        fail([outcome.message], SYSTEM_FAILURE if outcome.unreachable else 2)
     print(outcome.message)
 
 

@@ -1,7 +1,8 @@
 """The ``entitle`` command: a thin face over the engine.
 
 Each command lives in its own module with a ``register(app)`` function; this module only builds
-the Typer app and wires them. Bad input is printed as ``FILE:LINE: message`` and exits 2.
+the Typer app and wires them. Bad input is printed as ``FILE:LINE: message`` and exits 2; a failure of the system
+(disk, file system, database) is one line and exit 3.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from entitle.cli import calc, decide, importing, ledger, position, products, serve
+from entitle.cli.common import guard_commands
 
 app = typer.Typer(
     name="entitle",
@@ -20,6 +22,9 @@ app = typer.Typer(
 
 for module in (position, calc, products, ledger, importing, decide, serve):
     module.register(app)
+# A full disk or an unreachable database is one line and exit 3, never a traceback (the web
+# server reports its own failures).
+guard_commands(app, skip=frozenset({"serve"}))
 
 
 def main() -> None:

@@ -10,14 +10,19 @@ out and reported: the version accessed would be unknown.
 
 :func:`write_estate` writes every table to a new folder beside the estate, checks it with
 :func:`entitle.estate.loader.load_estate`, and only then swaps it in; on any error nothing is
-written. Imports :mod:`entitle.source`, :mod:`entitle.estate` and :mod:`entitle.importers.result`.
+written. The swap is one atomic exchange of the two folders on Linux (``renameat2``), so a process
+killed at any point leaves the old estate or the new one; elsewhere it is two renames, and
+:func:`recover` puts the old estate back if a kill fell between them. Imports :mod:`entitle.source`, :mod:`entitle.estate` and :mod:`entitle.importers.result`.
 """
 
 from __future__ import annotations
 
 import csv
+import ctypes
+import errno
 import os
 import shutil
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -201,6 +206,16 @@ def _write_table(path: Path, table: Table) -> None:
         writer.writerow(table.header)
         for cells in table.rows.values():
             writer.writerow([cells.get(c, "") for c in table.header])
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_estate(folder: Path, tables: Mapping[str, Table], catalog: Catalog) -> list[Problem]:
@@ -208,6 +223,7 @@ def write_estate(folder: Path, tables: Mapping[str, Table], catalog: Catalog) ->
     of the merged estate (then nothing was written) or its warnings."""
     folder = folder.absolute()
     folder.parent.mkdir(parents=True, exist_ok=True)
+    recover(folder)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.import-", dir=folder.parent))
     try:
         if folder.is_dir():
@@ -223,6 +239,7 @@ def write_estate(folder: Path, tables: Mapping[str, Table], catalog: Catalog) ->
             _write_table(staging / "hosts.csv", Table("hosts", list(COLUMNS["hosts"])))
         for name, table in tables.items():
             _write_table(staging / f"{name}.csv", table)
+        _fsync_dir(staging)
         estate, problems = load_estate(staging, catalog)
         if estate is None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -243,19 +260,54 @@ def _renamed(problem: Problem, staging: Path, folder: Path) -> Problem:
 
 
 def _swap(staging: Path, folder: Path) -> None:
-    """Replace ``folder`` by ``staging`` with renames (a reader never sees half a table)."""
+    """Replace ``folder`` by ``staging`` (a reader, or a kill, never sees half an estate)."""
     if not folder.exists():
         os.replace(staging, folder)
+    elif _exchange(staging, folder):
+        shutil.rmtree(staging, ignore_errors=True)  # it holds the old estate now
+    else:
+        old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+        old.rmdir()
+        os.replace(folder, old)  # a kill right here leaves no estate: recover() mends that
+        try:
+            os.replace(staging, folder)
+        except BaseException:
+            os.replace(old, folder)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    _fsync_dir(folder.parent)
+
+
+RENAME_EXCHANGE = 2  # linux/fs.h
+AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2``). False where the system or the
+    file system cannot; then nothing happened."""
+    if not sys.platform.startswith("linux"):
+        return False
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:  # a C library older than glibc 2.28
+        return False
+    if renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def recover(folder: Path) -> None:
+    """Put the old estate back when a swap by two renames was killed between them (the estate
+    is missing and its ``.NAME.old-*`` copy is whole: it was complete before the first rename)."""
+    if folder.exists():
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
-    old.rmdir()
-    os.replace(folder, old)
-    try:
-        os.replace(staging, folder)
-    except BaseException:
-        os.replace(old, folder)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    olds = sorted(
+        folder.parent.glob(f".{folder.name}.old-*"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    if olds:
+        os.replace(olds[0], folder)
 
 
 def table_names(tables: Iterable[str]) -> list[str]:

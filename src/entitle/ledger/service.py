@@ -51,6 +51,7 @@ class Outcome:
     message: str
     allowed_from: date | None = None
     problems: tuple[Problem, ...] = field(default=())
+    unreachable: bool = False  # the database could not be opened (a system failure, not input)
 
 
 def default_actor(env: Mapping[str, str] | None = None) -> str:
@@ -77,7 +78,7 @@ def connect(url: str, actor: str, env: Mapping[str, str] | None = None) -> Ledge
         current = db.current_revision(engine)
     except OperationalError as error:
         engine.dispose()
-        raise NotReady(f"cannot open the ledger at {_shown(url)}: {error.orig}") from error
+        raise Unreachable(f"cannot open the ledger at {_shown(url)}: {_reason(error)}") from error
     if current != db.head_revision():
         engine.dispose()
         state = "has no ledger" if current is None else f"is at schema {current}"
@@ -87,6 +88,15 @@ def connect(url: str, actor: str, env: Mapping[str, str] | None = None) -> Ledge
 
 class NotReady(Exception):
     """The database holds no ledger (or an older schema): run ``entitle ledger init``."""
+
+
+class Unreachable(NotReady):
+    """The database could not be opened at all (down, refused, unreadable file)."""
+
+
+def _reason(error: OperationalError) -> str:
+    """The driver's message on one line (psycopg's runs over several)."""
+    return " ".join(str(error.orig).split())
 
 
 def _shown(url: str) -> str:
@@ -106,7 +116,7 @@ def init(url: str, actor: str, env: Mapping[str, str] | None = None) -> Outcome:
         try:
             before = db.current_revision(engine)
         except OperationalError as error:
-            return Outcome(False, f"cannot open {_shown(url)}: {error.orig}")
+            return Outcome(False, f"cannot open {_shown(url)}: {_reason(error)}", unreachable=True)
         db.upgrade(engine)
         notes = []
         if before is None:
