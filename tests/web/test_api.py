@@ -5,9 +5,12 @@ write endpoint, and isolation between organisations."""
 from __future__ import annotations
 
 import io
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import openpyxl
 import pytest
 
@@ -197,8 +200,217 @@ def test_another_organisation_may_use_the_same_ids(world: World) -> None:
 
 
 # -- the role matrix ---------------------------------------------------------------------
+#
+# Every write endpoint, called by each role of organisation A. An allowed call must do what it
+# says (its status and its effect, read back); a refused one is 403 in the error envelope and
+# leaves no trace. What a call needs (an entitlement to move, a member to remove) is made first
+# by the admin, so each call stands alone.
 
-Call = Callable[[World, Member], Any]
+
+@dataclass
+class Attempt:
+    """One call: its response, and a check that its effect can be seen afterwards."""
+
+    response: httpx.Response
+    happened: Callable[[], bool]
+
+
+def _tag() -> str:
+    return "m" + secrets.token_hex(3)
+
+
+def _listed(w: World, ref: str) -> dict[str, Any] | None:
+    a = w.admin
+    items = w.client.get(f"/api/orgs/{a.org_id}/ledger/entitlements", headers=a.auth).json()
+    return next((e for e in items["entitlements"] if e["id"] == ref), None)
+
+
+def _bought(w: World, quantity: int = 2, license: str = "user-cal") -> str:
+    ref = _tag()
+    r = w.client.post(
+        f"/api/orgs/{w.admin.org_id}/ledger/entitlements",
+        json={"id": ref, "product": "windows-server", "license": license, "quantity": quantity},
+        headers=w.admin.auth,
+    )
+    assert r.status_code == 201, r.text
+    return ref
+
+
+def _estate_exists(w: World, estate_id: int) -> bool:
+    a = w.admin
+    return (
+        w.client.get(f"/api/orgs/{a.org_id}/estates/{estate_id}", headers=a.auth).status_code == 200
+    )
+
+
+def _job_ends(w: World, r: httpx.Response, state: str = "done") -> bool:
+    job = wait_for(w.client, w.admin, r.json()["job"]["id"])
+    return job["state"] == state
+
+
+def _member_emails(w: World, org_id: int) -> set[str]:
+    members = w.client.get(f"/api/orgs/{org_id}/members", headers=w.admin.auth).json()["members"]
+    return {x["email"] for x in members}
+
+
+def upload_estate(w: World, m: Member) -> Attempt:
+    name = _tag()
+    r = w.client.post(
+        f"/api/orgs/{m.org_id}/estates",
+        files=[("files", ("hosts.csv", b"host,processors,cores_per_processor\nh1,1,8\n"))],
+        data={"name": name},
+        headers=m.auth,
+    )
+    a = w.admin
+
+    def happened() -> bool:
+        listed = w.client.get(f"/api/orgs/{a.org_id}/estates", headers=a.auth).json()["estates"]
+        return any(e["name"] == name for e in listed) and _job_ends(w, r)
+
+    return Attempt(r, happened)
+
+
+def delete_estate(w: World, m: Member) -> Attempt:
+    e = _throwaway_estate(w)
+    r = w.client.delete(f"/api/orgs/{m.org_id}/estates/{e}", headers=m.auth)
+    return Attempt(r, lambda: not _estate_exists(w, e))
+
+
+def recompute_position(w: World, m: Member) -> Attempt:
+    r = w.client.post(f"/api/orgs/{m.org_id}/estates/{w.estate_id}/position", headers=m.auth)
+    return Attempt(r, lambda: "job" in r.json() and _job_ends(w, r))
+
+
+def record_purchase(w: World, m: Member) -> Attempt:
+    ref = _tag()
+    r = w.client.post(
+        f"/api/orgs/{m.org_id}/ledger/entitlements",
+        json={"id": ref, "product": "rds", "license": "user-cal", "quantity": 1},
+        headers=m.auth,
+    )
+    return Attempt(r, lambda: (_listed(w, ref) or {}).get("owned") == 1)
+
+
+def assign(w: World, m: Member) -> Attempt:
+    ref = _bought(w)
+    r = w.client.post(
+        f"/api/orgs/{m.org_id}/ledger/assign",
+        json={"ref": ref, "to": "user:ann", "on": "2025-01-10"},
+        headers=m.auth,
+    )
+    return Attempt(
+        r, lambda: (_listed(w, ref) or {}).get("held") == [{"holder": "user:ann", "units": 1}]
+    )
+
+
+def reassign(w: World, m: Member) -> Attempt:
+    ref = _bought(w)
+    first = w.client.post(
+        f"/api/orgs/{w.admin.org_id}/ledger/assign",
+        json={"ref": ref, "to": "user:ann", "on": "2025-01-10"},
+        headers=w.admin.auth,
+    )
+    assert first.status_code == 200, first.text
+    r = w.client.post(
+        f"/api/orgs/{m.org_id}/ledger/reassign",
+        json={"ref": ref, "from": "user:ann", "to": "user:bob", "on": "2025-06-01"},
+        headers=m.auth,
+    )
+    return Attempt(
+        r, lambda: (_listed(w, ref) or {}).get("held") == [{"holder": "user:bob", "units": 1}]
+    )
+
+
+def retire(w: World, m: Member) -> Attempt:
+    ref = _bought(w, 3)
+    r = w.client.post(
+        f"/api/orgs/{m.org_id}/ledger/retire",
+        json={"ref": ref, "quantity": 1, "on": "2025-01-31", "reason": "sold"},
+        headers=m.auth,
+    )
+    return Attempt(r, lambda: (_listed(w, ref) or {}).get("owned") == 2)
+
+
+def import_entitlements(w: World, m: Member) -> Attempt:
+    ref = _tag()
+    text = f"id,product,license,quantity\n{ref},windows-server,device-cal,7\n"
+    r = w.client.post(
+        f"/api/orgs/{m.org_id}/ledger/import",
+        files={"file": ("entitlements.csv", text.encode())},
+        headers=m.auth,
+    )
+    return Attempt(r, lambda: (_listed(w, ref) or {}).get("owned") == 7)
+
+
+def import_exports(w: World, m: Member) -> Attempt:
+    name = _tag()
+    users = b'"SamAccountName","DistinguishedName","Enabled"\n"ann","CN=Ann,OU=Staff,DC=contoso,DC=com","True"\n'
+    r = w.client.post(
+        f"/api/orgs/{m.org_id}/imports",
+        files=[("files", ("users.csv", users))],
+        data={"kind": "ad", "name": name},
+        headers=m.auth,
+    )
+    a = w.admin
+
+    def happened() -> bool:
+        listed = w.client.get(f"/api/orgs/{a.org_id}/estates", headers=a.auth).json()["estates"]
+        return any(e["name"] == name for e in listed) and _job_ends(w, r)
+
+    return Attempt(r, happened)
+
+
+def decide_on_estate(w: World, m: Member) -> Attempt:
+    r = w.client.post(
+        f"/api/orgs/{m.org_id}/estates/{w.estate_id}/decide", json={"years": 1}, headers=m.auth
+    )
+    return Attempt(r, lambda: "job" in r.json() and _job_ends(w, r))
+
+
+def _user_id(w: World, email: str) -> int | None:
+    members = w.client.get(f"/api/orgs/{w.admin.org_id}/members", headers=w.admin.auth)
+    return next((x["user_id"] for x in members.json()["members"] if x["email"] == email), None)
+
+
+def add_member(w: World, m: Member) -> Attempt:
+    """Adds the outsider to A as a viewer (taken out again once seen: sign-ups are rate
+    limited, so the matrix reuses the users it has)."""
+    r = w.client.post(
+        f"/api/orgs/{m.org_id}/members",
+        json={"email": w.outsider.email, "role": "viewer"},
+        headers=m.auth,
+    )
+
+    def happened() -> bool:
+        user_id = _user_id(w, w.outsider.email)
+        if user_id is not None:
+            out = w.client.delete(
+                f"/api/orgs/{w.admin.org_id}/members/{user_id}", headers=w.admin.auth
+            )
+            assert out.status_code == 200, out.text
+        return user_id is not None
+
+    return Attempt(r, happened)
+
+
+def remove_member(w: World, m: Member) -> Attempt:
+    """Removes the viewer from A (put back once seen gone)."""
+    user_id = _user_id(w, w.viewer.email)
+    assert user_id is not None
+    r = w.client.delete(f"/api/orgs/{m.org_id}/members/{user_id}", headers=m.auth)
+
+    def happened() -> bool:
+        gone = w.viewer.email not in _member_emails(w, w.admin.org_id)
+        if gone:
+            back = w.client.post(
+                f"/api/orgs/{w.admin.org_id}/members",
+                json={"email": w.viewer.email, "role": "viewer"},
+                headers=w.admin.auth,
+            )
+            assert back.status_code == 201, back.text
+        return gone
+
+    return Attempt(r, happened)
 
 
 def _throwaway_estate(w: World) -> int:
@@ -210,91 +422,82 @@ def _throwaway_estate(w: World) -> int:
     return int(r.json()["estate"]["id"])
 
 
-WRITES: dict[str, tuple[str, Call]] = {
-    "upload estate": (
-        "editor",
-        lambda w, m: w.client.post(
-            f"/api/orgs/{m.org_id}/estates",
-            files=[("files", ("hosts.csv", b"host\n"))],
-            headers=m.auth,
-        ),
-    ),
-    "delete estate": (
-        "editor",
-        lambda w, m: w.client.delete(
-            f"/api/orgs/{m.org_id}/estates/{_throwaway_estate(w)}", headers=m.auth
-        ),
-    ),
-    "recompute position": (
-        "editor",
-        lambda w, m: w.client.post(
-            f"/api/orgs/{m.org_id}/estates/{w.estate_id}/position", headers=m.auth
-        ),
-    ),
-    "record purchase": (
-        "editor",
-        lambda w, m: w.client.post(
-            f"/api/orgs/{m.org_id}/ledger/entitlements",
-            json={"product": "rds", "license": "user-cal", "quantity": 1},
-            headers=m.auth,
-        ),
-    ),
-    "assign": (
-        "editor",
-        lambda w, m: w.client.post(
-            f"/api/orgs/{m.org_id}/ledger/assign",
-            json={"ref": "none", "to": "user:ann"},
-            headers=m.auth,
-        ),
-    ),
-    "reassign": (
-        "editor",
-        lambda w, m: w.client.post(
-            f"/api/orgs/{m.org_id}/ledger/reassign",
-            json={"ref": "none", "from": "user:ann"},
-            headers=m.auth,
-        ),
-    ),
-    "add member": (
-        "admin",
-        lambda w, m: w.client.post(
-            f"/api/orgs/{m.org_id}/members",
-            json={"email": w.viewer.email, "role": "viewer"},
-            headers=m.auth,
-        ),
-    ),
-    "remove member": (
-        "admin",
-        lambda w, m: w.client.delete(f"/api/orgs/{m.org_id}/members/999999", headers=m.auth),
-    ),
+# name: (the weakest role allowed, the status of success, the call)
+WRITES: dict[str, tuple[str, int, Callable[[World, Member], Attempt]]] = {
+    "upload estate": ("editor", 202, upload_estate),
+    "delete estate": ("editor", 200, delete_estate),
+    "recompute position": ("editor", 202, recompute_position),
+    "import exports": ("editor", 202, import_exports),
+    "decide on an estate": ("viewer", 202, decide_on_estate),
+    "record purchase": ("editor", 201, record_purchase),
+    "import entitlements": ("editor", 201, import_entitlements),
+    "assign": ("editor", 200, assign),
+    "reassign": ("editor", 200, reassign),
+    "retire": ("editor", 200, retire),
+    "add member": ("admin", 201, add_member),
+    "remove member": ("admin", 200, remove_member),
 }
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("write", sorted(WRITES))
 def test_role_matrix(world: World, write: str, role: str) -> None:
-    """Viewers read; editors import and change the ledger; admins manage members."""
-    needed, call = WRITES[write]
-    r = call(world, member(world, role))
+    """Viewers read (and may ask the decision tool); editors import and change the ledger;
+    admins manage members. Allowed: the call's status and its effect; refused: 403 in the
+    envelope, and no effect."""
+    needed, status, call = WRITES[write]
+    attempt = call(world, member(world, role))
+    r = attempt.response
     if ROLES.index(role) < ROLES.index(needed):
         assert r.status_code == 403, r.text
-        assert r.json()["errors"][0]["code"] == "forbidden"
+        body = r.json()
+        assert body["ok"] is False and [e["code"] for e in body["errors"]] == ["forbidden"]
+        assert set(body["errors"][0]) <= {"code", "message", "source"}
+        assert needed in body["errors"][0]["message"]  # it says which role is needed
+        assert not attempt.happened(), f"{write} by a {role} left a trace"
     else:
-        assert r.status_code not in (401, 403), r.text
-        assert r.status_code < 500, r.text
+        assert r.status_code == status, r.text
+        assert r.json()["ok"] is True, r.text
+        assert attempt.happened(), f"{write} by a {role} answered {status} but did nothing"
+
+
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_a_write_into_another_organisation_is_404(world: World, write: str) -> None:
+    """The outsider administers organisation B; in A every write is 404 in the envelope, not
+    403, so A's existence does not leak — and nothing happens."""
+    _needed, _status, call = WRITES[write]
+    outsider = Member(world.outsider.email, world.outsider.token, world.admin.org_id)
+    attempt = call(world, outsider)
+    r = attempt.response
+    assert r.status_code == 404, r.text
+    assert r.json()["ok"] is False
+    assert [e["code"] for e in r.json()["errors"]] == ["not-found"]
+    assert not attempt.happened(), f"{write} by an outsider left a trace"
 
 
 READS = [
     "/estates",
     "/estates/{e}",
     "/estates/{e}/position",
+    "/estates/{e}/position?as_of=2025-06-30&entitlements=ledger",
     "/estates/{e}/lines/0",
+    "/estates/{e}/lines/0?entitlements=ledger",
+    "/estates/{e}/tables",
+    "/estates/{e}/tables/hosts",
     "/jobs/1",
     "/ledger/entitlements",
     "/ledger/history",
     "/members",
     "/compare?a={e}&b={e}",
 ]
+
+
+@pytest.mark.parametrize("path", READS)
+def test_a_viewer_reads(world: World, path: str) -> None:
+    v = world.viewer
+    r = world.client.get(f"/api/orgs/{v.org_id}" + path.format(e=world.estate_id), headers=v.auth)
+    assert r.status_code == 200, r.text
+    assert r.json()["ok"] is True
 
 
 @pytest.mark.parametrize("path", READS)
