@@ -18,7 +18,7 @@ from typing import Any
 from rich.console import Console
 
 from entitle.catalog import Catalog
-from entitle.cli.common import fail
+from entitle.cli.common import SYSTEM_FAILURE, fail, system_failure
 from entitle.estate.records import Estate
 from entitle.position import Position, compute_position
 from entitle.reports import Report, build_report
@@ -113,19 +113,23 @@ def write_reports_bytes(outputs: list[tuple[Path, bytes]]) -> None:
     except OSError as exc:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)
-        fail([f"{exc.filename or 'output'}: cannot write: {exc.strerror}"])
+        fail([f"cannot write the report: {system_failure(exc)}"], SYSTEM_FAILURE)
 
 
 def _stage(path: Path, data: bytes) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # a report is for sharing: the usual file mode, not 0600
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # a report is for sharing: the usual file mode, not 0600
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:  # the disk filled up half-way: leave no staged half behind
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return tmp
 
 

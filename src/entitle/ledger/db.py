@@ -46,6 +46,9 @@ def sqlite_path(url: str) -> Path | None:
         return None
     if parsed.database == ":memory:":
         return None
+    if parsed.database.startswith("file:") and parsed.query.get("uri") == "true":
+        # sqlite:///file:/path/ledger.db?mode=ro&uri=true opens the file read-only
+        return Path(parsed.database[len("file:") :].split("?")[0])
     return Path(parsed.database)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, select
@@ -78,7 +79,8 @@ def connect(url: str, actor: str, env: Mapping[str, str] | None = None) -> Ledge
         current = db.current_revision(engine)
     except OperationalError as error:
         engine.dispose()
-        raise Unreachable(f"cannot open the ledger at {_shown(url)}: {_reason(error)}") from error
+        message = f"cannot open the ledger at {_shown(url)}: {_reason(error)}{_read_only(path)}"
+        raise Unreachable(message) from error
     if current != db.head_revision():
         engine.dispose()
         state = "has no ledger" if current is None else f"is at schema {current}"
@@ -92,6 +94,22 @@ class NotReady(Exception):
 
 class Unreachable(NotReady):
     """The database could not be opened at all (down, refused, unreadable file)."""
+
+
+def _read_only(path: Path | None) -> str:
+    """A hint when an SQLite ledger's folder is on a read-only file system."""
+    if path is None:
+        return ""
+    try:
+        read_only = bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return ""
+    if not read_only:
+        return ""
+    return (
+        " (its folder is on a read-only file system, and SQLite must write beside the ledger "
+        "even to read it: copy the ledger somewhere writable)"
+    )
 
 
 def _reason(error: OperationalError) -> str:
