@@ -23,11 +23,10 @@ the others by OR-Tools' 64-bit max-flow.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components, maximum_flow
 
 INT32_MAX = 2**31 - 1
@@ -79,70 +78,109 @@ def min_cut(
 ) -> CutResult:
     """Minimum cut of the graph with ``edge_cents`` on each edge (−1 = infinite; see the module
     docstring for the tie-break). Returns which nodes are on the source side."""
-    finite = edge_cents >= 0
-    inner = (tails > SINK) & (heads > SINK)
-    adjacency = coo_matrix(
-        (np.ones(int(inner.sum())), (tails[inner], heads[inner])), shape=(n_nodes, n_nodes)
-    )
-    _, label = connected_components(adjacency, directed=False)
-    owner = np.where(tails > SINK, tails, heads)  # the component an edge belongs to
-    comp = label[owner]
-    n_comp = int(label.max()) + 1 if n_nodes else 0
-    count = np.bincount(comp[finite], minlength=n_comp)
-    k = count + 1  # per component: more than its number of licenses
-    base = edge_cents[finite]
-    # price × K + 1 and its per-component sum must fit int64; checked in floating point first.
-    estimate = np.zeros(n_comp)
-    np.add.at(estimate, comp[finite], base.astype(float) * k[comp[finite]] + 1)
-    dtype: type = np.int64 if (estimate.max(initial=0) < 4e18) else object
-    cents: np.ndarray = np.zeros(len(tails), dtype=dtype)
-    cents_f = base.astype(dtype) * k[comp[finite]].astype(dtype) + 1
-    cents[finite] = cents_f
-    sums: np.ndarray = np.zeros(n_comp, dtype=dtype)
-    np.add.at(sums, comp[finite], cents_f)
-    inf = sums + 1
-    cents[~finite] = inf[comp[~finite]]
-    small_comp = (
-        inf <= INT32_MAX
-        if dtype is np.int64
-        else np.array([x <= INT32_MAX for x in inf], dtype=bool)
-    )
-    small_edge = small_comp[comp] if len(comp) else np.zeros(0, bool)
+    return Prepared(n_nodes, tails, heads).min_cut(edge_cents)
 
-    source_side = np.zeros(n_nodes, dtype=bool)
-    source_side[SOURCE] = True
-    methods = []
-    if small_edge.any():
-        source_side |= _scipy_cut(
-            n_nodes, tails[small_edge], heads[small_edge], cents[small_edge].astype(np.int64)
+
+class Prepared:
+    """What every cut of one graph shares, whatever its capacities (the Lagrangian's steps change
+    only prices): its connected components, and its edges in CSR order (by tail, then head) with
+    the runs of parallel edges marked, so that each solve only sums capacities."""
+
+    def __init__(self, n_nodes: int, tails: np.ndarray, heads: np.ndarray):
+        self.n_nodes, self.tails, self.heads = n_nodes, tails, heads
+        self.order = np.argsort(tails * max(n_nodes, 1) + heads, kind="stable")
+        t, h = tails[self.order], heads[self.order]
+        first = np.ones(len(t), dtype=bool)  # the first of a run of parallel edges
+        first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
+        self.first = first
+        inner = first & (t > SINK) & (h > SINK)
+        _, label = connected_components(
+            _csr(n_nodes, t[inner], h[inner], np.ones(int(inner.sum()), dtype=np.int8)),
+            directed=False,
         )
-        methods.append("max-flow (SciPy Dinic)")
-    if (~small_edge).any():
-        source_side |= _ortools_cut(
-            n_nodes, tails[~small_edge], heads[~small_edge], [int(c) for c in cents[~small_edge]]
+        self.comp = label[np.where(tails > SINK, tails, heads)]  # the component of each edge
+        self.n_comp = int(label.max()) + 1 if n_nodes else 0
+
+    def min_cut(self, edge_cents: np.ndarray) -> CutResult:
+        comp, n_comp = self.comp, self.n_comp
+        finite = edge_cents >= 0
+        fcomp = comp[finite]
+        count = np.bincount(fcomp, minlength=n_comp)
+        k = count + 1  # per component: more than its number of licenses
+        base = edge_cents[finite]
+        # price × K + 1 and its per-component sum must fit int64; checked in floating point first.
+        price_sum = np.bincount(fcomp, weights=base.astype(float), minlength=n_comp)
+        dtype: type = np.int64 if (price_sum * k).max(initial=0) < 4e18 else object
+        cents: np.ndarray = np.zeros(len(self.tails), dtype=dtype)
+        cents_f = base.astype(dtype) * k[fcomp].astype(dtype) + 1
+        cents[finite] = cents_f
+        if dtype is np.int64 and int(base.sum()) < 2**53:  # float sums of integers are exact
+            sums = k * price_sum.astype(np.int64) + count
+        else:
+            sums = np.zeros(n_comp, dtype=dtype)
+            np.add.at(sums, fcomp, cents_f)
+        inf = sums + 1
+        cents[~finite] = inf[comp[~finite]]
+        small_comp = (
+            inf <= INT32_MAX
+            if dtype is np.int64
+            else np.array([x <= INT32_MAX for x in inf], dtype=bool)
         )
-        methods.append("max-flow (OR-Tools, 64-bit)")
-    return CutResult(source_side, tuple(methods))
+        small_edge = small_comp[comp] if len(comp) else np.zeros(0, bool)
+
+        source_side = np.zeros(self.n_nodes, dtype=bool)
+        source_side[SOURCE] = True
+        methods = []
+        if small_edge.any():
+            source_side |= self._scipy_cut(small_edge, cents)
+            methods.append("max-flow (SciPy Dinic)")
+        if (~small_edge).any():
+            source_side |= _ortools_cut(
+                self.n_nodes,
+                self.tails[~small_edge],
+                self.heads[~small_edge],
+                np.asarray(cents[~small_edge], dtype=np.int64),
+            )
+            methods.append("max-flow (OR-Tools, 64-bit)")
+        return CutResult(source_side, tuple(methods))
+
+    def _scipy_cut(self, small_edge: np.ndarray, cents: np.ndarray) -> np.ndarray:
+        """SciPy's Dinic on the edges of the components whose capacities fit int32; parallel
+        edges summed (a sum beyond int32 holds an infinite edge: capped, still infinite)."""
+        order = self.order[small_edge[self.order]]
+        first = self.first[small_edge[self.order]]
+        run = np.cumsum(first) - 1
+        caps = np.bincount(run, weights=cents[order].astype(float))
+        graph = _csr(
+            self.n_nodes,
+            self.tails[order[first]],
+            self.heads[order[first]],
+            np.minimum(caps, INT32_MAX).astype(np.int32),
+        )
+        flow = maximum_flow(graph, SOURCE, SINK, method="dinic")
+        residual = (graph - flow.flow).tocsr()
+        residual.data[residual.data < 0] = 0
+        residual.eliminate_zeros()
+        reached = breadth_first_order(residual, SOURCE, directed=True, return_predecessors=False)
+        side = np.zeros(self.n_nodes, dtype=bool)
+        side[reached] = True
+        return side
 
 
-def _scipy_cut(n: int, tails: np.ndarray, heads: np.ndarray, caps: np.ndarray) -> np.ndarray:
-    graph = csr_matrix((caps.astype(np.int32), (tails, heads)), shape=(n, n))
-    graph.sum_duplicates()
-    flow = maximum_flow(graph, SOURCE, SINK, method="dinic")
-    residual = (graph - flow.flow).tocsr()
-    residual.data[residual.data < 0] = 0
-    residual.eliminate_zeros()
-    reached = breadth_first_order(residual, SOURCE, directed=True, return_predecessors=False)
-    side = np.zeros(n, dtype=bool)
-    side[reached] = True
-    return side
+def _csr(n: int, tails: np.ndarray, heads: np.ndarray, data: np.ndarray) -> csr_matrix:
+    """An n × n CSR matrix from edges sorted by (tail, head), without parallel edges."""
+    indptr = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.bincount(tails, minlength=n), out=indptr[1:])
+    graph = csr_matrix((data, heads.astype(np.int32), indptr), shape=(n, n))
+    graph.has_sorted_indices = True
+    return graph
 
 
-def _ortools_cut(n: int, tails: np.ndarray, heads: np.ndarray, caps: Sequence[int]) -> np.ndarray:
+def _ortools_cut(n: int, tails: np.ndarray, heads: np.ndarray, caps: np.ndarray) -> np.ndarray:
     from ortools.graph.python import max_flow
 
     solver = max_flow.SimpleMaxFlow()
-    solver.add_arcs_with_capacity(tails, heads, np.asarray(caps, dtype=np.int64))
+    solver.add_arcs_with_capacity(tails, heads, caps)
     status = solver.solve(SOURCE, SINK)
     if status != solver.OPTIMAL:  # pragma: no cover - capacities are finite and integral
         raise RuntimeError(f"OR-Tools max-flow failed with status {status}")

@@ -8,6 +8,7 @@ reading the plan back are array operations instead of a Python loop per row.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import count
 from operator import attrgetter
 
 import numpy as np
@@ -49,12 +50,28 @@ def distinct(a: np.ndarray) -> np.ndarray:
     return a[np.concatenate(([True], a[1:] != a[:-1]))] if len(a) else a
 
 
-def _codes(values: list[str | None]) -> tuple[np.ndarray, list[str]]:
-    """Integer codes in order of first appearance (None → −1), and the table of values."""
-    table = [v for v in dict.fromkeys(values) if v is not None]
-    ids: dict[str | None, int] = dict(zip(table, range(len(table)), strict=True))
-    ids[None] = -1
-    return np.fromiter(map(ids.__getitem__, values), np.int64, len(values)), table
+def codes(values: list[str | None]) -> tuple[np.ndarray, list[str]]:
+    """Integer codes in order of first appearance (None → −1), and the table of values. One
+    pass in C: each value's code is first the row where it first appears, then made dense."""
+    first: dict[str | None, int] = {}
+    row = np.fromiter(map(first.setdefault, values, count()), np.int64, len(values))
+    firsts = np.fromiter(first.values(), np.int64, len(first))
+    code = np.searchsorted(firsts, row)
+    table = list(first)
+    if None in first:
+        none = int(np.searchsorted(firsts, first[None]))
+        del table[none]
+        code = np.where(code == none, -1, code - (code > none))
+    return code, table  # type: ignore[return-value]
+
+
+def sorted_codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Codes of ``values`` in the order of the strings, and the sorted distinct strings."""
+    code, table = codes(values)  # type: ignore[arg-type]
+    order = sorted(range(len(table)), key=table.__getitem__)
+    rank = np.empty(len(table), dtype=np.int64)
+    rank[order] = np.arange(len(table))
+    return rank[code], [table[i] for i in order]
 
 
 def _combined(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
@@ -72,15 +89,15 @@ def _combined(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
 
 
 def rows_of(needs: tuple[CalNeed, ...]) -> Rows:
-    right, rights = _codes(list(map(attrgetter("right"), needs)))
-    user, users = _codes(list(map(attrgetter("user"), needs)))
-    device, devices = _codes(list(map(attrgetter("device"), needs)))
-    version, versions = _codes(list(map(attrgetter("version"), needs)))
+    right, rights = codes(list(map(attrgetter("right"), needs)))
+    user, users = codes(list(map(attrgetter("user"), needs)))
+    device, devices = codes(list(map(attrgetter("device"), needs)))
+    version, versions = codes(list(map(attrgetter("version"), needs)))
     external = np.fromiter(map(attrgetter("external"), needs), bool, len(needs))
     with_base = np.fromiter(map(attrgetter("with_base"), needs), bool, len(needs))
     host = np.full(len(needs), -1, dtype=np.int64)
     ext_rows = np.flatnonzero(external)
-    host[ext_rows], hosts = _codes([needs[i].host for i in ext_rows.tolist()])
+    host[ext_rows], hosts = codes([needs[i].host for i in ext_rows.tolist()])
     key = _combined(
         [(right, len(rights)), (user, len(users)), (device, len(devices)), (host, len(hosts))]
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from entitle.catalog.model import Catalog
 from entitle.optimize.calarrays import build_arrays
 from entitle.optimize.calbuild import CENT, SUITES, Builder, Cut, Resource, gc_paused
 from entitle.optimize.calmilp import solve_milp
-from entitle.optimize.calrows import Rows, distinct, rows_of
+from entitle.optimize.calrows import Rows, distinct, rows_of, sorted_codes
 from entitle.optimize.lagrange import Problem, lagrangian
 from entitle.optimize.pricing import Pricing
 from entitle.rules.cals import CalDemand
@@ -209,7 +210,7 @@ def _holdings(cut: Cut, rows: Rows, catalog: Catalog, side: np.ndarray) -> list[
     versions = [names[b % n_v] if b >= 0 else None for b in best.tolist()]
 
     # Because: the sorted distinct sources of the rows each holder covers.
-    source, table = _sorted_codes([n.source for n in rows.needs])
+    source, table = sorted_codes(list(map(attrgetter("source"), rows.needs)))
     width = max(len(table), 1)
     pairs = distinct(holder * width + source[covered])
     pair_holder = pairs // width
@@ -225,7 +226,7 @@ def _holdings(cut: Cut, rows: Rows, catalog: Catalog, side: np.ndarray) -> list[
         np.arange(len(by_id))
     )
     who = list(map(cut.who.__getitem__, cut.node_who[nodes].tolist()))
-    who_rank, _ = _sorted_codes(who)
+    who_rank, _ = sorted_codes(who)
     order = np.lexsort((who_rank, res_rank[res])).tolist()
     return list(
         map(
@@ -236,13 +237,6 @@ def _holdings(cut: Cut, rows: Rows, catalog: Catalog, side: np.ndarray) -> list[
             [because[i] for i in order],
         )
     )
-
-
-def _sorted_codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Codes of ``values`` in the order of the strings, and the sorted distinct strings."""
-    table = sorted(set(values))
-    ids = dict(zip(table, range(len(table)), strict=True))
-    return np.fromiter(map(ids.__getitem__, values), np.int64, len(values)), table
 
 
 def _rank(catalog: Catalog, right: str, version: str) -> int:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from entitle.optimize.calgraph import min_cut
+from entitle.optimize.calgraph import Prepared
 
 BISECTION_STEPS = 14
 
@@ -97,9 +97,10 @@ def lagrangian(p: Problem) -> tuple[np.ndarray, int, str]:
     best_side: np.ndarray | None = None
     best = lower = None
     methods: set[str] = set()
+    graph = Prepared(p.n_nodes, p.tails, p.heads)  # the same for every step
     for _ in range(BISECTION_STEPS + 1 if n_cls else 1):
         cents, used = p.edge_prices(lam)
-        cut = min_cut(p.n_nodes, p.tails, p.heads, cents)
+        cut = graph.min_cut(cents)
         methods.update(cut.methods)
         edges = p.cut_edges(cut.source_side)
         usage = np.bincount(used[edges][used[edges] >= 0], minlength=n_cls)
