@@ -652,6 +652,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--no-e2e", action="store_true", help="skip the end-to-end runs")
     p.add_argument(
+        "--no-networkx",
+        action="store_true",
+        help="skip networkx's minimum_cut (its figures do not change with entitle's code)",
+    )
+    p.add_argument(
         "--stages",
         action="store_true",
         help="also time the stages of `entitle position` on each estate (load, server demand, "
@@ -743,7 +748,9 @@ def _optimizer_runs(sizes: list[int], args: argparse.Namespace) -> list[OptRow]:
             _say(f"{size:,} pairs: bare max-flow …")
             bare = run_child("bare", size, args, 900)
             guess = None if nx_prev is None else nx_prev[1] * (size / nx_prev[0]) ** 1.2
-            if guess is None or guess < NX_LIMIT_S:
+            if args.no_networkx:
+                nx = Run(False, 0, 0, 0, "skipped (--no-networkx)", {})
+            elif guess is None or guess < NX_LIMIT_S:
                 _say(f"{size:,} pairs: networkx …")
                 # Building the networkx graph (not timed) takes about as long as the solve.
                 nx = run_child("networkx", size, args, NX_LIMIT_S * 4)
