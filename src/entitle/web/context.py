@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,16 +84,19 @@ class Workspace:
             self.cache.pop(key, None)
 
 
-def workspace(request: Request) -> Workspace:
+async def workspace(request: Request) -> Workspace:
     ws: Workspace = request.app.state.workspace
     return ws
 
 
-def db_session(request: Request, ws: Annotated[Workspace, Depends(workspace)]) -> Iterator[Session]:
+async def db_session(
+    request: Request, ws: Annotated[Workspace, Depends(workspace)]
+) -> AsyncIterator[Session]:
     """A session per request. On SQLite an unsafe request takes the write lock when its
     transaction begins (``BEGIN IMMEDIATE``), so a read that turns into a write never fails
     against a background job's write; routes that hand over to the ledger's own transactions
-    close it first."""
+    close it first. (Async only to spare two thread hops a request: making the session does
+    no I/O, and closing it only returns its connection; queries run in the routes' threads.)"""
     engine = ws.engine if request.method in SAFE_METHODS else writer(ws.engine)
     guard = SignInGuard(ws.limiter, client_address(request))
     with Session(engine, expire_on_commit=False, info={GUARD: guard}) as session:
@@ -114,7 +117,9 @@ def optional_actor(
     return identify(request, session, ws.sessions)
 
 
-def api_actor(request: Request, actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+async def api_actor(
+    request: Request, actor: Annotated[Actor | None, Depends(optional_actor)]
+) -> Actor:
     """The API's caller; 401 without credentials, 403 on a cookie request without CSRF."""
     if actor is None:
         raise ApiError(401, "unauthenticated", "sign in, or send Authorization: Bearer TOKEN")
