@@ -26,7 +26,9 @@ def register(app: typer.Typer) -> None:
             help="Folder for uploaded estates (default: entitle-data beside the database).",
         ),
         secure_cookies: bool = typer.Option(
-            False, "--secure-cookies", help="Send the session cookie over HTTPS only (behind TLS)."
+            False,
+            "--secure-cookies",
+            help="Behind TLS: send the session cookie over HTTPS only, and HSTS.",
         ),
     ) -> None:
         """Serve the web app and the REST API (OpenAPI at /openapi.json, docs at /api/docs).
@@ -42,4 +44,6 @@ def register(app: typer.Typer) -> None:
         except RuntimeError as exc:
             fail([str(exc)])
         typer.echo(f"entitle: serving on http://{host}:{port}/ (sign up at /signup)")
-        uvicorn.run(web, host=host, port=port, log_level="info")
+        # the client address (for the sign-in limits) is the proxy's X-Forwarded-For only when
+        # the proxy is in FORWARDED_ALLOW_IPS (uvicorn's default: 127.0.0.1)
+        uvicorn.run(web, host=host, port=port, log_level="info", server_header=False)
