@@ -278,6 +278,11 @@ def read_export(path: Path, file: str | None = None) -> tuple[Export | None, lis
                 "check the path and its permissions",
             )
         ]
+    return parse_export(data, path, file)
+
+
+def parse_export(data: bytes, path: Path, file: str) -> tuple[Export | None, list[Problem]]:
+    """The bytes of a whole CSV export (what :func:`read_export` reads; the fuzz target)."""
     text, problems = decode(data, file)
     if text is None:
         return None, problems
