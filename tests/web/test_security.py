@@ -6,8 +6,10 @@ Content-Security-Policy that the rendered pages actually satisfy, and upload nam
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import time
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -21,7 +23,7 @@ from entitle.ledger.workspace import ApiToken, User
 from entitle.web.auth import SESSION_NAME
 from entitle.web.security import INLINE_STYLES, Limits
 
-from .conftest import PASSWORD, SAMPLE, World, fresh_app, login, sign_up
+from .conftest import PASSWORD, SAMPLE, World, fresh_app, login, sign_up, wait_for
 
 
 def engine_of(world: World):  # type: ignore[no-untyped-def]
@@ -399,3 +401,44 @@ def test_an_upload_over_the_size_limit_is_413(db_url: str, tmp_path: Path) -> No
         kind = "multipart/form-data; boundary=b"
         streamed = c.post(url, content=chunks(), headers={**m.auth, "content-type": kind})
         assert streamed.status_code == 413, streamed.text
+
+
+def test_a_zip_bomb_workbook_fails_its_import_without_unpacking(world: World) -> None:
+    """An .xlsx is a zip: one that would unpack 1000 to 1 is refused before it is read."""
+    c, m = world.client, world.editor
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (20 * 1024 * 1024))
+    r = c.post(
+        f"/api/orgs/{m.org_id}/estates",
+        files=[("files", ("estate.xlsx", packed.getvalue()))],
+        headers=m.auth,
+    )
+    assert r.status_code == 202, r.text
+    assert len(packed.getvalue()) < 100_000
+    job = wait_for(c, m, r.json()["job"]["id"])
+    assert job["state"] == "failed"
+    estate = c.get(
+        f"/api/orgs/{m.org_id}/estates/{r.json()['estate']['id']}", headers=m.auth
+    ).json()["estate"]
+    assert estate["status"] == "invalid"
+    assert any("zip bomb" in p for p in estate["problems"]), estate["problems"]
+
+
+def test_signing_in_on_the_page_starts_a_server_side_session(world: World) -> None:
+    c = world.client
+    try:
+        r = c.post(
+            "/login",
+            data={"email": world.viewer.email, "password": PASSWORD},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and r.headers["location"] == "/"
+        assert "httponly" in r.headers["set-cookie"].lower()
+        me = c.get("/api/me").json()
+        assert me["user"]["email"] == world.viewer.email and me["csrf_token"]
+        wrong = c.post("/login", data={"email": world.viewer.email, "password": "nope nope"})
+        assert wrong.status_code == 200 and "wrong e-mail or password" in wrong.text
+    finally:
+        c.cookies.clear()
