@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format bench sample clean
+.PHONY: demo test lint audit format bench sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	@$(MAKE) --no-print-directory audit
+
+# Known vulnerabilities in the installed dependencies (not entitle itself, installed editable).
+# --strict: a package the service cannot answer for fails the audit instead of being skipped,
+# so an unreachable service is never reported as "no known vulnerabilities".
+AUDIT_SERVICE ?= pypi
+audit: $(STAMP)
+	@out=$$($(BIN)/pip-audit --strict --skip-editable --progress-spinner off -s $(AUDIT_SERVICE) 2>&1); status=$$?; \
+	if [ $$status -ne 0 ] && printf '%s' "$$out" | grep -qE 'not found on PyPI|ConnectionError|Max retries|resolve host|Temporary failure in name resolution|timed out'; then \
+		printf '%s\n' "$$out" | grep -m1 -E 'not found on PyPI|ConnectionError|Max retries|resolve host|Temporary failure|timed out' >&2; \
+		echo "pip-audit: cannot reach the vulnerability service ($(AUDIT_SERVICE)); the dependencies were NOT audited. Run 'make audit' where pypi.org is reachable, or 'make audit AUDIT_SERVICE=osv' where api.osv.dev is." >&2; \
+		exit 1; \
+	fi; \
+	printf '%s\n' "$$out"; exit $$status
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench
