@@ -10,6 +10,7 @@ integral): cover the most valuable shortfall first, and spend the least capable 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
@@ -55,12 +56,16 @@ def allocate(
 ) -> list[tuple[int, int, int]]:
     """(entitlement index, need index, units) triples that cover as much value as possible."""
     versions = [effective_version(catalog, e, as_of) for e in entitlements]
+    by_kind: dict[tuple[str, str], list[int]] = defaultdict(list)  # covers() needs both equal
+    for j, n in enumerate(needs):
+        if n.quantity > 0 and not n.billed:
+            by_kind[(n.product, n.license)].append(j)
     pairs = [
         (i, j)
         for i, e in enumerate(entitlements)
         if e.quantity > 0
-        for j, n in enumerate(needs)
-        if n.quantity > 0 and covers(catalog, e, versions[i], n)
+        for j in by_kind.get((e.product, e.license), ())
+        if covers(catalog, e, versions[i], needs[j])
     ]
     if not pairs:
         return []
