@@ -16,7 +16,7 @@ is reported "within X%" of the bound.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from operator import attrgetter
 
 import numpy as np
@@ -86,11 +86,16 @@ def optimise_cals(
     catalog: Catalog,
     pricing: Pricing,
     owned: dict[tuple[Resource, str | None], int] | None = None,
+    give_up_at: Decimal | None = None,
 ) -> CalPlan:
     """The cheapest licenses covering every need of ``demand``. ``owned`` maps (resource,
-    version or None for version-less) to the units owned, which cost nothing."""
+    version or None for version-less) to the units owned, which cost nothing.
+
+    ``give_up_at``: a caller comparing alternatives only needs to know that this one costs at
+    least so much. Once the lower bound reaches it, the best plan found so far is returned
+    with that bound, without closing the gap."""
     with gc_paused():
-        return _optimise(demand, catalog, pricing, owned)
+        return _optimise(demand, catalog, pricing, owned, give_up_at)
 
 
 def _optimise(
@@ -98,15 +103,20 @@ def _optimise(
     catalog: Catalog,
     pricing: Pricing,
     owned: dict[tuple[Resource, str | None], int] | None,
+    give_up_at: Decimal | None = None,
 ) -> CalPlan:
     if not demand.needs:
         return CalPlan((), Decimal(0), Decimal(0), "nothing to cover")
     rows = rows_of(demand.needs)
     cut = build(rows, catalog, pricing)
     problem = _problem(cut, rows, catalog, owned or {})
-    side, lower, method = lagrangian(problem)
+    enough = None  # cents
+    if give_up_at is not None:
+        enough = int((give_up_at / CENT).to_integral_value(rounding=ROUND_CEILING))
+    side, lower, method = lagrangian(problem, enough)
     best_cost = problem.true_cost(side)
-    if best_cost > lower and problem.n_nodes <= MILP_LIMIT:
+    gave_up = enough is not None and lower >= enough
+    if best_cost > lower and problem.n_nodes <= MILP_LIMIT and not gave_up:
         device_side = np.zeros(len(problem.prices), dtype=bool)
         for r, i in cut.resources.items():
             device_side[i] = r.holder != "user"

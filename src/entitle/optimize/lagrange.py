@@ -87,9 +87,10 @@ def _match_nested(needs: np.ndarray, versions: np.ndarray, qty: np.ndarray) -> i
     return matched
 
 
-def lagrangian(p: Problem) -> tuple[np.ndarray, int, str]:
+def lagrangian(p: Problem, enough: int | None = None) -> tuple[np.ndarray, int, str]:
     """Best plan found and the best lower bound, pricing every owned class between 0 and the
-    list price of its resource (bisection on each, driven by its over- or under-use)."""
+    list price of its resource (bisection on each, driven by its over- or under-use). Stops
+    early once the bound reaches ``enough`` cents, when given."""
     n_cls = len(p.class_qty)
     hi = p.prices[p.class_res] if n_cls else np.zeros(0, dtype=np.int64)
     lo = np.zeros(n_cls, dtype=np.int64)
@@ -109,7 +110,7 @@ def lagrangian(p: Problem) -> tuple[np.ndarray, int, str]:
         if best is None or true < best:
             best, best_side = true, cut.source_side
         lower = bound if lower is None else max(lower, bound)
-        if best <= lower:
+        if best <= lower or (enough is not None and lower >= enough):
             break
         over = usage > p.class_qty
         lo = np.where(over, lam, lo)

@@ -201,19 +201,32 @@ def make_plan(
     for n in sql_needs:
         sql_by_ose[n.ose or ""].append(n)
 
-    def sql_plan(server_cal: frozenset[str], with_owned: bool = True) -> CalPlan:
+    def sql_plan(
+        server_cal: frozenset[str], with_owned: bool = True, give_up_at: Decimal | None = None
+    ) -> CalPlan:
+        """The SQL CALs of the OSEs licensed Server + CAL. With ``give_up_at``, a plan whose
+        bound reaches it may come back unfinished (cost and bound both at least that much);
+        such a plan is not kept for later callers."""
         key = server_cal | ({"<owned>"} if with_owned else set())
-        if key not in sql_cache:
-            needs = tuple(n for ose in sorted(server_cal) for n in sql_by_ose.get(ose, ()))
-            sql_cache[key] = optimise_cals(
-                CalDemand(needs), catalog, pricing, owned if with_owned else None
-            )
-        return sql_cache[key]
+        if key in sql_cache:
+            return sql_cache[key]
+        needs = tuple(n for ose in sorted(server_cal) for n in sql_by_ose.get(ose, ()))
+        plan = optimise_cals(
+            CalDemand(needs), catalog, pricing, owned if with_owned else None, give_up_at
+        )
+        if give_up_at is None or plan.lower_bound < give_up_at or plan.status == "optimal":
+            sql_cache[key] = plan
+        return plan
 
-    def total(force: dict[str, str]) -> tuple[Decimal, Decimal, ServerPlan]:
+    def total(
+        force: dict[str, str], beat: Decimal | None = None
+    ) -> tuple[Decimal, Decimal, ServerPlan]:
+        """Cost and bound of the plan with the choices ``force``. With ``beat`` (a cost to
+        compare with), a total that cannot be lower than it may be returned unfinished: then
+        both the cost and the bound are at least ``beat``."""
         servers = choose(demand, pricing, force, shadow=False)
-        cal = sql_plan(_server_cal_oses(servers))
         cost = server_cost(servers)
+        cal = sql_plan(_server_cal_oses(servers), give_up_at=None if beat is None else beat - cost)
         return cost + cal.cost, cost + cal.lower_bound, servers
 
     first = choose(demand, pricing)  # Server + CAL judged with an estimate of its CALs
@@ -226,7 +239,7 @@ def make_plan(
                 d.key: "server-cal" if c else other[d.key]
                 for d, c in zip(leaves, combo, strict=True)
             }
-            cost, bound, plan = total(trial)
+            cost, bound, plan = total(trial, beat=best)  # lower ≤ best: a bound ≥ best is moot
             lower = min(lower, bound)
             if cost < best:
                 best, servers, force = cost, plan, trial
@@ -270,7 +283,7 @@ def _owned_search(
     force: dict[str, str],
     best: Decimal,
     servers: ServerPlan,
-    total: Callable[[dict[str, str]], tuple[Decimal, Decimal, ServerPlan]],
+    total: Callable[..., tuple[Decimal, Decimal, ServerPlan]],
     say: Progress,
 ) -> tuple[dict[str, str], Decimal, ServerPlan]:
     """Try every other option of every decision, one at a time, keeping what lowers the total
@@ -285,7 +298,7 @@ def _owned_search(
                 if option.label == current or len(d.options) < 2:
                     continue
                 trial = {**force, d.key: option.label}
-                cost, _, plan = total(trial)
+                cost, _, plan = total(trial, beat=best)
                 if cost < best:
                     force, best, servers, improved = trial, cost, plan, True
     return force, best, servers
