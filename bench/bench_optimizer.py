@@ -466,11 +466,22 @@ def child_stages(users: int, work: Path) -> dict[str, Any]:
 
 
 def _count_cuts() -> list[int]:
-    """Count calls of calgraph.min_cut from whichever optimizer module imported it."""
+    """Count the cuts solved: calls of calgraph.Prepared.min_cut (one per Lagrangian step), or
+    of calgraph.min_cut from whichever optimizer module imported it (before Prepared)."""
     from entitle.optimize import calgraph
 
-    real = calgraph.min_cut
     calls: list[int] = []
+    prepared = getattr(calgraph, "Prepared", None)
+    if prepared is not None:
+        real_method = prepared.min_cut
+
+        def counted_method(self: Any, *a: Any) -> Any:
+            calls.append(1)
+            return real_method(self, *a)
+
+        prepared.min_cut = counted_method
+        return calls
+    real = calgraph.min_cut
 
     def counted(*a: Any) -> Any:
         calls.append(1)
