@@ -1,6 +1,9 @@
 """End to end in Debian's headless Chromium (Playwright, ``executable_path``): sign up, upload
 the sample estate, see the position and its chart, drill into a line, run the decision tool,
-record a purchase and see it in the audit trail. Screenshots go to tests/web/artifacts/."""
+record a purchase and see it in the audit trail; then import AD exports, browse the raw tables,
+compute the position as of another day and from the ledger, run the decision tool on the estate,
+import, retire, assign and reassign entitlements (the 90-day refusal shown), and keep the last
+admin. Screenshots go to tests/web/artifacts/."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from .conftest import PASSWORD, SAMPLE
+from .kit import FIXTURES
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -108,7 +112,97 @@ def test_a_new_admin_reaches_a_position_and_records_a_purchase(live: str, db_url
         expect(page.locator("#audit")).to_contain_text("EA-42")
         shot(page, "ledger")
 
+        # the ledger: a file of entitlements, a retirement, an assignment and a refused move
+        entitlements = ARTIFACTS / f"{engine}-entitlements.csv"
+        entitlements.write_text(
+            "id,product,license,quantity,version\nCAL-1,windows-server,user-cal,10,2022\n"
+        )
+        page.get_by_label("File", exact=True).set_input_files(str(entitlements))
+        page.get_by_role("button", name="Import the file").click()
+        expect(page.get_by_role("status")).to_contain_text("added 1 entitlements")
+        page.get_by_role("link", name="Assign units", exact=True).click()
+        page.get_by_label("Entitlement").select_option("CAL-1")
+        page.get_by_label("To: name").fill("ann")
+        page.get_by_label("On", exact=True).fill("2025-02-01")
+        page.get_by_role("button", name="Assign", exact=True).click()
+        expect(page.locator("#move-done")).to_be_visible()
+        page.get_by_role("link", name="Reassign instead").click()
+        page.get_by_label("From: name", exact=True).fill("ann")
+        page.get_by_label("To: name (blank with the reason “return”)").fill("bob")
+        page.get_by_label("On", exact=True).fill("2025-03-01")
+        page.get_by_role("button", name="Reassign", exact=True).click()
+        expect(page.locator("#move-done")).to_be_visible()
+        page.get_by_label("From: name", exact=True).fill("bob")
+        page.get_by_label("To: name (blank with the reason “return”)").fill("eve")
+        page.get_by_label("On", exact=True).fill("2025-03-10")
+        page.get_by_role("button", name="Reassign", exact=True).click()
+        expect(page.locator("#move-error")).to_contain_text("from 2025-05-30")
+        shot(page, "reassign-refused")
+        page.get_by_role("link", name="Back to the ledger").click()
+        page.get_by_label("Entitlement", exact=True).select_option("CAL-1")
+        page.get_by_label("Units (blank: all not yet retired)").fill("2")
+        page.get_by_label("Why").fill("sold")
+        page.get_by_role("button", name="Retire the units").click()
+        expect(page.get_by_role("status")).to_contain_text("retired 2")
+
+        # real exports merged into the sample estate, then its raw tables
+        page.get_by_role("link", name="Estates").click()
+        page.get_by_label("What the files are").select_option("ad")
+        page.get_by_label("Into").select_option(label="estate (#1)")
+        page.get_by_label(
+            "Export files (.csv, .xlsx, .parquet; choose a folder's files, or several)"
+        ).set_input_files(
+            [str(FIXTURES / "ad" / "users.csv"), str(FIXTURES / "ad" / "computers.csv")]
+        )
+        page.get_by_role("button", name="Import the exports").click()
+        expect(page.locator("#import-summary")).to_contain_text("disabled account")
+        expect(page.locator("#written")).to_contain_text("users.csv")
+        shot(page, "import-summary")
+        page.locator("#job-result").click()
+        page.get_by_role("link", name="Tables").click()
+        page.get_by_role("link", name="users (317)").click()
+        expect(page.locator("#table-count")).to_contain_text("Rows 1–50 of 317")
+        page.get_by_role("link", name="Next page").click()
+        expect(page.locator("#table-count")).to_contain_text("Rows 51–100 of 317")
+        page.get_by_label("Rows containing").fill("contoso\\carol")
+        page.get_by_role("button", name="Filter").click()
+        expect(page.locator("#raw-table tbody tr")).to_have_count(1)
+        shot(page, "tables")
+
+        # the sample estate as of another day and from the ledger; the decision tool on it
+        page.get_by_role("link", name="Back to the estate").click()
+        page.get_by_label("As of (Software Assurance and purchases are judged on this day)").fill(
+            "2025-06-30"
+        )
+        page.get_by_label("Entitlements").select_option("ledger")
+        page.get_by_role("button", name="Compute the position").click()
+        expect(page.locator("#basis-note")).to_contain_text("Computed as of 2025-06-30")
+        shot(page, "position-from-ledger")
+        page.get_by_role("link", name="Decision tool on this estate").click()
+        page.get_by_label("Years to project (1–5)").fill("2")
+        page.get_by_label("Head-count growth, % a year").fill("10")
+        page.get_by_role("button", name="Compare the strategies").click()
+        page.locator("#job-result").click()
+        expect(page.locator("#strategies")).to_contain_text("exact optimum")
+        expect(page.locator("#growth-chart svg desc")).to_have_count(1)
+        shot(page, "decide-estate")
+        page.get_by_role("link", name="Dashboard").click()
+        expect(page.locator("#strategies-chart svg")).to_be_visible()
+        expect(page.locator("#required-chart svg")).to_be_visible()
+        shot(page, "dashboard-charts")
+
+        # the last admin cannot leave
+        page.get_by_role("link", name="Members").click()
+        page.get_by_role("button", name="Remove").first.click()
+        expect(page.get_by_role("alert")).to_contain_text("keeps at least one admin")
+
         page.set_viewport_size({"width": 390, "height": 844})  # a phone
         page.get_by_role("link", name="Estates").click()
         shot(page, "phone-estates")
+        page.get_by_role("link", name="Ledger").click()
+        shot(page, "phone-ledger")
+        page.get_by_role("link", name="Dashboard").click()
+        shot(page, "phone-dashboard")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390 + 1, f"the dashboard scrolls sideways on a phone ({width}px)"
         browser.close()
