@@ -98,6 +98,7 @@ class Prepared:
             _csr(n_nodes, t[inner], h[inner], np.ones(int(inner.sum()), dtype=np.int8)),
             directed=False,
         )
+        self.node_comp = label
         self.comp = label[np.where(tails > SINK, tails, heads)]  # the component of each edge
         self.n_comp = int(label.max()) + 1 if n_nodes else 0
 

@@ -24,11 +24,12 @@ import numpy as np
 from entitle.catalog.model import Catalog
 from entitle.optimize.calarrays import build_arrays
 from entitle.optimize.calbuild import CENT, SUITES, Builder, Cut, Resource, gc_paused
+from entitle.optimize.calgraph import Prepared
 from entitle.optimize.calmilp import solve_milp
 from entitle.optimize.calrows import Rows, distinct, rows_of, sorted_codes
 from entitle.optimize.lagrange import Problem, lagrangian
 from entitle.optimize.pricing import Pricing
-from entitle.rules.cals import CalDemand
+from entitle.rules.cals import CalDemand, CalNeed
 
 MILP_LIMIT = 4000  # nodes: above this a gap is reported instead of solved away
 
@@ -127,6 +128,41 @@ def _optimise(
     return CalPlan(
         tuple(holdings), Decimal(int(best_cost)) * CENT, Decimal(int(lower)) * CENT, method
     )
+
+
+def costs_apart(
+    demands: list[tuple[CalNeed, ...]], catalog: Catalog, pricing: Pricing
+) -> list[Decimal] | None:
+    """The cost of the cheapest plan of each demand (nothing owned), as ``optimise_cals`` would
+    find it alone, from one cut of them all; None when two of them share a connected component
+    of the cut (a holder), where one cut would not price them apart."""
+    if not any(demands):
+        return [Decimal(0)] * len(demands)
+    with gc_paused():
+        rows = rows_of(tuple(n for d in demands for n in d))
+        label = np.repeat(np.arange(len(demands)), [len(d) for d in demands])
+        cut = build(rows, catalog, pricing)
+        graph = Prepared(cut.n_nodes, cut.tails, cut.heads)
+        group_label = label[rows.first]
+        if (group_label[rows.row_group] != label).any():  # one need in two demands
+            return None
+        comp_label = np.full(graph.n_comp, -1, dtype=np.int64)
+        for nodes in (cut.group_user, cut.group_device, cut.group_ec):
+            at = nodes >= 0
+            comp_label[graph.node_comp[nodes[at]]] = group_label[at]
+        for nodes in (cut.group_user, cut.group_device, cut.group_ec):
+            at = nodes >= 0
+            if (comp_label[graph.node_comp[nodes[at]]] != group_label[at]).any():
+                return None
+        edge_label = comp_label[graph.comp]
+        if (edge_label < 0).any():  # pragma: no cover - every component holds a need's node
+            return None
+        finite = cut.res >= 0
+        side = graph.min_cut(np.where(finite, cut.prices[np.maximum(cut.res, 0)], -1)).source_side
+        bought = np.flatnonzero(finite & side[cut.tails] & ~side[cut.heads])
+        cents = np.zeros(len(demands), dtype=np.int64)
+        np.add.at(cents, edge_label[bought], cut.prices[cut.res[bought]])
+    return [Decimal(int(c)) * CENT for c in cents]
 
 
 def _vidx(catalog: Catalog, product: str, version: str | None) -> int:

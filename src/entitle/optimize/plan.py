@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
-from entitle.optimize.cals import CalPlan, Resource, optimise_cals
+from entitle.optimize.cals import CalPlan, Resource, costs_apart, optimise_cals
 from entitle.optimize.match import allocate
 from entitle.optimize.pricing import Pricing
 from entitle.optimize.servers import Choice, ServerPlan, choose, need_cost
@@ -218,6 +218,14 @@ def make_plan(
             sql_cache[key] = plan
         return plan
 
+    def sql_costs(sets: list[frozenset[str]]) -> list[Decimal]:
+        """Each set's SQL CAL cost with nothing owned: one cut for sets that share no holder."""
+        needs = [tuple(n for ose in sorted(s) for n in sql_by_ose.get(ose, ())) for s in sets]
+        costs = costs_apart(needs, catalog, pricing) if len(sets) > 1 else None
+        if costs is None:
+            return [sql_plan(s, with_owned=False).cost for s in sets]
+        return costs
+
     def total(
         force: dict[str, str], beat: Decimal | None = None
     ) -> tuple[Decimal, Decimal, ServerPlan]:
@@ -252,7 +260,7 @@ def make_plan(
                 fixed,
                 sql_needs,
                 pricing,
-                lambda oses: sql_plan(oses, with_owned=False).cost,
+                sql_costs,
                 say,
             )
         )
@@ -337,7 +345,7 @@ def _by_component(
     fixed: frozenset[str],
     sql_needs: list[CalNeed],
     pricing: Pricing,
-    sql_cost: Callable[[frozenset[str]], Decimal],
+    sql_costs: Callable[[list[frozenset[str]]], list[Decimal]],
     say: Progress,
 ) -> dict[str, str]:
     """Open Server + CAL choices, decided per connected component of SQL access (OSEs linked
@@ -364,29 +372,46 @@ def _by_component(
     for ose in fixed:
         fixed_by[find(("ose", ose))].add(ose)
     say(f"deciding {len(leaves)} Server + CAL choices in {len(groups)} groups")
+
+    def oses_of(root: tuple[str, str], chosen: tuple[bool, ...]) -> frozenset[str]:
+        members = groups[root]
+        return frozenset(fixed_by[root]) | {
+            d.subject for d, c in zip(members, chosen, strict=True) if c
+        }
+
+    def server(root: tuple[str, str], chosen: tuple[bool, ...]) -> Decimal:
+        return sum(
+            (
+                _option_cost(d, "server-cal" if c else other[d.key], pricing)
+                for d, c in zip(groups[root], chosen, strict=True)
+            ),
+            Decimal(0),
+        )
+
+    # Every combination of the groups with few choices: the j-th combination of every group
+    # priced in one batch (the groups share no user or device).
+    combos = {
+        root: list(itertools.product((True, False), repeat=len(members)))
+        for root, members in groups.items()
+        if len(members) <= COMPONENT_EXHAUSTIVE
+    }
+    sql_of: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
+    for j in range(max(map(len, combos.values()), default=0)):
+        batch = [root for root, c in combos.items() if j < len(c)]
+        priced = sql_costs([oses_of(root, combos[root][j]) for root in batch])
+        for root, sql in zip(batch, priced, strict=True):
+            sql_of[root].append(sql)
+
     out: dict[str, str] = {}
     for root, members in groups.items():
-
-        def cost(
-            chosen: tuple[bool, ...],
-            members: list[Decision] = members,
-            root: tuple[str, str] = root,
-        ) -> Decimal:
-            oses = frozenset(fixed_by[root]) | {
-                d.subject for d, c in zip(members, chosen, strict=True) if c
-            }
-            server = sum(
-                (
-                    _option_cost(d, "server-cal" if c else other[d.key], pricing)
-                    for d, c in zip(members, chosen, strict=True)
-                ),
-                Decimal(0),
-            )
-            return server + sql_cost(oses)
-
-        if len(members) <= COMPONENT_EXHAUSTIVE:
-            best = min(itertools.product((True, False), repeat=len(members)), key=cost)
+        if root in combos:
+            costs = [server(root, ch) + sql_of[root][j] for j, ch in enumerate(combos[root])]
+            best = combos[root][costs.index(min(costs))]  # the first of the cheapest
         else:
+
+            def cost(chosen: tuple[bool, ...], root: tuple[str, str] = root) -> Decimal:
+                return server(root, chosen) + sql_costs([oses_of(root, chosen)])[0]
+
             current = tuple(True for _ in members)
             improved = True
             while improved:
