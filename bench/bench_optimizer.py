@@ -916,9 +916,9 @@ def _optimizer_table(rows: list[Any]) -> Any:
 
 def _optimizer_notes(rows: list[Any]) -> list[str]:
     out = [
-        "opt = optimise_cals on the CalDemand; build = cal_graph (the same Python graph build, "
-        "timed again on its own); min_cut = calgraph.min_cut (components, capacities, solve, "
-        "residual search); bare = only the max-flow calls min_cut makes, SciPy Dinic for "
+        "opt = optimise_cals on the CalDemand; build = cal_graph (the demand's columns and the "
+        "graph build, timed again on its own); min_cut = calgraph.min_cut (components, CSR "
+        "order, capacities, solve, residual search); bare = only the max-flow calls min_cut makes, SciPy Dinic for "
         "components whose capacities fit int32 + OR-Tools for the others; networkx = "
         "nx.minimum_cut (preflow-push) on the same graph and capacities; same cut = the two "
         "cut values are equal. MB input = RSS with the demand built, before the optimizer; "
