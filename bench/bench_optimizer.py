@@ -876,8 +876,10 @@ def _optimizer_table(rows: list[Any]) -> Any:
             "build s",
             "min_cut s",
             "bare s",
+            "bare cpu s",
             "SciPy+OR-Tools",
             "opt ÷ bare",
+            "cpu ÷ cpu",
             "networkx s",
             "nx MB",
             "same cut",
@@ -885,7 +887,7 @@ def _optimizer_table(rows: list[Any]) -> Any:
     )
     for size, opt, bare, nx in rows:
         if not opt.ok or not opt.data:
-            t.add_row(f"{size:,}", opt.note, *[""] * 14)
+            t.add_row(f"{size:,}", opt.note, *[""] * 16)
             continue
         d = opt.data
         o = d["optimizer"]
@@ -905,8 +907,10 @@ def _optimizer_table(rows: list[Any]) -> Any:
             _fmt_s(d["graph_build"]["s"]),
             _fmt_s(b["min_cut"]["s"]) if b else (bare.note if bare else ""),
             _fmt_s(b["solve"]["s"]) if b else "",
+            _fmt_s(b["solve"]["cpu_s"]) if b else "",
             split,
             f"{o['s'] / b['solve']['s']:.0f}×" if b else "",
+            f"{o['cpu_s'] / max(b['solve']['cpu_s'], 0.01):.0f}×" if b else "",
             _fmt_s(n["solve"]["s"]) if n else (nx.note if nx else ""),
             f"{n['solve']['peak_mb']:,.0f}" if n else "",
             agree,
@@ -921,7 +925,8 @@ def _optimizer_notes(rows: list[Any]) -> list[str]:
         "order, capacities, solve, residual search); bare = only the max-flow calls min_cut makes, SciPy Dinic for "
         "components whose capacities fit int32 + OR-Tools for the others; networkx = "
         "nx.minimum_cut (preflow-push) on the same graph and capacities; same cut = the two "
-        "cut values are equal. MB input = RSS with the demand built, before the optimizer; "
+        "cut values are equal; cpu ÷ cpu = the optimizer's CPU time over the bare solve's (less "
+        "sensitive to a loaded machine). MB input = RSS with the demand built, before the optimizer; "
         "MB peak = highest RSS during the optimizer run (input included)."
     ]
     for size, _, _, nx in rows:
@@ -998,6 +1003,11 @@ def _targets_table(opt_rows: list[Any], e2e_rows: list[Any]) -> Any:
             _met(o["s"] < TARGET_OPT_S),
         )
         t.add_row(
+            "… in CPU time (what wall time would be on an idle machine)",
+            f"{o['cpu_s']:.1f} s",
+            _met(o["cpu_s"] < TARGET_OPT_S),
+        )
+        t.add_row(
             f"… and < {TARGET_OPT_MB / 1024:.0f} GB",
             f"{o['peak_mb']:,.0f} MB peak RSS",
             _met(o["peak_mb"] < TARGET_OPT_MB),
@@ -1016,6 +1026,8 @@ def _targets_table(opt_rows: list[Any], e2e_rows: list[Any]) -> Any:
                 f"{ratio:.1f}×",
                 _met(ratio <= TARGET_RATIO),
             )
+            cpu = opt.data["optimizer"]["cpu_s"] / max(bare.data["solve"]["cpu_s"], 0.01)
+            t.add_row("… in CPU time", f"{cpu:.1f}×", _met(cpu <= TARGET_RATIO))
     hit = [r for r in e2e_rows if r[0] == TARGET_E2E_USERS]
     if hit:
         run = hit[0][1]
