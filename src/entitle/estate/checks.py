@@ -10,11 +10,13 @@ Imports only :mod:`entitle.source`, the catalog model and :mod:`entitle.estate.c
 
 from __future__ import annotations
 
+import copy
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import cast
 
 from entitle.catalog.model import Catalog, Product
-from entitle.estate.convert import Row
+from entitle.estate.convert import Row, column_of, sources_of
 from entitle.source import Problem, Source
 
 # Tables whose rows define an id, and the column holding it.
@@ -55,17 +57,22 @@ def defined_ids(rows: Sequence[Row], table: str, problems: list[Problem]) -> dic
     """The ids a table defines, with the row of their first definition; a problem for each
     repeated id, naming where it was first defined."""
     column, noun = ID_COLUMNS[table], ID_NAMES[table]
-    first: dict[str, Source] = {}
-    for row in rows:
-        value = row.get(column)
+    values = column_of(rows, column)
+    distinct = set(values)
+    if len(distinct - {""}) == len(values) - values.count(""):  # no id twice: the usual case
+        first = dict(zip(values, sources_of(rows), strict=True))
+        first.pop("", None)
+        return first
+    first = {}
+    for value, source in zip(values, sources_of(rows), strict=True):
         if not value:
             continue
         if value in first:
             message = f"{noun} '{value}' is defined twice (first at {first[value]})"
             hint = f"give each {noun} its own id, or delete the repeated row"
-            problems.append(Problem(row.source, message, hint))
+            problems.append(Problem(source, message, hint))
         else:
-            first[value] = row.source
+            first[value] = source
     return first
 
 
@@ -76,6 +83,28 @@ class References:
     def __init__(self, ids: Mapping[str, set[str] | None], problems: list[Problem]):
         self.ids = ids
         self.problems = problems
+        self._known: dict[tuple[str, ...], tuple[list[str], dict[str, str]]] = {}
+
+    def table(self, rows: Sequence[Row], columns: Sequence[tuple[str, tuple[str, ...]]]) -> None:
+        """:meth:`check` each of ``columns`` (column, tables defining its ids) on every row, in
+        the order of the rows. Only rows naming an id that no table defines are looked at one by
+        one: the others are known good from the distinct values of each column."""
+        suspects: set[int] = set()
+        for column, tables in columns:
+            sets = [self.ids[table] for table in tables]
+            if any(ids is None for ids in sets):
+                continue
+            values = column_of(rows, column)
+            unknown = set(values)
+            unknown.discard("")
+            for ids in sets:
+                unknown = unknown.difference(cast(set[str], ids))
+            if unknown:
+                suspects.update(i for i, value in enumerate(values) if value in unknown)
+        for i in sorted(suspects):
+            row = rows[i]
+            for column, tables in columns:
+                self.check(row, column, tables)
 
     def check(self, row: Row, column: str, tables: Sequence[str]) -> None:
         value = row.get(column)
@@ -84,18 +113,25 @@ class References:
         sets = [self.ids[table] for table in tables]
         if any(ids is None or value in ids for ids in sets):
             return  # defined (or its table unreadable): the usual case stays O(1)
-        known: set[str] = set().union(*(ids for ids in sets if ids is not None))
+        known, folded = self._names(tuple(tables))
         where = " or ".join(f"{t}.csv" for t in tables)
         noun = " or ".join(ID_NAMES[t] for t in tables)
-        folded = {k.lower(): k for k in known}
         if value.lower() in folded:
             hint = f"did you mean '{folded[value.lower()]}'? ids are case-sensitive"
         else:
-            close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.8)
+            close = difflib.get_close_matches(value, known, n=1, cutoff=0.8)
             hint = f"add {value} to {tables[0]}.csv or correct the {column}"
             hint = f"did you mean '{close[0]}'? If not, {hint}" if close else hint
         message = f"{column} '{value}' is not a {noun} in {where}"
         self.problems.append(Problem(row.source, message, hint))
+
+    def _names(self, tables: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+        """The ids ``tables`` define, sorted, and by their lower-case form (made once)."""
+        if tables not in self._known:
+            sets = [self.ids[table] for table in tables]
+            known: set[str] = set().union(*(ids for ids in sets if ids is not None))
+            self._known[tables] = sorted(known), {k.lower(): k for k in known}
+        return self._known[tables]
 
 
 def check_references(
@@ -103,17 +139,16 @@ def check_references(
 ) -> None:
     """Every id a row names is defined by its table (an ``ose`` on a known host, ...)."""
     ref = References(ids, problems)
-    for row in rows.get("oses", ()):
-        ref.check(row, "host", ("hosts",))
-    for row in rows.get("software", ()):
-        ref.check(row, "ose", ("oses",))
+    ref.table(rows.get("oses", ()), [("host", ("hosts",))])
+    ref.table(rows.get("software", ()), [("ose", ("oses",))])
     for table in ("access", "managed"):
-        for row in rows.get(table, ()):
-            ref.check(row, "ose", ("oses",))
-            ref.check(row, "user", ("users",))
-            ref.check(row, "device", ("devices", "oses"))  # an OSE reaching a server
-    for row in rows.get("entitlements", ()):
-        ref.check(row, "assigned_to", ("hosts", "oses"))
+        columns = [
+            ("ose", ("oses",)),
+            ("user", ("users",)),
+            ("device", ("devices", "oses")),  # an OSE reaching a server
+        ]
+        ref.table(rows.get(table, ()), columns)
+    ref.table(rows.get("entitlements", ()), [("assigned_to", ("hosts", "oses"))])
 
 
 class CatalogNames:
@@ -123,6 +158,12 @@ class CatalogNames:
         self.catalog = catalog
         self.problems = problems
         self.aliases = {alias: p.id for p in catalog.products.values() for alias in p.aliases}
+
+    def reporting_to(self, problems: list[Problem]) -> CatalogNames:
+        """The same checks, reporting to another list."""
+        other = copy.copy(self)
+        other.problems = problems
+        return other
 
     def fail(self, row: Row, message: str, hint: str) -> None:
         self.problems.append(Problem(row.source, message, hint))
@@ -219,12 +260,14 @@ def check_catalog(
     """Products, editions and versions every table names exist in the catalog."""
     names = CatalogNames(catalog, problems)
     installable = ("server", "cal-only", "management")
-    for row in rows.get("software", ()):
+
+    def software(names: CatalogNames, row: Row) -> None:
         product = names.product(row, installable)
         if product is not None:
             names.edition(row, product, required=True)
             names.version(row, product)
-    for row in rows.get("access", ()):
+
+    def access(names: CatalogNames, row: Row) -> None:
         product = names.product(row, ("server", "cal-only"))
         if (
             product is not None
@@ -234,16 +277,48 @@ def check_catalog(
             names.fail(
                 row, f"{product.id} has no enterprise level", "leave level blank or write standard"
             )
-    for row in rows.get("managed", ()):
+
+    def managed(names: CatalogNames, row: Row) -> None:
         names.product(row, ("management",))
+
+    def owned(names: CatalogNames, row: Row) -> None:
+        product = names.product(row, bridges=True)
+        if row.get("product") in catalog.bridges:
+            names.bridge(row)
+        elif product is not None:
+            names.edition(row, product, required=False)
+            names.version(row, product)
+
+    words = ("product", "edition", "version")
+    _by_distinct(rows.get("software", ()), words, names, software)
+    _by_distinct(rows.get("access", ()), ("product", "level"), names, access)
+    _by_distinct(rows.get("managed", ()), ("product",), names, managed)
     for table in ("entitlements", "prices"):
-        for row in rows.get(table, ()):
-            product = names.product(row, bridges=True)
-            if row.get("product") in catalog.bridges:
-                names.bridge(row)
-            elif product is not None:
-                names.edition(row, product, required=False)
-                names.version(row, product)
+        _by_distinct(rows.get(table, ()), words, names, owned)
+
+
+def _by_distinct(
+    rows: Sequence[Row],
+    columns: Sequence[str],
+    names: CatalogNames,
+    check: Callable[[CatalogNames, Row], None],
+) -> None:
+    """``check`` every row, in order, where ``check`` reads nothing of a row but ``columns``: it
+    is tried once per distinct combination of their values (on a scratch list of problems), and
+    only the rows of a combination that finds something are checked one by one."""
+    keys = list(zip(*(column_of(rows, column) for column in columns), strict=True))
+    first = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))
+    scratch = names.reporting_to([])
+    bad = set()
+    for key, i in first.items():
+        check(scratch, rows[i])
+        if scratch.problems:
+            bad.add(key)
+            scratch.problems.clear()
+    if bad:
+        for i, key in enumerate(keys):
+            if key in bad:
+                check(names, rows[i])
 
 
 def check_access_software(
@@ -257,14 +332,23 @@ def check_access_software(
     for an unknown product (already a problem of its own)."""
     if oses is None or "software" not in rows:
         return
-    installed = {(row.get("ose"), row.get("product")) for row in rows["software"]}
-    for row in rows.get("access", ()):
-        ose, product = row.get("ose"), row.get("product")
-        known = product in catalog.products
-        if ose in oses and known and (ose, product) not in installed:
+    software = rows["software"]
+    installed = set(zip(column_of(software, "ose"), column_of(software, "product"), strict=True))
+    access = rows.get("access", ())
+    pairs = list(zip(column_of(access, "ose"), column_of(access, "product"), strict=True))
+    missing = {
+        (ose, product)
+        for ose, product in set(pairs)
+        if ose in oses and product in catalog.products and (ose, product) not in installed
+    }
+    if not missing:
+        return
+    sources = sources_of(access)
+    for (ose, product), source in zip(pairs, sources, strict=True):
+        if (ose, product) in missing:
             problems.append(
                 Problem(
-                    row.source,
+                    source,
                     f"{ose} has no {product} in software.csv",
                     "add it so the version accessed is known",
                 )

@@ -10,13 +10,14 @@ Imports only :mod:`entitle.source`, :mod:`entitle.estate.records` and the catalo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from itertools import repeat
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any, cast, overload
 
 from entitle.catalog.model import ESTATE_MODELS, LICENSE_KINDS
 from entitle.estate.reader import RawTable
@@ -92,16 +93,80 @@ class Row:
         return value.lower() if column in WORD_COLUMNS else value
 
 
-def rows_of(table: RawTable) -> list[Row]:
-    """The rows of a table as :class:`Row`; of a column named twice, the first one counts."""
-    columns: dict[str, int] = {}
-    for index, name in enumerate(table.header):
-        if name:
-            columns.setdefault(name, index)
-    return [
-        Row(table.name, {name: raw.values[i] for name, i in columns.items()}, raw.source)
-        for raw in table.rows
-    ]
+class Table(Sequence[Row]):
+    """The rows of one table as read, held as columns: a :class:`Row` is made only when one is
+    looked at, while :meth:`column` gives what ``row.get(name)`` gives for every row at once (word
+    columns lower-cased). The loader converts and checks big tables column by column this way."""
+
+    def __init__(self, raw: RawTable):
+        self.name = raw.name
+        self.sources = raw.sources
+        self.columns: dict[str, tuple[str, ...]] = {}
+        for name, column in zip(raw.header, raw.columns, strict=True):
+            if name:  # of a column named twice, the first one counts
+                self.columns.setdefault(name, column)
+        self._got: dict[str, Sequence[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        cells = {name: column[index] for name, column in self.columns.items()}
+        return Row(self.name, cells, self.sources[index])
+
+    def __iter__(self) -> Iterator[Row]:
+        return (self[i] for i in range(len(self)))
+
+    def column(self, name: str) -> Sequence[str]:
+        """``row.get(name)`` of every row, in order."""
+        got = self._got.get(name)
+        if got is None:
+            column = self.columns.get(name)
+            if column is None:
+                got = ("",) * len(self)
+            elif name in WORD_COLUMNS:
+                lowered = {value: value.lower() for value in set(column)}
+                got = tuple(map(lowered.__getitem__, column))
+            else:
+                got = column
+            self._got[name] = got
+        return got
+
+    def extras(self) -> Iterable[Mapping[str, str]]:
+        """``Cells.extra()`` of every row, in order."""
+        known = known_columns(self.name)
+        kept = [(name, column) for name, column in self.columns.items() if name not in known]
+        if not kept:
+            return repeat(EMPTY, len(self))
+        names = [name for name, _ in kept]
+        values = zip(*(column for _, column in kept), strict=True)
+        return (MappingProxyType(dict(zip(names, row, strict=True))) for row in values)
+
+
+def rows_of(table: RawTable) -> Table:
+    """The rows of a table (a sequence of :class:`Row`); of a column named twice, the first one
+    counts."""
+    return Table(table)
+
+
+def column_of(rows: Sequence[Row], name: str) -> Sequence[str]:
+    """``row.get(name)`` of every row: at once for a :class:`Table`, else row by row."""
+    if isinstance(rows, Table):
+        return rows.column(name)
+    return [row.get(name) for row in rows]
+
+
+def sources_of(rows: Sequence[Row]) -> Sequence[Source]:
+    """The source of every row."""
+    if isinstance(rows, Table):
+        return rows.sources
+    return [row.source for row in rows]
 
 
 class Cells:
@@ -382,9 +447,134 @@ CONVERTERS: dict[str, Callable[[Cells], Any]] = {
 
 def convert(rows: Iterable[Row], problems: list[Problem]) -> list[Any]:
     """Records of the rows that parse; a problem for every bad cell of the others."""
+    if isinstance(rows, Table):
+        return FAST_CONVERTERS.get(rows.name, _convert_each)(rows, problems)
     records = []
     for row in rows:
         record = CONVERTERS[row.table](Cells(row, problems))
         if record is not None:
             records.append(record)
     return records
+
+
+# -- the same, column by column, for the big tables ----------------------------------------------
+#
+# A fast converter builds the record of a row whose cells hold what a clean estate holds (ids
+# present, words allowed, dates valid and in order) directly from the table's columns, exactly as
+# its converter above would; any other row goes through that converter, which reports its
+# problems. So the records and the problems are the same, in the same order, either way.
+
+_BAD = object()  # a cell the fast path leaves to the converter
+
+
+def _convert_each(table: Table, problems: list[Problem]) -> list[Any]:
+    converter = CONVERTERS[table.name]
+    records = []
+    for i in range(len(table)):
+        record = converter(Cells(table[i], problems))
+        if record is not None:
+            records.append(record)
+    return records
+
+
+def _days(column: Sequence[str]) -> Iterator[date | None | object]:
+    """``Cells.day`` of every cell that is blank or a real date, ``_BAD`` for the others; each
+    distinct text is parsed once."""
+    parsed: dict[str, date | None | object] = {"": None}
+    for value in set(column) - {""}:
+        try:
+            parsed[value] = date.fromisoformat(value) if DAY.fullmatch(value) else _BAD
+        except ValueError:
+            parsed[value] = _BAD
+    return map(parsed.__getitem__, column)
+
+
+def _fast_access(table: Table, problems: list[Problem]) -> list[Access]:
+    levels, purposes = {"", "standard", "enterprise"}, {"", "use", "admin"}
+    records = []
+    for i, (ose, product, user, device, level, purpose, first, last, source, extra) in enumerate(
+        zip(
+            *(table.column(name) for name in ("ose", "product", "user", "device")),
+            *(table.column(name) for name in ("level", "purpose")),
+            _days(table.column("first_seen")),
+            _days(table.column("last_seen")),
+            table.sources,
+            table.extras(),
+            strict=True,
+        )
+    ):
+        if (
+            ose
+            and product
+            and level in levels
+            and purpose in purposes
+            and first is not _BAD
+            and last is not _BAD
+            and not (first and last and last < first)
+        ):
+            records.append(
+                Access(
+                    ose,
+                    product,
+                    user or None,
+                    device or None,
+                    cast(Level, level or "standard"),
+                    cast(Purpose, purpose or "use"),
+                    cast(date | None, first),
+                    cast(date | None, last),
+                    source,
+                    extra,
+                )
+            )
+            continue
+        record = to_access(Cells(table[i], problems))
+        if record is not None:
+            records.append(record)
+    return records
+
+
+def _fast_device(table: Table, problems: list[Problem]) -> list[Device]:
+    records = []
+    for i, (device, kind, os, source, extra) in enumerate(
+        zip(
+            *(table.column(name) for name in ("device", "kind", "os")),
+            table.sources,
+            table.extras(),
+            strict=True,
+        )
+    ):
+        if device:
+            records.append(Device(device, kind or None, os or None, source, extra))
+            continue
+        record = to_device(Cells(table[i], problems))
+        if record is not None:
+            records.append(record)
+    return records
+
+
+def _fast_managed(table: Table, problems: list[Problem]) -> list[Managed]:
+    records = []
+    for i, (product, ose, device, user, source, extra) in enumerate(
+        zip(
+            *(table.column(name) for name in ("product", "ose", "device", "user")),
+            table.sources,
+            table.extras(),
+            strict=True,
+        )
+    ):
+        if product and bool(ose) != bool(device):
+            records.append(
+                Managed(product, ose or None, device or None, user or None, source, extra)
+            )
+            continue
+        record = to_managed(Cells(table[i], problems))
+        if record is not None:
+            records.append(record)
+    return records
+
+
+FAST_CONVERTERS: dict[str, Callable[[Table, list[Problem]], list[Any]]] = {
+    "access": _fast_access,
+    "devices": _fast_device,
+    "managed": _fast_managed,
+}
