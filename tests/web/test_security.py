@@ -269,7 +269,7 @@ def test_every_response_has_the_security_headers(world: World) -> None:
         h = r.headers
         assert h["x-content-type-options"] == "nosniff", kind
         assert h["x-frame-options"] == "DENY", kind
-        assert h["referrer-policy"] == "no-referrer", kind
+        assert h["referrer-policy"] == "same-origin", kind
         policy = _policy(h["content-security-policy"])
         assert policy["frame-ancestors"] == ["'none'"], kind
         assert "'unsafe-inline'" not in policy.get("script-src", []), kind
@@ -440,5 +440,25 @@ def test_signing_in_on_the_page_starts_a_server_side_session(world: World) -> No
         assert me["user"]["email"] == world.viewer.email and me["csrf_token"]
         wrong = c.post("/login", data={"email": world.viewer.email, "password": "nope nope"})
         assert wrong.status_code == 200 and "wrong e-mail or password" in wrong.text
+    finally:
+        c.cookies.clear()
+
+
+def test_a_form_posted_from_another_site_is_refused(world: World) -> None:
+    """Sign-in has no session, so no CSRF token yet: the browser's Origin header tells."""
+    c = world.client
+    creds = {"email": world.viewer.email, "password": PASSWORD}
+    try:
+        forged = c.post("/login", data=creds, headers={"Origin": "https://evil.example"})
+        assert forged.status_code == 403 and "entitle_session" not in c.cookies
+        assert forged.json()["errors"][0]["source"] == "Origin"
+        for origin in ("null", "http://testserver.evil.example"):
+            r = c.post("/api/login", json=creds, headers={"Origin": origin})
+            assert r.status_code == 403, origin
+        same = c.post(
+            "/login", data=creds, headers={"Origin": "http://testserver"}, follow_redirects=False
+        )
+        assert same.status_code == 303
+        assert c.post("/api/login", json=creds).status_code == 200  # scripts send no Origin
     finally:
         c.cookies.clear()

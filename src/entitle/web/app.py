@@ -18,7 +18,7 @@ from entitle.web import errors, pages, pages_account, pages_tools
 from entitle.web.api import account, estates, ledger, members, tools
 from entitle.web.auth import SESSION_HOURS, Sessions
 from entitle.web.context import Settings, Workspace, load_secret
-from entitle.web.security import AttemptLimiter, BodyLimit, Limits, SecurityHeaders
+from entitle.web.security import AttemptLimiter, BodyLimit, Limits, SameOrigin, SecurityHeaders
 
 HERE = Path(__file__).resolve().parent
 
@@ -92,5 +92,6 @@ def create_app(
     app.include_router(pages_tools.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(BodyLimit, max_bytes=max_upload_bytes + 65_536)
+    app.add_middleware(SameOrigin)
     app.add_middleware(SecurityHeaders, hsts=secure_cookies)
     return app
