@@ -58,6 +58,7 @@ def test_a_new_admin_reaches_a_position_and_records_a_purchase(live: str, db_url
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
+    expect.set_options(timeout=60_000)  # background jobs (imports, decisions) take seconds
     engine = "sqlite" if db_url.startswith("sqlite") else "postgresql"
 
     def shot(page: Any, name: str) -> None:
