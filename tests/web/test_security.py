@@ -462,3 +462,19 @@ def test_a_form_posted_from_another_site_is_refused(world: World) -> None:
         assert c.post("/api/login", json=creds).status_code == 200  # scripts send no Origin
     finally:
         c.cookies.clear()
+
+
+def test_a_bug_answers_500_with_the_security_headers(db_url: str, tmp_path: Path) -> None:
+    app = fresh_app(db_url, tmp_path)
+
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/api/test-boom", boom)
+    r = TestClient(app, raise_server_exceptions=False).get("/api/test-boom")
+    assert r.status_code == 500
+    assert r.json()["errors"] == [
+        {"code": "internal", "message": "an unexpected error; see the log"}
+    ]
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff"

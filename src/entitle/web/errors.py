@@ -103,6 +103,11 @@ def _respond(request: Request, status: int, items: Sequence[ErrorItem]) -> Respo
     return HTMLResponse(page, status_code=status)
 
 
+def internal_error(request: Request) -> Response:
+    """The answer to a bug: 500 and no detail (the trace goes to the log)."""
+    return _respond(request, 500, [ErrorItem("internal", "an unexpected error; see the log")])
+
+
 def _validation_items(error: RequestValidationError) -> list[ErrorItem]:
     items = []
     for e in error.errors():
@@ -140,7 +145,7 @@ def install(app: FastAPI) -> None:
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _respond(request, 500, [ErrorItem("internal", "an unexpected error; see the log")])
+        return internal_error(request)
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from threading import Lock
 from typing import Any
 
-from entitle.web.errors import ApiError
+from starlette.requests import Request
+
+from entitle.web.errors import ApiError, internal_error
 
 GUARD = "entitle.sign_in_guard"
 """The key of the request's :class:`SignInGuard` in ``Session.info``."""
@@ -105,9 +107,12 @@ class SecurityHeaders:
             await self._docs(scope, receive, send)
             return
         static = path.startswith("/static/")
+        started = False
 
         async def with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = _without(message.get("headers", []), b"content-security-policy")
                 headers += self.common
                 kind = _header(headers, b"content-type")
@@ -121,7 +126,14 @@ class SecurityHeaders:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception:
+            # a bug: Starlette's outermost handler would answer without these headers, so the
+            # 500 is sent from here (that handler still logs it, and sends nothing more)
+            if not started:
+                await internal_error(Request(scope))(scope, receive, with_headers)
+            raise
 
     async def _docs(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Buffer the docs page to hash its inline script into the policy."""
