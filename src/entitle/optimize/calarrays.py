@@ -163,7 +163,10 @@ def build_arrays(rows: Rows, b: Builder) -> Cut | None:
         def arc(far: object, near: object, res: object, user: bool = user) -> None:
             """An edge towards the holder's node on the user side, away from it on the
             device side (``far`` is the source, sink or suite end)."""
-            edges.add(far, near, res) if user else edges.add(near, far, res)
+            if user:
+                edges.add(far, near, res)
+            else:
+                edges.add(near, far, res)
 
         if len(ent_holders):
             arc(outer, ent_ids, b.resource(s.side, SUITES[0]))
