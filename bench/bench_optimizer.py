@@ -705,7 +705,7 @@ def report(sizes: list[int], users: list[int], args: argparse.Namespace) -> int:
     from rich.console import Console
 
     started = time.perf_counter()
-    console = Console(width=200)
+    console = Console(width=240)
     load0 = os.getloadavg()[0]
     opt_rows = _optimizer_runs(sizes, args)
     e2e_rows = _e2e_runs(users, args)
