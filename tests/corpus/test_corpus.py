@@ -53,13 +53,21 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return big_files(tmp_path_factory.mktemp("big"))
 
 
+# Files that hold another table than hosts: they join a valid hosts.csv.
+TABLE_OF = {"dates-three-formats.csv": "entitlements", "booleans-odd.csv": "oses"}
+
+
 def as_estate(file: Path, where: Path) -> Path:
-    """The file as an estate: a workbook as itself, a CSV file as hosts.csv of a folder."""
+    """The file as an estate: a workbook as itself, a CSV file as hosts.csv of a folder (or as
+    the table it holds, beside a valid hosts.csv)."""
     if file.suffix == ".xlsx":
         return Path(shutil.copy(file, where / file.name))
     folder = where / "estate"
     folder.mkdir()
-    shutil.copy(file, folder / "hosts.csv")
+    table = TABLE_OF.get(file.name, "hosts")
+    if table != "hosts":
+        (folder / "hosts.csv").write_text("host,processors,cores_per_processor\nhv1,1,4\n")
+    shutil.copy(file, folder / f"{table}.csv")
     return folder
 
 
@@ -102,7 +110,7 @@ def check_position(file: Path, where: Path, valid: bool | None) -> None:
         assert not formulas, f"the report holds formulas at {formulas}"
         return
     assert valid is not True, run.stderr
-    assert_rejected(run, "hosts.csv", file.name)
+    assert_rejected(run, f"{TABLE_OF.get(file.name, 'hosts')}.csv", file.name)
     assert snapshot(out) == before
 
 
@@ -170,3 +178,29 @@ def test_a_sheet_that_claims_a_million_rows_is_read_by_its_cells(big: dict[str, 
     run = entitle("position", str(big["sparse-sheet.xlsx"]))
     assert_rejected(run, "sparse-sheet.xlsx")
     assert "sparse-sheet.xlsx:hosts!1048576: a value in column XFD" in run.stderr
+
+
+def test_dates_in_three_formats_name_each_line(tmp_path: Path) -> None:
+    """ISO is the estate's one date format: the day-first, month-first and PowerShell dates
+    are each named with their line."""
+    run = entitle("position", str(as_estate(FILES / "dates-three-formats.csv", tmp_path)))
+    assert_rejected(run, "entitlements.csv")
+    assert [line.split(": ")[0] for line in run.problems] == [
+        "entitlements.csv:3",
+        "entitlements.csv:4",
+        "entitlements.csv:5",
+    ]
+
+
+def test_a_problem_on_line_100_prints_as_written(tmp_path: Path) -> None:
+    """Rich turns ':100:' and ':1234:' into emoji unless told not to: 'hosts.csv💯 …' was printed
+    for a problem on line 100 (found by running fuzzer-grown files through this corpus)."""
+    folder = tmp_path / "estate"
+    folder.mkdir()
+    rows = [f"hv{n},1,4" for n in range(2, 1235)]
+    rows[100 - 2] = "hv100,0,4"
+    rows[1234 - 2] = "hv1234,1,zero"
+    (folder / "hosts.csv").write_text("host,processors,cores_per_processor\n" + "\n".join(rows))
+    run = entitle("position", str(folder))
+    assert_rejected(run, "hosts.csv")
+    assert [line.split(": ")[0] for line in run.problems] == ["hosts.csv:100", "hosts.csv:1234"]

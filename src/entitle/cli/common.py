@@ -24,7 +24,8 @@ from entitle.estate.loader import load_estate
 from entitle.estate.records import Estate
 from entitle.source import Problem
 
-err_console = Console(stderr=True, highlight=False)
+# emoji=False: "hosts.csv:100: …" must not print as "hosts.csv💯 …" (Rich reads :100: as an emoji)
+err_console = Console(stderr=True, highlight=False, emoji=False)
 SYSTEM_FAILURE = 3  # exit status when the disk, the file system or the database fails
 
 HINTS = {
@@ -129,6 +130,10 @@ def system_failure(error: BaseException) -> str | None:
         hint = HINTS.get(error.errno or 0, "")
         reason = error.strerror or one_line(error) or type(error).__name__
         return f"{where}{reason}" + (f" ({hint}); nothing was changed" if hint else "")
+    duckdb = sys.modules.get("duckdb")  # the importers' evidence reduction spills to disk
+    if duckdb is not None and isinstance(error, duckdb.IOException | duckdb.OutOfMemoryException):
+        reason = one_line(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        return f"the evidence reduction failed: {reason} (free memory or disk space); nothing was changed"
     exc = sys.modules.get("sqlalchemy.exc")  # loaded only by the commands that use a database
     if exc is not None and isinstance(error, exc.OperationalError | exc.InternalError):
         reason = one_line(getattr(error, "orig", None) or error)

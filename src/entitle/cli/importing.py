@@ -243,7 +243,7 @@ def register(app: typer.Typer) -> None:
             fail(bad)
         if into.exists() and not into.is_dir():
             fail([f"{into}: import writes into an estate folder of CSV files, not a file"])
-        console = Console()
+        console = Console(emoji=False)
         result = run_import(
             kind,
             expand(files),

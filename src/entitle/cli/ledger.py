@@ -231,7 +231,7 @@ def list_cmd(
     if as_json:
         emit(to_json(items), None)
         return
-    render_list(items, show_keys, Console(width=200))
+    render_list(items, show_keys, Console(width=200, emoji=False))
 
 
 @ledger_app.command("assign")

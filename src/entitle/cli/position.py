@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
         elif report is not None:
             render_report(report, terminal())
         elif out is not None:
-            console = Console(record=True, width=160, force_terminal=False)
+            console = Console(record=True, width=160, force_terminal=False, emoji=False)
             with console.capture():
                 render_position(result, console, explain=explain)
             emit(console.export_text(), out)

@@ -68,7 +68,9 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps([p.as_json() for p in found], indent=2, ensure_ascii=False))
             return
-        console = Console(highlight=False, markup=False)  # catalog text is shown as written
+        console = Console(
+            highlight=False, markup=False, emoji=False
+        )  # catalog text is shown as written
         currency = catalog.meta.currency
         for item in found:
             console.print(render_product(item, currency))

@@ -13,7 +13,7 @@ from entitle.position.model import Line, Position
 
 def terminal() -> Console:
     """Standard output: the terminal's width on a terminal, 120 columns into a file or pipe."""
-    return Console(width=None if sys.stdout.isatty() else 120)
+    return Console(width=None if sys.stdout.isatty() else 120, emoji=False)
 
 
 def money(value: Decimal | None, currency: str = "") -> str:

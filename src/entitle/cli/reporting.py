@@ -141,7 +141,7 @@ def what_if_json(change: WhatIf) -> dict[str, Any]:
 
 def report_text(report: Report) -> str:
     """The terminal report as plain text (for ``--out``)."""
-    console = Console(record=True, width=160, force_terminal=False)
+    console = Console(record=True, width=160, force_terminal=False, emoji=False)
     with console.capture():
         render_report(report, console)
     return console.export_text()

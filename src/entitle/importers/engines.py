@@ -35,6 +35,10 @@ class DuckDBEngine:
         import duckdb
 
         self._duckdb = duckdb
+        self.input_errors: tuple[type[Exception], ...] = (
+            duckdb.InvalidInputException,
+            duckdb.ConversionException,
+        )
         self.con = duckdb.connect()
         self._tmp = tempfile.TemporaryDirectory(prefix="entitle-duckdb-")
         self.con.execute(f"SET memory_limit = {literal(memory_limit)}")
@@ -155,6 +159,7 @@ class SparkEngine:
     """Apache Spark: the same SQL over Parquet (or UTF-8 CSV) in a data lake."""
 
     def __init__(self, spark: Any):
+        self.input_errors: tuple[type[Exception], ...] = ()
         self.spark = spark
         self._cached: list[str] = []
 

@@ -188,6 +188,10 @@ class Reduction:
 
 
 class Engine(Protocol):
+    # The engine's exceptions that mean "this evidence cannot be parsed" (bad input, reported
+    # as a problem), as opposed to a failure of the engine or the machine.
+    input_errors: tuple[type[Exception], ...]
+
     def register(self, name: str, evidence: EvidenceFile) -> None: ...
     def day(self, column: str, evidence: EvidenceFile) -> str: ...
     def run(self, sql: str, into: str | None = None, progress: Progress | None = None) -> None: ...

@@ -163,49 +163,73 @@ def _reduce(
 ) -> None:
     engine = _make_engine(engine_name, spark)
     try:
-        seen = reduce.reduce_evidence(engine, sources, window.since, window.until, progress)
-        _report_status(seen, sources, files, window, out)
-        role_map = _role_map(seen.roles, inv, catalog, files, servers, out)
-        ip_map = sorted(inv.names.items())
-        users: set[str] = set()
-        devices: dict[str, bool] = {}
-        example = Source(files[0].file)
-        access = out.rows.setdefault("access", [])
-        for t in reduce.access_tuples(engine, role_map, ip_map, window.since, window.until):
-            cells = {
-                "ose": t.ose,
-                "product": t.product,
-                "user": t.user or "",
-                "device": t.device or "",
-                "first_seen": t.first_seen,
-                "last_seen": t.last_seen,
-            }
-            if t.access_count and t.access_count != "0":
-                cells["access_count"] = t.access_count
-            if t.activity_count and t.activity_count != "0":
-                cells["activity_count"] = t.activity_count
-            access.append(NewRow(cells, example))
-            if t.user:
-                users.add(t.user)
-            if t.device:
-                devices[t.device] = devices.get(t.device, False) or t.by_address
-        out.count("access tuples", len(access))
-        for user in sorted(users):
-            out.add("users", {"user": user}, example, weak=True)
-        for device, by_address in sorted(devices.items()):
-            cells = {"device": device, "kind": "address"} if by_address else {"device": device}
-            out.add("devices", cells, example, weak=True)
-        unnamed = sum(devices.values())
-        if unnamed:
-            out.warn(
-                "device-is-address",
-                f"{unnamed} device(s) known only by an IP address: "
-                "device CALs cannot be planned on addresses (DHCP moves them between "
-                "machines); add Get-UalDns or a DHCP/DNS table (IPAddress, HostName)",
-                files[0].file,
-            )
+        _reduce_with(engine, sources, files, inv, catalog, window, progress, servers, out)
+    except engine.input_errors as error:  # e.g. DuckDB's CSV parser in a state it cannot leave
+        out.rows.pop("access", None)
+        lines = str(error).splitlines()
+        named = [
+            line.split("=", 1)[1].strip() for line in lines if line.strip().startswith("file =")
+        ]
+        where = next((f.file for f in files if named and f.export.path == Path(named[0])), "")
+        message = f"the evidence cannot be parsed: {lines[0] if lines else type(error).__name__}"
+        hint = "export it again with Export-Csv; if it was edited, save it as CSV UTF-8"
+        out.error(Source(where or ", ".join(sorted({f.file for f in files}))), message, hint)
     finally:
         engine.close()
+
+
+def _reduce_with(
+    engine: reduce.Engine,
+    sources: list[reduce.EvidenceFile],
+    files: list[UalFile],
+    inv: Inventory,
+    catalog: Catalog,
+    window: Window,
+    progress: reduce.Progress | None,
+    servers: dict[str, Source],
+    out: Outcome,
+) -> None:
+    seen = reduce.reduce_evidence(engine, sources, window.since, window.until, progress)
+    _report_status(seen, sources, files, window, out)
+    role_map = _role_map(seen.roles, inv, catalog, files, servers, out)
+    ip_map = sorted(inv.names.items())
+    users: set[str] = set()
+    devices: dict[str, bool] = {}
+    example = Source(files[0].file)
+    access = out.rows.setdefault("access", [])
+    for t in reduce.access_tuples(engine, role_map, ip_map, window.since, window.until):
+        cells = {
+            "ose": t.ose,
+            "product": t.product,
+            "user": t.user or "",
+            "device": t.device or "",
+            "first_seen": t.first_seen,
+            "last_seen": t.last_seen,
+        }
+        if t.access_count and t.access_count != "0":
+            cells["access_count"] = t.access_count
+        if t.activity_count and t.activity_count != "0":
+            cells["activity_count"] = t.activity_count
+        access.append(NewRow(cells, example))
+        if t.user:
+            users.add(t.user)
+        if t.device:
+            devices[t.device] = devices.get(t.device, False) or t.by_address
+    out.count("access tuples", len(access))
+    for user in sorted(users):
+        out.add("users", {"user": user}, example, weak=True)
+    for device, by_address in sorted(devices.items()):
+        cells = {"device": device, "kind": "address"} if by_address else {"device": device}
+        out.add("devices", cells, example, weak=True)
+    unnamed = sum(devices.values())
+    if unnamed:
+        out.warn(
+            "device-is-address",
+            f"{unnamed} device(s) known only by an IP address: "
+            "device CALs cannot be planned on addresses (DHCP moves them between "
+            "machines); add Get-UalDns or a DHCP/DNS table (IPAddress, HostName)",
+            files[0].file,
+        )
 
 
 def _report_status(
