@@ -68,7 +68,10 @@ def codes(values: list[str | None]) -> tuple[np.ndarray, list[str]]:
 def sorted_codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
     """Codes of ``values`` in the order of the strings, and the sorted distinct strings."""
     code, table = codes(values)  # type: ignore[arg-type]
-    order = sorted(range(len(table)), key=table.__getitem__)
+    if any("\x00" in v for v in table):  # numpy's strings drop trailing NULs
+        order = sorted(range(len(table)), key=table.__getitem__)
+    else:  # numpy compares code points, as Python does
+        order = np.argsort(np.asarray(table, dtype=str), kind="stable").tolist()
     rank = np.empty(len(table), dtype=np.int64)
     rank[order] = np.arange(len(table))
     return rank[code], [table[i] for i in order]
