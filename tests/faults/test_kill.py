@@ -11,6 +11,7 @@ import os
 import secrets
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -213,3 +214,20 @@ def test_a_killed_report_write_leaves_each_file_old_or_new(zygote: Zygote, tmp_p
         for name in names:
             assert (out / name).read_bytes() in (old[name], new[name]), (name, delay)
     assert killed >= RUNS // 2
+
+
+def test_what_killed_imports_left_is_swept_a_day_later(zygote: Zygote, tmp_path: Path) -> None:
+    """A kill leaves a hidden staging folder (a whole copy of the estate) beside the estate; the
+    next import removes those more than a day old and leaves younger ones (maybe running)."""
+    clean(zygote, ["import", "sil", str(EXPORTS / "sil"), "--into", "estate"], tmp_path)
+    old = [tmp_path / ".estate.import-abandoned", tmp_path / ".estate.old-abandoned"]
+    young = tmp_path / ".estate.import-running"
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for folder in [*old, young]:
+        folder.mkdir()
+        (folder / "hosts.csv").write_text("host,processors,cores_per_processor\n")
+    for folder in old:
+        os.utime(folder, (two_days_ago, two_days_ago))
+    clean(zygote, ["import", "hyperv", str(EXPORTS / "hyperv"), "--into", "estate"], tmp_path)
+    assert not any(folder.exists() for folder in old)
+    assert young.is_dir()

@@ -24,6 +24,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -224,6 +225,7 @@ def write_estate(folder: Path, tables: Mapping[str, Table], catalog: Catalog) ->
     folder = folder.absolute()
     folder.parent.mkdir(parents=True, exist_ok=True)
     recover(folder)
+    _sweep(folder)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.import-", dir=folder.parent))
     try:
         if folder.is_dir():
@@ -296,6 +298,22 @@ def _exchange(a: Path, b: Path) -> bool:
     if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
         return False
     raise OSError(code, os.strerror(code), str(b))
+
+
+STALE_SECONDS = 24 * 3600  # no import runs for a day: a staging folder this old was abandoned
+
+
+def _sweep(folder: Path) -> None:
+    """Remove what killed imports left beside the estate (their hidden staging and old copies),
+    once they are a day old, so that nothing still running is touched."""
+    cutoff = time.time() - STALE_SECONDS
+    for pattern in (f".{folder.name}.import-*", f".{folder.name}.old-*"):
+        for left in folder.parent.glob(pattern):
+            try:
+                if left.is_dir() and left.stat().st_mtime < cutoff:
+                    shutil.rmtree(left, ignore_errors=True)
+            except OSError:
+                continue
 
 
 def recover(folder: Path) -> None:
