@@ -20,9 +20,9 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from threading import Lock
-from typing import Any
 
 from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entitle.web.errors import ApiError, internal_error
 
@@ -77,12 +77,6 @@ COMMON = (
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
 )
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Any]
-Send = Callable[[Message], Any]
-App = Callable[[Scope, Receive, Send], Any]
-
 
 class SecurityHeaders:
     """ASGI middleware adding the security headers to every HTTP response (errors included).
@@ -90,7 +84,7 @@ class SecurityHeaders:
     ``Cache-Control: no-store`` goes on everything but the static files; with ``hsts`` (the
     server is behind TLS: ``--secure-cookies``) browsers are told to use HTTPS only."""
 
-    def __init__(self, app: App, *, hsts: bool = False, docs_path: str = "/api/docs"):
+    def __init__(self, app: ASGIApp, *, hsts: bool = False, docs_path: str = "/api/docs"):
         self.app = app
         self.docs_path = docs_path
         self.page = page_policy().encode()
@@ -171,7 +165,7 @@ class SameOrigin:
     what the CSRF token cannot: a forged *sign-in* or *sign-up* form (there is no session yet),
     and it backs the token up everywhere else."""
 
-    def __init__(self, app: App):
+    def __init__(self, app: ASGIApp):
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -198,7 +192,7 @@ class BodyLimit:
     Content-Length says so, else when the streamed body passes the limit (before a route has
     buffered it all)."""
 
-    def __init__(self, app: App, *, max_bytes: int):
+    def __init__(self, app: ASGIApp, *, max_bytes: int):
         self.app = app
         self.max_bytes = max_bytes
 
