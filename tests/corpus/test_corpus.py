@@ -204,3 +204,30 @@ def test_a_problem_on_line_100_prints_as_written(tmp_path: Path) -> None:
     run = entitle("position", str(folder))
     assert_rejected(run, "hosts.csv")
     assert [line.split(": ")[0] for line in run.problems] == ["hosts.csv:100", "hosts.csv:1234"]
+
+
+def test_a_ual_export_with_blank_and_repeated_header_cells(tmp_path: Path) -> None:
+    """DuckDB refused the columns of a header with a blank or repeated name (a Binder Error
+    traceback, found by atheris): they now read as placeholders, and the rows import."""
+    header = '"AccessCount","AccessDate","IPAddress","ProductName","RoleGuid","RoleName",'
+    header += '"UserName","","rolename"'
+    row = '"1","8/4/2025 12:00:00 AM","10.1.20.31","Windows Server 2019 Datacenter",'
+    row += '"10a9226f-50ee-49d8-a393-9a501d47ce04","File Server","CONTOSO\\alice","x","y"'
+    path = tmp_path / "DailyAccess.csv"
+    path.write_text(header + "\r\n" + row + "\r\n")
+    into = tmp_path / "estate"
+    run = entitle(
+        "import",
+        "ual",
+        str(path),
+        "--into",
+        str(into),
+        "--server",
+        "fs01",
+        "--since",
+        "2025-08-01",
+        "--until",
+        "2025-08-31",
+    )
+    assert run.code == 0, run.stderr
+    assert "contoso\\alice" in (into / "access.csv").read_text()

@@ -65,7 +65,15 @@ class DuckDBEngine:
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {source}")
 
     def _columns(self, ev: EvidenceFile) -> str:
-        return "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in ev.header) + "}"
+        """The ``columns`` struct of read_csv. DuckDB needs a unique, non-empty name per column
+        (case ignored): a blank or repeated header cell gets a placeholder that nothing reads."""
+        names: list[str] = []
+        seen: set[str] = set()
+        for number, name in enumerate(ev.header, start=1):
+            key = name.strip().lower()
+            names.append(name if key and key not in seen else f"entitle_column_{number}")
+            seen.add(key)
+        return "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
 
     def day(self, column: str, ev: EvidenceFile) -> str:
         if ev.typed_dates:
