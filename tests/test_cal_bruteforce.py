@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import replace
 from decimal import Decimal
 
 import numpy as np
@@ -111,25 +112,29 @@ def _unit(pricing, side, what):  # type: ignore[no-untyped-def]
     return pricing.amount(*license)
 
 
-def _holds(bought, side, who, right):  # type: ignore[no-untyped-def]
+def _holds(bought, side, who, right, held=frozenset()):  # type: ignore[no-untyped-def]
+    if side == "user" and (who, right) in held:  # through a subscription (§6.3)
+        return True
     if (side, who, right) in bought:
         return True
     return any((side, who, s) in bought and right in comps for s, comps in SUITE_RIGHTS.items())
 
 
-def _valid(bought, needs) -> bool:  # type: ignore[no-untyped-def]
+def _valid(bought, needs, held=frozenset()) -> bool:  # type: ignore[no-untyped-def]
     for side, who, what in bought:
         if side == "ec":
             if what in ("rds", "ad-rms") and ("ec", who, "windows-server") not in bought:
                 return False
-        elif what in BASE and not _holds(bought, side, who, BASE[what]):
+        elif what in BASE and not _holds(bought, side, who, BASE[what], held):
             return False
     for side, who in {(s, w) for s, w, _ in bought if s != "ec"}:  # suites' additive rights
         for right in BASE:
-            if _holds(bought, side, who, right) and not _holds(bought, side, who, BASE[right]):
+            if _holds(bought, side, who, right) and not _holds(
+                bought, side, who, BASE[right], held
+            ):
                 return False
     for n in needs:
-        ok = (n.user is not None and _holds(bought, "user", n.user, n.right)) or (
+        ok = (n.user is not None and _holds(bought, "user", n.user, n.right, held)) or (
             n.device is not None and _holds(bought, "device", n.device, n.right)
         )
         if not ok and n.external and n.product in ("windows-server", "rds", "ad-rms"):
@@ -151,13 +156,13 @@ def _cost(bought, pricing, owned) -> Decimal:  # type: ignore[no-untyped-def]
     )
 
 
-def brute_force(needs, prices, owned) -> Decimal:  # type: ignore[no-untyped-def]
+def brute_force(needs, prices, owned, held=frozenset()) -> Decimal:  # type: ignore[no-untyped-def]
     pricing = _pricing(prices)
     options = _options(needs)
     best = None
     for mask in itertools.product((False, True), repeat=len(options)):
         bought = {o for o, m in zip(options, mask, strict=True) if m}
-        if _valid(bought, needs):
+        if _valid(bought, needs, held):
             cost = _cost(bought, pricing, owned)
             best = cost if best is None else min(best, cost)
     assert best is not None
@@ -246,6 +251,29 @@ def test_optimizer_equals_rules_milp_on_larger_cases(seed: int) -> None:
     needs += random_case(rng, n_principals=4)[0]
     plan = optimise_cals(CalDemand(tuple(needs)), CAT, _pricing(prices), owned)
     assert plan.cost == rules_milp(needs, prices, owned)
+
+
+HELD_RIGHTS = ("windows-server:cal", "exchange-server:cal")  # e.g. EMS + Office 365 E1
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_subscription_holders_equal_exhaustive_search(seed: int) -> None:
+    # CAL equivalency (§6.3): some users hold the Windows Server and Exchange base rights
+    # through a subscription. The oracle sees the raw needs and those holdings; the optimizer
+    # gets the demand as rules.cals makes it: the held needs dropped, and additive rights on a
+    # held base marked (the user's side needs no base; a device's side still does).
+    rng = random.Random(60_000 + seed)
+    needs, prices, owned = random_case(rng, n_principals=4)
+    users = sorted({n.user for n in needs if n.user and not n.external})
+    subscribed = {u for u in users if rng.random() < 0.6}
+    held = frozenset((u, r) for u in subscribed for r in HELD_RIGHTS)
+    demand = tuple(
+        replace(n, user_has_base=n.with_base and (n.user, BASE.get(n.right)) in held)
+        for n in needs
+        if (n.user, n.right) not in held
+    )
+    plan = optimise_cals(CalDemand(demand), CAT, _pricing(prices), owned)
+    assert plan.cost == brute_force(needs, prices, owned, held)
 
 
 def _plan(needs, prices, owned):  # type: ignore[no-untyped-def]

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-import pytest
-
 from builders import AS_OF, estate, host, owned, physical, position, sw
 from entitle.catalog import default_catalog
 from entitle.estate.records import Access, Managed, User
@@ -121,7 +119,6 @@ def test_plan_json_names_the_holders_each_subscription_covered() -> None:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="the CAL graph builder does not read CalDemand.held yet")
 def test_rds_on_a_subscription_users_own_base_is_an_rds_user_cal_alone() -> None:
     # §1.3: RDS needs an RDS CAL and a WS CAL (or equivalent) on the same principal. u0 holds
     # EMS E3 (the WS CAL right) and uses RDS from pc0: an RDS user CAL alone = 150, against a
@@ -134,3 +131,14 @@ def test_rds_on_a_subscription_users_own_base_is_an_rds_user_cal_alone() -> None
     )
     e = replace(e, users=(User("u0", subscriptions=("ems-e3",)),))
     assert cal_lines(position(e)) == {("rds", "user-cal", None): (1, 1)}
+
+
+def test_what_if_keeps_users_subscriptions() -> None:
+    # A what-if scenario rebuilds the estate from its rows: a user's subscriptions (a list
+    # cell) must come back as they were, not as the text of a tuple.
+    from entitle.whatif.apply import apply_changes
+
+    e = five_users({"u0": ("core-cal-bridge-office-365", "office-365-e3")})
+    again, problems = apply_changes(e, (), default_catalog())
+    assert problems == [] and again is not None
+    assert again.users[0].subscriptions == ("core-cal-bridge-office-365", "office-365-e3")

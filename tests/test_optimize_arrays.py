@@ -6,7 +6,8 @@ by the same user, device and External Connector nodes. Demands are random mixes 
 whose gadgets differ: suites (Windows Server, Exchange Standard and Enterprise), additive CALs on
 a base (RDS on Windows Server, Exchange Enterprise on Standard), client MLs, SQL CALs (no suite),
 external users on hosts with connectors (the RDS connector requires the Windows Server one), and
-needs without their base right (pay-as-you-go)."""
+needs without their base right (pay-as-you-go), and additive rights of users whose subscription
+holds the base (CAL equivalency)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ def random_needs(rng: random.Random, n: int) -> tuple[CalNeed, ...]:
     users = [f"u{i}" for i in range(rng.randint(1, 8))]
     devices = [f"d{i}" for i in range(rng.randint(1, 8))]
     external = {u for u in users if rng.random() < 0.3}
+    # users whose subscription holds the base rights (CAL equivalency): their additive rights
+    # need no base on the user's side
+    subscribed = {u for u in users if rng.random() < 0.3}
     needs = []
     for i in range(n):
         right = rng.choice(RIGHTS)
@@ -45,6 +49,8 @@ def random_needs(rng: random.Random, n: int) -> tuple[CalNeed, ...]:
         device = rng.choice([*devices, None]) if user not in external else None
         if user is None and device is None:
             device = devices[0]
+        with_base = rng.random() < 0.9
+        additive = right in ("rds:cal", "exchange-server:cal-enterprise")
         needs.append(
             CalNeed(
                 right,
@@ -55,7 +61,8 @@ def random_needs(rng: random.Random, n: int) -> tuple[CalNeed, ...]:
                 rng.choice(("h1", "h2")),
                 user in external,
                 f"access.csv:{i + 2}",
-                rng.random() < 0.9,
+                with_base,
+                with_base and additive and user in subscribed,
             )
         )
     return tuple(needs)

@@ -131,7 +131,7 @@ def build_arrays(rows: Rows, b: Builder) -> Cut | None:
     connector = has_user & (gh >= 0) & ec_ok[gr]
     made = has_device & (~has_user | wb | ~connector)  # a connector covers it otherwise
     sides = (
-        _Side("user", gu[has_user], gr[has_user], wb[has_user]),
+        _Side("user", gu[has_user], gr[has_user], rows.user_base[has_user]),
         _Side("device", gd[made], gr[made], wb[made]),
     )
     edges = _Edges()

@@ -272,7 +272,7 @@ class Builder:
                 key = ("user", u, k)
                 known = index.get(key)
                 un = right_node(key, "user", u, k) if known is None else known
-                if wb and key not in based:
+                if wb and not n.user_has_base and key not in based:
                     base("user", u, k, un)
                 if wb and d is not None:
                     key = ("device", d, k)

@@ -34,6 +34,7 @@ class Rows:
     device: np.ndarray
     host: np.ndarray  # the host of an external user's need, else −1
     with_base: np.ndarray  # bool
+    user_base: np.ndarray  # bool: the user's side needs the base right too (not held already)
 
     @property
     def n_groups(self) -> int:
@@ -98,6 +99,7 @@ def rows_of(needs: tuple[CalNeed, ...]) -> Rows:
     version, versions = codes(list(map(attrgetter("version"), needs)))
     external = np.fromiter(map(attrgetter("external"), needs), bool, len(needs))
     with_base = np.fromiter(map(attrgetter("with_base"), needs), bool, len(needs))
+    has_base = np.fromiter(map(attrgetter("user_has_base"), needs), bool, len(needs))
     host = np.full(len(needs), -1, dtype=np.int64)
     ext_rows = np.flatnonzero(external)
     host[ext_rows], hosts = codes([needs[i].host for i in ext_rows.tolist()])
@@ -125,4 +127,5 @@ def rows_of(needs: tuple[CalNeed, ...]) -> Rows:
         device[first],
         host[first],
         with_base[first],
+        with_base[first] & ~has_base[first],
     )

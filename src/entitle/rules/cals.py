@@ -21,7 +21,7 @@ active count; an additive right whose base the subscription carries stays a need
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from entitle.catalog.model import Catalog
@@ -44,6 +44,9 @@ class CalNeed:
     external: bool = False
     source: str = ""
     with_base: bool = True  # the access also needs the base right (false on pay-as-you-go)
+    # the user already holds the base right through a subscription (CAL equivalency, §6.3):
+    # on the user's side the additive right alone; on the device's side still with its base
+    user_has_base: bool = False
 
     @property
     def product(self) -> str:
@@ -133,26 +136,44 @@ def cal_demand(
                 )
             )
     needs += _managed(idx, catalog)
-    rights, findings = subscription_rights(idx, catalog, as_of)
-    if not rights:
+    held_by, findings = subscription_rights(idx, catalog, as_of)
+    if not held_by:
         return CalDemand(tuple(needs), tuple(sorted(exempt.items())), tuple(findings))
+    kept, held, equivalency = _equivalent(needs, held_by, catalog, exempt)
+    return CalDemand(tuple(kept), tuple(sorted(exempt.items())), tuple(findings), held, equivalency)
+
+
+def _equivalent(
+    needs: list[CalNeed],
+    held_by: dict[str, dict[str, str]],
+    catalog: Catalog,
+    exempt: Counter[str],
+) -> tuple[list[CalNeed], frozenset[tuple[str, str]], tuple[Equivalency, ...]]:
+    """Drop the needs a user's subscription covers (counting their rows in ``exempt``) and mark
+    the additive needs whose base the user holds that way."""
     kept: list[CalNeed] = []
     covered: dict[str, set[str]] = defaultdict(set)
-    rows: dict[str, set[str]] = defaultdict(set)
+    sources: dict[str, set[str]] = defaultdict(set)
     for n in needs:
-        by = rights.get(n.user, {}).get(n.right) if n.user else None
+        by = held_by.get(n.user, {}).get(n.right) if n.user else None
         if by is None:
             kept.append(n)
             continue
         covered[by].add(n.user or "")
-        rows[by].add(n.source)
-    for h, sources in rows.items():
-        exempt[f"covered by a user subscription ({h})"] += len(sources)
-    held = frozenset((u, r) for u, by_right in rights.items() for r in by_right)
+        sources[by].add(n.source)
+    for h, where in sources.items():
+        exempt[f"covered by a user subscription ({h})"] += len(where)
+    held = frozenset((u, r) for u, by_right in held_by.items() for r in by_right)
+    kept = [
+        replace(n, user_has_base=True)
+        if n.user and n.with_base and (n.user, base_right(n.right, catalog) or "") in held
+        else n
+        for n in kept
+    ]
     equivalency = tuple(
-        Equivalency(h, tuple(sorted(covered[h])), len(rows[h])) for h in sorted(covered)
+        Equivalency(h, tuple(sorted(covered[h])), len(sources[h])) for h in sorted(covered)
     )
-    return CalDemand(tuple(kept), tuple(sorted(exempt.items())), tuple(findings), held, equivalency)
+    return kept, held, equivalency
 
 
 def subscription_rights(

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from entitle.catalog.model import Catalog
@@ -57,8 +55,8 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, date | Decimal | int):
-        return str(value)
+    if isinstance(value, tuple):  # a list cell, such as a user's subscriptions
+        return ";".join(value)
     return str(value)
 
 
