@@ -192,7 +192,8 @@ def test_failed_sign_ins_are_limited_per_account(db_url: str, tmp_path: Path) ->
             ],
         }
         page = c.post("/login", data={"email": ann, "password": PASSWORD})
-        assert "too many failed sign-ins" in page.text  # the sign-in page says so too
+        assert "too many failed sign-ins" in page.text  # the sign-in page says so too,
+        assert page.status_code == 429 and page.headers["retry-after"] == str(wait)  # as a 429
         assert c.post("/api/login", json={"email": bob, "password": PASSWORD}).status_code == 200
         c.cookies.clear()
         time.sleep(wait + 0.1)

@@ -87,7 +87,7 @@ def create_app(
     for router in (account.router, members.router, estates.router, ledger.router, tools.router):
         app.include_router(router, prefix="/api")
     pages.install(app)
-    app.include_router(pages_account.router)  # before pages: its /logout ends the session
+    app.include_router(pages_account.router)
     app.include_router(pages.router)
     app.include_router(pages_tools.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -22,7 +22,7 @@ from entitle.ledger.workspace import Job, StoredEstate
 from entitle.reports.model import line_label
 from entitle.web import accounts, charts, decisions, jobs, positions, sources
 from entitle.web.api.estates import get_estate, upload
-from entitle.web.auth import COOKIE, Actor, check_csrf, membership
+from entitle.web.auth import Actor, check_csrf, membership
 from entitle.web.context import DB, WS, MaybeActor
 from entitle.web.errors import ApiError
 from entitle.web.positions import Basis
@@ -118,18 +118,13 @@ async def login(request: Request, ws: WS, session: DB) -> Response:
     try:
         user = accounts.sign_in(session, email, str(form.get("password", "")))
     except ApiError as exc:
-        return render(request, "login.html", None, session, error=exc.items[0].message, email=email)
+        page = render(request, "login.html", None, session, error=exc.items[0].message, email=email)
+        if exc.retry_after is not None:  # attempts limited: a 429 the browser shows as a page
+            page.status_code = exc.status
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     response = RedirectResponse("/", status_code=303)
     accounts.set_session(response, ws.sessions, user.id, ws.settings.secure_cookies)
-    return response
-
-
-@router.post("/logout")
-async def logout(request: Request, actor: MaybeActor) -> Response:
-    if actor is not None:
-        await form_of(request, actor)
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE)
     return response
 
 

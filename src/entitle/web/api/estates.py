@@ -212,7 +212,10 @@ def position(
     if format == "json" and basis.stored:
         if estate.position is None:
             raise ApiError(409, "not-ready", f"the estate is {estate.status}; no position yet")
-        return JSONResponse({"ok": True, "position": json.loads(estate.position)})
+        # the stored text is the position's JSON already: send it as it is (no parse and
+        # re-encode on the hot read path)
+        body = '{"ok":true,"position":' + estate.position + "}"
+        return Response(body, media_type="application/json")
     c = positions.computed(ws, estate, basis, org)
     if format == "json":
         data = json.loads(jobs.dumps(c.position.as_json()))
