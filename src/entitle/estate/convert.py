@@ -70,6 +70,12 @@ WORD_COLUMNS = frozenset(
 BOOLEAN = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 WHOLE = re.compile(r"[+-]?[0-9]+")
 AMOUNT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+# Upper bounds that keep every count and amount far inside what the optimizer's integer
+# capacities and the reports' exact money (28 significant digits) can hold; no real estate
+# comes near them, so a value above one is a typo or a pasted id.
+MAX_CORES = 4096  # processors per host, cores per processor, vCPUs per VM
+MAX_COUNT = 10**9  # any other count, such as an entitlement's quantity
+MAX_AMOUNT = 10**12  # a unit price
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -201,7 +207,9 @@ class Cells:
             self.fail(f"{column} '{value}' is not yes or no", "write yes/no, true/false or 1/0")
         return parsed
 
-    def whole(self, column: str, minimum: int, *, required: bool = False) -> int | None:
+    def whole(
+        self, column: str, minimum: int, *, required: bool = False, maximum: int = MAX_COUNT
+    ) -> int | None:
         value = self.row.get(column)
         expected = f"write a whole number of at least {minimum}, e.g. {max(minimum, 2)}"
         if not value:
@@ -219,6 +227,13 @@ class Cells:
             return None
         if number < minimum:
             self.fail(f"{column} {number} is less than {minimum}", expected)
+            return None
+        if number > maximum:
+            shown = value if len(value) <= 20 else value[:20] + "..."
+            self.fail(
+                f"{column} {shown} is too large (at most {maximum:,})",
+                "check the cell: no estate has that many; a typo or a pasted id?",
+            )
             return None
         return number
 
@@ -238,6 +253,10 @@ class Cells:
             return None
         if number < 0:
             self.fail(f"{column} {value} is negative", expected)
+            return None
+        if number > MAX_AMOUNT:
+            shown = value if len(value) <= 20 else value[:20] + "..."
+            self.fail(f"{column} {shown} is too large (at most {MAX_AMOUNT:,})", expected)
             return None
         return number
 
@@ -290,8 +309,8 @@ def _singular(table: str) -> str:
 
 def to_host(c: Cells) -> Host | None:
     host = c.required("host")
-    processors = c.whole("processors", 1, required=True)
-    cores = c.whole("cores_per_processor", 1, required=True)
+    processors = c.whole("processors", 1, required=True, maximum=MAX_CORES)
+    cores = c.whole("cores_per_processor", 1, required=True, maximum=MAX_CORES)
     if not c.ok or processors is None or cores is None:
         return None
     return Host(
@@ -302,7 +321,7 @@ def to_host(c: Cells) -> Host | None:
 def to_ose(c: Cells) -> Ose | None:
     ose, host = c.required("ose"), c.required("host")
     virtual = c.boolean("virtual", required=True)
-    vcpus = c.whole("vcpus", 1)
+    vcpus = c.whole("vcpus", 1, maximum=MAX_CORES)
     environment = c.choice("environment", ("production", "dev-test")) or "production"
     hosting_only = c.boolean("hosting_only") or False
     if not c.ok or virtual is None:
