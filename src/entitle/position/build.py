@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
+from entitle.optimize.calbuild import gc_paused
 from entitle.optimize.cals import CalPlan
 from entitle.optimize.match import allocate
 from entitle.optimize.plan import Progress, make_plan
@@ -38,7 +39,11 @@ def compute_position(
     estate: Estate, catalog: Catalog, as_of: date | None = None, progress: Progress | None = None
 ) -> Position:
     """The effective license position of ``estate`` on ``as_of`` (default: today)."""
-    as_of = as_of or date.today()
+    with gc_paused():  # millions of records and tuples, none in cycles: nothing to collect
+        return _compute(estate, catalog, as_of or date.today(), progress)
+
+
+def _compute(estate: Estate, catalog: Catalog, as_of: date, progress: Progress | None) -> Position:
     pricing = Pricing(catalog, estate.prices)
     plan = make_plan(estate, catalog, pricing, as_of, progress)
     cal_needs = cal_plan_needs(plan.cals)
