@@ -87,6 +87,22 @@ def stored_names(uploads: Sequence[tuple[str, bytes]]) -> dict[str, bytes]:
     return files
 
 
+def new_estate(session: Session, org_id: int, name: str, uploaded_by: str) -> StoredEstate:
+    """A pending estate row of the organisation, flushed so that it has its id."""
+    estate = StoredEstate(
+        org_id=org_id,
+        name=name.strip() or "estate",
+        folder="",
+        files="[]",
+        uploaded_by=uploaded_by,
+        uploaded_at=utc_now(),
+        status="pending",
+    )
+    session.add(estate)
+    session.flush()
+    return estate
+
+
 def store(data_dir: Path, estate: StoredEstate, files: dict[str, bytes]) -> Path:
     folder = data_dir / f"org-{estate.org_id}" / f"estate-{estate.id}"
     folder.mkdir(parents=True, exist_ok=True)

@@ -105,17 +105,7 @@ def upload(
     if sum(len(d) for _, d in files) > ws.settings.max_upload_bytes:
         raise ApiError(413, "too-large", "the upload is larger than the server accepts")
     stored_files = jobs.stored_names(files)
-    estate = StoredEstate(
-        org_id=org_id,
-        name=name.strip() or "estate",
-        folder="",
-        files="[]",
-        uploaded_by=actor.email,
-        uploaded_at=jobs.utc_now(),
-        status="pending",
-    )
-    session.add(estate)
-    session.flush()
+    estate = jobs.new_estate(session, org_id, name, actor.email)
     folder = jobs.store(ws.settings.data_dir, estate, stored_files)
     estate.folder = str(folder.relative_to(ws.settings.data_dir))
     estate.files = json.dumps(sorted(stored_files))

@@ -55,17 +55,7 @@ def start(
         if busy is not None:
             raise ApiError(409, "conflict", f"job {busy[0]} is still working on this estate")
     else:
-        estate = StoredEstate(
-            org_id=org_id,
-            name=name.strip() or "estate",
-            folder="",
-            files="[]",
-            uploaded_by=actor.email,
-            uploaded_at=jobs.utc_now(),
-            status="pending",
-        )
-        session.add(estate)
-        session.flush()
+        estate = jobs.new_estate(session, org_id, name, actor.email)
         estate.folder = f"org-{org_id}/estate-{estate.id}"
     job = Job(
         org_id=org_id,
