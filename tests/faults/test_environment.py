@@ -26,7 +26,7 @@ from entitle.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPORTS = ROOT / "tests" / "fixtures" / "exports"
-EXAMPLE = ROOT.parent / "shared" / "spec" / "example-estate"
+EXAMPLE = ROOT / "examples" / "sample-estate"  # bundled, so the tests need nothing beside the clone
 ADMIN = os.environ.get("ENTITLE_TEST_POSTGRES")
 ENV = {"ENTITLE_KEY": Fernet.generate_key().decode(), "ENTITLE_USER": "faults"}
 CLOSED = "postgresql://postgres@127.0.0.1:1/entitle"  # nothing listens on port 1

@@ -27,7 +27,7 @@ from entitle.ledger import db
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPORTS = ROOT / "tests" / "fixtures" / "exports"
-EXAMPLE = ROOT.parent / "shared" / "spec" / "example-estate"
+EXAMPLE = ROOT / "examples" / "sample-estate"  # bundled, so the tests need nothing beside the clone
 ADMIN = os.environ.get("ENTITLE_TEST_POSTGRES")
 KEY = {"ENTITLE_KEY": Fernet.generate_key().decode(), "ENTITLE_USER": "fault-harness"}
 
