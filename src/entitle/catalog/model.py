@@ -22,6 +22,7 @@ LICENSE_KINDS = (
     "client-ml-ose",
     "client-ml-user",
     "user-sl",
+    "processor",
 )
 MODELS = (
     "per-core-cal",

@@ -106,8 +106,17 @@ class References:
             for column, tables in columns:
                 self.check(row, column, tables)
 
-    def check(self, row: Row, column: str, tables: Sequence[str]) -> None:
-        value = row.get(column)
+    def lists(self, rows: Sequence[Row], column: str, tables: tuple[str, ...]) -> None:
+        """:meth:`check` every id of a ``;``-separated column (such as ``oses.hosts``)."""
+        for row in rows:
+            value = row.get(column)
+            if value:
+                for part in value.split(";"):
+                    if part.strip():
+                        self.check(row, column, tables, part.strip())
+
+    def check(self, row: Row, column: str, tables: Sequence[str], value: str | None = None) -> None:
+        value = row.get(column) if value is None else value
         if not value:
             return
         sets = [self.ids[table] for table in tables]
@@ -140,7 +149,9 @@ def check_references(
     """Every id a row names is defined by its table (an ``ose`` on a known host, ...)."""
     ref = References(ids, problems)
     ref.table(rows.get("oses", ()), [("host", ("hosts",))])
-    ref.table(rows.get("software", ()), [("ose", ("oses",))])
+    ref.lists(rows.get("oses", ()), "hosts", ("hosts",))
+    ref.table(rows.get("software", ()), [("ose", ("oses",)), ("passive_for", ("oses",))])
+    ref.table(rows.get("placements", ()), [("ose", ("oses",)), ("host", ("hosts",))])
     for table in ("access", "managed"):
         columns = [
             ("ose", ("oses",)),

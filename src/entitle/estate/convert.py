@@ -23,6 +23,7 @@ from entitle.catalog.model import ESTATE_MODELS, LICENSE_KINDS
 from entitle.estate.reader import RawTable
 from entitle.estate.records import (
     EMPTY,
+    FIELD_COLUMNS,
     Access,
     Device,
     Entitlement,
@@ -32,6 +33,7 @@ from entitle.estate.records import (
     Managed,
     Model,
     Ose,
+    Placement,
     Price,
     Purpose,
     Software,
@@ -51,6 +53,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "managed": ("product",),
     "entitlements": ("product", "license", "quantity"),
     "prices": ("product", "license", "price"),
+    "placements": ("ose", "host", "from"),
 }
 RECORD_TYPES: dict[str, type] = {
     "hosts": Host,
@@ -62,6 +65,7 @@ RECORD_TYPES: dict[str, type] = {
     "managed": Managed,
     "entitlements": Entitlement,
     "prices": Price,
+    "placements": Placement,
 }
 # Columns holding catalog words (product ids, editions, ...): compared without regard to case.
 WORD_COLUMNS = frozenset(
@@ -82,7 +86,8 @@ DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 @cache
 def known_columns(table: str) -> frozenset[str]:
     """The columns the format defines for a table; any other column is kept in ``extra``."""
-    names = {f.name for f in fields(RECORD_TYPES[table])}
+    renamed = FIELD_COLUMNS.get(table, {})
+    names = {renamed.get(f.name, f.name) for f in fields(RECORD_TYPES[table])}
     return frozenset(names - {"source", "extra"})
 
 
@@ -274,6 +279,15 @@ class Cells:
             self.fail(f"{column} '{value}' is not a date", expected)
         return parsed
 
+    def id_list(self, column: str) -> tuple[str, ...]:
+        """A ``;``-separated list of ids, trimmed, blanks and repeats dropped, in order."""
+        value = self.row.get(column)
+        seen: dict[str, None] = {}
+        for part in value.split(";"):
+            if part.strip():
+                seen.setdefault(part.strip(), None)
+        return tuple(seen)
+
     def choice(self, column: str, allowed: Iterable[str], *, required: bool = False) -> str | None:
         allowed = tuple(allowed)
         value = self.row.get(column)
@@ -301,6 +315,7 @@ def _singular(table: str) -> str:
         "managed": "managed row",
         "entitlements": "entitlement",
         "prices": "price",
+        "placements": "placement",
     }.get(table, table.rstrip("s"))
 
 
@@ -324,6 +339,13 @@ def to_ose(c: Cells) -> Ose | None:
     vcpus = c.whole("vcpus", 1, maximum=MAX_CORES)
     environment = c.choice("environment", ("production", "dev-test")) or "production"
     hosting_only = c.boolean("hosting_only") or False
+    front_end = c.boolean("front_end") or False
+    hosts = c.id_list("hosts")
+    if hosts and not virtual:
+        c.fail(
+            "hosts is given for a physical OSE",
+            "hosts names where a VM may run; leave it blank for a physical OSE (virtual = no)",
+        )
     if not c.ok or virtual is None:
         return None
     return Ose(
@@ -335,16 +357,31 @@ def to_ose(c: Cells) -> Ose | None:
         hosting_only,
         c.row.source,
         c.extra(),
+        front_end,
+        hosts,
     )
 
 
 def to_software(c: Cells) -> Software | None:
     ose, product, version = c.required("ose"), c.required("product"), c.required("version")
     model = c.choice("model", ESTATE_MODELS)
+    passive_for = c.text("passive_for")
+    if passive_for is not None and passive_for == ose:
+        c.fail(
+            f"passive_for names the row's own OSE '{ose}'",
+            "passive_for names the OSE of the primary (active) installation this copy fails over for",
+        )
     if not c.ok:
         return None
     return Software(
-        ose, product, version, c.text("edition"), cast(Model | None, model), c.row.source, c.extra()
+        ose,
+        product,
+        version,
+        c.text("edition"),
+        cast(Model | None, model),
+        c.row.source,
+        c.extra(),
+        passive_for,
     )
 
 
@@ -451,6 +488,18 @@ def to_price(c: Cells) -> Price | None:
     )
 
 
+def to_placement(c: Cells) -> Placement | None:
+    ose, host = c.required("ose"), c.required("host")
+    since, until = c.day("from"), c.day("until")
+    if since is None and c.ok:
+        c.fail("from is blank", "write the first day the VM ran on that host, as YYYY-MM-DD")
+    if since and until and until < since:
+        c.fail(f"until {until} is before from {since}", "swap the two dates")
+    if not c.ok or since is None:
+        return None
+    return Placement(ose, host, since, until, c.row.source, c.extra())
+
+
 CONVERTERS: dict[str, Callable[[Cells], Any]] = {
     "hosts": to_host,
     "oses": to_ose,
@@ -461,6 +510,7 @@ CONVERTERS: dict[str, Callable[[Cells], Any]] = {
     "managed": to_managed,
     "entitlements": to_entitlement,
     "prices": to_price,
+    "placements": to_placement,
 }
 
 

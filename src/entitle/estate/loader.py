@@ -72,6 +72,7 @@ def _load(path: str | Path, catalog: Catalog) -> tuple[Estate | None, list[Probl
         managed=records["managed"],
         entitlements=records["entitlements"],
         prices=records["prices"],
+        placements=records["placements"],
         name=raw.name,
     )
     return estate, problems

@@ -49,6 +49,10 @@ class Ose:
     hosting_only: bool = False
     source: Source = NO_SOURCE
     extra: Mapping[str, str] = field(default_factory=lambda: EMPTY, compare=False)
+    # Version 2 (docs/estate-format.md): this OSE relays its users' requests to the products it
+    # reaches server-to-server (multiplexing); the hosts this VM may run on (blank: its cluster).
+    front_end: bool = False
+    hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,8 @@ class Software:
     model: Model | None = None
     source: Source = NO_SOURCE
     extra: Mapping[str, str] = field(default_factory=lambda: EMPTY, compare=False)
+    # Version 2: this installation is a passive failover copy of the same product on that OSE.
+    passive_for: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +143,19 @@ class Price:
 
 
 @dataclass(frozen=True, slots=True)
+class Placement:
+    """Version 2: VM ``ose`` ran on ``host`` from ``since`` (the column ``from``) until ``until``
+    (blank: it is still there), from vMotion, Live Migration or DRS history."""
+
+    ose: str
+    host: str
+    since: date
+    until: date | None = None
+    source: Source = NO_SOURCE
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Estate:
     """A whole estate: every table as a tuple of records (an absent table is empty)."""
 
@@ -149,6 +168,7 @@ class Estate:
     managed: tuple[Managed, ...] = ()
     entitlements: tuple[Entitlement, ...] = ()
     prices: tuple[Price, ...] = ()
+    placements: tuple[Placement, ...] = ()
     name: str = "estate"
 
 
@@ -162,15 +182,28 @@ TABLES: tuple[str, ...] = (
     "managed",
     "entitlements",
     "prices",
+    "placements",
 )
+
+# Record fields whose column has another name (``from`` is a Python keyword).
+FIELD_COLUMNS: dict[str, dict[str, str]] = {"placements": {"since": "from"}}
 
 # Every column of the estate format (shared/spec/estate-format.md), in the spec's order: what
 # writers of estate tables (the sample generator, the ledger's export) put in the header.
 SPEC_COLUMNS: dict[str, tuple[str, ...]] = {
     "hosts": ("host", "processors", "cores_per_processor", "cpu_model", "cluster"),
-    "oses": ("ose", "host", "virtual", "vcpus", "environment", "hosting_only"),
-    "software": ("ose", "product", "edition", "version", "model"),
-    "users": ("user", "external", "name", "department"),
+    "oses": (
+        "ose",
+        "host",
+        "virtual",
+        "vcpus",
+        "environment",
+        "hosting_only",
+        "front_end",
+        "hosts",
+    ),
+    "software": ("ose", "product", "edition", "version", "model", "passive_for"),
+    "users": ("user", "external", "name", "department", "subscriptions"),
     "devices": ("device", "kind", "os"),
     "access": (
         "user",
@@ -197,4 +230,5 @@ SPEC_COLUMNS: dict[str, tuple[str, ...]] = {
         "unit_price",
     ),
     "prices": ("product", "license", "edition", "price", "currency"),
+    "placements": ("ose", "host", "from", "until"),
 }

@@ -21,7 +21,7 @@ from typing import Any
 from entitle.catalog.model import Catalog
 from entitle.estate import checks
 from entitle.estate.convert import Row, convert, known_columns
-from entitle.estate.records import TABLES, Estate
+from entitle.estate.records import FIELD_COLUMNS, TABLES, Estate
 from entitle.source import Problem, Source
 from entitle.whatif.changes import Change
 
@@ -65,8 +65,12 @@ def estate_rows(estate: Estate) -> Rows:
     out: Rows = {}
     for table in TABLES:
         rows = []
+        field_of = {column: name for name, column in FIELD_COLUMNS.get(table, {}).items()}
         for record in getattr(estate, table):
-            cells = {name: _text(getattr(record, name)) for name in known_columns(table)}
+            cells = {
+                name: _text(getattr(record, field_of.get(name, name)))
+                for name in known_columns(table)
+            }
             cells.update(record.extra)
             rows.append(Row(table, cells, record.source))
         out[table] = rows
