@@ -56,7 +56,11 @@ def generate_estate(
         sites.append(site)
     tables["entitlements"] = entitlements(tables, sites)
     tables["prices"] = [dict(row) for row in PRICES] if prices else []
-    return tables
+    # Every row has every column of its table, in the format's order (blank = unknown).
+    return {
+        name: [{column: row.get(column, "") for column in COLUMNS[name]} for row in rows]
+        for name, rows in tables.items()
+    }
 
 
 def write_estate(tables: Tables, folder: Path, *, readme: str | None = None) -> None:
