@@ -151,7 +151,7 @@ def test_the_sample_has_the_situations_the_rules_care_about(sample: Tables) -> N
     assert software[(opteron["host"], "sql-server")]["model"] == "per-core"
     # §1.5 item 3: the cluster hosts' physical OSEs only host VMs
     hosting = [r for r in sample["oses"] if r["hosting_only"] == "yes"]
-    assert {r["host"] for r in hosting} == {"hv1", "hv2", "hv3"}
+    assert {r["host"] for r in hosting} == {"hv1", "hv2", "hv3", "legacy1"}
     # §3.4: Essentials stays inside 25 users and 50 devices
     essentials = [ose for (ose, _), r in software.items() if r["edition"] == "essentials"]
     assert essentials == ["br1"]
@@ -164,6 +164,20 @@ def test_the_sample_has_the_situations_the_rules_care_about(sample: Tables) -> N
     assert {"2016", "2019", "2022", "2025"} <= versions
     dev_test = {r["ose"] for r in sample["oses"] if r["environment"] == "dev-test"}
     assert ("dev-sql1", "sql-server") in software and "dev-sql1" in dev_test
+    # version 2 (docs/estate-format.md): a front end (§1.6), a passive copy (§3.5 failover),
+    # VMs that moved within 90 days and before (§7.1), a 2012 R2 processor license (§3.4)
+    oses = {r["ose"]: r for r in sample["oses"]}
+    assert [o for o, r in oses.items() if r["front_end"] == "yes"] == ["web1"]
+    assert any(r["device"] == "web1" and r["ose"] == "sql2" for r in access)  # what it reaches
+    assert software[("sql1-dr", "sql-server")]["passive_for"] == "sql1"
+    assert oses["sql1-dr"]["host"] != oses["sql1"]["host"]
+    moved = {r["ose"]: r for r in sample["placements"] if r["until"]}
+    assert (AS_OF - date.fromisoformat(moved["sql2"]["until"])).days == 40
+    assert (AS_OF - date.fromisoformat(moved["app2"]["until"])).days == 120
+    legacy = [r for r in sample["entitlements"] if r["license"] == "processor"]
+    assert [(r["version"], r["quantity"], r["assigned_to"]) for r in legacy] == [
+        ("2012r2", "1", "legacy1")
+    ]
 
 
 def test_a_scaled_run_has_proportionally_more_rows(sample: Tables, scaled: Tables) -> None:

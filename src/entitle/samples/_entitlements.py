@@ -17,6 +17,7 @@ OPEN = ("OPEN-4410", "2019-05-14", "")
 OPEN_2016 = ("OPEN-2217", "2016-11-02", "")
 OEM = ("OEM", "2023-02-20", "")
 CSP = ("CSP-0932", "2024-03-01", "")
+LEGACY = ("OPEN-1180", "2014-03-03", "")
 
 # Two negotiated prices that replace the catalog's indicative list (prices.csv).
 PRICES: tuple[Row, ...] = (
@@ -64,6 +65,7 @@ def entitlements(tables: Tables, sites: list[Site]) -> list[Row]:
         own("windows-server", "server", "essentials", "2022", 1, OEM, site.id("br1"), "501.00")
         own("sql-server", "core", "standard", "2016", 24, OPEN_2016, site.id("sqlold1"))
         own("sql-server", "core", "standard", "2019", 24, OPEN, site.id("erp1"), "1793.00")
+        own("windows-server", "processor", "standard", "2012r2", 1, LEGACY, site.id("legacy1"))
 
     n = len(sites)
     internal = sum(1 for row in tables["users"] if row["external"] != "yes")
@@ -72,7 +74,9 @@ def entitlements(tables: Tables, sites: list[Site]) -> list[Row]:
     server_cal_oses = {
         row["ose"]
         for row in tables["software"]
-        if row["product"] == "sql-server" and row["model"] == "server-cal"
+        if row["product"] == "sql-server"
+        and row["model"] == "server-cal"
+        and not row.get("passive_for")
     }
     sql_cal_users = {
         row["user"]

@@ -10,8 +10,9 @@ whose ids start with ``s2-``, ``s3-``, ... Imports only the standard library.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 Row = dict[str, str]
 Tables = dict[str, list[Row]]
@@ -96,6 +97,10 @@ PHYSICAL: tuple[PhysicalSpec, ...] = (
 )
 # Physical servers System Center does not manage (DMZ web server, branch office server).
 UNMANAGED = frozenset({"web-dmz1", "br1"})
+# A Windows Server 2012 R2 Hyper-V host kept for two legacy line-of-business VMs, covered by a
+# 2012 R2 Standard processor license bought in 2014 (docs/estate-format.md, license `processor`).
+LEGACY_HOST = ("legacy1", 2, 8, "Intel Xeon E5-2650 v2")
+LEGACY_VMS = ("lob-legacy1", "lob-legacy2")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +126,7 @@ def site_prefix(index: int) -> str:
     return "" if index == 0 else f"s{index + 1}-"
 
 
-def add_site(tables: Tables, index: int, rng: random.Random) -> Site:
+def add_site(tables: Tables, index: int, rng: random.Random, as_of: date) -> Site:
     """Append one site's hosts, OSEs, software and server management rows to ``tables``."""
     prefix = site_prefix(index)
     cluster = f"{prefix}hv-cluster"
@@ -180,11 +185,57 @@ def add_site(tables: Tables, index: int, rng: random.Random) -> Site:
         install(host, items + list(phys.extra))
         production.append(host)
 
+    _version_2(tables, prefix, as_of, install)
+
     managed = tables["managed"]
     for ose in hosting + production:
         if ose.removeprefix(prefix) not in UNMANAGED:
             managed.append({"product": "system-center", "ose": ose, "device": "", "user": ""})
     return Site(prefix, cluster, products, tuple(hosting), tuple(production), tuple(dev_test))
+
+
+def _version_2(
+    tables: Tables, prefix: str, as_of: date, install: Callable[[str, list[Install]], None]
+) -> None:
+    """What a real organisation writes with the version 2 columns (docs/estate-format.md): the
+    intranet server is a front end of SQL Server, SQL Server has a passive DR copy, VMs moved
+    between cluster hosts, and an old 2012 R2 host is covered by a processor license. Uses no
+    random draws, so the rest of the site is the same as without them."""
+    hosts, oses, software = tables["hosts"], tables["oses"], tables["software"]
+    where = {row["ose"]: row for row in oses}
+    where[prefix + "web1"]["front_end"] = "yes"  # relays its users' queries to sql2
+    cluster_hosts = [prefix + name for name in HYPERV_HOSTS]
+
+    primary = prefix + "sql1"
+    dr = prefix + "sql1-dr"
+    dr_host = next(h for h in cluster_hosts if h != where[primary]["host"])
+    oses.append(_ose(dr, dr_host, virtual=True, vcpus=4))
+    install(dr, [("windows-server", "standard", "2022", ""), (*SQL_STD_2022, "server-cal")])
+    software[-1]["passive_for"] = primary
+
+    # sql2 came to its host by Live Migration 40 days before the day of the position (so its
+    # old host still counts for licenses without mobility: 90-day rule); app2 moved 120 days ago.
+    placements = tables.setdefault("placements", [])
+    for name, days in (("sql2", 40), ("app2", 120)):
+        vm = where[prefix + name]
+        before = next(h for h in cluster_hosts if h != vm["host"])
+        moved = as_of - timedelta(days=days)
+        start = as_of - timedelta(days=400)
+        placements.append(_placement(vm["ose"], before, start, moved))
+        placements.append(_placement(vm["ose"], vm["host"], moved, None))
+
+    name, processors, cores, cpu = LEGACY_HOST
+    host = prefix + name
+    hosts.append(_host(host, processors, cores, cpu, ""))
+    oses.append(_ose(f"{host}-host", host, virtual=False, hosting_only=True))
+    install(f"{host}-host", [("windows-server", "standard", "2012r2", "")])
+    for vm in LEGACY_VMS:
+        oses.append(_ose(prefix + vm, host, virtual=True, vcpus=2))
+        install(prefix + vm, [("windows-server", "standard", "2012r2", "")])
+
+
+def _placement(ose: str, host: str, start: date, until: date | None) -> Row:
+    return {"ose": ose, "host": host, "from": str(start), "until": str(until) if until else ""}
 
 
 def _host(host: str, processors: int, cores: int, cpu_model: str, cluster: str) -> Row:

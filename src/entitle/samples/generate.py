@@ -50,7 +50,7 @@ def generate_estate(
     registry = Registry(width=max(4, len(str(users))), window=seen_window(as_of))
     sites: list[Site] = []
     for index in range(site_count):
-        site = add_site(tables, index, rng)
+        site = add_site(tables, index, rng, as_of)
         share = users * (index + 1) // site_count - users * index // site_count
         add_people(tables, site, share, registry, rng)
         sites.append(site)
@@ -143,6 +143,11 @@ generator makes, so change the generator and regenerate rather than editing the 
   Standard 2016 per core: the core factor matters), `erp1` (4x6 cores, SQL Server Standard 2019,
   model blank), `bk1` (2x12), `web-dmz1` (1x8, public web site) and the branch office's `br1`
   (1x8, Windows Server Essentials 2022). Windows Server versions are mixed 2016 to 2025.
+  The version 2 columns as a real organisation would have them: the intranet server `web1` is a
+  `front_end` that relays its users' queries to `sql2`; `sql1-dr` is a passive SQL Server copy
+  (`passive_for=sql1`); `placements.csv` says `sql2` came to its host by Live Migration 40 days
+  before the position and `app2` 120 days before; an old host `legacy1` (2x8) runs two Windows
+  Server 2012 R2 VMs, covered by a 2012 R2 Standard `processor` license bought in 2014.
 - **People** ({count["users"]} users, {internal} internal; {count["devices"]} devices): office staff
   with a laptop and a desktop or one of them (some with a phone reading mail), warehouse shift
   workers sharing a few kiosks through the RDS session hosts, 3 IT admins with `purpose=admin`
@@ -157,9 +162,11 @@ generator makes, so change the generator and regenerate rather than editing the 
   cluster hosts, Standard 2016/2019/2022 cores for the standalone servers (one 8 cores short),
   Essentials, Windows Server 2019 user CALs and a Core CAL Suite (SA to 2027-06-30) that together
   cover most users, old 2012 R2 CALs, an External Connector, RDS 2019 device CALs and a few 2022
-  user CALs, SQL Server Standard 2022 server licenses and CALs, SQL Standard 2016/2019 and
+  user CALs, a 2012 R2 Standard processor license, SQL Server Standard 2022 server licenses and
+  CALs, SQL Standard 2016/2019 and
   Enterprise 2022 cores, Exchange 2019 and SharePoint 2016 server licenses, System Center
   Standard server MLs and Configuration Manager client MLs.
+- **Placements** ({count["placements"]} rows): where two VMs ran before they moved.
 - **Prices** ({count["prices"]} rows): two negotiated prices replace the catalog's indicative
   ones; every other price comes from the catalog.
 """
