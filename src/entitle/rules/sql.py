@@ -103,8 +103,9 @@ def _context(
 ) -> Ctx:
     """Which VMs' licenses follow them (§7.1): the owned SQL Server licenses with SA active on
     ``as_of`` are handed out first to the VMs whose per-VM option needs SA anyway (2022 and
-    later), then to the others, biggest saving first (licenses × hosts it would otherwise be
-    counted on − 1), ties by OSE id. A VM left without is licensed on every host it may run on
+    later), then to the others: VMs whose model software.csv fixes before those whose model the
+    optimizer still chooses, then biggest saving first (licenses × (hosts it would otherwise be
+    counted on − 1)), ties by OSE id. A VM left without is licensed on every host it may run on
     and every host it left fewer than 90 days ago."""
     places = Places.build(idx, catalog, as_of)
     cores = SaStock.build(idx, catalog, PRODUCT, "core", as_of)
@@ -112,8 +113,8 @@ def _context(
     mobile_cores: set[str] = set()
     mobile_server: set[str] = set()
     short: set[str] = set()
-    later: list[tuple[int, str, Ose, Software, int]] = []
-    server_vms: list[tuple[int, str, Software]] = []
+    later: list[tuple[bool, int, str, Software, int]] = []
+    server_vms: list[tuple[bool, int, str, Software]] = []
     for ose, sw, mrule, model in rows:
         if not ose.virtual:
             continue
@@ -126,13 +127,13 @@ def _context(
                 else:
                     short.add(ose.ose)
             elif spread > 1:
-                later.append((-qty * (spread - 1), ose.ose, ose, sw, qty))
+                later.append((model is None, -qty * (spread - 1), ose.ose, sw, qty))
         if model in (None, "server-cal") and "server-cal" in _allowed(mrule) and spread > 1:
-            server_vms.append((-(spread - 1), ose.ose, sw))
-    for _, ose_id, _, sw, qty in sorted(later, key=lambda r: (r[0], r[1])):
+            server_vms.append((model is None, -(spread - 1), ose.ose, sw))
+    for _, _, ose_id, sw, qty in sorted(later, key=lambda r: r[:3]):
         if cores.take(sw.edition, qty):
             mobile_cores.add(ose_id)
-    for _, ose_id, sw in sorted(server_vms, key=lambda r: (r[0], r[1])):
+    for _, _, ose_id, sw in sorted(server_vms, key=lambda r: r[:3]):
         if servers.take(sw.edition, 1):
             mobile_server.add(ose_id)
     if mobile_cores:
