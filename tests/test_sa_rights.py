@@ -53,7 +53,7 @@ def test_per_vm_sql_2019_with_sa_is_licensed_once() -> None:
     p = position(e)
     assert required(p, "sql-server", "core", "enterprise") == 4
     assert shortfall(p, "sql-server", "core") == 0
-    assert "sa-lapses" not in codes(p)
+    assert "sa-lapses" not in codes(p) and "needs-sa" not in codes(p)
 
 
 def test_per_vm_sql_2019_without_sa_is_licensed_on_every_host() -> None:
@@ -70,6 +70,8 @@ def test_per_vm_sql_2019_without_sa_is_licensed_on_every_host() -> None:
     assert shortfall(p, "sql-server", "core", "enterprise") == 8
     hosts = sorted(n.host or "" for n in p.needs if n.product == "sql-server")
     assert hosts == ["h1", "h2", "h3"]
+    warning = [f for f in p.findings if f.code == "needs-sa"]
+    assert len(warning) == 1 and "counted on each of h1, h2, h3" in warning[0].message
 
 
 def test_per_vm_sql_2019_with_lapsed_sa_counts_as_without() -> None:

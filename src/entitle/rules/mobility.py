@@ -104,7 +104,8 @@ class Places:
                         f"before {self.as_of} (fewer than {self.days}): licenses without License "
                         "Mobility (Windows Server and System Center per core, SQL Server without "
                         "active SA) still count it on "
-                        f"{host} (licensing-rules.md §7.1; placements.csv).",
+                        f"{host} (licensing-rules.md §7.1; placements.csv; catalog choice "
+                        "sa_rights.reassignment_choice: 89 days counts, 90 no longer).",
                         "placements.csv",
                     )
                 )

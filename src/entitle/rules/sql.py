@@ -1,10 +1,13 @@
 """SQL Server: per core with the core factor (physical), per VM, Enterprise on every physical core
-for unlimited VMs, and Server + CAL for Standard (licensing-rules.md §3.5, §3.6)."""
+for unlimited VMs, and Server + CAL for Standard (licensing-rules.md §3.5, §3.6). SA-only rights
+are judged on the day of the position: a VM's licenses follow it only with active SA, else every
+host it may run on (and every host it left fewer than 90 days ago) is licensed for it
+(:mod:`entitle.rules.sql_mobility`, §7.1); passive failover copies are free under the primary's SA
+(:mod:`entitle.rules.failover`)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 
 from entitle.catalog.model import Catalog, CoreRule, ModelRule
@@ -13,22 +16,18 @@ from entitle.rules.cores import factor_for, per_vm_cores, physical_cores
 from entitle.rules.demand import Decision, Need, Option
 from entitle.rules.failover import free_passive_copies
 from entitle.rules.index import EstateIndex
-from entitle.rules.mobility import Places, SaStock, lapse_finding
+from entitle.rules.mobility import lapse_finding
+from entitle.rules.sql_mobility import (
+    Ctx,
+    allowed,
+    no_mobility,
+    per_vm_needs_sa,
+    sql_context,
+    where,
+)
 from entitle.source import Finding
 
 PRODUCT = "sql-server"
-
-
-@dataclass(frozen=True, slots=True)
-class Ctx:
-    """What every SQL Server rule of one position shares: where VMs count, and which VMs'
-    licenses follow them with Software Assurance (licensing-rules.md §7.1)."""
-
-    places: Places
-    mobile_cores: frozenset[str]  # VMs whose per-VM core licenses have SA (and so follow them)
-    mobile_server: frozenset[str]  # VMs whose Server + CAL server license has SA
-    sa_short: frozenset[str]  # VMs of an SA-only per-VM version without enough SA licenses
-    enterprise_sa: SaStock  # SA Enterprise core licenses, for unlimited virtualization
 
 
 def sql_server(
@@ -74,7 +73,7 @@ def sql_server(
 
     free = free_passive_copies(idx, catalog, PRODUCT, passive, as_of, findings)
     rows = [r for r in rows if r[0].ose not in free]
-    ctx = _context(idx, catalog, rule, rows, as_of, findings)
+    ctx = sql_context(idx, catalog, rule, rows, as_of, findings)
     for ose, sw, mrule, model in rows:
         group = idx.hosts[ose.host].cluster or ose.host
         if not ose.virtual:
@@ -91,86 +90,6 @@ def sql_server(
             _group(idx, catalog, rule, group, open_vms[group], host_level_vms[group], ctx)
         )
     return decisions, findings
-
-
-def _context(
-    idx: EstateIndex,
-    catalog: Catalog,
-    rule: CoreRule,
-    rows: list[tuple[Ose, Software, ModelRule, str | None]],
-    as_of: date,
-    findings: list[Finding],
-) -> Ctx:
-    """Which VMs' licenses follow them (§7.1): the owned SQL Server licenses with SA active on
-    ``as_of`` are handed out first to the VMs whose per-VM option needs SA anyway (2022 and
-    later), then to the others: VMs whose model software.csv fixes before those whose model the
-    optimizer still chooses, then biggest saving first (licenses × (hosts it would otherwise be
-    counted on − 1)), ties by OSE id. A VM left without is licensed on every host it may run on
-    and every host it left fewer than 90 days ago."""
-    places = Places.build(idx, catalog, as_of)
-    cores = SaStock.build(idx, catalog, PRODUCT, "core", as_of)
-    servers = SaStock.build(idx, catalog, PRODUCT, "server", as_of)
-    mobile_cores: set[str] = set()
-    mobile_server: set[str] = set()
-    short: set[str] = set()
-    later: list[tuple[bool, int, str, Software, int]] = []
-    server_vms: list[tuple[bool, int, str, Software]] = []
-    for ose, sw, mrule, model in rows:
-        if not ose.virtual:
-            continue
-        spread = len(places.hosts(ose, mobile=False))
-        if model in (None, "per-vm") and "per-vm" in mrule.allows:
-            qty = per_vm_cores(ose.vcpus, rule)
-            if _per_vm_needs_sa(catalog, mrule, sw):
-                if cores.take(sw.edition, qty):
-                    mobile_cores.add(ose.ose)
-                else:
-                    short.add(ose.ose)
-            elif spread > 1:
-                later.append((model is None, -qty * (spread - 1), ose.ose, sw, qty))
-        if model in (None, "server-cal") and "server-cal" in _allowed(mrule) and spread > 1:
-            server_vms.append((model is None, -(spread - 1), ose.ose, sw))
-    for _, _, ose_id, sw, qty in sorted(later, key=lambda r: r[:3]):
-        if cores.take(sw.edition, qty):
-            mobile_cores.add(ose_id)
-    for _, _, ose_id, sw in sorted(server_vms, key=lambda r: r[:3]):
-        if servers.take(sw.edition, 1):
-            mobile_server.add(ose_id)
-    if mobile_cores:
-        lapse = lapse_finding(
-            catalog,
-            cores.rows,
-            as_of,
-            "SQL Server licensed per VM (per-VM rights from 2022, License Mobility)",
-            "entitlements.csv",
-        )
-        if lapse is not None:
-            findings.append(lapse)
-    if mobile_server:
-        lapse = lapse_finding(
-            catalog,
-            servers.rows,
-            as_of,
-            "License Mobility of SQL Server server licenses",
-            "entitlements.csv",
-        )
-        if lapse is not None:
-            findings.append(lapse)
-    return Ctx(
-        places,
-        frozenset(mobile_cores),
-        frozenset(mobile_server),
-        frozenset(short),
-        SaStock.build(idx, catalog, PRODUCT, "core", as_of),
-    )
-
-
-def _per_vm_needs_sa(catalog: Catalog, mrule: ModelRule, sw: Software) -> bool:
-    """Per-VM licensing of this version is an SA-only right (SQL Server 2022 and later, §3.5)."""
-    needs_sa = mrule.per_vm_needs_sa_from
-    return needs_sa is not None and catalog.version_index(
-        PRODUCT, sw.version
-    ) >= catalog.version_index(PRODUCT, needs_sa)
 
 
 def _model(mrule: ModelRule, ose: Ose, sw: Software, findings: list[Finding]) -> str | None:
@@ -191,12 +110,6 @@ def _model(mrule: ModelRule, ose: Ose, sw: Software, findings: list[Finding]) ->
         )
         return None
     return sw.model
-
-
-def _allowed(mrule: ModelRule) -> tuple[str, ...]:
-    if mrule.model == "server-cal":
-        return ("server-cal",)
-    return ("per-core", "server-cal") if "server-cal" in mrule.also else ("per-core",)
 
 
 def _server_cal(idx: EstateIndex, ose: Ose, sw: Software, ctx: Ctx | None = None) -> Option:
@@ -248,35 +161,14 @@ def _server_cal(idx: EstateIndex, ose: Ose, sw: Software, ctx: Ctx | None = None
             host=host,
             ose=ose.ose,
             model="server-cal",
-            reason=base + _where(ose, host, hosts, mobile, ctx),
+            reason=base + where(ose, host, hosts, mobile, ctx),
             evidence=(str(sw.source),),
             sa_required=ctx is not None and ose.ose in ctx.mobile_server,
         )
         for host in hosts
     )
-    return Option("server-cal", needs, shadow=tuple(shadow))
-
-
-def _where(ose: Ose, host: str, hosts: tuple[str, ...], mobile: bool, ctx: Ctx | None) -> str:
-    """Why a VM's license is counted where it is (§7.1)."""
-    farm = ctx.places.hosts(ose, True) if ctx is not None else (ose.host,)
-    if mobile and len(farm) > 1:
-        return (
-            f"; with active SA the license follows it between {', '.join(farm)} "
-            "(License Mobility within a server farm, §7.1)"
-        )
-    if len(hosts) == 1:
-        return ""
-    left = ctx.places.history(ose.ose, host) if ctx is not None else None
-    why = (
-        f"it left {host} on {left}, fewer than {ctx.places.days} days before"
-        if left is not None and ctx is not None
-        else f"it may run on {host}"
-    )
-    return (
-        f"; without active SA the license cannot follow it: {why}, so {host} is licensed "
-        f"for it too ({len(hosts)} hosts, §7.1)"
-    )
+    warning = "" if mobile or ctx is None else no_mobility(ose, hosts, "server", ctx)
+    return Option("server-cal", needs, shadow=tuple(shadow), warning=warning)
 
 
 def _physical(
@@ -316,7 +208,7 @@ def _decision(
     ctx: Ctx | None = None,
 ) -> Decision:
     """One OSE's SQL Server decision: its core options, plus Server + CAL where allowed."""
-    if model in (None, "server-cal") and "server-cal" in _allowed(mrule):
+    if model in (None, "server-cal") and "server-cal" in allowed(mrule):
         options.append(_server_cal(idx, ose, sw, ctx))
     why = "fixed by software.csv model" if model else f"model open: {open_text}"
     return Decision(f"{PRODUCT}@{ose.ose}", PRODUCT, ose.ose, tuple(options), why)
@@ -388,7 +280,7 @@ def _vm(
         evidence = (str(sw.source),)
         if billed:
             options.append(_cores(ose, sw, qty, True, "per-vm", reason, evidence))
-        elif _per_vm_needs_sa(catalog, mrule, sw):
+        elif per_vm_needs_sa(catalog, mrule, sw):
             if ose.ose in ctx.sa_short:
                 warning = (
                     f"{ose.ose}: SQL Server {sw.version} licensed per VM needs active Software "
@@ -408,14 +300,14 @@ def _vm(
                     qty,
                     False,
                     "per-vm",
-                    reason + _where(ose, host, hosts, mobile, ctx),
+                    reason + where(ose, host, hosts, mobile, ctx),
                     evidence,
                     host=host,
                     sa_required=mobile,
                 )
                 for host in hosts
             )
-            options.append(Option("per-vm", needs))
+            options.append(Option("per-vm", needs, warning=no_mobility(ose, hosts, "core", ctx)))
     return _decision(idx, ose, sw, mrule, model, options, "per VM or Server + CAL", ctx)
 
 
