@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 from builders import AS_OF, chosen, estate, host, owned, physical, position, required, sw, vm
 from entitle.estate.records import Host, Ose, Software
@@ -343,3 +344,18 @@ def test_catalog_carries_the_failover_counts_and_the_90_days() -> None:
     assert row is not None and (row.ha, row.dr, row.azure_dr) == (1, 1, 1)
     assert row.source.startswith("https://") and row.choice
     assert rights.reassignment_days == 90 and rights.true_up_days == 365
+
+
+def test_catalog_sa_rights_are_validated() -> None:
+    # A typo in the [sa_rights] table is an error at load time, naming the entry.
+    import pytest
+
+    from entitle.catalog import CatalogError, parse_catalog
+
+    text = (
+        Path(__file__).resolve().parents[1] / "src/entitle/catalog/data/catalog.toml"
+    ).read_text("utf-8")
+    broken = text.replace('"sql-server:per-vm",', '"sql-srever:per-vm",', 1)
+    with pytest.raises(CatalogError) as err:
+        parse_catalog(broken)
+    assert any("sql-srever" in p for p in err.value.problems)
