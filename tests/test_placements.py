@@ -93,3 +93,25 @@ def test_system_center_server_mls_count_the_history_too() -> None:
     for days_ago, expected in ((30, 32), (95, 16)):
         e = replace(moved(days_ago), managed=(Managed("system-center", "v"),))
         assert required(position(e), "system-center", "server-ml") == expected
+
+
+@pytest.mark.parametrize(("sa_qty", "expected"), [(0, 32), (16, 16)])
+def test_sql_enterprise_host_licensing_and_history(sa_qty: int, expected: int) -> None:
+    # A SQL Server 2022 Enterprise VM fixed model=per-core (Enterprise on the host's physical
+    # cores, §3.5): host 2 × 8 → 16 core licenses (≥4/processor). It left h1 30 days ago.
+    # Without SA the licenses do not follow it (§7.1): h1 and h2 → 16 + 16 = 32. With SA on the
+    # 16 core licenses of h2 (every core of every host it may run on) they do → 16.
+    e = estate(
+        [host("h1", 2, 8), host("h2", 2, 8)],
+        [vm("v", "h2", 4)],
+        [sw("v", "sql-server", "enterprise", "2022", "per-core")],
+        entitlements=[
+            owned(
+                "sql-server", "core", sa_qty, "enterprise", "2022", sa_until=AS_OF + timedelta(400)
+            )
+        ]
+        if sa_qty
+        else [],
+    )
+    e = replace(e, placements=(Placement("v", "h1", date(2025, 1, 1), AS_OF - timedelta(30)),))
+    assert required(position(e), "sql-server", "core", "enterprise") == expected

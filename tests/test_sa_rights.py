@@ -359,3 +359,21 @@ def test_catalog_sa_rights_are_validated() -> None:
     with pytest.raises(CatalogError) as err:
         parse_catalog(broken)
     assert any("sql-srever" in p for p in err.value.problems)
+
+
+def test_enterprise_hosts_follow_ose_hosts() -> None:
+    # Ten 4-vCPU SQL Server 2022 Enterprise VMs fixed per core, each restricted to h1;h2 of the
+    # three-host cluster: Enterprise on every core of h1 and h2 = 16 + 16 = 32 (§3.5), h3 not
+    # at all; SA on those 32 → unlimited VMs, 32 in all and none short.
+    oses = [replace(vm(f"v{i}", "h1", 4), hosts=("h1", "h2")) for i in range(10)]
+    soft = [sw(f"v{i}", "sql-server", "enterprise", "2022", "per-core") for i in range(10)]
+    e = estate(
+        three_host_cluster(),
+        oses,
+        soft,
+        entitlements=[owned("sql-server", "core", 32, "enterprise", "2022", sa_until=SA_LONG)],
+    )
+    p = position(e)
+    assert required(p, "sql-server", "core", "enterprise") == 32
+    assert shortfall(p, "sql-server", "core") == 0
+    assert sorted(n.host or "" for n in p.needs if n.product == "sql-server") == ["h1", "h2"]
