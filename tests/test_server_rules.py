@@ -222,7 +222,8 @@ def test_example_37_sql_break_even_sixteen_core_physical(users: int, expected: s
 
 def test_sql_enterprise_host_for_many_vms() -> None:
     # §3.5: Enterprise on all physical cores + SA → unlimited SQL VMs. 1×8 host, ten 8-vCPU
-    # Enterprise VMs: per VM 80 × $7,561.50 vs host 8 × $7,561.50 → the host. With SA owned.
+    # Enterprise VMs: per VM 80 × $7,561.50 vs host 8 × $7,561.50 → the host. With SA owned on
+    # all 8 core licenses of the host (SA on only some of them gives no unlimited virtualization).
     e = estate(
         [host("h", 1, 8)],
         [vm(f"v{i}", "h", 8) for i in range(10)],
@@ -231,7 +232,7 @@ def test_sql_enterprise_host_for_many_vms() -> None:
             owned(
                 "sql-server",
                 "core",
-                2,
+                8,
                 "enterprise",
                 "2022",
                 sa_until=__import__("datetime").date(2028, 1, 1),

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from entitle.catalog import sarights
 from entitle.catalog.model import (
     ESTATE_MODELS,
     LICENSE_KINDS,
@@ -182,6 +183,7 @@ class _CatalogFile(_Strict):
     bridges: list[_Bridge]
     subscriptions: list[_Subscription] = []
     prices: list[_Price]
+    sa_rights: sarights.SaRightsFile | None = None
 
 
 def _pydantic_problems(error: ValidationError) -> list[str]:
@@ -298,6 +300,8 @@ def _cross_check(data: _CatalogFile) -> list[str]:
             problems.append(
                 f'{group}.{sid}: must also be listed in [products] with kind = "subscription"'
             )
+    if data.sa_rights is not None:
+        problems += sarights.check(data.sa_rights, set(products))
     for i, p in enumerate(data.prices):
         where = f"prices[{i}] ({p.product} {p.license})"
         if not known_product(p.product, where):
@@ -394,6 +398,7 @@ def _build(data: _CatalogFile, file: str) -> Catalog:
         },
         prices=tuple(CatalogPrice(**p.model_dump()) for p in data.prices),
         source_file=file,
+        sa_rights=sarights.build(data.sa_rights),
     )
 
 

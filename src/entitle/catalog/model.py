@@ -10,6 +10,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from entitle.catalog.sarights import SaRights
 
 LICENSE_KINDS = (
     "core",
@@ -210,6 +214,8 @@ class Catalog:
     prices: tuple[CatalogPrice, ...]
     source_file: str = field(default="catalog.toml", compare=False)
     version_positions: dict[str, dict[str, int]] = field(default_factory=dict, compare=False)
+    # Software Assurance rights and the 90-day rule (table [sa_rights]; catalog/sarights.py).
+    sa_rights: SaRights | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         for pid, product in self.products.items():

@@ -9,6 +9,11 @@
 - ``Get-ClusterNode | Export-Csv`` (``Name``, ``Cluster``): the cluster of each host.
 - A SAM-style VM list (``Get-HyperVVMList``: ``HyperV_Name`` or ``FQDN``, ``Host``, ``OSName``):
   VMs with their guest OS (the Windows Server row of software.csv where it names an edition).
+- Live migrations from the ``Microsoft-Windows-Hyper-V-VMMS-Admin`` event log (``Get-WinEvent``
+  filtered to the migration-completed events, ``Export-Csv``: ``TimeCreated``, ``MachineName`` =
+  the host that logged it, taken as where the VM arrived, ``VMName`` or a ``Message`` naming the
+  VM in quotes; optional ``SourceHost``): placements.csv (licensing-rules.md §7.1). Without it the
+  import says that placements.csv is not filled.
 
 A host that runs VMs but whose processors no export gives gets a placeholder (finding).
 Imports :mod:`entitle.catalog`, :mod:`entitle.source` and :mod:`entitle.importers` helpers.
@@ -16,18 +21,22 @@ Imports :mod:`entitle.catalog`, :mod:`entitle.source` and :mod:`entitle.importer
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
 from entitle.catalog import Catalog
 from entitle.importers.exports import Export, ExportRow, read_any
+from entitle.importers.migrations import NO_HISTORY, Move, add_placements, dates_of
 from entitle.importers.names import host_id, windows_os
 from entitle.importers.result import ImportResult, Outcome
 from entitle.source import Source
 
 
 def _kind(export: Export) -> str | None:
+    if export.has("TimeCreated", "MachineName") and (export.has("VMName") or export.has("Message")):
+        return "migration"
     if export.has("SystemName", "NumberOfCores"):
         return "processor"
     if export.has("Name", "Cluster") and not export.has("ProcessorCount"):
@@ -63,8 +72,9 @@ def import_hyperv(paths: Sequence[Path], catalog: Catalog) -> ImportResult:
                     export.header_source,
                     "not a Hyper-V export this importer knows",
                     "give Get-VM (Name, ComputerName, ProcessorCount), Win32_Processor "
-                    "(SystemName, NumberOfCores), Get-ClusterNode (Name, Cluster) or a VM "
-                    "list (HyperV_Name, Host, OSName); this file has " + ", ".join(export.header),
+                    "(SystemName, NumberOfCores), Get-ClusterNode (Name, Cluster), a VM "
+                    "list (HyperV_Name, Host, OSName) or migration events (TimeCreated, "
+                    "MachineName, VMName); this file has " + ", ".join(export.header),
                 )
             else:
                 found[kind].append(export)
@@ -78,6 +88,22 @@ def import_hyperv(paths: Sequence[Path], catalog: Catalog) -> ImportResult:
     for export in found["vm"] + found["vm-list"]:
         for row in export.rows:
             _vm(row, catalog, used, out)
+    if found["migration"]:
+        names = {
+            r.get("name", "hyperv_name"): host_id(r.get("fqdn", "name", "hyperv_name"))
+            for e in found["vm"] + found["vm-list"]
+            for r in e.rows
+        }
+        add_placements([m for e in found["migration"] for m in _moves(e.rows, names, out)], out)
+    elif used:
+        out.warn(
+            "no-migration-history",
+            NO_HISTORY.format(
+                what="Get-VM",
+                hint="the Hyper-V-VMMS-Admin live-migration events (Get-WinEvent | Export-Csv)",
+            ),
+            paths[0].name,
+        )
     placeholders = []
     for host in sorted(set(hosts) | set(used)):
         cells = hosts.get(host)
@@ -141,3 +167,29 @@ def _vm(row: ExportRow, catalog: Catalog, used: dict[str, Source], out: Outcome)
     out.count("VMs")
     if windows_os(out, ose, row.get("osname"), catalog, row.source):
         out.count("Windows Server guests")
+
+
+_QUOTED = re.compile(
+    r"""['"\u2018\u2019\u201c\u201d]([^'"\u2018\u2019\u201c\u201d]+)['"\u2018\u2019\u201c\u201d]"""
+)
+
+
+def _moves(rows: Sequence[ExportRow], names: dict[str, str], out: Outcome) -> list[Move]:
+    """Migration events as moves: the VM arrived on MachineName at TimeCreated."""
+    moves = []
+    days = dates_of(rows, "timecreated", out)
+    for row, day in zip(rows, days, strict=True):
+        vm_name = row.get("vmname")
+        if not vm_name:
+            quoted = _QUOTED.search(row.get("message"))
+            vm_name = quoted.group(1) if quoted else ""
+        ose = names.get(vm_name) or host_id(vm_name)
+        host = host_id(row.get("machinename"))
+        if not ose or not host or day is None:
+            out.skip(
+                "migration event without a VM name, a MachineName or a TimeCreated date",
+                row.source,
+            )
+            continue
+        moves.append(Move(ose, host, day, row.source, host_id(row.get("sourcehost"))))
+    return moves

@@ -45,6 +45,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "devices": ("device",),
     "access": ("ose", "product", "user", "device", "level", "purpose"),
     "managed": ("product", "ose", "device", "user"),
+    "placements": ("ose", "host", "from"),
 }
 COLUMNS: dict[str, tuple[str, ...]] = {
     "hosts": ("host", "processors", "cores_per_processor", "cpu_model", "cluster"),
@@ -54,6 +55,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "devices": ("device", "kind", "os"),
     "access": ("ose", "product", "user", "device", "level", "purpose", "first_seen", "last_seen"),
     "managed": ("product", "ose", "device", "user"),
+    "placements": ("ose", "host", "from", "until"),
 }
 DEFAULTS = {"level": "standard", "purpose": "use"}
 PLACEHOLDER = "placeholder"  # extra hosts.csv column: yes for a host no export named
@@ -166,7 +168,32 @@ def merge(
                 changed = True
             report.updated[name] += changed
     _drop_placeholders(tables, report)
+    _close_stays(tables, report)
     return tables, report
+
+
+def _iso(text: str) -> bool:
+    return len(text) == 10 and text[4] == "-" and text[7] == "-"
+
+
+def _close_stays(tables: dict[str, Table], report: MergeReport) -> None:
+    """A VM is on one host at a time: a stay left open (``until`` blank) that a later stay of the
+    same VM follows ends the day that one starts (an import of newer migration events)."""
+    table = tables.get("placements")
+    if table is None:
+        return
+    stays: dict[str, list[dict[str, str]]] = {}
+    for cells in table.rows.values():
+        stays.setdefault(cells.get("ose", ""), []).append(cells)
+    for rows in stays.values():
+        rows.sort(key=lambda c: c.get("from", ""))
+        for stay, after in zip(rows, rows[1:], strict=False):
+            start, next_start = stay.get("from", ""), after.get("from", "")
+            if not (_iso(start) and _iso(next_start)):
+                continue  # a hand-written date in another style: left as written
+            if not stay.get("until") and next_start > start:
+                stay["until"] = after["from"]
+                report.touched.add("placements")
 
 
 def _installed_only(

@@ -7,6 +7,11 @@
   VMware Tools``, else ``… the configuration file``). Templates are left out; powered-off VMs are
   kept (they may be started at any time) with their ``powerstate``.
 - ``vCPU``: the VM's vCPUs where ``vInfo`` has none; ``vCluster``: checks cluster names.
+- ``vEvent`` (optional; RVTools' own tabs carry no history, so this is a tab or
+  ``RVTools_tabvEvent.csv`` added from PowerCLI ``Get-VIEvent``: ``VM``, ``Host`` = where it
+  arrived, ``Created Time``, optional ``Source Host`` and ``Event Type``): placements.csv, where
+  each VM ran and when (vMotion, DRS; the 90-day rule, licensing-rules.md §7.1). Without it the
+  import says that placements.csv is not filled.
 
 An OSE's id is the guest's DNS host name when VMware Tools reports one, else the VM name, so that
 UAL, SIL and AD name the same OSE. Imports :mod:`entitle.catalog`, :mod:`entitle.source` and
@@ -20,6 +25,7 @@ from pathlib import Path
 
 from entitle.catalog import Catalog
 from entitle.importers.exports import Export, ExportRow, read_any, require
+from entitle.importers.migrations import NO_HISTORY, Move, add_placements, dates_of
 from entitle.importers.names import host_id, product_of
 from entitle.importers.result import ImportResult, Outcome
 from entitle.source import Source
@@ -29,7 +35,9 @@ SHEETS = {
     "vhost": ("Host", "# CPU", "Cores per CPU"),
     "vcpu": ("VM", "CPUs"),
     "vcluster": ("Name",),
+    "vevent": ("VM", "Host", "Created Time"),
 }
+MIGRATION_TYPES = ("migrat", "relocat")  # VmMigratedEvent, DrsVmMigratedEvent, VmRelocatedEvent
 TRUE = {"true", "yes", "1"}
 
 
@@ -80,7 +88,38 @@ def import_rvtools(paths: Sequence[Path], catalog: Catalog) -> ImportResult:
     if "vinfo" in sheets:
         for row in sheets["vinfo"].rows:
             _vm(row, vcpus, catalog, out)
+    if "vevent" in sheets:
+        names = {
+            r.get("vm"): host_id(r.get("dns name") or r.get("vm"))
+            for r in (sheets["vinfo"].rows if "vinfo" in sheets else ())
+        }
+        add_placements(_moves(sheets["vevent"].rows, names, out), out)
+    elif "vinfo" in sheets:
+        out.warn(
+            "no-migration-history",
+            NO_HISTORY.format(what="RVTools", hint="a vEvent tab (Get-VIEvent migrations)"),
+            sheets["vinfo"].header_source,
+        )
     return out.result()
+
+
+def _moves(rows: Sequence[ExportRow], names: dict[str, str], out: Outcome) -> list[Move]:
+    """vEvent rows that are migrations, as moves (VM ids as vInfo names them)."""
+    moves = []
+    days = dates_of(rows, "created time", out)
+    for row, day in zip(rows, days, strict=True):
+        kind = row.get("event type").lower()
+        if kind and not any(word in kind for word in MIGRATION_TYPES):
+            out.skip("vEvent row that is not a migration", row.source)
+            continue
+        vm_name = row.get("vm")
+        ose = names.get(vm_name) or host_id(vm_name)
+        host = host_id(row.get("host"))
+        if not ose or not host or day is None:
+            out.skip("vEvent row without a VM, a host or a Created Time date", row.source)
+            continue
+        moves.append(Move(ose, host, day, row.source, host_id(row.get("source host"))))
+    return moves
 
 
 def _host(row: ExportRow, clusters: set[str], out: Outcome) -> None:

@@ -3,7 +3,8 @@
 An entitlement covers a need when product and license kind agree, its edition covers the need's
 (a Datacenter license covers a Standard need), its version covers the need's (same or later;
 Software Assurance active on a release date gives that version; 2012 CALs cover 2012 R2) and,
-when it is assigned to a host or OSE, the need is there. Which units go where is a transportation
+when it is assigned to a host or OSE, the need is there; a need that relies on an SA-only right
+(``Need.sa_required``) is covered only by licenses with SA active on the as-of date. Which units go where is a transportation
 problem, solved exactly as an LP with HiGHS (its matrix is totally unimodular, so the optimum is
 integral): cover the most valuable shortfall first, and spend the least capable licenses first.
 """
@@ -22,6 +23,7 @@ from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement
 from entitle.optimize.pricing import Pricing
 from entitle.rules.demand import Need
+from entitle.rules.mobility import sa_active
 from entitle.rules.versions import effective_version
 
 CAL_KINDS = {"user-cal", "device-cal", "client-ml-user", "client-ml-ose", "user-sl"}
@@ -66,6 +68,7 @@ def allocate(
         if e.quantity > 0
         for j in by_kind.get((e.product, e.license), ())
         if covers(catalog, e, versions[i], needs[j])
+        and (not needs[j].sa_required or sa_active(e, as_of))
     ]
     if not pairs:
         return []

@@ -28,6 +28,9 @@ class Need:
     evidence: tuple[str, ...] = ()
     holders: tuple[str, ...] = ()  # users/devices/OSEs that hold the units (CALs, client MLs)
     billed: bool = False  # pay-as-you-go: billed monthly, never bought
+    # Only licenses with Software Assurance (or subscription) active on the as-of date may cover
+    # these units: an SA-only right (per-VM licensing, License Mobility, unlimited virtualization).
+    sa_required: bool = False
 
     @property
     def key(self) -> tuple[str, str, str | None, str | None]:

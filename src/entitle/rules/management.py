@@ -6,20 +6,26 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from datetime import date
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Managed
 from entitle.rules.cores import physical_cores, standard_oses
 from entitle.rules.demand import Decision, Need, Option
 from entitle.rules.index import EstateIndex
+from entitle.rules.mobility import Places
 from entitle.source import Finding
 
 SERVER_ML_PRODUCT = "system-center"
 
 
-def server_mls(idx: EstateIndex, catalog: Catalog) -> tuple[list[Decision], list[Finding]]:
+def server_mls(
+    idx: EstateIndex, catalog: Catalog, as_of: date
+) -> tuple[list[Decision], list[Finding]]:
     """Every managed server OSE (any System Center family product) needs System Center server
-    MLs on its host, counted per core; VMs of a cluster count on every host of the cluster."""
+    MLs on its host, counted per core; a managed VM counts on every host it may run on (its
+    cluster, or oses.csv hosts) and every host it left fewer than 90 days before ``as_of``: server
+    MLs per core do not follow a VM (licensing-rules.md §5, §7.1)."""
     rule = catalog.core_rule("windows")
     per_licensing = standard_oses(catalog, SERVER_ML_PRODUCT)
     findings: list[Finding] = []
@@ -44,19 +50,18 @@ def server_mls(idx: EstateIndex, catalog: Catalog) -> tuple[list[Decision], list
         managed[m.ose].append(m)
     if not managed:
         return [], findings
-    by_host: dict[str, set[str]] = defaultdict(set)
+    places = Places.build(idx, catalog, as_of)
+    counted: dict[str, set[str]] = defaultdict(set)  # host → managed OSEs that count on it
     for ose_id in managed:
-        by_host[idx.oses[ose_id].host].add(ose_id)
-    hosts = set(by_host)
-    for h in list(by_host):
-        hosts.update(idx.mobility_hosts(h))
+        for h in places.hosts(idx.oses[ose_id], mobile=False):
+            counted[h].add(ose_id)
+    hosts = set(counted)
     version = _version(catalog, managed)
     decisions = []
     for host_id in sorted(hosts):
         host = idx.hosts[host_id]
-        group = idx.mobility_hosts(host_id)
-        vms = sorted({o for h in group for o in by_host.get(h, ()) if idx.oses[o].virtual})
-        phys = sorted(o for o in by_host.get(host_id, ()) if not idx.oses[o].virtual)
+        vms = sorted(o for o in counted[host_id] if idx.oses[o].virtual)
+        phys = sorted(o for o in counted[host_id] if not idx.oses[o].virtual)
         n = len(vms) + len(phys)
         if n == 0:
             continue

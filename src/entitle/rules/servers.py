@@ -10,6 +10,7 @@ from entitle.estate.records import Estate
 from entitle.rules.demand import Decision, Demand, Need, Option
 from entitle.rules.index import EstateIndex
 from entitle.rules.management import server_mls
+from entitle.rules.mobility import Places
 from entitle.rules.sql import sql_server
 from entitle.rules.windows import windows_server
 from entitle.source import Finding
@@ -27,9 +28,10 @@ def server_demand(estate: Estate, catalog: Catalog, as_of: date) -> Demand:
         decisions += d
         findings += f
     decisions += _server_licenses(idx, catalog)
-    d, f = server_mls(idx, catalog)
+    d, f = server_mls(idx, catalog, as_of)
     decisions += d
     findings += f
+    findings += Places.build(idx, catalog, as_of).findings(idx)
     return Demand(tuple(decisions), tuple(findings))
 
 

@@ -1,5 +1,9 @@
 """SQL Server: per core with the core factor (physical), per VM, Enterprise on every physical core
-for unlimited VMs, and Server + CAL for Standard (licensing-rules.md §3.5, §3.6)."""
+for unlimited VMs, and Server + CAL for Standard (licensing-rules.md §3.5, §3.6). SA-only rights
+are judged on the day of the position: a VM's licenses follow it only with active SA, else every
+host it may run on (and every host it left fewer than 90 days ago) is licensed for it
+(:mod:`entitle.rules.sql_mobility`, §7.1); passive failover copies are free under the primary's SA
+(:mod:`entitle.rules.failover`)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,17 @@ from entitle.catalog.model import Catalog, CoreRule, ModelRule
 from entitle.estate.records import Ose, Software
 from entitle.rules.cores import factor_for, per_vm_cores, physical_cores
 from entitle.rules.demand import Decision, Need, Option
+from entitle.rules.failover import free_passive_copies
 from entitle.rules.index import EstateIndex
+from entitle.rules.mobility import lapse_finding
+from entitle.rules.sql_mobility import (
+    Ctx,
+    allowed,
+    no_mobility,
+    per_vm_needs_sa,
+    sql_context,
+    where,
+)
 from entitle.source import Finding
 
 PRODUCT = "sql-server"
@@ -24,7 +38,8 @@ def sql_server(
     findings: list[Finding] = []
     open_vms: dict[str, list[tuple[Ose, Software, ModelRule]]] = defaultdict(list)
     host_level_vms: dict[str, list[tuple[Ose, Software, ModelRule]]] = defaultdict(list)
-    sa = idx.has_active_sa(PRODUCT, as_of)
+    rows: list[tuple[Ose, Software, ModelRule, str | None]] = []
+    passive: list[tuple[Ose, Software]] = []
 
     for ose in idx.estate.oses:
         if ose.environment != "production":
@@ -52,20 +67,27 @@ def sql_server(
                     )
                 )
                 continue
-            model = _model(mrule, ose, sw, findings)
-            group = idx.hosts[ose.host].cluster or ose.host
-            if not ose.virtual:
-                decisions.append(_physical(idx, catalog, rule, ose, sw, mrule, model))
-            elif model is None:
-                open_vms[group].append((ose, sw, mrule))
-            elif model == "per-core":
-                host_level_vms[group].append((ose, sw, mrule))
-            else:
-                decisions.append(_vm(idx, catalog, rule, ose, sw, mrule, model, sa))
+            if sw.passive_for is not None:
+                passive.append((ose, sw))
+            rows.append((ose, sw, mrule, _model(mrule, ose, sw, findings)))
+
+    free = free_passive_copies(idx, catalog, PRODUCT, passive, as_of, findings)
+    rows = [r for r in rows if r[0].ose not in free]
+    ctx = sql_context(idx, catalog, rule, rows, as_of, findings)
+    for ose, sw, mrule, model in rows:
+        group = idx.hosts[ose.host].cluster or ose.host
+        if not ose.virtual:
+            decisions.append(_physical(idx, catalog, rule, ose, sw, mrule, model))
+        elif model is None:
+            open_vms[group].append((ose, sw, mrule))
+        elif model == "per-core":
+            host_level_vms[group].append((ose, sw, mrule))
+        else:
+            decisions.append(_vm(idx, catalog, rule, ose, sw, mrule, model, ctx))
 
     for group in sorted(set(open_vms) | set(host_level_vms)):
         decisions.append(
-            _group(idx, catalog, rule, group, open_vms[group], host_level_vms[group], sa)
+            _group(idx, catalog, rule, group, open_vms[group], host_level_vms[group], ctx)
         )
     return decisions, findings
 
@@ -90,13 +112,7 @@ def _model(mrule: ModelRule, ose: Ose, sw: Software, findings: list[Finding]) ->
     return sw.model
 
 
-def _allowed(mrule: ModelRule) -> tuple[str, ...]:
-    if mrule.model == "server-cal":
-        return ("server-cal",)
-    return ("per-core", "server-cal") if "server-cal" in mrule.also else ("per-core",)
-
-
-def _server_cal(idx: EstateIndex, ose: Ose, sw: Software) -> Option:
+def _server_cal(idx: EstateIndex, ose: Ose, sw: Software, ctx: Ctx | None = None) -> Option:
     rows = [a for a in idx.access_by_ose.get(ose.ose, ()) if a.product == PRODUCT]
     users = sorted({a.user for a in rows if a.user})
     devices = sorted(
@@ -129,20 +145,30 @@ def _server_cal(idx: EstateIndex, ose: Ose, sw: Software) -> Option:
                 holders=tuple(devices),
             )
         )
-    need = Need(
-        PRODUCT,
-        "server",
-        1,
-        sw.edition,
-        sw.version,
-        host=ose.host,
-        ose=ose.ose,
-        model="server-cal",
-        reason=f"{ose.ose}: Server + CAL, one server license per OSE; SQL CALs for its "
-        f"{len(users)} user(s) and {len(devices)} device(s) are counted in the choice",
-        evidence=(str(sw.source),),
+    base = (
+        f"{ose.ose}: Server + CAL, one server license per OSE; SQL CALs for its "
+        f"{len(users)} user(s) and {len(devices)} device(s) are counted in the choice"
     )
-    return Option("server-cal", (need,), shadow=tuple(shadow))
+    mobile = ctx is None or ose.ose in ctx.mobile_server
+    hosts = (ose.host,) if ctx is None or mobile else ctx.places.hosts(ose, False)
+    needs = tuple(
+        Need(
+            PRODUCT,
+            "server",
+            1,
+            sw.edition,
+            sw.version,
+            host=host,
+            ose=ose.ose,
+            model="server-cal",
+            reason=base + where(ose, host, hosts, mobile, ctx),
+            evidence=(str(sw.source),),
+            sa_required=ctx is not None and ose.ose in ctx.mobile_server,
+        )
+        for host in hosts
+    )
+    warning = "" if mobile or ctx is None else no_mobility(ose, hosts, "server", ctx)
+    return Option("server-cal", needs, shadow=tuple(shadow), warning=warning)
 
 
 def _physical(
@@ -179,10 +205,11 @@ def _decision(
     model: str | None,
     options: list[Option],
     open_text: str,
+    ctx: Ctx | None = None,
 ) -> Decision:
     """One OSE's SQL Server decision: its core options, plus Server + CAL where allowed."""
-    if model in (None, "server-cal") and "server-cal" in _allowed(mrule):
-        options.append(_server_cal(idx, ose, sw))
+    if model in (None, "server-cal") and "server-cal" in allowed(mrule):
+        options.append(_server_cal(idx, ose, sw, ctx))
     why = "fixed by software.csv model" if model else f"model open: {open_text}"
     return Decision(f"{PRODUCT}@{ose.ose}", PRODUCT, ose.ose, tuple(options), why)
 
@@ -199,20 +226,36 @@ def _cores(
 ) -> Option:
     """SQL Server core licenses for one OSE (bought, or billed monthly when pay-as-you-go)."""
     label = "payg" if billed else model
-    need = Need(
+    return Option(
+        label, (_core_need(ose, sw, qty, billed, label, reason, evidence),), warning=warning
+    )
+
+
+def _core_need(
+    ose: Ose,
+    sw: Software,
+    qty: int,
+    billed: bool,
+    label: str,
+    reason: str,
+    evidence: tuple[str, ...],
+    host: str | None = None,
+    sa_required: bool = False,
+) -> Need:
+    return Need(
         PRODUCT,
         "core",
         qty,
         sw.edition,
         sw.version,
-        host=ose.host,
+        host=host or ose.host,
         ose=ose.ose,
         model=label,
         billed=billed,
         reason=reason,
         evidence=evidence,
+        sa_required=sa_required,
     )
-    return Option(label, (need,), warning=warning)
 
 
 def _vm(
@@ -223,31 +266,49 @@ def _vm(
     sw: Software,
     mrule: ModelRule,
     model: str | None,
-    sa: bool,
+    ctx: Ctx,
 ) -> Decision:
     options: list[Option] = []
     if model in (None, "per-vm", "payg"):
         qty = per_vm_cores(ose.vcpus, rule)
         billed = model == "payg"
         warning = ""
-        needs_sa = mrule.per_vm_needs_sa_from
-        if (
-            not billed
-            and needs_sa is not None
-            and not sa
-            and catalog.version_index(PRODUCT, sw.version)
-            >= catalog.version_index(PRODUCT, needs_sa)
-        ):
-            warning = (
-                f"{ose.ose}: SQL Server {sw.version} licensed per VM needs active Software "
-                "Assurance or subscription licenses; none found in the entitlements."
-            )
         reason = (
             f"{ose.ose} (VM): {ose.vcpus or 0} virtual cores, ≥{rule.per_vm_min} "
             f"per VM → {qty} (no core factor on virtual cores)"
         )
-        options.append(_cores(ose, sw, qty, billed, "per-vm", reason, (str(sw.source),), warning))
-    return _decision(idx, ose, sw, mrule, model, options, "per VM or Server + CAL")
+        evidence = (str(sw.source),)
+        if billed:
+            options.append(_cores(ose, sw, qty, True, "per-vm", reason, evidence))
+        elif per_vm_needs_sa(catalog, mrule, sw):
+            if ose.ose in ctx.sa_short:
+                warning = (
+                    f"{ose.ose}: SQL Server {sw.version} licensed per VM needs active Software "
+                    "Assurance or subscription licenses on the day of the position (§3.5); "
+                    "not enough are owned, so only licenses with active SA count for it."
+                )
+            reason += "; SA-only right from 2022: licenses with active SA, which follow the VM"
+            need = _core_need(ose, sw, qty, False, "per-vm", reason, evidence, sa_required=True)
+            options.append(Option("per-vm", (need,), warning=warning))
+        else:
+            mobile = ose.ose in ctx.mobile_cores
+            hosts = (ose.host,) if mobile else ctx.places.hosts(ose, False)
+            needs = tuple(
+                _core_need(
+                    ose,
+                    sw,
+                    qty,
+                    False,
+                    "per-vm",
+                    reason + where(ose, host, hosts, mobile, ctx),
+                    evidence,
+                    host=host,
+                    sa_required=mobile,
+                )
+                for host in hosts
+            )
+            options.append(Option("per-vm", needs, warning=no_mobility(ose, hosts, "core", ctx)))
+    return _decision(idx, ose, sw, mrule, model, options, "per VM or Server + CAL", ctx)
 
 
 def _group(
@@ -257,27 +318,36 @@ def _group(
     group: str,
     open_vms: list[tuple[Ose, Software, ModelRule]],
     host_level: list[tuple[Ose, Software, ModelRule]],
-    sa: bool,
+    ctx: Ctx,
 ) -> Decision:
     """SQL VMs of one host (or one cluster): each VM on its own, or Enterprise on every physical
-    core of every host they may run on."""
-    hosts = idx.cluster_hosts.get(group, (group,))
+    core of every host they may run on. Unlimited virtualization needs Enterprise core licenses
+    with SA active on the day of the position for all those cores (§3.5); without, each host may
+    run as many SQL VMs as it has core licenses (catalog choice) and the VMs count on every host
+    they left fewer than 90 days ago (§7.1)."""
     rows = open_vms + host_level
     n_vms = len({o.ose for o, _, _ in rows})
     version = catalog.newest_version(PRODUCT, {s.version for _, s, _ in rows})
+    counted: dict[str, dict[str, tuple[int, int]]] = {}  # mobile? → host → (cores, VMs there)
+    for mobile in (True, False):
+        on: dict[str, set[str]] = defaultdict(set)
+        for o, _, _ in rows:
+            for h in ctx.places.hosts(o, mobile):
+                on[h].add(o.ose)
+        counted[str(mobile)] = {h: (_host_cores(idx, catalog, rule, h), len(on[h])) for h in on}
+    wanted = sum(c for c, _ in counted["True"].values())
+    sa = ctx.enterprise_sa.total_for("enterprise") >= wanted
+    here = counted[str(sa)]
+    hosts = tuple(sorted(here))
     needs = []
     for host_id in hosts:
-        host = idx.hosts[host_id]
-        factor = factor_for(catalog, rule, host.cpu_model, host.cores_per_processor)
-        cores = physical_cores(
-            host.processors, host.cores_per_processor, rule, factor.factor if factor else None
-        )
-        qty = cores if sa else max(cores, n_vms)
+        cores, vms_here = here[host_id]
+        qty = cores if sa else max(cores, vms_here)
         extra = (
             "with active SA: unlimited VMs"
             if sa
-            else f"without SA: one VM per core license, {n_vms} VM(s) (catalog choice, "
-            "licensing-rules.md §12 q4)"
+            else f"without SA on {wanted} Enterprise core licenses: one VM per core license, "
+            f"{vms_here} VM(s) (catalog choice, licensing-rules.md §12 q4)"
         )
         needs.append(
             Need(
@@ -290,20 +360,41 @@ def _group(
                 model="per-core",
                 reason=f"{host_id}: Enterprise on all {cores} counted physical cores, {extra}",
                 evidence=tuple(sorted({str(s.source) for _, s, _ in rows})),
+                sa_required=sa,
             )
         )
+    lapse = (
+        lapse_finding(
+            catalog,
+            ctx.enterprise_sa.covering("enterprise"),
+            ctx.places.as_of,
+            f"SQL Server Enterprise unlimited virtualization on {', '.join(hosts)}",
+            "entitlements.csv",
+        )
+        if sa
+        else None
+    )
     options = [
         Option(
             "enterprise-host",
             tuple(needs),
             note="Enterprise on every physical core of " + ", ".join(hosts),
+            warning=lapse.message if lapse is not None else "",
         )
     ]
     if not host_level:
-        subs = tuple(_vm(idx, catalog, rule, o, s, m, None, sa) for o, s, m in open_vms)
+        subs = tuple(_vm(idx, catalog, rule, o, s, m, None, ctx) for o, s, m in open_vms)
         options.insert(0, Option("each-vm", subdecisions=subs, note="each VM licensed alone"))
     where = f"cluster {group}" if group in idx.cluster_hosts else f"host {group}"
     why = f"{n_vms} SQL Server VM(s) on {where}" + (
         "; a VM fixed model=per-core needs the host licensed" if host_level else ""
     )
     return Decision(f"{PRODUCT}@{group}", PRODUCT, group, tuple(options), why)
+
+
+def _host_cores(idx: EstateIndex, catalog: Catalog, rule: CoreRule, host_id: str) -> int:
+    host = idx.hosts[host_id]
+    factor = factor_for(catalog, rule, host.cpu_model, host.cores_per_processor)
+    return physical_cores(
+        host.processors, host.cores_per_processor, rule, factor.factor if factor else None
+    )

@@ -12,6 +12,7 @@ from entitle.estate.records import Ose, Software
 from entitle.rules.cores import per_vm_cores, physical_cores, standard_oses
 from entitle.rules.demand import Decision, Need, Option
 from entitle.rules.index import EstateIndex
+from entitle.rules.mobility import Places, SaStock, lapse_finding
 from entitle.source import Finding
 
 PRODUCT = "windows-server"
@@ -65,16 +66,21 @@ def windows_server(
             else:
                 per_core[ose.host].append((ose, sw))
 
-    hosts_needing = set(per_core)
-    for host in list(per_core):
-        hosts_needing.update(idx.mobility_hosts(host))
-    for host_id in sorted(hosts_needing):
-        decision = _per_core_host(idx, catalog, host_id, per_core, rule)
+    # Per core, a license never follows a VM (§3.1, §7.1): every host a VM may run on, and every
+    # host it left fewer than 90 days before the as-of date, counts it.
+    places = Places.build(idx, catalog, as_of)
+    counted: dict[str, list[tuple[Ose, Software]]] = defaultdict(list)
+    for rows in per_core.values():
+        for ose, sw in rows:
+            for host_id in places.hosts(ose, mobile=False):
+                counted[host_id].append((ose, sw))
+    for host_id in sorted(counted):
+        decision = _per_core_host(idx, catalog, host_id, counted[host_id], rule, places)
         if decision is not None:
             decisions.append(decision)
 
     if per_vm:
-        decisions.extend(_per_vm(idx, per_vm, rule, as_of, findings))
+        decisions.extend(_per_vm(idx, catalog, per_vm, rule, as_of, findings))
     return decisions, findings
 
 
@@ -82,13 +88,14 @@ def _per_core_host(
     idx: EstateIndex,
     catalog: Catalog,
     host_id: str,
-    per_core: dict[str, list[tuple[Ose, Software]]],
+    rows_here: list[tuple[Ose, Software]],
     rule: CoreRule,
+    places: Places,
 ) -> Decision | None:
+    """The per-core licensing of one host: its physical OSEs and every VM that counts on it."""
     host = idx.hosts[host_id]
-    group = idx.mobility_hosts(host_id)
-    vms = [(o, s) for h in group for (o, s) in per_core.get(h, []) if o.virtual]
-    physical = [(o, s) for (o, s) in per_core.get(host_id, []) if not o.virtual]
+    vms = [(o, s) for (o, s) in rows_here if o.virtual]
+    physical = [(o, s) for (o, s) in rows_here if not o.virtual]
     if not vms and not physical:
         return None
     counted_physical = [(o, s) for (o, s) in physical if not o.hosting_only]
@@ -99,8 +106,11 @@ def _per_core_host(
     cores = physical_cores(host.processors, host.cores_per_processor, rule)
     per_licensing = standard_oses(catalog, PRODUCT)
     stacks = max(1, math.ceil(n_oses / per_licensing))
+    left = sorted({o.ose for o, _ in vms if places.history(o.ose, host_id) is not None})
     where = f"cluster {host.cluster}" if host.cluster else host_id
     vm_text = f"{len({o.ose for o, _ in vms})} Windows Server VM(s) that may run on {where}"
+    if left:
+        vm_text += f" (of which {', '.join(left)} left it fewer than {places.days} days ago, §7.1)"
     phys_text = (
         f", {len(counted_physical)} physical OSE(s)"
         if counted_physical
@@ -156,6 +166,7 @@ def _per_core_host(
 
 def _per_vm(
     idx: EstateIndex,
+    catalog: Catalog,
     rows: list[tuple[Ose, Software]],
     rule: CoreRule,
     as_of: date,
@@ -187,8 +198,10 @@ def _per_vm(
                 ose=ose.ose,
                 model="per-vm",
                 reason=f"{ose.ose}: licensed per VM, {ose.vcpus or 0} virtual cores → {qty} "
-                f"(≥{rule.per_vm_min} per VM)",
+                f"(≥{rule.per_vm_min} per VM; core licenses with active SA or subscription, "
+                "which follow the VM within its server farm, §3.2)",
                 evidence=(str(sw.source),),
+                sa_required=True,
             )
         )
     if total < rule.per_vm_customer_min:
@@ -204,19 +217,27 @@ def _per_vm(
                 reason=f"per-VM licensing needs at least {rule.per_vm_customer_min} core licenses "
                 f"per customer; {total} counted",
                 evidence=first.evidence,
+                sa_required=True,
             )
         )
-    if not idx.has_active_sa(PRODUCT, as_of, "core"):
+    wanted = max(total, rule.per_vm_customer_min)
+    stock = SaStock.build(idx, catalog, PRODUCT, "core", as_of)
+    if stock.total < wanted:
         findings.append(
             Finding(
                 "warning",
                 "per-vm-needs-sa",
-                "Windows Server licensed per VM needs core licenses (and CALs) with active "
-                "Software Assurance or subscription; no Windows Server core entitlement with SA "
-                f"active on {as_of} was found.",
+                f"Windows Server licensed per VM needs {wanted} core licenses (and CALs) with "
+                f"active Software Assurance or subscription on {as_of} (§3.2); "
+                f"{stock.total} owned: only those count for the per-VM VMs, the rest is short.",
                 needs[0].evidence[0],
             )
         )
+    lapse = lapse_finding(
+        catalog, stock.rows, as_of, "Windows Server licensed per VM", needs[0].evidence[0]
+    )
+    if lapse is not None:
+        findings.append(lapse)
     return [
         Decision(
             f"{PRODUCT}@per-vm",
