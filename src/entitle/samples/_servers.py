@@ -213,12 +213,16 @@ def _version_2(
     install(dr, [("windows-server", "standard", "2022", ""), (*SQL_STD_2022, "server-cal")])
     software[-1]["passive_for"] = primary
 
-    # sql2 came to its host by Live Migration 40 days before the day of the position (so its
-    # old host still counts for licenses without mobility: 90-day rule); app2 moved 120 days ago.
+    # sql2 came to its host by Live Migration 40 days before the day of the position, and an
+    # affinity rule now keeps it on two of the three hosts (`hosts`): the host it left still
+    # counts for licenses without mobility for 90 days (§7.1); app2 moved 120 days ago.
+    sql2 = where[prefix + "sql2"]
+    others = [h for h in cluster_hosts if h != sql2["host"]]
+    sql2["hosts"] = ";".join(sorted([sql2["host"], others[0]]))
     placements = tables.setdefault("placements", [])
     for name, days in (("sql2", 40), ("app2", 120)):
         vm = where[prefix + name]
-        before = next(h for h in cluster_hosts if h != vm["host"])
+        before = others[1] if name == "sql2" else next(h for h in cluster_hosts if h != vm["host"])
         moved = as_of - timedelta(days=days)
         start = as_of - timedelta(days=400)
         placements.append(_placement(vm["ose"], before, start, moved))

@@ -145,8 +145,9 @@ generator makes, so change the generator and regenerate rather than editing the 
   (1x8, Windows Server Essentials 2022). Windows Server versions are mixed 2016 to 2025.
   The version 2 columns as a real organisation would have them: the intranet server `web1` is a
   `front_end` that relays its users' queries to `sql2`; `sql1-dr` is a passive SQL Server copy
-  (`passive_for=sql1`); `placements.csv` says `sql2` came to its host by Live Migration 40 days
-  before the position and `app2` 120 days before; an old host `legacy1` (2x8) runs two Windows
+  (`passive_for=sql1`); `sql2` may run on two of the three cluster hosts (`hosts`) and came to its
+  host by Live Migration 40 days before the position from the third (`placements.csv`), `app2`
+  120 days before; an old host `legacy1` (2x8) runs two Windows
   Server 2012 R2 VMs, covered by a 2012 R2 Standard `processor` license bought in 2014.
 - **People** ({count["users"]} users, {internal} internal; {count["devices"]} devices): office staff
   with a laptop and a desktop or one of them (some with a phone reading mail), warehouse shift
