@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from builders import AS_OF, estate, host, owned, physical, position, sw, vm
-from entitle.estate.records import Entitlement, Estate
+from entitle.estate.records import Entitlement, Estate, Managed
 from entitle.position import Position
 
 WS = "windows-server"
@@ -209,3 +209,50 @@ def test_physical_server_licenses_still_match_without_processor_licenses() -> No
         )
     )
     assert not p.has_shortfall
+
+
+def sc_host(quantity: int) -> Estate:
+    """A 2 × 8-core host with 3 VMs managed by System Center 2012 R2 (managed.csv `version`)."""
+    names = ["m1", "m2", "m3"]
+    managed = [
+        Managed("system-center", n, extra={"edition": "standard", "version": "2012r2"})
+        for n in names
+    ]
+    ent = Entitlement("system-center", "processor", quantity, "SC-1", "standard", "2012r2")
+    return estate(
+        [host("hv2", 2, 8)],
+        [physical("hv2-os", "hv2", hosting_only=True)] + [vm(n, "hv2", 2) for n in names],
+        [],
+        managed=managed,
+        entitlements=[ent],
+    )
+
+
+def test_system_center_2012r2_standard_manages_two_oses_per_license() -> None:
+    # §5: SC 2012 R2 Standard licenses = max(ceil(2 processors / 2), ceil(3 OSEs / 2)) = 2.
+    # Per core (§5, like Windows Server) the host needs ceil(3 / 2) = 2 licensings of 16 = 32
+    # server ML core licenses: 2 processor licenses cover all 32, one covers 16 (16 short).
+    two = line(position(sc_host(2)), "system-center", "server-ml", "standard", "2012r2")
+    assert (two.required, two.shortfall) == (32, 0)
+    one = line(position(sc_host(1)), "system-center", "server-ml", "standard", "2012r2")
+    assert (one.required, one.shortfall) == (32, 16)
+
+
+def test_the_catalog_rejects_a_processor_row_naming_an_unknown_version() -> None:
+    # The facts are validated at load: a typo in a processor_licenses row is an error.
+    from importlib import resources
+
+    import pytest
+
+    from entitle.catalog import CatalogError, parse_catalog
+
+    text = resources.files("entitle.catalog").joinpath("data/catalog.toml").read_text("utf-8")
+    bad = text.replace(
+        'versions = ["2012", "2012r2"]\nprocessors = 2', 'versions = ["2012r3"]\nprocessors = 2', 1
+    )
+    assert bad != text
+    with pytest.raises(CatalogError, match="processor_licenses.*2012r3"):
+        parse_catalog(bad)
+    bad = text.replace('at = "2016"', 'at = "2017"', 1)
+    with pytest.raises(CatalogError, match="processor_conversions.windows-server-2016.*2017"):
+        parse_catalog(bad)
