@@ -129,6 +129,13 @@ def test_sa_active_on_the_2016_release_converts_each_license_into_16_cores() -> 
     assert len(converted) == 1
     assert "32 standard core licenses of 2016" in converted[0].message
     assert "windows-server-2016" in converted[0].message  # the catalog rule's id
+    # The report says which host the converted licenses covered, and under which rule.
+    coverage = [f for f in p.findings if f.code == "processor-license-coverage"]
+    assert len(coverage) == 1
+    assert (
+        "32 core licenses of P-1 (converted under rule windows-server-2016)" in coverage[0].message
+    )
+    assert "cover hv1" in coverage[0].message and "32 of the 32" in coverage[0].message
 
 
 def test_converted_licenses_with_sa_still_active_cover_a_2025_host() -> None:
@@ -196,6 +203,7 @@ def test_a_processor_license_the_catalog_does_not_know_is_a_warning() -> None:
     p = position(ws_host(2, "2016", [ent]))
     assert "processor-license-unknown" in codes(p)
     assert line(p, WS, "core", "standard", "2016").shortfall == 16
+    assert line(p, WS, "processor", "standard", "2016").surplus == 2  # shown, never used
 
 
 def test_physical_server_licenses_still_match_without_processor_licenses() -> None:

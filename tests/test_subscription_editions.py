@@ -152,6 +152,7 @@ def test_step_ups_beyond_the_core_suites_count_for_nothing() -> None:
     assert line(p, "enterprise-cal-suite", "user-cal", None, None).owned == 30
     unpaired = [f for f in p.findings if f.code == "step-up-unpaired"]
     assert len(unpaired) == 1 and "20 " in unpaired[0].message
+    assert line(p, "enterprise-cal-suite-step-up", "user-cal", None, None).surplus == 20
     short = sum(x.shortfall for x in p.lines if x.license == "user-cal")
     assert short == 40  # 20 users × (Exchange base CAL + Exchange Enterprise CAL)
 

@@ -59,7 +59,11 @@ def owned_resources(
     out: dict[tuple[Resource, str | None], int] = {}
     for e in entitlements:
         r = _resource(e)
-        if r is not None and e.product in catalog.products:
+        if (
+            r is not None
+            and e.product in catalog.products
+            and catalog.product(e.product).kind != "step-up"  # counted as suites (position)
+        ):
             key = (r, effective_version(catalog, e, as_of))
             out[key] = out.get(key, 0) + e.quantity
     return out

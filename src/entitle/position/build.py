@@ -82,7 +82,7 @@ def _compute(estate: Estate, catalog: Catalog, as_of: date, progress: Progress |
             surplus[(e.product, e.license, e.edition, e.version)] += left
 
     findings = list(plan.findings) + list(owned.findings)
-    findings += processor_findings(ents, needs, matches, hosts, catalog)
+    findings += processor_findings(ents, needs, matches, hosts, catalog, owned.converted)
     findings += _cal_findings(plan.demand.exempt)
     lines = []
     for key in sorted(set(required) | set(surplus), key=lambda k: _order(catalog, k)):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from entitle.catalog.model import Catalog, SuiteUpgrade
@@ -31,6 +31,7 @@ from entitle.source import Finding
 class Owned:
     entitlements: tuple[Entitlement, ...]
     findings: tuple[Finding, ...]
+    converted: Mapping[str, str] = field(default_factory=dict)  # entitlement id → rule id
 
 
 def ent_id(e: Entitlement) -> str:
@@ -52,15 +53,17 @@ def counted_entitlements(
     findings: list[Finding] = []
     out: list[Entitlement] = []
     upgrades: list[Entitlement] = []
+    converted: dict[str, str] = {}
     for e in entitlements:
         if e.product not in catalog.products:
             out.append(e)
         elif e.product in catalog.suite_upgrades:
             upgrades.append(e)
         elif e.license == "processor":
-            kept = _processor(e, catalog, as_of, findings)
-            if kept is not None:
-                out.append(kept)
+            kept, rule = _processor(e, catalog, as_of, findings)
+            out.append(kept)
+            if rule is not None:
+                converted[ent_id(e)] = rule
         elif subscription_lapsed(catalog, e, as_of):
             findings.append(_lapsed(e, catalog, as_of, bought_se=True))
         else:
@@ -69,12 +72,13 @@ def counted_entitlements(
             out.append(e)
     if upgrades:
         out = _step_ups(out, upgrades, catalog, findings)
-    return Owned(tuple(out), tuple(findings))
+    return Owned(tuple(out), tuple(findings), converted)
 
 
 def _processor(
     e: Entitlement, catalog: Catalog, as_of: date, findings: list[Finding]
-) -> Entitlement | None:
+) -> tuple[Entitlement, str | None]:
+    """``e`` as it counts: converted into core licenses (with the rule's id), or as it is."""
     version = e.version or (catalog.version_at(e.product, e.purchased) if e.purchased else None)
     name = catalog.product(e.product).name
     label = f"{ent_id(e)} ({e.quantity} × {name} {e.edition or ''} {version or ''} processor)"
@@ -89,11 +93,11 @@ def _processor(
                 "warning",
                 "processor-license-unknown",
                 f"{label}: the catalog knows no per-processor licensing of this product, edition "
-                f"and version (it knows: {'; '.join(known)}); not counted.",
+                f"and version (it knows: {'; '.join(known)}); it covers nothing.",
                 str(e.source),
             )
         )
-        return None
+        return e, None
     conv = catalog.processor_conversion(e.product, e.edition, version)
     if conv is not None and e.sa_until is not None:
         released = next(
@@ -113,8 +117,9 @@ def _processor(
                     str(e.source),
                 )
             )
-            return replace(e, license="core", quantity=cores, edition=edition, version=conv.at)
-    return e
+            converted = replace(e, license="core", quantity=cores, edition=edition, version=conv.at)
+            return converted, conv.id
+    return e, None
 
 
 def _lost_se(e: Entitlement, catalog: Catalog, as_of: date) -> bool:
@@ -152,6 +157,7 @@ def _step_ups(
     """Pair each step-up or add-on unit with one Core CAL Suite unit of the same kind."""
     left = {i: e.quantity for i, e in enumerate(owned)}
     added: list[Entitlement] = []
+    unpaired: list[Entitlement] = []  # kept, so the report shows them as surplus
     for u in upgrades:
         rule: SuiteUpgrade = catalog.suite_upgrades[u.product]
         need = u.quantity
@@ -193,6 +199,7 @@ def _step_ups(
                 )
             findings.append(Finding("info", "step-up-counted", text, str(u.source)))
         if need:
+            unpaired.append(replace(u, quantity=need))
             findings.append(
                 Finding(
                     "warning",
@@ -209,7 +216,7 @@ def _step_ups(
         for i, e in enumerate(owned)
         if left[i] > 0
     ]
-    return kept + added
+    return kept + added + unpaired
 
 
 def _sa_at(base: Entitlement, day: date | None) -> bool:
@@ -223,12 +230,14 @@ def processor_findings(
     matches: list[tuple[int, int, int, int]],
     hosts: Mapping[str, Host],
     catalog: Catalog,
+    converted: Mapping[str, str],
 ) -> list[Finding]:
-    """One info finding per need that processor licenses cover: which licenses, which host, how
-    many processors and OSEs they cover, and what is left short."""
+    """One info finding per need that processor licenses cover (converted ones included): which
+    licenses, which host, how many processors and OSEs they cover, and what is left short."""
     by_need: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for i, j, covered, spent in matches:
-        if entitlements[i].license == "processor" and spent > 0:
+        e = entitlements[i]
+        if (e.license == "processor" or ent_id(e) in converted) and spent > 0:
             by_need[j].append((i, covered, spent))
     out = []
     for j, rows in sorted(by_need.items()):
@@ -238,6 +247,12 @@ def processor_findings(
         parts = []
         for i, _, spent in rows:
             e = entitlements[i]
+            if e.license != "processor":
+                parts.append(
+                    f"{spent} core licenses of {ent_id(e)} (converted under rule "
+                    f"{converted[ent_id(e)]})"
+                )
+                continue
             row = catalog.processor_license(e.product, e.edition, e.version)
             oses = "unlimited OSEs" if row is None or row.oses is None else f"{row.oses} OSE(s)"
             parts.append(
@@ -255,7 +270,7 @@ def processor_findings(
             Finding(
                 "info",
                 "processor-license-coverage",
-                f"Processor licenses {'; '.join(parts)} cover {where}: {covered} of the "
+                f"Per-processor licenses {'; '.join(parts)} cover {where}: {covered} of the "
                 f"{n.quantity} {label} licenses it needs"
                 + (f" ({short} short)" if short > 0 else "")
                 + " (licensing-rules.md §3.4, §3.5, §5, §7.4).",
