@@ -7,6 +7,7 @@ license became at least 16 core licenses), §3.5 (SQL Server 2008 R2 per process
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from builders import AS_OF, estate, host, owned, physical, position, sw, vm
@@ -264,3 +265,21 @@ def test_the_catalog_rejects_a_processor_row_naming_an_unknown_version() -> None
     bad = text.replace('at = "2016"', 'at = "2017"', 1)
     with pytest.raises(CatalogError, match="processor_conversions.windows-server-2016.*2017"):
         parse_catalog(bad)
+
+
+def test_a_core_license_covers_the_licensing_the_processor_licenses_leave() -> None:
+    # The fifth VM above leaves 16 short; an owned 16-core Windows Server 2019 Standard license
+    # covers that third licensing with down-version rights (§7.4): 32 + 16 = 48, compliant.
+    cores = owned(WS, "core", 16, "standard", "2019")
+    p = position(ws_host(5, "2012r2", [ws_2012r2_std(2), cores]))
+    need = line(p, WS, "core", "standard", "2012r2")
+    assert (need.required, need.owned, need.shortfall) == (48, 48, 0)
+
+
+def test_processor_licenses_assigned_to_another_host_do_not_cover_this_one() -> None:
+    # Licenses assigned to a host cover only that host (§7.1): assigned to hv9, they leave all
+    # 32 core licenses of hv1 short.
+    ent = Entitlement(WS, "processor", 2, "P-1", "standard", "2012r2", assigned_to="hv9")
+    e = ws_host(4, "2012r2", [ent])
+    e = replace(e, hosts=(*e.hosts, host("hv9", 2, 8)))
+    assert line(position(e), WS, "core", "standard", "2012r2").shortfall == 32
