@@ -190,3 +190,12 @@ def test_device_step_ups_do_not_pair_with_user_suites() -> None:
     step = Entitlement("enterprise-cal-suite-step-up", "device-cal", 50, "C-2")
     p = suites(50, [core, step])
     assert line(p, EX, "user-cal", "enterprise", "2019").shortfall == 50
+
+
+def test_no_se_warning_where_no_se_is_installed() -> None:
+    # The same lapsed 2019 license on an estate running only Exchange 2019: it covers 2019, and
+    # nothing is said about SE (no SE installation depends on it).
+    ent = Entitlement(EX, "server", 1, "X-9", "standard", "2019", DAY_BEFORE)
+    p = position(exchange("2019", [ent], users=0))
+    assert lapsed_codes(p) == []
+    assert not p.has_shortfall

@@ -48,7 +48,10 @@ def compute_position(
 
 def _compute(estate: Estate, catalog: Catalog, as_of: date, progress: Progress | None) -> Position:
     pricing = Pricing(catalog, estate.prices)
-    owned = counted_entitlements(estate.entitlements, catalog, as_of)
+    se_installed = frozenset(
+        s.product for s in estate.software if catalog.subscription_edition(s.product, s.version)
+    )
+    owned = counted_entitlements(estate.entitlements, catalog, as_of, se_installed)
     if owned.entitlements is not estate.entitlements:
         estate = replace(estate, entitlements=owned.entitlements)
     plan = make_plan(estate, catalog, pricing, as_of, progress)

@@ -39,9 +39,14 @@ def ent_id(e: Entitlement) -> str:
 
 
 def counted_entitlements(
-    entitlements: tuple[Entitlement, ...], catalog: Catalog, as_of: date
+    entitlements: tuple[Entitlement, ...],
+    catalog: Catalog,
+    as_of: date,
+    se_installed: frozenset[str] = frozenset(),
 ) -> Owned:
-    """``entitlements`` as they count on ``as_of`` (see the module's docstring)."""
+    """``entitlements`` as they count on ``as_of`` (see the module's docstring).
+    ``se_installed``: the products installed in a Subscription Edition, where a license that
+    lost SE with its SA gets a warning."""
     if not any(
         e.license == "processor"
         or e.product in catalog.suite_upgrades
@@ -67,7 +72,7 @@ def counted_entitlements(
         elif subscription_lapsed(catalog, e, as_of):
             findings.append(_lapsed(e, catalog, as_of, bought_se=True))
         else:
-            if _lost_se(e, catalog, as_of):
+            if e.product in se_installed and _lost_se(e, catalog, as_of):
                 findings.append(_lapsed(e, catalog, as_of, bought_se=False))
             out.append(e)
     if upgrades:
