@@ -98,7 +98,8 @@ def _processor(
                 "warning",
                 "processor-license-unknown",
                 f"{label}: the catalog knows no per-processor licensing of this product, edition "
-                f"and version (it knows: {'; '.join(known)}); it covers nothing.",
+                f"and version{' (its edition is blank)' if e.edition is None else ''} (it knows: "
+                f"{'; '.join(known)}); it covers nothing.",
                 str(e.source),
             )
         )
