@@ -31,9 +31,13 @@ from entitle.catalog.model import (
     Limit,
     Meta,
     ModelRule,
+    ProcessorConversion,
+    ProcessorLicense,
     Product,
     Subscription,
+    SubscriptionEdition,
     Suite,
+    SuiteUpgrade,
     Version,
     VmRights,
 )
@@ -81,7 +85,7 @@ class _CoreFactor(_Strict):
 
 class _Product(_Strict):
     name: str
-    kind: str = Field(pattern=r"^(server|cal-only|management|suite|subscription)$")
+    kind: str = Field(pattern=r"^(server|cal-only|management|suite|subscription|step-up)$")
     aliases: list[str] = []
     editions: list[str] = []
     edition_rank: dict[str, int] = {}
@@ -170,6 +174,45 @@ class _Price(_Strict):
     source: str
 
 
+class _ProcessorLicense(_Strict):
+    product: str
+    edition: str
+    versions: list[str] = Field(min_length=1)
+    processors: int = Field(ge=1)
+    oses: int | None = Field(default=None, ge=1)
+    host_vms: bool = True
+    choice: str | None = None
+    source: str
+
+
+class _ProcessorConversion(_Strict):
+    id: str
+    product: str
+    editions: list[str] = Field(min_length=1)
+    versions: list[str] = Field(min_length=1)
+    at: str
+    cores_per_unit: int = Field(ge=1)
+    to_edition: str | None = None
+    choice: str | None = None
+    source: str
+
+
+class _SubscriptionEdition(_Strict):
+    product: str
+    version: str
+    choice: str | None = None
+    source: str
+
+
+class _SuiteUpgrade(_Strict):
+    id: str
+    base: str
+    to: str
+    needs_sa: bool
+    choice: str | None = None
+    source: str
+
+
 class _CatalogFile(_Strict):
     meta: _Meta
     core_rules: dict[str, _CoreRule]
@@ -184,6 +227,10 @@ class _CatalogFile(_Strict):
     subscriptions: list[_Subscription] = []
     prices: list[_Price]
     sa_rights: sarights.SaRightsFile | None = None
+    processor_licenses: list[_ProcessorLicense] = []
+    processor_conversions: list[_ProcessorConversion] = []
+    subscription_editions: list[_SubscriptionEdition] = []
+    suite_upgrades: list[_SuiteUpgrade] = []
 
 
 def _pydantic_problems(error: ValidationError) -> list[str]:
@@ -315,6 +362,41 @@ def _cross_check(data: _CatalogFile) -> list[str]:
             problems.append(f"{where}: unknown edition {p.edition!r}")
         if p.version is not None and p.version not in versions_of(p.product):
             problems.append(f"{where}: unknown version {p.version!r}")
+    problems += _legacy_problems(data)
+    return problems
+
+
+def _legacy_problems(data: _CatalogFile) -> list[str]:
+    """Processor licenses, their conversions, Subscription Editions and suite step-ups name
+    products, editions and versions that exist."""
+    problems: list[str] = []
+    products = data.products
+
+    def check(where: str, pid: str, editions: list[str], versions: list[str]) -> None:
+        if pid not in products:
+            problems.append(f"{where}: unknown product {pid!r}")
+            return
+        known = [v.version for v in data.versions.get(pid, [])]
+        problems.extend(
+            f"{where}: unknown edition {e!r}" for e in editions if e not in products[pid].editions
+        )
+        problems.extend(f"{where}: unknown version {v!r}" for v in versions if v not in known)
+
+    for i, p in enumerate(data.processor_licenses):
+        check(f"processor_licenses[{i}]", p.product, [p.edition], p.versions)
+    for c in data.processor_conversions:
+        editions = c.editions + ([c.to_edition] if c.to_edition else [])
+        check(f"processor_conversions.{c.id}", c.product, editions, c.versions + [c.at])
+    for i, se in enumerate(data.subscription_editions):
+        check(f"subscription_editions[{i}]", se.product, [], [se.version])
+    suites = {s.id for s in data.suites}
+    for u in data.suite_upgrades:
+        where = f"suite_upgrades.{u.id}"
+        if u.id not in products or products[u.id].kind != "step-up":
+            problems.append(f'{where}: must also be listed in [products] with kind = "step-up"')
+        for ref in (u.base, u.to):
+            if ref not in suites:
+                problems.append(f"{where}: unknown suite {ref!r}")
     return problems
 
 
@@ -397,6 +479,20 @@ def _build(data: _CatalogFile, file: str) -> Catalog:
             for x in data.subscriptions
         },
         prices=tuple(CatalogPrice(**p.model_dump()) for p in data.prices),
+        processor_licenses=tuple(
+            ProcessorLicense(**{**p.model_dump(), "versions": tuple(p.versions)})
+            for p in data.processor_licenses
+        ),
+        processor_conversions=tuple(
+            ProcessorConversion(
+                **{**c.model_dump(), "editions": tuple(c.editions), "versions": tuple(c.versions)}
+            )
+            for c in data.processor_conversions
+        ),
+        subscription_editions=tuple(
+            SubscriptionEdition(**x.model_dump()) for x in data.subscription_editions
+        ),
+        suite_upgrades={u.id: SuiteUpgrade(**u.model_dump()) for u in data.suite_upgrades},
         source_file=file,
         sa_rights=sarights.build(data.sa_rights),
     )

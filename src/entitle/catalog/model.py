@@ -187,6 +187,64 @@ class Subscription:
 
 
 @dataclass(frozen=True, slots=True)
+class ProcessorLicense:
+    """A license counted per physical processor, bought before per-core licensing (license kind
+    ``processor``): one unit covers ``processors`` physical processors of a server and, once
+    every processor of the server is covered, ``oses`` OSEs (None = unlimited) per full
+    licensing (licensing-rules.md §3.0, §3.4, §3.5, §5)."""
+
+    product: str
+    edition: str
+    versions: tuple[str, ...]
+    processors: int
+    source: str
+    oses: int | None = None
+    host_vms: bool = True  # a full licensing of the host covers VMs (False: the physical OSE only)
+    choice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorConversion:
+    """Processor licenses with Software Assurance active on the release date of version ``at``
+    became core licenses: ``cores_per_unit`` per unit (the minimum grant), of ``to_edition``
+    (default: the same edition)."""
+
+    id: str
+    product: str
+    editions: tuple[str, ...]
+    versions: tuple[str, ...]
+    at: str
+    cores_per_unit: int
+    source: str
+    to_edition: str | None = None
+    choice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionEdition:
+    """A version usable only with active Software Assurance or a subscription on the day
+    (Exchange, SharePoint and Skype for Business Server SE; licensing-rules.md §1.4, §7.3)."""
+
+    product: str
+    version: str
+    source: str
+    choice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteUpgrade:
+    """A license that turns one owned suite into another (a step-up, an add-on): each unit,
+    with one unit of ``base``, counts as one unit of ``to``."""
+
+    id: str
+    base: str
+    to: str
+    needs_sa: bool
+    source: str
+    choice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogPrice:
     product: str
     license: str
@@ -212,6 +270,10 @@ class Catalog:
     bridges: dict[str, Bridge]
     subscriptions: dict[str, Subscription]
     prices: tuple[CatalogPrice, ...]
+    processor_licenses: tuple[ProcessorLicense, ...] = ()
+    processor_conversions: tuple[ProcessorConversion, ...] = ()
+    subscription_editions: tuple[SubscriptionEdition, ...] = ()
+    suite_upgrades: dict[str, SuiteUpgrade] = field(default_factory=dict)
     source_file: str = field(default="catalog.toml", compare=False)
     version_positions: dict[str, dict[str, int]] = field(default_factory=dict, compare=False)
     # Software Assurance rights and the 90-day rule (table [sa_rights]; catalog/sarights.py).
@@ -314,6 +376,33 @@ class Catalog:
             return self.subscriptions[held_id].components
         if held_id in self.bridges:
             return self.bridges[held_id].components
+        return None
+
+    # -- licenses bought before per-core licensing, Subscription Editions, step-ups ------------
+    def processor_license(
+        self, product_id: str, edition: str | None, version: str | None
+    ) -> ProcessorLicense | None:
+        """What one ``processor`` unit of this product, edition and version covers."""
+        for row in self.processor_licenses:
+            if row.product == product_id and row.edition == edition and version in row.versions:
+                return row
+        return None
+
+    def processor_conversion(
+        self, product_id: str, edition: str | None, version: str | None
+    ) -> ProcessorConversion | None:
+        for row in self.processor_conversions:
+            if row.product == product_id and edition in row.editions and version in row.versions:
+                return row
+        return None
+
+    def subscription_edition(
+        self, product_id: str, version: str | None
+    ) -> SubscriptionEdition | None:
+        """The row saying ``version`` of the product needs active SA or a subscription."""
+        for row in self.subscription_editions:
+            if row.product == product_id and row.version == version:
+                return row
         return None
 
     # -- prices ------------------------------------------------------------------------------

@@ -7,26 +7,35 @@ when it is assigned to a host or OSE, the need is there; a need that relies on a
 (``Need.sa_required``) is covered only by licenses with SA active on the as-of date. Which units go where is a transportation
 problem, solved exactly as an LP with HiGHS (its matrix is totally unimodular, so the optimum is
 integral): cover the most valuable shortfall first, and spend the least capable licenses first.
+
+Processor licenses (bought before per-core licensing, :mod:`entitle.optimize.processor`) cover a
+host's per-core need only once every processor of the host is covered, and then by whole
+licensings of the host: with them the problem is a small MILP (HiGHS) instead.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse import coo_matrix, csr_matrix
 
 from entitle.catalog.model import Catalog
-from entitle.estate.records import Entitlement
+from entitle.estate.records import Entitlement, Host
 from entitle.optimize.pricing import Pricing
+from entitle.optimize.processor import Fit, native_fit
 from entitle.rules.demand import Need
 from entitle.rules.mobility import sa_active
 from entitle.rules.versions import effective_version
 
 CAL_KINDS = {"user-cal", "device-cal", "client-ml-user", "client-ml-ose", "user-sl"}
+
+# (entitlement index, need index, need units covered, entitlement units spent)
+Match = tuple[int, int, int, int]
 
 
 def covers(catalog: Catalog, e: Entitlement, version: str | None, need: Need) -> bool:
@@ -55,29 +64,43 @@ def allocate(
     needs: tuple[Need, ...],
     pricing: Pricing,
     as_of: date,
-) -> list[tuple[int, int, int]]:
-    """(entitlement index, need index, units) triples that cover as much value as possible."""
+    hosts: Mapping[str, Host] | None = None,
+) -> list[Match]:
+    """(entitlement, need, need units covered, entitlement units spent) that cover as much
+    value as possible. ``hosts`` (by id) lets processor licenses cover per-core needs."""
     versions = [effective_version(catalog, e, as_of) for e in entitlements]
     by_kind: dict[tuple[str, str], list[int]] = defaultdict(list)  # covers() needs both equal
+    hosted: dict[str, list[int]] = defaultdict(list)  # needs at a host, by product
     for j, n in enumerate(needs):
         if n.quantity > 0 and not n.billed:
             by_kind[(n.product, n.license)].append(j)
+            if n.host is not None:
+                hosted[n.product].append(j)
     pairs = [
         (i, j)
         for i, e in enumerate(entitlements)
-        if e.quantity > 0
+        if e.quantity > 0 and e.license != "processor"
         for j in by_kind.get((e.product, e.license), ())
         if covers(catalog, e, versions[i], needs[j])
         and (not needs[j].sa_required or sa_active(e, as_of))
     ]
-    if not pairs:
+    fits: list[tuple[int, int, Fit]] = []
+    if hosts:
+        for i, e in enumerate(entitlements):
+            if e.quantity <= 0 or e.license != "processor":
+                continue
+            for j in hosted.get(e.product, ()):
+                fit = native_fit(catalog, e, versions[i], needs[j], hosts.get(needs[j].host or ""))
+                if fit is not None:
+                    fits.append((i, j, fit))
+    if not pairs and not fits:
         return []
     weights = []
     for i, j in pairs:
         e, n = entitlements[i], needs[j]
-        value = pricing.amount(n.product, n.license, n.edition) + 1
-        waste = Decimal("0.001") * _capability_gap(catalog, e, versions[i], n)
-        weights.append(float(value - waste))
+        weights.append(float(_value(pricing, n) - _waste(catalog, e, versions[i], n)))
+    if fits:
+        return _allocate_milp(catalog, entitlements, needs, pricing, versions, pairs, weights, fits)
     n_pairs = len(pairs)
     rows_e = [i for i, _ in pairs]
     rows_n = [len(entitlements) + j for _, j in pairs]
@@ -93,7 +116,98 @@ def allocate(
     for (i, j), x in zip(pairs, res.x, strict=True):
         units = int(round(x))
         if units > 0:
-            out.append((i, j, units))
+            out.append((i, j, units, units))
+    return out
+
+
+def _value(pricing: Pricing, n: Need) -> Decimal:
+    return pricing.amount(n.product, n.license, n.edition) + 1
+
+
+def _waste(catalog: Catalog, e: Entitlement, version: str | None, n: Need) -> Decimal:
+    return Decimal("0.001") * _capability_gap(catalog, e, version, n)
+
+
+def _allocate_milp(
+    catalog: Catalog,
+    entitlements: tuple[Entitlement, ...],
+    needs: tuple[Need, ...],
+    pricing: Pricing,
+    versions: list[str | None],
+    pairs: list[tuple[int, int]],
+    weights: list[float],
+    fits: list[tuple[int, int, Fit]],
+) -> list[Match]:
+    """The matching with processor licenses: variables y (units of a pair), x (processor units
+    of a license at a need), t (full licensings of a need they cover), b (every processor of the
+    need's host covered). Per entitlement Σy + Σx ≤ quantity; per need Σy + stack_cores·t ≤
+    quantity; t ≤ Σ stacks_per_unit·x; t ≤ stacks·b; units_per_host·b ≤ Σx."""
+    n_e, n_n = len(entitlements), len(needs)
+    fit_needs = sorted({j for _, j, _ in fits})
+    fit_of = {j: next(f for _, jj, f in fits if jj == j) for j in fit_needs}
+    ny, nx, nf = len(pairs), len(fits), len(fit_needs)
+    col_x, col_t, col_b = ny, ny + nx, ny + nx + nf
+    n_cols = ny + nx + 2 * nf
+    t_col = {j: col_t + k for k, j in enumerate(fit_needs)}
+    b_col = {j: col_b + k for k, j in enumerate(fit_needs)}
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+
+    def put(r: int, c: int, v: float) -> None:
+        rows.append(r)
+        cols.append(c)
+        vals.append(v)
+
+    for c, (i, j) in enumerate(pairs):
+        put(i, c, 1)
+        put(n_e + j, c, 1)
+    base = n_e + n_n  # then per fitted need: stack row, link row, processors row
+    for k, (i, j, fit) in enumerate(fits):
+        put(i, col_x + k, 1)
+        r = base + 3 * fit_needs.index(j)
+        put(r, col_x + k, -fit.stacks_per_unit)
+        put(r + 2, col_x + k, -1)
+    upper = [float(e.quantity) for e in entitlements] + [float(n.quantity) for n in needs]
+    for k, j in enumerate(fit_needs):
+        fit, r = fit_of[j], base + 3 * k
+        put(n_e + j, t_col[j], fit.stack_cores)
+        put(r, t_col[j], 1)
+        put(r + 1, t_col[j], 1)
+        put(r + 1, b_col[j], -fit.stacks)
+        put(r + 2, b_col[j], fit.units_per_host)
+        upper += [0.0, 0.0, 0.0]
+    a = coo_matrix((vals, (rows, cols)), shape=(len(upper), n_cols)).tocsr()
+    objective = np.zeros(n_cols)
+    objective[:ny] = weights
+    for k, (i, j, _) in enumerate(fits):
+        objective[col_x + k] = -float(_waste(catalog, entitlements[i], versions[i], needs[j]))
+        objective[col_x + k] -= 0.0001  # spend the fewest processor licenses
+    for j in fit_needs:
+        objective[t_col[j]] = float(_value(pricing, needs[j])) * fit_of[j].stack_cores
+    top = np.full(n_cols, np.inf)
+    for j in fit_needs:
+        top[t_col[j]] = fit_of[j].stacks
+        top[b_col[j]] = 1
+    res = milp(
+        -objective,
+        constraints=LinearConstraint(a, -np.inf, np.asarray(upper)),
+        integrality=np.ones(n_cols),
+        bounds=Bounds(np.zeros(n_cols), top),
+    )
+    if res.x is None:  # pragma: no cover - a zero allocation is always feasible
+        raise RuntimeError(f"entitlement matching failed: {res.message}")
+    x = np.round(res.x).astype(int)
+    out: list[Match] = [(i, j, int(x[c]), int(x[c])) for c, (i, j) in enumerate(pairs) if x[c]]
+    for j in fit_needs:
+        left = int(x[t_col[j]]) * fit_of[j].stack_cores
+        for k, (i, jj, fit) in enumerate(fits):
+            spent = int(x[col_x + k])
+            if jj != j or spent == 0:
+                continue
+            covered = min(left, fit.stacks_per_unit * spent * fit.stack_cores) if left else 0
+            left -= covered
+            out.append((i, j, covered, spent))
     return out
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from entitle.catalog.model import Catalog
-from entitle.estate.records import Entitlement, Estate
+from entitle.estate.records import Entitlement, Estate, Host
 from entitle.optimize.cals import CalPlan, Resource, costs_apart, optimise_cals
 from entitle.optimize.match import allocate
 from entitle.optimize.pricing import Pricing
@@ -59,7 +59,11 @@ def owned_resources(
     out: dict[tuple[Resource, str | None], int] = {}
     for e in entitlements:
         r = _resource(e)
-        if r is not None and e.product in catalog.products:
+        if (
+            r is not None
+            and e.product in catalog.products
+            and catalog.product(e.product).kind != "step-up"  # counted as suites (position)
+        ):
             key = (r, effective_version(catalog, e, as_of))
             out[key] = out.get(key, 0) + e.quantity
     return out
@@ -109,7 +113,7 @@ def _list_cost(plan: ServerPlan, pricing: Pricing) -> Decimal:
     return sum((need_cost(n, pricing) for n in plan.needs), Decimal(0))
 
 
-SERVER_LICENSES = frozenset({"core", "server", "instance", "server-ml"})
+SERVER_LICENSES = frozenset({"core", "server", "instance", "server-ml", "processor"})
 OWNED_SEARCH_LIMIT = 300  # decisions: above this, server choices stay at list prices
 
 
@@ -119,10 +123,11 @@ def _shortfall_cost(
     catalog: Catalog,
     pricing: Pricing,
     as_of: date,
+    hosts: Mapping[str, Host] | None = None,
 ) -> Decimal:
     """What buying ``needs`` costs once ``owned`` licenses are used where they fit."""
     covered: dict[int, int] = defaultdict(int)
-    for _, j, units in allocate(catalog, owned, needs, pricing, as_of):
+    for _, j, units, _ in allocate(catalog, owned, needs, pricing, as_of, hosts):
         covered[j] += units
     return sum(
         (
@@ -179,12 +184,13 @@ def make_plan(
     demand: Demand = server_demand(estate, catalog, as_of)
     owned = owned_resources(estate.entitlements, catalog, as_of)
     server_owned = tuple(e for e in estate.entitlements if e.license in SERVER_LICENSES)
+    hosts = {h.host: h for h in estate.hosts}
     owned_aware = bool(server_owned) and len(demand.decisions) <= OWNED_SEARCH_LIMIT
 
     def server_cost(plan: ServerPlan) -> Decimal:
         if not owned_aware:
             return _list_cost(plan, pricing)
-        return _shortfall_cost(plan.needs, server_owned, catalog, pricing, as_of)
+        return _shortfall_cost(plan.needs, server_owned, catalog, pricing, as_of, hosts)
 
     leaves = _leaves(demand.decisions)
     other = {d.key: other_label(d) for d in leaves}
@@ -273,7 +279,7 @@ def make_plan(
     if owned_aware:  # owned licenses can make another edition or model the cheaper one
         force, best, servers = _owned_search(demand, force, best, servers, total, say)
         relaxed_sql = _server_cal_oses(choose(demand, pricing, other, shadow=False))
-        lower = _owned_bound(demand, server_owned, catalog, pricing, as_of)
+        lower = _owned_bound(demand, server_owned, catalog, pricing, as_of, hosts)
         lower += sql_plan(relaxed_sql).lower_bound if leaves else Decimal(0)
     chosen = _server_cal_oses(servers)
     sql = sql_plan(chosen)
@@ -318,6 +324,7 @@ def _owned_bound(
     catalog: Catalog,
     pricing: Pricing,
     as_of: date,
+    hosts: Mapping[str, Host] | None = None,
 ) -> Decimal:
     """A lower bound on the server cost with owned licenses. Buying for needs A and B from one
     pool of owned licenses costs at least buying for A from the whole pool plus buying for B from
@@ -326,7 +333,7 @@ def _owned_bound(
 
     def cheapest(d: Decision) -> Decimal:
         return min(
-            _shortfall_cost(o.needs, owned, catalog, pricing, as_of)
+            _shortfall_cost(o.needs, owned, catalog, pricing, as_of, hosts)
             + sum((cheapest(x) for x in o.subdecisions), Decimal(0))
             for o in d.options
         )
@@ -334,7 +341,7 @@ def _owned_bound(
     fixed = [d for d in demand.decisions if len(d.options) == 1 and not d.options[0].subdecisions]
     open_ = [d for d in demand.decisions if d not in fixed]
     fixed_needs = tuple(n for d in fixed for n in d.options[0].needs)
-    return _shortfall_cost(fixed_needs, owned, catalog, pricing, as_of) + sum(
+    return _shortfall_cost(fixed_needs, owned, catalog, pricing, as_of, hosts) + sum(
         (cheapest(d) for d in open_), Decimal(0)
     )
 

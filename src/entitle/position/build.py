@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from entitle.optimize.match import allocate
 from entitle.optimize.plan import Progress, make_plan
 from entitle.optimize.pricing import Pricing
 from entitle.position.model import Allocation, Line, Position
+from entitle.position.owned import counted_entitlements, processor_findings
 from entitle.rules.cores import packs
 from entitle.rules.demand import Need
 from entitle.source import Finding
@@ -29,6 +31,7 @@ LICENSE_ORDER = (
     "client-ml-user",
     "client-ml-ose",
     "user-sl",
+    "processor",
 )
 PACK_RULE = {"windows-server": "windows", "system-center": "windows", "sql-server": "sql"}
 
@@ -45,11 +48,18 @@ def compute_position(
 
 def _compute(estate: Estate, catalog: Catalog, as_of: date, progress: Progress | None) -> Position:
     pricing = Pricing(catalog, estate.prices)
+    se_installed = frozenset(
+        s.product for s in estate.software if catalog.subscription_edition(s.product, s.version)
+    )
+    owned = counted_entitlements(estate.entitlements, catalog, as_of, se_installed)
+    if owned.entitlements is not estate.entitlements:
+        estate = replace(estate, entitlements=owned.entitlements)
     plan = make_plan(estate, catalog, pricing, as_of, progress)
     cal_needs = cal_plan_needs(plan.cals)
     needs = plan.servers.needs + cal_needs
     ents = estate.entitlements
-    triples = allocate(catalog, ents, needs, pricing, as_of)
+    hosts = {h.host: h for h in estate.hosts}
+    matches = allocate(catalog, ents, needs, pricing, as_of, hosts)
 
     required: dict[Key, int] = defaultdict(int)
     billed: dict[Key, bool] = {}
@@ -63,17 +73,19 @@ def _compute(estate: Estate, catalog: Catalog, as_of: date, progress: Progress |
     covered: dict[Key, int] = defaultdict(int)
     used: dict[int, int] = defaultdict(int)
     allocations = []
-    for i, j, units in triples:
+    for i, j, units, spent in matches:
         covered[needs[j].key] += units
-        used[i] += units
-        allocations.append(Allocation(_ent_id(ents[i]), needs[j], units))
+        used[i] += spent
+        if units > 0:
+            allocations.append(Allocation(_ent_id(ents[i]), needs[j], units))
     surplus: dict[Key, int] = defaultdict(int)
     for i, e in enumerate(ents):
         left = e.quantity - used[i]
         if left > 0:
             surplus[(e.product, e.license, e.edition, e.version)] += left
 
-    findings = list(plan.findings)
+    findings = list(plan.findings) + list(owned.findings)
+    findings += processor_findings(ents, needs, matches, hosts, catalog, owned.converted)
     findings += _cal_findings(plan.demand.exempt)
     lines = []
     for key in sorted(set(required) | set(surplus), key=lambda k: _order(catalog, k)):

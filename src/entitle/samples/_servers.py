@@ -233,9 +233,9 @@ def _version_2(
     hosts.append(_host(host, processors, cores, cpu, ""))
     oses.append(_ose(f"{host}-host", host, virtual=False, hosting_only=True))
     install(f"{host}-host", [("windows-server", "standard", "2012r2", "")])
-    for vm in LEGACY_VMS:
-        oses.append(_ose(prefix + vm, host, virtual=True, vcpus=2))
-        install(prefix + vm, [("windows-server", "standard", "2012r2", "")])
+    for legacy_vm in LEGACY_VMS:
+        oses.append(_ose(prefix + legacy_vm, host, virtual=True, vcpus=2))
+        install(prefix + legacy_vm, [("windows-server", "standard", "2012r2", "")])
 
 
 def _placement(ose: str, host: str, start: date, until: date | None) -> Row:
