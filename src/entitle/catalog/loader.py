@@ -26,6 +26,7 @@ from entitle.catalog.model import (
     CatalogPrice,
     Component,
     CoreFactor,
+    CoreFactorScope,
     CoreRule,
     Limit,
     Meta,
@@ -75,6 +76,13 @@ class _CoreFactor(_Strict):
     min_cores: int | None = Field(default=None, ge=1)
     max_cores: int | None = Field(default=None, ge=1)
     since: str | None = None
+    source: str
+
+
+class _CoreFactorScope(_Strict):
+    applies_from: str
+    published_for: list[str]
+    choice: str
     source: str
 
 
@@ -173,6 +181,7 @@ class _CatalogFile(_Strict):
     meta: _Meta
     core_rules: dict[str, _CoreRule]
     core_factors: list[_CoreFactor]
+    core_factor_scope: dict[str, _CoreFactorScope] = {}
     products: dict[str, _Product]
     versions: dict[str, list[_Version]]
     models: list[_Model]
@@ -204,6 +213,13 @@ def _cross_check(data: _CatalogFile) -> list[str]:
 
     def versions_of(pid: str) -> list[str]:
         return [v.version for v in data.versions.get(pid, [])]
+
+    for pid, scope in data.core_factor_scope.items():
+        where = f"core_factor_scope.{pid}"
+        if known_product(pid, where):
+            for named in [scope.applies_from, *scope.published_for]:
+                if named not in versions_of(pid):
+                    problems.append(f"{where}: {named!r} is not a version of {pid}")
 
     for pid, prod in products.items():
         where = f"products.{pid}"
@@ -393,6 +409,16 @@ def _build(data: _CatalogFile, file: str) -> Catalog:
             for x in data.subscriptions
         },
         prices=tuple(CatalogPrice(**p.model_dump()) for p in data.prices),
+        core_factor_scopes={
+            pid: CoreFactorScope(
+                product=pid,
+                applies_from=x.applies_from,
+                published_for=tuple(x.published_for),
+                choice=x.choice,
+                source=x.source,
+            )
+            for pid, x in data.core_factor_scope.items()
+        },
         source_file=file,
     )
 

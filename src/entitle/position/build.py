@@ -74,7 +74,7 @@ def _compute(estate: Estate, catalog: Catalog, as_of: date, progress: Progress |
             surplus[(e.product, e.license, e.edition, e.version)] += left
 
     findings = list(plan.findings)
-    findings += _cal_findings(plan.demand.exempt)
+    findings += _cal_findings(plan.demand.exempt, plan.demand.partial)
     lines = []
     for key in sorted(set(required) | set(surplus), key=lambda k: _order(catalog, k)):
         lines.append(
@@ -225,8 +225,21 @@ def cal_plan_needs(plan: CalPlan) -> tuple[Need, ...]:
     return tuple(out)
 
 
-def _cal_findings(exempt: tuple[tuple[str, int], ...]) -> list[Finding]:
-    return [
+def _cal_findings(
+    exempt: tuple[tuple[str, int], ...], partial: tuple[tuple[str, int], ...] = ()
+) -> list[Finding]:
+    out = [
         Finding("info", "cal-exempt", f"{count} access row(s) need no CAL: {reason}.", "access.csv")
         for reason, count in exempt
     ]
+    out += [
+        Finding(
+            "info",
+            "cal-exempt-product",
+            f"{count} access row(s) need no CAL of their product: {reason}; they still need "
+            "the Windows Server CAL of their OSE (indirect access, licensing-rules.md §1.1).",
+            "access.csv",
+        )
+        for reason, count in partial
+    ]
+    return out

@@ -4,10 +4,11 @@ for unlimited VMs, and Server + CAL for Standard (licensing-rules.md §3.5, §3.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 
 from entitle.catalog.model import Catalog, CoreRule, ModelRule
-from entitle.estate.records import Ose, Software
+from entitle.estate.records import Host, Ose, Software
 from entitle.rules.cores import factor_for, per_vm_cores, physical_cores
 from entitle.rules.demand import Decision, Need, Option
 from entitle.rules.index import EstateIndex
@@ -155,11 +156,7 @@ def _physical(
     model: str | None,
 ) -> Decision:
     host = idx.hosts[ose.host]
-    factor = factor_for(catalog, rule, host.cpu_model, host.cores_per_processor)
-    qty = physical_cores(
-        host.processors, host.cores_per_processor, rule, factor.factor if factor else None
-    )
-    factor_text = f", core factor {factor.factor} ({factor.id})" if factor else ""
+    qty, factor_text, notice = _host_cores(catalog, rule, host, sw.version, str(sw.source))
     options: list[Option] = []
     if model in (None, "per-core", "payg"):
         reason = (
@@ -167,7 +164,8 @@ def _physical(
             f"cores{factor_text}, ≥{rule.min_per_processor}/processor → {qty}"
         )
         evidence = (str(sw.source), str(host.source))
-        options.append(_cores(ose, sw, qty, model == "payg", "per-core", reason, evidence))
+        option = _cores(ose, sw, qty, model == "payg", "per-core", reason, evidence)
+        options.append(replace(option, notices=notice))
     return _decision(idx, ose, sw, mrule, model, options, "the cheaper allowed one")
 
 
@@ -266,12 +264,12 @@ def _group(
     n_vms = len({o.ose for o, _, _ in rows})
     version = catalog.newest_version(PRODUCT, {s.version for _, s, _ in rows})
     needs = []
+    notices: tuple[Finding, ...] = ()
+    evidence = tuple(sorted({str(s.source) for _, s, _ in rows}))
     for host_id in hosts:
         host = idx.hosts[host_id]
-        factor = factor_for(catalog, rule, host.cpu_model, host.cores_per_processor)
-        cores = physical_cores(
-            host.processors, host.cores_per_processor, rule, factor.factor if factor else None
-        )
+        cores, _, notice = _host_cores(catalog, rule, host, version, evidence[0])
+        notices += notice
         qty = cores if sa else max(cores, n_vms)
         extra = (
             "with active SA: unlimited VMs"
@@ -289,7 +287,7 @@ def _group(
                 host=host_id,
                 model="per-core",
                 reason=f"{host_id}: Enterprise on all {cores} counted physical cores, {extra}",
-                evidence=tuple(sorted({str(s.source) for _, s, _ in rows})),
+                evidence=evidence,
             )
         )
     options = [
@@ -297,6 +295,7 @@ def _group(
             "enterprise-host",
             tuple(needs),
             note="Enterprise on every physical core of " + ", ".join(hosts),
+            notices=notices,
         )
     ]
     if not host_level:
@@ -307,3 +306,33 @@ def _group(
         "; a VM fixed model=per-core needs the host licensed" if host_level else ""
     )
     return Decision(f"{PRODUCT}@{group}", PRODUCT, group, tuple(options), why)
+
+
+def _host_cores(
+    catalog: Catalog, rule: CoreRule, host: Host, version: str, source: str
+) -> tuple[int, str, tuple[Finding, ...]]:
+    """SQL Server core licenses for all the physical cores of ``host`` (core factor applied to
+    the server's cores and rounded up once, §3.6, for the versions the catalog's
+    ``core_factor_scope`` names), the text saying so, and the finding to emit when the factor
+    changes the count for a version Microsoft did not publish the table for (a catalog choice)."""
+    row = factor_for(catalog, rule, host.cpu_model, host.cores_per_processor)
+    plain = physical_cores(host.processors, host.cores_per_processor, rule)
+    if row is None:
+        return plain, "", ()
+    counted = physical_cores(host.processors, host.cores_per_processor, rule, row.factor)
+    scope = catalog.core_factor_scopes.get(PRODUCT)
+    applies = catalog.core_factor_applies(PRODUCT, version)
+    qty = counted if applies else plain
+    text = f", core factor {row.factor} ({row.id})" if applies else ""
+    if scope is None or counted == plain or version in scope.published_for:
+        return qty, text, ()
+    cpu = host.cpu_model or f"{host.cores_per_processor}-core processors"
+    if applies:
+        said = (
+            f"counted with core factor {row.factor} ({row.id}): {qty} core licenses instead of "
+            f"{plain}"
+        )
+    else:
+        said = f"counted without the core factor: {qty} core licenses instead of {counted}"
+    message = f"{host.host}: SQL Server {version} on {host.processors} × {cpu} {said} (catalog choice: {scope.choice})"
+    return qty, text, (Finding("warning", "catalog-choice", message, source),)
