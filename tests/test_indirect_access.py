@@ -259,6 +259,13 @@ def test_hundred_users_behind_a_front_end_need_sql_and_windows_server_cals() -> 
     }
 
 
+def test_the_server_cal_choice_counts_the_users_behind_the_front_end() -> None:
+    # The Server + CAL option's own estimate of its SQL CALs counts the 100 relayed users.
+    p = position(app_and_db(100, front_end=True))
+    server = next(x for x in p.lines if x.product == "sql-server" and x.license == "server")
+    assert any("SQL CALs for its 100 user(s)" in r for r in server.reasons)
+
+
 def test_the_relayed_need_names_both_rows() -> None:
     needs = demand(app_and_db(1, front_end=True), frozenset({"db"})).needs
     sql = [n for n in needs if n.right == "sql-server:cal"]

@@ -6,6 +6,13 @@ A *right* is named like a suite component: ``windows-server:cal``, ``rds:cal``,
 a user or a device (one of them; both when the access names both) must hold a right; for external
 users of a product with an External Connector, a connector on the host covers it instead.
 
+Indirect access (§1.1, §1.9): whoever uses any product on an OSE under Windows Server also uses
+that Windows Server, so each access row to another product brings the Windows Server CAL of the
+OSE's version too (its evidence: "implied by access.csv:12 (sql-server on vm1)"), whatever the
+product's own licensing (SQL Server per core, external users of Exchange 2013+ …). Multiplexing
+(§1.6, :mod:`entitle.rules.multiplex`): whoever uses a ``front_end`` OSE needs the CALs of what it
+reaches server-to-server, at that product's and that OSE's versions.
+
 Exemptions (§1.5): unauthenticated access, server-to-server access, up to two principals per OSE
 that only administer it, a physical OSE used only for hosting, Essentials (Specialty Server),
 pay-as-you-go Windows Server (RDS still needs its CAL), SQL Server licensed per core, external

@@ -89,6 +89,30 @@ def _reach_of(idx: EstateIndex, fe: str, s2s: dict[str, list[Access]]) -> tuple[
     return tuple(found.values())
 
 
+Behind = dict[str, tuple[set[str], set[str]]]  # OSE → (users, devices) behind its front ends
+
+
+def relayed_principals(idx: EstateIndex, product: str) -> Behind:
+    """Per OSE, the users and devices that use a front end reaching ``product`` there (before
+    any exemption: an estimate for choosing a licensing model)."""
+    out: Behind = {}
+    for fe, reached in front_end_reach(idx).items():
+        targets = {r.ose for r in reached if r.product == product}
+        if not targets:
+            continue
+        users = {a.user for a in idx.access_by_ose.get(fe, ()) if a.user and a.purpose == "use"}
+        devices = {
+            a.device
+            for a in idx.access_by_ose.get(fe, ())
+            if not a.user and a.device and a.device not in idx.oses and a.purpose == "use"
+        }
+        for ose in targets:
+            have = out.setdefault(ose, (set(), set()))
+            have[0].update(users)
+            have[1].update(devices)
+    return out
+
+
 def unmarked_relays(
     idx: EstateIndex,
     principals: dict[str, tuple[set[str], set[str]]],

@@ -12,6 +12,7 @@ from entitle.estate.records import Host, Ose, Software
 from entitle.rules.cores import factor_for, per_vm_cores, physical_cores
 from entitle.rules.demand import Decision, Need, Option
 from entitle.rules.index import EstateIndex
+from entitle.rules.multiplex import Behind, relayed_principals
 from entitle.source import Finding
 
 PRODUCT = "sql-server"
@@ -26,6 +27,7 @@ def sql_server(
     open_vms: dict[str, list[tuple[Ose, Software, ModelRule]]] = defaultdict(list)
     host_level_vms: dict[str, list[tuple[Ose, Software, ModelRule]]] = defaultdict(list)
     sa = idx.has_active_sa(PRODUCT, as_of)
+    behind = relayed_principals(idx, PRODUCT)
 
     for ose in idx.estate.oses:
         if ose.environment != "production":
@@ -56,17 +58,17 @@ def sql_server(
             model = _model(mrule, ose, sw, findings)
             group = idx.hosts[ose.host].cluster or ose.host
             if not ose.virtual:
-                decisions.append(_physical(idx, catalog, rule, ose, sw, mrule, model))
+                decisions.append(_physical(idx, catalog, rule, ose, sw, mrule, model, behind))
             elif model is None:
                 open_vms[group].append((ose, sw, mrule))
             elif model == "per-core":
                 host_level_vms[group].append((ose, sw, mrule))
             else:
-                decisions.append(_vm(idx, catalog, rule, ose, sw, mrule, model, sa))
+                decisions.append(_vm(idx, catalog, rule, ose, sw, mrule, model, sa, behind))
 
     for group in sorted(set(open_vms) | set(host_level_vms)):
         decisions.append(
-            _group(idx, catalog, rule, group, open_vms[group], host_level_vms[group], sa)
+            _group(idx, catalog, rule, group, open_vms[group], host_level_vms[group], sa, behind)
         )
     return decisions, findings
 
@@ -97,11 +99,15 @@ def _allowed(mrule: ModelRule) -> tuple[str, ...]:
     return ("per-core", "server-cal") if "server-cal" in mrule.also else ("per-core",)
 
 
-def _server_cal(idx: EstateIndex, ose: Ose, sw: Software) -> Option:
+def _server_cal(idx: EstateIndex, ose: Ose, sw: Software, behind: Behind) -> Option:
+    """One server license, and the SQL CALs of the users and devices that reach the OSE,
+    directly or through a front end (§1.6), as the estimate the choice starts from."""
     rows = [a for a in idx.access_by_ose.get(ose.ose, ()) if a.product == PRODUCT]
-    users = sorted({a.user for a in rows if a.user})
+    relayed_users, relayed_devices = behind.get(ose.ose, (set(), set()))
+    users = sorted({a.user for a in rows if a.user} | relayed_users)
     devices = sorted(
         {a.device for a in rows if not a.user and a.device and a.device not in idx.oses}
+        | relayed_devices
     )
     shadow = []
     if users:
@@ -154,6 +160,7 @@ def _physical(
     sw: Software,
     mrule: ModelRule,
     model: str | None,
+    behind: Behind,
 ) -> Decision:
     host = idx.hosts[ose.host]
     qty, factor_text, notice = _host_cores(catalog, rule, host, sw.version, str(sw.source))
@@ -166,7 +173,7 @@ def _physical(
         evidence = (str(sw.source), str(host.source))
         option = _cores(ose, sw, qty, model == "payg", "per-core", reason, evidence)
         options.append(replace(option, notices=notice))
-    return _decision(idx, ose, sw, mrule, model, options, "the cheaper allowed one")
+    return _decision(idx, ose, sw, mrule, model, options, "the cheaper allowed one", behind)
 
 
 def _decision(
@@ -177,10 +184,11 @@ def _decision(
     model: str | None,
     options: list[Option],
     open_text: str,
+    behind: Behind,
 ) -> Decision:
     """One OSE's SQL Server decision: its core options, plus Server + CAL where allowed."""
     if model in (None, "server-cal") and "server-cal" in _allowed(mrule):
-        options.append(_server_cal(idx, ose, sw))
+        options.append(_server_cal(idx, ose, sw, behind))
     why = "fixed by software.csv model" if model else f"model open: {open_text}"
     return Decision(f"{PRODUCT}@{ose.ose}", PRODUCT, ose.ose, tuple(options), why)
 
@@ -222,6 +230,7 @@ def _vm(
     mrule: ModelRule,
     model: str | None,
     sa: bool,
+    behind: Behind,
 ) -> Decision:
     options: list[Option] = []
     if model in (None, "per-vm", "payg"):
@@ -245,7 +254,7 @@ def _vm(
             f"per VM → {qty} (no core factor on virtual cores)"
         )
         options.append(_cores(ose, sw, qty, billed, "per-vm", reason, (str(sw.source),), warning))
-    return _decision(idx, ose, sw, mrule, model, options, "per VM or Server + CAL")
+    return _decision(idx, ose, sw, mrule, model, options, "per VM or Server + CAL", behind)
 
 
 def _group(
@@ -256,6 +265,7 @@ def _group(
     open_vms: list[tuple[Ose, Software, ModelRule]],
     host_level: list[tuple[Ose, Software, ModelRule]],
     sa: bool,
+    behind: Behind,
 ) -> Decision:
     """SQL VMs of one host (or one cluster): each VM on its own, or Enterprise on every physical
     core of every host they may run on."""
@@ -299,7 +309,7 @@ def _group(
         )
     ]
     if not host_level:
-        subs = tuple(_vm(idx, catalog, rule, o, s, m, None, sa) for o, s, m in open_vms)
+        subs = tuple(_vm(idx, catalog, rule, o, s, m, None, sa, behind) for o, s, m in open_vms)
         options.insert(0, Option("each-vm", subdecisions=subs, note="each VM licensed alone"))
     where = f"cluster {group}" if group in idx.cluster_hosts else f"host {group}"
     why = f"{n_vms} SQL Server VM(s) on {where}" + (
