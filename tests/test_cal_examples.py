@@ -185,15 +185,18 @@ def test_payg_essentials_and_hosting_only_need_no_windows_cal() -> None:
     assert cal_lines(position(e)) == {("rds", "user-cal", None, "2025"): (1, 1)}
 
 
-def test_external_users_of_exchange_2013_and_later_need_no_cal() -> None:
-    # §1.5: Exchange/SharePoint 2013+ license external users with the server.
+def test_external_users_of_exchange_2013_and_later_need_no_exchange_cal() -> None:
+    # §1.5: Exchange/SharePoint 2013+ license external users with the server: no Exchange CAL.
+    # The Windows Server 2022 under it still needs a CAL or an External Connector for them
+    # (§1.1: CALs for direct or indirect access; §2): one external user → one WS user CAL
+    # (46 < EC 1,543).
     software = [sw("fs", "exchange-server", "standard", "2019")]
     e = build(
         [Access("fs", "exchange-server", "x1")],
         users=[User("x1", external=True)],
         software_extra=software,
     )
-    assert cal_lines(position(e)) == {}
+    assert cal_lines(position(e)) == {("windows-server", "user-cal", None, "2022"): (1, 1)}
 
 
 def test_enterprise_cal_needs_its_standard_cal() -> None:
@@ -208,9 +211,11 @@ def test_enterprise_cal_needs_its_standard_cal() -> None:
         ],
     )
     lines = cal_lines(position(e))
+    # and, using Exchange on fs, the Windows Server 2022 CAL of fs (§1.1: indirect access)
     assert lines == {
         ("exchange-server", "user-cal", None, "2019"): (1, 1),
         ("exchange-server", "user-cal", "enterprise", "2019"): (1, 1),
+        ("windows-server", "user-cal", None, "2022"): (1, 1),
     }
 
 

@@ -126,10 +126,10 @@ def test_every_fact_names_a_source(catalog: Catalog) -> None:
 
 
 def _cores(rule: CoreRule, processors: list[int], factor: Decimal | None = None) -> int:
-    """Physical-core licenses: each processor at least ``min_per_processor`` (after the core
-    factor, rounded up), the server at least ``min_per_server``."""
-    per_proc = [max(rule.min_per_processor, math.ceil(c * (factor or 1))) for c in processors]
-    return max(rule.min_per_server, sum(per_proc))
+    """Physical-core licenses: all the server's cores times the core factor, rounded up once
+    (§3.6), at least ``min_per_processor`` per processor and ``min_per_server`` per server."""
+    counted = math.ceil(sum(processors) * (factor or 1))
+    return max(rule.min_per_server, rule.min_per_processor * len(processors), counted)
 
 
 @pytest.mark.parametrize(

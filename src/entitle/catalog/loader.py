@@ -27,6 +27,7 @@ from entitle.catalog.model import (
     CatalogPrice,
     Component,
     CoreFactor,
+    CoreFactorScope,
     CoreRule,
     Limit,
     Meta,
@@ -80,6 +81,13 @@ class _CoreFactor(_Strict):
     min_cores: int | None = Field(default=None, ge=1)
     max_cores: int | None = Field(default=None, ge=1)
     since: str | None = None
+    source: str
+
+
+class _CoreFactorScope(_Strict):
+    applies_from: str
+    published_for: list[str]
+    choice: str
     source: str
 
 
@@ -217,6 +225,7 @@ class _CatalogFile(_Strict):
     meta: _Meta
     core_rules: dict[str, _CoreRule]
     core_factors: list[_CoreFactor]
+    core_factor_scope: dict[str, _CoreFactorScope] = {}
     products: dict[str, _Product]
     versions: dict[str, list[_Version]]
     models: list[_Model]
@@ -253,6 +262,13 @@ def _cross_check(data: _CatalogFile) -> list[str]:
 
     def versions_of(pid: str) -> list[str]:
         return [v.version for v in data.versions.get(pid, [])]
+
+    for pid, scope in data.core_factor_scope.items():
+        where = f"core_factor_scope.{pid}"
+        if known_product(pid, where):
+            for named in [scope.applies_from, *scope.published_for]:
+                if named not in versions_of(pid):
+                    problems.append(f"{where}: {named!r} is not a version of {pid}")
 
     for pid, prod in products.items():
         where = f"products.{pid}"
@@ -493,6 +509,16 @@ def _build(data: _CatalogFile, file: str) -> Catalog:
             SubscriptionEdition(**x.model_dump()) for x in data.subscription_editions
         ),
         suite_upgrades={u.id: SuiteUpgrade(**u.model_dump()) for u in data.suite_upgrades},
+        core_factor_scopes={
+            pid: CoreFactorScope(
+                product=pid,
+                applies_from=x.applies_from,
+                published_for=tuple(x.published_for),
+                choice=x.choice,
+                source=x.source,
+            )
+            for pid, x in data.core_factor_scope.items()
+        },
         source_file=file,
         sa_rights=sarights.build(data.sa_rights),
     )

@@ -82,6 +82,19 @@ class CoreFactor:
 
 
 @dataclass(frozen=True, slots=True)
+class CoreFactorScope:
+    """The versions of a product the core factor table applies to: every version from
+    ``applies_from`` on; ``published_for`` are those Microsoft published the table for (outside
+    them applying it is the catalog's ``choice``)."""
+
+    product: str
+    applies_from: str
+    published_for: tuple[str, ...]
+    choice: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class Version:
     version: str
     released: date
@@ -274,6 +287,7 @@ class Catalog:
     processor_conversions: tuple[ProcessorConversion, ...] = ()
     subscription_editions: tuple[SubscriptionEdition, ...] = ()
     suite_upgrades: dict[str, SuiteUpgrade] = field(default_factory=dict)
+    core_factor_scopes: dict[str, CoreFactorScope] = field(default_factory=dict)
     source_file: str = field(default="catalog.toml", compare=False)
     version_positions: dict[str, dict[str, int]] = field(default_factory=dict, compare=False)
     # Software Assurance rights and the 90-day rule (table [sa_rights]; catalog/sarights.py).
@@ -349,6 +363,16 @@ class Catalog:
             if row.matches(cpu_model, cores):
                 return row
         return None
+
+    def core_factor_applies(self, product_id: str, version: str) -> bool:
+        """Whether the core factor table applies to ``version`` of the product (the catalog's
+        ``core_factor_scope``; a product without one: every version)."""
+        scope = self.core_factor_scopes.get(product_id)
+        if scope is None or version not in self.version_positions.get(product_id, {}):
+            return scope is None
+        return self.version_index(product_id, version) >= self.version_index(
+            product_id, scope.applies_from
+        )
 
     def vm_right(self, product_id: str, edition: str) -> VmRights | None:
         for row in self.vm_rights:

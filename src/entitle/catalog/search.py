@@ -188,6 +188,9 @@ def describe_product(catalog: Catalog, product_id: str) -> ProductLicensing:
         for lim in limits
         if lim.choice
     ]
+    scope = catalog.core_factor_scopes.get(product_id) if factors else None
+    if scope is not None:
+        choices.append(Note(f"core factor from {scope.applies_from}", scope.choice))
     included = {inc.id for a in access for inc in a.included_in}
     if suite is not None:
         included.add(product_id)
@@ -202,6 +205,7 @@ def describe_product(catalog: Catalog, product_id: str) -> ProductLicensing:
         + [m.source for m in models]
         + [r.source for r in rules]
         + ([f.source for f in factors])
+        + ([scope.source] if scope is not None else [])
         + [r.source for r in vm_rows]
         + [lim.source for lim in limits]
         + [catalog.suites[i].source for i in sorted(included) if i in catalog.suites]

@@ -23,6 +23,7 @@ from entitle.optimize.cals import CalPlan, Resource, costs_apart, optimise_cals
 from entitle.optimize.match import allocate
 from entitle.optimize.pricing import Pricing
 from entitle.optimize.servers import Choice, ServerPlan, choose, need_cost
+from entitle.optimize.stake import unmarked_findings
 from entitle.rules.cals import CalDemand, CalNeed, cal_demand
 from entitle.rules.demand import Decision, Demand, Need
 from entitle.rules.index import EstateIndex
@@ -288,7 +289,11 @@ def make_plan(
     final_demand = replace(everything, needs=rest.needs + kept)
     best += rest_plan.cost
     lower += rest_plan.lower_bound
-    findings = servers.findings + everything.findings
+    findings = (
+        servers.findings
+        + everything.findings
+        + tuple(unmarked_findings(everything.unmarked, pricing, chosen))
+    )
     return Plan(servers, cal_plan, final_demand, best, min(lower, best), findings)
 
 

@@ -79,6 +79,7 @@ def _warnings(choice: Choice) -> list[Finding]:
     if choice.option.warning:
         source = choice.option.needs[0].evidence[0] if choice.option.needs else ""
         out.append(Finding("warning", "needs-sa", choice.option.warning, source))
+    out += choice.option.notices
     for sub in choice.sub:
         out += _warnings(sub)
     return out

@@ -86,7 +86,7 @@ def _compute(estate: Estate, catalog: Catalog, as_of: date, progress: Progress |
 
     findings = list(plan.findings) + list(owned.findings)
     findings += processor_findings(ents, needs, matches, hosts, catalog, owned.converted)
-    findings += _cal_findings(plan.demand.exempt)
+    findings += _cal_findings(plan.demand.exempt, plan.demand.partial)
     lines = []
     for key in sorted(set(required) | set(surplus), key=lambda k: _order(catalog, k)):
         lines.append(
@@ -237,8 +237,21 @@ def cal_plan_needs(plan: CalPlan) -> tuple[Need, ...]:
     return tuple(out)
 
 
-def _cal_findings(exempt: tuple[tuple[str, int], ...]) -> list[Finding]:
-    return [
+def _cal_findings(
+    exempt: tuple[tuple[str, int], ...], partial: tuple[tuple[str, int], ...] = ()
+) -> list[Finding]:
+    out = [
         Finding("info", "cal-exempt", f"{count} access row(s) need no CAL: {reason}.", "access.csv")
         for reason, count in exempt
     ]
+    out += [
+        Finding(
+            "info",
+            "cal-exempt-product",
+            f"{count} access row(s) need no CAL of their product: {reason}; they still need "
+            "the Windows Server CAL of their OSE (indirect access, licensing-rules.md §1.1).",
+            "access.csv",
+        )
+        for reason, count in partial
+    ]
+    return out

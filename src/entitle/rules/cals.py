@@ -6,6 +6,13 @@ A *right* is named like a suite component: ``windows-server:cal``, ``rds:cal``,
 a user or a device (one of them; both when the access names both) must hold a right; for external
 users of a product with an External Connector, a connector on the host covers it instead.
 
+Indirect access (§1.1, §1.9): whoever uses any product on an OSE under Windows Server also uses
+that Windows Server, so each access row to another product brings the Windows Server CAL of the
+OSE's version too (its evidence: "implied by access.csv:12 (sql-server on vm1)"), whatever the
+product's own licensing (SQL Server per core, external users of Exchange 2013+ …). Multiplexing
+(§1.6, :mod:`entitle.rules.multiplex`): whoever uses a ``front_end`` OSE needs the CALs of what it
+reaches server-to-server, at that product's and that OSE's versions.
+
 Exemptions (§1.5): unauthenticated access, server-to-server access, up to two principals per OSE
 that only administer it, a physical OSE used only for hosting, Essentials (Specialty Server),
 pay-as-you-go Windows Server (RDS still needs its CAL), SQL Server licensed per core, external
@@ -27,6 +34,7 @@ from datetime import date
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Access, Software
 from entitle.rules.index import EstateIndex
+from entitle.rules.multiplex import Unmarked, front_end_reach, server_to_server, unmarked_relays
 from entitle.source import Finding
 
 ADMIN_EXEMPT_PER_OSE = 2  # §1.5 item 2
@@ -47,6 +55,9 @@ class CalNeed:
     # the user already holds the base right through a subscription (CAL equivalency, §6.3):
     # on the user's side the additive right alone; on the device's side still with its base
     user_has_base: bool = False
+    # the access row the need comes from, where ``source`` says more (an implied Windows Server
+    # CAL, a request relayed by a front end); blank: ``source`` is the row
+    row: str = ""
 
     @property
     def product(self) -> str:
@@ -71,6 +82,11 @@ class CalDemand:
     # additive right needs its base on the same user
     held: frozenset[tuple[str, str]] = frozenset()
     equivalency: tuple[Equivalency, ...] = ()
+    # (reason, access rows) that need no CAL of their product but the Windows Server CAL of
+    # their OSE (indirect access, §1.1)
+    partial: tuple[tuple[str, int], ...] = ()
+    # OSEs users access that reach a CAL product server-to-server without being front ends
+    unmarked: tuple[Unmarked, ...] = ()
 
 
 def base_right(right: str, catalog: Catalog) -> str | None:
@@ -93,8 +109,13 @@ def cal_demand(
 ) -> CalDemand:
     """Every right each principal must hold. ``sql_server_cal``: the OSEs whose SQL Server is
     licensed Server + CAL (the others need no SQL CALs). ``as_of``: the day owned User SLs must
-    be active on (``None``: every owned one counts)."""
+    be active on (``None``: every owned one counts).
+
+    Each access row needs the CALs of its product and, for any product but Windows Server itself,
+    the Windows Server CAL of the OSE it runs on (indirect access, §1.1), with the same
+    exemptions. Whoever uses a front end also needs what the front end reaches (§1.6)."""
     exempt: Counter[str] = Counter()
+    partial: Counter[str] = Counter()
     externals = {u.user for u in idx.estate.users if u.external}
     rows: list[tuple[Access, str | None, str | None]] = []
     for a in idx.estate.access:
@@ -108,39 +129,139 @@ def cal_demand(
             rows.append((a, a.user, device))
 
     admins_exempt = _admin_exemptions(rows)
+    s2s = server_to_server(idx)
+    reach = front_end_reach(idx, s2s)
+    no_windows: dict[str, set[str]] = defaultdict(set)  # OSE → products used there
+    principals: dict[str, tuple[set[str], set[str]]] = {}
     needs: list[CalNeed] = []
     for a, user, device in rows:
         principal = user or device
         if a.purpose == "admin" and (a.ose, principal) in admins_exempt:
             exempt["administration only (≤ 2 per OSE)"] += 1
             continue
-        rights, reason = _rights(idx, catalog, a, user in externals, sql_server_cal)
-        if not rights:
-            exempt[reason] += 1
+        external = user in externals
+        got, reason, ws_reason = _row_needs(
+            idx, catalog, a, user, device, external, sql_server_cal, str(a.source)
+        )
+        if ws_reason == NO_WINDOWS:
+            no_windows[a.ose].add(a.product)
+        if not got:
+            exempt[reason or ws_reason] += 1
+        elif reason:
+            partial[reason] += 1
+        needs += got
+        if a.purpose != "use":
             continue
-        ose = idx.oses[a.ose]
-        granted = {r for r, _ in rights}
-        for right, version in rights:
-            base = base_right(right, catalog)
-            needs.append(
-                CalNeed(
-                    right,
-                    user,
-                    device,
-                    version,
-                    a.ose,
-                    ose.host,
-                    user in externals,
-                    str(a.source),
-                    base in granted,
-                )
+        if a.ose in s2s:
+            users, devices = principals.setdefault(a.ose, (set(), set()))
+            (users if user else devices).add(principal or "")
+        for r in reach.get(a.ose, ()):
+            if idx.oses[r.ose].environment != "production":
+                continue
+            relayed = replace(a, ose=r.ose, product=r.product, level=r.level)
+            evidence = f"{a.source} via front end {a.ose} → " + " → ".join(r.path)
+            got, _, ws_reason = _row_needs(
+                idx, catalog, relayed, user, device, external, sql_server_cal, evidence
             )
+            if ws_reason == NO_WINDOWS:
+                no_windows[r.ose].add(r.product)
+            needs += [replace(n, row=str(a.source)) for n in got]
     needs += _managed(idx, catalog)
     held_by, findings = subscription_rights(idx, catalog, as_of)
-    if not held_by:
-        return CalDemand(tuple(needs), tuple(sorted(exempt.items())), tuple(findings))
-    kept, held, equivalency = _equivalent(needs, held_by, catalog, exempt)
-    return CalDemand(tuple(kept), tuple(sorted(exempt.items())), tuple(findings), held, equivalency)
+    findings = _unknown_os(idx, no_windows) + findings
+    unmarked = _unmarked(idx, catalog, principals, s2s, sql_server_cal)
+    held: frozenset[tuple[str, str]] = frozenset()
+    equivalency: tuple[Equivalency, ...] = ()
+    if held_by:
+        needs, held, equivalency = _equivalent(needs, held_by, catalog, exempt)
+    return CalDemand(
+        tuple(needs),
+        tuple(sorted(exempt.items())),
+        tuple(findings),
+        held,
+        equivalency,
+        tuple(sorted(partial.items())),
+        tuple(unmarked),
+    )
+
+
+NO_WINDOWS = "no Windows Server on the OSE"
+
+
+def _row_needs(
+    idx: EstateIndex,
+    catalog: Catalog,
+    a: Access,
+    user: str | None,
+    device: str | None,
+    external: bool,
+    sql_server_cal: frozenset[str],
+    evidence: str,
+) -> tuple[list[CalNeed], str, str]:
+    """The needs of one use of ``a.product`` on ``a.ose``: its product's CALs and, for any other
+    product than Windows Server, the Windows Server CAL of that OSE (implied, §1.1); with the
+    reason the product needs no CAL and the reason the OSE needs no Windows Server CAL (blank
+    where they do)."""
+    rights, reason = _rights(idx, catalog, a, external, sql_server_cal)
+    implied: list[tuple[str, str | None]] = []
+    ws_reason = ""
+    if a.product != "windows-server":
+        implied, ws_reason = _windows_cal(idx, a.ose)
+    granted = {r for r, _ in rights + implied}
+    host = idx.oses[a.ose].host
+    out = [
+        CalNeed(
+            right,
+            user,
+            device,
+            version,
+            a.ose,
+            host,
+            external,
+            evidence,
+            base_right(right, catalog) in granted,
+        )
+        for right, version in rights
+    ]
+    if implied:
+        why = f"implied by {evidence}" + ("" if "→" in evidence else f" ({a.product} on {a.ose})")
+        out += [
+            CalNeed(right, user, device, version, a.ose, host, external, why, False, row=evidence)
+            for right, version in implied
+        ]
+    return out, reason, ws_reason
+
+
+def _unknown_os(idx: EstateIndex, no_windows: dict[str, set[str]]) -> list[Finding]:
+    out = []
+    for ose in sorted(no_windows):
+        products = ", ".join(sorted(no_windows[ose]))
+        message = (
+            f"{ose}: its users use {products}, but software.csv names no Windows Server on it, so "
+            "no Windows Server CAL is counted for them (indirect access, licensing-rules.md §1.1); "
+            "add its windows-server row if it runs Windows Server"
+        )
+        out.append(Finding("warning", "os-unknown", message, "software.csv"))
+    return out
+
+
+def _unmarked(
+    idx: EstateIndex,
+    catalog: Catalog,
+    principals: dict[str, tuple[set[str], set[str]]],
+    s2s: dict[str, list[Access]],
+    sql_server_cal: frozenset[str],
+) -> list[Unmarked]:
+    """The product CALs each server-to-server target would need of a front end's users."""
+    rights_of: dict[tuple[str, str], tuple[str, ...]] = {}
+    for rows in s2s.values():
+        for a in rows:
+            key = (a.ose, a.product)
+            if key not in rights_of:
+                probe = replace(a, user="", device=None)
+                rights = _rights(idx, catalog, probe, False, sql_server_cal)[0]
+                rights_of[key] = tuple(r for r, _ in rights)
+    return unmarked_relays(idx, principals, rights_of, s2s)
 
 
 def _equivalent(
@@ -160,7 +281,7 @@ def _equivalent(
             kept.append(n)
             continue
         covered[by].add(n.user or "")
-        sources[by].add(n.source)
+        sources[by].add(n.row or n.source)
     for h, where in sources.items():
         exempt[f"covered by a user subscription ({h})"] += len(where)
     held = frozenset((u, r) for u, by_right in held_by.items() for r in by_right)
@@ -261,7 +382,7 @@ def _windows_cal(idx: EstateIndex, ose_id: str) -> tuple[list[tuple[str, str | N
     if ose.hosting_only and not ose.virtual:
         return [], "physical OSE used only for hosting"
     if ws is None:
-        return [], "no Windows Server on the OSE"
+        return [], NO_WINDOWS
     if ws.edition == "essentials":
         return [], "Essentials (Specialty Server, no CALs)"
     if ws.model == "payg":
@@ -276,9 +397,8 @@ def _rights(
     version = sw.version if sw else None
     if a.product == "windows-server":
         return _windows_cal(idx, a.ose)
-    if a.product in ("rds", "ad-rms"):
-        ws, _ = _windows_cal(idx, a.ose)
-        return [(f"{a.product}:cal", version)] + ws, ""
+    if a.product in ("rds", "ad-rms"):  # additive: the Windows Server CAL comes implied
+        return [(f"{a.product}:cal", version)], ""
     if a.product == "sql-server":
         if a.ose in sql_server_cal:
             return [("sql-server:cal", version)], ""

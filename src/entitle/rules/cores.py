@@ -15,17 +15,21 @@ def physical_cores(
     rule: CoreRule,
     factor: Decimal | None = None,
 ) -> int:
-    """Core licenses for a physical server: every physical core (times the core factor where the
-    rule uses one, rounded up per processor), at least ``min_per_processor`` per processor and
-    ``min_per_server`` per server.
+    """Core licenses for a physical server: all of its physical cores times the core factor
+    where the rule uses one, rounded up once for the whole server ("the number of physical
+    cores on the server multiplied by the applicable core factor", licensing-rules.md §3.5,
+    §3.6), and at least ``min_per_processor`` per processor and ``min_per_server`` per server.
 
     >>> from entitle.catalog import default_catalog
     >>> physical_cores(2, 12, default_catalog().core_rule("windows"))
     24
+    >>> physical_cores(4, 6, default_catalog().core_rule("sql"), Decimal("0.75"))  # not 4 × 5
+    18
     """
-    per_processor = Decimal(cores_per_processor) * (factor if factor is not None else 1)
-    counted = max(rule.min_per_processor, math.ceil(per_processor))
-    return max(rule.min_per_server, processors * counted)
+    counted = math.ceil(
+        Decimal(processors * cores_per_processor) * (1 if factor is None else factor)
+    )
+    return max(rule.min_per_server, processors * rule.min_per_processor, counted)
 
 
 def factor_for(

@@ -48,6 +48,7 @@ class Option:
     note: str = ""
     warning: str = ""  # emitted as a finding when this option is chosen
     shadow: tuple[Need, ...] = ()  # counted when choosing, reported elsewhere (Server+CAL CALs)
+    notices: tuple[Finding, ...] = ()  # emitted as they are when this option is chosen
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,15 +8,17 @@ host it may run on (and every host it left fewer than 90 days ago) is licensed f
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 
 from entitle.catalog.model import Catalog, CoreRule, ModelRule
-from entitle.estate.records import Ose, Software
+from entitle.estate.records import Host, Ose, Software
 from entitle.rules.cores import factor_for, per_vm_cores, physical_cores
 from entitle.rules.demand import Decision, Need, Option
 from entitle.rules.failover import free_passive_copies
 from entitle.rules.index import EstateIndex
 from entitle.rules.mobility import lapse_finding
+from entitle.rules.multiplex import Behind, relayed_principals
 from entitle.rules.sql_mobility import (
     Ctx,
     allowed,
@@ -40,6 +42,7 @@ def sql_server(
     host_level_vms: dict[str, list[tuple[Ose, Software, ModelRule]]] = defaultdict(list)
     rows: list[tuple[Ose, Software, ModelRule, str | None]] = []
     passive: list[tuple[Ose, Software]] = []
+    behind = relayed_principals(idx, PRODUCT)
 
     for ose in idx.estate.oses:
         if ose.environment != "production":
@@ -77,17 +80,17 @@ def sql_server(
     for ose, sw, mrule, model in rows:
         group = idx.hosts[ose.host].cluster or ose.host
         if not ose.virtual:
-            decisions.append(_physical(idx, catalog, rule, ose, sw, mrule, model))
+            decisions.append(_physical(idx, catalog, rule, ose, sw, mrule, model, behind))
         elif model is None:
             open_vms[group].append((ose, sw, mrule))
         elif model == "per-core":
             host_level_vms[group].append((ose, sw, mrule))
         else:
-            decisions.append(_vm(idx, catalog, rule, ose, sw, mrule, model, ctx))
+            decisions.append(_vm(idx, catalog, rule, ose, sw, mrule, model, ctx, behind))
 
     for group in sorted(set(open_vms) | set(host_level_vms)):
         decisions.append(
-            _group(idx, catalog, rule, group, open_vms[group], host_level_vms[group], ctx)
+            _group(idx, catalog, rule, group, open_vms[group], host_level_vms[group], ctx, behind)
         )
     return decisions, findings
 
@@ -112,11 +115,17 @@ def _model(mrule: ModelRule, ose: Ose, sw: Software, findings: list[Finding]) ->
     return sw.model
 
 
-def _server_cal(idx: EstateIndex, ose: Ose, sw: Software, ctx: Ctx | None = None) -> Option:
+def _server_cal(
+    idx: EstateIndex, ose: Ose, sw: Software, ctx: Ctx | None = None, behind: Behind | None = None
+) -> Option:
+    """One server license, and the SQL CALs of the users and devices that reach the OSE,
+    directly or through a front end (§1.6), as the estimate the choice starts from."""
     rows = [a for a in idx.access_by_ose.get(ose.ose, ()) if a.product == PRODUCT]
-    users = sorted({a.user for a in rows if a.user})
+    relayed_users, relayed_devices = (behind or {}).get(ose.ose, (set(), set()))
+    users = sorted({a.user for a in rows if a.user} | relayed_users)
     devices = sorted(
         {a.device for a in rows if not a.user and a.device and a.device not in idx.oses}
+        | relayed_devices
     )
     shadow = []
     if users:
@@ -179,13 +188,10 @@ def _physical(
     sw: Software,
     mrule: ModelRule,
     model: str | None,
+    behind: Behind,
 ) -> Decision:
     host = idx.hosts[ose.host]
-    factor = factor_for(catalog, rule, host.cpu_model, host.cores_per_processor)
-    qty = physical_cores(
-        host.processors, host.cores_per_processor, rule, factor.factor if factor else None
-    )
-    factor_text = f", core factor {factor.factor} ({factor.id})" if factor else ""
+    qty, factor_text, notice = _host_cores(catalog, rule, host, sw.version, str(sw.source))
     options: list[Option] = []
     if model in (None, "per-core", "payg"):
         reason = (
@@ -193,8 +199,9 @@ def _physical(
             f"cores{factor_text}, ≥{rule.min_per_processor}/processor → {qty}"
         )
         evidence = (str(sw.source), str(host.source))
-        options.append(_cores(ose, sw, qty, model == "payg", "per-core", reason, evidence))
-    return _decision(idx, ose, sw, mrule, model, options, "the cheaper allowed one")
+        option = _cores(ose, sw, qty, model == "payg", "per-core", reason, evidence)
+        options.append(replace(option, notices=notice))
+    return _decision(idx, ose, sw, mrule, model, options, "the cheaper allowed one", None, behind)
 
 
 def _decision(
@@ -206,10 +213,11 @@ def _decision(
     options: list[Option],
     open_text: str,
     ctx: Ctx | None = None,
+    behind: Behind | None = None,
 ) -> Decision:
     """One OSE's SQL Server decision: its core options, plus Server + CAL where allowed."""
     if model in (None, "server-cal") and "server-cal" in allowed(mrule):
-        options.append(_server_cal(idx, ose, sw, ctx))
+        options.append(_server_cal(idx, ose, sw, ctx, behind))
     why = "fixed by software.csv model" if model else f"model open: {open_text}"
     return Decision(f"{PRODUCT}@{ose.ose}", PRODUCT, ose.ose, tuple(options), why)
 
@@ -267,6 +275,7 @@ def _vm(
     mrule: ModelRule,
     model: str | None,
     ctx: Ctx,
+    behind: Behind,
 ) -> Decision:
     options: list[Option] = []
     if model in (None, "per-vm", "payg"):
@@ -308,7 +317,7 @@ def _vm(
                 for host in hosts
             )
             options.append(Option("per-vm", needs, warning=no_mobility(ose, hosts, "core", ctx)))
-    return _decision(idx, ose, sw, mrule, model, options, "per VM or Server + CAL", ctx)
+    return _decision(idx, ose, sw, mrule, model, options, "per VM or Server + CAL", ctx, behind)
 
 
 def _group(
@@ -319,6 +328,7 @@ def _group(
     open_vms: list[tuple[Ose, Software, ModelRule]],
     host_level: list[tuple[Ose, Software, ModelRule]],
     ctx: Ctx,
+    behind: Behind,
 ) -> Decision:
     """SQL VMs of one host (or one cluster): each VM on its own, or Enterprise on every physical
     core of every host they may run on. Unlimited virtualization needs Enterprise core licenses
@@ -328,13 +338,19 @@ def _group(
     rows = open_vms + host_level
     n_vms = len({o.ose for o, _, _ in rows})
     version = catalog.newest_version(PRODUCT, {s.version for _, s, _ in rows})
+    evidence = tuple(sorted({str(s.source) for _, s, _ in rows}))
     counted: dict[str, dict[str, tuple[int, int]]] = {}  # mobile? → host → (cores, VMs there)
+    notices: dict[str, tuple[Finding, ...]] = {}
     for mobile in (True, False):
         on: dict[str, set[str]] = defaultdict(set)
         for o, _, _ in rows:
             for h in ctx.places.hosts(o, mobile):
                 on[h].add(o.ose)
-        counted[str(mobile)] = {h: (_host_cores(idx, catalog, rule, h), len(on[h])) for h in on}
+        counted[str(mobile)] = {}
+        for h in on:
+            cores, _, notice = _host_cores(catalog, rule, idx.hosts[h], version, evidence[0])
+            counted[str(mobile)][h] = (cores, len(on[h]))
+            notices[h] = notice
     wanted = sum(c for c, _ in counted["True"].values())
     sa = ctx.enterprise_sa.total_for("enterprise") >= wanted
     here = counted[str(sa)]
@@ -359,7 +375,7 @@ def _group(
                 host=host_id,
                 model="per-core",
                 reason=f"{host_id}: Enterprise on all {cores} counted physical cores, {extra}",
-                evidence=tuple(sorted({str(s.source) for _, s, _ in rows})),
+                evidence=evidence,
                 sa_required=sa,
             )
         )
@@ -380,10 +396,11 @@ def _group(
             tuple(needs),
             note="Enterprise on every physical core of " + ", ".join(hosts),
             warning=lapse.message if lapse is not None else "",
+            notices=tuple(f for h in hosts for f in notices[h]),
         )
     ]
     if not host_level:
-        subs = tuple(_vm(idx, catalog, rule, o, s, m, None, ctx) for o, s, m in open_vms)
+        subs = tuple(_vm(idx, catalog, rule, o, s, m, None, ctx, behind) for o, s, m in open_vms)
         options.insert(0, Option("each-vm", subdecisions=subs, note="each VM licensed alone"))
     where = f"cluster {group}" if group in idx.cluster_hosts else f"host {group}"
     why = f"{n_vms} SQL Server VM(s) on {where}" + (
@@ -392,9 +409,31 @@ def _group(
     return Decision(f"{PRODUCT}@{group}", PRODUCT, group, tuple(options), why)
 
 
-def _host_cores(idx: EstateIndex, catalog: Catalog, rule: CoreRule, host_id: str) -> int:
-    host = idx.hosts[host_id]
-    factor = factor_for(catalog, rule, host.cpu_model, host.cores_per_processor)
-    return physical_cores(
-        host.processors, host.cores_per_processor, rule, factor.factor if factor else None
-    )
+def _host_cores(
+    catalog: Catalog, rule: CoreRule, host: Host, version: str, source: str
+) -> tuple[int, str, tuple[Finding, ...]]:
+    """SQL Server core licenses for all the physical cores of ``host`` (core factor applied to
+    the server's cores and rounded up once, §3.6, for the versions the catalog's
+    ``core_factor_scope`` names), the text saying so, and the finding to emit when the factor
+    changes the count for a version Microsoft did not publish the table for (a catalog choice)."""
+    row = factor_for(catalog, rule, host.cpu_model, host.cores_per_processor)
+    plain = physical_cores(host.processors, host.cores_per_processor, rule)
+    if row is None:
+        return plain, "", ()
+    counted = physical_cores(host.processors, host.cores_per_processor, rule, row.factor)
+    scope = catalog.core_factor_scopes.get(PRODUCT)
+    applies = catalog.core_factor_applies(PRODUCT, version)
+    qty = counted if applies else plain
+    text = f", core factor {row.factor} ({row.id})" if applies else ""
+    if scope is None or counted == plain or version in scope.published_for:
+        return qty, text, ()
+    cpu = host.cpu_model or f"{host.cores_per_processor}-core processors"
+    if applies:
+        said = (
+            f"counted with core factor {row.factor} ({row.id}): {qty} core licenses instead of "
+            f"{plain}"
+        )
+    else:
+        said = f"counted without the core factor: {qty} core licenses instead of {counted}"
+    message = f"{host.host}: SQL Server {version} on {host.processors} × {cpu} {said} (catalog choice: {scope.choice})"
+    return qty, text, (Finding("warning", "catalog-choice", message, source),)
