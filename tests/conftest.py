@@ -29,7 +29,12 @@ ONE_WORKER = ("web/", "fuzz/test_fuzz.py")  # modules kept together (see above)
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the modules kept together, and run them first: a group is the largest unit of work,
+    and one started last would leave the other workers idle at the end."""
+    grouped = set()
     for item in items:
         module = item.path.relative_to(TESTS).as_posix()
         if module.startswith(ONE_WORKER):
             item.add_marker(pytest.mark.xdist_group(module))
+            grouped.add(item.nodeid)
+    items.sort(key=lambda item: item.nodeid not in grouped)  # stable: the order within stays
