@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint audit format bench sample clean
+.PHONY: demo test test-long lint audit format bench sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,16 @@ demo: $(STAMP)
 	$(BIN)/entitle decide examples/sample-estate --years 3 --headcount-growth 5 --devices-growth 0.5 --html out/decide-growth.html
 	@echo "Reports: out/sample.xlsx out/sample.html$(if $(shell command -v chromium), out/sample.pdf) out/decide-growth.html"
 
+# The fast tier on every core: under 4 minutes on 2 cores. pytest prints the 15 slowest tests.
+XDIST := -n auto --dist loadgroup
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST)
+
+# The long tier (CI runs it after `make test`): every random oracle case (marker `slow`) and the
+# atheris targets fuzzing for FUZZ_SECONDS each, all at once.
+FUZZ_SECONDS ?= 300
+test-long: $(STAMP)
+	ENTITLE_FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/pytest $(XDIST) -m "slow or fuzz"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -1,30 +1,31 @@
-"""The fault harness: run ``entitle`` commands in a warm worker (``zygote.py``) and kill them
-with SIGKILL at random points, then look at what they left."""
+"""The fault harness: run ``entitle`` commands in a warm worker (``zygote.py``), count the passes
+of the named fault points of their write paths (``entitle.faults``), and kill them with SIGKILL
+at each pass of each point in turn, then look at what they left. Nothing depends on timing: a
+run is killed by the command itself when it reaches the named point."""
 
 from __future__ import annotations
 
 import json
-import os
-import random
+import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RUNS = int(os.environ.get("ENTITLE_FAULT_RUNS", "20"))
 
 
 @dataclass(frozen=True)
 class Outcome:
     code: int | None
     signal: int | None
-    seconds: float
     log: str
+    passes: dict[str, int] = field(default_factory=dict)
+    """How often the run passed each fault point (empty when it was killed)."""
 
     @property
     def killed(self) -> bool:
-        return self.signal is not None
+        return self.signal == signal.SIGKILL
 
 
 class Zygote:
@@ -42,15 +43,20 @@ class Zygote:
         argv: list[str],
         cwd: Path,
         env: dict[str, str] | None = None,
-        kill_after: float | None = None,
+        fault: str | None = None,
+        no_exchange: bool = False,
     ) -> Outcome:
+        """Run ``entitle ARGV`` in ``cwd``; with ``fault`` (``NAME:N``) it kills itself at the
+        Nth pass of the point NAME."""
         log = cwd / ".entitle-run.log"
+        passes = cwd / ".entitle-passes.json"
         order = {
             "argv": argv,
             "cwd": str(cwd),
-            "env": env or {},
-            "kill_after": kill_after,
+            "env": {**(env or {}), **({"ENTITLE_FAULT": fault} if fault else {})},
             "log": str(log),
+            "passes": str(passes),
+            "no_exchange": no_exchange,
         }
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write(json.dumps(order) + "\n")
@@ -61,7 +67,11 @@ class Zygote:
         report = json.loads(line)
         text = log.read_text(errors="replace")
         log.unlink()
-        return Outcome(report["code"], report["signal"], report["seconds"], text)
+        counted: dict[str, int] = {}
+        if passes.exists():
+            counted = json.loads(passes.read_text(encoding="utf-8"))
+            passes.unlink()
+        return Outcome(report["code"], report["signal"], text, counted)
 
     def close(self) -> None:
         if self.process.stdin is not None:
@@ -69,13 +79,15 @@ class Zygote:
         self.process.wait(timeout=30)
 
 
-def kill_points(seconds: float, runs: int = RUNS, seed: int = 8) -> list[float]:
-    """Delays to kill at: half spread over the whole run, half over its last fifth (where the
-    files and the transaction are written)."""
-    rng = random.Random(seed)
-    early = [rng.uniform(0.0, seconds) for _ in range(runs - runs // 2)]
-    late = [rng.uniform(0.8 * seconds, 1.02 * seconds) for _ in range(runs // 2)]
-    return sorted(early + late)
+def kill_points(passes: dict[str, int], prefix: str) -> list[str]:
+    """Every pass of every point named ``PREFIX.*`` that a clean run went through, as the
+    ``NAME:N`` values of ``ENTITLE_FAULT``, in a fixed order."""
+    return [
+        f"{name}:{n}"
+        for name in sorted(passes)
+        if name.startswith(prefix + ".")
+        for n in range(1, passes[name] + 1)
+    ]
 
 
 def files(folder: Path) -> dict[str, bytes]:

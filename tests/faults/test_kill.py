@@ -1,9 +1,10 @@
-"""SIGKILL at random points (``kit.kill_points``: half anywhere, half near the end where the
-writes happen) during an import, a ledger change and a report write. Afterwards the estate
-folder and the report files are either the old ones or the complete new ones, and the ledger is
-consistent: its audit chain verifies and it holds all of the change or none of it.
-
-ENTITLE_FAULT_RUNS sets the kills per scenario (default 20)."""
+"""SIGKILL at every named fault point of the write paths (``entitle.faults``) during an import,
+a ledger change on SQLite and PostgreSQL, and a report write: a clean run counts the passes of
+each point, then one run per point and pass kills itself there (``ENTITLE_FAULT=NAME:N``), so
+every kill lands where it is meant to on a quiet or a loaded machine. Afterwards the estate
+folder and the report files are either the old ones or the complete new ones — which of them
+follows from the point — and the ledger is consistent: its audit chain verifies and it holds all
+of the change (killed after the commit) or none of it (before), and takes the change again."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
-from kit import RUNS, Zygote, files, kill_points
+from kit import Outcome, Zygote, files, kill_points
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -32,21 +33,41 @@ ADMIN = os.environ.get("ENTITLE_TEST_POSTGRES")
 KEY = {"ENTITLE_KEY": Fernet.generate_key().decode(), "ENTITLE_USER": "fault-harness"}
 
 
-def clean(z: Zygote, argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
-    """Run to the end; the seconds it took."""
-    outcome = z.run(argv, cwd, env)
+def clean(
+    z: Zygote, argv: list[str], cwd: Path, env: dict[str, str] | None = None, **options: bool
+) -> Outcome:
+    """Run to the end; what it did, with the passes of every fault point."""
+    outcome = z.run(argv, cwd, env, **options)
     assert outcome.code == 0, outcome.log
-    return outcome.seconds
+    return outcome
 
 
-def no_traceback(log: str) -> None:
-    assert "Traceback" not in log, log
+def killed_at(
+    z: Zygote,
+    fault: str,
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    **options: bool,
+) -> Outcome:
+    """Run, killed at ``fault``; it must die there, with no traceback before."""
+    outcome = z.run(argv, cwd, env, fault=fault, **options)
+    assert outcome.killed, f"not killed at {fault}: {outcome.code}\n{outcome.log}"
+    assert "Traceback" not in outcome.log, outcome.log
+    return outcome
 
 
 # -- (a) an import writing an estate folder -----------------------------------------------------
 
 
-def test_a_killed_import_leaves_the_old_or_the_new_estate(zygote: Zygote, tmp_path: Path) -> None:
+@pytest.mark.parametrize("exchange", [True, False], ids=["exchange", "two-renames"])
+def test_a_killed_import_leaves_the_old_or_the_new_estate(
+    zygote: Zygote, tmp_path: Path, exchange: bool
+) -> None:
+    """Killed while staging the tables the estate is the old one; once swapped, the new one.
+    Where the system has no atomic exchange (two renames) a kill between the renames leaves
+    the old estate whole beside its place. In every case the next import completes the job."""
+    swap = {"no_exchange": not exchange}
     base = tmp_path / "base"
     base.mkdir()
     clean(zygote, ["import", "sil", str(EXPORTS / "sil"), "--into", "estate"], base)
@@ -54,22 +75,27 @@ def test_a_killed_import_leaves_the_old_or_the_new_estate(zygote: Zygote, tmp_pa
     done = tmp_path / "done"
     shutil.copytree(base, done)
     argv = ["import", "hyperv", str(EXPORTS / "hyperv"), "--into", "estate"]
-    seconds = clean(zygote, argv, done)
+    passes = clean(zygote, argv, done, **swap).passes
     new = files(done / "estate")
     assert new != old
-    killed = 0
-    for n, delay in enumerate(kill_points(seconds)):
-        run = tmp_path / f"run{n}"
+    points = kill_points(passes, "import")
+    swapped = "import.swapped" if exchange else "import.half-swapped"
+    assert {p.partition(":")[0] for p in points} == {"import.table", "import.staged", swapped}
+    assert passes["import.table"] >= 2  # hyperv gives hosts and oses at least
+    for fault in points:
+        run = tmp_path / ("run-" + fault.replace(":", "-"))
         shutil.copytree(base, run)
-        outcome = zygote.run(argv, run, kill_after=delay)
-        no_traceback(outcome.log)
-        killed += outcome.killed
-        assert (run / "estate").is_dir(), f"killed after {delay:.3f} s: the estate is gone"
-        assert files(run / "estate") in (old, new), f"killed after {delay:.3f} s: a mixed estate"
+        killed_at(zygote, fault, argv, run, **swap)
+        name = fault.partition(":")[0]
+        if name == "import.half-swapped":  # between the renames: the old estate set aside whole
+            assert not (run / "estate").exists(), fault
+            [aside] = run.glob(".estate.old-*")
+            assert files(aside) == old, fault
+        else:
+            assert files(run / "estate") == (new if name == "import.swapped" else old), fault
+        clean(zygote, argv, run, **swap)
+        assert files(run / "estate") == new, f"after {fault}, the next import"
         shutil.rmtree(run)
-    # The late kill points sit around the end of one timed clean run, and a run's length varies
-    # (a quiet machine ends it sooner), so some of them land after the end: ask for a quarter.
-    assert killed >= RUNS // 4, "too few runs were killed before they ended"
 
 
 # -- (b) ledger changes on SQLite and PostgreSQL -------------------------------------------------
@@ -80,16 +106,18 @@ def entitlements(refs: list[str]) -> str:
     return "id,product,license,version,quantity\n" + "\n".join(rows) + "\n"
 
 
-def change(n: int) -> tuple[list[str], str, set[tuple[str, ...]]]:
-    """Run ``n``'s change, the table it adds to and the rows it adds there (all or none of them
-    may be there after a kill). Each run's change touches its own entitlement or ids."""
+KINDS = ("import", "assign", "retire")
+
+
+def change(n: int, kind: str) -> tuple[list[str], str, set[tuple[str, ...]]]:
+    """Run ``n``'s change of ``kind``, the table it adds to and the rows it adds there. Each
+    run's change touches its own entitlement or ids (and writes its own import file)."""
     on = date(2025, 1, 10) + timedelta(days=n)
-    kind = n % 3
-    if kind == 0:
+    if kind == "import":
         refs = [f"N{n}-{i}" for i in range(60)]
         rows = {(ref, str(len(ref) % 7 + 3)) for ref in refs}
         return ["ledger", "import", f"batch{n}.csv"], "entitlements", rows
-    if kind == 1:
+    if kind == "assign":
         argv = ["ledger", "assign", f"E-{n}", "--to", f"user:u{n}", "-n", "1", "--on", str(on)]
         return argv, "assignments", {(f"E-{n}", "1", "user", f"u{n}", str(on))}
     argv = ["ledger", "retire", f"E-{n}", "-n", "1", "--reason", "sold", "--on", str(on)]
@@ -142,80 +170,81 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def test_a_killed_ledger_change_is_all_or_nothing(
     zygote: Zygote, ledger_url: str, tmp_path: Path
 ) -> None:
-    """Each run kills one change (an import of 60 entitlements, an assignment, a retirement)
-    and then finds the ledger verified and holding all of the change's rows or none."""
+    """Each kind of change (an import of 60 entitlements, an assignment, a retirement) is
+    killed at every fault point of its transaction: before the commit the ledger verifies and
+    holds none of the change, and takes the same change afterwards; after it, all of it."""
     url = ledger_url
-    (tmp_path / "first.csv").write_text(entitlements([f"E-{i}" for i in range(RUNS + 1)]))
-    for n in range(RUNS):
+    refs = 60
+    (tmp_path / "first.csv").write_text(entitlements([f"E-{i}" for i in range(refs)]))
+    for n in range(refs):
         (tmp_path / f"batch{n}.csv").write_text(entitlements([f"N{n}-{i}" for i in range(60)]))
     clean(zygote, ["ledger", "init", "--db", url], tmp_path, KEY)
     clean(zygote, ["ledger", "import", "first.csv", "--db", url], tmp_path, KEY)
-    (tmp_path / "timing.csv").write_text(entitlements([f"T-{i}" for i in range(60)]))
-    timing = {  # one clean run of each kind of change, to time it
-        0: ["ledger", "import", "timing.csv"],
-        1: ["ledger", "assign", "E-0", "--to", "user:t", "-n", "1", "--on", "2025-01-02"],
-        2: ["ledger", "retire", "E-0", "-n", "1", "--reason", "sold", "--on", "2025-01-03"],
-    }
-    seconds = {
-        kind: clean(zygote, [*argv, "--db", url], tmp_path, KEY) for kind, argv in timing.items()
-    }
-    killed = 0
+    runs = iter(range(refs))
+    passes = {}  # one clean run of each kind of change counts its fault points' passes
+    for kind in KINDS:
+        argv, _, _ = change(next(runs), kind)
+        passes[kind] = clean(zygote, [*argv, "--db", url], tmp_path, KEY).passes
     held = state(zygote, url, tmp_path)
-    for n in range(RUNS):
-        argv, table, rows = change(n)
-        delay = kill_points(seconds[n % 3], seed=n)[n]
-        outcome = zygote.run([*argv, "--db", url], tmp_path, KEY, kill_after=delay)
-        no_traceback(outcome.log)
-        killed += outcome.killed
-        if url.endswith(".db"):
-            with sqlite3.connect(url) as conn:
-                assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        now = state(zygote, url, tmp_path)
-        added = now[table] - held[table]
-        assert added in (set(), rows), f"{argv[1]} killed after {delay:.3f} s: {added}"
-        assert all(now[t] == held[t] for t in STATE if t != table), argv
-        if not outcome.killed:
-            assert added == rows, outcome.log
-        held = now
-    assert killed >= RUNS // 3, "too few runs were killed before they ended"
+    for kind in KINDS:
+        points = kill_points(passes[kind], "ledger")
+        assert {p.partition(":")[0] for p in points} == {
+            "ledger.locked",
+            "ledger.flushed",
+            "ledger.committed",
+        }, kind
+        for fault in points:
+            argv, table, rows = change(next(runs), kind)
+            killed_at(zygote, fault, [*argv, "--db", url], tmp_path, KEY)
+            if url.endswith(".db"):
+                with sqlite3.connect(url) as conn:
+                    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            now = state(zygote, url, tmp_path)
+            added = now[table] - held[table]
+            committed = fault.startswith("ledger.committed:")
+            assert added == (rows if committed else set()), f"{kind} killed at {fault}: {added}"
+            assert all(now[t] == held[t] for t in STATE if t != table), (kind, fault)
+            if not committed:  # nothing is left locked or half-done: the change goes through
+                clean(zygote, [*argv, "--db", url], tmp_path, KEY)
+                now = state(zygote, url, tmp_path)
+                assert now[table] - held[table] == rows, (kind, fault)
+            held = now
 
 
 # -- (c) report files ---------------------------------------------------------------------------
 
 
 def test_a_killed_report_write_leaves_each_file_old_or_new(zygote: Zygote, tmp_path: Path) -> None:
+    """Killed at any point of writing the workbook, the HTML page, the text and the JSON,
+    each file is the old one or the complete new one; killed before the Kth rename, exactly
+    K - 1 of the command's files are new (each file is staged, then renamed into place)."""
     out = tmp_path / "out"
     out.mkdir()
-    names = ("p.xlsx", "p.html", "p.txt", "p.json")
-    old = {name: b"the old report " + name.encode() for name in names}
-    argv = [
-        "position",
-        str(EXAMPLE),
-        "--as-of",
-        "2026-11-28",
-        "--xlsx",
-        "out/p.xlsx",
-        "--html",
-        "out/p.html",
-        "--out",
-        "out/p.txt",
-    ]
-    json_argv = ["position", str(EXAMPLE), "--as-of", "2026-11-28", "--json", "-o", "out/p.json"]
+    common = ["position", str(EXAMPLE), "--as-of", "2026-11-28"]
+    commands = {
+        ("p.xlsx", "p.html", "p.txt"): [
+            *common,
+            *("--xlsx", "out/p.xlsx", "--html", "out/p.html", "--out", "out/p.txt"),
+        ],
+        ("p.json",): [*common, "--json", "-o", "out/p.json"],
+    }
     env = {"SOURCE_DATE_EPOCH": "1764288000"}
-    seconds = clean(zygote, argv, tmp_path, env) + clean(zygote, json_argv, tmp_path, env)
-    new = {name: (out / name).read_bytes() for name in names}
-    assert all(new[n] != old[n] for n in names)
-    killed = 0
-    for delay in kill_points(seconds / 2):
-        for name, data in old.items():
-            (out / name).write_bytes(data)
-        for run_argv in (argv, json_argv):
-            outcome = zygote.run(run_argv, tmp_path, env, kill_after=delay)
-            no_traceback(outcome.log)
-            killed += outcome.killed
-        for name in names:
-            assert (out / name).read_bytes() in (old[name], new[name]), (name, delay)
-    assert killed >= RUNS // 4  # as above: late points may land after a run's end
+    for names, argv in commands.items():
+        old = {name: b"the old report " + name.encode() for name in names}
+        passes = clean(zygote, argv, tmp_path, env).passes
+        new = {name: (out / name).read_bytes() for name in names}
+        assert all(new[n] != old[n] for n in names)
+        points = kill_points(passes, "report")
+        assert passes["report.rename"] == len(names), passes
+        for fault in points:
+            for name, data in old.items():
+                (out / name).write_bytes(data)
+            killed_at(zygote, fault, argv, tmp_path, env)
+            after = {name: (out / name).read_bytes() for name in names}
+            assert all(after[n] in (old[n], new[n]) for n in names), fault
+            if fault.startswith("report.rename:"):
+                renamed = int(fault.partition(":")[2]) - 1
+                assert sum(after[n] == new[n] for n in names) == renamed, fault
 
 
 def test_what_killed_imports_left_is_swept_a_day_later(zygote: Zygote, tmp_path: Path) -> None:

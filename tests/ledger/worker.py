@@ -2,7 +2,8 @@
 
 worker.py assign URL REF COUNT TAG   assign 1 unit of REF to user TAG-i, COUNT times;
                                      prints how many were accepted
-worker.py import URL FILE            import FILE in one transaction, printing progress
+worker.py import URL FILE            import FILE in one transaction, printing progress and
+                                     waiting for a line on stdin after each step
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ def main(argv: list[str]) -> int:
 
     def progress(done: int, total: int) -> None:
         print(f"imported {done}/{total}", flush=True)
+        # Wait here, mid-transaction, for the test to kill us (or to close stdin): a kill lands
+        # inside the import on a loaded machine as on a quiet one, never after the commit.
+        sys.stdin.readline()
 
     service.import_candidates(ledger, candidates, progress, every=100)
     print("committed", flush=True)

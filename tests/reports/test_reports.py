@@ -71,11 +71,29 @@ def reports(small: Path, out: Path, *extra: str) -> None:
     assert result.exit_code == 0, result.output
 
 
-def check_snapshot(name: str, text: str) -> None:
-    path = SNAPSHOTS / name
-    if os.environ.get("ENTITLE_UPDATE_SNAPSHOTS") == "1" or not path.exists():
+def check_snapshot(name: str, text: str, folder: Path = SNAPSHOTS) -> None:
+    """``text`` equals the reviewed snapshot ``name``. A missing snapshot fails (a deleted or
+    misnamed file must not pass by writing itself); ``ENTITLE_UPDATE_SNAPSHOTS=1`` writes it."""
+    path = folder / name
+    if os.environ.get("ENTITLE_UPDATE_SNAPSHOTS") == "1":
         path.write_text(text, encoding="utf-8")
+    if not path.exists():
+        pytest.fail(
+            f"no snapshot {path}: write it with ENTITLE_UPDATE_SNAPSHOTS=1 and review it by eye"
+        )
     assert text == path.read_text(encoding="utf-8"), f"{name} differs from its snapshot"
+
+
+def test_a_missing_snapshot_fails_and_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ENTITLE_UPDATE_SNAPSHOTS", raising=False)
+    with pytest.raises(pytest.fail.Exception, match="no snapshot"):
+        check_snapshot("missing.txt", "anything", tmp_path)
+    assert not (tmp_path / "missing.txt").exists()
+    monkeypatch.setenv("ENTITLE_UPDATE_SNAPSHOTS", "1")
+    check_snapshot("missing.txt", "anything", tmp_path)
+    assert (tmp_path / "missing.txt").read_text(encoding="utf-8") == "anything"
 
 
 def workbook_dump(path: Path) -> str:

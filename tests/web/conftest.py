@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from entitle.ledger import db
 from entitle.web import create_app
+from entitle.web.security import AttemptLimiter
 
 ADMIN = os.environ.get("ENTITLE_TEST_POSTGRES")
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-estate"
@@ -79,14 +80,24 @@ def sample_files() -> list[tuple[str, tuple[str, bytes]]]:
     return [("files", (p.name, p.read_bytes())) for p in sorted(SAMPLE.iterdir())]
 
 
+def polls(seconds: float = 600.0) -> Iterator[None]:
+    """Pauses between polls of a background job: short at first (most jobs take well under a
+    second), then at most 0.2 s; gives up after ``seconds``, a bound no working job nears."""
+    deadline = time.monotonic() + seconds
+    pause = 0.01
+    while time.monotonic() < deadline:
+        yield
+        time.sleep(pause)
+        pause = min(0.2, pause * 2)
+
+
 def wait_for(client: TestClient, m: Member, job_id: int, org_id: int | None = None) -> dict:
-    for _ in range(240):
+    for _ in polls():
         job = client.get(f"/api/orgs/{org_id or m.org_id}/jobs/{job_id}", headers=m.auth).json()[
             "job"
         ]
         if job["state"] in ("done", "failed"):
             return job
-        time.sleep(0.25)
     raise TimeoutError(f"job {job_id} did not finish")
 
 
@@ -138,6 +149,23 @@ def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
     return str(r.json()["csrf_token"])
 
 
-def fresh_app(db_url: str, data: Path, **settings: Any) -> FastAPI:
-    """Another app on the module's database, e.g. with its own limits (a fresh limiter)."""
-    return create_app(db_url, data, secret_key="test-secret", **settings)
+class Clock:
+    """A monotonic clock the test moves by hand (no test sleeps in real time)."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def fresh_app(
+    db_url: str, data: Path, clock: Callable[[], float] | None = None, **settings: Any
+) -> FastAPI:
+    """Another app on the module's database, e.g. with its own limits (a fresh limiter, on
+    ``clock`` when given)."""
+    app = create_app(db_url, data, secret_key="test-secret", **settings)
+    if clock is not None:
+        ws = app.state.workspace
+        ws.limiter = AttemptLimiter(ws.settings.limits, clock)
+    return app

@@ -4,7 +4,6 @@ job and its result, a tiny estate written inline, and signing in with the cookie
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from .conftest import PASSWORD, Member
+from .conftest import PASSWORD, Member, polls
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 
@@ -30,11 +29,10 @@ def refused(r: Response, status: int, code: str) -> dict[str, Any]:
 def job_of(c: TestClient, m: Member, job_id: int, org_id: int | None = None) -> dict[str, Any]:
     """The job once it ended, with its ``result``."""
     org = org_id or m.org_id
-    for _ in range(400):
+    for _ in polls():
         body = c.get(f"/api/orgs/{org}/jobs/{job_id}", headers=m.auth).json()
         if body["job"]["state"] in ("done", "failed"):
             return body
-        time.sleep(0.25)
     raise TimeoutError(f"job {job_id} did not finish")
 
 

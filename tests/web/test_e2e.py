@@ -11,7 +11,6 @@ import secrets
 import shutil
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from .conftest import PASSWORD, SAMPLE
+from .conftest import PASSWORD, SAMPLE, polls
 from .kit import FIXTURES
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -45,10 +44,11 @@ def live(app: FastAPI) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    for _ in range(100):
+    for _ in polls(120):  # a loaded machine starts it late, not never
         if server.started:
             break
-        time.sleep(0.05)
+    else:
+        raise RuntimeError("the server did not start")
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)

@@ -23,7 +23,7 @@ from entitle.ledger.workspace import ApiToken, User
 from entitle.web.auth import SESSION_NAME
 from entitle.web.security import INLINE_STYLES, Limits
 
-from .conftest import PASSWORD, SAMPLE, World, fresh_app, login, sign_up, wait_for
+from .conftest import PASSWORD, SAMPLE, Clock, World, fresh_app, login, sign_up, wait_for
 
 
 def engine_of(world: World):  # type: ignore[no-untyped-def]
@@ -171,7 +171,8 @@ def test_a_session_secret_is_not_an_api_token(world: World) -> None:
 
 
 def test_failed_sign_ins_are_limited_per_account(db_url: str, tmp_path: Path) -> None:
-    app = fresh_app(db_url, tmp_path, limits=Limits(account_failures=3, window=2))
+    clock = Clock()
+    app = fresh_app(db_url, tmp_path, clock, limits=Limits(account_failures=3, window=900))
     with TestClient(app) as c:
         ann = sign_up(c, f"ann-{time.time_ns()}@limit.example", "Limits").email
         bob = sign_up(c, f"bob-{time.time_ns()}@limit.example", "Limits").email
@@ -179,24 +180,28 @@ def test_failed_sign_ins_are_limited_per_account(db_url: str, tmp_path: Path) ->
         assert [c.post("/api/login", json=wrong).status_code for _ in range(3)] == [401] * 3
         refused = c.post("/api/login", json={"email": ann, "password": PASSWORD})
         assert refused.status_code == 429  # even the right password: checked before it
-        wait = int(refused.headers["retry-after"])
-        assert 1 <= wait <= 2
+        # The 3 failures were at t = 1000 on the test's clock, which has not moved: the oldest
+        # of them leaves the 900 s window at t = 1900, 900 seconds from now.
+        assert refused.headers["retry-after"] == "900"
         assert refused.json() == {
             "ok": False,
             "errors": [
                 {
                     "code": "rate-limited",
-                    "message": f"too many failed sign-ins; try again in {wait} seconds",
-                    "retry_after": wait,
+                    "message": "too many failed sign-ins; try again in 900 seconds",
+                    "retry_after": 900,
                 }
             ],
         }
         page = c.post("/login", data={"email": ann, "password": PASSWORD})
         assert "too many failed sign-ins" in page.text  # the sign-in page says so too,
-        assert page.status_code == 429 and page.headers["retry-after"] == str(wait)  # as a 429
+        assert page.status_code == 429 and page.headers["retry-after"] == "900"  # as a 429
         assert c.post("/api/login", json={"email": bob, "password": PASSWORD}).status_code == 200
         c.cookies.clear()
-        time.sleep(wait + 0.1)
+        clock.now = 1899.5  # half a second left: rounded up to 1
+        refused = c.post("/api/login", json={"email": ann, "password": PASSWORD})
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+        clock.now = 1900.0  # the window has passed
         assert c.post("/api/login", json={"email": ann, "password": PASSWORD}).status_code == 200
 
 

@@ -22,6 +22,7 @@ from rich.console import Console
 from entitle.catalog import Catalog, CatalogError, default_catalog, load_catalog
 from entitle.estate.loader import load_estate
 from entitle.estate.records import Estate
+from entitle.faults import fault_point
 from entitle.source import Problem
 
 # emoji=False: "hosts.csv:100: …" must not print as "hosts.csv💯 …" (Rich reads :100: as an emoji)
@@ -104,6 +105,8 @@ def write_atomic(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        fault_point("report.staged")
+        fault_point("report.rename")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

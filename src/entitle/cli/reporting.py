@@ -20,6 +20,7 @@ from rich.console import Console
 from entitle.catalog import Catalog
 from entitle.cli.common import SYSTEM_FAILURE, fail, system_failure
 from entitle.estate.records import Estate
+from entitle.faults import fault_point
 from entitle.position import Position, compute_position
 from entitle.reports import Report, build_report
 from entitle.reports.html import render_html
@@ -108,7 +109,9 @@ def write_reports_bytes(outputs: list[tuple[Path, bytes]]) -> None:
     try:
         for path, data in outputs:
             staged.append((_stage(path, data), path))
+            fault_point("report.staged")
         for tmp, path in staged:
+            fault_point("report.rename")
             os.replace(tmp, path)
     except OSError as exc:
         for tmp, _ in staged:

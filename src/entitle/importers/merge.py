@@ -34,6 +34,7 @@ from entitle.catalog import Catalog
 from entitle.estate.loader import load_estate
 from entitle.estate.reader import read_csv_bytes
 from entitle.estate.records import TABLES
+from entitle.faults import fault_point
 from entitle.importers.result import NewRow
 from entitle.source import Problem, Source
 
@@ -268,7 +269,9 @@ def write_estate(folder: Path, tables: Mapping[str, Table], catalog: Catalog) ->
             _write_table(staging / "hosts.csv", Table("hosts", list(COLUMNS["hosts"])))
         for name, table in tables.items():
             _write_table(staging / f"{name}.csv", table)
+            fault_point("import.table")
         _fsync_dir(staging)
+        fault_point("import.staged")
         estate, problems = load_estate(staging, catalog)
         if estate is None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -293,11 +296,13 @@ def _swap(staging: Path, folder: Path) -> None:
     if not folder.exists():
         os.replace(staging, folder)
     elif _exchange(staging, folder):
+        fault_point("import.swapped")
         shutil.rmtree(staging, ignore_errors=True)  # it holds the old estate now
     else:
         old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
         old.rmdir()
         os.replace(folder, old)  # a kill right here leaves no estate: recover() mends that
+        fault_point("import.half-swapped")
         try:
             os.replace(staging, folder)
         except BaseException:

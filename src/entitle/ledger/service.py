@@ -23,6 +23,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from entitle.faults import fault_point
 from entitle.ledger import audit, crypto, db
 from entitle.ledger.importing import Candidate
 from entitle.ledger.models import Agreement, Assignment, EntitlementRow
@@ -159,7 +160,12 @@ def write(ledger: Ledger) -> Iterator[audit.Chain]:
     """One write transaction holding the chain's lock. Leaving the block commits; an exception
     rolls everything back."""
     with Session(db.writer(ledger.engine), expire_on_commit=False) as session, session.begin():
-        yield audit.lock(session, ledger.actor)
+        chain = audit.lock(session, ledger.actor)
+        fault_point("ledger.locked")
+        yield chain
+        session.flush()
+        fault_point("ledger.flushed")  # every row sent, not committed
+    fault_point("ledger.committed")
 
 
 # -- import -------------------------------------------------------------------------------------

@@ -1,0 +1,17 @@
+"""The suite's two tiers. ``make test`` runs the fast one (every test, with the random oracle
+comparisons capped to what proves the point); ``make test-long`` runs the rest of the cases,
+marked ``slow``, and the fuzz targets for longer. CI runs both (.ci/run)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+SLOW = pytest.mark.slow
+
+
+def seeds(fast: int, full: int) -> list[Any]:
+    """Seeds ``0 .. full - 1`` for a parametrized random test: the first ``fast`` run on every
+    ``make test``, the rest only in the long tier."""
+    return [pytest.param(s, marks=() if s < fast else SLOW) for s in range(full)]
