@@ -493,3 +493,29 @@ def test_the_command_writes_the_estate_and_a_second_run_changes_nothing(tmp_path
     assert all(
         t["added"] == 0 and t["updated"] == 0 for t in json.loads(again.stdout)["written"].values()
     )
+
+
+ODD_JSON = {
+    "azure-not-objects.json": '[1, "x", null, []]',
+    "azure-deep.json": "[" * 100_000 + "]" * 100_000,
+    "azure-nulls.json": json.dumps(
+        [{"name": None, "hardwareProfile": None, "osProfile": {"computerName": None}}]
+    ),
+    "aws-odd-numbers.json": '{"Reservations": [{"Instances": [{"InstanceId": "i-1", '
+    '"Platform": "windows", "CpuOptions": {"CoreCount": NaN, "ThreadsPerCore": 1e400}}]}]}',
+    "aws-wrong-types.json": '{"Reservations": {"Instances": 3}, "Hosts": [null, {"HostId": 7,'
+    ' "HostProperties": "x"}], "Images": [1]}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(ODD_JSON))
+def test_odd_json_is_refused_or_skipped_never_a_traceback(
+    name: str, catalog: Catalog, tmp_path: Path
+) -> None:
+    """JSON that parses but is not an inventory (or nests 100,000 deep): each file is refused
+    with its line, because no row maps (NaN cores, a null name, the wrong types are skipped)."""
+    path = tmp_path / name
+    path.write_text(ODD_JSON[name])
+    result = import_azure([path]) if name.startswith("azure") else import_aws([path], catalog)
+    assert not result.ok
+    assert all(p.source.file == str(path) and p.source.line for p in result.problems)

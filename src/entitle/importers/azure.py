@@ -57,17 +57,20 @@ SQL_EDITIONS = (
     ("developer", "developer"),
     ("express", "express"),
 )
+MAX_DEPTH = 8  # properties.storageProfile.imageReference.sku is 4 deep
 _YEAR = re.compile(r"(2008|2012|2016|2019|2022|2025)(-?r2)?", re.I)
 
 
-def _flatten(value: Mapping[str, object], prefix: str = "") -> dict[str, str]:
-    """A JSON object as dotted lower-case keys (lists are left out); ``properties.`` is dropped,
-    so Resource Graph's and ``az vm list``'s shapes read alike."""
+def _flatten(value: Mapping[str, object], prefix: str = "", depth: int = 0) -> dict[str, str]:
+    """A JSON object as dotted lower-case keys (lists, and objects nested deeper than any field
+    read, are left out); ``properties.`` is dropped, so Resource Graph's and ``az vm list``'s
+    shapes read alike."""
     cells: dict[str, str] = {}
     for key, item in value.items():
         name = f"{prefix}.{key.lower()}" if prefix else key.lower()
         if isinstance(item, Mapping):
-            cells.update(_flatten(item, name))
+            if depth < MAX_DEPTH:
+                cells.update(_flatten(item, name, depth + 1))
         elif not isinstance(item, list):
             cells[name] = "" if item is None else str(item).strip()
     for name in [n for n in cells if n.startswith("properties.")]:
@@ -142,7 +145,7 @@ def _records_from_csv(path: Path, out: Outcome, found: Inventory) -> None:
             if name == "properties" and value.startswith("{"):
                 try:
                     parsed = json.loads(value)
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, RecursionError):
                     out.skip("properties cell that is not JSON", row.source)
                     continue
                 if isinstance(parsed, dict):

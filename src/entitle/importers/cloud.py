@@ -104,9 +104,9 @@ def whole(value: object) -> int | None:
         return None
     try:
         number = float(str(value).strip())
-    except ValueError:
-        return None
-    if number != int(number) or not 1 <= number <= MAX_VCPUS:
+        if number != int(number) or not 1 <= number <= MAX_VCPUS:
+            return None
+    except (ValueError, OverflowError):  # not a number, NaN, infinity
         return None
     return int(number)
 
