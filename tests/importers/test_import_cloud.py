@@ -519,3 +519,50 @@ def test_odd_json_is_refused_or_skipped_never_a_traceback(
     result = import_azure([path]) if name.startswith("azure") else import_aws([path], catalog)
     assert not result.ok
     assert all(p.source.file == str(path) and p.source.line for p in result.problems)
+
+
+def test_two_vms_with_one_computer_name_stay_two_oses(catalog: Catalog, tmp_path: Path) -> None:
+    """Azure: vm-a and vm-b both have computerName APP → app and vm-b. AWS: two instances tagged
+    web → web and i-2 (the InstanceId). Each import carries the finding duplicate-name."""
+    vm = {
+        "hardwareProfile": {"vmSize": "Standard_D2s_v5"},
+        "storageProfile": {
+            "imageReference": {"publisher": "MicrosoftWindowsServer", "sku": "2022-datacenter"}
+        },
+        "osProfile": {"computerName": "APP"},
+        "location": "westeurope",
+    }
+    azure = tmp_path / "vms.json"
+    azure.write_text(json.dumps([{**vm, "name": "vm-a"}, {**vm, "name": "vm-b"}]))
+    result = import_azure([azure])
+    assert [r["ose"] for r in rows(result, "oses")] == ["app", "vm-b"]
+    assert "duplicate-name" in codes(result)
+    instance = {
+        "PlatformDetails": "Windows",
+        "CpuOptions": {"CoreCount": 1, "ThreadsPerCore": 2},
+        "Tags": [{"Key": "Name", "Value": "web"}],
+        "Placement": {"AvailabilityZone": "us-east-1a", "Tenancy": "default"},
+    }
+    aws = tmp_path / "instances.json"
+    both = [{**instance, "InstanceId": "i-1"}, {**instance, "InstanceId": "i-2"}]
+    aws.write_text(json.dumps({"Reservations": [{"Instances": both}]}))
+    result = import_aws([aws], catalog)
+    assert [r["ose"] for r in rows(result, "oses")] == ["web", "i-2"]
+    assert "duplicate-name" in codes(result)
+
+
+def test_sql_records_join_a_csv_without_ids_by_name(tmp_path: Path) -> None:
+    """resource-graph.csv has no id column: an az sql vm list record named sql03 (AHUB) joins
+    its VM by name → sql-server standard 2019 byol, and no license type is assumed."""
+    record = {
+        "name": "sql03",
+        "type": "Microsoft.SqlVirtualMachine/sqlVirtualMachines",
+        "sqlServerLicenseType": "AHUB",
+        "sqlImageOffer": "SQL2019-WS2022",
+        "sqlImageSku": "Standard",
+    }
+    sql = tmp_path / "sqlvms.json"
+    sql.write_text(json.dumps([record]))
+    result = import_azure([GRAPH, sql])
+    assert ("sql03", "sql-server", "standard", "2019", "byol") in software(result)
+    assert "sql-license-type-assumed" not in codes(result)

@@ -132,9 +132,9 @@ def _hosts(hosts: list[tuple[dict[str, object], Source]], out: Outcome) -> set[s
             "processors": str(sockets),
             "cores_per_processor": str(-(-cores // sockets)),
         }
-        if properties.get("InstanceFamily") or properties.get("InstanceType"):
-            cells["cpu_model"] = _text(
-                properties.get("InstanceFamily") or properties.get("InstanceType")
+        if properties.get("InstanceType") or properties.get("InstanceFamily"):
+            cells["instance_type"] = _text(
+                properties.get("InstanceType") or properties.get("InstanceFamily")
             )
         out.add("hosts", cells, source)
         out.count("Dedicated Hosts")
@@ -154,6 +154,8 @@ class _Instances:
         self.out, self.catalog, self.known_hosts = out, catalog, known_hosts
         self.images, self.vcpus_map = images, {k.lower(): v for k, v in vcpus_map.items()}
         self.shared: dict[str, Source] = {}
+        self.names: dict[str, str] = {}  # OSE id -> the instance it was given to
+        self.duplicates: list[str] = []
         self.unknown_hosts: dict[str, Source] = {}
         self.dedicated_instances: list[str] = []
         self.unknown_types: dict[str, Source] = {}
@@ -187,13 +189,19 @@ class _Instances:
                 self.unknown_types.setdefault(instance_type or "(blank)", source)
             out.skip("instance without a name or id, or without CpuOptions vCPUs", source)
             return
+        instance_id = _text(instance.get("InstanceId"))
+        owner = self.names.setdefault(ose, instance_id)
+        if owner != instance_id and instance_id:
+            self.duplicates.append(f"{ose} → {instance_id.lower()}")
+            ose = instance_id.lower()
+            self.names[ose] = instance_id
         cells = {
             "ose": ose,
             "host": self._host(instance, ose, cores or vcpus, source),
             "virtual": "yes",
             "vcpus": str(vcpus),
         }
-        cells["cloud_id"] = _text(instance.get("InstanceId"))
+        cells["cloud_id"] = instance_id
         if state:
             cells["powerstate"] = state
         out.add("oses", cells, source)
@@ -295,6 +303,12 @@ class _Instances:
                 "placeholder": "yes",
             }
             out.add("hosts", cells, source, weak=True)
+        if self.duplicates:
+            out.warn(
+                "duplicate-name",
+                f"{len(self.duplicates)} instance(s) whose Name tag another instance has: named "
+                f"by their InstanceId ({', '.join(self.duplicates[:3])})",
+            )
         if self.unknown_hosts:
             out.warn(
                 "cores-unknown",

@@ -180,26 +180,44 @@ def import_azure(paths: Sequence[Path], vcpus_map: Mapping[str, int] | None = No
         return out.result()
     sizes = dict(size_table())
     sizes.update({k.lower(): v for k, v in (vcpus_map or {}).items()})
-    sql = _sql_records(found.sql)
+    sql = _SqlIndex(found.sql)
     vms = _Vms(out, sizes, sql)
     for record in found.vms:
         vms.add(record)
     vms.finish()
-    for key, record in sql.items():
-        if key not in vms.matched:
-            out.skip("az sql vm list row for a VM not in the VM inventory", record.source)
+    for record in sql.unmatched():
+        out.skip("az sql vm list row for a VM not in the VM inventory", record.source)
     first = Source(str(paths[0]), 1) if paths else Source("<no file>")
     refuse_if_empty(out, len(found.vms) + len(found.sql), "Azure records", first)
     return out.result()
 
 
-def _sql_records(records: list[Record]) -> dict[str, Record]:
-    """SQL IaaS extension records by the VM they belong to (resource id, else name)."""
-    keyed: dict[str, Record] = {}
-    for record in records:
-        key = record.get("virtualmachineresourceid").lower() or record.get("name").lower()
-        keyed[key] = record
-    return keyed
+class _SqlIndex:
+    """SQL IaaS extension records, found by their VM's resource id (or, for a VM export without
+    ids, by the VM's name, which the extension's resource shares)."""
+
+    def __init__(self, records: list[Record]):
+        self.records = records
+        self.by_id: dict[str, int] = {}
+        self.by_name: dict[str, int] = {}
+        for i, record in enumerate(records):
+            vm_id = record.get("virtualmachineresourceid").lower()
+            if vm_id:
+                self.by_id.setdefault(vm_id, i)
+            name = record.get("name").lower() or vm_id.rsplit("/", 1)[-1]
+            if name:
+                self.by_name.setdefault(name, i)
+        self.matched: set[int] = set()
+
+    def find(self, vm_id: str, name: str) -> Record | None:
+        i = self.by_id.get(vm_id.lower()) if vm_id else self.by_name.get(name.lower())
+        if i is None:
+            return None
+        self.matched.add(i)
+        return self.records[i]
+
+    def unmatched(self) -> list[Record]:
+        return [r for i, r in enumerate(self.records) if i not in self.matched]
 
 
 def _windows_image(publisher: str, offer: str, sku: str) -> tuple[str | None, str | None]:
@@ -224,9 +242,10 @@ def _sql_image(offer: str, sku: str) -> tuple[str | None, str | None]:
 class _Vms:
     """Turns VM records into rows, remembering hosts and what had to be assumed."""
 
-    def __init__(self, out: Outcome, sizes: Mapping[str, int], sql: Mapping[str, Record]):
+    def __init__(self, out: Outcome, sizes: Mapping[str, int], sql: _SqlIndex):
         self.out, self.sizes, self.sql = out, sizes, sql
-        self.matched: set[str] = set()
+        self.names: dict[str, str] = {}  # OSE id -> the VM it was given to
+        self.duplicates: list[str] = []
         self.shared: dict[str, Source] = {}
         self.dedicated: dict[str, Source] = {}
         self.unknown_sizes: dict[str, Source] = {}
@@ -247,9 +266,7 @@ class _Vms:
         sku = vm.get("storageprofile.imagereference.sku").lower()
         license_type = vm.get("licensetype").lower()
         os_type = vm.get("storageprofile.osdisk.ostype").lower()
-        sql = self.sql.get(vm.get("id").lower()) or self.sql.get(name.lower())
-        if sql is not None:
-            self.matched.add(next(k for k, r in self.sql.items() if r is sql))
+        sql = self.sql.find(vm.get("id"), name)
         if license_type == "windows_client" or publisher == "microsoftwindowsdesktop":
             out.skip("Windows client VM (Windows_Client, Windows 10/11): not a server", vm.source)
             return
@@ -276,6 +293,7 @@ class _Vms:
             self.unknown_sizes.setdefault(size or "(blank)", vm.source)
             out.skip("VM size with no known vCPU count (give --vcpus-map)", vm.source)
             return
+        ose = self._unique(ose, name)
         cells = {"ose": ose, "host": self._host(vm, ose), "virtual": "yes", "vcpus": str(vcpus)}
         if vm.get("vmid"):
             cells["cloud_id"] = vm.get("vmid")
@@ -289,6 +307,20 @@ class _Vms:
             self._windows(vm, ose, publisher, offer, sku, license_type)
         if sql_offer:
             self._sql(vm, ose, sql, sql_offer, sku)
+
+    def _unique(self, ose: str, name: str) -> str:
+        """The OSE id, unless another VM (another name) has it: then the VM's name, or the id
+        with a number (two VMs must not merge into one OSE)."""
+        owner = self.names.setdefault(ose, name.lower())
+        if owner == name.lower():
+            return ose
+        candidates = [host_id(name)] + [f"{ose}-{n}" for n in range(2, len(self.names) + 3)]
+        unique = next(
+            c for c in candidates if c and self.names.get(c, name.lower()) == name.lower()
+        )
+        self.names[unique] = name.lower()
+        self.duplicates.append(f"{ose} → {unique}")
+        return unique
 
     def _host(self, vm: Record, ose: str) -> str:
         host_ref = vm.get("host.id")
@@ -380,6 +412,12 @@ class _Vms:
                 f"give (e.g. {', '.join(sorted(self.dedicated)[:3])}): counted as 1 processor of "
                 "1 core, so the minimums apply; write the host's processors and cores (its SKU, "
                 "from az vm host show and Microsoft's dedicated host SKU list) in hosts.csv",
+            )
+        if self.duplicates:
+            out.warn(
+                "duplicate-name",
+                f"{len(self.duplicates)} VM(s) whose computer name another VM has: renamed "
+                f"({', '.join(self.duplicates[:3])}); check which is which",
             )
         if self.unknown_sizes:
             sizes = ", ".join(sorted(self.unknown_sizes)[:5])
