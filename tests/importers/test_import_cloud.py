@@ -549,6 +549,9 @@ def test_two_vms_with_one_computer_name_stay_two_oses(catalog: Catalog, tmp_path
     result = import_aws([aws], catalog)
     assert [r["ose"] for r in rows(result, "oses")] == ["web", "i-2"]
     assert "duplicate-name" in codes(result)
+    again = import_aws([aws, aws], catalog)  # the same file twice: each instance once
+    assert [r["ose"] for r in rows(again, "oses")] == ["web", "i-2"]
+    assert skipped(again)["the same instance again (in another file, or listed twice)"] == 2
 
 
 def test_sql_records_join_a_csv_without_ids_by_name(tmp_path: Path) -> None:
@@ -566,3 +569,45 @@ def test_sql_records_join_a_csv_without_ids_by_name(tmp_path: Path) -> None:
     result = import_azure([GRAPH, sql])
     assert ("sql03", "sql-server", "standard", "2019", "byol") in software(result)
     assert "sql-license-type-assumed" not in codes(result)
+
+
+def test_one_vm_in_two_exports_stays_one_and_same_names_in_two_groups_stay_two(
+    tmp_path: Path,
+) -> None:
+    """app in resource group rg-a, listed by az vm list and by Resource Graph → one OSE; an app
+    in rg-b with the same computer name → a second OSE (app-2: its VM name is app too)."""
+    vm = {
+        "name": "app",
+        "resourceGroup": "rg-a",
+        "hardwareProfile": {"vmSize": "Standard_D2s_v5"},
+        "storageProfile": {
+            "imageReference": {"publisher": "MicrosoftWindowsServer", "sku": "2022-datacenter"}
+        },
+        "location": "westeurope",
+    }
+    listed = tmp_path / "vms.json"
+    listed.write_text(json.dumps([vm, {**vm, "resourceGroup": "rg-b"}]))
+    graph = write_export(
+        tmp_path / "graph.csv",
+        [
+            "name",
+            "resourceGroup",
+            "location",
+            "properties.hardwareProfile.vmSize",
+            "properties.storageProfile.imageReference.publisher",
+            "properties.storageProfile.imageReference.sku",
+        ],
+        [
+            [
+                "app",
+                "rg-a",
+                "westeurope",
+                "Standard_D2s_v5",
+                "MicrosoftWindowsServer",
+                "2022-datacenter",
+            ]
+        ],
+    )
+    result = import_azure([listed, graph])
+    assert [r["ose"] for r in rows(result, "oses")] == ["app", "app-2"]
+    assert skipped(result) == {"the same VM again (in another export, or listed twice)": 1}

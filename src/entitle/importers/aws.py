@@ -155,6 +155,7 @@ class _Instances:
         self.images, self.vcpus_map = images, {k.lower(): v for k, v in vcpus_map.items()}
         self.shared: dict[str, Source] = {}
         self.names: dict[str, str] = {}  # OSE id -> the instance it was given to
+        self.seen: set[str] = set()
         self.duplicates: list[str] = []
         self.unknown_hosts: dict[str, Source] = {}
         self.dedicated_instances: list[str] = []
@@ -164,6 +165,11 @@ class _Instances:
 
     def add(self, instance: dict[str, object], source: Source) -> None:
         out = self.out
+        instance_id = _text(instance.get("InstanceId"))
+        if instance_id and instance_id in self.seen:
+            out.skip("the same instance again (in another file, or listed twice)", source)
+            return
+        self.seen.add(instance_id)
         state = _text(_dict(instance.get("State")).get("Name")).lower()
         if state in GONE:
             out.skip("terminated instance", source)
@@ -189,7 +195,6 @@ class _Instances:
                 self.unknown_types.setdefault(instance_type or "(blank)", source)
             out.skip("instance without a name or id, or without CpuOptions vCPUs", source)
             return
-        instance_id = _text(instance.get("InstanceId"))
         owner = self.names.setdefault(ose, instance_id)
         if owner != instance_id and instance_id:
             self.duplicates.append(f"{ose} → {instance_id.lower()}")

@@ -239,12 +239,22 @@ def _sql_image(offer: str, sku: str) -> tuple[str | None, str | None]:
     return edition, version
 
 
+def _identity(vm: Record) -> str:
+    """What tells one VM from another in every export: its name in its resource group."""
+    group = vm.get("resourcegroup").lower()
+    if not group:
+        found = re.search(r"/resourcegroups/([^/]+)/", vm.get("id").lower())
+        group = found.group(1) if found else ""
+    return f"{vm.get('name').lower()}@{group}"
+
+
 class _Vms:
     """Turns VM records into rows, remembering hosts and what had to be assumed."""
 
     def __init__(self, out: Outcome, sizes: Mapping[str, int], sql: _SqlIndex):
         self.out, self.sizes, self.sql = out, sizes, sql
         self.names: dict[str, str] = {}  # OSE id -> the VM it was given to
+        self.seen: set[str] = set()
         self.duplicates: list[str] = []
         self.shared: dict[str, Source] = {}
         self.dedicated: dict[str, Source] = {}
@@ -261,6 +271,11 @@ class _Vms:
         if not ose:
             out.skip("VM without a name", vm.source)
             return
+        identity = _identity(vm)
+        if identity in self.seen:
+            out.skip("the same VM again (in another export, or listed twice)", vm.source)
+            return
+        self.seen.add(identity)
         publisher = vm.get("storageprofile.imagereference.publisher").lower()
         offer = vm.get("storageprofile.imagereference.offer").lower()
         sku = vm.get("storageprofile.imagereference.sku").lower()
@@ -293,7 +308,7 @@ class _Vms:
             self.unknown_sizes.setdefault(size or "(blank)", vm.source)
             out.skip("VM size with no known vCPU count (give --vcpus-map)", vm.source)
             return
-        ose = self._unique(ose, name)
+        ose = self._unique(ose, identity)
         cells = {"ose": ose, "host": self._host(vm, ose), "virtual": "yes", "vcpus": str(vcpus)}
         if vm.get("vmid"):
             cells["cloud_id"] = vm.get("vmid")
@@ -308,17 +323,16 @@ class _Vms:
         if sql_offer:
             self._sql(vm, ose, sql, sql_offer, sku)
 
-    def _unique(self, ose: str, name: str) -> str:
-        """The OSE id, unless another VM (another name) has it: then the VM's name, or the id
-        with a number (two VMs must not merge into one OSE)."""
-        owner = self.names.setdefault(ose, name.lower())
-        if owner == name.lower():
+    def _unique(self, ose: str, identity: str) -> str:
+        """The OSE id, unless another VM has it: then the VM's name, or the id with a number
+        (two VMs must not merge into one OSE; one VM in two exports stays one)."""
+        owner = self.names.setdefault(ose, identity)
+        if owner == identity:
             return ose
+        name = identity.split("@", 1)[0]
         candidates = [host_id(name)] + [f"{ose}-{n}" for n in range(2, len(self.names) + 3)]
-        unique = next(
-            c for c in candidates if c and self.names.get(c, name.lower()) == name.lower()
-        )
-        self.names[unique] = name.lower()
+        unique = next(c for c in candidates if c and self.names.get(c, identity) == identity)
+        self.names[unique] = identity
         self.duplicates.append(f"{ose} → {unique}")
         return unique
 
