@@ -21,7 +21,7 @@ from entitle.catalog import Catalog
 from entitle.cli.main import app
 from entitle.estate.loader import load_estate
 from entitle.importers.aws import import_aws
-from entitle.importers.azure import import_azure
+from entitle.importers.azure import _sql_image, _windows_image, import_azure
 from entitle.importers.cloud import read_vcpus_map, size_table
 from entitle.importers.merge import merge
 
@@ -611,3 +611,52 @@ def test_one_vm_in_two_exports_stays_one_and_same_names_in_two_groups_stay_two(
     result = import_azure([listed, graph])
     assert [r["ose"] for r in rows(result, "oses")] == ["app", "app-2"]
     assert skipped(result) == {"the same VM again (in another export, or listed twice)": 1}
+
+
+@pytest.mark.parametrize(
+    ("publisher", "offer", "sku", "expected"),
+    [
+        ("microsoftwindowsserver", "windowsserver", "2012-r2-datacenter", ("datacenter", "2012r2")),
+        (
+            "microsoftwindowsserver",
+            "windowsserver",
+            "2016-datacenter-server-core-smalldisk",
+            ("datacenter", "2016"),
+        ),
+        (
+            "microsoftwindowsserver",
+            "windowsserver",
+            "2025-datacenter-azure-edition",
+            ("datacenter", "2025"),
+        ),
+        # a Semi-Annual Channel image: 2004 names no Windows Server version the catalog has
+        (
+            "microsoftwindowsserver",
+            "windowsserver",
+            "datacenter-core-2004-with-containers-smalldisk",
+            ("datacenter", None),
+        ),
+        # SQL Server images name Windows by version only (ws2016): the edition is assumed
+        ("microsoftsqlserver", "sql2017-ws2016", "standard", (None, "2016")),
+    ],
+)
+def test_windows_server_from_image_names(
+    publisher: str, offer: str, sku: str, expected: tuple[str | None, str | None]
+) -> None:
+    assert _windows_image(publisher, offer, sku) == expected
+
+
+@pytest.mark.parametrize(
+    ("offer", "sku", "expected"),
+    [
+        ("sql2019-ws2019", "enterprise", ("enterprise", "2019")),
+        ("sql2022-ws2022", "enterprisedbengineonly-gen2", ("enterprise", "2022")),
+        ("sql2016sp2-ws2016", "sqldev", ("developer", "2016")),
+        ("sql2019-ubuntu2004", "web", ("web", "2019")),
+        ("sql2017-ws2019", "express", ("express", "2017")),
+    ],
+)
+def test_sql_server_from_image_names(
+    offer: str, sku: str, expected: tuple[str | None, str | None]
+) -> None:
+    assert _sql_image(offer, sku) == expected
