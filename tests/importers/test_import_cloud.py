@@ -333,11 +333,13 @@ def test_describe_instances_hosts_and_images(catalog: Catalog) -> None:
     }
     assert skipped(result) == {
         "Linux instance without SQL Server: no Microsoft server license": 1,
-        "terminated instance": 1,
+        "terminated (or shutting-down) instance": 1,
         "Dedicated Host already released": 1,
         "windows-server whose version the instance does not give (add describe-images)": 1,
     }
-    terminated = next(s for s in result.skipped if s.reason == "terminated instance")
+    terminated = next(
+        s for s in result.skipped if s.reason == "terminated (or shutting-down) instance"
+    )
     assert [e.line for e in terminated.examples] == [line_of(EC2, '"i-0a1b2c3d4e5f60006"')]
     assert codes(result) == {"vm-host-unknown", "version-unknown", "edition-assumed"}
 

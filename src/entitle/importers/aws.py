@@ -172,7 +172,7 @@ class _Instances:
         self.seen.add(instance_id)
         state = _text(_dict(instance.get("State")).get("Name")).lower()
         if state in GONE:
-            out.skip("terminated instance", source)
+            out.skip("terminated (or shutting-down) instance", source)
             return
         details = _text(instance.get("PlatformDetails"))
         if not details:
