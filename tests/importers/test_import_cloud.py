@@ -10,14 +10,17 @@ licenses: Azure Hybrid Benefit, Windows BYOL on a dedicated host …).
 from __future__ import annotations
 
 import json
+import tempfile
 import tomllib
 from pathlib import Path
 
 import pytest
 from exportkit import rows, skipped, write_export
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from entitle.catalog import Catalog
+from entitle.catalog import Catalog, default_catalog
 from entitle.cli.main import app
 from entitle.estate.loader import load_estate
 from entitle.importers.aws import import_aws
@@ -662,3 +665,34 @@ def test_sql_server_from_image_names(
     offer: str, sku: str, expected: tuple[str | None, str | None]
 ) -> None:
     assert _sql_image(offer, sku) == expected
+
+
+# Keys the importers read, so that random documents reach past the first checks.
+KEYS = st.sampled_from(
+    [
+        "name", "id", "location", "hardwareProfile", "vmSize", "storageProfile", "osDisk",
+        "osType", "imageReference", "publisher", "offer", "sku", "licenseType", "host",
+        "sqlServerLicenseType", "Reservations", "Instances", "InstanceId", "PlatformDetails",
+        "Placement", "Tenancy", "HostId", "CpuOptions", "CoreCount", "Hosts", "HostProperties",
+        "Cores", "Sockets", "Images", "ImageId", "Tags", "State",
+    ]
+)  # fmt: skip
+SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+DOCUMENTS = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=DOCUMENTS)
+def test_any_json_document_is_rows_or_problems_never_an_exception(document: object) -> None:
+    """Whatever JSON a file holds, both importers return rows or FILE:LINE problems."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "doc.json"
+        path.write_text(json.dumps(document))
+        for result in (import_azure([path]), import_aws([path], default_catalog())):
+            assert result.ok or all(p.source.line for p in result.problems)
+            for row in result.rows.get("oses", ()):
+                assert 1 <= int(row.cells["vcpus"]) <= 4096
