@@ -16,7 +16,7 @@ from clikit import assert_rejected, entitle, snapshot
 from openpyxl import load_workbook
 
 FILES = Path(__file__).resolve().parent / "files"
-KINDS = ("ual", "sil", "ad", "rvtools", "hyperv", "generic")
+KINDS = ("ual", "sil", "ad", "rvtools", "hyperv", "azure", "aws", "generic")
 
 # The files an estate loader must accept as hosts.csv (or as the workbook): every other is bad.
 VALID = {

@@ -22,6 +22,9 @@ from rich.table import Table
 from entitle.catalog import Catalog
 from entitle.cli.common import emit, err_console, fail, get_catalog, parse_date, to_json
 from entitle.importers.ad import ExternalRule, import_ad
+from entitle.importers.aws import import_aws
+from entitle.importers.azure import import_azure
+from entitle.importers.cloud import read_vcpus_map
 from entitle.importers.dates import Window
 from entitle.importers.generic import import_generic, read_mapping
 from entitle.importers.hyperv import import_hyperv
@@ -47,6 +50,8 @@ class Kind(StrEnum):
     ad = "ad"
     rvtools = "rvtools"
     hyperv = "hyperv"
+    azure = "azure"
+    aws = "aws"
     generic = "generic"
 
 
@@ -55,7 +60,10 @@ class EngineName(StrEnum):
     spark = "spark"
 
 
-def expand(paths: list[Path]) -> list[Path]:
+CLOUD_SUFFIXES = (".json", ".csv", ".txt")
+
+
+def expand(paths: list[Path], suffixes: tuple[str, ...] = SUFFIXES) -> list[Path]:
     """Files as given; a folder stands for the export files inside it (recursively)."""
     out: list[Path] = []
     for path in paths:
@@ -64,7 +72,7 @@ def expand(paths: list[Path]) -> list[Path]:
                 sorted(
                     p
                     for p in path.rglob("*")
-                    if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+                    if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(".")
                 )
             )
         else:
@@ -100,7 +108,17 @@ def run_import(
     server: str | None,
     engine: EngineName,
     console: Console,
+    vcpus_map: Path | None = None,
 ) -> ImportResult:
+    if kind in (Kind.azure, Kind.aws):
+        sizes: dict[str, int] = {}
+        if vcpus_map is not None:
+            sizes, bad = read_vcpus_map(vcpus_map)
+            if bad:
+                fail(bad)
+        if kind is Kind.azure:
+            return import_azure(files, sizes)
+        return import_aws(files, catalog, sizes)
     if kind is Kind.ual:
         with progress_bar(console, console.is_terminal) as progress:
             return import_ual(
@@ -180,10 +198,14 @@ def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_command(
         kind: Kind = typer.Argument(
-            ..., help="What the files are: ual, sil, ad, rvtools, hyperv, or generic (with --map)."
+            ...,
+            help="What the files are: ual, sil, ad, rvtools, hyperv, azure, aws, or generic "
+            "(with --map).",
         ),
         files: list[Path] = typer.Argument(
-            ..., help="Export files (CSV, .xlsx, Parquet); a folder stands for the files in it."
+            ...,
+            help="Export files (CSV, .xlsx, Parquet; JSON for azure and aws); a folder stands "
+            "for the files in it.",
         ),
         into: Path = typer.Option(..., "--into", help="Estate folder to create or merge into."),
         since: str | None = typer.Option(
@@ -219,6 +241,12 @@ def register(app: typer.Typer) -> None:
             "--engine",
             help="ual: reduce evidence on duckdb (embedded) or spark.",
         ),
+        vcpus_map: Path | None = typer.Option(
+            None,
+            "--vcpus-map",
+            help="azure/aws: a CSV (columns size, vcpus) for VM sizes or instance types the "
+            "importer does not know.",
+        ),
         catalog_path: Path | None = typer.Option(None, "--catalog", help="Use another catalog."),
         json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
@@ -228,6 +256,24 @@ def register(app: typer.Typer) -> None:
 
         Then: entitle import ad users.csv computers.csv --into estate --external-ou
         "OU=Partners,DC=contoso,DC=com"; entitle position estate
+
+        azure: az vm list --show-details -o json; an Azure Resource Graph CSV
+        (name, location, properties.hardwareProfile.vmSize, properties.licenseType,
+        properties.storageProfile.imageReference.*); az sql vm list -o json.
+        licenseType Windows_Server (Azure Hybrid Benefit) → model byol, none →
+        provider; sqlServerLicenseType PAYG → provider, AHUB → byol, DR → byol.
+        host.id: an Azure Dedicated Host; otherwise shared host azure-LOCATION.
+        Example: entitle import azure vms.json sqlvms.json --into estate
+
+        aws: aws ec2 describe-instances --output json (PlatformDetails or
+        UsageOperation: RunInstances:0002 Windows → provider, RunInstances:0800
+        Windows BYOL → byol, … with SQL Server → sql-server; Placement.Tenancy
+        default → shared host aws-REGION, host → HostId, dedicated → placeholder;
+        CpuOptions → vCPUs; Name tag → OSE id), describe-hosts (HostProperties
+        Cores and Sockets), describe-images (the AMI's Windows/SQL version).
+        Example: entitle import aws instances.json hosts.json images.json --into estate
+
+        azure/aws: --vcpus-map FILE (CSV: size,vcpus) for sizes the table lacks.
 
         Exit status: 0 imported; 2 bad input (every problem printed as FILE:LINE; nothing
         written).
@@ -246,7 +292,7 @@ def register(app: typer.Typer) -> None:
         console = Console(emoji=False)
         result = run_import(
             kind,
-            expand(files),
+            expand(files, CLOUD_SUFFIXES if kind in (Kind.azure, Kind.aws) else SUFFIXES),
             catalog,
             Window(start, end),
             mapping=mapping,
@@ -255,6 +301,7 @@ def register(app: typer.Typer) -> None:
             server=server,
             engine=engine,
             console=err_console,
+            vcpus_map=vcpus_map,
         )
         if not result.ok:
             fail([p for p in result.problems if p.severity == "error"])

@@ -49,8 +49,16 @@ KEYS: dict[str, tuple[str, ...]] = {
     "placements": ("ose", "host", "from"),
 }
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "hosts": ("host", "processors", "cores_per_processor", "cpu_model", "cluster"),
-    "oses": ("ose", "host", "virtual", "vcpus", "environment", "hosting_only"),
+    "hosts": (
+        "host",
+        "processors",
+        "cores_per_processor",
+        "cpu_model",
+        "cluster",
+        "provider",
+        "dedicated",
+    ),
+    "oses": ("ose", "host", "virtual", "vcpus", "environment", "hosting_only", "replaces"),
     "software": ("ose", "product", "edition", "version", "model"),
     "users": ("user", "external", "name", "department"),
     "devices": ("device", "kind", "os"),
