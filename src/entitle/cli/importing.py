@@ -20,7 +20,16 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from entitle.catalog import Catalog
-from entitle.cli.common import emit, err_console, fail, get_catalog, parse_date, to_json
+from entitle.cli.common import (
+    SafeConsole,
+    emit,
+    err_console,
+    fail,
+    get_catalog,
+    parse_date,
+    to_json,
+)
+from entitle.estate.reader import FOLLOW_SYMLINKS, not_regular
 from entitle.importers.ad import ExternalRule, import_ad
 from entitle.importers.dates import Window
 from entitle.importers.generic import import_generic, read_mapping
@@ -56,19 +65,33 @@ class EngineName(StrEnum):
 
 
 def expand(paths: list[Path]) -> list[Path]:
-    """Files as given; a folder stands for the export files inside it (recursively)."""
+    """Files as given; a folder stands for the export files inside it (recursively). An input
+    that is a symbolic link (unless ``--follow-symlinks``), a device or a pipe stops the import
+    before anything reads it."""
     out: list[Path] = []
     for path in paths:
-        if path.is_dir() and not any(path.glob("*.parquet")):
+        linked = path.is_symlink() and not FOLLOW_SYMLINKS.get()
+        if path.is_dir() and not linked and not any(path.glob("*.parquet")):
             out.extend(
                 sorted(
                     p
                     for p in path.rglob("*")
-                    if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+                    if not p.is_dir()
+                    and p.suffix.lower() in SUFFIXES
+                    and not p.name.startswith(".")
                 )
             )
         else:
             out.append(path)
+    refused = [
+        problem
+        for path in out
+        if path.is_symlink() or (path.exists() and not path.is_dir())
+        for problem in [not_regular(path, str(path))]
+        if problem is not None
+    ]
+    if refused:
+        fail(refused)
     return out
 
 
@@ -243,7 +266,7 @@ def register(app: typer.Typer) -> None:
             fail(bad)
         if into.exists() and not into.is_dir():
             fail([f"{into}: import writes into an estate folder of CSV files, not a file"])
-        console = Console(emoji=False)
+        console = SafeConsole(emoji=False)
         result = run_import(
             kind,
             expand(files),

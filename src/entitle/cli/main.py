@@ -11,6 +11,7 @@ import typer
 
 from entitle.cli import calc, decide, importing, ledger, position, products, serve
 from entitle.cli.common import guard_commands
+from entitle.estate.reader import FOLLOW_SYMLINKS
 
 app = typer.Typer(
     name="entitle",
@@ -19,6 +20,19 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def options(
+    follow_symlinks: bool = typer.Option(
+        False,
+        "--follow-symlinks",
+        help="Read estate files and import inputs that are symbolic links (refused otherwise).",
+    ),
+) -> None:
+    """Microsoft server licensing: what an estate needs, owns, and the cheapest way to comply."""
+    FOLLOW_SYMLINKS.set(follow_symlinks)
+
 
 for module in (position, calc, products, ledger, importing, decide, serve):
     module.register(app)

@@ -12,8 +12,12 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import errno
 import io
+import os
+import stat
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -25,6 +29,19 @@ from entitle.source import Problem, Source
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 ENCODING_HINT = "save the file as UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')"
+MiB = 2**20
+# The size of one CSV table. Reading holds the file, its text and its rows at once: at these
+# limits a one-column table peaks near 1 GiB (bench/bench_limits.py measures it).
+MAX_FILE_BYTES = 256 * MiB
+MAX_ROWS = 2_000_000  # data rows of one table (file or sheet); also what a what-if may add
+SPLIT_HINT = "an estate table holds at most {:,} rows and {:,} MiB; import the evidence with entitle import, which reduces it"
+# Estate files and import inputs that are symbolic links (or devices, pipes, sockets) are
+# refused unless the command line says --follow-symlinks (a link in an uploaded or shared folder
+# could point at any file the user may read, and its first line would be echoed in an error).
+FOLLOW_SYMLINKS: ContextVar[bool] = ContextVar("entitle_follow_symlinks", default=False)
+SYMLINK_HINT = (
+    "copy the file itself here, or run entitle --follow-symlinks ... if you trust the link"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +94,13 @@ def read_estate(path: str | Path) -> tuple[RawEstate, list[Problem]]:
     where = Source(str(path))
     if path.is_dir():
         return _read_folder(path)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return RawEstate(path.stem or "estate"), [
             Problem(where, "no such folder or workbook", "give an estate folder or an .xlsx file")
         ]
+    refused = not_regular(path, str(path))
+    if refused is not None:
+        return RawEstate(path.stem or "estate"), [refused]
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
         from entitle.estate.workbook import read_workbook  # noqa: PLC0415 (workbook imports this module)
@@ -100,7 +120,7 @@ def _read_folder(folder: Path) -> tuple[RawEstate, list[Problem]]:
     problems: list[Problem] = []
     found: dict[str, Path] = {}
     for entry in sorted(folder.iterdir()):
-        if not entry.is_file() or entry.suffix.lower() != ".csv":
+        if entry.suffix.lower() != ".csv" or entry.is_dir():
             continue
         table = entry.stem.strip().lower()
         if table not in TABLES:
@@ -114,14 +134,13 @@ def _read_folder(folder: Path) -> tuple[RawEstate, list[Problem]]:
     tables: dict[str, RawTable] = {}
     unreadable: set[str] = set()
     for table, file in found.items():
-        try:
-            data = file.read_bytes()
-        except OSError as error:
-            message = f"cannot read the file: {error.strerror}"
-            problems.append(Problem(Source(file.name), message, "check its permissions"))
+        data, refused = read_input(file, file.name)
+        if data is None:
+            problems.extend([refused] if refused else [])
             unreadable.add(table)
             continue
         raw, table_problems = read_csv_bytes(data, table, file.name)
+        del data
         problems.extend(table_problems)
         if raw is None:
             unreadable.add(table)
@@ -134,16 +153,66 @@ def _read_folder(folder: Path) -> tuple[RawEstate, list[Problem]]:
     return RawEstate(name, tables, frozenset(unreadable)), problems
 
 
+def not_regular(path: Path, file: str) -> Problem | None:
+    """The problem with a path that is a symbolic link (unless links are followed) or that is not
+    a regular file, from its own metadata: nothing of what it points at is read or shown."""
+    try:
+        info = path.stat() if FOLLOW_SYMLINKS.get() else path.lstat()
+    except OSError as error:
+        return Problem(Source(file), f"cannot read the file: {error.strerror}", "check the path")
+    if stat.S_ISLNK(info.st_mode):
+        return Problem(Source(file), "the file is a symbolic link, not read", SYMLINK_HINT)
+    if not stat.S_ISREG(info.st_mode):
+        message = "not a regular file (a device, pipe or socket), not read"
+        return Problem(Source(file), message, "give a file saved on disk")
+    return None
+
+
+def read_input(
+    path: Path, file: str, max_bytes: int = MAX_FILE_BYTES
+) -> tuple[bytes | None, Problem | None]:
+    """The bytes of a regular file of at most ``max_bytes``, or the problem: a symbolic link
+    (refused when it is opened, unless links are followed), a device or pipe, a file too big."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # a pipe must not hang the open
+    if not FOLLOW_SYMLINKS.get():
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return None, Problem(
+                Source(file), "the file is a symbolic link, not read", SYMLINK_HINT
+            )
+        return None, Problem(
+            Source(file), f"cannot read the file: {error.strerror}", "check its permissions"
+        )
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            message = "not a regular file (a device, pipe or socket), not read"
+            return None, Problem(Source(file), message, "give a file saved on disk")
+        if info.st_size > max_bytes:
+            return None, _too_big(file, info.st_size, max_bytes)
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as error:
+        return None, Problem(Source(file), f"cannot read the file: {error.strerror}", "")
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:  # it grew while being read
+        return None, _too_big(file, len(data), max_bytes)
+    return data, None
+
+
+def _too_big(file: str, size: int, limit: int) -> Problem:
+    message = f"the file holds {size / MiB:,.0f} MiB, over the limit of {limit / MiB:,.0f} MiB"
+    return Problem(Source(file), message, SPLIT_HINT.format(MAX_ROWS, MAX_FILE_BYTES // MiB))
+
+
 def decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
     """Text of a CSV file: UTF-8 with or without a BOM, or UTF-16 with a BOM."""
-    if data.startswith(codecs.BOM_UTF8):
-        encoding, body = "utf-8", data[len(codecs.BOM_UTF8) :]
-    elif data.startswith(codecs.BOM_UTF16_LE):
-        encoding, body = "utf-16-le", data[2:]
-    elif data.startswith(codecs.BOM_UTF16_BE):
-        encoding, body = "utf-16-be", data[2:]
-    else:
-        encoding, body = "utf-8", data
+    encoding, skip = _encoding(data)
+    body = data[skip:] if skip else data
     try:
         text = body.decode(encoding)
     except UnicodeDecodeError as error:
@@ -158,26 +227,55 @@ def decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
     return text, []
 
 
+def _encoding(data: bytes) -> tuple[str, int]:
+    """The encoding of a CSV file's bytes and the length of its byte order mark."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8", len(codecs.BOM_UTF8)
+    if data.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le", 2
+    if data.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be", 2
+    return "utf-8", 0
+
+
+def _lines(data: bytes) -> io.TextIOWrapper:
+    """The text of ``data`` (already checked by :func:`decode`), decoded a chunk at a time as
+    the CSV reader asks for lines: ``io.StringIO`` of the whole text held four bytes a
+    character beside it (a 200 MB file took 1.7 GB before its rows were read)."""
+    encoding, skip = _encoding(data)
+    raw = io.BytesIO(data)  # shares the bytes, no copy
+    raw.seek(skip)
+    return io.TextIOWrapper(raw, encoding=encoding, newline="")
+
+
 def read_csv_bytes(data: bytes, table: str, file: str) -> tuple[RawTable | None, list[Problem]]:
     """Decode and split one CSV file. ``None`` when nothing usable could be read."""
     text, problems = decode(data, file)
     if text is None:
         return None, problems
     source = partial(Source, file)
-    if '"' not in text:  # no field spans lines: row k starts on line k + 1, and no quote is open
+    lines = max(text.count("\n"), text.count("\r"))  # at least the rows, bar one
+    quoted = '"' in text
+    del text  # the rows are read from the bytes, a chunk at a time
+    # no quote: no field spans lines, row k starts on line k + 1, and no quote is open
+    if not quoted and lines <= MAX_ROWS + 1:
         try:
-            rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+            rows = list(csv.reader(_lines(data), strict=True))
         except csv.Error:  # (a field over the size limit): the loop below says where
             rows = []
         if rows:
             even = _even_table(table, range(1, len(rows) + 1), rows, source)
             if even is not None:
                 return even
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(_lines(data), strict=True)
     numbered: list[tuple[int, list[str]]] = []
     start = 1
     try:
         for fields in reader:
+            if len(numbered) > MAX_ROWS:  # the header and MAX_ROWS rows are read
+                message = f"the table has more than {MAX_ROWS:,} rows; reading stopped here"
+                hint = SPLIT_HINT.format(MAX_ROWS, MAX_FILE_BYTES // MiB)
+                return None, [Problem(Source(file, start), message, hint)]
             numbered.append((start, fields))
             start = reader.line_num + 1
     except csv.Error as error:
