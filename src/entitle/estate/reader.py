@@ -25,6 +25,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 
 from entitle.estate.records import TABLES
+from entitle.estate.spreadsheet import unquote
 from entitle.source import Problem, Source
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -396,15 +397,17 @@ def _unnamed_warning(where: Source) -> Problem:
 
 def _shared(column: Iterable[str], *, strip: bool = False) -> tuple[str, ...]:
     """The column (stripped of surrounding spaces if ``strip``) with equal texts as one object.
-    Each distinct text is stripped once; the per-cell work is done in C."""
+    Each distinct text is stripped once; the per-cell work is done in C. A formula-looking text
+    that a spreadsheet-safe CSV file wrote with a ``'`` before it (``'=x``) reads as ``=x``
+    (:mod:`entitle.estate.spreadsheet`)."""
     column = tuple(column)
     if not strip:
-        one = dict(zip(column, column, strict=True))
+        one = {value: unquote(value) for value in set(column)}
         return tuple(map(one.__getitem__, column))
     stripped: dict[str, str] = {}
     canonical: dict[str, str] = {}
     for value in set(column):
-        text = value.strip()
+        text = unquote(value.strip())
         stripped[value] = canonical.setdefault(text, text)
     return tuple(map(stripped.__getitem__, column))
 
