@@ -103,6 +103,7 @@ def big_files(folder: Path) -> dict[str, Path]:
         paths[name] = folder / name
         paths[name].write_bytes(data)
     paths["zip-bomb.xlsx"] = zip_bomb(folder / "zip-bomb.xlsx")
+    paths["shared-strings-bomb.xlsx"] = shared_strings_bomb(folder / "shared-strings-bomb.xlsx")
     return paths
 
 
