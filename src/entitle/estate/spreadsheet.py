@@ -23,10 +23,12 @@ def looks_like_formula(text: str) -> bool:
 
 
 def spreadsheet_safe(text: str) -> str:
-    """``text`` as a CSV cell that no spreadsheet runs: ``'`` before a formula-looking one."""
-    return "'" + text if looks_like_formula(text) else text
+    """``text`` as a CSV cell that no spreadsheet runs: ``'`` before a formula-looking one (and
+    before one that already starts with quotes before a formula, so that :func:`unquote` gives
+    back exactly ``text``)."""
+    return "'" + text if looks_like_formula(text.lstrip("'")) else text
 
 
 def unquote(text: str) -> str:
     """The text :func:`spreadsheet_safe` made safe, as it was."""
-    return text[1:] if text.startswith("'") and looks_like_formula(text[1:]) else text
+    return text[1:] if text.startswith("'") and looks_like_formula(text.lstrip("'")) else text
