@@ -166,6 +166,19 @@ def test_decide_counts_are_bounded() -> None:
     assert run.stderr.strip() == "--users 10000000000: must be from 1 to 1,000,000,000 (people)"
 
 
+def test_decide_growth_is_bounded_by_the_rows_it_would_build() -> None:
+    """Head count +100,000,000 % a year multiplies the users by 1,000,001 in year 1: the sample's
+    users (more than 2) would be over 2,000,000 new rows, so year 1 is refused at once instead
+    of being built (the what-if copies of each user)."""
+    sample = Path(__file__).resolve().parents[2] / "examples" / "sample-estate"
+    run = entitle("decide", str(sample), "--years", "5", "--headcount-growth", "100000000")
+    assert run.code == 2
+    assert run.problems == [
+        "growth:1: year 1 of this growth adds more than 2,000,000 users and devices, the limit "
+        "of an estate table (give smaller growth rates or fewer --years)"
+    ]
+
+
 # -- item 5: nesting, and one line per problem ----------------------------------------------------
 
 
@@ -205,6 +218,32 @@ def test_a_toml_syntax_error_names_its_line(tmp_path: Path) -> None:
     )
     assert_rejected(run, "bad.toml")
     assert run.problems[0].startswith(f"{mapping}:3: not a TOML mapping: Invalid value")
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["calc", "--processors", "1", "--cores", "x"],
+            "entitle calc: Invalid value for '--cores': Input should be a valid integer, unable "
+            "to parse string as an integer (see entitle calc --help)",
+        ),
+        (
+            ["calc", "--processors", "1"],
+            "entitle calc: Missing option '--cores'. (see entitle calc --help)",
+        ),
+        (
+            ["decide", "--users", "ten"],
+            "entitle decide: Invalid value for '--users': Input should be a valid integer, "
+            "unable to parse string as an integer (see entitle decide --help)",
+        ),
+    ],
+)
+def test_a_usage_error_is_one_line(args: list[str], line: str) -> None:
+    """Typer drew these in a box over three to five lines."""
+    run = entitle(*args)
+    assert run.code == 2
+    assert run.stderr.strip() == line
 
 
 def test_a_value_with_line_breaks_stays_on_its_problem_line(tmp_path: Path) -> None:
