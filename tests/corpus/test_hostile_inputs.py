@@ -455,3 +455,24 @@ def test_ual_counts_out_of_range_are_refused_with_the_row(tmp_path: Path) -> Non
     assert all(PROBLEM.match(line) for line in run.problems)
     assert "AccessCount (ActivityCount) is not a whole number from 0 to 1,000,000,000" in run.stderr
     assert not into.exists()
+
+
+def test_a_terminal_gets_rich_styles_but_no_control_character_of_the_data() -> None:
+    """On a real terminal (forced here) Rich's own colour codes pass; the ESC and the
+    right-to-left override inside the printed id are shown as \\u escapes (Rich drops the bell
+    itself, but not ESC: an id could set the terminal's title or clear the screen)."""
+    import io  # noqa: PLC0415
+
+    from rich.table import Table  # noqa: PLC0415
+
+    from entitle.cli.common import SafeConsole  # noqa: PLC0415
+
+    out = io.StringIO()
+    console = SafeConsole(file=out, force_terminal=True, color_system="standard", width=80)
+    table = Table("host")
+    table.add_row("hv\x1b]0;owned\x07\u202e1")
+    console.print(table, style="bold")
+    text = out.getvalue()
+    assert "hv\\u001b]0;owned\\u202e1" in text
+    assert "\x07" not in text and "\u202e" not in text and "\x1b]" not in text
+    assert "\x1b[1m" in text  # Rich's bold, which is not data

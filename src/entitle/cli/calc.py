@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from entitle.catalog import Catalog
-from entitle.cli.common import bounded, fail, get_catalog, to_json
+from entitle.cli.common import bounded, emit, fail, get_catalog, to_json
 from entitle.cli.render import render_position, terminal
 from entitle.estate.convert import MAX_CORES
 from entitle.estate.records import Estate, Host, Ose, Software
@@ -112,6 +112,6 @@ def register(app: typer.Typer) -> None:
         )
         result = compute_position(estate, catalog)
         if as_json:
-            typer.echo(to_json(result.as_json()))
+            emit(to_json(result.as_json()), None)
         else:
             render_position(result, terminal(), explain=True)

@@ -28,14 +28,14 @@ from entitle.source import Problem
 
 # Control characters (C0 but tab and line feed, DEL, C1) and the bidirectional overrides: in an
 # id they could move the cursor, recolour or retitle the terminal, or hide text. They are shown
-# as escapes (\x1b), so the id can still be found in its file.
+# as escapes (\u001b), so the id can still be found in its file.
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 LINE_BREAK = re.compile("\r\n|[\n\r]")
 
 
 def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    # \u001b, not \x1b: the same text is a valid escape inside JSON printed to a terminal
+    return f"\\u{ord(match.group()):04x}"
 
 
 def terminal_text(text: str) -> str:
