@@ -1,7 +1,7 @@
 """Peak memory of reading one big estate table at the documented limits (issue #14).
 
 An estate table read from CSV may hold at most ``MAX_ROWS`` data rows in a file of at most
-``MAX_FILE_BYTES`` (``entitle.estate.reader``); past either it is refused with ``FILE:LINE``.
+``MAX_FILE_BYTES`` (``entitle.estate.files``); past either it is refused with ``FILE:LINE``.
 Each case below writes a ``devices.csv`` beside a one-host ``hosts.csv`` and loads the folder
 with ``load_estate`` in a fresh process, which prints its peak RSS and wall time:
 

@@ -16,7 +16,8 @@ from big import shared_strings_bomb
 from clikit import PROBLEM, assert_rejected, entitle
 
 from entitle.estate import reader
-from entitle.estate.reader import read_csv_bytes, read_input
+from entitle.estate.files import read_input
+from entitle.estate.reader import read_csv_bytes
 from entitle.estate.workbook import check_archive
 
 MiB = 2**20

@@ -29,7 +29,7 @@ from entitle.cli.common import (
     parse_date,
     to_json,
 )
-from entitle.estate.reader import FOLLOW_SYMLINKS, not_regular
+from entitle.estate.files import FOLLOW_SYMLINKS, not_regular
 from entitle.importers.ad import ExternalRule, import_ad
 from entitle.importers.dates import Window
 from entitle.importers.generic import import_generic, read_mapping

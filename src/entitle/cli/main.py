@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 
 from entitle.cli import calc, decide, importing, ledger, position, products, serve
 from entitle.cli.common import err_console, guard_commands, one_problem_line
-from entitle.estate.reader import FOLLOW_SYMLINKS
+from entitle.estate.files import FOLLOW_SYMLINKS
 
 
 class OneLineErrors(TyperGroup):

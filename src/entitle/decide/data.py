@@ -29,7 +29,7 @@ from decimal import Decimal
 from entitle.catalog.model import Catalog
 from entitle.decide.growth import GrowthRates, Projection
 from entitle.decide.questionnaire import Answers, Prices, Recommendation, recommend, whole
-from entitle.estate.reader import MAX_ROWS
+from entitle.estate.files import MAX_ROWS
 from entitle.estate.records import Estate
 from entitle.optimize.cals import CalPlan, Resource, optimise_cals
 from entitle.optimize.plan import make_plan, owned_resources

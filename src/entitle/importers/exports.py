@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from entitle.estate.reader import decode, read_input
+from entitle.estate.files import read_input
+from entitle.estate.reader import decode
 from entitle.estate.workbook import (
     LIMITS,
     CellBudget,

@@ -21,7 +21,7 @@ from typing import Any
 from entitle.catalog.model import Catalog
 from entitle.estate import checks
 from entitle.estate.convert import Row, convert, known_columns
-from entitle.estate.reader import MAX_ROWS
+from entitle.estate.files import MAX_ROWS
 from entitle.estate.records import FIELD_COLUMNS, TABLES, Estate
 from entitle.source import Problem, Source
 from entitle.whatif.changes import Change
@@ -291,7 +291,7 @@ MANY_FIELDS = {
 
 def _count(change: Change, problems: list[Problem]) -> int | None:
     """The ``count`` of an ``add: users``/``add: devices``: from 1 to the rows an estate table
-    may hold (:data:`entitle.estate.reader.MAX_ROWS`), since each one is built."""
+    may hold (:data:`entitle.estate.files.MAX_ROWS`), since each one is built."""
     text = change.fields.get("count", "")
     if not text.isascii() or not text.isdigit() or not text.strip("0"):
         problems.append(
