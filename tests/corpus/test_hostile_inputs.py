@@ -247,6 +247,30 @@ def test_a_usage_error_is_one_line(args: list[str], line: str) -> None:
     assert run.stderr.strip() == line
 
 
+def test_problems_of_the_merged_estate_are_one_line_each(tmp_path: Path) -> None:
+    """An import into an estate whose hosts.csv has a host of 0 processors: the merged estate
+    does not load. A heading line was printed above its problems; now each problem says it."""
+    into = estate(tmp_path, hosts=HOSTS + "hv1,0,8\n")
+    before = (into / "hosts.csv").read_bytes()
+    export = tmp_path / "ad.csv"
+    export.write_text('sAMAccountName,DistinguishedName\nalice,"CN=alice,DC=contoso,DC=com"\n')
+    run = entitle("import", "ad", str(export), "--into", str(into))
+    assert_rejected(run, "hosts.csv")
+    assert len(run.stderr.strip().splitlines()) == len(run.problems) == 1
+    assert "hosts.csv:2: processors 0 is less than 1" in run.problems[0]
+    assert run.problems[0].endswith("; in the merged estate; nothing was written)")
+    assert (into / "hosts.csv").read_bytes() == before and not (into / "users.csv").exists()
+
+
+def test_missing_answers_are_one_line_each() -> None:
+    run = entitle("decide", "--dedicated", "5")
+    assert run.code == 2
+    assert [line.split(": ")[0] for line in run.stderr.strip().splitlines()] == [
+        "--users",
+        "--shared",
+    ]
+
+
 def test_a_value_with_line_breaks_stays_on_its_problem_line(tmp_path: Path) -> None:
     """An OSE naming the host "no⏎such⏎host" (a quoted field over three lines): its problem was
     printed over three lines; now one, with the breaks shown as \\n."""

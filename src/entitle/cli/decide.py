@@ -245,9 +245,12 @@ def _ask(
         if value is None
     ]
     if missing:
+        how = "answer by the flag, run with --interactive, or give an ESTATE for data mode"
         fail(
-            [f"missing answer: {m} ({QUESTIONS[m.strip('-').replace('-', '_')]})" for m in missing]
-            + ["answer by flags, or run with --interactive (or give an ESTATE for data mode)"]
+            [
+                f"{m}: missing answer: {QUESTIONS[m.strip('-').replace('-', '_')]} ({how})"
+                for m in missing
+            ]
         )
     return Answers(
         int(users or 0),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -289,11 +290,9 @@ def register(app: typer.Typer) -> None:
         changed = {name: tables[name] for name in report.touched}
         problems = write_estate(into, changed, catalog)
         errors = [p for p in problems if p.severity == "error"]
-        if errors:
-            err_console.print(
-                "the merged estate would not load; nothing was written:", markup=False
-            )
-            fail(errors)
+        if errors:  # each on its one line, saying what it is about (no heading line above them)
+            merged = "in the merged estate; nothing was written"
+            fail([replace(p, hint=f"{p.hint}; {merged}" if p.hint else merged) for p in errors])
         if json_out:
             emit(to_json(as_json(result, report, into)), None)
         else:
