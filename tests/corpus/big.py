@@ -4,6 +4,7 @@ million columns, a zip bomb and a sheet that claims a million rows."""
 from __future__ import annotations
 
 import io
+import random
 import zipfile
 from pathlib import Path
 
@@ -102,4 +103,34 @@ def big_files(folder: Path) -> dict[str, Path]:
         paths[name] = folder / name
         paths[name].write_bytes(data)
     paths["zip-bomb.xlsx"] = zip_bomb(folder / "zip-bomb.xlsx")
+    paths["shared-strings-bomb.xlsx"] = shared_strings_bomb(folder / "shared-strings-bomb.xlsx")
     return paths
+
+
+def shared_strings_bomb(path: Path, unpacked: int = 72 * MiB) -> Path:
+    """A real workbook whose ``xl/sharedStrings.xml`` unpacks to ``unpacked`` bytes at about 200
+    to 1 — under the zip-bomb ratio (250), far under the total (1 GiB) — so only the limit of the
+    shared-strings table stops it (openpyxl builds that table whole before the first row: 256
+    MiB of it took 2.4 GB and two minutes)."""
+    with zipfile.ZipFile(io.BytesIO(good_workbook())) as source:
+        members = {info.filename: source.read(info) for info in source.infolist()}
+    rng = random.Random(14)
+    pad = "x" * 4000
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, data in members.items():
+            if name != "xl/sharedStrings.xml":
+                archive.writestr(name, data)
+        with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as member:
+            member.write(
+                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns='
+                b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            )
+            written = 0
+            while written < unpacked:
+                chunk = "".join(
+                    f"<si><t>{rng.getrandbits(40):010x}{pad}</t></si>" for _ in range(256)
+                ).encode()
+                member.write(chunk)
+                written += len(chunk)
+            member.write(b"</sst>")
+    return path

@@ -19,6 +19,11 @@ from openpyxl import Workbook
 HERE = Path(__file__).resolve().parent / "files"
 HEADER = "host,processors,cores_per_processor\n"
 GOOD = HEADER + "hv1,2,8\nhv2,1,16\n"
+UAL = (
+    '"AccessCount","AccessDate","IPAddress","ProductName","RoleGuid","RoleName","UserName"\r\n'
+    '"{count}","8/4/2025 12:00:00 AM","10.1.20.31","Windows Server 2019 Datacenter",'
+    '"10a9226f-50ee-49d8-a393-9a501d47ce04","File Server","CONTOSO\\alice"\r\n'
+)
 
 
 def workbook(rows: list[list[object]], title: str = "hosts") -> bytes:
@@ -116,6 +121,28 @@ def files() -> dict[str, bytes]:
         ),
         "xlsx-wrong-sheet.xlsx": workbook([["host", "processors"], ["hv1", 2]], "Sheet1"),
         "xlsx-dup-headers.xlsx": workbook([["host", "host", "processors", "cores_per_processor"]]),
+        # issue #14: ids that are one thing, or look like another; escapes; formulas in exports
+        "ids-case-twice.csv": (HEADER + "hv1,2,8\nHV1,1,16\n").encode(),
+        "ids-nfc-twice.csv": (HEADER + "caf\u00e9,1,8\nCAFE\u0301,1,8\n").encode(),
+        "ids-lookalike.csv": (HEADER + "hv1,1,8\n\uff48v2,1,8\n\u0430hv3,1,8\n").encode(),
+        "ids-accents.csv": (
+            HEADER + "j\u00fcrgen-hv,1,8\njos\u00e9-hv,1,8\n\u5c71\u7530,1,8\n"
+        ).encode(),
+        "ids-escapes.csv": (HEADER + "hv\x1b[2J\x07,1,8\nhv\x1b]0;owned\x07,1,8\n").encode(),
+        "id-line-breaks.csv": (HEADER + '"hv\n1\r\n",0,8\n').encode(),
+        "ad-formulas.csv": (
+            b"sAMAccountName,DistinguishedName,DisplayName\n"
+            b'alice,"CN=alice,DC=contoso,DC=com","=HYPERLINK(""http://x"")"\n'
+            b'bob,"CN=bob,DC=contoso,DC=com","+cmd|\' /C calc\'!A0"\n'
+        ),
+        "ual-utf16be.csv": b"\xfe\xff" + UAL.format(count=3).encode("utf-16-be"),
+        "ual-count-negative.csv": UAL.format(count=-5).encode(),
+        "ual-count-huge.csv": UAL.format(count=10**29).encode(),
+        # issue #14: change files and mappings (also run as --what-if and --map)
+        "nested-deep.yaml": b"changes:\n  - " + b"[" * 20_000 + b"\n",
+        "nested-deep.toml": b'[[tables]]\ntable = "hosts"\nx = ' + b"[" * 20_000 + b"\n",
+        "what-if-count-huge.yaml": b"- add: users\n  count: 100000000\n",
+        "toml-bad-syntax.toml": b'[[tables]]\ntable = "hosts"\ncolumns = = 1\n',
     }
 
 

@@ -31,7 +31,12 @@ VALID = {
     "utf16le-bom.csv",
     "utf16be-bom.csv",
     "good.xlsx",
+    "ids-lookalike.csv",  # accepted, with a warning naming each row
+    "ids-accents.csv",  # jürgen, josé, 山田: names, not disguises
+    "ids-escapes.csv",  # accepted, printed escaped (no ESC reaches the terminal)
 }
+# Files that must be refused as estate tables (the rest of SMALL may be either).
+INVALID = {"ids-case-twice.csv", "ids-nfc-twice.csv", "id-line-breaks.csv"}
 SMALL = sorted(p.name for p in FILES.iterdir())
 MAPPING = """
 [[tables]]
@@ -135,6 +140,42 @@ def check_import(kind: str, file: Path, where: Path) -> None:
 @pytest.mark.parametrize("name", SMALL)
 def test_position(name: str, tmp_path: Path) -> None:
     check_position(FILES / name, tmp_path, name in VALID)
+    if name in INVALID:
+        run = entitle("position", str(tmp_path / "estate"))
+        assert_rejected(run, "hosts.csv")
+        assert len(run.stderr.strip().splitlines()) == len(run.problems)
+    if name in VALID:
+        (tmp_path / "again").mkdir()
+        run = entitle("position", str(as_estate(FILES / name, tmp_path / "again")))
+        assert "\x1b" not in run.stdout + run.stderr and "\x07" not in run.stdout + run.stderr
+
+
+CHANGE_FILES = sorted(name for name in SMALL if name.endswith((".yaml", ".toml")))
+
+
+@pytest.mark.parametrize("name", CHANGE_FILES)
+def test_change_files_and_mappings(name: str, tmp_path: Path) -> None:
+    """Every file of the corpus given as a what-if change file and as an import mapping:
+    refused by its line (20,000 '[' raised RecursionError; a count of 10^8 grew until killed)."""
+    folder = tmp_path / "estate"
+    folder.mkdir()
+    (folder / "hosts.csv").write_text("host,processors,cores_per_processor\nhv1,1,4\n")
+    (folder / "users.csv").write_text("user\na.adams\n")
+    run = entitle("position", str(folder), "--what-if", str(FILES / name))
+    assert_rejected(run, name)
+    assert len(run.stderr.strip().splitlines()) == len(run.problems)
+    into = tmp_path / "into"
+    run = entitle(
+        "import",
+        "generic",
+        str(folder / "hosts.csv"),
+        "--into",
+        str(into),
+        "--map",
+        str(FILES / name),
+    )
+    assert_rejected(run, name)
+    assert not into.exists()
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -150,6 +191,7 @@ BIG = (
     "row-1m-fields.csv",
     "sparse-sheet.xlsx",
     "zip-bomb.xlsx",
+    "shared-strings-bomb.xlsx",
 )
 
 

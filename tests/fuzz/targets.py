@@ -20,15 +20,21 @@ import atheris
 
 with atheris.instrument_imports(include=["entitle"]):
     from entitle.catalog import default_catalog
+    from entitle.cli.common import CONTROL, one_problem_line, terminal_text
+    from entitle.estate.checks import defined_ids
+    from entitle.estate.convert import rows_of
     from entitle.estate.loader import load_estate
     from entitle.estate.reader import read_csv_bytes
+    from entitle.estate.spreadsheet import looks_like_formula, spreadsheet_safe, unquote
     from entitle.estate.workbook import read_workbook
     from entitle.importers.ad import ExternalRule, import_ad
     from entitle.importers.dates import Window
     from entitle.importers.exports import parse_export, sniff
+    from entitle.importers.generic import read_mapping
     from entitle.importers.rvtools import import_rvtools
     from entitle.importers.sil import import_sil
     from entitle.importers.ual import import_ual
+    from entitle.whatif.changes import parse_changes
 
 CATALOG = default_catalog()
 WINDOW = Window(date(2025, 1, 1), date(2025, 12, 31))
@@ -89,6 +95,35 @@ def rvtools(data: bytes) -> None:
     import_rvtools([as_file(data, f"RVTools_tabvInfo.{suffix}")], CATALOG)
 
 
+def what_if(data: bytes) -> None:
+    """A what-if change file (YAML, any nesting, anchors)."""
+    parse_changes(data.decode("utf-8", errors="replace"), "changes.yaml")
+
+
+def mapping(data: bytes) -> None:
+    """An import mapping (TOML, any nesting)."""
+    read_mapping(as_file(data, "map.toml"))
+
+
+def names(data: bytes) -> None:
+    """Ids as a users table: compared by case and NFC, look-alikes warned about; and any text
+    as a problem line and a spreadsheet cell. Properties, checked here: a problem prints as one
+    line with no control character; a spreadsheet-safe cell never looks like a formula and
+    reads back as it was."""
+    table, _ = read_csv_bytes(b"user\n" + data, "users", "users.csv")
+    if table is not None:
+        defined_ids(rows_of(table), "users", [])
+    text = data.decode("utf-8", errors="replace")
+    line = one_problem_line(text)
+    if "\n" in line or "\r" in line or CONTROL.search(line):
+        raise AssertionError(f"a control character is printed: {line!r}")
+    if CONTROL.search(terminal_text(text)):
+        raise AssertionError("terminal_text left a control character")
+    safe = spreadsheet_safe(text)
+    if looks_like_formula(safe) or unquote(safe) != text:
+        raise AssertionError(f"spreadsheet_safe({text!r}) = {safe!r}")
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "estate_csv": estate_csv,
     "estate_folder": estate_folder,
@@ -98,6 +133,9 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "sil": sil,
     "ad": ad,
     "rvtools": rvtools,
+    "what_if": what_if,
+    "mapping": mapping,
+    "names": names,
 }
 
 

@@ -25,10 +25,13 @@ SEEDS = {
     "estate_folder": [CORPUS, ROOT / "examples" / "sample-estate"],
     "estate_workbook": [CORPUS, EXPORTS / "rvtools"],
     "export_csv": [CORPUS, EXPORTS],
-    "ual": [EXPORTS / "ual"],
+    "ual": [EXPORTS / "ual", CORPUS],
     "sil": [EXPORTS / "sil"],
     "ad": [EXPORTS / "ad"],
     "rvtools": [EXPORTS / "rvtools"],
+    "what_if": [CORPUS, ROOT / "examples"],
+    "mapping": [CORPUS, ROOT / "examples"],
+    "names": [CORPUS],
 }
 
 pytest.importorskip("atheris", reason="the fuzz targets need atheris (pip install -e '.[dev]')")

@@ -7,8 +7,9 @@ from pathlib import Path
 import typer
 
 from entitle.catalog import Catalog
-from entitle.cli.common import fail, get_catalog, to_json
+from entitle.cli.common import bounded, emit, fail, get_catalog, to_json
 from entitle.cli.render import render_position, terminal
+from entitle.estate.convert import MAX_CORES
 from entitle.estate.records import Estate, Host, Ose, Software
 from entitle.position import compute_position
 from entitle.source import Source
@@ -76,6 +77,17 @@ def register(app: typer.Typer) -> None:
         Example: entitle calc --processors 2 --cores 8 --vms 4 --edition standard
         (2×8 cores, 4 VMs of Windows Server Standard → 32 core licenses).
         """
+        shape = (
+            ("--processors", processors, 1, "processors per host"),
+            ("--cores", cores, 1, "cores per processor"),
+            ("--vms", vms, 0, "VMs on one host"),
+            ("--vcpus", vcpus, 1, "virtual cores per VM"),
+        )
+        # the estate's limit for processors, cores and vCPUs, and for the VMs of one host (each
+        # VM is built and licensed: a billion of them would exhaust any machine)
+        out_of_range = [bounded(v, o, low, MAX_CORES, what) for o, v, low, what in shape]
+        if any(out_of_range):
+            fail([p for p in out_of_range if p])
         catalog = get_catalog(catalog_path)
         problems = []
         if product not in catalog.products:
@@ -100,6 +112,6 @@ def register(app: typer.Typer) -> None:
         )
         result = compute_position(estate, catalog)
         if as_json:
-            typer.echo(to_json(result.as_json()))
+            emit(to_json(result.as_json()), None)
         else:
             render_position(result, terminal(), explain=True)

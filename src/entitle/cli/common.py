@@ -8,6 +8,7 @@ import errno
 import functools
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.segment import Segment
 
 from entitle.catalog import Catalog, CatalogError, default_catalog, load_catalog
 from entitle.estate.loader import load_estate
@@ -25,8 +27,44 @@ from entitle.estate.records import Estate
 from entitle.faults import fault_point
 from entitle.source import Problem
 
+# Control characters (C0 but tab and line feed, DEL, C1) and the bidirectional overrides: in an
+# id they could move the cursor, recolour or retitle the terminal, or hide text. They are shown
+# as escapes (\u001b), so the id can still be found in its file.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+LINE_BREAK = re.compile("\r\n|[\n\r]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    # \u001b, not \x1b: the same text is a valid escape inside JSON printed to a terminal
+    return f"\\u{ord(match.group()):04x}"
+
+
+def terminal_text(text: str) -> str:
+    """``text`` with every control character shown as an escape (line breaks kept)."""
+    return CONTROL.sub(_escape, text)
+
+
+def one_problem_line(text: str) -> str:
+    """A problem as the one line it must be: line breaks inside it (a value that holds one, a
+    library's message over several lines) shown as ``\\n``, control characters escaped."""
+    return terminal_text(LINE_BREAK.sub("\\\\n", text.strip()))
+
+
+class SafeConsole(Console):
+    """A Rich console that never sends a control character of the text it prints to the
+    terminal: Rich's own styles and cursor moves pass, the text of ids and files is escaped."""
+
+    def _render_buffer(self, buffer: Any) -> str:
+        return super()._render_buffer(
+            Segment(terminal_text(text), style, control)
+            if not control
+            else Segment(text, style, control)
+            for text, style, control in buffer
+        )
+
+
 # emoji=False: "hosts.csv:100: …" must not print as "hosts.csv💯 …" (Rich reads :100: as an emoji)
-err_console = Console(stderr=True, highlight=False, emoji=False)
+err_console = SafeConsole(stderr=True, highlight=False, emoji=False)
 SYSTEM_FAILURE = 3  # exit status when the disk, the file system or the database fails
 
 HINTS = {
@@ -41,7 +79,7 @@ HINTS = {
 def fail(problems: list[Problem] | list[str], code: int = 2) -> NoReturn:
     """Print every problem on standard error and exit (2 = bad input)."""
     for p in problems:
-        err_console.print(str(p), markup=False, soft_wrap=True)
+        err_console.print(one_problem_line(str(p)), markup=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -68,8 +106,16 @@ def get_estate(path: Path, catalog: Catalog) -> tuple[Estate, list[Problem]]:
         errors = [p for p in problems if p.severity == "error"]
         fail(errors or problems)
     for p in problems:
-        err_console.print(f"warning: {p}", markup=False, soft_wrap=True)
+        err_console.print(f"warning: {one_problem_line(str(p))}", markup=False, soft_wrap=True)
     return estate, problems
+
+
+def bounded(value: int | None, option: str, low: int, high: int, what: str) -> str | None:
+    """The problem with a count given on the command line outside ``low..high`` (the estate's
+    own limits: a pasted id or a typo is bad input, not hours of work and gigabytes)."""
+    if value is None or low <= value <= high:
+        return None
+    return f"{option} {value}: must be from {low:,} to {high:,} ({what})"
 
 
 def parse_date(text: str | None, option: str) -> date | None:
@@ -115,6 +161,7 @@ def write_atomic(path: Path, text: str) -> None:
 
 def emit(text: str, out: Path | None) -> None:
     if out is None:
+        text = terminal_text(text) if sys.stdout.isatty() else text  # a file gets every byte
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
         write_atomic(out, text if text.endswith("\n") else text + "\n")

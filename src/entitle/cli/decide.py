@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from entitle.catalog import Catalog
-from entitle.cli.common import emit, fail, get_catalog, get_estate, parse_date, to_json
+from entitle.cli.common import bounded, emit, fail, get_catalog, get_estate, parse_date, to_json
 from entitle.cli.render import terminal
 from entitle.cli.reporting import write_reports_text
 from entitle.decide import Answers, GrowthRates, Prices, Projection, project_answers, recommend
@@ -26,6 +26,7 @@ from entitle.decide.render import (
     projection_json,
     recommendation_json,
 )
+from entitle.estate.convert import MAX_COUNT
 from entitle.estate.records import Price
 from entitle.optimize.pricing import Pricing
 from entitle.reports.fmt import money
@@ -41,12 +42,19 @@ QUESTIONS = {
 
 
 def _decimal(text: str | None, option: str) -> Decimal | None:
+    """The number given to ``option``: finite and at most the estate's count limit in size
+    (nan, inf and 1e999 are bad input, not a traceback or a runaway projection)."""
     if text is None:
         return None
     try:
-        return Decimal(text.strip().rstrip("%"))
+        number = Decimal(text.strip().rstrip("%"))
     except InvalidOperation:
         fail([f"{option} {text!r}: not a number; write e.g. 40 or 2.5"])
+    if not number.is_finite():
+        fail([f"{option} {text!r}: not a finite number; write e.g. 40 or 2.5"])
+    if abs(number) > MAX_COUNT:
+        fail([f"{option} {text!r}: too large (at most {MAX_COUNT:,})"])
+    return number
 
 
 def _prices(
@@ -137,6 +145,12 @@ def register(app: typer.Typer) -> None:
 
         Exit status: 0 answered; 2 bad input (every problem printed).
         """
+        counts = (
+            bounded(users, "--users", 1, MAX_COUNT, "people"),
+            bounded(shared_devices, "--shared-devices", 0, MAX_COUNT, "devices"),
+        )
+        if any(counts):
+            fail([p for p in counts if p])
         catalog = get_catalog(catalog_path)
         rates = GrowthRates(
             years,
@@ -231,9 +245,12 @@ def _ask(
         if value is None
     ]
     if missing:
+        how = "answer by the flag, run with --interactive, or give an ESTATE for data mode"
         fail(
-            [f"missing answer: {m} ({QUESTIONS[m.strip('-').replace('-', '_')]})" for m in missing]
-            + ["answer by flags, or run with --interactive (or give an ESTATE for data mode)"]
+            [
+                f"{m}: missing answer: {QUESTIONS[m.strip('-').replace('-', '_')]} ({how})"
+                for m in missing
+            ]
         )
     return Answers(
         int(users or 0),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -20,7 +21,16 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from entitle.catalog import Catalog
-from entitle.cli.common import emit, err_console, fail, get_catalog, parse_date, to_json
+from entitle.cli.common import (
+    SafeConsole,
+    emit,
+    err_console,
+    fail,
+    get_catalog,
+    parse_date,
+    to_json,
+)
+from entitle.estate.files import FOLLOW_SYMLINKS, not_regular
 from entitle.importers.ad import ExternalRule, import_ad
 from entitle.importers.aws import import_aws
 from entitle.importers.azure import import_azure
@@ -64,19 +74,33 @@ CLOUD_SUFFIXES = (".json", ".csv", ".txt")
 
 
 def expand(paths: list[Path], suffixes: tuple[str, ...] = SUFFIXES) -> list[Path]:
-    """Files as given; a folder stands for the export files inside it (recursively)."""
+    """Files as given; a folder stands for the export files inside it (recursively). An input
+    that is a symbolic link (unless ``--follow-symlinks``), a device or a pipe stops the import
+    before anything reads it."""
     out: list[Path] = []
     for path in paths:
-        if path.is_dir() and not any(path.glob("*.parquet")):
+        linked = path.is_symlink() and not FOLLOW_SYMLINKS.get()
+        if path.is_dir() and not linked and not any(path.glob("*.parquet")):
             out.extend(
                 sorted(
                     p
                     for p in path.rglob("*")
-                    if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(".")
+                    if not p.is_dir()
+                    and p.suffix.lower() in suffixes
+                    and not p.name.startswith(".")
                 )
             )
         else:
             out.append(path)
+    refused = [
+        problem
+        for path in out
+        if path.is_symlink() or (path.exists() and not path.is_dir())
+        for problem in [not_regular(path, str(path))]
+        if problem is not None
+    ]
+    if refused:
+        fail(refused)
     return out
 
 
@@ -289,7 +313,7 @@ def register(app: typer.Typer) -> None:
             fail(bad)
         if into.exists() and not into.is_dir():
             fail([f"{into}: import writes into an estate folder of CSV files, not a file"])
-        console = Console(emoji=False)
+        console = SafeConsole(emoji=False)
         result = run_import(
             kind,
             expand(files, CLOUD_SUFFIXES if kind in (Kind.azure, Kind.aws) else SUFFIXES),
@@ -313,11 +337,9 @@ def register(app: typer.Typer) -> None:
         changed = {name: tables[name] for name in report.touched}
         problems = write_estate(into, changed, catalog)
         errors = [p for p in problems if p.severity == "error"]
-        if errors:
-            err_console.print(
-                "the merged estate would not load; nothing was written:", markup=False
-            )
-            fail(errors)
+        if errors:  # each on its one line, saying what it is about (no heading line above them)
+            merged = "in the merged estate; nothing was written"
+            fail([replace(p, hint=f"{p.hint}; {merged}" if p.hint else merged) for p in errors])
         if json_out:
             emit(to_json(as_json(result, report, into)), None)
         else:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -24,6 +24,7 @@ from entitle.catalog.search import (
     search_products,
     suggest_products,
 )
+from entitle.cli.common import SafeConsole
 
 # One paragraph per line: the help formatter keeps line breaks as written.
 HELP = "\n\n".join(
@@ -68,7 +69,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps([p.as_json() for p in found], indent=2, ensure_ascii=False))
             return
-        console = Console(
+        console = SafeConsole(
             highlight=False, markup=False, emoji=False
         )  # catalog text is shown as written
         currency = catalog.meta.currency

@@ -8,12 +8,13 @@ from decimal import Decimal
 from rich.console import Console
 from rich.table import Table
 
+from entitle.cli.common import SafeConsole
 from entitle.position.model import Line, Position
 
 
 def terminal() -> Console:
     """Standard output: the terminal's width on a terminal, 120 columns into a file or pipe."""
-    return Console(width=None if sys.stdout.isatty() else 120, emoji=False)
+    return SafeConsole(width=None if sys.stdout.isatty() else 120, emoji=False)
 
 
 def money(value: Decimal | None, currency: str = "") -> str:

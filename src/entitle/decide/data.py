@@ -29,6 +29,7 @@ from decimal import Decimal
 from entitle.catalog.model import Catalog
 from entitle.decide.growth import GrowthRates, Projection
 from entitle.decide.questionnaire import Answers, Prices, Recommendation, recommend, whole
+from entitle.estate.files import MAX_ROWS
 from entitle.estate.records import Estate
 from entitle.optimize.cals import CalPlan, Resource, optimise_cals
 from entitle.optimize.plan import make_plan, owned_resources
@@ -216,6 +217,12 @@ def growth_changes(ev: Evidence, rates: GrowthRates, year: int) -> tuple[Change,
         out.append(Change("add", "devices", fields, where))
     shared = list(ev.shared_devices)
     more = whole(len(shared) * ((1 + rates.shared_devices) ** year - 1))
+    if max(new_users, 0) + min(extra, len(firsts) * 10) + max(more, 0) > MAX_ROWS:
+        message = (
+            f"year {year} of this growth adds more than {MAX_ROWS:,} users and devices, the "
+            "limit of an estate table"
+        )
+        raise GrowthFailed([Problem(where, message, "give smaller growth rates or fewer --years")])
     for i in range(max(more, 0)):
         device = shared[i % len(shared)]
         fields = {"count": "1", "like": device, "prefix": f"y{year}-{device}-{i}-"}

@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from entitle.estate.convert import MAX_COUNT
+
 CURRENT = ("user", "device", "mix", "unknown")
 DISCLAIMER = (
     "entitle's own logic, not Microsoft's (Microsoft does not publish its CAL Decision Tool's "
@@ -65,6 +67,16 @@ class Answers:
             out.append("--shared-devices must be at least 1 when some users share devices")
         if self.shared_devices < 0:
             out.append("--shared-devices must not be negative")
+        if self.devices_per_user < 0:
+            out.append("--devices-per-user must not be negative")
+        # the estate's count limit (entitle.estate.convert.MAX_COUNT)
+        for name, count in (
+            ("--users", self.users),
+            ("--shared-devices", self.shared_devices),
+            ("--devices-per-user", self.devices_per_user),
+        ):
+            if count > MAX_COUNT:
+                out.append(f"{name} must be at most {MAX_COUNT:,}")
         if self.current not in CURRENT:
             out.append("--current must be one of: " + ", ".join(CURRENT))
         return out

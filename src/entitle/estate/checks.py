@@ -17,6 +17,7 @@ from typing import cast
 
 from entitle.catalog.model import Catalog, Product
 from entitle.estate.convert import Row, column_of, sources_of
+from entitle.estate.idnames import FOLDED, id_key, lookalike_warnings
 from entitle.source import Problem, Source
 
 # Tables whose rows define an id, and the column holding it.
@@ -58,21 +59,34 @@ def defined_ids(rows: Sequence[Row], table: str, problems: list[Problem]) -> dic
     repeated id, naming where it was first defined."""
     column, noun = ID_COLUMNS[table], ID_NAMES[table]
     values = column_of(rows, column)
-    distinct = set(values)
-    if len(distinct - {""}) == len(values) - values.count(""):  # no id twice: the usual case
+    lookalike_warnings(values, sources_of(rows), noun, problems)
+    distinct = set(values) - {""}
+    keys = {value: id_key(value, table) for value in distinct}
+    if len(distinct) == len(values) - values.count("") and len(set(keys.values())) == len(
+        distinct
+    ):  # no id twice, even ignoring case: the usual case
         first = dict(zip(values, sources_of(rows), strict=True))
         first.pop("", None)
         return first
     first = {}
+    by_key: dict[str, tuple[str, Source]] = {}
+    hint = f"give each {noun} its own id, or delete the repeated row"
     for value, source in zip(values, sources_of(rows), strict=True):
         if not value:
             continue
         if value in first:
             message = f"{noun} '{value}' is defined twice (first at {first[value]})"
-            hint = f"give each {noun} its own id, or delete the repeated row"
             problems.append(Problem(source, message, hint))
-        else:
-            first[value] = source
+            continue
+        first[value] = source
+        seen = by_key.setdefault(keys[value], (value, source))
+        if seen[0] != value:
+            how = "case or Unicode form" if table in FOLDED else "Unicode form"
+            message = (
+                f"{noun} '{value}' is '{seen[0]}' (first at {seen[1]}) written in another "
+                f"{how}: {noun} names are compared {'ignoring case' if table in FOLDED else 'as one form'}"
+            )
+            problems.append(Problem(source, message, hint))
     return first
 
 

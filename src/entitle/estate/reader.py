@@ -20,7 +20,9 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
+from entitle.estate.files import MAX_FILE_BYTES, MAX_ROWS, SPLIT_HINT, MiB, not_regular, read_input
 from entitle.estate.records import TABLES
+from entitle.estate.spreadsheet import unquote
 from entitle.source import Problem, Source
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -77,10 +79,13 @@ def read_estate(path: str | Path) -> tuple[RawEstate, list[Problem]]:
     where = Source(str(path))
     if path.is_dir():
         return _read_folder(path)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return RawEstate(path.stem or "estate"), [
             Problem(where, "no such folder or workbook", "give an estate folder or an .xlsx file")
         ]
+    refused = not_regular(path, str(path))
+    if refused is not None:
+        return RawEstate(path.stem or "estate"), [refused]
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
         from entitle.estate.workbook import read_workbook  # noqa: PLC0415 (workbook imports this module)
@@ -100,7 +105,7 @@ def _read_folder(folder: Path) -> tuple[RawEstate, list[Problem]]:
     problems: list[Problem] = []
     found: dict[str, Path] = {}
     for entry in sorted(folder.iterdir()):
-        if not entry.is_file() or entry.suffix.lower() != ".csv":
+        if entry.suffix.lower() != ".csv" or entry.is_dir():
             continue
         table = entry.stem.strip().lower()
         if table not in TABLES:
@@ -114,14 +119,13 @@ def _read_folder(folder: Path) -> tuple[RawEstate, list[Problem]]:
     tables: dict[str, RawTable] = {}
     unreadable: set[str] = set()
     for table, file in found.items():
-        try:
-            data = file.read_bytes()
-        except OSError as error:
-            message = f"cannot read the file: {error.strerror}"
-            problems.append(Problem(Source(file.name), message, "check its permissions"))
+        data, refused = read_input(file, file.name)
+        if data is None:
+            problems.extend([refused] if refused else [])
             unreadable.add(table)
             continue
         raw, table_problems = read_csv_bytes(data, table, file.name)
+        del data
         problems.extend(table_problems)
         if raw is None:
             unreadable.add(table)
@@ -136,14 +140,8 @@ def _read_folder(folder: Path) -> tuple[RawEstate, list[Problem]]:
 
 def decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
     """Text of a CSV file: UTF-8 with or without a BOM, or UTF-16 with a BOM."""
-    if data.startswith(codecs.BOM_UTF8):
-        encoding, body = "utf-8", data[len(codecs.BOM_UTF8) :]
-    elif data.startswith(codecs.BOM_UTF16_LE):
-        encoding, body = "utf-16-le", data[2:]
-    elif data.startswith(codecs.BOM_UTF16_BE):
-        encoding, body = "utf-16-be", data[2:]
-    else:
-        encoding, body = "utf-8", data
+    encoding, skip = _encoding(data)
+    body = data[skip:] if skip else data
     try:
         text = body.decode(encoding)
     except UnicodeDecodeError as error:
@@ -158,26 +156,55 @@ def decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
     return text, []
 
 
+def _encoding(data: bytes) -> tuple[str, int]:
+    """The encoding of a CSV file's bytes and the length of its byte order mark."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8", len(codecs.BOM_UTF8)
+    if data.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le", 2
+    if data.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be", 2
+    return "utf-8", 0
+
+
+def _lines(data: bytes) -> io.TextIOWrapper:
+    """The text of ``data`` (already checked by :func:`decode`), decoded a chunk at a time as
+    the CSV reader asks for lines: ``io.StringIO`` of the whole text held four bytes a
+    character beside it (a 200 MB file took 1.7 GB before its rows were read)."""
+    encoding, skip = _encoding(data)
+    raw = io.BytesIO(data)  # shares the bytes, no copy
+    raw.seek(skip)
+    return io.TextIOWrapper(raw, encoding=encoding, newline="")
+
+
 def read_csv_bytes(data: bytes, table: str, file: str) -> tuple[RawTable | None, list[Problem]]:
     """Decode and split one CSV file. ``None`` when nothing usable could be read."""
     text, problems = decode(data, file)
     if text is None:
         return None, problems
     source = partial(Source, file)
-    if '"' not in text:  # no field spans lines: row k starts on line k + 1, and no quote is open
+    lines = max(text.count("\n"), text.count("\r"))  # at least the rows, bar one
+    quoted = '"' in text
+    del text  # the rows are read from the bytes, a chunk at a time
+    # no quote: no field spans lines, row k starts on line k + 1, and no quote is open
+    if not quoted and lines <= MAX_ROWS + 1:
         try:
-            rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+            rows = list(csv.reader(_lines(data), strict=True))
         except csv.Error:  # (a field over the size limit): the loop below says where
             rows = []
         if rows:
             even = _even_table(table, range(1, len(rows) + 1), rows, source)
             if even is not None:
                 return even
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(_lines(data), strict=True)
     numbered: list[tuple[int, list[str]]] = []
     start = 1
     try:
         for fields in reader:
+            if len(numbered) > MAX_ROWS:  # the header and MAX_ROWS rows are read
+                message = f"the table has more than {MAX_ROWS:,} rows; reading stopped here"
+                hint = SPLIT_HINT.format(MAX_ROWS, MAX_FILE_BYTES // MiB)
+                return None, [Problem(Source(file, start), message, hint)]
             numbered.append((start, fields))
             start = reader.line_num + 1
     except csv.Error as error:
@@ -298,15 +325,17 @@ def _unnamed_warning(where: Source) -> Problem:
 
 def _shared(column: Iterable[str], *, strip: bool = False) -> tuple[str, ...]:
     """The column (stripped of surrounding spaces if ``strip``) with equal texts as one object.
-    Each distinct text is stripped once; the per-cell work is done in C."""
+    Each distinct text is stripped once; the per-cell work is done in C. A formula-looking text
+    that a spreadsheet-safe CSV file wrote with a ``'`` before it (``'=x``) reads as ``=x``
+    (:mod:`entitle.estate.spreadsheet`)."""
     column = tuple(column)
     if not strip:
-        one = dict(zip(column, column, strict=True))
+        one = {value: unquote(value) for value in set(column)}
         return tuple(map(one.__getitem__, column))
     stripped: dict[str, str] = {}
     canonical: dict[str, str] = {}
     for value in set(column):
-        text = value.strip()
+        text = unquote(value.strip())
         stripped[value] = canonical.setdefault(text, text)
     return tuple(map(stripped.__getitem__, column))
 

@@ -40,22 +40,31 @@ class Limits:
     max_ratio: int = 250  # unpacked / packed size of one member (real sheets: 5 to 30) ...
     ratio_from: int = 16 * MiB  # ... checked for members that unpack to more than this
     max_cells: int = 20_000_000  # cells read, over every sheet (an empty row counts as one)
+    # openpyxl builds the whole shared-strings table in memory before the first row is read (a
+    # list of Python strings, about 9 bytes of memory per byte of XML): its unpacked size is
+    # capped on its own. A 256 MiB table packed 229 to 1 took 2.4 GB and two minutes.
+    max_shared_bytes: int = 64 * MiB
+    max_text: int = 256 * MiB  # characters of cell text read, over every sheet
 
 
 LIMITS = Limits()
 
 
 class TooManyCells(Exception):
-    """Raised by :func:`sheet_rows` when the workbook holds more cells than its limit."""
+    """Raised by :func:`sheet_rows` when the workbook holds more cells (or more characters of
+    text) than its limit."""
 
-    def __init__(self, sheet: str, row: int, limit: int):
-        super().__init__(f"more than {limit:,} cells")
-        self.sheet, self.row, self.limit = sheet, row, limit
+    def __init__(self, sheet: str, row: int, limit: int, what: str = "cells"):
+        super().__init__(f"more than {limit:,} {what}")
+        self.sheet, self.row, self.limit, self.what = sheet, row, limit, what
 
     def problem(self, file: str) -> Problem:
-        message = f"the workbook holds more than {self.limit:,} cells; reading stopped here"
+        message = f"the workbook holds more than {self.limit:,} {self.what}; reading stopped here"
         hint = "split it into CSV files, or delete the unused rows and columns"
         return Problem(Source(file, self.row, self.sheet), message, hint)
+
+
+SHARED_STRINGS = "sharedstrings"  # xl/sharedStrings.xml, whatever the case or the folder
 
 
 def check_archive(path: Path, file: str, limits: Limits = LIMITS) -> Problem | None:
@@ -80,6 +89,15 @@ def check_archive(path: Path, file: str, limits: Limits = LIMITS) -> Problem | N
         )
         return Problem(Source(file), message, "split it into CSV files, or several workbooks")
     for member in members:
+        if Path(member.filename).stem.lower() == SHARED_STRINGS and (
+            member.file_size > limits.max_shared_bytes
+        ):
+            message = (
+                f"the workbook's table of shared strings ({member.filename}) would unpack to "
+                f"{member.file_size / MiB:,.0f} MiB, over the limit of "
+                f"{limits.max_shared_bytes / MiB:,.0f} MiB"
+            )
+            return Problem(Source(file), message, "export the tables as CSV files")
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > limits.ratio_from and ratio > limits.max_ratio:
             message = (
@@ -107,11 +125,14 @@ def open_workbook(
 
 
 class CellBudget:
-    """The cells a workbook may still hold, counted down by :func:`sheet_rows`."""
+    """The cells and characters of text a workbook may still hold, counted down by
+    :func:`sheet_rows`."""
 
     def __init__(self, limits: Limits = LIMITS):
         self.limit = limits.max_cells
         self.left = limits.max_cells
+        self.text_limit = limits.max_text
+        self.text_left = limits.max_text
 
 
 def sheet_rows(
@@ -128,7 +149,11 @@ def sheet_rows(
         if budget.left < 0:
             raise TooManyCells(title, number, budget.limit)
         if values:  # the rows between two rows with cells come empty: blank, so left out
-            rows.append((number, [text(value) for value in values]))
+            texts = [text(value) for value in values]
+            budget.text_left -= sum(map(len, texts))
+            if budget.text_left < 0:
+                raise TooManyCells(title, number, budget.text_limit, "characters of text")
+            rows.append((number, texts))
     return rows
 
 

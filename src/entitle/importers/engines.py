@@ -48,6 +48,7 @@ class DuckDBEngine:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self._csv: list[EvidenceFile] = []
+        self._copies: dict[str, str] = {}  # a transcoded copy → the file it was made from
 
     def register(self, name: str, ev: EvidenceFile) -> None:
         path = literal(ev.path)
@@ -55,6 +56,8 @@ class DuckDBEngine:
             source = f"read_parquet({path})"
         else:
             encoding = "utf-16" if ev.encoding.startswith("utf-16") else "utf-8"
+            if ev.encoding == "utf-16-be":  # DuckDB reads UTF-16 little-endian only
+                path, encoding = literal(self._utf8_copy(name, ev)), "utf-8"
             source = (
                 f"read_csv({path}, header = true, skip = {ev.skip}, all_varchar = true, "
                 f"delim = {literal(ev.delimiter)}, quote = '\"', escape = '\"', "
@@ -63,6 +66,20 @@ class DuckDBEngine:
             )
             self._csv.append(ev)
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {source}")
+
+    def _utf8_copy(self, name: str, ev: EvidenceFile) -> str:
+        """A UTF-8 copy of a UTF-16 big-endian file in the spill folder (line for line, so the
+        rows keep their line numbers), decoded a megabyte at a time. Before it, such a file
+        imported nothing and said nothing."""
+        copy = Path(self._tmp.name) / f"{name}-utf8.csv"
+        with (
+            open(ev.path, encoding="utf-16", errors="replace", newline="") as source,
+            copy.open("w", encoding="utf-8", newline="") as target,
+        ):
+            while chunk := source.read(2**20):
+                target.write(chunk)
+        self._copies[str(copy)] = ev.path
+        return str(copy)
 
     def _columns(self, ev: EvidenceFile) -> str:
         """The ``columns`` struct of read_csv. DuckDB needs a unique, non-empty name per column
@@ -152,7 +169,8 @@ class DuckDBEngine:
         for file, line, message in found:
             if (file, line) not in seen:
                 seen.add((file, line))
-                out.append((str(file), int(line), str(message).split("\n")[0]))
+                file = self._copies.get(str(file), str(file))
+                out.append((file, int(line), str(message).split("\n")[0]))
         return out
 
     def close(self) -> None:

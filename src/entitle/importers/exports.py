@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from entitle.estate.files import read_input
 from entitle.estate.reader import decode
 from entitle.estate.workbook import (
     LIMITS,
@@ -268,16 +269,9 @@ def read_export(path: Path, file: str | None = None) -> tuple[Export | None, lis
     file = file or path.name
     if _not_csv(path, file):
         return None, _not_csv(path, file)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        return None, [
-            Problem(
-                Source(file),
-                f"cannot read the file: {error.strerror}",
-                "check the path and its permissions",
-            )
-        ]
+    data, refused = read_input(path, file)
+    if data is None:
+        return None, [refused] if refused else []
     return parse_export(data, path, file)
 
 

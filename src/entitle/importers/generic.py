@@ -22,6 +22,7 @@ run on the merged estate. Imports :mod:`entitle.source`, :mod:`entitle.estate` a
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,16 +35,33 @@ from entitle.importers.names import host_id, user_id
 from entitle.importers.result import ImportResult, Outcome
 from entitle.source import Source
 
+MAX_DEPTH = 32  # arrays and inline tables inside each other; a mapping needs two
+AT_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)|\s*\(at end of document\)")
+
 
 def read_mapping(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """The ``[[tables]]`` of a mapping file, or the problems with it (``FILE: message``)."""
+    """The ``[[tables]]`` of a mapping file, or the problems with it (``FILE:LINE: message``)."""
     where = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        deep = nested_too_deep(text)
+        if deep:
+            return [], [
+                f"{where}:{deep}: arrays or tables nested more than {MAX_DEPTH} deep "
+                "(a mapping is a list of [[tables]])"
+            ]
+        data = tomllib.loads(text)
     except OSError as error:
         return [], [f"{where}: cannot read the mapping: {error.strerror}"]
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        return [], [f"{where}: not a TOML mapping: {error}"]
+    except UnicodeDecodeError:
+        return [], [f"{where}: the mapping is not UTF-8 text (save it as UTF-8)"]
+    except tomllib.TOMLDecodeError as error:
+        found = AT_LINE.search(str(error))
+        line = f":{found.group(1)}" if found and found.group(1) else ""
+        reason = AT_LINE.sub("", str(error))
+        return [], [f"{where}{line}: not a TOML mapping: {reason} (see docs/importers.md)"]
+    except RecursionError:  # (the depth is checked first; a safety net)
+        return [], [f"{where}:1: arrays or tables nested too deeply"]
     tables = data.get("tables")
     if not isinstance(tables, list) or not tables:
         return [], [f"{where}: the mapping has no [[tables]] entry (see docs/importers.md)"]
@@ -67,6 +85,39 @@ def read_mapping(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
                     f"{where}: tables #{n}: {table} needs columns {', '.join(missing)} mapped"
                 )
     return tables, problems
+
+
+def nested_too_deep(text: str) -> int:
+    """The line where ``[`` and ``{`` open more than :data:`MAX_DEPTH` deep outside strings and
+    comments (``tomllib`` recurses on them: 20,000 raised RecursionError), or 0."""
+    depth, line, quote, i = 0, 1, "", 0
+    while i < len(text):
+        char = text[i]
+        if char == "\n":
+            line += 1
+            if quote in ('"', "'"):
+                quote = ""  # a one-line string does not span lines; tomllib says what is wrong
+        elif quote:
+            if char == "\\" and quote.startswith('"'):
+                i += 1
+            elif text.startswith(quote, i):
+                i += len(quote) - 1
+                quote = ""
+        elif char == "#":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        elif char in "\"'":
+            quote = char * 3 if text.startswith(char * 3, i) else char
+            i += len(quote) - 1
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        i += 1
+    return 0
 
 
 def import_generic(paths: Sequence[Path], mapping: Sequence[dict[str, Any]]) -> ImportResult:

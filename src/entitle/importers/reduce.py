@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, Protocol
 
+from entitle.estate.convert import MAX_COUNT
+
 Progress = Callable[[float], None]  # fraction done, 0.0 to 1.0
 
 # The columns of the common shape, and the evidence kinds (one per UAL cmdlet) that fill them.
@@ -34,7 +36,7 @@ DAILY: frozenset[str] = frozenset({"daily", "daily-user", "daily-device"})
 NORMALIZE = """
 SELECT
   server, role_guid, product_name, role_name, user_name, ip_address,
-  {first_day} AS first_day, {last_day} AS last_day, access_count, activity_count
+  {first_day} AS first_day, {last_day} AS last_day, access_count, activity_count, bad_count
 FROM (
   SELECT
     {server} AS server,
@@ -47,7 +49,8 @@ FROM (
     {first_seen} AS first_parsed,
     {last_seen} AS last_parsed,
     {access_count} AS access_count,
-    {activity_count} AS activity_count
+    {activity_count} AS activity_count,
+    {bad_count} AS bad_count
   FROM {relation}
 ) parsed
 """
@@ -56,6 +59,7 @@ REDUCE = """
 WITH tagged AS (
   SELECT
     CASE
+      WHEN bad_count THEN 'bad-count'
       WHEN server IS NULL OR server = '' THEN 'no-server'
       WHEN role_guid IS NULL OR role_guid = '' THEN 'no-role'
       WHEN first_day IS NULL OR last_day IS NULL THEN 'bad-date'
@@ -222,6 +226,13 @@ def normalize_sql(engine: Engine, relation: str, ev: EvidenceFile) -> str:
         server = f"coalesce(nullif({server}, ''), {literal(ev.server)})"
     count = "try_cast({} AS BIGINT)"
     daily = ev.kind in DAILY
+    counted = quote(col["access_count" if daily else "activity_count"])
+    # a count that is there but not a whole number from 0 to MAX_COUNT (-5, 10^29, "many"):
+    # refused with its row, where try_cast alone kept -5 and blanked 10^29
+    bad_count = (
+        f"(nullif(trim(CAST({counted} AS STRING)), '') IS NOT NULL AND "
+        f"coalesce(try_cast({counted} AS BIGINT) NOT BETWEEN 0 AND {MAX_COUNT}, true))"
+    )
     no_date = "CAST(NULL AS DATE)"
     return NORMALIZE.format(
         server=server,
@@ -237,6 +248,7 @@ def normalize_sql(engine: Engine, relation: str, ev: EvidenceFile) -> str:
         last_day="day_parsed" if daily else "last_parsed",
         access_count=count.format(quote(col["access_count"])) if daily else "CAST(0 AS BIGINT)",
         activity_count="CAST(0 AS BIGINT)" if daily else count.format(quote(col["activity_count"])),
+        bad_count=bad_count,
         relation=relation,
     )
 

@@ -12,9 +12,11 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from entitle.estate.spreadsheet import RISKY_START, looks_like_formula
 from entitle.source import Finding, Problem, Source
 
 EXAMPLES = 3  # FILE:LINE examples kept per skip reason
+FIRST = frozenset(RISKY_START)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,30 @@ class Outcome:
     ) -> None:
         self.rows.setdefault(table, []).append(NewRow(dict(cells), source, weak))
 
+    def _warn_formulas(self) -> None:
+        """A warning, with the first rows, for each table that would carry formula-looking
+        values (an AD export's ``=HYPERLINK(...)`` or ``+cmd|...``) into the estate: kept as
+        written, since they are data, but a spreadsheet opening the CSV file would run them."""
+        for table, rows in self.rows.items():
+            found = [
+                (row.source, column, value)
+                for row in rows
+                for column, value in row.cells.items()
+                if value[:1] in FIRST and looks_like_formula(value)
+            ]
+            if not found:
+                continue
+            shown = "; ".join(
+                f"{source} {column} {value[:40]!r}" for source, column, value in found[:EXAMPLES]
+            )
+            more = f" and {len(found) - EXAMPLES:,} more" if len(found) > EXAMPLES else ""
+            self.warn(
+                "formula-looking",
+                f"{len(found):,} value(s) written to {table}.csv look like spreadsheet formulas "
+                f"and would run if the file were opened in a spreadsheet: {shown}{more}",
+                found[0][0],
+            )
+
     def count(self, what: str, n: int = 1) -> None:
         self.mapped[what] += n
 
@@ -97,6 +123,7 @@ class Outcome:
         self.findings.extend(other.findings)
 
     def result(self) -> ImportResult:
+        self._warn_formulas()
         skipped = tuple(
             Skipped(reason, n, tuple(self.skip_examples.get(reason, ())))
             for reason, n in sorted(self.skip_counts.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from entitle.catalog import Catalog
+from entitle.estate.convert import MAX_COUNT
 from entitle.importers import reduce
 from entitle.importers.dates import Window, detect
 from entitle.importers.engines import DuckDBEngine, SparkEngine
@@ -243,6 +244,9 @@ def _report_status(
         if status == "ok":
             out.count("evidence rows in the window", count)
             continue
+        if status == "bad-count":
+            _refuse_counts(count, scan_examples(status, window, sources, files), files, out)
+            continue
         reason = STATUS_REASONS.get(status, status)
         if status == "outside-window":
             reason = f"{reason} ({window})"
@@ -258,6 +262,17 @@ def _report_status(
             "no evidence row could be read",
             "the export is malformed; export it again with Export-Csv",
         )
+
+
+def _refuse_counts(count: int, found: list[Source], files: list[UalFile], out: Outcome) -> None:
+    """Rows whose AccessCount (ActivityCount) is negative, not a whole number or too large are
+    errors, each named by its line (the first three): a count of -5 was kept and 10^29 blanked."""
+    message = f"AccessCount (ActivityCount) is not a whole number from 0 to {MAX_COUNT:,}"
+    hint = "export the UAL table again; a count is never negative"
+    if count > len(found):
+        hint += f"; {count:,} such rows in all"
+    for where in found or [Source(files[0].file)]:
+        out.error(where, message, hint)
 
 
 def _display(path: str, files: list[UalFile]) -> str:

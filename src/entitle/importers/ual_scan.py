@@ -12,6 +12,7 @@ import csv
 from collections.abc import Callable, Sequence
 from datetime import date
 
+from entitle.estate.convert import MAX_COUNT
 from entitle.importers.dates import Window, parse
 from entitle.importers.reduce import DAILY, EvidenceFile
 from entitle.importers.ual_files import UalFile
@@ -42,7 +43,12 @@ def _tests(window: Window) -> dict[str, Test]:
     def no_server(cells: dict[str, str], ev: EvidenceFile) -> bool:
         return not cells.get("pscomputername", "").strip() and ev.server is None
 
+    def bad_count(cells: dict[str, str], ev: EvidenceFile) -> bool:
+        text = cells.get("accesscount" if ev.kind in DAILY else "activitycount", "").strip()
+        return bool(text) and not (text.isascii() and text.isdigit() and int(text) <= MAX_COUNT)
+
     return {
+        "bad-count": bad_count,
         "bad-date": bad_date,
         "outside-window": outside,
         "machine-account": machine,

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
 from entitle.estate.records import EMPTY, SPEC_COLUMNS, Entitlement
+from entitle.estate.spreadsheet import spreadsheet_safe
 from entitle.ledger import crypto, db
 from entitle.ledger.models import Agreement, Assignment, EntitlementRow, Event, Retirement
 from entitle.source import Source
@@ -218,14 +219,16 @@ def history(engine: Engine, ref: str | None = None) -> list[dict[str, Any]] | No
 
 
 def export_csv(engine: Engine, day: date) -> str:
-    """The spec's ``entitlements.csv`` as the ledger stood on ``day``."""
+    """The spec's ``entitlements.csv`` as the ledger stood on ``day``. A formula-looking cell
+    (an id such as ``=HYPERLINK(...)``) is written with a ``'`` before it, so a spreadsheet shows
+    it as text instead of running it; the estate reader takes the ``'`` off again."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     for r in read_entitlements(engine, day):
         writer.writerow(
             [
-                "" if v is None else str(v)
+                "" if v is None else spreadsheet_safe(str(v))
                 for v in (
                     r.id,
                     r.product,

@@ -21,6 +21,7 @@ from typing import Any
 from entitle.catalog.model import Catalog
 from entitle.estate import checks
 from entitle.estate.convert import Row, convert, known_columns
+from entitle.estate.files import MAX_ROWS
 from entitle.estate.records import FIELD_COLUMNS, TABLES, Estate
 from entitle.source import Problem, Source
 from entitle.whatif.changes import Change
@@ -289,13 +290,24 @@ MANY_FIELDS = {
 
 
 def _count(change: Change, problems: list[Problem]) -> int | None:
+    """The ``count`` of an ``add: users``/``add: devices``: from 1 to the rows an estate table
+    may hold (:data:`entitle.estate.files.MAX_ROWS`), since each one is built."""
     text = change.fields.get("count", "")
-    if not text.isdigit() or int(text) < 1:
+    if not text.isascii() or not text.isdigit() or not text.strip("0"):
         problems.append(
             Problem(
                 change.where("count"),
                 f"count '{text}' is not a whole number of at least 1",
                 "e.g. count: 40",
+            )
+        )
+        return None
+    if len(text.lstrip("0")) > 12 or int(text) > MAX_ROWS:
+        problems.append(
+            Problem(
+                change.where("count"),
+                f"count {text} is more than an estate table may hold ({MAX_ROWS:,} rows)",
+                "add fewer at a time",
             )
         )
         return None
@@ -328,12 +340,25 @@ def _add_many(change: Change, rows: Rows, problems: list[Problem]) -> None:
             Problem(change.where("like"), f"no {kind} '{like}' to copy", "name an existing one")
         )
         return
-    for n in range(1, count + 1):
-        new = f"{prefix}{n}"
-        if kind == "user":
-            _clone_user(change, rows, like, new)
-        else:
-            _clone_device(change, rows, like, new)
+    clone = _clone_user if kind == "user" else _clone_device
+    before = {name: len(rows[name]) for name in rows}
+    clone(change, rows, like, f"{prefix}1")
+    # every copy adds as many rows as the first: the tables it would fill past their limit are
+    # refused before they are built (count: 100000000 of a user with access rows)
+    over = [
+        name
+        for name in rows
+        if len(rows[name]) + (len(rows[name]) - before[name]) * (count - 1) > MAX_ROWS
+    ]
+    if over:
+        message = (
+            f"count {count} would make the {', '.join(over)} table hold more than "
+            f"{MAX_ROWS:,} rows, the limit of an estate table"
+        )
+        problems.append(Problem(change.where("count"), message, "add fewer at a time"))
+        return
+    for n in range(2, count + 1):
+        clone(change, rows, like, f"{prefix}{n}")
 
 
 def _template(rows: Rows, table: str, column: str, like: str) -> dict[str, str]:

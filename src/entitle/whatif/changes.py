@@ -89,11 +89,17 @@ def read_changes(path: Path) -> tuple[tuple[Change, ...], list[Problem]]:
     return parse_changes(text, name)
 
 
+MAX_DEPTH = 32  # lists and mappings inside each other; a change file needs three
+
+
 def parse_changes(
     text: str, name: str = "CHANGES.yaml"
 ) -> tuple[tuple[Change, ...], list[Problem]]:
     problems: list[Problem] = []
     try:
+        too_deep = _too_deep(text, name)
+        if too_deep is not None:
+            return (), [too_deep]
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -101,6 +107,8 @@ def parse_changes(
         return (), [Problem(Source(name, line), f"not valid YAML: {exc.problem or exc}")]
     except yaml.YAMLError as exc:
         return (), [Problem(Source(name), f"not valid YAML: {exc}")]
+    except RecursionError:  # (the depth is checked above; a safety net)
+        return (), [Problem(Source(name, 1), "nested too deeply", "a change file is a list")]
     if root is None:
         return (), [Problem(Source(name), "the change file is empty", "list some changes")]
     items = root
@@ -119,6 +127,23 @@ def parse_changes(
         if change is not None:
             changes.append(change)
     return tuple(changes), problems
+
+
+def _too_deep(text: str, name: str) -> Problem | None:
+    """A problem on the line where lists or mappings nest more than :data:`MAX_DEPTH` deep,
+    found from the parser's events (which do not recurse) before the composer, which does:
+    20,000 ``[`` raised RecursionError."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else 1
+                message = f"lists or mappings nested more than {MAX_DEPTH} deep"
+                return Problem(Source(name, line), message, "a change file is a list of changes")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
 
 
 def _shape(name: str, node: yaml.Node) -> Problem:
