@@ -118,7 +118,8 @@ def test_the_reassign_page_explains_the_90_day_rule(world: World) -> None:
         page = c.get(f"/orgs/{m.org_id}/ledger/assign?ref={tag}")
         assert page.status_code == 200 and f'value="{tag}" selected' in page.text
         form = {"csrf_token": csrf, "ref": tag, "to_kind": "user", "to_name": "ann"}
-        done = c.post(f"/orgs/{m.org_id}/ledger/assign", data={**form, "on": "2025-02-01"})
+        # the first assignment starts the clock too: 2024-11-01 is 120 days before 2025-03-01
+        done = c.post(f"/orgs/{m.org_id}/ledger/assign", data={**form, "on": "2024-11-01"})
         assert 'id="move-done"' in done.text, done.text
         move = {
             "csrf_token": csrf,

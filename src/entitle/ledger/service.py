@@ -254,6 +254,7 @@ def _add_batch(
                     holder_kind="host",
                     holder=e.assigned_to,
                     start=start,
+                    clock=start,  # the 90-day rule counts from the first assignment (§1.7)
                     temporary=False,
                 )
             )
