@@ -88,14 +88,14 @@ def start(ws: Workspace, session: Session, estate: StoredEstate, q: Question) ->
     )
     session.add(job)
     session.commit()
-    ws.pool.submit(run, ws, job.id, q)
+    ws.pool.submit(run, ws, estate.org_id, job.id, q)
     return job
 
 
-def run(ws: Workspace, job_id: int, q: Question) -> None:
-    step = jobs.stepper(ws.engine, job_id)
+def run(ws: Workspace, org_id: int, job_id: int, q: Question) -> None:
+    step = jobs.stepper(ws.engine, org_id, job_id)
     try:
-        stored = jobs.job_estate(ws.engine, job_id)
+        stored = jobs.job_estate(ws.engine, org_id, job_id)
         if stored is None:
             step(100, "the estate was deleted", "failed")
             return

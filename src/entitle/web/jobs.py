@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from entitle.catalog import Catalog
@@ -37,6 +37,7 @@ from entitle.web.errors import ApiError
 
 log = logging.getLogger("entitle.web")
 WORKBOOK = "estate.xlsx"
+GONE = "the estate was deleted while the job ran; nothing was written"
 IGNORED = re.compile(r".*\.(md|txt)$|^\.")  # a folder's README or hidden files: skipped
 
 
@@ -131,25 +132,33 @@ def load(
 Step = Callable[[int, str], None]
 
 
-def stepper(engine: Engine, job_id: int) -> Callable[..., None]:
-    """A function recording a job's progress (percent), message and state."""
+def stepper(engine: Engine, org_id: int, job_id: int) -> Callable[..., None]:
+    """A function recording a job's progress (percent), message and state. It writes the row
+    of that organisation and id only (ids are never reused, and a job never writes another
+    organisation's row even if one were)."""
 
     def step(progress: int, message: str, state: str = "running") -> None:
         with Session(writer(engine)) as session, session.begin():
-            job = session.get(Job, job_id)
-            if job is not None:
-                job.state, job.progress, job.message = state, progress, message[:2000]
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.org_id == org_id)
+                .values(state=state, progress=progress, message=message[:2000])
+            )
 
     return step
 
 
-def job_estate(engine: Engine, job_id: int) -> StoredEstate | None:
-    """The estate a job works on (detached from its session), if it still exists."""
+def job_estate(engine: Engine, org_id: int, job_id: int) -> StoredEstate | None:
+    """The estate a job of ``org_id`` works on (detached from its session), if it still
+    exists in that organisation."""
     with Session(engine) as session:
         job = session.get(Job, job_id)
-        stored = session.get(StoredEstate, job.estate_id) if job and job.estate_id else None
-        if stored is not None:
-            session.expunge(stored)
+        if job is None or job.org_id != org_id or job.estate_id is None:
+            return None
+        stored = session.get(StoredEstate, job.estate_id)
+        if stored is None or stored.org_id != org_id:
+            return None
+        session.expunge(stored)
         return stored
 
 
@@ -173,13 +182,19 @@ def load_result(data_dir: Path, org_id: int, job_id: int) -> Any:
 
 
 def run_import(
-    engine: Engine, data_dir: Path, catalog: Catalog, job_id: int, as_of: date | None = None
+    engine: Engine,
+    data_dir: Path,
+    catalog: Catalog,
+    org_id: int,
+    job_id: int,
+    as_of: date | None = None,
 ) -> Position | None:
     """Load the job's estate, check it, compute its position; record each step on the job."""
-    step = stepper(engine, job_id)
+    step = stepper(engine, org_id, job_id)
     try:
-        stored = job_estate(engine, job_id)
+        stored = job_estate(engine, org_id, job_id)
         if stored is None:
+            step(100, GONE, "failed")
             return None
         return compute(engine, data_dir, catalog, stored, step, 10, as_of)
     except Exception as exc:  # a system failure: the job says so, the log has the trace
@@ -201,23 +216,36 @@ def compute(
     job's progress runs from ``start`` to 100."""
     step(start, "reading and checking the estate")
     estate, problems = load(data_dir, stored, catalog)
+    texts = json.dumps([str(p) for p in problems])
     if estate is None:
-        _finish(engine, stored.id, "invalid", problems, None)
-        step(100, f"the estate has {len(problems)} problem(s)", "failed")
+        if finish(engine, stored, status="invalid", problems=texts, position=None):
+            step(100, f"the estate has {len(problems)} problem(s)", "failed")
+        else:
+            step(100, GONE, "failed")
         return None
     step(start + (100 - start) // 2, "computing the position and the cheapest plan")
     position = compute_position(estate, catalog, as_of)
-    _finish(engine, stored.id, "ready", problems, dumps(position.as_json()))
+    if not finish(
+        engine, stored, status="ready", problems=texts, position=dumps(position.as_json())
+    ):
+        step(100, GONE, "failed")
+        return None
     step(100, f"done: {len(position.lines)} lines", "done")
     return position
 
 
-def _finish(
-    engine: Engine, estate_id: int, status: str, problems: list[Problem], position: str | None
-) -> None:
+def finish(engine: Engine, stored: StoredEstate, **values: str | None) -> bool:
+    """Set columns of a job's estate: only the row of the same organisation, id and folder
+    (issue #14: a job once wrote into another organisation's estate that had been given a
+    deleted estate's id). ``False`` when that estate is gone."""
     with Session(writer(engine)) as session, session.begin():
-        stored = session.get(StoredEstate, estate_id)
-        if stored is not None:
-            stored.status = status
-            stored.problems = json.dumps([str(p) for p in problems])
-            stored.position = position
+        done = session.execute(
+            update(StoredEstate)
+            .where(
+                StoredEstate.id == stored.id,
+                StoredEstate.org_id == stored.org_id,
+                StoredEstate.folder == stored.folder,
+            )
+            .values(**values)
+        )
+        return bool(getattr(done, "rowcount", 0))
