@@ -216,3 +216,28 @@ def test_an_admin_removes_a_member_on_the_members_page(world: World) -> None:
     # a viewer sees no remove buttons
     viewer_page = c.get(f"/orgs/{world.admin.org_id}/members", headers=world.viewer.auth)
     assert "Remove " not in viewer_page.text
+
+
+def test_a_key_under_any_header_or_in_any_column_is_never_kept_by_the_web(world: World) -> None:
+    """Issue #14: a `Product Key` column (not `product_key`) once landed in the entitlement's
+    extra columns and its audit event. The web keeps no keys: the import is refused (422), the
+    answer names the row but not the key, and nothing is recorded."""
+    c, m = world.client, world.editor
+    key = "VK7JG-NPHTM-C97JM-9MPGT-3V66T"
+    url = f"/api/orgs/{m.org_id}/ledger/import"
+    for header, value in (("Product Key", key), ("notes", f"key {key}"), ("ProductKey", key)):
+        tag = "K" + secrets.token_hex(2)
+        body = f"id,product,license,quantity,{header}\n{tag},rds,user-cal,5,{value}\n".encode()
+        r = c.post(url, files={"file": ("keys.csv", body)}, headers=m.auth)
+        assert r.status_code == 422, r.text
+        assert "keys.csv:2" in r.text and key not in r.text
+        assert listed(world, tag) == {}
+        history = c.get(f"/api/orgs/{m.org_id}/ledger/history", headers=m.auth)
+        assert key not in history.text
+    purchase = {"id": "K-1", "product": "rds", "license": "user-cal", "quantity": 1}
+    r = c.post(
+        f"/api/orgs/{m.org_id}/ledger/entitlements",
+        json={**purchase, "agreement": key},
+        headers=m.auth,
+    )
+    assert r.status_code in (409, 422) and key not in r.text, r.text
