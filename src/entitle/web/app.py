@@ -19,6 +19,7 @@ from entitle.web.api import account, estates, ledger, members, tools
 from entitle.web.auth import SESSION_HOURS, Sessions
 from entitle.web.context import Settings, Workspace, load_secret
 from entitle.web.security import AttemptLimiter, BodyLimit, Limits, SameOrigin, SecurityHeaders
+from entitle.web.textguard import NoNul
 
 HERE = Path(__file__).resolve().parent
 
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(pages_tools.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(NoNul)  # inside the body limit: it reads JSON and form bodies
     app.add_middleware(BodyLimit, max_bytes=max_upload_bytes + 65_536)
     app.add_middleware(SameOrigin)
     app.add_middleware(SecurityHeaders, hsts=secure_cookies)

@@ -142,7 +142,7 @@ def stepper(engine: Engine, org_id: int, job_id: int) -> Callable[..., None]:
             session.execute(
                 update(Job)
                 .where(Job.id == job_id, Job.org_id == org_id)
-                .values(state=state, progress=progress, message=message[:2000])
+                .values(state=state, progress=progress, message=message.replace("\0", "")[:2000])
             )
 
     return step
