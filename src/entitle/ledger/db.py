@@ -76,13 +76,22 @@ class NulCharacter(ValueError):
 def _no_nul(
     _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, many: bool
 ) -> None:
-    rows = parameters if many else [parameters]
-    for row in rows:
-        values = row.values() if isinstance(row, Mapping) else (row or ())
-        if any(isinstance(v, str) and "\x00" in v for v in values):
-            raise NulCharacter(
-                "a text holds a NUL character (U+0000), which no text may hold; remove it"
-            )
+    if _holds_nul(parameters):
+        raise NulCharacter(
+            "a text holds a NUL character (U+0000), which no text may hold; remove it"
+        )
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a statement's parameters (a row, a list of rows, as the driver gets them) hold
+    a text with U+0000."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_holds_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def open_engine(url: str) -> Engine:
