@@ -414,6 +414,7 @@ def held_app(db_url: str, data: Path) -> tuple[FastAPI, Held]:
     app = fresh_app(db_url, data, limits=Limits(address_signups=10_000))
     held = Held()
     app.state.workspace.pool = held
+    app.state.workspace.ceiling = None  # jobs in this process, where the test's hook is
     return app, held
 
 

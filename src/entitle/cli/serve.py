@@ -30,6 +30,13 @@ def register(app: typer.Typer) -> None:
             "--secure-cookies",
             help="Behind TLS: send the session cookie over HTTPS only, and HSTS.",
         ),
+        job_memory: int = typer.Option(
+            2048,
+            "--job-memory",
+            min=64,
+            max=1_048_576,
+            help="Memory ceiling of one background import, in MiB (it fails cleanly there).",
+        ),
     ) -> None:
         """Serve the web app and the REST API (OpenAPI at /openapi.json, docs at /api/docs).
 
@@ -40,7 +47,12 @@ def register(app: typer.Typer) -> None:
         from entitle.web import create_app
 
         try:
-            web = create_app(db.resolve_url(db_url), data, secure_cookies=secure_cookies)
+            web = create_app(
+                db.resolve_url(db_url),
+                data,
+                secure_cookies=secure_cookies,
+                job_memory=job_memory * 1024**2,
+            )
         except (RuntimeError, db.BadDatabase) as exc:
             fail([str(exc)])
         except Exception as exc:  # the database failed under it: one line, exit 3

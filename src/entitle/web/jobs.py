@@ -31,8 +31,9 @@ from entitle.estate.loader import load_estate
 from entitle.estate.records import TABLES, Estate
 from entitle.ledger.db import writer
 from entitle.ledger.workspace import Job, StoredEstate
-from entitle.position import Position, compute_position
+from entitle.position import compute_position
 from entitle.source import Problem, Source
+from entitle.web.ceiling import Ceiling, CeilingReached
 from entitle.web.errors import ApiError
 
 log = logging.getLogger("entitle.web")
@@ -188,19 +189,35 @@ def run_import(
     org_id: int,
     job_id: int,
     as_of: date | None = None,
-) -> Position | None:
-    """Load the job's estate, check it, compute its position; record each step on the job."""
+    ceiling: Ceiling | None = None,
+) -> bool:
+    """Load the job's estate, check it, compute its position; record each step on the job.
+    With a ``ceiling`` the work runs in a worker process under its memory ceiling."""
     step = stepper(engine, org_id, job_id)
     try:
         stored = job_estate(engine, org_id, job_id)
         if stored is None:
             step(100, GONE, "failed")
-            return None
-        return compute(engine, data_dir, catalog, stored, step, 10, as_of)
+            return False
+        return compute(engine, data_dir, catalog, stored, step, 10, as_of, ceiling)
     except Exception as exc:  # a system failure: the job says so, the log has the trace
         log.exception("import job %s failed", job_id)
         step(100, f"failed: {exc}", "failed")
-        return None
+        return False
+
+
+def checked(
+    path: Path, name: str, catalog: Catalog, as_of: date | None
+) -> tuple[list[str], str | None, int]:
+    """Load and check the estate at ``path`` and compute its position: the problems, the
+    position's JSON (``None`` when the estate does not load) and its number of lines. Runs in
+    a job's worker process, so everything it takes and gives pickles."""
+    loaded, problems = load_estate(path, catalog)
+    texts = [str(p) for p in problems]
+    if loaded is None:
+        return texts, None, 0
+    position = compute_position(replace(loaded, name=name), catalog, as_of)
+    return texts, dumps(position.as_json()), len(position.lines)
 
 
 def compute(
@@ -211,27 +228,30 @@ def compute(
     step: Callable[..., None],
     start: int,
     as_of: date | None = None,
-) -> Position | None:
+    ceiling: Ceiling | None = None,
+) -> bool:
     """Load and check a stored estate, compute its position and keep it on the estate; the
-    job's progress runs from ``start`` to 100."""
-    step(start, "reading and checking the estate")
-    estate, problems = load(data_dir, stored, catalog)
-    texts = json.dumps([str(p) for p in problems])
-    if estate is None:
+    job's progress runs from ``start`` to 100. With a ``ceiling``, in a worker process under
+    its memory ceiling: reaching it ends the job failed, the estate unchanged."""
+    step(start, "reading and checking the estate, computing the position and the cheapest plan")
+    args = (estate_path(data_dir, stored), stored.name, catalog, as_of)
+    try:
+        problems, position, lines = ceiling.run(checked, *args) if ceiling else checked(*args)
+    except CeilingReached as exc:
+        step(100, f"failed: {exc}; nothing was changed", "failed")
+        return False
+    texts = json.dumps(problems)
+    if position is None:
         if finish(engine, stored, status="invalid", problems=texts, position=None):
             step(100, f"the estate has {len(problems)} problem(s)", "failed")
         else:
             step(100, GONE, "failed")
-        return None
-    step(start + (100 - start) // 2, "computing the position and the cheapest plan")
-    position = compute_position(estate, catalog, as_of)
-    if not finish(
-        engine, stored, status="ready", problems=texts, position=dumps(position.as_json())
-    ):
+        return False
+    if not finish(engine, stored, status="ready", problems=texts, position=position):
         step(100, GONE, "failed")
-        return None
-    step(100, f"done: {len(position.lines)} lines", "done")
-    return position
+        return False
+    step(100, f"done: {lines} lines", "done")
+    return True
 
 
 def finish(engine: Engine, stored: StoredEstate, **values: str | None) -> bool:

@@ -39,6 +39,7 @@ from entitle.importers.ual import import_ual
 from entitle.ledger.workspace import StoredEstate
 from entitle.source import Problem, Source
 from entitle.web import jobs
+from entitle.web.ceiling import Ceiling
 from entitle.web.context import Workspace
 from entitle.web.errors import ApiError
 
@@ -262,7 +263,7 @@ def run(ws: Workspace, org_id: int, job_id: int) -> None:
         if stored is None:
             step(100, "the estate was deleted", "failed")
             return
-        _run(engine, data_dir, ws.catalog, stored, job_id, step)
+        _run(engine, data_dir, ws.catalog, stored, job_id, step, ws.ceiling)
         ws.forget(stored.id)
     except Exception as exc:  # a system failure: the job says so, the log has the trace
         log.exception("source import job %s failed", job_id)
@@ -278,6 +279,7 @@ def _run(
     stored: StoredEstate,
     job_id: int,
     step: Callable[..., None],
+    ceiling: Ceiling | None = None,
 ) -> None:
     folder = folder_of(data_dir, stored.org_id, job_id)
     request = json.loads((folder / "request.json").read_text(encoding="utf-8"))
@@ -329,4 +331,4 @@ def _run(
     if not jobs.finish(engine, stored, files=json.dumps(names)):
         step(100, jobs.GONE, "failed")
         return
-    jobs.compute(engine, data_dir, catalog, stored, step, 70)
+    jobs.compute(engine, data_dir, catalog, stored, step, 70, None, ceiling)
