@@ -129,6 +129,13 @@ def test_an_mls_summary_with_a_key_column_keeps_the_key_encrypted_only(
     assert KEY not in everything_stored(ledger.url)
 
 
+def test_a_key_as_an_id_is_refused_without_showing_it(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "e.csv", f"id,product,license,quantity\n{KEY},rds,user-cal,1\n")
+    candidates, problems = read_file(path, default_catalog(), {})
+    assert candidates == [] and "e.csv:2: the id looks like a product key" in str(problems[0])
+    assert KEY not in str(problems)
+
+
 def test_the_ledger_refuses_a_key_outside_its_column_from_any_caller(
     ledger: service.Ledger,
 ) -> None:

@@ -53,7 +53,15 @@ def scrub(cells: Mapping[str, str], where: Source, problems: list[Problem]) -> d
                 found.append((name, value.strip()))
             continue
         keys = KEY.findall(value)
-        if keys:
+        if keys and name == "id":  # an id names the entitlement everywhere: not a secret's place
+            problems.append(
+                Problem(
+                    where,
+                    "the id looks like a product key (five groups of five)",
+                    "give the entitlement another id and put the key in product_key",
+                )
+            )
+        elif keys:
             found.extend((name, k) for k in keys)
             value = hide(value)
             problems.append(
