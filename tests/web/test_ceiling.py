@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from entitle.web.ceiling import Ceiling, CeilingReached
@@ -45,3 +46,19 @@ def test_an_import_over_its_ceiling_ends_failed_and_changes_nothing(
         assert "memory ceiling of 1 MiB" in job["message"], job
         estate = c.get(f"/api/orgs/{a.org_id}/estates/{r.json()['estate']['id']}", headers=a.auth)
         assert estate.json()["estate"]["status"] == "pending"  # nothing was changed
+
+
+def test_a_decision_over_its_ceiling_ends_failed(world: World, app: FastAPI, db_url: str) -> None:
+    """The decision tool's job runs under the same ceiling: the sample estate's optimum needs far
+    more than 1 MiB."""
+    app = fresh_app(db_url, app.state.workspace.settings.data_dir, job_memory=1 * MIB)
+    a = world.admin
+    with TestClient(app) as c:
+        r = c.post(
+            f"/api/orgs/{a.org_id}/estates/{world.estate_id}/decide",
+            json={"years": 1},
+            headers=a.auth,
+        )
+        assert r.status_code == 202, r.text
+        job = wait_for(c, a, r.json()["job"]["id"])
+        assert job["state"] == "failed" and "memory ceiling of 1 MiB" in job["message"], job

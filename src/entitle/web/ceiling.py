@@ -8,8 +8,8 @@ ceiling; the server and the other jobs carry on. A worker that dies anyway (kill
 outside) is replaced, and its job ends failed too. The default ceiling is 2 GiB a job
 (``entitle serve --job-memory MIB``); the workers are as many as the job threads.
 
-Imports the estate loader, the position and the catalog; the web's job runner calls
-:meth:`Ceiling.run`.
+Workers import the job functions (``entitle.web.jobs``, ``entitle.web.decisions``) before the
+ceiling is set; the web's job runners call :meth:`Ceiling.run`.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ def address_space() -> int:
 
 def _start_worker(ceiling: int) -> None:
     """Load what jobs use, then cap the worker's address space at what it is plus ``ceiling``."""
-    import entitle.estate.loader  # noqa: F401
-    import entitle.position  # noqa: F401
+    import entitle.web.decisions  # noqa: F401  (what jobs run, and all they import)
+    import entitle.web.jobs  # noqa: F401
 
     limit = address_space() + ceiling
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -95,7 +95,7 @@ class Ceiling:
                     self._pool = None
             pool.shutdown(wait=False, cancel_futures=True)
             raise CeilingReached(
-                f"the job's worker process ended (at most {mib(self.size)} a job)"
+                f"the job's worker process ended (the memory ceiling is {mib(self.size)} a job)"
             ) from None
         if not done:
             raise CeilingReached(f"the job reached the memory ceiling of {mib(self.size)}")
