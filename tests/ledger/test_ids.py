@@ -126,3 +126,27 @@ def test_an_sqlite_ledger_keeps_its_rows_and_references_through_the_migration(
             conn.execute(text(unique))  # the unique constraints survived the copy
     finally:
         engine.dispose()
+
+
+def test_stored_addresses_are_rewritten_as_sign_in_compares_them(url: str) -> None:
+    """Migration 0004: NFKC and case folding (issue #14); an address whose normal form another
+    account holds is left alone."""
+    engine = db.open_engine(url)
+    try:
+        db.upgrade(engine, "0003")
+        with db.writer(engine).begin() as conn:
+            for email in ("\uff42ob@a.test", "alice@a.test", "\uff41lice@a.test", "Carl@A.test"):
+                conn.execute(
+                    text(
+                        "INSERT INTO web_users (email, name, password_hash, created_at) "
+                        "VALUES (:e, 'x', 'h', :t)"
+                    ),
+                    {"e": email, "t": NOW},
+                )
+        db.upgrade(engine)
+        with engine.connect() as conn:
+            emails = [r[0] for r in conn.execute(text("SELECT email FROM web_users ORDER BY id"))]
+        # ｂob → bob; alice stays; ａlice's normal form is alice's: kept; Carl → carl
+        assert emails == ["bob@a.test", "alice@a.test", "\uff41lice@a.test", "carl@a.test"]
+    finally:
+        engine.dispose()
