@@ -21,7 +21,7 @@ from .kit import write_csv
 runner = CliRunner()
 CSV = """
 id,product,license,edition,version,quantity,purchased,assigned_to,agreement,product_key,key_kind
-WS-1,windows-server,core,standard,2022,16,2024-01-10,hv1,EA-1,ABCDE-FGHIJ-KLMNO-PQRST-UVWXY,KMS
+WS-1,windows-server,core,standard,2022,16,2023-11-01,hv1,EA-1,ABCDE-FGHIJ-KLMNO-PQRST-UVWXY,KMS
 CAL-1,windows-server,user-cal,,2022,10,2024-01-10,,EA-1,,
 """
 
@@ -81,7 +81,7 @@ def test_import_list_assign_reassign_history_verify_export(ledger_db: str, tmp_p
         "--db",
         ledger_db,
     )
-    assert code == 0
+    assert code == 0  # assigned from its purchase on 2023-11-01: 121 days before (§7.1)
     # 2024-03-01 + 90 days: March 1→31 = 30, April = 60, May 30 = 90 (§7.1).
     code, out, err = run(
         "reassign",
@@ -138,7 +138,7 @@ def test_import_list_assign_reassign_history_verify_export(ledger_db: str, tmp_p
     target = tmp_path / "out" / "entitlements.csv"
     code, _, _ = run("export", "--db", ledger_db, "--as-of", "2024-02-15", "-o", str(target))
     assert code == 0
-    assert "WS-1,windows-server,core,standard,2022,16,,hv1,EA-1,2024-01-10," in target.read_text()
+    assert "WS-1,windows-server,core,standard,2022,16,,hv1,EA-1,2023-11-01," in target.read_text()
 
 
 def test_verify_fails_naming_the_event_after_plain_sql(ledger_db: str, tmp_path: Path) -> None:

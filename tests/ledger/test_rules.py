@@ -53,8 +53,10 @@ def test_the_90_days_are_calendar_days_across_leap_years(clock: date, first_day:
     assert judge("core", held, ("host", "x"), first_day, None).allowed
 
 
-def test_the_first_assignment_is_not_a_reassignment() -> None:
-    # §1.7 counts from the last *reassignment*: units never moved may move the next day.
+def test_an_unknown_clock_does_not_wait() -> None:
+    # A holding whose last assignment is unknown (clock None) is not held back; the ledger
+    # always knows it (tests/ledger/test_reassignment.py), so only callers of the pure rule
+    # without a date get this.
     held = Holding(1, ANN, date(2025, 1, 10), clock=None)
     assert judge("user-cal", held, BOB, date(2025, 1, 11), None).allowed
 

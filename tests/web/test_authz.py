@@ -392,3 +392,117 @@ def test_the_table_covers_the_documented_roles(tmp_path: Path) -> None:
     assert all("/members" in path for _, path in admin_only)
     unsafe = {k for k, r in TABLE.items() if k[0] in ("POST", "DELETE") and r.role == VIEWER}
     assert all(path.endswith("/decide") for _, path in unsafe), unsafe
+
+
+# -- the delete-and-reuse race (issue #14) ---------------------------------------------------
+
+
+class Held:
+    """A pool that keeps the jobs it is given, so that a test runs each step by hand."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.calls.append((fn, args))
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+def held_app(db_url: str, data: Path) -> tuple[FastAPI, Held]:
+    app = fresh_app(db_url, data, limits=Limits(address_signups=10_000))
+    held = Held()
+    app.state.workspace.pool = held
+    app.state.workspace.ceiling = None  # jobs in this process, where the test's hook is
+    return app, held
+
+
+def estate_of(c: TestClient, m: Member, estate_id: int) -> dict[str, Any]:
+    r = c.get(f"/api/orgs/{m.org_id}/estates/{estate_id}", headers=m.auth)
+    assert r.status_code == 200, r.text
+    return dict(r.json()["estate"])
+
+
+def test_a_job_of_a_deleted_estate_never_writes_into_another_organisations(
+    world: World, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As filed: A's import job has read its estate; A deletes the estate; B uploads one (on
+    SQLite without AUTOINCREMENT it got the deleted estate's id); A's job ends. B's estate must
+    keep its own state (still pending, no position), under an id never given before."""
+    from entitle.web import jobs
+
+    app, held = held_app(db_url, tmp_path)
+    a, b = world.admin, world.outsider
+    with TestClient(app) as c:
+        r = c.post(
+            f"/api/orgs/{a.org_id}/estates", files=[("files", ("hosts.csv", TINY))], headers=a.auth
+        )
+        assert r.status_code == 202, r.text
+        a_estate, a_job = r.json()["estate"]["id"], r.json()["job"]["id"]
+        ((run_a, args_a),) = held.calls
+        theirs: dict[str, int] = {}
+        computing = jobs.compute_position
+
+        def meanwhile(*args: Any, **kwargs: Any) -> Any:
+            """The hook between reading the estate and writing its position."""
+            assert c.delete(f"/api/orgs/{a.org_id}/estates/{a_estate}", headers=a.auth).is_success
+            up = c.post(
+                f"/api/orgs/{b.org_id}/estates",
+                files=[("files", ("hosts.csv", TINY))],
+                headers=b.auth,
+            )
+            assert up.status_code == 202, up.text
+            theirs["id"] = up.json()["estate"]["id"]
+            return computing(*args, **kwargs)
+
+        monkeypatch.setattr(jobs, "compute_position", meanwhile)
+        run_a(*args_a)
+        monkeypatch.setattr(jobs, "compute_position", computing)
+
+        assert theirs["id"] != a_estate  # never reused
+        b_estate = estate_of(c, b, theirs["id"])
+        assert b_estate["status"] == "pending" and b_estate["summary"] is None, b_estate
+        job = c.get(f"/api/orgs/{a.org_id}/jobs/{a_job}", headers=a.auth).json()["job"]
+        assert job["state"] == "failed" and "deleted" in job["message"], job
+        run_b, args_b = held.calls[-1]  # B's own job still gives B its own position
+        run_b(*args_b)
+        assert estate_of(c, b, theirs["id"])["status"] == "ready"
+
+
+def test_a_job_writes_only_its_own_organisations_rows(
+    world: World, db_url: str, tmp_path: Path
+) -> None:
+    """Every background write is keyed by organisation and id: a job of A that names B's estate
+    (as a reused id would) leaves B's estate untouched and ends failed."""
+    from sqlalchemy.orm import Session
+
+    from entitle.ledger.db import writer
+    from entitle.ledger.workspace import Job
+    from entitle.web import jobs
+
+    app, held = held_app(db_url, tmp_path)
+    a, b = world.admin, world.outsider
+    with TestClient(app) as c:
+        up = c.post(
+            f"/api/orgs/{b.org_id}/estates", files=[("files", ("hosts.csv", TINY))], headers=b.auth
+        )
+        b_estate = up.json()["estate"]["id"]
+        ws = app.state.workspace
+        with Session(writer(ws.engine)) as session, session.begin():
+            forged = Job(
+                org_id=a.org_id,
+                estate_id=b_estate,
+                kind="import",
+                state="queued",
+                progress=0,
+                message="queued",
+                created_at=jobs.utc_now(),
+            )
+            session.add(forged)
+            session.flush()
+            forged_id = forged.id
+        jobs.run_import(ws.engine, ws.settings.data_dir, ws.catalog, a.org_id, forged_id)
+        assert estate_of(c, b, b_estate)["status"] == "pending"
+        job = c.get(f"/api/orgs/{a.org_id}/jobs/{forged_id}", headers=a.auth).json()["job"]
+        assert job["state"] == "failed", job

@@ -118,7 +118,8 @@ def test_the_reassign_page_explains_the_90_day_rule(world: World) -> None:
         page = c.get(f"/orgs/{m.org_id}/ledger/assign?ref={tag}")
         assert page.status_code == 200 and f'value="{tag}" selected' in page.text
         form = {"csrf_token": csrf, "ref": tag, "to_kind": "user", "to_name": "ann"}
-        done = c.post(f"/orgs/{m.org_id}/ledger/assign", data={**form, "on": "2025-02-01"})
+        # the first assignment starts the clock too: 2024-11-01 is 120 days before 2025-03-01
+        done = c.post(f"/orgs/{m.org_id}/ledger/assign", data={**form, "on": "2024-11-01"})
         assert 'id="move-done"' in done.text, done.text
         move = {
             "csrf_token": csrf,
@@ -215,3 +216,28 @@ def test_an_admin_removes_a_member_on_the_members_page(world: World) -> None:
     # a viewer sees no remove buttons
     viewer_page = c.get(f"/orgs/{world.admin.org_id}/members", headers=world.viewer.auth)
     assert "Remove " not in viewer_page.text
+
+
+def test_a_key_under_any_header_or_in_any_column_is_never_kept_by_the_web(world: World) -> None:
+    """Issue #14: a `Product Key` column (not `product_key`) once landed in the entitlement's
+    extra columns and its audit event. The web keeps no keys: the import is refused (422), the
+    answer names the row but not the key, and nothing is recorded."""
+    c, m = world.client, world.editor
+    key = "VK7JG-NPHTM-C97JM-9MPGT-3V66T"
+    url = f"/api/orgs/{m.org_id}/ledger/import"
+    for header, value in (("Product Key", key), ("notes", f"key {key}"), ("ProductKey", key)):
+        tag = "K" + secrets.token_hex(2)
+        body = f"id,product,license,quantity,{header}\n{tag},rds,user-cal,5,{value}\n".encode()
+        r = c.post(url, files={"file": ("keys.csv", body)}, headers=m.auth)
+        assert r.status_code == 422, r.text
+        assert "keys.csv:2" in r.text and key not in r.text
+        assert listed(world, tag) == {}
+        history = c.get(f"/api/orgs/{m.org_id}/ledger/history", headers=m.auth)
+        assert key not in history.text
+    purchase = {"id": "K-1", "product": "rds", "license": "user-cal", "quantity": 1}
+    r = c.post(
+        f"/api/orgs/{m.org_id}/ledger/entitlements",
+        json={**purchase, "agreement": key},
+        headers=m.auth,
+    )
+    assert r.status_code in (409, 422) and key not in r.text, r.text

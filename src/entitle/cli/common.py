@@ -203,6 +203,10 @@ def guarded(command: Callable[..., object]) -> Callable[..., object]:
         try:
             return command(*args, **kwargs)
         except Exception as error:
+            ledger_db = sys.modules.get("entitle.ledger.db")  # loaded by the --db commands
+            bad = (ledger_db.BadDatabase, ledger_db.NulCharacter) if ledger_db else ()
+            if bad and isinstance(error, bad):
+                fail([str(error)])  # bad input: exit 2
             message = system_failure(error)
             if message is None:
                 raise

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from entitle.cli.common import fail
+from entitle.cli.common import SYSTEM_FAILURE, fail, system_failure
 from entitle.ledger import db
 
 
@@ -30,6 +30,13 @@ def register(app: typer.Typer) -> None:
             "--secure-cookies",
             help="Behind TLS: send the session cookie over HTTPS only, and HSTS.",
         ),
+        job_memory: int = typer.Option(
+            2048,
+            "--job-memory",
+            min=64,
+            max=1_048_576,
+            help="Memory ceiling of one background import, in MiB (it fails cleanly there).",
+        ),
     ) -> None:
         """Serve the web app and the REST API (OpenAPI at /openapi.json, docs at /api/docs).
 
@@ -40,9 +47,19 @@ def register(app: typer.Typer) -> None:
         from entitle.web import create_app
 
         try:
-            web = create_app(db.resolve_url(db_url), data, secure_cookies=secure_cookies)
-        except RuntimeError as exc:
+            web = create_app(
+                db.resolve_url(db_url),
+                data,
+                secure_cookies=secure_cookies,
+                job_memory=job_memory * 1024**2,
+            )
+        except (RuntimeError, db.BadDatabase) as exc:
             fail([str(exc)])
+        except Exception as exc:  # the database failed under it: one line, exit 3
+            message = system_failure(exc)
+            if message is None:
+                raise
+            fail([message], SYSTEM_FAILURE)
         typer.echo(f"entitle: serving on http://{host}:{port}/ (sign up at /signup)")
         # the client address (for the sign-in limits) is the proxy's X-Forwarded-For only when
         # the proxy is in FORWARDED_ALLOW_IPS (uvicorn's default: 127.0.0.1)

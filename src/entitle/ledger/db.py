@@ -19,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -27,15 +27,31 @@ DEFAULT_FILE = "entitle.db"
 BUSY_TIMEOUT_MS = 60_000
 
 
+class BadDatabase(ValueError):
+    """``--db`` names no database entitle can keep a ledger in: another engine's URL, or a file
+    that is not an SQLite database (bad input: one line, exit 2)."""
+
+
+ENGINES = ("sqlite", "postgresql", "postgres")
+
+
 def resolve_url(db: str | None, env: Mapping[str, str] | None = None) -> str:
     """The database URL: ``db``, else ``ENTITLE_DB``, else ``entitle.db`` here. A bare path is an
-    SQLite file; ``postgresql://`` URLs use the psycopg driver."""
+    SQLite file; ``postgresql://`` URLs use the psycopg driver. Any other engine (``mysql://``)
+    raises :class:`BadDatabase`."""
     env = os.environ if env is None else env
     text = db or env.get("ENTITLE_DB") or DEFAULT_FILE
     if "://" not in text:
         return f"sqlite:///{Path(text).expanduser()}"
-    if text.startswith("postgresql://") or text.startswith("postgres://"):
+    scheme = text.split("://", 1)[0].lower()
+    if scheme in ("postgresql", "postgres"):
         return "postgresql+psycopg://" + text.split("://", 1)[1]
+    if scheme.split("+")[0] not in ENGINES:
+        shown = scheme + "://" + text.split("://", 1)[1].split("@")[-1]  # no password shown
+        raise BadDatabase(
+            f"--db {shown}: entitle keeps its ledger in SQLite (give a file path) or PostgreSQL "
+            f"(postgresql://USER@HOST/DB), not {scheme.split('+')[0]}"
+        )
     return text
 
 
@@ -52,11 +68,41 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+class NulCharacter(ValueError):
+    """A text to be written holds U+0000, which PostgreSQL cannot store (and SQLite would
+    store, so that the two engines would disagree): refused on both, as bad input."""
+
+
+def _no_nul(
+    _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, many: bool
+) -> None:
+    if _holds_nul(parameters):
+        raise NulCharacter(
+            "a text holds a NUL character (U+0000), which no text may hold; remove it"
+        )
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a statement's parameters (a row, a list of rows, as the driver gets them) hold
+    a text with U+0000."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_holds_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def open_engine(url: str) -> Engine:
-    """An engine for the ledger at ``url``. Use :func:`writer` for write transactions."""
+    """An engine for the ledger at ``url``. Use :func:`writer` for write transactions. No
+    statement writes a text holding a NUL character (:class:`NulCharacter`)."""
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
+        event.listen(engine, "before_cursor_execute", _no_nul)
+        return engine
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "before_cursor_execute", _no_nul)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -96,13 +142,43 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    """The schema revision of the database (``None``: no ledger yet). Every command asks this
+    first, so a file that is not an SQLite database, or a damaged one, is told here as
+    :class:`BadDatabase`; a database that cannot be reached raises ``OperationalError``."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except exc.OperationalError:
+        raise
+    except exc.DatabaseError as error:
+        if engine.dialect.name != "sqlite":
+            raise
+        reason = " ".join(str(getattr(error, "orig", error)).split())
+        where = sqlite_path(engine.url.render_as_string(hide_password=False)) or engine.url
+        raise BadDatabase(
+            f"{where}: not an entitle ledger: {reason} (give the ledger's file, or restore it "
+            "from a backup)"
+        ) from None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database to ``revision`` in one transaction per migration run."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with writer(engine).begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with writer(engine).connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A migration that copies a table (SQLite cannot alter one in place) drops the old
+            # one, which foreign keys would forbid; SQLite lets them be switched off only
+            # outside a transaction. They are checked before the commit instead.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration broke references: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

@@ -18,7 +18,7 @@ import io
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -29,7 +29,7 @@ from entitle.estate.convert import REQUIRED, Cells, Row, convert, known_columns
 from entitle.estate.reader import decode
 from entitle.estate.records import Entitlement
 from entitle.estate.workbook import CellBudget, TooManyCells, open_workbook, sheet_rows
-from entitle.ledger import mls, rules
+from entitle.ledger import keys, mls, rules
 from entitle.source import Problem, Source
 
 SPEC = REQUIRED["entitlements"]
@@ -92,11 +92,15 @@ def read_file(
                 )
             )
             continue
-        cells = {name: value.strip() for name, value in zip(header, values, strict=False) if name}
+        raw = {name: value.strip() for name, value in zip(header, values, strict=False) if name}
+        cells = keys.scrub(raw, source, problems)  # no product key outside product_key
         if kind == "mls":
             spec = mls.spec_cells(catalog, cells, source, problems, agreement)
             if spec is None:
                 continue
+            for name in (keys.FIELD, keys.KIND):
+                if cells.get(name):
+                    spec[name] = cells[name]
             cells = spec
         elif agreement and not cells.get("agreement"):
             cells["agreement"] = agreement
@@ -255,6 +259,8 @@ def _candidates(records: Sequence[Entitlement], problems: list[Problem]) -> list
         body = canonical_fields(record, sa_start)
         seen[body] += 1
         digest = hashlib.sha256(f"{body}#{seen[body]}".encode()).hexdigest()
+        kept = MappingProxyType({k: v for k, v in record.extra.items() if k != keys.FIELD})
+        record = replace(record, extra=kept)  # the key travels only as Candidate.product_key
         out.append(Candidate(record, digest, sa_start, key, key_kind and key_kind.upper()))
     return out
 

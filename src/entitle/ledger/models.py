@@ -4,6 +4,8 @@ One model serves SQLite and PostgreSQL. Money is kept as exact decimal text (SQL
 decimal type), timestamps as ISO-8601 UTC text (so the audit hash sees the same bytes on both
 engines), days as ``Date``. Every schema change here needs an Alembic revision in
 ``migrations/versions`` (``tests/ledger/test_migrations.py`` fails otherwise).
+Every table with an integer id gives ids that are never reused (``AUTOINCREMENT`` on SQLite,
+a sequence on PostgreSQL): a deleted row's id never names another row (migration 0003).
 Imports only SQLAlchemy.
 """
 
@@ -17,6 +19,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 class Base(DeclarativeBase):
     pass
+
+
+NEVER_REUSED = {"sqlite_autoincrement": True}
+"""Table arguments: SQLite gives a new row an id never given before (not the largest + 1)."""
 
 
 class Head(Base):
@@ -48,6 +54,7 @@ class Event(Base):
 
 class Agreement(Base):
     __tablename__ = "agreements"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
@@ -58,6 +65,7 @@ class EntitlementRow(Base):
     """What was bought: ``quantity`` license units of one product and kind."""
 
     __tablename__ = "entitlements"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ref: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
@@ -82,6 +90,7 @@ class Retirement(Base):
     """Units that left the estate; they count as owned through ``retired_on``, not after."""
 
     __tablename__ = "retirements"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entitlement_id: Mapped[int] = mapped_column(
@@ -99,6 +108,7 @@ class Assignment(Base):
     reallocation go back to."""
 
     __tablename__ = "assignments"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entitlement_id: Mapped[int] = mapped_column(

@@ -101,6 +101,7 @@ def assign(ledger: Ledger, ref: str, to: Holder, quantity: int, day: date) -> Ou
             holder_kind=to[0],
             holder=to[1],
             start=day,
+            clock=day,  # the 90-day rule counts from the first assignment too (§1.7, §7.1)
             temporary=False,
         )
         session.add(row)
@@ -129,7 +130,7 @@ def reassign(
         rows = [a for a in _active(session, e) if (a.holder_kind, a.holder) == source]
         if not rows:
             return Outcome(False, f"{_name(source)} holds no units of {ref}")
-        holdings = [_holding(a) for a in rows]
+        holdings = [_holding(session, a) for a in rows]
         if to is None:
             lender = next((h.lent_by for h in holdings if h.lent_by is not None), None)
             if reason != rules.RETURN or lender is None:
@@ -160,9 +161,21 @@ def reassign(
         )
 
 
-def _holding(a: Assignment) -> rules.Holding:
+def _holding(session: Session, a: Assignment) -> rules.Holding:
     lent = (a.lent_by_kind, a.lent_by) if a.lent_by_kind and a.lent_by else None
-    return rules.Holding(a.quantity, (a.holder_kind, a.holder), a.start, a.clock, lent)
+    return rules.Holding(a.quantity, (a.holder_kind, a.holder), a.start, _clock(session, a), lent)
+
+
+def _clock(session: Session, a: Assignment) -> date:
+    """The day the 90-day rule counts from. Rows written before the first assignment started
+    the clock have none: then no permanent move happened since their chain began, and the
+    clock is the start of the chain's first row (the first assignment)."""
+    row: Assignment | None = a
+    first = a
+    while row is not None and row.clock is None:
+        first = row
+        row = session.get(Assignment, row.previous_id) if row.previous_id else None
+    return row.clock if row is not None and row.clock is not None else first.start
 
 
 def _close(chain: audit.Chain, row: Assignment, units: int, end: date) -> None:

@@ -13,8 +13,10 @@ except
   move within one farm as often as needed; Windows Server licensed by physical cores may not.
   The ledger does not know farms: the reason asserts that the move stays in one.
 
-Our reading, stated once here: the first assignment is not a reassignment (the clock starts at
-the first move); permanent moves, exceptions included, restart the clock; a temporary
+Our reading, stated once here (docs/rules/reassignment.md): the clock counts from the last
+*assignment*, the first one included — the Product Terms forbid reassigning "on a short-term
+basis (i.e. not within 90 days of the last assignment)", so units assigned on day 0 may move on
+day 90, not before; permanent moves, exceptions included, restart the clock; a temporary
 reallocation and its return neither wait for nor restart it (the older PUR called those
 "temporary", all others "permanent" reassignments, §1.7); units on temporary loan move only back
 to the holder they came from. The rule is counted in calendar days (``date`` arithmetic), so
@@ -57,8 +59,8 @@ HOLDERS: dict[str, tuple[str, ...]] = {
 @dataclass(frozen=True, slots=True)
 class Holding:
     """Units of one entitlement held by one holder since ``since``. ``clock``: the day of their
-    last permanent reassignment (``None``: never reassigned). ``lent_by``: the holder they go
-    back to when on temporary reallocation."""
+    last assignment — the first one or the last permanent reassignment (``None``: unknown, no
+    wait). ``lent_by``: the holder they go back to when on temporary reallocation."""
 
     quantity: int
     holder: tuple[str, str]
@@ -88,7 +90,8 @@ def holder_problem(license: str, kind: str) -> str | None:
 
 
 def next_allowed(clock: date | None) -> date | None:
-    """The first day a units whose last permanent reassignment was ``clock`` may move again."""
+    """The first day units last assigned (or permanently reassigned) on ``clock`` may move
+    again: ``clock`` is day 0, days 1–89 are "within 90 days", day 90 is the first allowed."""
     return None if clock is None else clock + WAIT
 
 
@@ -145,7 +148,7 @@ def judge(
     wait = (allowed_from - day).days
     return Verdict(
         False,
-        f"{license} units held by {kind} {name} were last reassigned on {held.clock}; the 90-day "
+        f"{license} units held by {kind} {name} were last assigned on {held.clock}; the 90-day "
         f"rule (§1.7, §7.1) allows the next reassignment from {allowed_from} ({wait} "
         f"day{'s' if wait != 1 else ''} later), unless it is for permanent hardware failure, "
         "end of employment or a temporary reallocation",

@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from entitle.faults import fault_point
-from entitle.ledger import audit, crypto, db
+from entitle.ledger import audit, crypto, db, keys
 from entitle.ledger.importing import Candidate
 from entitle.ledger.models import Agreement, Assignment, EntitlementRow
 from entitle.source import Problem
@@ -186,6 +186,9 @@ def import_candidates(
 ) -> ImportReport:
     """Add the candidates not in the ledger yet, in one transaction. A candidate whose id is
     taken by different content is a problem, and then nothing is added."""
+    leaked = [problem for c in candidates if (problem := _key_outside(c)) is not None]
+    if leaked:
+        return ImportReport(0, 0, tuple(leaked))
     if any(c.product_key for c in candidates) and ledger.fernet is None:
         first = next(c for c in candidates if c.product_key)
         hint = "set ENTITLE_KEY (or run entitle ledger init beside an SQLite ledger)"
@@ -260,6 +263,7 @@ def _add_batch(
                     holder_kind="host",
                     holder=e.assigned_to,
                     start=start,
+                    clock=start,  # the 90-day rule counts from the first assignment (§1.7)
                     temporary=False,
                 )
             )
@@ -268,6 +272,31 @@ def _add_batch(
         chain.session.flush()
         for a in held:
             chain.append("assignment.create", audit.entity_of(a), None, audit.row_state(a))
+
+
+def _key_outside(c: Candidate) -> Problem | None:
+    """A problem when a product key would be written anywhere but the encrypted column (the
+    importer takes keys out of every cell; this is the last check, for other callers)."""
+    e = c.entitlement
+    fields = {
+        "id": e.id,
+        "product": e.product,
+        "license": e.license,
+        "edition": e.edition,
+        "version": e.version,
+        "assigned_to": e.assigned_to,
+        "agreement": e.agreement,
+        **{k: v for k, v in e.extra.items() if k not in LEDGER_COLUMNS},
+    }
+    found = keys.leaks(fields)
+    if not found:
+        return None
+    return Problem(
+        e.source,
+        f"{', '.join(found)} holds what looks like a product key (five groups of five); the "
+        "ledger keeps keys only encrypted",
+        "put the key in product_key",
+    )
 
 
 def _row(c: Candidate, agreements: dict[str, Agreement], fernet: Fernet | None) -> EntitlementRow:

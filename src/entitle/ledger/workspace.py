@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from entitle.ledger.models import Base
+from entitle.ledger.models import NEVER_REUSED, Base
 
 ROLES = ("viewer", "editor", "admin")
 """Roles per organisation, weakest first: each can do what the ones before it can."""
@@ -21,6 +21,7 @@ ROLES = ("viewer", "editor", "admin")
 
 class Organisation(Base):
     __tablename__ = "web_orgs"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), nullable=False, unique=True)
@@ -30,6 +31,7 @@ class Organisation(Base):
 
 class User(Base):
     __tablename__ = "web_users"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
@@ -40,7 +42,7 @@ class User(Base):
 
 class Membership(Base):
     __tablename__ = "web_memberships"
-    __table_args__ = (UniqueConstraint("org_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("org_id", "user_id"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("web_orgs.id"), nullable=False, index=True)
@@ -52,6 +54,7 @@ class ApiToken(Base):
     """A personal API token: the user it acts as, and the SHA-256 of its secret."""
 
     __tablename__ = "web_tokens"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id"), nullable=False, index=True)
@@ -64,6 +67,7 @@ class StoredEstate(Base):
     """An uploaded estate: its files live in ``folder`` under the server's data folder."""
 
     __tablename__ = "web_estates"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("web_orgs.id"), nullable=False, index=True)
@@ -81,6 +85,7 @@ class Job(Base):
     """A background import: what it does, how far it got, and how it ended."""
 
     __tablename__ = "web_jobs"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("web_orgs.id"), nullable=False, index=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 
 from fastapi import Response
 from sqlalchemy import func, select
@@ -26,6 +27,13 @@ from entitle.web.jobs import utc_now
 from entitle.web.security import GUARD, SignInGuard
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def normal_email(text: str) -> str:
+    """An e-mail address as it is compared and stored: Unicode NFKC (a full-width ``ａlice``
+    is ``alice``), trimmed and case-folded, so one person cannot hold two accounts that look
+    the same (issue #14). Names keep their accents and scripts (jürgen, josé, 山田)."""
+    return unicodedata.normalize("NFKC", text).strip().casefold()
 
 
 def slug_for(session: Session, name: str) -> str:
@@ -49,7 +57,7 @@ def sign_up(session: Session, email: str, name: str, password: str, org_name: st
     guard = _guard(session)
     if guard is not None:
         guard.before_sign_up()
-    email = email.strip().lower()
+    email = normal_email(email)
     if not EMAIL.match(email):
         raise ApiError(422, "invalid", "write an e-mail address like ann@example.com", "email")
     if len(password) < 8:
@@ -79,7 +87,7 @@ def _guard(session: Session) -> SignInGuard | None:
 def sign_in(session: Session, email: str, password: str) -> User:
     """The user with this e-mail and password, or 401; 429 (before any password is checked)
     after too many failures for the account or from the client's address."""
-    email = email.strip().lower()
+    email = normal_email(email)
     guard = _guard(session)
     if guard is not None:
         guard.before_sign_in(email)

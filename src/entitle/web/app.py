@@ -17,8 +17,10 @@ from entitle.ledger import db, service
 from entitle.web import errors, pages, pages_account, pages_tools
 from entitle.web.api import account, estates, ledger, members, tools
 from entitle.web.auth import SESSION_HOURS, Sessions
+from entitle.web.ceiling import DEFAULT_BYTES, Ceiling
 from entitle.web.context import Settings, Workspace, load_secret
 from entitle.web.security import AttemptLimiter, BodyLimit, Limits, SameOrigin, SecurityHeaders
+from entitle.web.textguard import NoNul
 
 HERE = Path(__file__).resolve().parent
 
@@ -34,12 +36,15 @@ def create_app(
     session_hours: float = SESSION_HOURS,
     limits: Limits | None = None,
     max_upload_bytes: int = 50 * 1024 * 1024,
+    job_memory: int | None = DEFAULT_BYTES,
 ) -> FastAPI:
     """The web app on the ledger database at ``db_url`` (created or migrated to the newest
     schema here); uploaded estates go under ``data_dir`` (default: ``entitle-data`` beside
     an SQLite database, else in the working folder). ``secure_cookies`` (behind TLS) also turns
     on HSTS; ``limits`` bound sign-in and sign-up attempts; a request body over
-    ``max_upload_bytes`` (plus 64 KiB for the form around the files) is refused with 413."""
+    ``max_upload_bytes`` (plus 64 KiB for the form around the files) is refused with 413. An
+    import job reads and computes in a worker process whose memory may grow by at most
+    ``job_memory`` bytes (``None``: in the job's thread, no ceiling)."""
     url = db.resolve_url(db_url)
     if data_dir is None:
         path = db.sqlite_path(url)
@@ -52,6 +57,7 @@ def create_app(
         workers,
         max_upload_bytes=max_upload_bytes,
         session_hours=session_hours,
+        job_memory=job_memory or 0,
         limits=limits or Limits(),
     )
     outcome = service.init(url, "entitle-serve", {"ENTITLE_KEY": "unused-by-the-web"})
@@ -65,6 +71,7 @@ def create_app(
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="entitle-job"),
         catalog or default_catalog(),
         limiter=AttemptLimiter(settings.limits),
+        ceiling=Ceiling(job_memory, workers) if job_memory else None,
     )
 
     @asynccontextmanager
@@ -72,6 +79,8 @@ def create_app(
         yield
         # finish running imports; a fresh pool lets the same app be started again (tests)
         ws.pool.shutdown(wait=True, cancel_futures=True)
+        if ws.ceiling is not None:
+            ws.ceiling.shutdown()
         ws.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="entitle-job")
 
     app = FastAPI(
@@ -91,6 +100,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(pages_tools.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(NoNul)  # inside the body limit: it reads JSON and form bodies
     app.add_middleware(BodyLimit, max_bytes=max_upload_bytes + 65_536)
     app.add_middleware(SameOrigin)
     app.add_middleware(SecurityHeaders, hsts=secure_cookies)

@@ -72,7 +72,7 @@ def new_token() -> tuple[str, str]:
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(_bytes(token)).hexdigest()
 
 
 def find_token(session: Session, secret: str) -> ApiToken | None:
@@ -206,7 +206,9 @@ def check_csrf(request: Request, actor: Actor, form_token: str | None = None) ->
     if actor.csrf is None or request.method in SAFE_METHODS:
         return
     given = request.headers.get("x-csrf-token") or form_token or ""
-    if not hmac.compare_digest(given, actor.csrf):
+    # compared as bytes: compare_digest refuses str that is not ASCII, and a token that is not
+    # ASCII is simply a wrong token (issue #14), not a server error
+    if not hmac.compare_digest(_bytes(given), _bytes(actor.csrf)):
         raise ApiError(403, "csrf", "missing or wrong CSRF token; reload the page and retry")
 
 
@@ -224,3 +226,7 @@ def membership(session: Session, actor: Actor, org_id: int, role: str = "viewer"
     if ROLES.index(held) < ROLES.index(role):
         raise ApiError(403, "forbidden", f"this needs the {role} role; you are {held}")
     return org
+
+
+def _bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from entitle.catalog import Catalog
 from entitle.ledger.db import writer
 from entitle.web.auth import SAFE_METHODS, SESSION_HOURS, Actor, Sessions, check_csrf, identify
+from entitle.web.ceiling import DEFAULT_BYTES, Ceiling
 from entitle.web.errors import ApiError
 from entitle.web.security import GUARD, AttemptLimiter, Limits, SignInGuard
 
@@ -38,6 +39,7 @@ class Settings:
     workers: int = 2
     max_upload_bytes: int = 50 * 1024 * 1024
     session_hours: float = SESSION_HOURS
+    job_memory: int = DEFAULT_BYTES  # the memory ceiling of one background job (bytes)
     limits: Limits = field(default_factory=Limits)
 
 
@@ -67,6 +69,7 @@ class Workspace:
     cache: OrderedDict[int, Any] = field(default_factory=OrderedDict)
     cache_lock: Lock = field(default_factory=Lock)
     cache_size: int = 8
+    ceiling: Ceiling | None = None  # worker processes for the jobs, under a memory ceiling
 
     def remember(self, key: int, value: Any) -> None:
         with self.cache_lock:

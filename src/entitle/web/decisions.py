@@ -6,21 +6,25 @@ background job; the answer is kept as the job's result, and the dashboard charts
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from entitle.catalog import Catalog
 from entitle.decide import GrowthRates, Prices
 from entitle.decide.data import GrowthFailed, decide_from_estate
 from entitle.decide.render import answers_json, data_json, growth_chart, projection_json
 from entitle.decide.render import recommendation_json as questionnaire_json
+from entitle.estate.loader import load_estate
 from entitle.ledger.workspace import Job, StoredEstate
 from entitle.optimize.pricing import Pricing
 from entitle.web import jobs
+from entitle.web.ceiling import CeilingReached
 from entitle.web.context import Workspace
 from entitle.web.errors import ApiError
 
@@ -88,60 +92,77 @@ def start(ws: Workspace, session: Session, estate: StoredEstate, q: Question) ->
     )
     session.add(job)
     session.commit()
-    ws.pool.submit(run, ws, job.id, q)
+    ws.pool.submit(run, ws, estate.org_id, job.id, q)
     return job
 
 
-def run(ws: Workspace, job_id: int, q: Question) -> None:
-    step = jobs.stepper(ws.engine, job_id)
+def run(ws: Workspace, org_id: int, job_id: int, q: Question) -> None:
+    step = jobs.stepper(ws.engine, org_id, job_id)
     try:
-        stored = jobs.job_estate(ws.engine, job_id)
+        stored = jobs.job_estate(ws.engine, org_id, job_id)
         if stored is None:
-            step(100, "the estate was deleted", "failed")
+            step(100, jobs.GONE, "failed")
             return
-        step(10, "reading the estate")
-        estate, problems = jobs.load(ws.settings.data_dir, stored, ws.catalog)
-        if estate is None:
-            step(100, f"the estate has {len(problems)} problem(s)", "failed")
-            return
-        pricing = Pricing(ws.catalog, estate.prices)
-        user, device = pricing.unit(q.product, "user-cal"), pricing.unit(q.product, "device-cal")
-        user_price = q.user_price or (user.amount if user else None)
-        device_price = q.device_price or (device.amount if device else None)
-        if user_price is None or device_price is None:
-            step(100, f"{q.product}: no user and device CAL price; give both prices", "failed")
-            return
-        prices = Prices(q.product, user_price, device_price)
-        step(30, "pricing the optimum and each strategy, and the growth")
+        step(10, "reading the estate, pricing the optimum and each strategy, and the growth")
+        args = (jobs.estate_path(ws.settings.data_dir, stored), stored.name, stored.id)
         try:
-            d = decide_from_estate(
-                estate,
-                ws.catalog,
-                q.as_of or date.today(),
-                prices,
-                growth_expected=q.device_growth,
-                rates=q.rates(),
+            failed, result = (
+                ws.ceiling.run(answer, *args, ws.catalog, q)
+                if ws.ceiling
+                else answer(*args, ws.catalog, q)
             )
-        except GrowthFailed as exc:
-            step(100, f"the growth could not be applied: {exc}", "failed")
+        except CeilingReached as exc:
+            step(100, f"failed: {exc}", "failed")
             return
-        currency = ws.catalog.meta.currency
-        result = {
-            "estate": {"id": stored.id, "name": stored.name},
-            "question": q.as_json(),
-            "as_of": q.as_of or date.today(),
-            "currency": currency,
-            "answers_from_evidence": answers_json(d.answers),
-            "questionnaire": questionnaire_json(d.recommendation, prices),
-            **data_json(d),
-            "growth": projection_json(d.growth) if d.growth else None,
-            "chart_svg": growth_chart(d.growth, currency) if d.growth else "",
-        }
+        if failed:
+            step(100, failed, "failed")
+            return
         jobs.save_result(ws.settings.data_dir, stored.org_id, job_id, result)
         step(100, "done: the optimum and three strategies priced", "done")
     except Exception as exc:  # a system failure: the job says so, the log has the trace
         log.exception("decision job %s failed", job_id)
         step(100, f"failed: {exc}", "failed")
+
+
+def answer(
+    path: Path, name: str, estate_id: int, catalog: Catalog, q: Question
+) -> tuple[str | None, dict[str, Any] | None]:
+    """The decision on the estate at ``path``: ``(None, result)``, or why it failed. Runs in a
+    job's worker process under its memory ceiling, so what it takes and gives pickles."""
+    loaded, problems = load_estate(path, catalog)
+    if loaded is None:
+        return f"the estate has {len(problems)} problem(s)", None
+    estate = replace(loaded, name=name)
+    pricing = Pricing(catalog, estate.prices)
+    user, device = pricing.unit(q.product, "user-cal"), pricing.unit(q.product, "device-cal")
+    user_price = q.user_price or (user.amount if user else None)
+    device_price = q.device_price or (device.amount if device else None)
+    if user_price is None or device_price is None:
+        return f"{q.product}: no user and device CAL price; give both prices", None
+    prices = Prices(q.product, user_price, device_price)
+    try:
+        d = decide_from_estate(
+            estate,
+            catalog,
+            q.as_of or date.today(),
+            prices,
+            growth_expected=q.device_growth,
+            rates=q.rates(),
+        )
+    except GrowthFailed as exc:
+        return f"the growth could not be applied: {exc}", None
+    currency = catalog.meta.currency
+    return None, {
+        "estate": {"id": estate_id, "name": name},
+        "question": q.as_json(),
+        "as_of": q.as_of or date.today(),
+        "currency": currency,
+        "answers_from_evidence": answers_json(d.answers),
+        "questionnaire": questionnaire_json(d.recommendation, prices),
+        **data_json(d),
+        "growth": projection_json(d.growth) if d.growth else None,
+        "chart_svg": growth_chart(d.growth, currency) if d.growth else "",
+    }
 
 
 def latest(ws: Workspace, session: Session, estate_id: int) -> tuple[Job, dict[str, Any]] | None:

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from entitle.ledger.db import NulCharacter
 from entitle.source import Problem
 
 log = logging.getLogger("entitle.web")
@@ -147,6 +148,11 @@ def install(app: FastAPI) -> None:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return internal_error(request)
 
+    async def nul_character(request: Request, exc: Exception) -> Response:
+        # a text field that reached the database with U+0000 in it (multipart forms): bad input
+        return _respond(request, 422, [ErrorItem("invalid", str(exc))])
+
+    app.add_exception_handler(NulCharacter, nul_character)
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from entitle.catalog import Catalog
@@ -31,12 +31,14 @@ from entitle.estate.loader import load_estate
 from entitle.estate.records import TABLES, Estate
 from entitle.ledger.db import writer
 from entitle.ledger.workspace import Job, StoredEstate
-from entitle.position import Position, compute_position
+from entitle.position import compute_position
 from entitle.source import Problem, Source
+from entitle.web.ceiling import Ceiling, CeilingReached
 from entitle.web.errors import ApiError
 
 log = logging.getLogger("entitle.web")
 WORKBOOK = "estate.xlsx"
+GONE = "the estate was deleted while the job ran; nothing was written"
 IGNORED = re.compile(r".*\.(md|txt)$|^\.")  # a folder's README or hidden files: skipped
 
 
@@ -131,25 +133,33 @@ def load(
 Step = Callable[[int, str], None]
 
 
-def stepper(engine: Engine, job_id: int) -> Callable[..., None]:
-    """A function recording a job's progress (percent), message and state."""
+def stepper(engine: Engine, org_id: int, job_id: int) -> Callable[..., None]:
+    """A function recording a job's progress (percent), message and state. It writes the row
+    of that organisation and id only (ids are never reused, and a job never writes another
+    organisation's row even if one were)."""
 
     def step(progress: int, message: str, state: str = "running") -> None:
         with Session(writer(engine)) as session, session.begin():
-            job = session.get(Job, job_id)
-            if job is not None:
-                job.state, job.progress, job.message = state, progress, message[:2000]
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.org_id == org_id)
+                .values(state=state, progress=progress, message=message.replace("\0", "")[:2000])
+            )
 
     return step
 
 
-def job_estate(engine: Engine, job_id: int) -> StoredEstate | None:
-    """The estate a job works on (detached from its session), if it still exists."""
+def job_estate(engine: Engine, org_id: int, job_id: int) -> StoredEstate | None:
+    """The estate a job of ``org_id`` works on (detached from its session), if it still
+    exists in that organisation."""
     with Session(engine) as session:
         job = session.get(Job, job_id)
-        stored = session.get(StoredEstate, job.estate_id) if job and job.estate_id else None
-        if stored is not None:
-            session.expunge(stored)
+        if job is None or job.org_id != org_id or job.estate_id is None:
+            return None
+        stored = session.get(StoredEstate, job.estate_id)
+        if stored is None or stored.org_id != org_id:
+            return None
+        session.expunge(stored)
         return stored
 
 
@@ -173,19 +183,41 @@ def load_result(data_dir: Path, org_id: int, job_id: int) -> Any:
 
 
 def run_import(
-    engine: Engine, data_dir: Path, catalog: Catalog, job_id: int, as_of: date | None = None
-) -> Position | None:
-    """Load the job's estate, check it, compute its position; record each step on the job."""
-    step = stepper(engine, job_id)
+    engine: Engine,
+    data_dir: Path,
+    catalog: Catalog,
+    org_id: int,
+    job_id: int,
+    as_of: date | None = None,
+    ceiling: Ceiling | None = None,
+) -> bool:
+    """Load the job's estate, check it, compute its position; record each step on the job.
+    With a ``ceiling`` the work runs in a worker process under its memory ceiling."""
+    step = stepper(engine, org_id, job_id)
     try:
-        stored = job_estate(engine, job_id)
+        stored = job_estate(engine, org_id, job_id)
         if stored is None:
-            return None
-        return compute(engine, data_dir, catalog, stored, step, 10, as_of)
+            step(100, GONE, "failed")
+            return False
+        return compute(engine, data_dir, catalog, stored, step, 10, as_of, ceiling)
     except Exception as exc:  # a system failure: the job says so, the log has the trace
         log.exception("import job %s failed", job_id)
         step(100, f"failed: {exc}", "failed")
-        return None
+        return False
+
+
+def checked(
+    path: Path, name: str, catalog: Catalog, as_of: date | None
+) -> tuple[list[str], str | None, int]:
+    """Load and check the estate at ``path`` and compute its position: the problems, the
+    position's JSON (``None`` when the estate does not load) and its number of lines. Runs in
+    a job's worker process, so everything it takes and gives pickles."""
+    loaded, problems = load_estate(path, catalog)
+    texts = [str(p) for p in problems]
+    if loaded is None:
+        return texts, None, 0
+    position = compute_position(replace(loaded, name=name), catalog, as_of)
+    return texts, dumps(position.as_json()), len(position.lines)
 
 
 def compute(
@@ -196,28 +228,44 @@ def compute(
     step: Callable[..., None],
     start: int,
     as_of: date | None = None,
-) -> Position | None:
+    ceiling: Ceiling | None = None,
+) -> bool:
     """Load and check a stored estate, compute its position and keep it on the estate; the
-    job's progress runs from ``start`` to 100."""
-    step(start, "reading and checking the estate")
-    estate, problems = load(data_dir, stored, catalog)
-    if estate is None:
-        _finish(engine, stored.id, "invalid", problems, None)
-        step(100, f"the estate has {len(problems)} problem(s)", "failed")
-        return None
-    step(start + (100 - start) // 2, "computing the position and the cheapest plan")
-    position = compute_position(estate, catalog, as_of)
-    _finish(engine, stored.id, "ready", problems, dumps(position.as_json()))
-    step(100, f"done: {len(position.lines)} lines", "done")
-    return position
+    job's progress runs from ``start`` to 100. With a ``ceiling``, in a worker process under
+    its memory ceiling: reaching it ends the job failed, the estate unchanged."""
+    step(start, "reading and checking the estate, computing the position and the cheapest plan")
+    args = (estate_path(data_dir, stored), stored.name, catalog, as_of)
+    try:
+        problems, position, lines = ceiling.run(checked, *args) if ceiling else checked(*args)
+    except CeilingReached as exc:
+        step(100, f"failed: {exc}; nothing was changed", "failed")
+        return False
+    texts = json.dumps(problems)
+    if position is None:
+        if finish(engine, stored, status="invalid", problems=texts, position=None):
+            step(100, f"the estate has {len(problems)} problem(s)", "failed")
+        else:
+            step(100, GONE, "failed")
+        return False
+    if not finish(engine, stored, status="ready", problems=texts, position=position):
+        step(100, GONE, "failed")
+        return False
+    step(100, f"done: {lines} lines", "done")
+    return True
 
 
-def _finish(
-    engine: Engine, estate_id: int, status: str, problems: list[Problem], position: str | None
-) -> None:
+def finish(engine: Engine, stored: StoredEstate, **values: str | None) -> bool:
+    """Set columns of a job's estate: only the row of the same organisation, id and folder
+    (issue #14: a job once wrote into another organisation's estate that had been given a
+    deleted estate's id). ``False`` when that estate is gone."""
     with Session(writer(engine)) as session, session.begin():
-        stored = session.get(StoredEstate, estate_id)
-        if stored is not None:
-            stored.status = status
-            stored.problems = json.dumps([str(p) for p in problems])
-            stored.position = position
+        done = session.execute(
+            update(StoredEstate)
+            .where(
+                StoredEstate.id == stored.id,
+                StoredEstate.org_id == stored.org_id,
+                StoredEstate.folder == stored.folder,
+            )
+            .values(**values)
+        )
+        return bool(getattr(done, "rowcount", 0))

@@ -53,7 +53,7 @@ async def add_member_page(
     if role not in ("viewer", "editor", "admin"):
         role = "viewer"
     try:
-        add_member(session, org_id, str(form.get("email", "")), role)
+        add_member(session, org_id, str(form.get("email", "")), role, me.user_id)
     except ApiError as exc:
         return members_page(request, org_id, session, actor, error=exc.items[0].message)
     return RedirectResponse(f"/orgs/{org_id}/members", status_code=303)
@@ -67,7 +67,7 @@ async def remove_member_page(
     await form_of(request, me)
     membership(session, me, org_id, "admin")
     try:
-        remove(session, org_id, user_id)
+        remove(session, org_id, user_id, me.user_id)
     except ApiError as exc:
         return members_page(request, org_id, session, actor, error=exc.items[0].message)
     if user_id == me.user_id:  # you left: the organisation is no longer yours to see

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from entitle.catalog import Catalog
 from entitle.importers.ad import ExternalRule, import_ad
@@ -37,10 +36,10 @@ from entitle.importers.result import ImportResult
 from entitle.importers.rvtools import import_rvtools
 from entitle.importers.sil import import_sil
 from entitle.importers.ual import import_ual
-from entitle.ledger.db import writer
 from entitle.ledger.workspace import StoredEstate
 from entitle.source import Problem, Source
 from entitle.web import jobs
+from entitle.web.ceiling import Ceiling
 from entitle.web.context import Workspace
 from entitle.web.errors import ApiError
 
@@ -258,13 +257,13 @@ def summary(
 def run(ws: Workspace, org_id: int, job_id: int) -> None:
     """The background job: import, merge into the estate, compute the position."""
     engine, data_dir = ws.engine, ws.settings.data_dir
-    step = jobs.stepper(engine, job_id)
+    step = jobs.stepper(engine, org_id, job_id)
     try:
-        stored = jobs.job_estate(engine, job_id)
+        stored = jobs.job_estate(engine, org_id, job_id)
         if stored is None:
             step(100, "the estate was deleted", "failed")
             return
-        _run(engine, data_dir, ws.catalog, stored, job_id, step)
+        _run(engine, data_dir, ws.catalog, stored, job_id, step, ws.ceiling)
         ws.forget(stored.id)
     except Exception as exc:  # a system failure: the job says so, the log has the trace
         log.exception("source import job %s failed", job_id)
@@ -280,6 +279,7 @@ def _run(
     stored: StoredEstate,
     job_id: int,
     step: Callable[..., None],
+    ceiling: Ceiling | None = None,
 ) -> None:
     folder = folder_of(data_dir, stored.org_id, job_id)
     request = json.loads((folder / "request.json").read_text(encoding="utf-8"))
@@ -300,7 +300,7 @@ def _run(
         out["problems"] = [shown(p) for p in problems]
         jobs.save_result(data_dir, stored.org_id, job_id, out)
         if stored.status == "pending":  # a new estate that got nothing
-            _set_estate(engine, stored.id, "invalid", out["problems"])
+            jobs.finish(engine, stored, status="invalid", problems=json.dumps(out["problems"]))
         step(100, message, "failed")
 
     if isinstance(result, list):
@@ -327,19 +327,8 @@ def _run(
     if not estate_dir.is_dir():
         fail("the exports held nothing for the estate; nothing was written", [], result)
         return
-    _set_files(engine, stored.id, sorted(p.name for p in estate_dir.glob("*.csv")))
-    jobs.compute(engine, data_dir, catalog, stored, step, 70)
-
-
-def _set_estate(engine: Engine, estate_id: int, status: str, problems: list[str]) -> None:
-    with Session(writer(engine)) as session, session.begin():
-        stored = session.get(StoredEstate, estate_id)
-        if stored is not None:
-            stored.status, stored.problems = status, json.dumps(problems)
-
-
-def _set_files(engine: Engine, estate_id: int, names: list[str]) -> None:
-    with Session(writer(engine)) as session, session.begin():
-        stored = session.get(StoredEstate, estate_id)
-        if stored is not None:
-            stored.files = json.dumps(names)
+    names = sorted(p.name for p in estate_dir.glob("*.csv"))
+    if not jobs.finish(engine, stored, files=json.dumps(names)):
+        step(100, jobs.GONE, "failed")
+        return
+    jobs.compute(engine, data_dir, catalog, stored, step, 70, None, ceiling)

@@ -92,7 +92,16 @@ def start_import(ws: Workspace, session: DB, estate: StoredEstate) -> Job:
     )
     session.add(job)
     session.commit()
-    ws.pool.submit(jobs.run_import, ws.engine, ws.settings.data_dir, ws.catalog, job.id)
+    ws.pool.submit(
+        jobs.run_import,
+        ws.engine,
+        ws.settings.data_dir,
+        ws.catalog,
+        estate.org_id,
+        job.id,
+        None,
+        ws.ceiling,
+    )
     ws.forget(estate.id)
     return job
 
