@@ -50,6 +50,12 @@ class Kind(StrEnum):
     generic = "generic"
 
 
+class DateStyle(StrEnum):
+    auto = "auto"
+    day_first = "day-first"
+    month_first = "month-first"
+
+
 class EngineName(StrEnum):
     duckdb = "duckdb"
     spark = "spark"
@@ -100,11 +106,18 @@ def run_import(
     server: str | None,
     engine: EngineName,
     console: Console,
+    date_style: DateStyle = DateStyle.auto,
 ) -> ImportResult:
     if kind is Kind.ual:
         with progress_bar(console, console.is_terminal) as progress:
             return import_ual(
-                files, catalog, window, server=server, engine=engine.value, progress=progress
+                files,
+                catalog,
+                window,
+                server=server,
+                engine=engine.value,
+                progress=progress,
+                date_style=date_style.value,
             )
     if kind is Kind.sil:
         return import_sil(files, catalog, server=server)
@@ -219,6 +232,11 @@ def register(app: typer.Typer) -> None:
             "--engine",
             help="ual: reduce evidence on duckdb (embedded) or spark.",
         ),
+        date_style: DateStyle = typer.Option(
+            DateStyle.auto,
+            "--date-style",
+            help="ual: how day/month dates are written; auto decides from the whole column.",
+        ),
         catalog_path: Path | None = typer.Option(None, "--catalog", help="Use another catalog."),
         json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
@@ -255,6 +273,7 @@ def register(app: typer.Typer) -> None:
             server=server,
             engine=engine,
             console=err_console,
+            date_style=date_style,
         )
         if not result.ok:
             fail([p for p in result.problems if p.severity == "error"])
