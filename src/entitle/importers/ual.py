@@ -31,7 +31,7 @@ from entitle.importers.ual_dates import decide_styles
 from entitle.importers.ual_files import EVIDENCE, UalFile, classify, open_file, resolve_servers
 from entitle.importers.ual_inventory import Inventory, read_inventory
 from entitle.importers.ual_scan import examples as scan_examples
-from entitle.source import Source
+from entitle.source import Problem, Source
 
 STATUS_REASONS = {
     "outside-window": "outside the evidence window",
@@ -59,6 +59,7 @@ def import_ual(
     ``month-first``) overrides what the date columns say (``auto``)."""
     out = Outcome("ual")
     files: list[UalFile] = []
+    unused: list[Problem] = []
     for path in paths:
         export, parquet, problems = open_file(path)
         out.problems.extend(p for p in problems if p.severity == "error")
@@ -68,10 +69,14 @@ def import_ual(
         if export is None:
             continue
         kind, problem = classify(export)
+        if problem is not None and problem.severity == "warning":
+            unused.append(problem)
+            continue
         if problem is not None or kind is None:
             out.problems.extend([problem] if problem else [])
             continue
         files.append(UalFile(kind, export, parquet))
+    _skip_unused(unused, files, out)
     files, problems = resolve_servers(files, server)
     out.problems.extend(problems)
     evidence = [f for f in files if f.kind in EVIDENCE]
@@ -99,6 +104,16 @@ def import_ual(
     _overview_software(inv, catalog, out)
     server_rows(servers, inv.systems, inv.vm_hosts, out)
     return out.result()
+
+
+def _skip_unused(unused: list[Problem], files: list[UalFile], out: Outcome) -> None:
+    """Files this importer does not use are skipped with a warning naming each, as long as
+    some file is used; with none, they are the refusal (no silent zero)."""
+    if not files:
+        out.problems.extend(Problem(p.source, p.message, p.hint) for p in unused)
+        return
+    for p in unused:
+        out.warn("file-not-used", f"{p.source.file} skipped: {p.message} ({p.hint})", p.source)
 
 
 def _evidence_sources(files: list[UalFile], out: Outcome) -> list[reduce.EvidenceFile]:
