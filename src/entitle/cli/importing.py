@@ -8,6 +8,7 @@ what was skipped and why, with counts and ``FILE:LINE`` examples. Bad input is p
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -107,6 +108,7 @@ def run_import(
     engine: EngineName,
     console: Console,
     date_style: DateStyle = DateStyle.auto,
+    encoding: str | None = None,
 ) -> ImportResult:
     if kind is Kind.ual:
         with progress_bar(console, console.is_terminal) as progress:
@@ -122,7 +124,7 @@ def run_import(
     if kind is Kind.sil:
         return import_sil(files, catalog, server=server)
     if kind is Kind.ad:
-        return import_ad(files, rule=rule, domain=domain)
+        return import_ad(files, rule=rule, domain=domain, encoding=encoding)
     if kind is Kind.rvtools:
         return import_rvtools(files, catalog)
     if kind is Kind.hyperv:
@@ -237,6 +239,11 @@ def register(app: typer.Typer) -> None:
             "--date-style",
             help="ual: how day/month dates are written; auto decides from the whole column.",
         ),
+        encoding: str | None = typer.Option(
+            None,
+            "--encoding",
+            help="ad: the text encoding of CSV files that are not UTF-8/UTF-16 (e.g. cp1252).",
+        ),
         catalog_path: Path | None = typer.Option(None, "--catalog", help="Use another catalog."),
         json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
@@ -259,6 +266,11 @@ def register(app: typer.Typer) -> None:
         rule, bad = ExternalRule.parse(external_ou, external_group, external_attribute)
         if bad:
             fail(bad)
+        if encoding is not None:
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                fail([f"--encoding {encoding}: not an encoding Python knows (e.g. cp1252)"])
         if into.exists() and not into.is_dir():
             fail([f"{into}: import writes into an estate folder of CSV files, not a file"])
         console = Console(emoji=False)
@@ -274,6 +286,7 @@ def register(app: typer.Typer) -> None:
             engine=engine,
             console=err_console,
             date_style=date_style,
+            encoding=encoding,
         )
         if not result.ok:
             fail([p for p in result.problems if p.severity == "error"])
