@@ -22,6 +22,7 @@ from rich.table import Table
 
 from entitle.catalog import Catalog
 from entitle.cli.common import emit, err_console, fail, get_catalog, parse_date, to_json
+from entitle.cli.importing_help import KindHelpCommand
 from entitle.importers.ad import ExternalRule, import_ad
 from entitle.importers.dates import Window
 from entitle.importers.generic import import_generic, read_mapping
@@ -192,7 +193,7 @@ def as_json(result: ImportResult, report: MergeReport, into: Path) -> dict[str, 
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("import")
+    @app.command("import", cls=KindHelpCommand)
     def import_command(
         kind: Kind = typer.Argument(
             ..., help="What the files are: ual, sil, ad, rvtools, hyperv, or generic (with --map)."
