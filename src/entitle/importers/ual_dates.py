@@ -32,7 +32,7 @@ WITH m AS (
     regexp_extract(v, 'SHAPE', 3) AS b,
     regexp_extract(v, 'SHAPE', 5) AS t,
     regexp_extract(v, 'SHAPE', 6) AS ampm
-  FROM (SELECT trim(CAST(COLUMN AS STRING)) AS v FROM RELATION) raw
+  FROM (SELECT DISTINCT trim(CAST(COLUMN AS STRING)) AS v FROM RELATION) raw
   WHERE v IS NOT NULL AND v <> ''
 )
 SELECT
@@ -102,6 +102,9 @@ def decide_styles(
     for n, (ev, f) in enumerate(zip(sources, files, strict=True)):
         if ev.typed_dates:
             decided.append(ev)
+            continue
+        if forced in ("day-first", "month-first"):  # said: no scan needed
+            decided.append(dataclasses.replace(ev, date_style=forced))
             continue
         relation = f"evidence_{n}"
         engine.register(relation, ev)
