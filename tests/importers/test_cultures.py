@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from exportkit import AUGUST, rows, skipped, write_export
+from exportkit import AUGUST, EXPORTS, rows, skipped, write_export
 from typer.testing import CliRunner
 
 from entitle.catalog import Catalog
@@ -148,3 +148,16 @@ def test_the_command_takes_date_style(tmp_path: Path) -> None:
     assert f"{path}:2:" in refused.output
     done = runner.invoke(app, [*base, "--date-style", "month-first"])
     assert done.exit_code == 0, done.output
+
+
+def test_a_user_written_two_ways_is_merged_and_said(catalog: Catalog) -> None:
+    """rds-daily-user.csv (tests/fixtures/exports/ual/collected) has CONTOSO\\gina on line 4 and
+    CONTOSO\\Gina on line 5: one user (Windows names do not depend on case), 1 merge reported."""
+
+    result = import_ual([EXPORTS / "ual" / "collected" / "rds-daily-user.csv"], catalog, AUGUST)
+    assert result.ok, result.problems
+    assert [r["user"] for r in rows(result, "access")].count("contoso\\gina") == 1
+    merged = [f for f in result.findings if f.code == "user-names-merged"]
+    assert len(merged) == 1
+    assert merged[0].message.startswith("1 user(s) written in more than one way")
+    assert "'CONTOSO\\Gina' and 'CONTOSO\\gina'" in merged[0].message

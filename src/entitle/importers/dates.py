@@ -13,8 +13,8 @@ second above 12 month-first (both in one column: refused); where no value proves
 24-hour time without AM/PM or a ``.``/``-`` separator points to day-first, an AM/PM time to
 month-first (en-US), and the style taken is a finding; a column with no clue, or with clues both
 ways, is refused unless ``--date-style`` says. :data:`STYLES` gives each style's patterns for the
-SQL engines (DuckDB ``strptime``, Spark ``to_timestamp``), applied to the date part
-(:data:`DATE_PART`). Imports only the standard library.
+SQL engines (DuckDB ``strptime``, Spark ``to_timestamp``), applied to the date part (the text
+before the first space or ``T``). Imports only the standard library.
 """
 
 from __future__ import annotations
@@ -31,12 +31,6 @@ SHAPE = (
     "^([0-9]{1,4})([/.-])([0-9]{1,2})[/.-]([0-9]{1,4})"
     "(?:(?: +|T)([0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:[.,][0-9]+)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)"
     " *([AaPp][Mm])?)?$"
-)
-# The date part of a value of a known shape ("" for anything else): what the engines parse.
-DATE_PART = (
-    "^([0-9]{1,4}[/.-][0-9]{1,2}[/.-][0-9]{1,4})"
-    "(?:(?: +|T)[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:[.,][0-9]+)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?"
-    "(?: *[AaPp][Mm])?)?$"
 )
 _SHAPE = re.compile(SHAPE)
 _SEPARATORS = ("/", ".", "-")

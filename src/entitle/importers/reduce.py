@@ -97,6 +97,17 @@ SELECT status, file_no, sum(row_count) AS row_count FROM reduced
 GROUP BY status, file_no ORDER BY status, file_no
 """
 
+# Users written in more than one way (CONTOSO\Gina, CONTOSO\gina): merged as one, a finding.
+MERGED_USERS = """
+SELECT lower(trim(user_name)) AS user_id, count(DISTINCT user_name) AS spellings,
+       min(user_name) AS first_spelling, max(user_name) AS last_spelling
+FROM reduced
+WHERE status = 'ok' AND user_name IS NOT NULL
+GROUP BY lower(trim(user_name))
+HAVING count(DISTINCT user_name) > 1
+ORDER BY user_id
+"""
+
 ROLES = """
 SELECT server, role_guid, max(product_name) AS product_name, max(role_name) AS role_name,
        sum(row_count) AS row_count

@@ -213,6 +213,15 @@ def _reduce_with(
 ) -> None:
     seen = reduce.reduce_evidence(engine, sources, window.since, window.until, progress)
     _report_status(seen, sources, files, window, out)
+    merged = list(engine.rows(reduce.MERGED_USERS))
+    if merged:
+        _, _, first, last = merged[0]
+        out.warn(
+            "user-names-merged",
+            f"{len(merged)} user(s) written in more than one way were taken as one (e.g. "
+            f"'{first}' and '{last}'): Windows account names do not depend on case",
+            files[0].file,
+        )
     role_map = _role_map(seen.roles, inv, catalog, files, servers, out)
     ip_map = sorted(inv.names.items())
     users: set[str] = set()
