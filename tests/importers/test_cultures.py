@@ -161,3 +161,18 @@ def test_a_user_written_two_ways_is_merged_and_said(catalog: Catalog) -> None:
     assert len(merged) == 1
     assert merged[0].message.startswith("1 user(s) written in more than one way")
     assert "'CONTOSO\\Gina' and 'CONTOSO\\gina'" in merged[0].message
+
+
+def test_a_yearly_de_de_export_in_utf16(catalog: Catalog) -> None:
+    """de-DE/UserAccess.csv (Get-UalUserAccess, UTF-16 LE, ';', dotted dates): alice 02.01 to
+    28.08.2025 overlaps August: one tuple clipped to 2025-08-01..2025-08-28 with activity_count
+    412 as reported; bob's 03.03 to 15.07 ends before August: outside, 1 row. 28 proves
+    day-first, so nothing is assumed."""
+    result = import_ual([CULTURES / "de-DE" / "UserAccess.csv"], catalog, AUGUST)
+    assert result.ok, result.problems
+    assert [
+        (r["user"], r["first_seen"], r["last_seen"], r["activity_count"])
+        for r in rows(result, "access")
+    ] == [("contoso\\alice", "2025-08-01", "2025-08-28", "412")]
+    assert skipped(result)["outside the evidence window (2025-08-01 to 2025-08-31)"] == 1
+    assert not [f for f in result.findings if f.code == "date-style-assumed"]

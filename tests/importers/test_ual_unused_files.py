@@ -7,10 +7,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from exportkit import AUGUST, rows, write_export
 
 from entitle.catalog import Catalog
+from entitle.importers.exports import read_export
 from entitle.importers.ual import import_ual
+from entitle.importers.ual_files import classify
 
 CULTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cultures"
 
@@ -71,3 +74,89 @@ def test_only_unused_files_is_a_refusal(catalog: Catalog, tmp_path: Path) -> Non
     assert not result.ok
     assert result.problems[0].message == "Get-UalServerUser export not used"
     assert "Get-UalUserAccess" in result.problems[0].hint
+
+
+# Every Get-Ual* cmdlet's properties (shared/reference/data-formats.md §3.1, from Microsoft's
+# cmdlet references), as PowerShell 7 exports them: no #TYPE line, so the columns must tell.
+CMDLETS = {
+    "overview": ["FirstSeen", "GUID", "LastSeen", "ProductName", "RoleName"],
+    "user": [
+        "ActivityCount",
+        "FirstSeen",
+        "LastSeen",
+        "ProductName",
+        "RoleGuid",
+        "RoleName",
+        "TenantIdentifier",
+        "UserName",
+    ],
+    "device": [
+        "ActivityCount",
+        "FirstSeen",
+        "IPAddress",
+        "LastSeen",
+        "ProductName",
+        "RoleGuid",
+        "RoleName",
+        "TenantIdentifier",
+    ],
+    "daily": [
+        "AccessCount",
+        "AccessDate",
+        "IPAddress",
+        "UserName",
+        "TenantIdentifier",
+        "ProductName",
+        "RoleGuid",
+        "RoleName",
+    ],
+    "daily-user": ["AccessCount", "AccessDate", "UserName", "ProductName", "RoleGuid", "RoleName"],
+    "daily-device": [
+        "AccessCount",
+        "AccessDate",
+        "IPAddress",
+        "ProductName",
+        "RoleGuid",
+        "RoleName",
+    ],
+    "hyperv": [
+        "ProductName",
+        "RoleName",
+        "RoleGuid",
+        "UUID",
+        "ChassisSerialNumber",
+        "FirstSeen",
+        "LastSeen",
+    ],
+    "dns": ["ProductName", "RoleName", "RoleGuid", "IPAddress", "HostName", "LastSeen"],
+    "systemid": [
+        "PhysicalProcessorCount",
+        "CoresPerPhysicalProcessor",
+        "SystemDNSHostName",
+        "SystemManufacturer",
+        "SystemProductName",
+        "SystemSMBIOSUUID",
+    ],
+    "Get-UalServerUser": SERVER_USER,
+    "Get-UalServerDevice": [
+        "ActivityCount",
+        "ChassisSerialNumber",
+        "FirstSeen",
+        "IPAddress",
+        "LastSeen",
+        "UUID",
+    ],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CMDLETS))
+def test_every_cmdlet_is_known_by_its_columns(kind: str, tmp_path: Path) -> None:
+    path = write_export(tmp_path / "export.csv", CMDLETS[kind], [["x"] * len(CMDLETS[kind])])
+    export, problems = read_export(path)
+    assert export is not None, problems
+    found, problem = classify(export)
+    if kind.startswith("Get-"):
+        assert found is None and problem is not None
+        assert (problem.severity, problem.message) == ("warning", f"{kind} export not used")
+    else:
+        assert (found, problem) == (kind, None)
