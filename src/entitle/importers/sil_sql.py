@@ -87,10 +87,11 @@ def rows_for(found: dict[tuple[str, str], SqlRows], catalog: Catalog, out: Outco
         cells["edition"] = ASSUMED
         out.add("software", cells, where, weak=True)
         out.count("server products (Get-SilSoftware)")
-        names = ", ".join(sorted({n for n, _ in rows.installations}))
+        found = sorted({n for n, _ in rows.installations})
+        names = ", ".join(found) + (" name" if len(found) > 1 else " names")
         out.warn(
             "sql-edition-assumed",
-            f"{ose}: {names} name no edition; counted as SQL Server {version} Standard, the "
+            f"{ose}: {names} no edition; counted as SQL Server {version} Standard, the "
             "cheapest paid edition — write the edition in software.csv (Express and Developer "
             "are free, Enterprise costs more)",
             where,
