@@ -87,8 +87,8 @@ def rows_for(found: dict[tuple[str, str], SqlRows], catalog: Catalog, out: Outco
         cells["edition"] = ASSUMED
         out.add("software", cells, where, weak=True)
         out.count("server products (Get-SilSoftware)")
-        found = sorted({n for n, _ in rows.installations})
-        names = ", ".join(found) + (" name" if len(found) > 1 else " names")
+        listed = sorted({n for n, _ in rows.installations})
+        names = ", ".join(listed) + (" name" if len(listed) > 1 else " names")
         out.warn(
             "sql-edition-assumed",
             f"{ose}: {names} no edition; counted as SQL Server {version} Standard, the "
