@@ -176,3 +176,32 @@ def test_a_yearly_de_de_export_in_utf16(catalog: Catalog) -> None:
     ] == [("contoso\\alice", "2025-08-01", "2025-08-28", "412")]
     assert skipped(result)["outside the evidence window (2025-08-01 to 2025-08-31)"] == 1
     assert not [f for f in result.findings if f.code == "date-style-assumed"]
+
+
+def test_text_dates_in_parquet_are_decided_from_the_whole_column(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """A data-lake copy of an en-GB export: AccessDate kept as text. 12 days ≤ 12 first, the
+    13th last: day-first, so all 13 rows are in August (read month-first, 12 of them would be
+    8 January .. 8 December)."""
+    import duckdb
+
+    path = tmp_path / "daily.parquet"
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT '1' AS AccessCount, lpad(d::VARCHAR, 2, '0') || '/08/2025 00:00:00' AS "
+        "AccessDate, 'CONTOSO\\alice' AS UserName, '10.0.0.11' AS IPAddress, "
+        "'10a9226f-50ee-49d8-a393-9a501d47ce04' AS RoleGuid, 'File Server' AS RoleName, "
+        "'Windows Server 2019 Standard' AS ProductName, 'FS01' AS PSComputerName "
+        f"FROM range(1, 14) t(d) ORDER BY d) TO '{path}' (FORMAT parquet)"
+    )
+    con.close()
+    result = import_ual([path], catalog, AUGUST)
+    assert result.ok, result.problems
+    assert dict(result.mapped)["evidence rows in the window"] == 13
+    (access,) = rows(result, "access")
+    assert (access["first_seen"], access["last_seen"], access["access_count"]) == (
+        "2025-08-01",
+        "2025-08-13",
+        "13",
+    )
