@@ -164,13 +164,17 @@ def test_ad_users_round_trip(
         path = Path(tmp) / "users.csv"
         path.write_bytes(out.getvalue().encode(encoding))
         result = import_ad([path], rule=ExternalRule(), domain=None)
-    assert result.ok, [str(p) for p in result.problems]
-    got = [r.cells["user"] for r in result.rows.get("users", ())]
     expected = [
         f"contoso\\{name}".lower()
         for name, _, on, _, _ in rows
         if on.lower() != "false" and name.strip() and not name.strip().endswith("$")
     ]
+    if rows and not expected:  # no silent zero (issue #15): an export that maps nothing refuses
+        assert not result.ok
+        assert "no row of this export is used" in result.problems[0].message
+        return
+    assert result.ok, [str(p) for p in result.problems]
+    got = [r.cells["user"] for r in result.rows.get("users", ())]
     assert got == expected
     for row, new in zip(
         [

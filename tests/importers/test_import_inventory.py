@@ -19,8 +19,10 @@ from entitle.importers.sil import import_sil
 
 def test_sil(catalog: Catalog) -> None:
     """sql02: physical Dell, 2 processors, 24 cores in all → 2×12, Windows Server 2019 Standard;
-    its SQL Server entries give no edition (2 skipped with lines 3 and 4); 7-Zip and the VC++
-    runtime are no server products. app01: VmGuid set → a VM, 1×4, host unknown → placeholder;
+    its SQL Server entries give no edition: line 4, Database Engine Services, is an installation
+    that needs licenses, counted as Standard (the cheapest paid edition) with the finding
+    sql-edition-assumed; line 3, the setup umbrella, is skipped; 7-Zip and the VC++ runtime are
+    no server products. app01: VmGuid set → a VM, 1×4, host unknown → placeholder;
     Windows Server 2022 Datacenter and SharePoint Server 2019 (no editions)."""
     result = import_sil(sorted((EXPORTS / "sil").rglob("*.csv")), catalog)
     assert result.ok, result.problems
@@ -39,11 +41,16 @@ def test_sil(catalog: Catalog) -> None:
     }
     assert software == {
         ("sql02", "windows-server", "standard", "2019"),
+        ("sql02", "sql-server", "standard", "2019"),
         ("app01", "windows-server", "datacenter", "2022"),
         ("app01", "sharepoint-server", "", "2019"),
     }
     sql = next(s for s in result.skipped if s.reason.startswith("SQL Server"))
-    assert sql.count == 2 and [e.line for e in sql.examples] == [3, 4]
+    assert sql.count == 1 and [e.line for e in sql.examples] == [3]
+    assumed = [f for f in result.findings if f.code == "sql-edition-assumed"]
+    assert len(assumed) == 1 and "Database Engine Services" in assumed[0].message
+    weak = next(r for r in result.rows["software"] if r.cells["product"] == "sql-server")
+    assert weak.weak  # an edition written in software.csv wins over the assumption
     assert skipped(result)["not a server product the catalog licenses"] == 3
 
 

@@ -190,6 +190,6 @@ def test_the_command_prints_file_line_exits_2_and_writes_nothing(tmp_path: Path)
     )
     result = runner.invoke(app, ["import", "ual", str(bad), "--into", str(estate)])
     assert result.exit_code == 2
-    assert f"{bad}:1: mixed date formats" in result.output
+    assert f"{bad}:2: mixed date formats" in result.output
     assert "Traceback" not in result.output
     assert {p.name: p.read_bytes() for p in estate.iterdir()} == before

@@ -8,6 +8,7 @@ what was skipped and why, with counts and ``FILE:LINE`` examples. Bad input is p
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -30,6 +31,7 @@ from entitle.cli.common import (
     parse_date,
     to_json,
 )
+from entitle.cli.importing_help import KindHelpCommand
 from entitle.estate.files import FOLLOW_SYMLINKS, not_regular
 from entitle.importers.ad import ExternalRule, import_ad
 from entitle.importers.aws import import_aws
@@ -63,6 +65,12 @@ class Kind(StrEnum):
     azure = "azure"
     aws = "aws"
     generic = "generic"
+
+
+class DateStyle(StrEnum):
+    auto = "auto"
+    day_first = "day-first"
+    month_first = "month-first"
 
 
 class EngineName(StrEnum):
@@ -133,6 +141,8 @@ def run_import(
     engine: EngineName,
     console: Console,
     vcpus_map: Path | None = None,
+    date_style: DateStyle = DateStyle.auto,
+    encoding: str | None = None,
 ) -> ImportResult:
     if kind in (Kind.azure, Kind.aws):
         sizes: dict[str, int] = {}
@@ -146,12 +156,18 @@ def run_import(
     if kind is Kind.ual:
         with progress_bar(console, console.is_terminal) as progress:
             return import_ual(
-                files, catalog, window, server=server, engine=engine.value, progress=progress
+                files,
+                catalog,
+                window,
+                server=server,
+                engine=engine.value,
+                progress=progress,
+                date_style=date_style.value,
             )
     if kind is Kind.sil:
         return import_sil(files, catalog, server=server)
     if kind is Kind.ad:
-        return import_ad(files, rule=rule, domain=domain)
+        return import_ad(files, rule=rule, domain=domain, encoding=encoding)
     if kind is Kind.rvtools:
         return import_rvtools(files, catalog)
     if kind is Kind.hyperv:
@@ -219,7 +235,7 @@ def as_json(result: ImportResult, report: MergeReport, into: Path) -> dict[str, 
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("import")
+    @app.command("import", cls=KindHelpCommand)
     def import_command(
         kind: Kind = typer.Argument(
             ...,
@@ -271,6 +287,16 @@ def register(app: typer.Typer) -> None:
             help="azure/aws: a CSV (columns size, vcpus) for VM sizes or instance types the "
             "importer does not know.",
         ),
+        date_style: DateStyle = typer.Option(
+            DateStyle.auto,
+            "--date-style",
+            help="ual: how day/month dates are written; auto decides from the whole column.",
+        ),
+        encoding: str | None = typer.Option(
+            None,
+            "--encoding",
+            help="ad: the text encoding of CSV files that are not UTF-8/UTF-16 (e.g. cp1252).",
+        ),
         catalog_path: Path | None = typer.Option(None, "--catalog", help="Use another catalog."),
         json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
@@ -311,6 +337,11 @@ def register(app: typer.Typer) -> None:
         rule, bad = ExternalRule.parse(external_ou, external_group, external_attribute)
         if bad:
             fail(bad)
+        if encoding is not None:
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                fail([f"--encoding {encoding}: not an encoding Python knows (e.g. cp1252)"])
         if into.exists() and not into.is_dir():
             fail([f"{into}: import writes into an estate folder of CSV files, not a file"])
         console = SafeConsole(emoji=False)
@@ -326,6 +357,8 @@ def register(app: typer.Typer) -> None:
             engine=engine,
             console=err_console,
             vcpus_map=vcpus_map,
+            date_style=date_style,
+            encoding=encoding,
         )
         if not result.ok:
             fail([p for p in result.problems if p.severity == "error"])

@@ -17,11 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from entitle.importers.exports import Export, ExportRow, read_any
+from entitle.importers import ad_checks
+from entitle.importers.exports import Export, ExportRow
 from entitle.importers.names import host_id
 from entitle.importers.result import ImportResult, Outcome
-
-FALSE = {"false", "no", "0"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +47,7 @@ class ExternalRule:
         return rule, [f"--external-attribute {a!r}: write COLUMN=VALUE" for a in bad]
 
     def matches(self, row: ExportRow) -> bool:
-        dn = row.get("distinguishedname").lower()
+        dn = row.get("distinguishedname", "dn").lower()
         path = _ou(dn.split(",", 1)[1] if "," in dn else "")
         if any(path == ou or path.endswith("," + ou) for ou in self.ous if ou):
             return True
@@ -78,12 +77,17 @@ def _kind(export: Export, row: ExportRow) -> str:
 
 
 def import_ad(
-    paths: Sequence[Path], *, rule: ExternalRule | None = None, domain: str | None = None
+    paths: Sequence[Path],
+    *,
+    rule: ExternalRule | None = None,
+    domain: str | None = None,
+    encoding: str | None = None,
 ) -> ImportResult:
     out = Outcome("ad")
     rule = rule or ExternalRule()
+    checks = ad_checks.Checks()
     for path in paths:
-        exports, problems = read_any(path)
+        exports, problems = ad_checks.read(path, encoding)
         out.problems.extend(p for p in problems if p.severity == "error")
         for p in problems:
             if p.severity != "error":
@@ -97,13 +101,26 @@ def import_ad(
                     "DistinguishedName and Enabled; this file has " + ", ".join(export.header),
                 )
                 continue
+            before = sum(len(out.rows.get(t, ())) for t in ("users", "devices"))
             for row in export.rows:
-                if row.get("enabled").lower() in FALSE:
-                    out.skip("disabled account", row.source)
+                checks.row(export, row)
+                if ad_checks.disabled(row):
+                    out.skip(ad_checks.disabled(row), row.source)
                 elif _kind(export, row) == "user":
-                    _user(row, rule, domain, out)
+                    _user(row, rule, domain, out, checks)
                 else:
                     _computer(row, out)
+            after = sum(len(out.rows.get(t, ())) for t in ("users", "devices"))
+            if export.rows and after == before:
+                out.error(
+                    export.header_source,
+                    f"no row of this export is used ({len(export.rows)} rows, all skipped: "
+                    + "; ".join(f"{n} {r}" for r, n in out.skip_counts.most_common(2))
+                    + ")",
+                    "export the enabled users (Get-ADUser -Filter 'Enabled -eq $true') or "
+                    "computers, or leave the file out",
+                )
+    checks.report(domain, out)
     if rule.ous or rule.groups or rule.attributes:
         external = sum(1 for r in out.rows.get("users", ()) if r.cells.get("external") == "yes")
         if not external and out.rows.get("users"):
@@ -114,7 +131,9 @@ def import_ad(
     return out.result()
 
 
-def _user(row: ExportRow, rule: ExternalRule, domain: str | None, out: Outcome) -> None:
+def _user(
+    row: ExportRow, rule: ExternalRule, domain: str | None, out: Outcome, checks: ad_checks.Checks
+) -> None:
     sam = row.get("samaccountname")
     upn = row.get("userprincipalname")
     if not sam and not upn:
@@ -123,7 +142,9 @@ def _user(row: ExportRow, rule: ExternalRule, domain: str | None, out: Outcome) 
     if sam.endswith("$"):
         out.skip("machine account (a name ending in $)", row.source)
         return
-    realm = (domain or _domain(row.get("distinguishedname"))).lower()
+    realm = (domain or _domain(row.get("distinguishedname", "dn"))).lower()
+    if not realm:
+        checks.no_domain.append((sam or upn, row.source))
     user = f"{realm}\\{sam}".lower() if sam and realm else (sam or upn).lower()
     external = rule.matches(row)
     cells = {"user": user, "external": "yes" if external else "no"}

@@ -42,15 +42,19 @@ class Move:
 def dates_of(rows: Sequence[ExportRow], column: str, out: Outcome) -> list[date | None]:
     """The column's dates, in the style the column is written in (one style per column)."""
     values = [r.get(column) for r in rows]
-    style, conflict = detect(values)
-    if conflict is not None and rows:
+    decision = detect(values)
+    if decision.refusal and rows:
+        examples = ", ".join(decision.examples)
         out.error(
             rows[0].source,
-            f"the {column} column mixes date styles: {conflict}",
+            f"the {column} column: {decision.refusal}"
+            + (f" (e.g. {examples})" if examples else ""),
             "export again with one culture, or in ISO (yyyy-MM-dd)",
         )
         return [None] * len(rows)
-    return [parse(v, style) if v else None for v in values]
+    if decision.assumed and rows:
+        out.warn("date-style-assumed", f"the {column} column: {decision.assumed}", rows[0].source)
+    return [parse(v, decision.style) if v else None for v in values]
 
 
 def add_placements(moves: Iterable[Move], out: Outcome) -> None:

@@ -36,9 +36,11 @@ DAILY: frozenset[str] = frozenset({"daily", "daily-user", "daily-device"})
 NORMALIZE = """
 SELECT
   server, role_guid, product_name, role_name, user_name, ip_address,
-  {first_day} AS first_day, {last_day} AS last_day, access_count, activity_count, bad_count
+  {first_day} AS first_day, {last_day} AS last_day, access_count, activity_count, bad_count,
+  file_no
 FROM (
   SELECT
+    {file_no} AS file_no,
     {server} AS server,
     CAST({role_guid} AS STRING) AS role_guid,
     {product_name} AS product_name,
@@ -68,11 +70,12 @@ WITH tagged AS (
       ELSE 'ok'
     END AS status,
     server, role_guid, product_name, role_name, user_name, ip_address,
-    first_day, last_day, access_count, activity_count
+    first_day, last_day, access_count, activity_count, file_no
   FROM evidence
 )
 SELECT
   status,
+  file_no,
   CASE WHEN status = 'ok' THEN server END AS server,
   CASE WHEN status = 'ok' THEN role_guid END AS role_guid,
   CASE WHEN status = 'ok' THEN user_name END AS user_name,
@@ -87,6 +90,7 @@ SELECT
 FROM tagged
 GROUP BY
   status,
+  file_no,
   CASE WHEN status = 'ok' THEN server END,
   CASE WHEN status = 'ok' THEN role_guid END,
   CASE WHEN status = 'ok' THEN user_name END,
@@ -94,7 +98,19 @@ GROUP BY
 """
 
 STATUS = """
-SELECT status, sum(row_count) AS row_count FROM reduced GROUP BY status ORDER BY status
+SELECT status, file_no, sum(row_count) AS row_count FROM reduced
+GROUP BY status, file_no ORDER BY status, file_no
+"""
+
+# Users written in more than one way (CONTOSO\Gina, CONTOSO\gina): merged as one, a finding.
+MERGED_USERS = """
+SELECT lower(trim(user_name)) AS user_id, count(DISTINCT user_name) AS spellings,
+       min(user_name) AS first_spelling, max(user_name) AS last_spelling
+FROM reduced
+WHERE status = 'ok' AND user_name IS NOT NULL
+GROUP BY lower(trim(user_name))
+HAVING count(DISTINCT user_name) > 1
+ORDER BY user_id
 """
 
 ROLES = """
@@ -187,6 +203,7 @@ class Reduction:
     """What the reduction saw: rows per fate, the (server, role) pairs and the CSV rejects."""
 
     status: dict[str, int] = field(default_factory=dict)
+    by_file: dict[int, dict[str, int]] = field(default_factory=dict)  # file number → fates
     roles: list[tuple[str, str, str, str, int]] = field(default_factory=list)
     rejects: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, message)
 
@@ -213,7 +230,7 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def normalize_sql(engine: Engine, relation: str, ev: EvidenceFile) -> str:
+def normalize_sql(engine: Engine, relation: str, ev: EvidenceFile, file_no: int = 0) -> str:
     """The ``NORMALIZE`` text for one evidence file."""
     col = ev.columns
     null = "CAST(NULL AS STRING)"
@@ -250,6 +267,7 @@ def normalize_sql(engine: Engine, relation: str, ev: EvidenceFile) -> str:
         activity_count="CAST(0 AS BIGINT)" if daily else count.format(quote(col["activity_count"])),
         bad_count=bad_count,
         relation=relation,
+        file_no=f"CAST({int(file_no)} AS INT)",
     )
 
 
@@ -265,7 +283,7 @@ def reduce_evidence(
     for n, ev in enumerate(evidence):
         name = f"evidence_{n}"
         engine.register(name, ev)
-        parts.append(normalize_sql(engine, name, ev))
+        parts.append(normalize_sql(engine, name, ev, n))
     engine.run("\nUNION ALL\n".join(parts), into="evidence")
     engine.run(
         REDUCE.format(since=since.isoformat(), until=until.isoformat()),
@@ -273,7 +291,9 @@ def reduce_evidence(
         progress=progress,
     )
     result = Reduction()
-    result.status = {str(s): int(n) for s, n in engine.rows(STATUS)}
+    for status, file_no, count in engine.rows(STATUS):
+        result.status[str(status)] = result.status.get(str(status), 0) + int(count)
+        result.by_file.setdefault(int(file_no), {})[str(status)] = int(count)
     result.roles = [
         (str(a), str(b), c or "", d or "", int(e)) for a, b, c, d, e in engine.rows(ROLES)
     ]

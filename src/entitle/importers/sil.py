@@ -18,14 +18,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from entitle.catalog import Catalog
+from entitle.importers import sil_access, sil_sql
 from entitle.importers.exports import Export, ExportRow, read_export, require
 from entitle.importers.names import host_id, is_virtual, product_of, windows_os
 from entitle.importers.result import ImportResult, Outcome
 from entitle.importers.servers import SystemId, server_rows
+from entitle.importers.sil_sql import SqlRows
 from entitle.source import Source
 
 COMPUTER = ("Name", "NumberOfProcessors", "NumberOfCores")
 SOFTWARE = ("Name", "Vendor", "Version")
+
+
+UAL_ACCESS = ("RoleGuid", "SampleDate", "UniqueUserAccessCount", "UniqueDeviceAccessCount")
+REQUIRED = {"computer": COMPUTER, "software": SOFTWARE, "ualaccess": UAL_ACCESS}
 
 
 def _kind(export: Export) -> str | None:
@@ -34,6 +40,10 @@ def _kind(export: Export) -> str | None:
         return "computer"
     if cls.endswith("msftsil_software") or export.has("Name", "Vendor", "Version"):
         return "software"
+    if cls.endswith("msftsil_ualaccess") or export.has("SampleDate", "UniqueUserAccessCount"):
+        return "ualaccess"
+    if cls.endswith("msftsil_windowsupdate") or export.has("ID", "InstallDate"):
+        return "windowsupdate"
     return None
 
 
@@ -51,6 +61,8 @@ def import_sil(
     out = Outcome("sil")
     computers: list[Export] = []
     software: list[Export] = []
+    access: list[Export] = []
+    unused: list[Export] = []
     for path in paths:
         export, problems = read_export(path, str(path))
         out.problems.extend(p for p in problems if p.severity == "error")
@@ -61,24 +73,24 @@ def import_sil(
             continue
         kind = _kind(export)
         if kind is None:
-            out.error(
+            unused.append(export)
+            continue
+        if kind == "windowsupdate":
+            out.skip(
+                "Get-SilWindowsUpdate: installed updates say nothing about licenses",
                 export.header_source,
-                "not a Get-SilComputer or Get-SilSoftware export",
-                "Get-SilComputer has "
-                + ", ".join(COMPUTER)
-                + "; Get-SilSoftware has "
-                + ", ".join(SOFTWARE)
-                + "; this file has "
-                + ", ".join(export.header),
+                len(export.rows),
             )
             continue
-        problem = require(
-            export, COMPUTER if kind == "computer" else SOFTWARE, f"Get-Sil{kind.capitalize()}"
+        cmdlet = {"computer": "Get-SilComputer", "software": "Get-SilSoftware"}.get(
+            kind, "Get-SilUalAccess"
         )
+        problem = require(export, REQUIRED[kind], cmdlet)
         if problem is not None:
             out.problems.append(problem)
             continue
-        (computers if kind == "computer" else software).append(export)
+        {"computer": computers, "software": software, "ualaccess": access}[kind].append(export)
+    _unused(unused, bool(computers or software or access), out)
     if out.problems:
         return out.result()
     systems: dict[str, SystemId] = {}
@@ -87,20 +99,46 @@ def import_sil(
         for row in export.rows:
             _computer(row, catalog, systems, out)
             by_folder.setdefault(export.path.parent, set()).add(host_id(row.get("name")))
-    for export in software:
+    sql: dict[tuple[str, str], SqlRows] = {}
+    for export in software + access:
         names = by_folder.get(export.path.parent, set()) - {""}
         fallback = server or (next(iter(names)) if len(names) == 1 else None)
         if fallback is None and not export.has("PSComputerName"):
+            what = "software list" if export in software else "access count"
             out.error(
                 Source(export.file, 1),
-                "which server is this software list from? It has no PSComputerName column",
+                f"which server is this {what} from? It has no PSComputerName column",
                 "give --server NAME, or put the server's Get-SilComputer export in the same folder",
             )
             continue
         for row in export.rows:
-            _software(row, host_id(row.get("pscomputername") or fallback or ""), catalog, out)
+            ose = host_id(row.get("pscomputername") or fallback or "")
+            if export in software:
+                _software(row, ose, catalog, sql, out)
+            else:
+                sil_access.access_row(row, ose, catalog, out)
+    sil_sql.rows_for(sql, catalog, out)
     server_rows({}, systems, {}, out)
     return out.result()
+
+
+def _unused(unused: list[Export], used: bool, out: Outcome) -> None:
+    """Files that are no SIL export this importer reads: skipped with a warning naming each
+    while some file is read, else the refusal."""
+    for export in unused:
+        message = "not a Get-SilComputer, Get-SilSoftware or Get-SilUalAccess export"
+        hint = (
+            "Get-SilComputer has "
+            + ", ".join(COMPUTER)
+            + "; Get-SilSoftware has "
+            + ", ".join(SOFTWARE)
+            + "; this file has "
+            + ", ".join(export.header)
+        )
+        if used:
+            out.warn("file-not-used", f"{export.file} skipped: {message}", export.header_source)
+        else:
+            out.error(export.header_source, message, hint)
 
 
 def _computer(row: ExportRow, catalog: Catalog, systems: dict[str, SystemId], out: Outcome) -> None:
@@ -127,7 +165,9 @@ def _computer(row: ExportRow, catalog: Catalog, systems: dict[str, SystemId], ou
         )
 
 
-def _software(row: ExportRow, ose: str, catalog: Catalog, out: Outcome) -> None:
+def _software(
+    row: ExportRow, ose: str, catalog: Catalog, sql: dict[tuple[str, str], SqlRows], out: Outcome
+) -> None:
     named = product_of(row.get("name"), catalog)
     if named is None or named.product == "windows-server":
         out.skip("not a server product the catalog licenses")
@@ -135,6 +175,9 @@ def _software(row: ExportRow, ose: str, catalog: Catalog, out: Outcome) -> None:
     product = catalog.products[named.product]
     if named.version is None:
         out.skip(f"{product.name}: a version the catalog does not know", row.source)
+        return
+    if named.product == "sql-server":
+        sil_sql.collect(row.get("name"), named, row.source, sql, ose, out)
         return
     if product.editions and named.edition is None:
         out.skip(f"{product.name}: the name gives no edition; add it to software.csv", row.source)

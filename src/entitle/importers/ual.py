@@ -23,15 +23,16 @@ from typing import Any
 from entitle.catalog import Catalog
 from entitle.estate.convert import MAX_COUNT
 from entitle.importers import reduce
-from entitle.importers.dates import Window, detect
+from entitle.importers.dates import Window
 from entitle.importers.engines import DuckDBEngine, SparkEngine
 from entitle.importers.names import ProductName, guid, host_id, product_of, role_table
 from entitle.importers.result import ImportResult, NewRow, Outcome
 from entitle.importers.servers import server_rows
+from entitle.importers.ual_dates import decide_styles
 from entitle.importers.ual_files import EVIDENCE, UalFile, classify, open_file, resolve_servers
 from entitle.importers.ual_inventory import Inventory, read_inventory
 from entitle.importers.ual_scan import examples as scan_examples
-from entitle.source import Source
+from entitle.source import Problem, Source
 
 STATUS_REASONS = {
     "outside-window": "outside the evidence window",
@@ -52,11 +53,14 @@ def import_ual(
     engine: str = "duckdb",
     progress: reduce.Progress | None = None,
     spark: Any = None,
+    date_style: str = "auto",
 ) -> ImportResult:
     """Read UAL exports (see the module text). ``engine`` is ``duckdb`` or ``spark`` (``spark``
-    may give a SparkSession; else a local one is started)."""
+    may give a SparkSession; else a local one is started). ``date_style`` (``day-first``,
+    ``month-first``) overrides what the date columns say (``auto``)."""
     out = Outcome("ual")
     files: list[UalFile] = []
+    unused: list[Problem] = []
     for path in paths:
         export, parquet, problems = open_file(path)
         out.problems.extend(p for p in problems if p.severity == "error")
@@ -66,10 +70,14 @@ def import_ual(
         if export is None:
             continue
         kind, problem = classify(export)
+        if problem is not None and problem.severity == "warning":
+            unused.append(problem)
+            continue
         if problem is not None or kind is None:
             out.problems.extend([problem] if problem else [])
             continue
         files.append(UalFile(kind, export, parquet))
+    _skip_unused(unused, files, out)
     files, problems = resolve_servers(files, server)
     out.problems.extend(problems)
     evidence = [f for f in files if f.kind in EVIDENCE]
@@ -81,10 +89,32 @@ def import_ual(
     for ose, _ in inv.overview:
         servers.setdefault(ose, inv.overview[(ose, _)][2])
     if sources:
-        _reduce(sources, evidence, inv, catalog, window, engine, spark, progress, servers, out)
+        _reduce(
+            sources,
+            evidence,
+            inv,
+            catalog,
+            window,
+            engine,
+            spark,
+            progress,
+            servers,
+            out,
+            date_style,
+        )
     _overview_software(inv, catalog, out)
     server_rows(servers, inv.systems, inv.vm_hosts, out)
     return out.result()
+
+
+def _skip_unused(unused: list[Problem], files: list[UalFile], out: Outcome) -> None:
+    """Files this importer does not use are skipped with a warning naming each, as long as
+    some file is used; with none, they are the refusal (no silent zero)."""
+    if not files:
+        out.problems.extend(Problem(p.source, p.message, p.hint) for p in unused)
+        return
+    for p in unused:
+        out.warn("file-not-used", f"{p.source.file} skipped: {p.message} ({p.hint})", p.source)
 
 
 def _evidence_sources(files: list[UalFile], out: Outcome) -> list[reduce.EvidenceFile]:
@@ -110,22 +140,11 @@ def _evidence_sources(files: list[UalFile], out: Outcome) -> list[reduce.Evidenc
             )
             if col.lower() in names
         }
-        style = "iso"
-        typed = False
+        typed = False  # else the style is decided from the whole file (ual_dates)
         if f.parquet:
             types = dict(part.split(":", 1) for part in export.type_name[8:].split(","))
             date_column = (columns["day"] if daily else columns["first_seen"]).lower()
             typed = types.get(date_column, "").startswith(("DATE", "TIMESTAMP"))
-        else:
-            date_columns = ["accessdate"] if daily else ["firstseen", "lastseen"]
-            values = [r.get(c) for r in export.rows for c in date_columns]
-            style, conflict = detect(values)
-            if conflict:
-                out.error(
-                    export.header_source,
-                    f"mixed date formats: {conflict}",
-                    "export again on one machine, or convert the dates to YYYY-MM-DD",
-                )
         sources.append(
             reduce.EvidenceFile(
                 path=str(export.path),
@@ -133,7 +152,6 @@ def _evidence_sources(files: list[UalFile], out: Outcome) -> list[reduce.Evidenc
                 columns=columns,
                 file_format="parquet" if f.parquet else "csv",
                 server=f.server,
-                date_style=style,
                 encoding=export.encoding,
                 delimiter=export.delimiter,
                 skip=export.skip,
@@ -161,9 +179,13 @@ def _reduce(
     progress: reduce.Progress | None,
     servers: dict[str, Source],
     out: Outcome,
+    date_style: str = "auto",
 ) -> None:
     engine = _make_engine(engine_name, spark)
     try:
+        sources = decide_styles(engine, sources, files, date_style, out)
+        if out.problems:
+            return
         _reduce_with(engine, sources, files, inv, catalog, window, progress, servers, out)
     except engine.input_errors as error:  # e.g. DuckDB's CSV parser in a state it cannot leave
         out.rows.pop("access", None)
@@ -192,6 +214,15 @@ def _reduce_with(
 ) -> None:
     seen = reduce.reduce_evidence(engine, sources, window.since, window.until, progress)
     _report_status(seen, sources, files, window, out)
+    merged = list(engine.rows(reduce.MERGED_USERS))
+    if merged:
+        _, _, first, last = merged[0]
+        out.warn(
+            "user-names-merged",
+            f"{len(merged)} user(s) written in more than one way were taken as one (e.g. "
+            f"'{first}' and '{last}'): Windows account names do not depend on case",
+            files[0].file,
+        )
     role_map = _role_map(seen.roles, inv, catalog, files, servers, out)
     ip_map = sorted(inv.names.items())
     users: set[str] = set()
@@ -217,6 +248,14 @@ def _reduce_with(
         if t.device:
             devices[t.device] = devices.get(t.device, False) or t.by_address
     out.count("access tuples", len(access))
+    if not access and not out.problems:
+        reasons = "; ".join(f"{n} {reason}" for reason, n in out.skip_counts.most_common(3) if n)
+        out.error(
+            Source(files[0].file) if len(files) == 1 else Source(", ".join(f.file for f in files)),
+            f"no access was mapped from the evidence ({reasons or 'no row in the window'})",
+            "a role no product licenses is left out (data/ual_roles.toml lists those known); "
+            "check the files and the window",
+        )
     for user in sorted(users):
         out.add("users", {"user": user}, example, weak=True)
     for device, by_address in sorted(devices.items()):
@@ -254,14 +293,45 @@ def _report_status(
         out.skip(reason, examples[0] if examples else None, count)
         for where in examples[1:]:
             out.skip_examples[reason].append(where)
+    malformed: dict[str, int] = {}
     for file, line, message in seen.rejects:
-        out.skip(f"malformed row ({message})", Source(_display(file, files), line))
-    if seen.rejects and not seen.status.get("ok"):
+        shown = _display(file, files)
+        malformed[shown] = malformed.get(shown, 0) + 1
+        out.skip(f"malformed row ({message})", Source(shown, line))
+    for n, f in enumerate(files):
+        _refuse_unused(f, seen.by_file.get(n, {}), malformed.get(f.file, 0), window, out)
+
+
+def _refuse_unused(
+    f: UalFile, fates: dict[str, int], malformed: int, window: Window, out: Outcome
+) -> None:
+    """No silent zero: an evidence file none of whose rows is used is refused, with why."""
+    if fates.get("ok"):
+        return
+    why = [
+        f"{n} {STATUS_REASONS.get(status, status)}"
+        + (f" ({window})" if status == "outside-window" else "")
+        for status, n in sorted(fates.items(), key=lambda kv: -kv[1])
+    ]
+    if malformed:
+        why.append(f"{malformed} malformed")
+    if not why:
         out.error(
-            Source(files[0].file),
-            "no evidence row could be read",
-            "the export is malformed; export it again with Export-Csv",
+            Source(f.file),
+            "no evidence row could be read: the export has no rows",
+            "leave the file out, or export it again with Export-Csv",
         )
+        return
+    top = max(fates, key=lambda k: fates[k]) if fates else "malformed"
+    hint = {
+        "outside-window": "widen --since/--until to the dates of the file, or leave it out",
+        "bad-date": "give --date-style day-first or month-first, or convert the dates to "
+        "YYYY-MM-DD",
+        "machine-account": "the file holds only computer accounts; leave it out",
+        "no-server": "give --server NAME",
+    }.get(top, "the export is malformed; export it again with Export-Csv")
+    lead = "no evidence row could be read" if not fates else "no evidence row of this file is used"
+    out.error(Source(f.file), f"{lead} ({'; '.join(why)})", hint)
 
 
 def _refuse_counts(count: int, found: list[Source], files: list[UalFile], out: Outcome) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from entitle.importers.exports import Export, read_export, sniff
-from entitle.source import Problem, Source
+from entitle.source import Problem, Severity, Source
 
 # kind: (cmdlet, CIM class, columns it must have)
 KINDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -57,6 +57,46 @@ UNSUPPORTED = {
     "MsftUal_ServerUser": "Get-UalServerUser",
     "MsftUal_ServerDevice": "Get-UalServerDevice",
 }
+# Exports that may sit in a folder of UAL exports but give this importer nothing: (cmdlet, CIM
+# class, columns that tell it, why it is not used). Without a #TYPE line the columns tell.
+NOT_USED: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    (
+        "Get-UalServerUser",
+        "MsftUal_ServerUser",
+        ("UUID", "ChassisSerialNumber", "UserName", "ActivityCount"),
+        "it names no role; Get-UalUserAccess or Get-UalDailyAccess give the same users by role",
+    ),
+    (
+        "Get-UalServerDevice",
+        "MsftUal_ServerDevice",
+        ("UUID", "ChassisSerialNumber", "IPAddress", "ActivityCount"),
+        "it names no role; Get-UalDeviceAccess or Get-UalDailyAccess give the same devices",
+    ),
+    (
+        "Get-SilUalAccess",
+        "MsftSil_UalAccess",
+        ("SampleDate", "UniqueUserAccessCount"),
+        "a SIL export (counts without names): import it with 'entitle import sil'",
+    ),
+    (
+        "Get-SilComputer",
+        "MsftSil_Computer",
+        ("NumberOfCores", "OSName"),
+        "a SIL export: import it with 'entitle import sil'",
+    ),
+    (
+        "Get-SilSoftware",
+        "MsftSil_Software",
+        ("Name", "Vendor", "Version"),
+        "a SIL export: import it with 'entitle import sil'",
+    ),
+    (
+        "Get-SilWindowsUpdate",
+        "MsftSil_WindowsUpdate",
+        ("ID", "InstallDate"),
+        "installed updates say nothing about licenses",
+    ),
+)
 NAME_COLUMNS = (
     ("ipaddress", "ip", "address", "ipv4address"),
     ("hostname", "name", "dnshostname", "device", "computername"),
@@ -93,17 +133,13 @@ def _class_kind(type_name: str) -> str | None:
 def classify(export: Export) -> tuple[str | None, Problem | None]:
     """The kind of a UAL export, from its ``#TYPE`` line or its columns."""
     where = export.header_source
-    cls = export.type_name.replace("#", "/").rsplit("/", 1)[-1].strip()
-    if cls in UNSUPPORTED:
-        return None, Problem(
-            where,
-            f"{UNSUPPORTED[cls]} exports are not used",
-            "they name no role; export Get-UalUserAccess or Get-UalDailyAccess",
-        )
     kind = _class_kind(export.type_name) if export.type_name else None
     if kind is None:
         kind = _column_kind(export)
     if kind is None:
+        unused = not_used(export)
+        if unused is not None:  # a warning: the file is skipped, unless nothing else is usable
+            return None, Problem(where, f"{unused[0]} export not used", unused[1], "warning")
         if export.has("AccessCount") and not export.has("AccessDate"):
             hint = "daily exports (Get-UalDaily*) have AccessDate and AccessCount"
         elif export.has("AccessDate") and export.has("ActivityCount"):
@@ -117,10 +153,12 @@ def classify(export: Export) -> tuple[str | None, Problem | None]:
                 "IPAddress and HostName"
             )
         header = ", ".join(export.header) or "nothing"
+        severity: Severity = "warning"
         if len(export.header) == 1 and any(d in export.header[0] for d in ";|"):
             hint = "the fields seem separated by an unusual character; export again with Export-Csv"
+            severity = "error"
         return None, Problem(
-            where, f"not a UAL export this importer knows (header: {header})", hint
+            where, f"not a UAL export this importer knows (header: {header})", hint, severity
         )
     if kind in KINDS:
         cmdlet, _, required = KINDS[kind]
@@ -136,6 +174,15 @@ def classify(export: Export) -> tuple[str | None, Problem | None]:
                 where, f"{cmdlet} export without {word} {', '.join(missing)}", hint
             )
     return kind, None
+
+
+def not_used(export: Export) -> tuple[str, str] | None:
+    """(cmdlet, why) for an export this importer knows but does not use."""
+    cls = export.type_name.replace("#", "/").rsplit("/", 1)[-1].strip().lower()
+    for cmdlet, class_name, columns, why in NOT_USED:
+        if (cls and cls == class_name.lower()) or (not cls and export.has(*columns)):
+            return cmdlet, why
+    return None
 
 
 def _column_kind(export: Export) -> str | None:
