@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from entitle.catalog import sarights
 from entitle.catalog.model import (
-    ESTATE_MODELS,
     LICENSE_KINDS,
     MODELS,
+    PRODUCT_MODELS,
     Bridge,
     Catalog,
     CatalogPrice,
@@ -304,8 +304,8 @@ def _cross_check(data: _CatalogFile) -> list[str]:
             if extra not in MODELS:
                 problems.append(f"{where}: unknown model {extra!r} in `also`")
         for a in m.allows:
-            if a not in ESTATE_MODELS:
-                problems.append(f"{where}: `allows` has {a!r}; one of {', '.join(ESTATE_MODELS)}")
+            if a not in PRODUCT_MODELS:
+                problems.append(f"{where}: `allows` has {a!r}; one of {', '.join(PRODUCT_MODELS)}")
         for ed in m.editions:
             if ed not in products[m.product].editions:
                 problems.append(f"{where}: unknown edition {ed!r}")

@@ -38,7 +38,9 @@ MODELS = (
     "suite",
     "free",
 )
-ESTATE_MODELS = ("per-core", "per-vm", "server-cal", "payg")
+ESTATE_MODELS = ("per-core", "per-vm", "server-cal", "payg", "provider", "byol")
+# The models a product's `allows` may name (provider and byol say where, not how: any product).
+PRODUCT_MODELS = ("per-core", "per-vm", "server-cal", "payg")
 
 
 @dataclass(frozen=True, slots=True)

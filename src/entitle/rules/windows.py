@@ -301,7 +301,7 @@ def _essentials(
         checks = [
             ("users", len(users), limit.max_users),
             ("devices", len(devices), limit.max_devices),
-            ("processors", host.processors, limit.max_processors),
+            ("processors", host.processors or 0, limit.max_processors),
             ("cores", host.cores, limit.max_cores),
         ]
         for what, count, most in checks:
