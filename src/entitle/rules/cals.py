@@ -387,6 +387,13 @@ def _windows_cal(idx: EstateIndex, ose_id: str) -> tuple[list[tuple[str, str | N
         return [], "Essentials (Specialty Server, no CALs)"
     if ws.model == "payg":
         return [], "Windows Server pay-as-you-go (no CALs)"
+    host = idx.hosts.get(ose.host)
+    if host is not None and host.provider is not None:
+        # docs/rules/cloud-and-hybrid.md, catalog choice cloud.ahb_cals_choice.
+        if ws.model in (None, "provider"):
+            return [], f"Windows Server licensed by the provider ({host.provider}; no CALs)"
+        if host.provider == "azure":
+            return [], "Windows Server in Azure (no CALs)"
     return [("windows-server:cal", ws.version)], ""
 
 
