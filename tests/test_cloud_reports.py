@@ -48,7 +48,7 @@ def test_json_has_the_cloud_rows(tmp_path: Path) -> None:
     rows = {(r["provider"], r["ose"], r["right"]): r for r in data["cloud"]}
     az = rows[("azure", "az1", "Azure Hybrid Benefit")]
     assert (az["entitlement"], az["quantity"], az["short"]) == ("DC", 8, 0)
-    assert az["note"] == "also used on premises (dual use)"
+    assert az["note"] == "also covers needs on premises (dual use)"
     short = rows[("aws", "aws1", "")]
     assert short["short"] == 4 and "ended before 2026-11-28" in short["note"]
     assert rows[("aws", "aws2", "provider's bill")]["model"] == "provider"

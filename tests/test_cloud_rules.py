@@ -88,7 +88,7 @@ def test_80_datacenter_cores_with_sa_cover_ten_azure_vms_and_the_servers_at_once
     assert {r.ose for r in azure} == {f"az{i}" for i in range(10)}
     assert all(r.right == "Azure Hybrid Benefit" and r.entitlement == "E1" for r in azure)
     assert sum(r.quantity for r in azure) == 80 and all(r.short == 0 for r in azure)
-    assert all(r.note == "also used on premises (dual use)" for r in azure)
+    assert all(r.note == "also covers needs on premises (dual use)" for r in azure)
 
 
 def test_80_standard_cores_are_either_on_premises_or_in_azure() -> None:

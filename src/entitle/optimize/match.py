@@ -142,11 +142,9 @@ def allocate(
     ratios = [_ratio(catalog, entitlements[i], needs[j]) for i, j in pairs]
     duals = [_dual(entitlements[i], needs[j].cloud) for i, j in pairs]
     if fits:
-        # Processor licenses and cloud ratios are not solved together: a pair at a ratio is
-        # left out, and dual use is not granted (conservative: it may show a shortfall).
-        keep = [k for k, r in enumerate(ratios) if r == 1]
-        pairs, weights = [pairs[k] for k in keep], [weights[k] for k in keep]
-        return _allocate_milp(catalog, entitlements, needs, pricing, versions, pairs, weights, fits)
+        return _allocate_milp(
+            catalog, entitlements, needs, pricing, versions, pairs, weights, fits, ratios, duals
+        )
     if any(r != 1 for r in ratios) or any(duals):
         return _allocate_cloud(entitlements, needs, pairs, weights, ratios, duals)
     n_pairs = len(pairs)
@@ -200,16 +198,26 @@ def _allocate_cloud(
     )
     if res.x is None:  # pragma: no cover - a zero allocation is always feasible
         raise RuntimeError(f"entitlement matching failed: {res.message}")
-    x = np.round(res.x).astype(int)
-    # Units spent: licenses taken at a ratio are pooled per entitlement (rounded up once); a
-    # dual-use license spends only what its cloud use takes beyond its on-premises use.
+    return _spent(pairs, ratios, duals, [int(v) for v in np.round(res.x).astype(int)])
+
+
+def _spent(
+    pairs: list[tuple[int, int]], ratios: list[Fraction], duals: list[bool], x: list[int]
+) -> list[Match]:
+    """The matches of the pairs covering ``x`` need units each. Units spent: licenses taken at a
+    ratio are pooled per entitlement (rounded up once); a dual-use license spends only what its
+    cloud use takes beyond its on-premises use."""
     taken: dict[tuple[int, bool], Fraction] = defaultdict(Fraction)
     spent: list[int] = []
     for c, ((i, _), r, d) in enumerate(zip(pairs, ratios, duals, strict=True)):
         before = taken[(i, d)]
-        taken[(i, d)] += Fraction(int(x[c])) / r
+        taken[(i, d)] += Fraction(x[c]) / r
         spent.append(math.ceil(taken[(i, d)]) - math.ceil(before))
-    extra = {i: max(0, math.ceil(taken[(i, True)]) - math.ceil(taken[(i, False)])) for i in shadow}
+    extra = {
+        i: max(0, math.ceil(taken[(i, True)]) - math.ceil(taken[(i, False)]))
+        for (i, _), d in zip(pairs, duals, strict=True)
+        if d
+    }
     out: list[Match] = []
     for c, ((i, j), d) in enumerate(zip(pairs, duals, strict=True)):
         if not x[c]:
@@ -218,7 +226,7 @@ def _allocate_cloud(
         if d:
             units = min(units, extra[i])
             extra[i] -= units
-        out.append((i, j, int(x[c]), units))
+        out.append((i, j, x[c], units))
     return out
 
 
@@ -239,11 +247,17 @@ def _allocate_milp(
     pairs: list[tuple[int, int]],
     weights: list[float],
     fits: list[tuple[int, int, Fit]],
+    ratios: list[Fraction] | None = None,
+    duals: list[bool] | None = None,
 ) -> list[Match]:
     """The matching with processor licenses: variables y (units of a pair), x (processor units
     of a license at a need), t (full licensings of a need they cover), b (every processor of the
     need's host covered). Per entitlement Σy + Σx ≤ quantity; per need Σy + stack_cores·t ≤
-    quantity; t ≤ Σ stacks_per_unit·x; t ≤ stacks·b; units_per_host·b ≤ Σx."""
+    quantity; t ≤ Σ stacks_per_unit·x; t ≤ stacks·b; units_per_host·b ≤ Σx. Cloud terms as in
+    :func:`_allocate_cloud`: a pair at a ratio spends y / ratio of its entitlement, and a dual-use
+    pair draws on the entitlement's second copy (a row after the others)."""
+    ratios = ratios or [Fraction(1)] * len(pairs)
+    duals = duals or [False] * len(pairs)
     n_e, n_n = len(entitlements), len(needs)
     fit_needs = sorted({j for _, j, _ in fits})
     fit_of = {j: next(f for _, jj, f in fits if jj == j) for j in fit_needs}
@@ -261,10 +275,12 @@ def _allocate_milp(
         cols.append(c)
         vals.append(v)
 
-    for c, (i, j) in enumerate(pairs):
-        put(i, c, 1)
-        put(n_e + j, c, 1)
     base = n_e + n_n  # then per fitted need: stack row, link row, processors row
+    shadow_of = sorted({i for (i, _), d in zip(pairs, duals, strict=True) if d})
+    shadow = {i: base + 3 * len(fit_needs) + k for k, i in enumerate(shadow_of)}
+    for c, ((i, j), ratio, dual) in enumerate(zip(pairs, ratios, duals, strict=True)):
+        put(shadow[i] if dual else i, c, float(1 / ratio))
+        put(n_e + j, c, 1)
     for k, (i, j, fit) in enumerate(fits):
         put(i, col_x + k, 1)
         r = base + 3 * fit_needs.index(j)
@@ -279,6 +295,8 @@ def _allocate_milp(
         put(r + 1, b_col[j], -fit.stacks)
         put(r + 2, b_col[j], fit.units_per_host)
         upper += [0.0, 0.0, 0.0]
+    upper += [float(entitlements[i].quantity) for i in shadow_of]
+    upper = [u + 1e-9 for u in upper]
     a = coo_matrix((vals, (rows, cols)), shape=(len(upper), n_cols)).tocsr()
     objective = np.zeros(n_cols)
     objective[:ny] = weights
@@ -300,7 +318,7 @@ def _allocate_milp(
     if res.x is None:  # pragma: no cover - a zero allocation is always feasible
         raise RuntimeError(f"entitlement matching failed: {res.message}")
     x = np.round(res.x).astype(int)
-    out: list[Match] = [(i, j, int(x[c]), int(x[c])) for c, (i, j) in enumerate(pairs) if x[c]]
+    out = _spent(pairs, ratios, duals, [int(v) for v in x[:ny]])
     for j in fit_needs:
         left = int(x[t_col[j]]) * fit_of[j].stack_cores
         for k, (i, jj, fit) in enumerate(fits):

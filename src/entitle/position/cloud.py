@@ -87,9 +87,12 @@ def cloud_rows(
                 )
             )
     by_need: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    on_premises: set[int] = set()  # entitlements that also cover needs on premises
     for i, j, units, _ in matches:
         if units > 0 and needs[j].cloud is not None:
             by_need[j].append((i, units))
+        elif units > 0:
+            on_premises.add(i)
     for j, n in enumerate(needs):
         terms = n.cloud
         if terms is None or n.quantity <= 0:
@@ -120,8 +123,8 @@ def cloud_rows(
             e = ents[i]
             with_sa = sa_active(e, as_of) and terms.right
             right = RIGHT_NAMES[terms.right] if with_sa else RIGHT_NAMES["dedicated-before-cutoff"]
-            dual = e.edition in terms.dual_use
-            note = "also used on premises (dual use)" if dual else ""
+            dual = e.edition in terms.dual_use and i in on_premises
+            note = "also covers needs on premises (dual use)" if dual else ""
             rows.append(row(right, e.id or str(e.source), units, note=note))
             covered += units
         short = n.quantity - covered
@@ -139,6 +142,7 @@ def cloud_rows(
                     n.evidence[0] if n.evidence else "",
                 )
             )
+    rows.sort(key=lambda r: (r.provider, r.ose, r.product, r.short > 0))
     return rows, findings
 
 
@@ -185,4 +189,11 @@ def _why(
             "without SA"
             + ("; licenses without a purchase date are taken as bought after it" if undated else "")
         )
-    return "too few eligible licenses: the ones that qualify are all in use"
+    said = "too few eligible licenses: the ones that qualify are all in use"
+    lapsed = [e for e in fitting if e not in with_sa and e not in early]
+    if lapsed:
+        ids = ", ".join(e.id or str(e.source) for e in lapsed[:3])
+        said += f"; {ids} cannot count here (no active SA" + (
+            f", not bought before {before})" if before else ")"
+        )
+    return said
