@@ -245,7 +245,7 @@ AZURE_HOST, AWS_HOST = "azure-weu", "aws-euc1"
 CLOUD_VMS: tuple[tuple[str, str, int, tuple[Install, ...]], ...] = (
     # fs2 is migrating to Azure (replaces, placed 60 days ago): own Windows Server licenses under
     # Azure Hybrid Benefit, inside the 180-day overlap.
-    ("fs2-az", AZURE_HOST, 8, (("windows-server", "datacenter", "2022", "byol"),)),
+    ("fs2-az", AZURE_HOST, 8, (("windows-server", "standard", "2022", "byol"),)),
     # Windows Server in Azure's bill, SQL Server Standard under Azure Hybrid Benefit.
     (
         "sql4-az",
