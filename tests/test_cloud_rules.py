@@ -403,3 +403,54 @@ def test_sql_in_a_container_is_licensed_like_a_vm_unless_its_vm_is_licensed() ->
     assert required(p, "sql-server", "core", "enterprise") == 8
     assert required(p, "sql-server", "core", "standard") == 4
     assert "container-covered" in codes(p)
+
+
+# --- what-if: moving a workload to a provider --------------------------------------------------
+
+
+MOVE = """\
+changes:
+  - add: host
+    host: azure-eu
+    provider: azure
+  - set: vm
+    ose: app1
+    host: azure-eu
+  - set: software
+    ose: app1
+    product: windows-server
+    model: byol
+"""
+
+
+def test_what_if_moves_a_vm_to_azure_under_azure_hybrid_benefit() -> None:
+    from entitle.whatif import apply_changes, diff_positions, parse_changes
+
+    # Before: h1 (2 × 8) runs app1 and app2 under Standard: 2 OSEs → 16 core licenses (§3.1);
+    # 16 Standard 2022 cores with SA owned → 0 short.
+    e = estate(
+        [host("h1", 2, 8)],
+        [vm("app1", "h1", 4), vm("app2", "h1", 4)],
+        [sw(o, "windows-server", "standard", "2022") for o in ("app1", "app2")],
+        entitlements=[bought("windows-server", 16, "standard", "2022", sa_until=SA)],
+    )
+    changes, problems = parse_changes(MOVE)
+    assert problems == []
+    after_estate, problems = apply_changes(e, changes, default_catalog())
+    assert problems == [] and after_estate is not None
+    before, after = position(e), position(after_estate)
+    assert shortfall(before, "windows-server") == 0
+    # After: h1 still needs its 16 (one VM left: Standard's minimum is all cores, §3.1), and
+    # app1 in Azure needs 8 (≥8 per VM, AHB) — Standard is either here or there: 24 needed,
+    # 16 owned → 8 short.
+    assert required(after, "windows-server", "core") == 24
+    assert shortfall(after, "windows-server") == 8
+    assert diff_positions(before, after).changed
+    # The same move without vcpus: the shared host needs them (a FILE:LINE problem, no estate).
+    bad = MOVE.replace(
+        "    host: azure-eu\n  - set: software",
+        "    host: azure-eu\n    vcpus: ''\n  - set: software",
+    )
+    changes, _ = parse_changes(bad)
+    none, problems = apply_changes(e, changes, default_catalog())
+    assert none is None and any("vcpus is blank for app1" in p.message for p in problems)

@@ -79,8 +79,18 @@ def cloud_rules(
         for sw in idx.software_by_ose.get(ose.ose, ()):
             if sw.product not in products or not handled_here(idx, ose, sw):
                 continue
-            if sw.passive_for is not None and sw.product == SQL:
-                continue  # passive copies: the failover rules (rules/failover.py) decide
+            if sw.passive_for is not None and sw.product == SQL and not billed_by_provider(sw):
+                findings.append(
+                    Finding(
+                        "warning",
+                        "not-judged",
+                        f"{ose.ose}: a passive SQL Server copy brought to {host.provider}'s "
+                        "shared hardware is not counted (taken as covered by the primary's "
+                        "failover rights, which need active SA; docs/rules/cloud-and-hybrid.md).",
+                        str(sw.source),
+                    )
+                )
+                continue
             if billed_by_provider(sw):
                 findings.append(_billed(ose, sw, host))
                 continue
