@@ -106,7 +106,7 @@ def test_containers_are_written_with_kind_and_runs_in(tmp_path: Path) -> None:
         "ose,host,virtual,vcpus,kind,runs_in\n"
         "vm1,hv1,yes,8,,\n"
         "c1,hv1,yes,2,container,vm1\n"
-        "c2,hv1,yes,2,hyperv-container,\n"
+        "c2,hv1,yes,2,HyperV-Container,\n"
         "c3,hv1,no,2,container,\n"  # line 5: a container is virtual
         "vm2,hv1,yes,2,,vm1\n"  # line 6: runs_in without a container kind
         "c4,hv1,yes,2,container,nowhere\n"  # line 7: unknown OSE

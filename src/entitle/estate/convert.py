@@ -82,7 +82,6 @@ WORD_COLUMNS = frozenset(
         "purpose",
         "environment",
         "provider",
-        "kind",
     }
 )
 BOOLEAN = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
@@ -302,9 +301,13 @@ class Cells:
                 seen.setdefault(part.strip(), None)
         return tuple(seen)
 
-    def choice(self, column: str, allowed: Iterable[str], *, required: bool = False) -> str | None:
+    def choice(
+        self, column: str, allowed: Iterable[str], *, required: bool = False, lower: bool = False
+    ) -> str | None:
+        """One of ``allowed``; ``lower`` compares a column that is not a catalog word (such as
+        ``oses.kind``, while ``devices.kind`` is free text) without regard to case."""
         allowed = tuple(allowed)
-        value = self.row.get(column)
+        value = self.row.get(column).lower() if lower else self.row.get(column)
         hint = "write one of: " + ", ".join(allowed)
         if not value:
             if required:
@@ -388,7 +391,7 @@ def to_ose(c: Cells) -> Ose | None:
             f"replaces names the row's own OSE '{ose}'",
             "replaces names the OSE whose workload this VM takes over in a migration",
         )
-    kind = c.choice("kind", ("container", "hyperv-container"))
+    kind = c.choice("kind", ("container", "hyperv-container"), lower=True)
     runs_in = c.text("runs_in")
     if kind is not None and virtual is False:
         c.fail(f"a {kind} is written with virtual = no", "a container is virtual: write yes")
