@@ -454,3 +454,22 @@ def test_what_if_moves_a_vm_to_azure_under_azure_hybrid_benefit() -> None:
     changes, _ = parse_changes(bad)
     none, problems = apply_changes(e, changes, default_catalog())
     assert none is None and any("vcpus is blank for app1" in p.message for p in problems)
+
+
+def test_windows_server_cals_in_azure_and_on_own_licenses_elsewhere() -> None:
+    # Catalog choice cloud.ahb_cals_choice: access to Windows Server in Azure needs no Windows
+    # Server CAL, also under Azure Hybrid Benefit; own licenses on an AWS dedicated host keep the
+    # on-premises rule (§1.1): one user → one CAL there, none in Azure.
+    dh = Host("aws-dh", 1, 8, provider="aws", dedicated=True)
+    e = estate(
+        [AZURE, dh],
+        [cloud_vm("az", "azure-eu", 8), vm("dh", "aws-dh", 2)],
+        [
+            sw("az", "windows-server", "datacenter", "2022", "byol"),
+            sw("dh", "windows-server", "datacenter", "2019", "byol"),
+        ],
+        access=(Access("az", "windows-server", "u1"), Access("dh", "windows-server", "u2")),
+    )
+    p = position(e)
+    cals = required(p, "windows-server", "user-cal") + required(p, "windows-server", "device-cal")
+    assert cals == 1
