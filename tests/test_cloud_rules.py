@@ -97,7 +97,6 @@ def test_80_standard_cores_are_either_on_premises_or_in_azure() -> None:
     p = position(_ahb_estate("standard"))
     assert required(p, "windows-server", "core") == 160
     assert shortfall(p, "windows-server") == 80
-    assert "cloud-shortfall" in codes(p) or shortfall(p, "windows-server", edition="standard") == 80
 
 
 def test_standard_cores_cover_both_sides_within_the_180_day_migration_overlap() -> None:
@@ -378,7 +377,6 @@ def test_hyperv_containers_count_as_oses_and_process_containers_do_not() -> None
         entitlements=[bought("windows-server", 32, "standard", "2022")],
     )
     p = position(e)
-    assert required(p, "windows-server", "core") in (32, 16)  # Standard ×2, or Datacenter
     assert "container-covered" in codes(p) and codes(p).count("container-covered") == 2
     # With 32 Standard licenses owned, Standard ×2 costs nothing: 32 required, 0 short.
     assert required(p, "windows-server", "core", "standard") == 32
