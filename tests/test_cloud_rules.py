@@ -471,3 +471,28 @@ def test_windows_server_cals_in_azure_and_on_own_licenses_elsewhere() -> None:
     p = position(e)
     cals = required(p, "windows-server", "user-cal") + required(p, "windows-server", "device-cal")
     assert cals == 1
+
+
+def test_a_passive_copy_in_azure_takes_the_azure_dr_right() -> None:
+    # §3.5, §7.3 (SA failover rights): with SA on the primary's licenses, one passive copy for
+    # disaster recovery in Azure needs no license. Primary: SQL Server Enterprise 2022 on its own
+    # 1 × 8 host, per core → 8 (≥4 per processor). Its copy runs in Azure (4 vCPU, model blank).
+    # With 8 SA cores: 8 required in all. Without SA: the copy is licensed like a VM → 4 more.
+    def at(sa_until: date) -> Position:
+        return position(
+            estate(
+                [host("h1", 1, 8), AZURE],
+                [physical("p", "h1"), cloud_vm("dr", "azure-eu", 4)],
+                [
+                    sw("p", "sql-server", "enterprise", "2022", "per-core"),
+                    replace(sw("dr", "sql-server", "enterprise", "2022"), passive_for="p"),
+                ],
+                entitlements=[bought("sql-server", 8, "enterprise", "2022", sa_until=sa_until)],
+            )
+        )
+
+    with_sa = at(SA)
+    assert required(with_sa, "sql-server", "core") == 8
+    [f] = [f for f in with_sa.findings if f.code == "failover-right"]
+    assert "Azure" in f.message
+    assert required(at(LAPSED), "sql-server", "core") == 12

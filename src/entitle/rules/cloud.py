@@ -58,6 +58,8 @@ def handled_here(idx: EstateIndex, ose: Ose, sw: Software) -> bool:
     host = provider_host(idx, ose)
     if host is None or sw.model == "payg":
         return False
+    if sw.product == SQL and sw.passive_for is not None and sw.model != "provider":
+        return False  # a passive copy: the failover rights decide (rules/failover.py)
     return billed_by_provider(sw) or host.shared_cloud
 
 
@@ -78,18 +80,6 @@ def cloud_rules(
             continue
         for sw in idx.software_by_ose.get(ose.ose, ()):
             if sw.product not in products or not handled_here(idx, ose, sw):
-                continue
-            if sw.passive_for is not None and sw.product == SQL and not billed_by_provider(sw):
-                findings.append(
-                    Finding(
-                        "warning",
-                        "not-judged",
-                        f"{ose.ose}: a passive SQL Server copy brought to {host.provider}'s "
-                        "shared hardware is not counted (taken as covered by the primary's "
-                        "failover rights, which need active SA; docs/rules/cloud-and-hybrid.md).",
-                        str(sw.source),
-                    )
-                )
                 continue
             if billed_by_provider(sw):
                 findings.append(_billed(ose, sw, host))

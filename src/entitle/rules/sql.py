@@ -79,7 +79,10 @@ def sql_server(
                 continue
             if sw.passive_for is not None:
                 passive.append((ose, sw))
-            rows.append((ose, sw, mrule, _model(mrule, ose, sw, findings)))
+            model = _model(mrule, ose, sw, findings)
+            if idx.hosts[ose.host].shared_cloud and model != "payg":
+                model = "per-vm"  # a passive copy at a provider: its host's cores are unknown
+            rows.append((ose, sw, mrule, model))
 
     free = free_passive_copies(idx, catalog, PRODUCT, passive, as_of, findings)
     rows = [r for r in rows if r[0].ose not in free]
@@ -126,7 +129,7 @@ def _container_covered(
 def _model(mrule: ModelRule, ose: Ose, sw: Software, findings: list[Finding]) -> str | None:
     if mrule.model == "server-cal":
         return "server-cal"
-    if sw.model is None:
+    if sw.model is None or sw.model == "byol":  # byol says whose licenses, not how
         return None
     if sw.model not in mrule.allows or (sw.model == "per-vm" and not ose.virtual):
         findings.append(

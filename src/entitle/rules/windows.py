@@ -22,8 +22,9 @@ PRODUCT = "windows-server"
 def _effective_model(
     catalog: Catalog, ose: Ose, sw: Software, findings: list[Finding]
 ) -> str | None:
-    """The model the owner fixed, if the catalog allows it for this edition and version."""
-    if sw.model is None:
+    """The model the owner fixed, if the catalog allows it for this edition and version
+    (``byol`` on a provider's dedicated host says only whose licenses: the engine chooses)."""
+    if sw.model is None or sw.model == "byol":
         return None
     rule = catalog.model_rule(PRODUCT, sw.edition, sw.version)
     allowed = rule.allows if rule else ()
