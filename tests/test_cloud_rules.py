@@ -291,6 +291,7 @@ def test_a_2018_purchase_covers_a_dedicated_host() -> None:
     assert required(p, "windows-server", "core") == 32
     assert shortfall(p, "windows-server") == 0
     assert {r.right for r in p.cloud} == {"licenses bought before the Listed Providers' cut-off"}
+    assert "model-not-allowed" not in codes(p)  # byol says whose licenses, not how
 
 
 def test_a_2021_purchase_does_not_cover_a_dedicated_host() -> None:
