@@ -300,8 +300,10 @@ def tag_dedicated(idx: EstateIndex, catalog: Catalog, decisions: list[Decision])
         if host is None or n.billed or n.cloud is not None:
             return n
         provider = host.provider or ""
-        if n.product == WINDOWS:
-            right = "azure-hybrid-benefit" if provider == "azure" else ""
+        if provider == "azure" and n.product in (WINDOWS, SQL):
+            right = "azure-hybrid-benefit"  # Azure Dedicated Host
+        elif n.product == WINDOWS:
+            right = ""
         else:
             right = "license-mobility" if n.product in r.mobility_products else ""
         before = None
