@@ -35,6 +35,7 @@ RULE_PAGES = (
     "docs/rules/software-assurance-and-vm-history.md",
     "docs/rules/processor-licenses-and-subscription-editions.md",
     "docs/rules/reassignment.md",
+    "docs/rules/cloud-and-hybrid.md",
 )
 
 CITATION = re.compile(r"§\s?(\d+(?:\.\d+)?)")

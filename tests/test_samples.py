@@ -91,7 +91,10 @@ def test_every_id_referenced_is_defined(tables: str, request: pytest.FixtureRequ
         assert row["device"] == "" or row["device"] in devices, row
         assert row["user"] == "" or row["user"] in users, row
     assigned = {row["assigned_to"] for row in estate["entitlements"]} - {""}
-    assert assigned <= hosts
+    assert assigned <= hosts | oses  # the cloud part's licenses are assigned to its VMs
+    assert {row["replaces"] for row in estate["oses"]} - {""} <= oses
+    shared = {r["host"] for r in estate["hosts"] if r["provider"] and r["dedicated"] != "yes"}
+    assert all(r["vcpus"] for r in estate["oses"] if r["host"] in shared)  # the spec, version 2
     clusters = Counter(row["cluster"] for row in estate["hosts"] if row["cluster"])
     assert clusters and set(clusters.values()) == {3}
 
@@ -108,7 +111,8 @@ def test_products_editions_versions_are_in_the_catalog(
         assert (row["edition"] in product.editions) if product.editions else not row["edition"]
         rule = catalog.model_rule(row["product"], row["edition"] or None, row["version"])
         assert rule is not None, row
-        assert row["model"] == "" or row["model"] in rule.allows, row
+        # provider and byol say where a license comes from, for any model (cloud-and-hybrid.md)
+        assert row["model"] in ("", "provider", "byol") or row["model"] in rule.allows, row
     for row in estate["entitlements"]:
         product = catalog.product(row["product"])
         assert row["license"] in LICENSE_KINDS, row
@@ -250,3 +254,56 @@ def test_the_bundled_sample_loads_without_errors() -> None:
     assert errors == []
     assert estate is not None
     assert len(estate.access) == sum(1 for _ in (SAMPLE / "access.csv").open()) - 1
+
+
+# -- the cloud part (docs/rules/cloud-and-hybrid.md) --------------------------------------------
+
+
+def test_the_sample_has_a_small_azure_and_aws_part(sample: Tables) -> None:
+    hosts = {r["host"]: r for r in sample["hosts"]}
+    assert {h: (r["provider"], r["processors"]) for h, r in hosts.items() if r["provider"]} == {
+        "azure-weu": ("azure", ""),
+        "aws-euc1": ("aws", ""),
+    }
+    oses = {r["ose"]: r for r in sample["oses"]}
+    assert oses["fs2-az"]["replaces"] == "fs2"
+    models = {(r["ose"], r["product"]): r["model"] for r in sample["software"]}
+    assert models[("fs2-az", "windows-server")] == "byol"
+    assert (
+        models[("sql4-az", "sql-server")] == "byol" and models[("web2-aws", "windows-server")] == ""
+    )
+
+
+def test_the_sample_cloud_position_worked_by_hand() -> None:
+    # Worked from the rules, not the program:
+    # - fs2-az (8 vCPU, Azure, byol): Azure Hybrid Benefit, ≥8 per VM → 8 Windows Server core
+    #   licenses with SA; E-025 (8 Standard 2022 cores, EA SA to 2027-06-30, assigned to it).
+    # - sql4-az (8 vCPU, SQL Server Standard 2022, byol): 8 Standard vCPUs; one Enterprise core
+    #   covers 4 (AHB for SQL Server) → E-026's 2 Enterprise cores cover all 8.
+    # - rpt1-aws (4 vCPU, SQL Server Standard 2019, byol on AWS shared): License Mobility needs
+    #   active SA; E-027's SA ended 2022-05-13 → 4 short (×1,850.00 = 7,400.00 in prices.csv).
+    # - web2-aws, and Windows Server on sql4-az and rpt1-aws: in the provider's bill.
+    from entitle.estate.loader import load_estate
+    from entitle.position import compute_position
+
+    estate, _ = load_estate(SAMPLE)
+    assert estate is not None
+    p = compute_position(estate, default_catalog(), AS_OF)
+    covered = {
+        (r.ose, r.product): (r.entitlement, r.quantity, r.right) for r in p.cloud if not r.short
+    }
+    assert covered[("fs2-az", "windows-server")] == ("E-025", 8, "Azure Hybrid Benefit")
+    assert covered[("sql4-az", "sql-server")] == ("E-026", 8, "Azure Hybrid Benefit")
+    billed = {r.ose for r in p.cloud if r.model == "provider"}
+    assert billed == {"web2-aws", "sql4-az", "rpt1-aws"}
+    [short] = [r for r in p.cloud if r.short]
+    assert (short.ose, short.short) == ("rpt1-aws", 4) and "E-027" in short.note
+    line = next(
+        x
+        for x in p.lines
+        if (x.product, x.license, x.edition, x.version)
+        == ("sql-server", "core", "standard", "2019")
+    )
+    # erp1 needs 24 (4 × 6 cores, ≥4 per processor, §3.5) covered by E-009's 24; rpt1-aws 4 short;
+    # E-027's 4 cannot count there and are surplus.
+    assert (line.required, line.shortfall, line.surplus) == (28, 4, 4)

@@ -17,11 +17,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from entitle.catalog import cloud as cloudrights
 from entitle.catalog import sarights
 from entitle.catalog.model import (
-    ESTATE_MODELS,
     LICENSE_KINDS,
     MODELS,
+    PRODUCT_MODELS,
     Bridge,
     Catalog,
     CatalogPrice,
@@ -236,6 +237,7 @@ class _CatalogFile(_Strict):
     subscriptions: list[_Subscription] = []
     prices: list[_Price]
     sa_rights: sarights.SaRightsFile | None = None
+    cloud: cloudrights.CloudFile | None = None
     processor_licenses: list[_ProcessorLicense] = []
     processor_conversions: list[_ProcessorConversion] = []
     subscription_editions: list[_SubscriptionEdition] = []
@@ -304,8 +306,8 @@ def _cross_check(data: _CatalogFile) -> list[str]:
             if extra not in MODELS:
                 problems.append(f"{where}: unknown model {extra!r} in `also`")
         for a in m.allows:
-            if a not in ESTATE_MODELS:
-                problems.append(f"{where}: `allows` has {a!r}; one of {', '.join(ESTATE_MODELS)}")
+            if a not in PRODUCT_MODELS:
+                problems.append(f"{where}: `allows` has {a!r}; one of {', '.join(PRODUCT_MODELS)}")
         for ed in m.editions:
             if ed not in products[m.product].editions:
                 problems.append(f"{where}: unknown edition {ed!r}")
@@ -365,6 +367,12 @@ def _cross_check(data: _CatalogFile) -> list[str]:
             )
     if data.sa_rights is not None:
         problems += sarights.check(data.sa_rights, set(products))
+    if data.cloud is not None:
+        problems += cloudrights.check(
+            data.cloud,
+            {pid: {v.version for v in data.versions.get(pid, [])} for pid in products},
+            {pid: set(p.editions) for pid, p in products.items()},
+        )
     for i, p in enumerate(data.prices):
         where = f"prices[{i}] ({p.product} {p.license})"
         if not known_product(p.product, where):
@@ -521,6 +529,7 @@ def _build(data: _CatalogFile, file: str) -> Catalog:
         },
         source_file=file,
         sa_rights=sarights.build(data.sa_rights),
+        cloud=cloudrights.build(data.cloud),
     )
 
 

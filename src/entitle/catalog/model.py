@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from entitle.catalog.cloud import CloudRights
     from entitle.catalog.sarights import SaRights
 
 LICENSE_KINDS = (
@@ -27,6 +28,7 @@ LICENSE_KINDS = (
     "client-ml-user",
     "user-sl",
     "processor",
+    "esu",  # Extended Security Updates, per core (docs/rules/cloud-and-hybrid.md)
 )
 MODELS = (
     "per-core-cal",
@@ -38,7 +40,9 @@ MODELS = (
     "suite",
     "free",
 )
-ESTATE_MODELS = ("per-core", "per-vm", "server-cal", "payg")
+ESTATE_MODELS = ("per-core", "per-vm", "server-cal", "payg", "provider", "byol")
+# The models a product's `allows` may name (provider and byol say where, not how: any product).
+PRODUCT_MODELS = ("per-core", "per-vm", "server-cal", "payg")
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +296,8 @@ class Catalog:
     version_positions: dict[str, dict[str, int]] = field(default_factory=dict, compare=False)
     # Software Assurance rights and the 90-day rule (table [sa_rights]; catalog/sarights.py).
     sa_rights: SaRights | None = field(default=None, compare=False)
+    # Cloud and hybrid rights (table [cloud]; catalog/cloud.py, docs/rules/cloud-and-hybrid.md).
+    cloud: CloudRights | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         for pid, product in self.products.items():

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from entitle.cli.common import SafeConsole
 from entitle.position.model import Line, Position
+from entitle.reports.model import cloud_sorted, cloud_text
 
 
 def terminal() -> Console:
@@ -86,6 +87,15 @@ def render_position(position: Position, console: Console, *, explain: bool = Fal
             )
             where = f" on {n.host}" if n.host else ""
             console.print(f"  {n.quantity} × {label}{where}: {who}", markup=False)
+    if position.cloud:
+        console.print()
+        console.print("[bold]Cloud and hosting providers[/bold]")
+        provider = None
+        for row in cloud_sorted(position.cloud):
+            if row.provider != provider:
+                provider = row.provider
+                console.print(f"  {provider}", markup=False)
+            console.print(f"    {cloud_text(row)}", markup=False)
     if position.findings:
         console.print()
         console.print("[bold]Findings[/bold]")

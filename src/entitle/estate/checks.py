@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import cast
 
 from entitle.catalog.model import Catalog, Product
-from entitle.estate.convert import Row, column_of, sources_of
+from entitle.estate.convert import BOOLEAN, Row, column_of, sources_of
 from entitle.estate.idnames import FOLDED, id_key, lookalike_warnings
 from entitle.source import Problem, Source
 
@@ -164,6 +164,7 @@ def check_references(
     ref = References(ids, problems)
     ref.table(rows.get("oses", ()), [("host", ("hosts",))])
     ref.lists(rows.get("oses", ()), "hosts", ("hosts",))
+    ref.table(rows.get("oses", ()), [("replaces", ("oses",)), ("runs_in", ("oses",))])
     ref.table(rows.get("software", ()), [("ose", ("oses",)), ("passive_for", ("oses",))])
     ref.table(rows.get("placements", ()), [("ose", ("oses",)), ("host", ("hosts",))])
     for table in ("access", "managed"):
@@ -174,6 +175,46 @@ def check_references(
         ]
         ref.table(rows.get(table, ()), columns)
     ref.table(rows.get("entitlements", ()), [("assigned_to", ("hosts", "oses"))])
+
+
+def check_shared_hosts(rows: Mapping[str, Sequence[Row]], problems: list[Problem]) -> None:
+    """Every OSE on a provider's shared host (``provider`` set, ``dedicated`` no) is a VM that
+    gives its ``vcpus``: the hardware is unknown there, so its licenses are counted by them
+    (estate format version 2)."""
+    hosts = rows.get("hosts", ())
+    shared = {
+        host
+        for host, provider, dedicated in zip(
+            column_of(hosts, "host"),
+            column_of(hosts, "provider"),
+            column_of(hosts, "dedicated"),
+            strict=True,
+        )
+        if provider and not BOOLEAN.get(dedicated.lower(), False)
+    }
+    if not shared:
+        return
+    for row in rows.get("oses", ()):
+        host = row.get("host")
+        if host not in shared:
+            continue
+        if BOOLEAN.get(row.get("virtual").lower()) is False:
+            problems.append(
+                Problem(
+                    row.source,
+                    f"{row.get('ose')} is a physical OSE on {host}, a provider's shared host",
+                    "only VMs run on a provider's shared hardware: write virtual = yes, or mark "
+                    f"{host} dedicated = yes and give its processors and cores",
+                )
+            )
+        elif not row.get("vcpus"):
+            problems.append(
+                Problem(
+                    row.source,
+                    f"vcpus is blank for {row.get('ose')} on {host}, a provider's shared host",
+                    "give the VM's virtual cores: on shared hardware licenses are counted by them",
+                )
+            )
 
 
 class CatalogNames:

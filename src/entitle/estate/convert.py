@@ -24,6 +24,7 @@ from entitle.estate.reader import RawTable
 from entitle.estate.records import (
     EMPTY,
     FIELD_COLUMNS,
+    PROVIDERS,
     Access,
     Device,
     Entitlement,
@@ -33,8 +34,10 @@ from entitle.estate.records import (
     Managed,
     Model,
     Ose,
+    OseKind,
     Placement,
     Price,
+    Provider,
     Purpose,
     Software,
     User,
@@ -69,7 +72,17 @@ RECORD_TYPES: dict[str, type] = {
 }
 # Columns holding catalog words (product ids, editions, ...): compared without regard to case.
 WORD_COLUMNS = frozenset(
-    {"product", "edition", "version", "license", "model", "level", "purpose", "environment"}
+    {
+        "product",
+        "edition",
+        "version",
+        "license",
+        "model",
+        "level",
+        "purpose",
+        "environment",
+        "provider",
+    }
 )
 BOOLEAN = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 WHOLE = re.compile(r"[+-]?[0-9]+")
@@ -288,9 +301,13 @@ class Cells:
                 seen.setdefault(part.strip(), None)
         return tuple(seen)
 
-    def choice(self, column: str, allowed: Iterable[str], *, required: bool = False) -> str | None:
+    def choice(
+        self, column: str, allowed: Iterable[str], *, required: bool = False, lower: bool = False
+    ) -> str | None:
+        """One of ``allowed``; ``lower`` compares a column that is not a catalog word (such as
+        ``oses.kind``, while ``devices.kind`` is free text) without regard to case."""
         allowed = tuple(allowed)
-        value = self.row.get(column)
+        value = self.row.get(column).lower() if lower else self.row.get(column)
         hint = "write one of: " + ", ".join(allowed)
         if not value:
             if required:
@@ -324,12 +341,34 @@ def _singular(table: str) -> str:
 
 def to_host(c: Cells) -> Host | None:
     host = c.required("host")
-    processors = c.whole("processors", 1, required=True, maximum=MAX_CORES)
-    cores = c.whole("cores_per_processor", 1, required=True, maximum=MAX_CORES)
-    if not c.ok or processors is None or cores is None:
+    provider = c.choice("provider", PROVIDERS)
+    dedicated = c.boolean("dedicated") or False
+    # A provider's shared hardware is unknown to the organisation (estate format version 2):
+    # its processors and cores may be blank there, and only there.
+    shared = provider is not None and not dedicated
+    if dedicated and provider is None and c.ok:
+        c.fail(
+            "dedicated is yes but provider is blank",
+            "dedicated says a provider's hardware is yours alone: name the provider "
+            "(" + ", ".join(PROVIDERS) + "), or leave dedicated blank for your own servers",
+        )
+    processors = c.whole("processors", 1, required=not shared, maximum=MAX_CORES)
+    cores = c.whole("cores_per_processor", 1, required=not shared, maximum=MAX_CORES)
+    if (processors is None) != (cores is None) and c.ok:
+        blank = "processors" if processors is None else "cores_per_processor"
+        c.fail(f"{blank} is blank", "give both processors and cores_per_processor, or neither")
+    if not c.ok or (not shared and (processors is None or cores is None)):
         return None
     return Host(
-        host, processors, cores, c.text("cpu_model"), c.text("cluster"), c.row.source, c.extra()
+        host,
+        processors,
+        cores,
+        c.text("cpu_model"),
+        c.text("cluster"),
+        c.row.source,
+        c.extra(),
+        cast(Provider | None, provider),
+        dedicated,
     )
 
 
@@ -346,6 +385,24 @@ def to_ose(c: Cells) -> Ose | None:
             "hosts is given for a physical OSE",
             "hosts names where a VM may run; leave it blank for a physical OSE (virtual = no)",
         )
+    replaces = c.text("replaces")
+    if replaces is not None and replaces == ose:
+        c.fail(
+            f"replaces names the row's own OSE '{ose}'",
+            "replaces names the OSE whose workload this VM takes over in a migration",
+        )
+    kind = c.choice("kind", ("container", "hyperv-container"), lower=True)
+    runs_in = c.text("runs_in")
+    if kind is not None and virtual is False:
+        c.fail(f"a {kind} is written with virtual = no", "a container is virtual: write yes")
+    if runs_in is not None and kind is None:
+        c.fail(
+            "runs_in is given for an OSE that is not a container",
+            "runs_in names the OSE a container runs in; write kind = container or "
+            "hyperv-container, or leave runs_in blank",
+        )
+    if runs_in is not None and runs_in == ose:
+        c.fail(f"runs_in names the row's own OSE '{ose}'", "name the OSE the container runs in")
     if not c.ok or virtual is None:
         return None
     return Ose(
@@ -359,6 +416,9 @@ def to_ose(c: Cells) -> Ose | None:
         c.extra(),
         front_end,
         hosts,
+        replaces,
+        cast(OseKind | None, kind),
+        runs_in,
     )
 
 
@@ -366,6 +426,7 @@ def to_software(c: Cells) -> Software | None:
     ose, product, version = c.required("ose"), c.required("product"), c.required("version")
     model = c.choice("model", ESTATE_MODELS)
     passive_for = c.text("passive_for")
+    esu = c.boolean("esu") or False
     if passive_for is not None and passive_for == ose:
         c.fail(
             f"passive_for names the row's own OSE '{ose}'",
@@ -382,6 +443,7 @@ def to_software(c: Cells) -> Software | None:
         c.row.source,
         c.extra(),
         passive_for,
+        esu,
     )
 
 

@@ -55,6 +55,7 @@ def _load(path: str | Path, catalog: Catalog) -> tuple[Estate | None, list[Probl
         defined = checks.defined_ids(rows[table], table, problems) if table in rows else None
         ids[table] = set(defined) if defined is not None else None
     checks.check_references(rows, ids, problems)
+    checks.check_shared_hosts(rows, problems)
     checks.check_catalog(rows, catalog, problems)
     checks.check_access_software(rows, ids["oses"], catalog, problems)
     checks.check_prices(rows.get("prices", ()), problems)

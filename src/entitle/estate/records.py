@@ -17,7 +17,15 @@ from typing import Literal
 from entitle.source import NO_SOURCE, Source
 
 Environment = Literal["production", "dev-test"]
-Model = Literal["per-core", "per-vm", "server-cal", "payg"]
+Model = Literal["per-core", "per-vm", "server-cal", "payg", "provider", "byol"]
+# Version 2 (docs/estate-format.md, hosts.csv `provider`): the Listed Providers and any other
+# service provider (`outsourcer`); blank = the organisation's own premises.
+Provider = Literal["azure", "aws", "google", "alibaba", "outsourcer"]
+LISTED_PROVIDERS: tuple[str, ...] = ("azure", "aws", "google", "alibaba")
+PROVIDERS: tuple[str, ...] = (*LISTED_PROVIDERS, "outsourcer")
+# oses.csv `kind` (docs/rules/cloud-and-hybrid.md): blank = a machine (physical or VM);
+# `container` = a process-isolated container, `hyperv-container` = a Hyper-V isolated one.
+OseKind = Literal["container", "hyperv-container"]
 Level = Literal["standard", "enterprise"]
 Purpose = Literal["use", "admin"]
 
@@ -26,17 +34,37 @@ EMPTY: Mapping[str, str] = MappingProxyType({})
 
 @dataclass(frozen=True, slots=True)
 class Host:
+    """A physical server. ``processors`` and ``cores_per_processor`` are ``None`` only on a
+    provider's shared host (version 2), where the hardware is unknown and no rule counts it."""
+
     host: str
-    processors: int
-    cores_per_processor: int
+    processors: int | None
+    cores_per_processor: int | None
     cpu_model: str | None = None
     cluster: str | None = None
     source: Source = NO_SOURCE
     extra: Mapping[str, str] = field(default_factory=lambda: EMPTY, compare=False)
+    # Version 2: whose hardware it is (None = the organisation's own) and whether a provider's
+    # hardware is dedicated to the organisation.
+    provider: Provider | None = None
+    dedicated: bool = False
 
     @property
     def cores(self) -> int:
+        """Physical cores; 0 where the hardware is unknown (a provider's shared host)."""
+        if self.processors is None or self.cores_per_processor is None:
+            return 0
         return self.processors * self.cores_per_processor
+
+    @property
+    def shared_cloud(self) -> bool:
+        """A provider's shared hardware (licenses counted by the VMs' vCPUs, never by cores)."""
+        return self.provider is not None and not self.dedicated
+
+    @property
+    def listed(self) -> bool:
+        """At a Listed Provider (Azure, AWS, Google, Alibaba)."""
+        return self.provider in LISTED_PROVIDERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +81,13 @@ class Ose:
     # reaches server-to-server (multiplexing); the hosts this VM may run on (blank: its cluster).
     front_end: bool = False
     hosts: tuple[str, ...] = ()
+    # Version 2: the OSE whose workload this VM takes over in a migration (the 180-day overlap
+    # of Azure Hybrid Benefit is counted from this VM's first placement).
+    replaces: str | None = None
+    # docs/rules/cloud-and-hybrid.md: a container (process- or Hyper-V isolated) and the OSE it
+    # runs in (`runs_in`); blank kind = a machine.
+    kind: OseKind | None = None
+    runs_in: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +101,8 @@ class Software:
     extra: Mapping[str, str] = field(default_factory=lambda: EMPTY, compare=False)
     # Version 2: this installation is a passive failover copy of the same product on that OSE.
     passive_for: str | None = None
+    # docs/rules/cloud-and-hybrid.md: Extended Security Updates are bought for this installation.
+    esu: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +228,15 @@ FIELD_COLUMNS: dict[str, dict[str, str]] = {"placements": {"since": "from"}}
 # Every column of the estate format (shared/spec/estate-format.md), in the spec's order: what
 # writers of estate tables (the sample generator, the ledger's export) put in the header.
 SPEC_COLUMNS: dict[str, tuple[str, ...]] = {
-    "hosts": ("host", "processors", "cores_per_processor", "cpu_model", "cluster"),
+    "hosts": (
+        "host",
+        "processors",
+        "cores_per_processor",
+        "cpu_model",
+        "cluster",
+        "provider",
+        "dedicated",
+    ),
     "oses": (
         "ose",
         "host",
@@ -201,6 +246,7 @@ SPEC_COLUMNS: dict[str, tuple[str, ...]] = {
         "hosting_only",
         "front_end",
         "hosts",
+        "replaces",
     ),
     "software": ("ose", "product", "edition", "version", "model", "passive_for"),
     "users": ("user", "external", "name", "department", "subscriptions"),

@@ -8,6 +8,14 @@ when it is assigned to a host or OSE, the need is there; a need that relies on a
 problem, solved exactly as an LP with HiGHS (its matrix is totally unimodular, so the optimum is
 integral): cover the most valuable shortfall first, and spend the least capable licenses first.
 
+At a provider (``Need.cloud``, docs/rules/cloud-and-hybrid.md) the need's terms say which
+licenses may cover it: those with SA under the right named, those bought before a day (a Listed
+Provider's dedicated host), at a ratio between editions (SQL Server under Azure Hybrid Benefit:
+one Enterprise core license covers 4 virtual cores of Standard), and — Datacenter under Azure
+Hybrid Benefit — while they also cover needs on premises (dual use): such a need draws on a
+second copy of the license's quantity, and the units spent are what the larger of the two uses
+takes. With ratios the problem is solved as a MILP (HiGHS).
+
 Processor licenses (bought before per-core licensing, :mod:`entitle.optimize.processor`) cover a
 host's per-core need only once every processor of the host is covered, and then by whole
 licensings of the host: with them the problem is a small MILP (HiGHS) instead.
@@ -15,10 +23,12 @@ licensings of the host: with them the problem is a small MILP (HiGHS) instead.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
@@ -28,7 +38,7 @@ from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Host
 from entitle.optimize.pricing import Pricing
 from entitle.optimize.processor import Fit, native_fit
-from entitle.rules.demand import Need
+from entitle.rules.demand import CloudTerms, Need
 from entitle.rules.mobility import sa_active
 from entitle.rules.versions import effective_version
 
@@ -44,13 +54,44 @@ def covers(catalog: Catalog, e: Entitlement, version: str | None, need: Need) ->
     if e.assigned_to is not None and e.assigned_to not in (need.host, need.ose):
         return False
     edition = e.edition if e.edition is not None else _lowest_edition(catalog, e.product)
-    if need.license not in CAL_KINDS and not catalog.edition_covers(
-        e.product, edition, need.edition
+    at_ratio = need.cloud is not None and need.cloud.ratio(edition) is not None
+    if (
+        need.license not in CAL_KINDS
+        and not at_ratio
+        and not catalog.edition_covers(e.product, edition, need.edition)
     ):
         return False
     if need.version is None or version is None:
         return True
     return catalog.version_covers(e.product, version, need.version, cal=need.license in CAL_KINDS)
+
+
+def eligible(e: Entitlement, need: Need, as_of: date) -> bool:
+    """``e`` may cover ``need`` as far as Software Assurance and the purchase date go: an SA-only
+    right needs SA active on ``as_of``; at a provider the need's :class:`CloudTerms` decide."""
+    terms = need.cloud
+    if terms is None:
+        return not need.sa_required or sa_active(e, as_of)
+    if terms.right and sa_active(e, as_of):
+        return True
+    return (
+        terms.bought_before is not None
+        and e.purchased is not None
+        and e.purchased < terms.bought_before
+    )
+
+
+def _ratio(catalog: Catalog, e: Entitlement, need: Need) -> Fraction:
+    """Need units one unit of ``e`` covers (1 but for Azure Hybrid Benefit's edition ratios)."""
+    if need.cloud is None:
+        return Fraction(1)
+    edition = e.edition if e.edition is not None else _lowest_edition(catalog, e.product)
+    found = need.cloud.ratio(edition)
+    return Fraction(found[0], found[1]) if found is not None else Fraction(1)
+
+
+def _dual(e: Entitlement, terms: CloudTerms | None) -> bool:
+    return terms is not None and e.edition is not None and e.edition in terms.dual_use
 
 
 def _lowest_edition(catalog: Catalog, product: str) -> str | None:
@@ -81,8 +122,7 @@ def allocate(
         for i, e in enumerate(entitlements)
         if e.quantity > 0 and e.license != "processor"
         for j in by_kind.get((e.product, e.license), ())
-        if covers(catalog, e, versions[i], needs[j])
-        and (not needs[j].sa_required or sa_active(e, as_of))
+        if covers(catalog, e, versions[i], needs[j]) and eligible(e, needs[j], as_of)
     ]
     fits: list[tuple[int, int, Fit]] = []
     if hosts:
@@ -99,8 +139,14 @@ def allocate(
     for i, j in pairs:
         e, n = entitlements[i], needs[j]
         weights.append(float(_value(pricing, n) - _waste(catalog, e, versions[i], n)))
+    ratios = [_ratio(catalog, entitlements[i], needs[j]) for i, j in pairs]
+    duals = [_dual(entitlements[i], needs[j].cloud) for i, j in pairs]
     if fits:
-        return _allocate_milp(catalog, entitlements, needs, pricing, versions, pairs, weights, fits)
+        return _allocate_milp(
+            catalog, entitlements, needs, pricing, versions, pairs, weights, fits, ratios, duals
+        )
+    if any(r != 1 for r in ratios) or any(duals):
+        return _allocate_cloud(entitlements, needs, pairs, weights, ratios, duals)
     n_pairs = len(pairs)
     rows_e = [i for i, _ in pairs]
     rows_n = [len(entitlements) + j for _, j in pairs]
@@ -117,6 +163,70 @@ def allocate(
         units = int(round(x))
         if units > 0:
             out.append((i, j, units, units))
+    return out
+
+
+def _allocate_cloud(
+    entitlements: tuple[Entitlement, ...],
+    needs: tuple[Need, ...],
+    pairs: list[tuple[int, int]],
+    weights: list[float],
+    ratios: list[Fraction],
+    duals: list[bool],
+) -> list[Match]:
+    """The matching with cloud terms: x (need units a pair covers, whole); per entitlement
+    Σ x / ratio ≤ quantity over the pairs that are not dual use, and again over those that are
+    (a second copy of the quantity); per need Σ x ≤ quantity."""
+    n_e, n_n = len(entitlements), len(needs)
+    shadow = {
+        i: n_e + n_n + k
+        for k, i in enumerate(sorted({i for (i, _), d in zip(pairs, duals, strict=True) if d}))
+    }
+    rows, cols, vals = [], [], []
+    for c, ((i, j), r, d) in enumerate(zip(pairs, ratios, duals, strict=True)):
+        rows += [shadow[i] if d else i, n_e + j]
+        cols += [c, c]
+        vals += [float(1 / r), 1.0]
+    upper = [float(e.quantity) for e in entitlements] + [float(n.quantity) for n in needs]
+    upper += [float(entitlements[i].quantity) for i in sorted(shadow)]
+    a = coo_matrix((vals, (rows, cols)), shape=(len(upper), len(pairs))).tocsr()
+    res = milp(
+        -np.asarray(weights),
+        constraints=LinearConstraint(a, -np.inf, np.asarray(upper) + 1e-9),
+        integrality=np.ones(len(pairs)),
+        bounds=Bounds(np.zeros(len(pairs)), np.full(len(pairs), np.inf)),
+    )
+    if res.x is None:  # pragma: no cover - a zero allocation is always feasible
+        raise RuntimeError(f"entitlement matching failed: {res.message}")
+    return _spent(pairs, ratios, duals, [int(v) for v in np.round(res.x).astype(int)])
+
+
+def _spent(
+    pairs: list[tuple[int, int]], ratios: list[Fraction], duals: list[bool], x: list[int]
+) -> list[Match]:
+    """The matches of the pairs covering ``x`` need units each. Units spent: licenses taken at a
+    ratio are pooled per entitlement (rounded up once); a dual-use license spends only what its
+    cloud use takes beyond its on-premises use."""
+    taken: dict[tuple[int, bool], Fraction] = defaultdict(Fraction)
+    spent: list[int] = []
+    for c, ((i, _), r, d) in enumerate(zip(pairs, ratios, duals, strict=True)):
+        before = taken[(i, d)]
+        taken[(i, d)] += Fraction(x[c]) / r
+        spent.append(math.ceil(taken[(i, d)]) - math.ceil(before))
+    extra = {
+        i: max(0, math.ceil(taken[(i, True)]) - math.ceil(taken[(i, False)]))
+        for (i, _), d in zip(pairs, duals, strict=True)
+        if d
+    }
+    out: list[Match] = []
+    for c, ((i, j), d) in enumerate(zip(pairs, duals, strict=True)):
+        if not x[c]:
+            continue
+        units = spent[c]
+        if d:
+            units = min(units, extra[i])
+            extra[i] -= units
+        out.append((i, j, x[c], units))
     return out
 
 
@@ -137,11 +247,17 @@ def _allocate_milp(
     pairs: list[tuple[int, int]],
     weights: list[float],
     fits: list[tuple[int, int, Fit]],
+    ratios: list[Fraction] | None = None,
+    duals: list[bool] | None = None,
 ) -> list[Match]:
     """The matching with processor licenses: variables y (units of a pair), x (processor units
     of a license at a need), t (full licensings of a need they cover), b (every processor of the
     need's host covered). Per entitlement Σy + Σx ≤ quantity; per need Σy + stack_cores·t ≤
-    quantity; t ≤ Σ stacks_per_unit·x; t ≤ stacks·b; units_per_host·b ≤ Σx."""
+    quantity; t ≤ Σ stacks_per_unit·x; t ≤ stacks·b; units_per_host·b ≤ Σx. Cloud terms as in
+    :func:`_allocate_cloud`: a pair at a ratio spends y / ratio of its entitlement, and a dual-use
+    pair draws on the entitlement's second copy (a row after the others)."""
+    ratios = ratios or [Fraction(1)] * len(pairs)
+    duals = duals or [False] * len(pairs)
     n_e, n_n = len(entitlements), len(needs)
     fit_needs = sorted({j for _, j, _ in fits})
     fit_of = {j: next(f for _, jj, f in fits if jj == j) for j in fit_needs}
@@ -159,10 +275,12 @@ def _allocate_milp(
         cols.append(c)
         vals.append(v)
 
-    for c, (i, j) in enumerate(pairs):
-        put(i, c, 1)
-        put(n_e + j, c, 1)
     base = n_e + n_n  # then per fitted need: stack row, link row, processors row
+    shadow_of = sorted({i for (i, _), d in zip(pairs, duals, strict=True) if d})
+    shadow = {i: base + 3 * len(fit_needs) + k for k, i in enumerate(shadow_of)}
+    for c, ((i, j), ratio, dual) in enumerate(zip(pairs, ratios, duals, strict=True)):
+        put(shadow[i] if dual else i, c, float(1 / ratio))
+        put(n_e + j, c, 1)
     for k, (i, j, fit) in enumerate(fits):
         put(i, col_x + k, 1)
         r = base + 3 * fit_needs.index(j)
@@ -177,6 +295,8 @@ def _allocate_milp(
         put(r + 1, b_col[j], -fit.stacks)
         put(r + 2, b_col[j], fit.units_per_host)
         upper += [0.0, 0.0, 0.0]
+    upper += [float(entitlements[i].quantity) for i in shadow_of]
+    upper = [u + 1e-9 for u in upper]
     a = coo_matrix((vals, (rows, cols)), shape=(len(upper), n_cols)).tocsr()
     objective = np.zeros(n_cols)
     objective[:ny] = weights
@@ -198,7 +318,7 @@ def _allocate_milp(
     if res.x is None:  # pragma: no cover - a zero allocation is always feasible
         raise RuntimeError(f"entitlement matching failed: {res.message}")
     x = np.round(res.x).astype(int)
-    out: list[Match] = [(i, j, int(x[c]), int(x[c])) for c, (i, j) in enumerate(pairs) if x[c]]
+    out = _spent(pairs, ratios, duals, [int(v) for v in x[:ny]])
     for j in fit_needs:
         left = int(x[t_col[j]]) * fit_of[j].stack_cores
         for k, (i, jj, fit) in enumerate(fits):

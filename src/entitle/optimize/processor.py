@@ -50,6 +50,7 @@ def native_fit(
         or need.license not in ("core", "server-ml")
         or need.model not in PER_CORE_MODELS
         or host is None
+        or host.processors is None
         or need.host != host.host
         or need.quantity <= 0
     ):

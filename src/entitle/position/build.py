@@ -14,6 +14,7 @@ from entitle.optimize.cals import CalPlan
 from entitle.optimize.match import allocate
 from entitle.optimize.plan import Progress, make_plan
 from entitle.optimize.pricing import Pricing
+from entitle.position.cloud import cloud_rows
 from entitle.position.model import Allocation, Line, Position
 from entitle.position.owned import counted_entitlements, processor_findings
 from entitle.rules.cores import packs
@@ -32,6 +33,7 @@ LICENSE_ORDER = (
     "client-ml-ose",
     "user-sl",
     "processor",
+    "esu",
 )
 PACK_RULE = {"windows-server": "windows", "system-center": "windows", "sql-server": "sql"}
 
@@ -87,6 +89,8 @@ def _compute(estate: Estate, catalog: Catalog, as_of: date, progress: Progress |
     findings = list(plan.findings) + list(owned.findings)
     findings += processor_findings(ents, needs, matches, hosts, catalog, owned.converted)
     findings += _cal_findings(plan.demand.exempt, plan.demand.partial)
+    cloud, cloud_findings = cloud_rows(estate, catalog, as_of, ents, needs, matches)
+    findings += cloud_findings
     lines = []
     for key in sorted(set(required) | set(surplus), key=lambda k: _order(catalog, k)):
         lines.append(
@@ -116,6 +120,7 @@ def _compute(estate: Estate, catalog: Catalog, as_of: date, progress: Progress |
         subscriptions=plan.demand.equivalency,
         allocations=tuple(allocations),
         findings=tuple(findings),
+        cloud=tuple(cloud),
         estate=estate.name,
         catalog_version=catalog.meta.catalog_version,
     )

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from entitle.optimize.servers import Choice
+from entitle.position.cloud import CloudRow
 from entitle.rules.cals import Equivalency
 from entitle.rules.demand import Need
 from entitle.source import Finding
@@ -81,6 +82,8 @@ class Position:
     optimality: str = ""
     method: str = ""
     subscriptions: tuple[Equivalency, ...] = ()  # users whose subscriptions carry CAL rights
+    # At providers: which owned license covers which VM under which right (docs/rules/cloud-and-hybrid.md).
+    cloud: tuple[CloudRow, ...] = ()
 
     @property
     def total_cost(self) -> Decimal:
@@ -91,7 +94,7 @@ class Position:
         return any(line.shortfall > 0 for line in self.lines)
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "as_of": self.as_of.isoformat(),
             "currency": self.currency,
             "total_cost": self.total_cost,
@@ -101,6 +104,9 @@ class Position:
             "estate": self.estate,
             "catalog_version": self.catalog_version,
         }
+        if self.cloud:  # only for estates with hosts at a provider
+            out["cloud"] = [row.as_json() for row in self.cloud]
+        return out
 
 
 def _need_json(n: Need) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement
 from entitle.optimize.servers import Choice
+from entitle.position.cloud import CloudRow
 from entitle.position.model import Line, Position
 from entitle.rules.demand import Need
 from entitle.source import Finding
@@ -140,6 +141,8 @@ class Report:
     history: History | None
     what_if: PositionDiff | None = None
     changes: tuple[str, ...] = ()
+    # At providers, by provider: which owned license covers which VM under which right.
+    cloud: tuple[CloudRow, ...] = ()
 
     @property
     def currency(self) -> str:
@@ -197,7 +200,24 @@ def build_report(
         history=owned_history(entitlements),
         what_if=what_if,
         changes=changes,
+        cloud=cloud_sorted(position.cloud),
     )
+
+
+def cloud_sorted(rows: tuple[CloudRow, ...]) -> tuple[CloudRow, ...]:
+    """The cloud rows by provider, then OSE and product (shortfalls after the covered units)."""
+    return tuple(sorted(rows, key=lambda r: (r.provider, r.ose, r.product, r.short > 0)))
+
+
+def cloud_text(r: CloudRow) -> str:
+    """One cloud row as a sentence: what covers ``r.ose``'s product, or what is short and why."""
+    what = " ".join(x for x in (r.product, r.edition or "", r.version or "") if x)
+    if r.model == "provider":
+        return f"{r.ose}: {what} — in the provider's bill (no owned license needed)"
+    if r.short:
+        return f"{r.ose}: {what} — {r.short} short: {r.note}"
+    note = f"; {r.note}" if r.note else ""
+    return f"{r.ose}: {what} — {r.quantity} of {r.entitlement} under {r.right}{note}"
 
 
 def _choice_rows(c: Choice, depth: int = 0) -> list[ChoiceRow]:

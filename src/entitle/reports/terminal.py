@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from entitle.reports.fmt import count, money, signed
-from entitle.reports.model import Report, line_label
+from entitle.reports.model import Report, cloud_text, line_label
 
 
 def render_report(r: Report, console: Console) -> None:
@@ -81,6 +81,15 @@ def render_report(r: Report, console: Console) -> None:
             packs = " + ".join(f"{n} × {size}-core pack" for size, n in x.packs.items())
             table.add_row(line_label(x), count(x.shortfall), money(x.cost, cur), packs)
         console.print(table)
+
+    if r.cloud:
+        console.print("[bold]Cloud and hosting providers[/bold]")
+        provider = None
+        for row in r.cloud:
+            if row.provider != provider:
+                provider = row.provider
+                console.print(f"  {provider}", markup=False)
+            console.print(f"    {cloud_text(row)}", markup=False)
 
     if r.findings:
         console.print("[bold]Findings[/bold]")

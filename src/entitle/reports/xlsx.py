@@ -1,5 +1,6 @@
 """The report as an Excel workbook (openpyxl): Summary, Lines, Choices, Plan, Evidence,
-Findings, Assumptions (and What-if when a change file was applied).
+Findings, Assumptions (and What-if when a change file was applied, Cloud when hosts are at a
+provider).
 
 Every table has a bold frozen header, a filter and column widths fitted to its text. Numbers are
 numbers: counts ``#,##0``, money a currency format, dates real dates.
@@ -290,6 +291,43 @@ def build_workbook(r: Report) -> Workbook:
         ],
         fmt,
     )
+    if r.cloud:
+        _table(
+            wb,
+            "Cloud",
+            [
+                "provider",
+                "host",
+                "OSE",
+                "product",
+                "edition",
+                "version",
+                "model",
+                "right",
+                "entitlement",
+                "units",
+                "short",
+                "note",
+            ],
+            [
+                [
+                    c.provider,
+                    c.host,
+                    c.ose,
+                    c.product,
+                    c.edition,
+                    c.version,
+                    c.model,
+                    c.right,
+                    c.entitlement,
+                    c.quantity,
+                    c.short,
+                    c.note,
+                ]
+                for c in r.cloud
+            ],
+            fmt,
+        )
     _table(
         wb,
         "Evidence",

@@ -206,7 +206,7 @@ def _row_needs(
     implied: list[tuple[str, str | None]] = []
     ws_reason = ""
     if a.product != "windows-server":
-        implied, ws_reason = _windows_cal(idx, a.ose)
+        implied, ws_reason = _windows_cal(idx, a.ose, catalog)
     granted = {r for r, _ in rights + implied}
     host = idx.oses[a.ose].host
     out = [
@@ -376,7 +376,9 @@ def _first(idx: EstateIndex, ose: str, product: str) -> Software | None:
     return idx.first_software(ose, product)
 
 
-def _windows_cal(idx: EstateIndex, ose_id: str) -> tuple[list[tuple[str, str | None]], str]:
+def _windows_cal(
+    idx: EstateIndex, ose_id: str, catalog: Catalog
+) -> tuple[list[tuple[str, str | None]], str]:
     ose = idx.oses[ose_id]
     ws = _first(idx, ose_id, "windows-server")
     if ose.hosting_only and not ose.virtual:
@@ -387,6 +389,13 @@ def _windows_cal(idx: EstateIndex, ose_id: str) -> tuple[list[tuple[str, str | N
         return [], "Essentials (Specialty Server, no CALs)"
     if ws.model == "payg":
         return [], "Windows Server pay-as-you-go (no CALs)"
+    host = idx.hosts.get(ose.host)
+    if host is not None and host.provider is not None and catalog.cloud is not None:
+        # docs/rules/cloud-and-hybrid.md, catalog choice cloud.ahb_cals_choice.
+        if ws.model in (None, "provider"):
+            return [], f"Windows Server licensed by the provider ({host.provider}; no CALs)"
+        if host.provider == "azure" and catalog.cloud.ahb_no_windows_cals:
+            return [], "Windows Server in Azure (no CALs)"
     return [("windows-server:cal", ws.version)], ""
 
 
@@ -396,7 +405,7 @@ def _rights(
     sw = _first(idx, a.ose, a.product)
     version = sw.version if sw else None
     if a.product == "windows-server":
-        return _windows_cal(idx, a.ose)
+        return _windows_cal(idx, a.ose, catalog)
     if a.product in ("rds", "ad-rms"):  # additive: the Windows Server CAL comes implied
         return [(f"{a.product}:cal", version)], ""
     if a.product == "sql-server":

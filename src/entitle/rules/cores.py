@@ -10,8 +10,8 @@ from entitle.catalog.model import Catalog, CoreFactor, CoreRule
 
 
 def physical_cores(
-    processors: int,
-    cores_per_processor: int,
+    processors: int | None,
+    cores_per_processor: int | None,
     rule: CoreRule,
     factor: Decimal | None = None,
 ) -> int:
@@ -25,7 +25,11 @@ def physical_cores(
     24
     >>> physical_cores(4, 6, default_catalog().core_rule("sql"), Decimal("0.75"))  # not 4 × 5
     18
+
+    Unknown hardware (``None``: a provider's shared host, which no rule counts by its cores;
+    docs/rules/cloud-and-hybrid.md) counts as no processors.
     """
+    processors, cores_per_processor = processors or 0, cores_per_processor or 0
     counted = math.ceil(
         Decimal(processors * cores_per_processor) * (1 if factor is None else factor)
     )
@@ -33,11 +37,11 @@ def physical_cores(
 
 
 def factor_for(
-    catalog: Catalog, rule: CoreRule, cpu_model: str | None, cores_per_processor: int
+    catalog: Catalog, rule: CoreRule, cpu_model: str | None, cores_per_processor: int | None
 ) -> CoreFactor | None:
     """The core factor row that applies (None where the rule has no core factor or no row
     matches, i.e. factor 1)."""
-    if not rule.core_factor:
+    if not rule.core_factor or cores_per_processor is None:
         return None
     return catalog.core_factor(cpu_model, cores_per_processor)
 

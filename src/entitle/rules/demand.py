@@ -4,8 +4,37 @@ evidence) grouped into decisions between allowed options."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from entitle.source import Finding
+
+
+@dataclass(frozen=True, slots=True)
+class CloudTerms:
+    """Which owned licenses may cover a need at a provider (docs/rules/cloud-and-hybrid.md).
+
+    ``right`` is the right that lets licenses with Software Assurance (or subscription) active on
+    the as-of date cover it (``azure-hybrid-benefit``, ``license-mobility``,
+    ``flexible-virtualization``; blank: none does); ``bought_before`` also lets licenses bought
+    before that day cover it without SA (a Listed Provider's dedicated host). ``dual_use`` names
+    the editions whose licenses may cover it while they cover needs on premises too (Azure
+    Hybrid Benefit: Datacenter; Standard during the 180-day migration overlap). ``ratios``:
+    (owned edition, virtual cores covered, per licenses) where one edition's license covers
+    another's virtual cores at a ratio (SQL Server under Azure Hybrid Benefit). ``failed`` says
+    why nothing may cover it, when nothing may."""
+
+    provider: str
+    right: str = ""
+    bought_before: date | None = None
+    dual_use: tuple[str, ...] = ()
+    ratios: tuple[tuple[str, int, int], ...] = ()
+    failed: str = ""
+
+    def ratio(self, edition: str | None) -> tuple[int, int] | None:
+        for owned, vcpus, licenses in self.ratios:
+            if owned == edition:
+                return vcpus, licenses
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +60,8 @@ class Need:
     # Only licenses with Software Assurance (or subscription) active on the as-of date may cover
     # these units: an SA-only right (per-VM licensing, License Mobility, unlimited virtualization).
     sa_required: bool = False
+    # At a provider: the rights under which owned licenses may cover it (None: on premises).
+    cloud: CloudTerms | None = None
 
     @property
     def key(self) -> tuple[str, str, str | None, str | None]:

@@ -89,7 +89,8 @@ def free_passive_copies(
         azure_left, onprem_left = rights.azure_dr, rights.ha + rights.dr
         onprem_used = 0
         for ose, sw in rows:
-            provider = idx.hosts[ose.host].extra.get("provider", "").strip().lower()
+            at = idx.hosts[ose.host]
+            provider = at.provider or at.extra.get("provider", "").strip().lower()
             slot = ""
             if provider == "azure" and azure_left > 0:
                 azure_left -= 1

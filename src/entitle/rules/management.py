@@ -36,6 +36,19 @@ def server_mls(
         ose = idx.oses.get(m.ose)
         if ose is None:
             continue
+        host = idx.hosts.get(ose.host)
+        if host is not None and host.shared_cloud:
+            findings.append(
+                Finding(
+                    "warning",
+                    "not-judged",
+                    f"{ose.ose} is managed by {m.product} on {host.host}, a provider's shared "
+                    "host: server MLs there are not counted yet (License Mobility through SA, "
+                    "docs/rules/cloud-and-hybrid.md).",
+                    str(m.source),
+                )
+            )
+            continue
         if ose.environment != "production":
             findings.append(
                 Finding(

@@ -7,7 +7,9 @@ from datetime import date
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Estate
+from entitle.rules.cloud import cloud_rules, handled_here, tag_dedicated
 from entitle.rules.demand import Decision, Demand, Need, Option
+from entitle.rules.esu import esu_demand
 from entitle.rules.index import EstateIndex
 from entitle.rules.management import server_mls
 from entitle.rules.mobility import Places
@@ -31,6 +33,15 @@ def server_demand(estate: Estate, catalog: Catalog, as_of: date) -> Demand:
     d, f = server_mls(idx, catalog, as_of)
     decisions += d
     findings += f
+    if catalog.cloud is not None:
+        d, f = cloud_rules(
+            idx, catalog, as_of, ("windows-server", "sql-server", *SERVER_CAL_PRODUCTS)
+        )
+        decisions = tag_dedicated(idx, catalog, decisions) + d
+        findings += f
+        d, f = esu_demand(idx, catalog, as_of)
+        decisions += d
+        findings += f
     findings += Places.build(idx, catalog, as_of).findings(idx)
     return Demand(tuple(decisions), tuple(findings))
 
@@ -60,6 +71,8 @@ def _server_licenses(idx: EstateIndex, catalog: Catalog) -> list[Decision]:
             continue
         for product in SERVER_CAL_PRODUCTS:
             for sw in idx.software(ose.ose, product):
+                if catalog.cloud is not None and handled_here(idx, ose, sw):
+                    continue  # at a provider: rules/cloud.py
                 need = Need(
                     product,
                     "server",

@@ -13,6 +13,7 @@ from datetime import date
 
 from entitle.catalog.model import Catalog, CoreRule, ModelRule
 from entitle.estate.records import Host, Ose, Software
+from entitle.rules.cloud import handled_here
 from entitle.rules.cores import factor_for, per_vm_cores, physical_cores
 from entitle.rules.demand import Decision, Need, Option
 from entitle.rules.failover import free_passive_copies
@@ -48,6 +49,12 @@ def sql_server(
         if ose.environment != "production":
             continue
         for sw in idx.software(ose.ose, PRODUCT):
+            if catalog.cloud is not None and handled_here(idx, ose, sw):
+                continue  # at a provider: rules/cloud.py
+            covered = _container_covered(idx, catalog, ose, sw)
+            if covered is not None:
+                findings.append(covered)
+                continue
             mrule = catalog.model_rule(PRODUCT, sw.edition, sw.version)
             if mrule is None:
                 findings.append(
@@ -72,7 +79,10 @@ def sql_server(
                 continue
             if sw.passive_for is not None:
                 passive.append((ose, sw))
-            rows.append((ose, sw, mrule, _model(mrule, ose, sw, findings)))
+            model = _model(mrule, ose, sw, findings)
+            if idx.hosts[ose.host].shared_cloud and model != "payg":
+                model = "per-vm"  # a passive copy at a provider: its host's cores are unknown
+            rows.append((ose, sw, mrule, model))
 
     free = free_passive_copies(idx, catalog, PRODUCT, passive, as_of, findings)
     rows = [r for r in rows if r[0].ose not in free]
@@ -95,10 +105,31 @@ def sql_server(
     return decisions, findings
 
 
+def _container_covered(
+    idx: EstateIndex, catalog: Catalog, ose: Ose, sw: Software
+) -> Finding | None:
+    """SQL Server in a container is licensed like a VM (per core of the container, at least 4),
+    unless the OSE it runs in (oses.csv ``runs_in``) is licensed for SQL Server of an edition that
+    covers it: then all the cores of that OSE are licensed and cover its containers (§3.5;
+    docs/rules/cloud-and-hybrid.md, choice)."""
+    if ose.kind is None or ose.runs_in is None:
+        return None
+    for outer in idx.software(ose.runs_in, PRODUCT):
+        if outer.passive_for is None and catalog.edition_covers(PRODUCT, outer.edition, sw.edition):
+            return Finding(
+                "info",
+                "container-covered",
+                f"{ose.ose} is a container in {ose.runs_in}, whose SQL Server {outer.edition} "
+                f"licenses (all its cores) cover SQL Server {sw.edition} in its containers (§3.5).",
+                str(sw.source),
+            )
+    return None
+
+
 def _model(mrule: ModelRule, ose: Ose, sw: Software, findings: list[Finding]) -> str | None:
     if mrule.model == "server-cal":
         return "server-cal"
-    if sw.model is None:
+    if sw.model is None or sw.model == "byol":  # byol says whose licenses, not how
         return None
     if sw.model not in mrule.allows or (sw.model == "per-vm" and not ose.virtual):
         findings.append(

@@ -9,6 +9,7 @@ from datetime import date
 
 from entitle.catalog.model import Catalog, CoreRule
 from entitle.estate.records import Ose, Software
+from entitle.rules.cloud import handled_here
 from entitle.rules.cores import per_vm_cores, physical_cores, standard_oses
 from entitle.rules.demand import Decision, Need, Option
 from entitle.rules.index import EstateIndex
@@ -21,8 +22,9 @@ PRODUCT = "windows-server"
 def _effective_model(
     catalog: Catalog, ose: Ose, sw: Software, findings: list[Finding]
 ) -> str | None:
-    """The model the owner fixed, if the catalog allows it for this edition and version."""
-    if sw.model is None:
+    """The model the owner fixed, if the catalog allows it for this edition and version
+    (``byol`` on a provider's dedicated host says only whose licenses: the engine chooses)."""
+    if sw.model is None or sw.model == "byol":
         return None
     rule = catalog.model_rule(PRODUCT, sw.edition, sw.version)
     allowed = rule.allows if rule else ()
@@ -55,6 +57,11 @@ def windows_server(
         if ose.environment != "production":
             continue
         for sw in idx.software(ose.ose, PRODUCT):
+            if catalog.cloud is not None and handled_here(idx, ose, sw):
+                continue  # at a provider: rules/cloud.py
+            if ose.kind == "container":
+                findings.append(_container(ose, sw))
+                continue
             if sw.edition == "essentials":
                 decisions.append(_essentials(idx, catalog, ose, sw, findings))
                 continue
@@ -82,6 +89,20 @@ def windows_server(
     if per_vm:
         decisions.extend(_per_vm(idx, catalog, per_vm, rule, as_of, findings))
     return decisions, findings
+
+
+def _container(ose: Ose, sw: Software) -> Finding:
+    """A process-isolated Windows Server container needs no license of its own: the license of
+    the OSE it runs in covers unlimited such containers (§3.1). Hyper-V isolated containers are
+    OSEs (oses.csv kind hyperv-container) and count like VMs against Standard's two."""
+    inside = f" in {ose.runs_in}" if ose.runs_in else ""
+    return Finding(
+        "info",
+        "container-covered",
+        f"{ose.ose} is a Windows Server container without Hyper-V isolation{inside}: covered by "
+        "the license of the OSE it runs in, which allows unlimited such containers (§3.1).",
+        str(sw.source),
+    )
 
 
 def _per_core_host(
@@ -301,7 +322,7 @@ def _essentials(
         checks = [
             ("users", len(users), limit.max_users),
             ("devices", len(devices), limit.max_devices),
-            ("processors", host.processors, limit.max_processors),
+            ("processors", host.processors or 0, limit.max_processors),
             ("cores", host.cores, limit.max_cores),
         ]
         for what, count, most in checks:

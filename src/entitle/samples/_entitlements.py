@@ -14,6 +14,7 @@ from entitle.samples._servers import Row, Site, Tables
 
 EA = ("EA-7301", "2022-07-01", "2027-06-30")  # agreement, purchased, sa_until
 OPEN = ("OPEN-4410", "2019-05-14", "")
+OPEN_SA_LAPSED = ("OPEN-4410", "2019-05-14", "2022-05-13")  # SA bought with it, not renewed
 OPEN_2016 = ("OPEN-2217", "2016-11-02", "")
 OEM = ("OEM", "2023-02-20", "")
 CSP = ("CSP-0932", "2024-03-01", "")
@@ -98,6 +99,14 @@ def entitlements(tables: Tables, sites: list[Site]) -> list[Row]:
     own("core-cal-suite", "user-cal", "", "", round(internal * 0.45), EA, unit_price="102.35")
     own("system-center", "server-ml", "standard", "2019", 96 * n, OPEN)
     own("configuration-manager", "client-ml-ose", "", "2016", round(clients * 0.4), OPEN)
+    for site in sites:
+        # The cloud part (docs/rules/cloud-and-hybrid.md), last so the other ids stay: Standard
+        # cores with SA for fs2-az (Azure Hybrid Benefit), 2 Enterprise cores with SA for
+        # sql4-az's 8 Standard vCPUs (1 Enterprise core = 4 vCPUs), Standard 2019 cores whose SA
+        # lapsed for rpt1-aws.
+        own("windows-server", "core", "standard", "2022", 8, EA, site.id("fs2-az"), "68.90")
+        own("sql-server", "core", "enterprise", "2022", 2, EA, site.id("sql4-az"), "7561.50")
+        own("sql-server", "core", "standard", "2019", 4, OPEN_SA_LAPSED, site.id("rpt1-aws"))
 
     width = max(3, len(str(len(lines))))
     return [

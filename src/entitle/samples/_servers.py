@@ -186,6 +186,7 @@ def add_site(tables: Tables, index: int, rng: random.Random, as_of: date) -> Sit
         production.append(host)
 
     _version_2(tables, prefix, as_of, install)
+    _cloud(tables, prefix, as_of, install)
 
     managed = tables["managed"]
     for ose in hosting + production:
@@ -236,6 +237,55 @@ def _version_2(
     for legacy_vm in LEGACY_VMS:
         oses.append(_ose(prefix + legacy_vm, host, virtual=True, vcpus=2))
         install(prefix + legacy_vm, [("windows-server", "standard", "2012r2", "")])
+
+
+# The small cloud part of a site (docs/rules/cloud-and-hybrid.md): shared hardware at Azure and
+# AWS (blank processors and cores), VMs there with their vCPUs.
+AZURE_HOST, AWS_HOST = "azure-weu", "aws-euc1"
+CLOUD_VMS: tuple[tuple[str, str, int, tuple[Install, ...]], ...] = (
+    # fs2 is migrating to Azure (replaces, placed 60 days ago): own Windows Server licenses under
+    # Azure Hybrid Benefit, inside the 180-day overlap.
+    ("fs2-az", AZURE_HOST, 8, (("windows-server", "standard", "2022", "byol"),)),
+    # Windows Server in Azure's bill, SQL Server Standard under Azure Hybrid Benefit.
+    (
+        "sql4-az",
+        AZURE_HOST,
+        8,
+        (("windows-server", "datacenter", "2022", ""), (*SQL_STD_2022, "byol")),
+    ),
+    ("web2-aws", AWS_HOST, 2, (("windows-server", "datacenter", "2022", ""),)),
+    # SQL Server Standard 2019 brought to AWS shared hardware (License Mobility needs SA).
+    (
+        "rpt1-aws",
+        AWS_HOST,
+        4,
+        (
+            ("windows-server", "datacenter", "2022", ""),
+            ("sql-server", "standard", "2019", "byol"),
+        ),
+    ),
+)
+
+
+def _cloud(
+    tables: Tables, prefix: str, as_of: date, install: Callable[[str, list[Install]], None]
+) -> None:
+    """Hosts at Azure and AWS (shared: no processors or cores) and the VMs there. Uses no random
+    draws, so the rest of the site is the same as without them."""
+    hosts, oses = tables["hosts"], tables["oses"]
+    for host, provider in ((AZURE_HOST, "azure"), (AWS_HOST, "aws")):
+        row = _host(prefix + host, 0, 0, "", "")
+        row.update(processors="", cores_per_processor="", provider=provider, dedicated="no")
+        hosts.append(row)
+    for name, host, vcpus, items in CLOUD_VMS:
+        ose = _ose(prefix + name, prefix + host, virtual=True, vcpus=vcpus)
+        if name == "fs2-az":
+            ose["replaces"] = prefix + "fs2"
+            tables["placements"].append(
+                _placement(prefix + name, prefix + host, as_of - timedelta(days=60), None)
+            )
+        oses.append(ose)
+        install(prefix + name, list(items))
 
 
 def _placement(ose: str, host: str, start: date, until: date | None) -> Row:

@@ -149,6 +149,12 @@ generator makes, so change the generator and regenerate rather than editing the 
   host by Live Migration 40 days before the position from the third (`placements.csv`), `app2`
   120 days before; an old host `legacy1` (2x8) runs two Windows
   Server 2012 R2 VMs, covered by a 2012 R2 Standard `processor` license bought in 2014.
+  A small cloud part (`provider`): shared hardware at Azure (`azure-weu`) and AWS (`aws-euc1`),
+  whose `processors` and `cores_per_processor` are blank; `fs2-az` (8 vCPU) takes over `fs2`
+  (`replaces`, placed 60 days ago) with own Windows Server licenses (`model=byol`, Azure Hybrid
+  Benefit); `sql4-az` runs Windows Server from Azure's bill and SQL Server Standard 2022 on own
+  Enterprise cores (1 core covers 4 vCPUs); `web2-aws` is billed by AWS; `rpt1-aws` brings
+  SQL Server Standard 2019 licenses whose Software Assurance lapsed (License Mobility fails).
 - **People** ({count["users"]} users, {internal} internal; {count["devices"]} devices): office staff
   with a laptop and a desktop or one of them (some with a phone reading mail), warehouse shift
   workers sharing a few kiosks through the RDS session hosts, 3 IT admins with `purpose=admin`
@@ -166,8 +172,11 @@ generator makes, so change the generator and regenerate rather than editing the 
   user CALs, a 2012 R2 Standard processor license, SQL Server Standard 2022 server licenses and
   CALs, SQL Standard 2016/2019 and
   Enterprise 2022 cores, Exchange 2019 and SharePoint 2016 server licenses, System Center
-  Standard server MLs and Configuration Manager client MLs.
-- **Placements** ({count["placements"]} rows): where two VMs ran before they moved.
+  Standard server MLs and Configuration Manager client MLs; for the cloud part, Standard 2022
+  cores with SA assigned to `fs2-az`, Enterprise 2022 cores with SA assigned to `sql4-az`, and
+  Standard 2019 cores whose SA ended in 2022, assigned to `rpt1-aws`.
+- **Placements** ({count["placements"]} rows): where two VMs ran before they moved, and when
+  `fs2-az` came to Azure.
 - **Prices** ({count["prices"]} rows): two negotiated prices replace the catalog's indicative
   ones; every other price comes from the catalog.
 """

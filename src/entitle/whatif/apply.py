@@ -102,6 +102,7 @@ def _rebuild(
     for table in checks.ID_COLUMNS:
         ids[table] = set(checks.defined_ids(rows[table], table, problems))
     checks.check_references(rows, ids, problems)
+    checks.check_shared_hosts(rows, problems)
     checks.check_catalog(rows, catalog, problems)
     checks.check_access_software(rows, ids["oses"], catalog, problems)
     checks.check_prices(rows["prices"], problems)
