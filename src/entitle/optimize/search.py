@@ -1,0 +1,365 @@
+"""The search for the cheapest server choices with the SQL CALs they bring, as named strategies.
+
+Every strategy returns an :class:`Outcome`: a plan (server choices and their cost, the SQL CALs
+included) and, where it proves one, a lower bound on the cost of every plan. The plan of the
+search is the cheapest outcome's (the first of equals, so every run gives the same); its bound
+the highest bound. The CALs of every other right do not depend on these choices: they are
+planned once, outside (:func:`entitle.optimize.plan.make_plan`).
+
+Strategies:
+
+* ``list price`` — every decision at its list price, Server + CAL with an estimate of its CALs;
+* ``every combination`` — with few open Server + CAL choices, all of them both ways;
+* ``per component`` — the choices grouped by the users and devices their SQL access shares
+  (with the server decisions that hold them): each group's combinations priced at once, whose
+  cheapest gives a plan *and* the bound; a group with too many choices is searched one choice at
+  a time and its bound relaxed (its choices free, only the surely Server + CAL OSEs' CALs kept);
+* ``owned licenses`` — with owned server licenses, every other option of every decision tried
+  one at a time until nothing improves.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from entitle.catalog.model import Catalog
+from entitle.optimize.cals import CalPlan, Resource, costs_apart, optimise_cals
+from entitle.optimize.choicemilp import GroupTable, solve_choices
+from entitle.optimize.choices import (
+    SERVER_CAL,
+    Force,
+    Progress,
+    ServerCosts,
+    chosen_label,
+    fixed,
+    leaves,
+    other_label,
+    possible_sql_oses,
+    server_cal_oses,
+    sql_oses,
+    sure_sql_oses,
+)
+from entitle.optimize.pricing import Pricing
+from entitle.optimize.servers import ServerPlan, choose
+from entitle.rules.cals import CalDemand, CalNeed
+from entitle.rules.demand import Decision, Demand
+
+EXHAUSTIVE_LIMIT = 6  # open Server + CAL choices tried in every combination
+COMPONENT_EXHAUSTIVE = 10  # open choices in one group tried in every combination
+OWNED_SQL_COMBINATIONS = 64  # with owned SQL CALs each combination is one optimise_cals
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    strategy: str
+    force: Force  # the option of every open Server + CAL decision (by key)
+    servers: ServerPlan
+    cost: Decimal  # server licenses and SQL CALs
+    bound: Decimal | None = None  # on every plan's cost; None: this strategy proves none
+
+
+class SqlCals:
+    """The SQL CALs of a set of OSEs licensed Server + CAL (cached per set)."""
+
+    def __init__(
+        self,
+        needs: list[CalNeed],
+        catalog: Catalog,
+        pricing: Pricing,
+        owned: dict[tuple[Resource, str | None], int],
+    ):
+        self.catalog, self.pricing, self.owned = catalog, pricing, owned
+        self.by_ose: dict[str, list[CalNeed]] = defaultdict(list)
+        for n in needs:
+            self.by_ose[n.ose or ""].append(n)
+        self.owns_any = any(
+            q > 0 and r.what in {n.right for n in needs} for (r, _), q in owned.items()
+        )
+        self._cache: dict[tuple[frozenset[str], bool], CalPlan] = {}
+
+    def needs(self, oses: frozenset[str]) -> tuple[CalNeed, ...]:
+        return tuple(n for ose in sorted(oses) for n in self.by_ose.get(ose, ()))
+
+    def plan(
+        self, oses: frozenset[str], with_owned: bool = True, give_up_at: Decimal | None = None
+    ) -> CalPlan:
+        """With ``give_up_at``, a plan whose bound reaches it may come back unfinished (cost and
+        bound both at least that much); such a plan is not kept for later callers."""
+        key = (oses, with_owned)
+        if key in self._cache:
+            return self._cache[key]
+        plan = optimise_cals(
+            CalDemand(self.needs(oses)),
+            self.catalog,
+            self.pricing,
+            self.owned if with_owned else None,
+            give_up_at,
+        )
+        if give_up_at is None or plan.lower_bound < give_up_at or plan.status == "optimal":
+            self._cache[key] = plan
+        return plan
+
+    def exact_apart(self, sets: list[frozenset[str]]) -> list[Decimal]:
+        """Each set's SQL CAL cost with nothing owned: one cut for sets sharing no holder."""
+        costs = costs_apart(list(map(self.needs, sets)), self.catalog, self.pricing)
+        if costs is None or len(sets) < 2:
+            return [self.plan(s, with_owned=False).cost for s in sets]
+        return costs
+
+    def lower_apart(self, sets: list[frozenset[str]]) -> list[Decimal]:
+        """A lower bound on each set's SQL CAL cost with the owned CALs, for sets sharing no
+        holder; exact when no SQL CAL is owned. Each set may use every owned CAL (a bound)."""
+        if not self.owns_any:
+            return self.exact_apart(sets)
+        return [self.plan(s).lower_bound for s in sets]
+
+
+class PlanSearch:
+    def __init__(
+        self,
+        demand: Demand,
+        pricing: Pricing,
+        costs: ServerCosts,
+        sql: SqlCals,
+        say: Progress,
+    ):
+        self.demand, self.pricing, self.costs, self.sql, self.say = (
+            demand,
+            pricing,
+            costs,
+            sql,
+            say,
+        )
+        self.leaves = leaves(demand.decisions)
+        self.other = {d.key: other_label(d) for d in self.leaves}
+        self.at_list = ServerCosts(pricing)
+
+    def run(self, owned: bool) -> tuple[Outcome, Decimal]:
+        """The strategies in turn, each from the cheapest plan so far; the cheapest plan (the
+        first of equals) and the highest bound. ``owned``: server licenses are owned, so
+        every option is worth trying against them."""
+        outcomes = [self.list_price()]
+        if 0 < len(self.leaves) <= EXHAUSTIVE_LIMIT:
+            outcomes.append(self.every_combination(_cheapest(outcomes)))
+        elif self.leaves:
+            outcomes.append(self.per_component(_cheapest(outcomes)))
+        outcomes.append(self.exact_choices(_cheapest(outcomes)))
+        if owned:
+            outcomes.append(self.owned_licenses(_cheapest(outcomes)))
+        best = _cheapest(outcomes)
+        bound = max((o.bound for o in outcomes if o.bound is not None), default=Decimal(0))
+        return best, min(bound, best.cost)
+
+    # -- pricing one plan ------------------------------------------------------------------
+
+    def total(
+        self, force: Force, beat: Decimal | None = None
+    ) -> tuple[Decimal, Decimal, ServerPlan]:
+        """Cost of the plan with the choices ``force`` (others at list price), and a bound of
+        that plan's cost. With ``beat``, a plan that cannot cost less may come back unfinished:
+        then its cost and bound are both at least ``beat``."""
+        servers = choose(self.demand, self.pricing, force, shadow=False)
+        cost = self.costs.plan(servers)
+        give_up = None if beat is None else beat - cost
+        cal = self.sql.plan(server_cal_oses(servers), give_up_at=give_up)
+        return cost + cal.cost, cost + cal.lower_bound, servers
+
+    def outcome(self, strategy: str, force: Force, bound: Decimal | None = None) -> Outcome:
+        cost, _, servers = self.total(force)
+        return Outcome(strategy, force, servers, cost, bound)
+
+    # -- strategies ------------------------------------------------------------------------
+
+    def list_price(self) -> Outcome:
+        first = choose(self.demand, self.pricing)  # Server + CAL with an estimate of its CALs
+        return self.outcome(
+            "list price",
+            {d.key: chosen_label(first, d.key) or self.other[d.key] for d in self.leaves},
+        )
+
+    def every_combination(self, start: Outcome) -> Outcome:
+        self.say(f"trying all {2 ** len(self.leaves)} Server + CAL combinations")
+        best = start
+        for combo in itertools.product((True, False), repeat=len(self.leaves)):
+            trial = {
+                d.key: SERVER_CAL if c else self.other[d.key]
+                for d, c in zip(self.leaves, combo, strict=True)
+            }
+            cost, _, servers = self.total(trial, beat=best.cost)
+            if cost < best.cost:
+                best = Outcome("every combination", trial, servers, cost)
+        return best
+
+    def per_component(self, start: Outcome) -> Outcome:
+        groups = _groups(self.demand.decisions, self.sql.by_ose)
+        self.say(f"deciding {len(self.leaves)} Server + CAL choices in {len(groups)} groups")
+        grouped = {d.key for g in groups for d in g.tops}
+        open_ = {d.key for d in self.demand.decisions} - {
+            d.key for d in fixed(self.demand.decisions)
+        }
+        fixed_needs = tuple(n for d in fixed(self.demand.decisions) for n in d.options[0].needs)
+        bound = self.costs.needs(fixed_needs) + sum(
+            (
+                self.costs.least(d)
+                for d in self.demand.decisions
+                if d.key in open_ and d.key not in grouped
+            ),
+            Decimal(0),
+        )
+        force = dict(start.force)
+        few = [g for g in groups if self._few(g)]
+        combos = {id(g): g.combos(self.other) for g in few}
+        values: dict[int, list[Decimal]] = defaultdict(list)
+        for j in range(max((len(c) for c in combos.values()), default=0)):
+            batch = [g for g in few if j < len(combos[id(g)])]
+            sets = [g.sure(combos[id(g)][j]) for g in batch]
+            for g, sql in zip(batch, self.sql.lower_apart(sets), strict=True):
+                server = sum(
+                    (self.costs.least(d, combos[id(g)][j]) for d in g.tops if d.key in open_),
+                    Decimal(0),
+                )
+                values[id(g)].append(server + sql)
+        for g in groups:
+            if id(g) in combos:
+                j = values[id(g)].index(min(values[id(g)]))  # the first of the cheapest
+                bound += values[id(g)][j]
+                force.update(combos[id(g)][j])
+            else:
+                bound += (
+                    sum((self.costs.least(d) for d in g.tops if d.key in open_), Decimal(0))
+                    + self.sql.lower_apart([g.sure({})])[0]
+                )
+                force.update(self._one_at_a_time(g, force))
+        return self.outcome("per component", force, bound)
+
+    def owned_licenses(self, start: Outcome) -> Outcome:
+        """Every other option of every decision, one at a time, kept where it lowers the total
+        with owned licenses used first; repeated until nothing improves."""
+        self.say(f"checking {len(self.demand.decisions)} server choices against owned licenses")
+        force, best, servers = dict(start.force), start.cost, start.servers
+        improved = True
+        while improved:
+            improved = False
+            for d in sorted(self.demand.decisions, key=lambda x: x.key):
+                for option in d.options:
+                    current = chosen_label(servers, d.key)
+                    if option.label == current or len(d.options) < 2:
+                        continue
+                    trial = {**force, d.key: option.label}
+                    cost, _, plan = self.total(trial, beat=best)
+                    if cost < best:
+                        force, best, servers, improved = trial, cost, plan, True
+        if best < start.cost:
+            return Outcome("owned licenses", force, servers, best)
+        return start
+
+    def exact_choices(self, start: Outcome) -> Outcome:
+        """Every server choice in one MILP (:mod:`entitle.optimize.choicemilp`), each group's
+        SQL CALs from a table of its combinations: a plan and a bound of every plan's cost."""
+        groups = _groups(self.demand.decisions, self.sql.by_ose)
+        tables: list[GroupTable] = []
+        relaxed = Decimal(0)
+        few = [g for g in groups if self._few(g)]
+        combos = {id(g): g.combos(self.other) for g in few}
+        sets = {id(g): [g.surely(c) for c in combos[id(g)]] for g in few}
+        values: dict[int, list[Decimal]] = defaultdict(list)
+        for j in range(max((len(c) for c in combos.values()), default=0)):
+            batch = [g for g in few if j < len(combos[id(g)])]
+            priced = self.sql.lower_apart([sets[id(g)][j] for g in batch])
+            for g, sql in zip(batch, priced, strict=True):
+                values[id(g)].append(sql)
+        for g in groups:
+            if id(g) in combos:
+                tables.append(GroupTable(g.leaves, tuple(combos[id(g)]), tuple(values[id(g)])))
+            else:
+                relaxed += self.sql.lower_apart([g.sure({})])[0]
+        self.say(f"choosing {len(self.demand.decisions)} server decisions in one MILP")
+        solved = solve_choices(self.demand.decisions, self.costs, tables)
+        if solved is None:  # pragma: no cover - nothing to decide, or too large to be exact
+            return start
+        return self.outcome("exact choices", solved.force, solved.lower_bound + relaxed)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _few(self, g: Group) -> bool:
+        limit = COMPONENT_EXHAUSTIVE
+        if self.sql.owns_any:  # each combination is a whole optimise_cals
+            limit = min(limit, OWNED_SQL_COMBINATIONS.bit_length() - 1)
+        return len(g.leaves) <= limit
+
+    def _one_at_a_time(self, g: Group, force: Force) -> Force:
+        """A group with many choices: flip one choice at a time while the group's list-price
+        servers plus its SQL CALs (nothing owned) get cheaper, starting all Server + CAL."""
+
+        def cost(f: Force) -> Decimal:
+            server = sum((self.at_list.least(d, f) for d in g.tops), Decimal(0))
+            return server + self.sql.exact_apart([g.sure(f)])[0]
+
+        current = {d.key: SERVER_CAL for d in g.leaves}
+        improved = True
+        while improved:
+            improved = False
+            for d in g.leaves:
+                flipped = self.other[d.key] if current[d.key] == SERVER_CAL else SERVER_CAL
+                trial = {**current, d.key: flipped}
+                if cost(trial) < cost(current):
+                    current, improved = trial, True
+        return current
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Top-level decisions whose SQL Server may be Server + CAL, joined when they share an OSE
+    or their OSEs share a user or a device: what one group decides changes no other's cost."""
+
+    tops: tuple[Decision, ...]
+    leaves: tuple[Decision, ...]
+
+    def combos(self, other: dict[str, str]) -> list[Force]:
+        return [
+            {d.key: SERVER_CAL if c else other[d.key] for d, c in zip(self.leaves, cs, strict=True)}
+            for cs in itertools.product((True, False), repeat=len(self.leaves))
+        ]
+
+    def sure(self, force: Force) -> frozenset[str]:
+        return frozenset().union(*(sure_sql_oses(d, force) for d in self.tops))
+
+    def surely(self, combo: Force) -> frozenset[str]:
+        """The OSEs Server + CAL in every plan where ``combo`` holds: its leaves chosen (and
+        active) so, and what every top decision licenses so whatever is chosen."""
+        named = [
+            o.needs for d in self.leaves for o in d.options if o.label == combo[d.key] == SERVER_CAL
+        ]
+        return self.sure({}).union(*(sql_oses(needs) for needs in named))
+
+
+def _groups(decisions: tuple[Decision, ...], sql_by_ose: dict[str, list[CalNeed]]) -> list[Group]:
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(x: tuple[str, str]) -> tuple[str, str]:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    tops = [(d, possible_sql_oses(d)) for d in decisions]
+    tops = [(d, oses) for d, oses in tops if oses]
+    for d, oses in tops:
+        for ose in oses:
+            parent[find(("ose", ose))] = find(("top", d.key))
+            for n in sql_by_ose.get(ose, ()):
+                for who in (("user", n.user), ("device", n.device)):
+                    if who[1] is not None:
+                        parent[find((who[0], who[1]))] = find(("ose", ose))
+    members: dict[tuple[str, str], list[Decision]] = defaultdict(list)
+    for d, _ in tops:
+        members[find(("top", d.key))].append(d)
+    return [Group(tuple(ds), tuple(leaves(tuple(ds)))) for ds in members.values()]
+
+
+def _cheapest(outcomes: list[Outcome]) -> Outcome:
+    return min(outcomes, key=lambda o: o.cost)  # the first of equals
