@@ -226,8 +226,9 @@ def test_the_milp_breaks_ties_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
     real = calmilp.solve_milp
 
-    def spy(p: Any, device_side: np.ndarray) -> calmilp.MilpResult:
-        result = real(p, device_side)
+    def spy(p: Any, device_side: np.ndarray, tie_break: bool = True) -> calmilp.MilpResult:
+        assert tie_break  # a graph this small gets the tie-break solve
+        result = real(p, device_side, tie_break)
         calls.append(result.cost)
         return result
 

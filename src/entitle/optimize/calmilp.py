@@ -15,6 +15,8 @@ below one unit of these integer objectives, so it cannot let a worse plan throug
    does — weights ``W`` per license and 1 per device-side license, ``W`` greater than the number
    of finite edges, so no count of device-side licenses outweighs one license. Both are small
    integers, so no tolerance can trade one for the other (unlike weights added to the cost).
+   Graphs above ``cals.MILP_LIMIT`` nodes skip it: their ties are the first solve's, the same
+   on every run for the same input, but by no rule.
 """
 
 from __future__ import annotations
@@ -43,9 +45,10 @@ class MilpResult:
     lower_bound: int  # cents: the solver's dual bound, rounded up to a whole cent
 
 
-def solve_milp(p: Problem, device_side: np.ndarray) -> MilpResult:
-    """The cheapest plan with owned units free, the cheapest's ties broken exactly, and the
-    solver's lower bound on its cost."""
+def solve_milp(p: Problem, device_side: np.ndarray, tie_break: bool = True) -> MilpResult:
+    """The cheapest plan with owned units free, and the solver's lower bound on its cost; with
+    ``tie_break``, the cheapest plans' ties broken exactly by a second solve (which costs much
+    more than the first on large graphs: HiGHS's LP with the cost as a constraint)."""
     model = _Model(p)
     prices = np.asarray(p.prices, dtype=np.int64)
     finite = model.finite
@@ -60,6 +63,9 @@ def solve_milp(p: Problem, device_side: np.ndarray) -> MilpResult:
     side = np.round(first.x[: model.n]) < 0.5
     found = p.true_cost(side)
     lower = min(found, whole_units(first.mip_dual_bound))
+
+    if not tie_break:
+        return MilpResult(side, found, lower)
 
     # 2. The tie-break among plans of that cost.
     w = model.n_buy + 1

@@ -9,8 +9,9 @@ is one cut, and
     true cost ≥ min over plans of (cost at prices λ) − Σ λ·owned
 
 gives a lower bound at every step. When the best plan found meets the bound it is proven optimal;
-otherwise a small problem is solved as a MILP (HiGHS, to a zero gap) on the same graph, whose dual
-bound is the lower bound, and a large one is reported "within X%" of the bound.
+otherwise a problem of up to ``MILP_COST_LIMIT`` nodes is solved as a MILP (HiGHS, to a zero gap)
+on the same graph, whose dual bound is the lower bound (with the tie-break solve up to
+``MILP_LIMIT`` nodes), and a larger one is reported "within X%" of the bound.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from entitle.optimize.lagrange import Problem, lagrangian
 from entitle.optimize.pricing import Pricing
 from entitle.rules.cals import CalDemand, CalNeed
 
-MILP_LIMIT = 4000  # nodes: above this a gap is reported instead of solved away
+MILP_LIMIT = 4000  # nodes: up to this a MILP closes a gap, ties broken exactly
+MILP_COST_LIMIT = 20000  # nodes: up to this a MILP closes a gap, ties as HiGHS leaves them
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +119,11 @@ def _optimise(
     side, lower, method = lagrangian(problem, enough)
     best_cost = problem.true_cost(side)
     gave_up = enough is not None and lower >= enough
-    if best_cost > lower and problem.n_nodes <= MILP_LIMIT and not gave_up:
+    if best_cost > lower and problem.n_nodes <= MILP_COST_LIMIT and not gave_up:
         device_side = np.zeros(len(problem.prices), dtype=bool)
         for r, i in cut.resources.items():
             device_side[i] = r.holder != "user"
-        exact = solve_milp(problem, device_side)
+        exact = solve_milp(problem, device_side, tie_break=problem.n_nodes <= MILP_LIMIT)
         if exact.cost <= best_cost:  # it is never dearer, unless the solver erred
             side, best_cost = exact.source_side, exact.cost
         lower = max(lower, exact.lower_bound)

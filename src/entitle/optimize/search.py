@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -75,9 +76,11 @@ class SqlCals:
         self.by_ose: dict[str, list[CalNeed]] = defaultdict(list)
         for n in needs:
             self.by_ose[n.ose or ""].append(n)
-        self.owns_any = any(
-            q > 0 and r.what in {n.right for n in needs} for (r, _), q in owned.items()
-        )
+        rights = {n.right for n in needs}
+        mine = [(r, q) for (r, _), q in owned.items() if q > 0 and r.what in rights]
+        self.owns_any = bool(mine)
+        # What the owned SQL CALs can save at most: each unit one license at its list price.
+        self.owned_value = sum((pricing.amount(*r.license()) * q for r, q in mine), Decimal(0))
         self._cache: dict[tuple[frozenset[str], bool], CalPlan] = {}
 
     def needs(self, oses: frozenset[str]) -> tuple[CalNeed, ...]:
@@ -258,28 +261,49 @@ class PlanSearch:
 
     def exact_choices(self, start: Outcome) -> Outcome:
         """Every server choice in one MILP (:mod:`entitle.optimize.choicemilp`), each group's
-        SQL CALs from a table of its combinations: a plan and a bound of every plan's cost."""
+        SQL CALs from a table of its combinations: a plan and a bound of every plan's cost.
+
+        Owned SQL CALs are one pool for every group. When the groups' choices are few, they
+        are priced as one group; otherwise two bounds are solved and the higher kept: each
+        group with the whole pool, and every group with nothing owned less what the whole pool
+        can save (each owned unit one license at its list price)."""
         groups = _groups(self.demand.decisions, self.sql.by_ose)
+        apart = self.sql.owns_any and len(groups) > 1
+        if apart and self._few(_merged(groups)):
+            groups, apart = [_merged(groups)], False
+        self.say(f"choosing {len(self.demand.decisions)} server decisions in one MILP")
+        best = self._choices(groups, self.sql.lower_apart)
+        if apart:
+            pooled = self._choices(groups, self.sql.exact_apart, less=self.sql.owned_value)
+            if pooled is not None and (best is None or pooled.bound > best.bound):
+                best = pooled
+        return best or start
+
+    def _choices(
+        self,
+        groups: list[Group],
+        price: Callable[[list[frozenset[str]]], list[Decimal]],
+        less: Decimal = Decimal(0),
+    ) -> Outcome | None:
         tables: list[GroupTable] = []
-        relaxed = Decimal(0)
+        relaxed = -less
         few = [g for g in groups if self._few(g)]
         combos = {id(g): g.combos(self.other) for g in few}
         sets = {id(g): [g.surely(c) for c in combos[id(g)]] for g in few}
         values: dict[int, list[Decimal]] = defaultdict(list)
         for j in range(max((len(c) for c in combos.values()), default=0)):
             batch = [g for g in few if j < len(combos[id(g)])]
-            priced = self.sql.lower_apart([sets[id(g)][j] for g in batch])
+            priced = price([sets[id(g)][j] for g in batch])
             for g, sql in zip(batch, priced, strict=True):
                 values[id(g)].append(sql)
         for g in groups:
             if id(g) in combos:
                 tables.append(GroupTable(g.leaves, tuple(combos[id(g)]), tuple(values[id(g)])))
             else:
-                relaxed += self.sql.lower_apart([g.sure({})])[0]
-        self.say(f"choosing {len(self.demand.decisions)} server decisions in one MILP")
+                relaxed += price([g.sure({})])[0]
         solved = solve_choices(self.demand.decisions, self.costs, tables)
         if solved is None:  # pragma: no cover - nothing to decide, or too large to be exact
-            return start
+            return None
         return self.outcome("exact choices", solved.force, solved.lower_bound + relaxed)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -359,6 +383,12 @@ def _groups(decisions: tuple[Decision, ...], sql_by_ose: dict[str, list[CalNeed]
     for d, _ in tops:
         members[find(("top", d.key))].append(d)
     return [Group(tuple(ds), tuple(leaves(tuple(ds)))) for ds in members.values()]
+
+
+def _merged(groups: list[Group]) -> Group:
+    return Group(
+        tuple(d for g in groups for d in g.tops), tuple(d for g in groups for d in g.leaves)
+    )
 
 
 def _cheapest(outcomes: list[Outcome]) -> Outcome:
