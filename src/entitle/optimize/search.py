@@ -275,7 +275,7 @@ class PlanSearch:
         best = self._choices(groups, self.sql.lower_apart)
         if apart:
             pooled = self._choices(groups, self.sql.exact_apart, less=self.sql.owned_value)
-            if pooled is not None and (best is None or pooled.bound > best.bound):
+            if pooled is not None and (best is None or _bound(pooled) > _bound(best)):
                 best = pooled
         return best or start
 
@@ -383,6 +383,10 @@ def _groups(decisions: tuple[Decision, ...], sql_by_ose: dict[str, list[CalNeed]
     for d, _ in tops:
         members[find(("top", d.key))].append(d)
     return [Group(tuple(ds), tuple(leaves(tuple(ds)))) for ds in members.values()]
+
+
+def _bound(o: Outcome) -> Decimal:
+    return o.bound if o.bound is not None else Decimal(0)
 
 
 def _merged(groups: list[Group]) -> Group:
