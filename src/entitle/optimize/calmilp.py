@@ -34,7 +34,9 @@ from entitle.optimize.calgraph import SINK, SOURCE
 if TYPE_CHECKING:
     from entitle.optimize.lagrange import Problem
 
-MILP_OPTIONS: dict[str, Any] = {"mip_rel_gap": 0.0}  # proven optimal, not "within 0.01 %"
+# Proven optimal, not "within 0.01 %". The node limit keeps a hard case finite, and the same on
+# every run (a time limit would not): a search it stops reports its dual bound, so a gap.
+MILP_OPTIONS: dict[str, Any] = {"mip_rel_gap": 0.0, "node_limit": 10_000}
 FLOAT_EXACT = 2**53  # integers below this are exact in a double
 
 
@@ -45,10 +47,11 @@ class MilpResult:
     lower_bound: int  # cents: the solver's dual bound, rounded up to a whole cent
 
 
-def solve_milp(p: Problem, device_side: np.ndarray, tie_break: bool = True) -> MilpResult:
+def solve_milp(p: Problem, device_side: np.ndarray, tie_break: bool = True) -> MilpResult | None:
     """The cheapest plan with owned units free, and the solver's lower bound on its cost; with
     ``tie_break``, the cheapest plans' ties broken exactly by a second solve (which costs much
-    more than the first on large graphs: HiGHS's LP with the cost as a constraint)."""
+    more than the first on large graphs: HiGHS's LP with the cost as a constraint). None when
+    the solver stopped at its node limit without a plan."""
     model = _Model(p)
     prices = np.asarray(p.prices, dtype=np.int64)
     finite = model.finite
@@ -59,7 +62,9 @@ def solve_milp(p: Problem, device_side: np.ndarray, tie_break: bool = True) -> M
     # 1. The cost.
     cost = np.zeros(model.n_var)
     cost[model.n : model.n + model.n_buy] = edge_cents
-    first = _solve(cost, model.constraints(), model.bounds, model.integrality)
+    first = solve(cost, model.constraints(), model.bounds, model.integrality)
+    if first.x is None:  # pragma: no cover - stopped before any plan
+        return None
     side = np.round(first.x[: model.n]) < 0.5
     found = p.true_cost(side)
     lower = min(found, whole_units(first.mip_dual_bound))
@@ -77,15 +82,16 @@ def solve_milp(p: Problem, device_side: np.ndarray, tie_break: bool = True) -> M
     for i, (j, _) in enumerate(model.uses):
         ties[model.n + model.n_buy + i] = w + dev[j]
     budget = csr_matrix(cost.reshape(1, -1))
-    second = _solve(
+    second = solve(
         ties,
         [*model.constraints(), LinearConstraint(budget, -np.inf, found + 0.5)],
         model.bounds,
         model.integrality,
     )
-    tied = np.round(second.x[: model.n]) < 0.5
-    if p.true_cost(tied) == found:  # never trade a cent for a tie-break
-        side = tied
+    if second.status == 0:  # finished: its ties are broken by the rule
+        tied = np.round(second.x[: model.n]) < 0.5
+        if p.true_cost(tied) == found:  # never trade a cent for a tie-break
+            side = tied
     return MilpResult(side, found, lower)
 
 
@@ -98,7 +104,7 @@ def whole_units(bound: float | None) -> int:
     return int(near) if abs(bound - near) <= 1e-6 * max(1.0, abs(bound)) else math.ceil(bound)
 
 
-def _solve(c: np.ndarray, constraints: list, bounds: Bounds, integrality: np.ndarray) -> Any:
+def solve(c: np.ndarray, constraints: list, bounds: Bounds, integrality: np.ndarray) -> Any:
     result = milp(
         c,
         constraints=constraints,
@@ -106,9 +112,9 @@ def _solve(c: np.ndarray, constraints: list, bounds: Bounds, integrality: np.nda
         integrality=integrality,
         options=dict(MILP_OPTIONS),
     )
-    if result.status != 0:  # pragma: no cover - buying everything is always feasible
-        raise RuntimeError(f"CAL MILP failed: {result.message}")
-    return result
+    if result.status not in (0, 1):  # pragma: no cover - buying everything is feasible
+        raise RuntimeError(f"MILP failed: {result.message}")
+    return result  # status 1: stopped at the node limit, with its dual bound
 
 
 class _Model:

@@ -33,7 +33,7 @@ from entitle.optimize.pricing import Pricing
 from entitle.rules.cals import CalDemand, CalNeed
 
 MILP_LIMIT = 4000  # nodes: up to this a MILP closes a gap, ties broken exactly
-MILP_COST_LIMIT = 20000  # nodes: up to this a MILP closes a gap, ties as HiGHS leaves them
+MILP_COST_LIMIT = 150_000  # nodes: up to this a MILP closes a gap, ties as HiGHS leaves them
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +124,11 @@ def _optimise(
         for r, i in cut.resources.items():
             device_side[i] = r.holder != "user"
         exact = solve_milp(problem, device_side, tie_break=problem.n_nodes <= MILP_LIMIT)
-        if exact.cost <= best_cost:  # it is never dearer, unless the solver erred
-            side, best_cost = exact.source_side, exact.cost
-        lower = max(lower, exact.lower_bound)
-        method = "MILP (HiGHS, zero gap) on the cut graph, owned quantities exact"
+        if exact is not None:
+            if exact.cost <= best_cost:  # never dearer, unless stopped at the node limit
+                side, best_cost = exact.source_side, exact.cost
+            lower = max(lower, exact.lower_bound)
+            method = "MILP (HiGHS, zero gap) on the cut graph, owned quantities exact"
     holdings = _holdings(cut, rows, catalog, side)
     return CalPlan(
         tuple(holdings), Decimal(int(best_cost)) * CENT, Decimal(int(lower)) * CENT, method

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
 from scipy.sparse import coo_matrix
 
-from entitle.optimize.calmilp import FLOAT_EXACT, MILP_OPTIONS, whole_units
+from entitle.optimize.calmilp import FLOAT_EXACT, solve, whole_units
 from entitle.optimize.choices import SERVER_CAL, Force, ServerCosts
 from entitle.optimize.match import covers
 from entitle.rules.demand import Decision, Option
@@ -151,17 +151,11 @@ def solve_choices(
     integrality[n_opt:z_at] = 0
     upper = np.ones(n_var)
     upper[n_opt:z_at] = np.inf
-    result = milp(
-        c,
-        constraints=LinearConstraint(a, lo, hi),
-        bounds=Bounds(np.zeros(n_var), upper),
-        integrality=integrality,
-        options=dict(MILP_OPTIONS),
-    )
-    if result.status != 0:  # pragma: no cover - every decision has an option
-        raise RuntimeError(f"server choice MILP failed: {result.message}")
+    result = solve(c, [LinearConstraint(a, lo, hi)], Bounds(np.zeros(n_var), upper), integrality)
+    if result.x is None:  # pragma: no cover - stopped at the node limit before any plan
+        return None
     x = result.x
     force = {d.key: o.label for i, (d, o) in enumerate(options) if x[i] > 0.5}
     lower = Decimal(whole_units(result.mip_dual_bound)) / scale
-    objective = Decimal(int(round(result.fun))) / scale
+    objective = Decimal(int(round(result.fun))) / scale  # of the plan found
     return ChoicesResult(force, min(lower, objective), objective)
