@@ -160,22 +160,26 @@ def _search(demand: Demand, needs: list[CalNeed], pricing: Pricing, owned: int) 
 @pytest.mark.parametrize("seed", range(40))
 def test_plan_search_equals_exhaustive_search(seed: int) -> None:
     demand, needs, pricing, owned = random_plan_case(random.Random(seed))
-    best, bound = _search(demand, needs, pricing, owned).run(owned=owned > 0)
+    search = _search(demand, needs, pricing, owned)
+    best, bound = search.run(owned=owned > 0)
     optimum = exhaustive(demand, needs, pricing, owned)
+    assert all(o.bound <= optimum for o in search.outcomes if o.bound is not None)  # unclamped
     assert bound <= optimum <= best.cost
     assert best.cost == optimum  # the search finds the optimum on cases this small …
     assert bound == optimum  # … and proves it: the MILP over the choices agrees
 
 
-def test_shared_owned_licenses_are_in_the_bound() -> None:
+@pytest.mark.parametrize("try_each_option", [True, False])  # False: above 300 decisions
+def test_shared_owned_licenses_are_in_the_bound(try_each_option: bool) -> None:
     """Two OSEs of 8 cores, 8 Standard core licenses owned, no CAL needed under Server + CAL:
     per core on both buys 8 cores (7,200), Server + CAL on both buys 2 servers (1,800), one
     of each buys nothing for the per-core one (owned) and 1 server (900). Pricing each OSE as
     if it alone had the 8 owned licenses would bound the cost at 0; the optimum is 900."""
     demand = Demand((_leaf("o1", 8), _leaf("o2", 8)))
     search = _search(demand, [], _prices(Decimal(200), Decimal(200)), 8)
-    best, bound = search.run(owned=True)
+    best, bound = search.run(owned=try_each_option)
     assert best.cost == bound == Decimal(900)
+    assert max(o.bound for o in search.outcomes if o.bound is not None) == Decimal(900)
 
 
 # -- tie-breaks --------------------------------------------------------------------------------

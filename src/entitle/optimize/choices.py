@@ -96,13 +96,8 @@ def chosen_label(plan: ServerPlan, key: str) -> str | None:
 
 class ServerCosts:
     """What server licenses cost: at list price, or, with ``owned``, buying only what the owned
-    licenses do not cover (:func:`entitle.optimize.match.allocate`, an exact transportation LP).
-
-    Lower bounds: buying for needs A and B from one pool costs at least buying for A from the
-    whole pool plus buying for B from the whole pool; so the needs of decisions without a choice
-    are priced together, and every open decision at its cheapest option allowed by ``force``,
-    as if it alone could use every owned license. At list price the bound is exact per decision.
-    """
+    licenses do not cover (:func:`entitle.optimize.match.allocate`, a transportation LP). The
+    bound over every choice is :mod:`entitle.optimize.choicemilp`'s, which shares the pool."""
 
     def __init__(
         self,
@@ -145,15 +140,6 @@ class ServerCosts:
             self._option(o) + sum((self.least(s, f) for s in o.subdecisions), Decimal(0))
             for o in _allowed(d, f)
         )
-
-    def option(self, d: Decision, label: str) -> Decimal:
-        """Option ``label`` of ``d``, its subdecisions at their cheapest, as if alone."""
-        return self.least(d, {d.key: label})
-
-
-def fixed(decisions: tuple[Decision, ...]) -> list[Decision]:
-    """Decisions without a choice anywhere in them."""
-    return [d for d in decisions if len(d.options) == 1 and not d.options[0].subdecisions]
 
 
 Progress = Callable[[str], None]

@@ -38,7 +38,7 @@ from entitle.source import Finding
 
 SQL_RIGHT = "sql-server:cal"
 SERVER_LICENSES = frozenset({"core", "server", "instance", "server-ml"})
-OWNED_SEARCH_LIMIT = 300  # decisions: above this, server choices stay at list prices
+OWNED_SEARCH = 300  # decisions: up to this, each option is also tried against owned licenses
 _server_cal_oses = server_cal_oses  # for bench/bench_optimizer.py --stages
 
 __all__ = ["Plan", "make_plan", "owned_resources"]
@@ -53,7 +53,6 @@ class Plan:
     lower_bound: Decimal
     findings: tuple[Finding, ...]
     strategy: str = ""  # the search strategy whose plan this is
-    scope: str = ""  # what the proof does not cover, when anything
 
     @property
     def status(self) -> str:
@@ -62,7 +61,7 @@ class Plan:
         else:
             gap = (self.cost - self.lower_bound) / self.cost * 100
             text = f"not proven optimal: within {gap.quantize(Decimal('0.01'))}% of the lower bound"
-        return f"{text} ({self.scope})" if self.scope else text
+        return text
 
 
 def owned_resources(
@@ -107,8 +106,7 @@ def make_plan(
     demand: Demand = server_demand(estate, catalog, as_of)
     owned = owned_resources(estate.entitlements, catalog, as_of)
     server_owned = tuple(e for e in estate.entitlements if e.license in SERVER_LICENSES)
-    owned_aware = bool(server_owned) and len(demand.decisions) <= OWNED_SEARCH_LIMIT
-    costs = ServerCosts(pricing, server_owned, catalog, as_of) if owned_aware else None
+    costs = ServerCosts(pricing, server_owned, catalog, as_of)
 
     candidates = frozenset().union(*map(possible_sql_oses, demand.decisions))
     everything = cal_demand(idx, catalog, candidates, as_of)
@@ -118,20 +116,17 @@ def make_plan(
     rest_plan = optimise_cals(rest, catalog, pricing, owned)
 
     sql = SqlCals(sql_needs, catalog, pricing, owned)
-    search = PlanSearch(demand, pricing, costs or ServerCosts(pricing), sql, say)
-    best, bound = search.run(owned=owned_aware)
+    search = PlanSearch(demand, pricing, costs, sql, say)
+    # Owned server licenses can make another edition or model the cheaper one: with few
+    # decisions every option is also tried against them one at a time (the exact choices'
+    # MILP weighs them whatever the number).
+    best, bound = search.run(owned=bool(server_owned) and len(demand.decisions) <= OWNED_SEARCH)
 
     chosen = server_cal_oses(best.servers)
     sql_plan = sql.plan(chosen)
     final_demand = replace(everything, needs=rest.needs + sql.needs(chosen))
     cost = best.cost + rest_plan.cost
     lower = min(bound + rest_plan.lower_bound, cost)
-    scope = ""
-    if server_owned and not owned_aware:
-        scope = (
-            f"server licenses at list price: with more than {OWNED_SEARCH_LIMIT} decisions "
-            "the owned server licenses are matched after the choice"
-        )
     return Plan(
         best.servers,
         _combine(rest_plan, sql_plan),
@@ -140,7 +135,6 @@ def make_plan(
         lower,
         best.servers.findings + everything.findings,
         best.strategy,
-        scope,
     )
 
 

@@ -35,7 +35,6 @@ from entitle.optimize.choices import (
     Progress,
     ServerCosts,
     chosen_label,
-    fixed,
     leaves,
     other_label,
     possible_sql_oses,
@@ -139,6 +138,7 @@ class PlanSearch:
         self.leaves = leaves(demand.decisions)
         self.other = {d.key: other_label(d) for d in self.leaves}
         self.at_list = ServerCosts(pricing)
+        self.outcomes: tuple[Outcome, ...] = ()
 
     def run(self, owned: bool) -> tuple[Outcome, Decimal]:
         """The strategies in turn, each from the cheapest plan so far; the cheapest plan (the
@@ -152,6 +152,7 @@ class PlanSearch:
         outcomes.append(self.exact_choices(_cheapest(outcomes)))
         if owned:
             outcomes.append(self.owned_licenses(_cheapest(outcomes)))
+        self.outcomes = tuple(outcomes)  # what each strategy found, for tests and --explain
         best = _cheapest(outcomes)
         bound = max((o.bound for o in outcomes if o.bound is not None), default=Decimal(0))
         return best, min(bound, best.cost)
@@ -197,46 +198,29 @@ class PlanSearch:
         return best
 
     def per_component(self, start: Outcome) -> Outcome:
+        """Many open choices: per group, the combination whose list-price servers plus SQL
+        CALs (nothing owned) cost least — every combination where the group has few choices,
+        one choice at a time otherwise. A plan only: its bound is :meth:`exact_choices`'."""
         groups = _groups(self.demand.decisions, self.sql.by_ose)
         self.say(f"deciding {len(self.leaves)} Server + CAL choices in {len(groups)} groups")
-        grouped = {d.key for g in groups for d in g.tops}
-        open_ = {d.key for d in self.demand.decisions} - {
-            d.key for d in fixed(self.demand.decisions)
-        }
-        fixed_needs = tuple(n for d in fixed(self.demand.decisions) for n in d.options[0].needs)
-        bound = self.costs.needs(fixed_needs) + sum(
-            (
-                self.costs.least(d)
-                for d in self.demand.decisions
-                if d.key in open_ and d.key not in grouped
-            ),
-            Decimal(0),
-        )
         force = dict(start.force)
-        few = [g for g in groups if self._few(g)]
+        few = [g for g in groups if len(g.leaves) <= COMPONENT_EXHAUSTIVE]
         combos = {id(g): g.combos(self.other) for g in few}
         values: dict[int, list[Decimal]] = defaultdict(list)
         for j in range(max((len(c) for c in combos.values()), default=0)):
             batch = [g for g in few if j < len(combos[id(g)])]
-            sets = [g.sure(combos[id(g)][j]) for g in batch]
-            for g, sql in zip(batch, self.sql.lower_apart(sets), strict=True):
-                server = sum(
-                    (self.costs.least(d, combos[id(g)][j]) for d in g.tops if d.key in open_),
-                    Decimal(0),
-                )
+            sets = [g.surely(combos[id(g)][j]) for g in batch]
+            for g, sql in zip(batch, self.sql.exact_apart(sets), strict=True):
+                combo = combos[id(g)][j]
+                server = sum((self.at_list.least(d, combo) for d in g.tops), Decimal(0))
                 values[id(g)].append(server + sql)
         for g in groups:
             if id(g) in combos:
                 j = values[id(g)].index(min(values[id(g)]))  # the first of the cheapest
-                bound += values[id(g)][j]
                 force.update(combos[id(g)][j])
             else:
-                bound += (
-                    sum((self.costs.least(d) for d in g.tops if d.key in open_), Decimal(0))
-                    + self.sql.lower_apart([g.sure({})])[0]
-                )
-                force.update(self._one_at_a_time(g, force))
-        return self.outcome("per component", force, bound)
+                force.update(self._one_at_a_time(g))
+        return self.outcome("per component", force)
 
     def owned_licenses(self, start: Outcome) -> Outcome:
         """Every other option of every decision, one at a time, kept where it lowers the total
@@ -314,7 +298,7 @@ class PlanSearch:
             limit = min(limit, OWNED_SQL_COMBINATIONS.bit_length() - 1)
         return len(g.leaves) <= limit
 
-    def _one_at_a_time(self, g: Group, force: Force) -> Force:
+    def _one_at_a_time(self, g: Group) -> Force:
         """A group with many choices: flip one choice at a time while the group's list-price
         servers plus its SQL CALs (nothing owned) get cheaper, starting all Server + CAL."""
 
