@@ -288,7 +288,20 @@ class PlanSearch:
         solved = solve_choices(self.demand.decisions, self.costs, tables)
         if solved is None:  # pragma: no cover - nothing to decide, or too large to be exact
             return None
-        return self.outcome("exact choices", solved.force, solved.lower_bound + relaxed)
+        bound = solved.lower_bound + relaxed
+        # Forced only where the MILP differs from the list price (and every Server + CAL
+        # choice), so the report explains the other choices by their list prices — unless that
+        # plan would cost more than the MILP's own.
+        listed = choose(self.demand, self.pricing, shadow=False)
+        keys = {d.key for d in self.leaves}
+        forced = {
+            k: v for k, v in solved.force.items() if k in keys or v != chosen_label(listed, k)
+        }
+        exact = self.outcome("exact choices", solved.force, bound)
+        if forced == solved.force:
+            return exact
+        lighter = self.outcome("exact choices", forced, bound)
+        return lighter if lighter.cost <= exact.cost else exact
 
     # -- helpers ---------------------------------------------------------------------------
 
