@@ -90,15 +90,19 @@ def optimise_cals(
     pricing: Pricing,
     owned: dict[tuple[Resource, str | None], int] | None = None,
     give_up_at: Decimal | None = None,
+    milp_nodes: int | None = None,
 ) -> CalPlan:
     """The cheapest licenses covering every need of ``demand``. ``owned`` maps (resource,
     version or None for version-less) to the units owned, which cost nothing.
+
+    ``milp_nodes``: the largest graph whose Lagrangian gap a MILP closes (default
+    ``MILP_COST_LIMIT``); a search pricing many alternatives asks for less.
 
     ``give_up_at``: a caller comparing alternatives only needs to know that this one costs at
     least so much. Once the lower bound reaches it, the best plan found so far is returned
     with that bound, without closing the gap."""
     with gc_paused():
-        return _optimise(demand, catalog, pricing, owned, give_up_at)
+        return _optimise(demand, catalog, pricing, owned, give_up_at, milp_nodes)
 
 
 def _optimise(
@@ -107,6 +111,7 @@ def _optimise(
     pricing: Pricing,
     owned: dict[tuple[Resource, str | None], int] | None,
     give_up_at: Decimal | None = None,
+    milp_nodes: int | None = None,
 ) -> CalPlan:
     if not demand.needs:
         return CalPlan((), Decimal(0), Decimal(0), "nothing to cover")
@@ -119,7 +124,8 @@ def _optimise(
     side, lower, method = lagrangian(problem, enough)
     best_cost = problem.true_cost(side)
     gave_up = enough is not None and lower >= enough
-    if best_cost > lower and problem.n_nodes <= MILP_COST_LIMIT and not gave_up:
+    limit = MILP_COST_LIMIT if milp_nodes is None else milp_nodes
+    if best_cost > lower and problem.n_nodes <= limit and not gave_up:
         device_side = np.zeros(len(problem.prices), dtype=bool)
         for r, i in cut.resources.items():
             device_side[i] = r.holder != "user"

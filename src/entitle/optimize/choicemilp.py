@@ -16,13 +16,14 @@ exactly). HiGHS's dual bound, rounded up to a whole unit, is what is reported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint
 from scipy.sparse import coo_matrix
 
+from entitle.estate.records import Entitlement
 from entitle.optimize.calmilp import FLOAT_EXACT, solve, whole_units
 from entitle.optimize.choices import SERVER_CAL, Force, ServerCosts
 from entitle.optimize.match import covers
@@ -39,6 +40,24 @@ class GroupTable:
     leaves: tuple[Decision, ...]
     combos: tuple[Force, ...]
     sql: tuple[Decimal, ...]
+
+
+def _pooled(costs: ServerCosts) -> tuple[list[Entitlement], list[str | None]]:
+    """The owned server entitlements, those alike for matching (product, license, edition,
+    version they may run, where assigned) as one, and the version each may run."""
+    if costs.catalog is None or costs.as_of is None:
+        return [], []
+    alike: dict[tuple[str, str, str | None, str | None, str | None], int] = {}
+    first: dict[tuple[str, str, str | None, str | None, str | None], Entitlement] = {}
+    for e in costs.owned:
+        if e.quantity <= 0:
+            continue
+        v = effective_version(costs.catalog, e, costs.as_of)
+        key = (e.product, e.license, e.edition, v, e.assigned_to)
+        alike[key] = alike.get(key, 0) + e.quantity
+        first.setdefault(key, e)
+    keys = list(alike)
+    return [replace(first[k], quantity=alike[k]) for k in keys], [k[3] for k in keys]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,19 +96,17 @@ def solve_choices(
     amounts = [pricing.amount(n.product, n.license, n.edition) for _, n in needs]
     amounts += [v for t in tables for v in t.sql]
     scale = 10 ** max([0] + [-int(a.as_tuple().exponent) for a in amounts if a])
-    owned = costs.owned
-    versions = [
-        effective_version(costs.catalog, e, costs.as_of) if costs.catalog and costs.as_of else None
-        for e in owned
-    ]
+    owned, versions = _pooled(costs)
+    by_kind: dict[tuple[str, str, str | None], list[int]] = {}  # (product, license, place)
+    for m, (_, n) in enumerate(needs):
+        for place in {None, n.host, n.ose}:
+            by_kind.setdefault((n.product, n.license, place), []).append(m)
     pairs = [
         (k, m)
         for k, e in enumerate(owned)
-        if e.quantity > 0 and costs.catalog is not None
-        for m, (_, n) in enumerate(needs)
-        if e.product == n.product
-        and e.license == n.license
-        and covers(costs.catalog, e, versions[k], n)
+        if costs.catalog is not None
+        for m in by_kind.get((e.product, e.license, e.assigned_to), ())
+        if covers(costs.catalog, e, versions[k], needs[m][1])
     ]
     n_opt, n_pair = len(options), len(pairs)
     z_at = n_opt + n_pair

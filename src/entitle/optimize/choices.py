@@ -77,6 +77,20 @@ def sure_sql_oses(d: Decision, force: Force) -> frozenset[str]:
     )
 
 
+def labels(plan: ServerPlan) -> dict[str, str]:
+    """The chosen option of every decision of ``plan`` (nested ones included), by key."""
+    out: dict[str, str] = {}
+
+    def walk(c: Choice) -> None:
+        out[c.decision.key] = c.option.label
+        for s in c.sub:
+            walk(s)
+
+    for c in plan.choices:
+        walk(c)
+    return out
+
+
 def chosen_label(plan: ServerPlan, key: str) -> str | None:
     def walk(c: Choice) -> str | None:
         if c.decision.key == key:

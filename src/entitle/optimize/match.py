@@ -57,14 +57,21 @@ def allocate(
     """(entitlement index, need index, units) triples that cover as much value as possible."""
     versions = [effective_version(catalog, e, as_of) for e in entitlements]
     by_kind: dict[tuple[str, str], list[int]] = defaultdict(list)  # covers() needs both equal
+    by_place: dict[tuple[str, str, str], list[int]] = defaultdict(list)  # … and the place
     for j, n in enumerate(needs):
         if n.quantity > 0 and not n.billed:
             by_kind[(n.product, n.license)].append(j)
+            for place in {p for p in (n.host, n.ose) if p is not None}:
+                by_place[(n.product, n.license, place)].append(j)
     pairs = [
         (i, j)
         for i, e in enumerate(entitlements)
         if e.quantity > 0
-        for j in by_kind.get((e.product, e.license), ())
+        for j in (
+            by_kind.get((e.product, e.license), ())
+            if e.assigned_to is None
+            else by_place.get((e.product, e.license, e.assigned_to), ())
+        )
         if covers(catalog, e, versions[i], needs[j])
     ]
     if not pairs:

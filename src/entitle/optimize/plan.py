@@ -123,9 +123,9 @@ def make_plan(
     best, bound = search.run(owned=bool(server_owned) and len(demand.decisions) <= OWNED_SEARCH)
 
     chosen = server_cal_oses(best.servers)
-    sql_plan = sql.plan(chosen)
+    sql_plan = sql.plan(chosen, final=True)  # its gap closed on larger graphs than the search's
     final_demand = replace(everything, needs=rest.needs + sql.needs(chosen))
-    cost = best.cost + rest_plan.cost
+    cost = costs.plan(best.servers) + sql_plan.cost + rest_plan.cost
     lower = min(bound + rest_plan.lower_bound, cost)
     return Plan(
         best.servers,

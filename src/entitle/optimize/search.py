@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from entitle.catalog.model import Catalog
-from entitle.optimize.cals import CalPlan, Resource, costs_apart, optimise_cals
+from entitle.optimize.cals import MILP_LIMIT, CalPlan, Resource, costs_apart, optimise_cals
 from entitle.optimize.choicemilp import GroupTable, solve_choices
 from entitle.optimize.choices import (
     SERVER_CAL,
@@ -35,6 +35,7 @@ from entitle.optimize.choices import (
     Progress,
     ServerCosts,
     chosen_label,
+    labels,
     leaves,
     other_label,
     possible_sql_oses,
@@ -80,17 +81,23 @@ class SqlCals:
         self.owns_any = bool(mine)
         # What the owned SQL CALs can save at most: each unit one license at its list price.
         self.owned_value = sum((pricing.amount(*r.license()) * q for r, q in mine), Decimal(0))
-        self._cache: dict[tuple[frozenset[str], bool], CalPlan] = {}
+        self._cache: dict[tuple[frozenset[str], bool, bool], CalPlan] = {}
 
     def needs(self, oses: frozenset[str]) -> tuple[CalNeed, ...]:
         return tuple(n for ose in sorted(oses) for n in self.by_ose.get(ose, ()))
 
     def plan(
-        self, oses: frozenset[str], with_owned: bool = True, give_up_at: Decimal | None = None
+        self,
+        oses: frozenset[str],
+        with_owned: bool = True,
+        give_up_at: Decimal | None = None,
+        final: bool = False,
     ) -> CalPlan:
         """With ``give_up_at``, a plan whose bound reaches it may come back unfinished (cost and
-        bound both at least that much); such a plan is not kept for later callers."""
-        key = (oses, with_owned)
+        bound both at least that much); such a plan is not kept for later callers. While
+        searching, a MILP closes gaps only on graphs up to ``cals.MILP_LIMIT`` nodes (every
+        alternative priced, some many times); the ``final`` plan up to ``MILP_COST_LIMIT``."""
+        key = (oses, with_owned, final)
         if key in self._cache:
             return self._cache[key]
         plan = optimise_cals(
@@ -99,6 +106,7 @@ class SqlCals:
             self.pricing,
             self.owned if with_owned else None,
             give_up_at,
+            None if final else MILP_LIMIT,
         )
         if give_up_at is None or plan.lower_bound < give_up_at or plan.status == "optimal":
             self._cache[key] = plan
@@ -249,14 +257,18 @@ class PlanSearch:
 
         Owned SQL CALs are one pool for every group. When the groups' choices are few, they
         are priced as one group; otherwise two bounds are solved and the higher kept: each
-        group with the whole pool, and every group with nothing owned less what the whole pool
-        can save (each owned unit one license at its list price)."""
+        group with the whole pool (while that is at most ``OWNED_SQL_COMBINATIONS`` CAL plans),
+        and every group with nothing owned less what the whole pool can save (each owned unit
+        one license at its list price)."""
         groups = _groups(self.demand.decisions, self.sql.by_ose)
         apart = self.sql.owns_any and len(groups) > 1
         if apart and self._few(_merged(groups)):
             groups, apart = [_merged(groups)], False
         self.say(f"choosing {len(self.demand.decisions)} server decisions in one MILP")
-        best = self._choices(groups, self.sql.lower_apart)
+        best = None
+        sets = sum(2 ** len(g.leaves) for g in groups if self._few(g))
+        if not apart or sets <= OWNED_SQL_COMBINATIONS:  # each set one optimise_cals
+            best = self._choices(groups, self.sql.lower_apart)
         if apart:
             pooled = self._choices(groups, self.sql.exact_apart, less=self.sql.owned_value)
             if pooled is not None and (best is None or _bound(pooled) > _bound(best)):
@@ -292,11 +304,9 @@ class PlanSearch:
         # Forced only where the MILP differs from the list price (and every Server + CAL
         # choice), so the report explains the other choices by their list prices — unless that
         # plan would cost more than the MILP's own.
-        listed = choose(self.demand, self.pricing, shadow=False)
+        listed = labels(choose(self.demand, self.pricing, shadow=False))
         keys = {d.key for d in self.leaves}
-        forced = {
-            k: v for k, v in solved.force.items() if k in keys or v != chosen_label(listed, k)
-        }
+        forced = {k: v for k, v in solved.force.items() if k in keys or v != listed.get(k)}
         exact = self.outcome("exact choices", solved.force, bound)
         if forced == solved.force:
             return exact
