@@ -20,7 +20,8 @@ from entitle.optimize import calmilp
 from entitle.optimize.cals import optimise_cals
 from entitle.optimize.choices import ServerCosts
 from entitle.optimize.pricing import Pricing
-from entitle.optimize.search import PlanSearch, SqlCals
+from entitle.optimize.search import PlanSearch
+from entitle.optimize.sqlcals import SqlCals
 from entitle.position import compute_position
 from entitle.rules.cals import CalDemand, CalNeed
 from entitle.rules.demand import Decision, Demand, Need, Option

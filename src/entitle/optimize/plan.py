@@ -27,8 +27,9 @@ from entitle.optimize.choices import (
 )
 from entitle.optimize.choices import leaves as _leaves  # noqa: F401 - bench_optimizer --stages
 from entitle.optimize.pricing import Pricing
-from entitle.optimize.search import PlanSearch, SqlCals
+from entitle.optimize.search import PlanSearch
 from entitle.optimize.servers import ServerPlan
+from entitle.optimize.sqlcals import SqlCals
 from entitle.rules.cals import CalDemand, cal_demand
 from entitle.rules.demand import Demand
 from entitle.rules.index import EstateIndex
