@@ -617,7 +617,9 @@ def run_e2e(users: int, args: argparse.Namespace) -> tuple[Run, int]:
     cmd = [str(entitle), "position", str(estate), "--json", "--out", str(out), "--as-of", AS_OF]
     run = _spawn(cmd, _env(args.src), args.e2e_timeout, work / f"position-{users}.log")
     if run.ok:
-        run.data = {"total_cost": json.loads(out.read_text())["total_cost"]}
+        position = json.loads(out.read_text())
+        proof = position.get("plan", {}).get("optimality", {})
+        run.data = {"total_cost": position["total_cost"], "plan": proof.get("status", "")}
     return run, access
 
 
@@ -973,13 +975,14 @@ def _e2e_table(rows: list[Any]) -> Any:
     t = _table(
         "entitle position ESTATE --json --out FILE, end to end (fresh process; estate from "
         "entitle.samples.generate)",
-        ("users", "access rows", "wall s", "cpu s", "peak MB", "total_cost", "note"),
+        ("users", "access rows", "wall s", "cpu s", "peak MB", "total_cost", "plan", "note"),
     )
     for n, run, access in rows:
         if access is None:
-            t.add_row(f"{n:,}", "", "", "", "", "", run.note)
+            t.add_row(f"{n:,}", "", "", "", "", "", "", run.note)
             continue
         cost = f"${run.data['total_cost']:,.2f}" if run.data else "—"
+        plan = run.data.get("plan", "") if run.data else ""
         t.add_row(
             f"{n:,}",
             f"{access:,}",
@@ -987,6 +990,7 @@ def _e2e_table(rows: list[Any]) -> Any:
             _fmt_s(run.cpu_s),
             f"{run.maxrss_mb:,.0f}",
             cost,
+            plan,
             run.note,
         )
     return t

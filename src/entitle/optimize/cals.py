@@ -9,8 +9,9 @@ is one cut, and
     true cost ≥ min over plans of (cost at prices λ) − Σ λ·owned
 
 gives a lower bound at every step. When the best plan found meets the bound it is proven optimal;
-otherwise a small problem is solved exactly as a MILP (HiGHS) on the same graph, and a large one
-is reported "within X%" of the bound.
+otherwise a problem of up to ``MILP_COST_LIMIT`` nodes is solved as a MILP (HiGHS, to a zero gap)
+on the same graph, whose dual bound is the lower bound (with the tie-break solve up to
+``MILP_LIMIT`` nodes), and a larger one is reported "within X%" of the bound.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from entitle.optimize.lagrange import Problem, lagrangian
 from entitle.optimize.pricing import Pricing
 from entitle.rules.cals import CalDemand, CalNeed
 
-MILP_LIMIT = 4000  # nodes: above this a gap is reported instead of solved away
+MILP_LIMIT = 4000  # nodes: up to this a MILP closes a gap, ties broken exactly
+MILP_COST_LIMIT = 150_000  # nodes: up to this a MILP closes a gap, ties as HiGHS leaves them
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,15 +90,19 @@ def optimise_cals(
     pricing: Pricing,
     owned: dict[tuple[Resource, str | None], int] | None = None,
     give_up_at: Decimal | None = None,
+    milp_nodes: int | None = None,
 ) -> CalPlan:
     """The cheapest licenses covering every need of ``demand``. ``owned`` maps (resource,
     version or None for version-less) to the units owned, which cost nothing.
+
+    ``milp_nodes``: the largest graph whose Lagrangian gap a MILP closes (default
+    ``MILP_COST_LIMIT``); a search pricing many alternatives asks for less.
 
     ``give_up_at``: a caller comparing alternatives only needs to know that this one costs at
     least so much. Once the lower bound reaches it, the best plan found so far is returned
     with that bound, without closing the gap."""
     with gc_paused():
-        return _optimise(demand, catalog, pricing, owned, give_up_at)
+        return _optimise(demand, catalog, pricing, owned, give_up_at, milp_nodes)
 
 
 def _optimise(
@@ -105,6 +111,7 @@ def _optimise(
     pricing: Pricing,
     owned: dict[tuple[Resource, str | None], int] | None,
     give_up_at: Decimal | None = None,
+    milp_nodes: int | None = None,
 ) -> CalPlan:
     if not demand.needs:
         return CalPlan((), Decimal(0), Decimal(0), "nothing to cover")
@@ -117,13 +124,17 @@ def _optimise(
     side, lower, method = lagrangian(problem, enough)
     best_cost = problem.true_cost(side)
     gave_up = enough is not None and lower >= enough
-    if best_cost > lower and problem.n_nodes <= MILP_LIMIT and not gave_up:
+    limit = MILP_COST_LIMIT if milp_nodes is None else milp_nodes
+    if best_cost > lower and problem.n_nodes <= limit and not gave_up:
         device_side = np.zeros(len(problem.prices), dtype=bool)
         for r, i in cut.resources.items():
             device_side[i] = r.holder != "user"
-        side = solve_milp(problem, device_side)
-        best_cost = problem.true_cost(side)
-        lower, method = best_cost, "MILP (HiGHS) on the cut graph, owned quantities exact"
+        exact = solve_milp(problem, device_side, tie_break=problem.n_nodes <= MILP_LIMIT)
+        if exact is not None:
+            if exact.cost <= best_cost:  # never dearer, unless stopped at the node limit
+                side, best_cost = exact.source_side, exact.cost
+            lower = max(lower, exact.lower_bound)
+            method = "MILP (HiGHS, zero gap) on the cut graph, owned quantities exact"
     holdings = _holdings(cut, rows, catalog, side)
     return CalPlan(
         tuple(holdings), Decimal(int(best_cost)) * CENT, Decimal(int(lower)) * CENT, method

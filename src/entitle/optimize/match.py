@@ -111,17 +111,24 @@ def allocate(
     value as possible. ``hosts`` (by id) lets processor licenses cover per-core needs."""
     versions = [effective_version(catalog, e, as_of) for e in entitlements]
     by_kind: dict[tuple[str, str], list[int]] = defaultdict(list)  # covers() needs both equal
+    by_place: dict[tuple[str, str, str], list[int]] = defaultdict(list)  # … and the place
     hosted: dict[str, list[int]] = defaultdict(list)  # needs at a host, by product
     for j, n in enumerate(needs):
         if n.quantity > 0 and not n.billed:
             by_kind[(n.product, n.license)].append(j)
+            for place in {p for p in (n.host, n.ose) if p is not None}:
+                by_place[(n.product, n.license, place)].append(j)
             if n.host is not None:
                 hosted[n.product].append(j)
     pairs = [
         (i, j)
         for i, e in enumerate(entitlements)
         if e.quantity > 0 and e.license != "processor"
-        for j in by_kind.get((e.product, e.license), ())
+        for j in (
+            by_kind.get((e.product, e.license), ())
+            if e.assigned_to is None
+            else by_place.get((e.product, e.license, e.assigned_to), ())
+        )
         if covers(catalog, e, versions[i], needs[j]) and eligible(e, needs[j], as_of)
     ]
     fits: list[tuple[int, int, Fit]] = []
