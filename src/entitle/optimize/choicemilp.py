@@ -26,8 +26,8 @@ from scipy.sparse import coo_matrix
 from entitle.estate.records import Entitlement
 from entitle.optimize.calmilp import FLOAT_EXACT, solve, whole_units
 from entitle.optimize.choices import SERVER_CAL, Force, ServerCosts
-from entitle.optimize.match import covers
-from entitle.rules.demand import Decision, Option
+from entitle.optimize.match import beyond_transport, covers, eligible
+from entitle.rules.demand import Decision, Need, Option
 from entitle.rules.versions import effective_version
 
 
@@ -101,26 +101,41 @@ def solve_choices(
     for m, (_, n) in enumerate(needs):
         for place in {None, n.host, n.ose}:
             by_kind.setdefault((n.product, n.license, place), []).append(m)
+    as_of = costs.as_of
     pairs = [
         (k, m)
         for k, e in enumerate(owned)
-        if costs.catalog is not None
+        if costs.catalog is not None and as_of is not None
         for m in by_kind.get((e.product, e.license, e.assigned_to), ())
-        if covers(costs.catalog, e, versions[k], needs[m][1])
+        if covers(costs.catalog, e, versions[k], needs[m][1]) and eligible(e, needs[m][1], as_of)
+    ]
+    # Needs that owned licenses may cover in ways this MILP does not model are priced at 0 here
+    # (a relaxation, so the bound stays a lower bound; match.allocate prices them exactly in
+    # every plan): per-core needs on a host that processor licenses may cover (by whole
+    # licensings of the host), and needs at a provider that an owned license may cover at an
+    # edition ratio or under Datacenter's dual use (Azure Hybrid Benefit); other cloud pairs
+    # (License Mobility, the Flexible Virtualization Benefit, dedicated hosts) are plain pairs.
+    by_processor = {
+        (e.product, e.assigned_to) for e in costs.owned if e.license == "processor" and e.quantity
+    }
+    cloud_covered = {
+        m
+        for k, m in pairs
+        if costs.catalog is not None and beyond_transport(costs.catalog, owned[k], needs[m][1])
+    }
+
+    def relaxed(m: int, n: Need) -> bool:
+        on_host = (n.product, None) in by_processor or (n.product, n.host) in by_processor
+        return m in cloud_covered or (n.license == "core" and on_host)
+
+    price = [
+        0 if relaxed(m, n) else int(a * scale)
+        for m, (a, (_, n)) in enumerate(zip(amounts[: len(needs)], needs, strict=True))
     ]
     n_opt, n_pair = len(options), len(pairs)
     z_at = n_opt + n_pair
     n_var = z_at + sum(len(t.combos) for t in tables)
     c = np.zeros(n_var)
-    # Needs that owned licenses may cover in ways this MILP does not model (processor licenses
-    # by whole licensings of a host, cloud terms: edition ratios, Datacenter's dual use) are
-    # priced at 0 here: a relaxation, so the bound stays a lower bound (match.allocate prices
-    # them exactly in every plan).
-    by_processor = {e.product for e in costs.owned if e.license == "processor" and e.quantity > 0}
-    price = [
-        0 if n.cloud is not None or n.product in by_processor else int(a * scale)
-        for a, (_, n) in zip(amounts[: len(needs)], needs, strict=True)
-    ]
     for m, (i, n) in enumerate(needs):
         c[i] += price[m] * n.quantity
     for p, (_, m) in enumerate(pairs):

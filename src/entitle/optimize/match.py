@@ -94,6 +94,12 @@ def _dual(e: Entitlement, terms: CloudTerms | None) -> bool:
     return terms is not None and e.edition is not None and e.edition in terms.dual_use
 
 
+def beyond_transport(catalog: Catalog, e: Entitlement, need: Need) -> bool:
+    """``e`` covers ``need`` in a way a plain transportation problem does not model: at an
+    edition ratio or under Datacenter's dual use (Azure Hybrid Benefit)."""
+    return _ratio(catalog, e, need) != 1 or _dual(e, need.cloud)
+
+
 def _lowest_edition(catalog: Catalog, product: str) -> str | None:
     ranks = dict(catalog.product(product).edition_rank)
     return min(ranks, key=lambda k: ranks[k]) if ranks else None
