@@ -153,3 +153,70 @@ def role_table() -> RoleTable:
     }
     names = {key.lower(): tuple(value) for key, value in data.get("names", {}).items()}
     return RoleTable(roles, names)
+
+
+@dataclass(frozen=True, slots=True)
+class Vm:
+    """A VM as one export names it: its name there, its DNS name (FQDN) and its UUID (VMware's VM
+    UUID, else the SMBIOS/BIOS UUID; Hyper-V's VMId), any of them possibly blank."""
+
+    name: str
+    fqdn: str = ""
+    uuid: str = ""
+    source: Source = Source("<none>")
+
+    @property
+    def key(self) -> str:
+        """What tells two VMs apart: the UUID, else the full DNS name, else the name; never the
+        short name alone (``web01.prod`` and ``web01.test`` are two VMs)."""
+        if self.uuid:
+            return "uuid:" + guid(self.uuid)
+        fqdn = self.fqdn.strip().lower().rstrip(".")
+        if "." in fqdn and not is_address(fqdn):
+            return "fqdn:" + fqdn
+        return "name:" + self.name.strip().lower()
+
+    @property
+    def short(self) -> str:
+        return host_id(self.fqdn or self.name)
+
+
+def vm_ids(vms: list[Vm], out: Outcome, what: str) -> list[str | None]:
+    """The OSE id of each VM: its short DNS name (the key UAL, SIL and AD share), unless two VMs
+    with different keys share it — then each keeps its full DNS name (or its short name and the
+    head of its UUID), with the finding ``short-name-collision``. ``None`` for a VM met again
+    (same key) in the export: it is read once."""
+    keys_by_short: dict[str, dict[str, Vm]] = {}
+    for vm in vms:
+        keys_by_short.setdefault(vm.short, {}).setdefault(vm.key, vm)
+    ids: dict[str, str] = {}
+    for short, found in keys_by_short.items():
+        if len(found) == 1:
+            ids[next(iter(found))] = short
+            continue
+        named = []
+        for number, (key, vm) in enumerate(found.items(), start=1):
+            fqdn = vm.fqdn.strip().lower().rstrip(".")
+            if "." in fqdn and not is_address(fqdn):
+                ids[key] = fqdn
+            elif vm.uuid:
+                ids[key] = f"{short}-{guid(vm.uuid)[:8]}"
+            else:
+                ids[key] = f"{short}-{number}"
+            named.append(f"{ids[key]} ({vm.source})")
+        out.warn(
+            "short-name-collision",
+            f"{len(found)} {what} VMs share the short name {short}: {', '.join(named)}; kept "
+            f"apart under these ids, so evidence (UAL, SIL) that names only {short} is joined "
+            "to neither (rename the OSEs in oses.csv if one is the server that evidence names)",
+            next(iter(found.values())).source,
+        )
+    seen: set[str] = set()
+    result: list[str | None] = []
+    for vm in vms:
+        if vm.key in seen:
+            result.append(None)
+        else:
+            seen.add(vm.key)
+            result.append(ids[vm.key] if vm.short else None)
+    return result
