@@ -109,6 +109,54 @@ def windows_os(out: Outcome, ose: str, os_name: str, catalog: Catalog, source: S
     return True
 
 
+OR_LATER = re.compile(r"\bor\s+later\b", re.I)
+
+
+def windows_guest(out: Outcome, ose: str, guest: str, catalog: Catalog, source: Source) -> bool:
+    """Add the Windows Server row of a guest OS named like "Microsoft Windows Server 2019
+    (64-bit)" (VMware) or "Windows Server 2019 Datacenter" (Hyper-V KVP): its edition where the
+    name gives one, else blank (finding ``edition-unknown``: the rules license it as the cheaper
+    of Standard and Datacenter); the version named, or the newest the catalog knows where the
+    name says "or later" or gives none (finding ``version-assumed``). False for other OSes."""
+    named = product_of(guest, catalog)
+    if named is None or named.product != "windows-server":
+        return False
+    versions = catalog.products["windows-server"].version_ids
+    version = named.version
+    if version is None or OR_LATER.search(guest):
+        floor = versions.index(version) if version in versions else 0
+        version = versions[-1]
+        out.warn(
+            "version-assumed",
+            f"{ose}: the guest OS is '{guest}', so the version is taken as {version}, the newest "
+            f"of {', '.join(versions[floor:])} (a license of a later version covers an earlier "
+            "one, §7.4; write the version in software.csv if it is older)",
+            source,
+        )
+    cells = {
+        "ose": ose,
+        "product": "windows-server",
+        "edition": named.edition or "",
+        "version": version,
+    }
+    out.add("software", cells, source, weak=named.edition is None)
+    if named.edition:
+        out.count("Windows Server guests")
+    else:
+        out.count("Windows Server guests, edition unknown")
+        if not any(f.code == "edition-unknown" for f in out.findings):
+            out.warn(
+                "edition-unknown",
+                f"the guest OS name gives no Windows Server edition ('{guest}' on {ose}, as "
+                "VMware names every Windows guest): written with a blank edition, licensed as "
+                "whichever of "
+                "Standard and Datacenter costs less on the host (§3.1); write the edition in "
+                "software.csv where it is known",
+                source,
+            )
+    return True
+
+
 def is_virtual(*descriptions: str) -> bool:
     """Whether a manufacturer or model string names a virtual machine."""
     return any(_VIRTUAL.search(d) for d in descriptions if d)

@@ -30,7 +30,6 @@ invisible to it, which the import says (finding ``sql-server-invisible``). Impor
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -38,7 +37,7 @@ from pathlib import Path
 from entitle.catalog import Catalog
 from entitle.importers.exports import Export, ExportRow, read_any, require
 from entitle.importers.migrations import NO_HISTORY, Move, add_placements, dates_of
-from entitle.importers.names import Vm, host_id, product_of, vm_ids
+from entitle.importers.names import Vm, host_id, vm_ids, windows_guest
 from entitle.importers.result import ImportResult, Outcome
 from entitle.source import Source
 
@@ -84,7 +83,6 @@ ALIASES: dict[str, dict[str, str]] = {
 }
 MIGRATION_TYPES = ("migrat", "relocat")  # VmMigratedEvent, DrsVmMigratedEvent, VmRelocatedEvent
 TRUE = {"true", "yes", "1"}
-OR_LATER = re.compile(r"\bor\s+later\b", re.I)
 
 
 def _sheet(export: Export) -> str | None:
@@ -206,7 +204,10 @@ def _vms(sheets: dict[str, Export], known: set[str], catalog: Catalog, out: Outc
         if host not in known and host not in placeholders:
             placeholders[host] = row.source
             _placeholder(host, row.get("cluster"), row.source, out)
-        if _windows(row, ose, catalog, out):
+        guest = row.get(
+            "os according to the vmware tools", "os according to the configuration file"
+        )
+        if windows_guest(out, ose, guest, catalog, row.source):
             windows.append(ose)
     if placeholders:
         shown = ", ".join(f"{h} ({s})" for h, s in list(placeholders.items())[:3])
@@ -239,48 +240,6 @@ def _placeholder(host: str, cluster: str, source: Source, out: Outcome) -> None:
         cells["cluster"] = cluster
     out.add("hosts", cells, source, weak=True)
     out.count("hosts (vInfo, cores unknown)")
-
-
-def _windows(row: ExportRow, ose: str, catalog: Catalog, out: Outcome) -> bool:
-    """The Windows Server row of a guest: its edition where the name gives one, else blank
-    (finding edition-unknown); the version named, or the newest where it says "or later"."""
-    guest = row.get("os according to the vmware tools", "os according to the configuration file")
-    named = product_of(guest, catalog)
-    if named is None or named.product != "windows-server":
-        return False
-    versions = catalog.products["windows-server"].version_ids
-    version = named.version
-    if version is None or OR_LATER.search(guest):
-        floor = versions.index(version) if version in versions else 0
-        version = versions[-1]
-        out.warn(
-            "version-assumed",
-            f"{ose}: the guest OS is '{guest}', so the version is taken as {version}, the newest "
-            f"of {', '.join(versions[floor:])} (a license of a later version covers an earlier "
-            "one, §7.4; write the version in software.csv if it is older)",
-            row.source,
-        )
-    cells = {
-        "ose": ose,
-        "product": "windows-server",
-        "edition": named.edition or "",
-        "version": version,
-    }
-    out.add("software", cells, row.source, weak=named.edition is None)
-    if named.edition:
-        out.count("Windows Server guests")
-    else:
-        out.count("Windows Server guests, edition unknown")
-        if not any(f.code == "edition-unknown" for f in out.findings):
-            out.warn(
-                "edition-unknown",
-                "VMware's guest OS names carry no Windows Server edition (e.g. "
-                f"'{guest}' on {ose}): written with a blank edition, licensed as whichever of "
-                "Standard and Datacenter costs less on the host (§3.1); write the edition in "
-                "software.csv where it is known",
-                row.source,
-            )
-    return True
 
 
 def _moves(rows: Sequence[ExportRow], names: dict[str, str], out: Outcome) -> list[Move]:
