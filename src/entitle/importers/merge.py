@@ -47,6 +47,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "access": ("ose", "product", "user", "device", "level", "purpose"),
     "managed": ("product", "ose", "device", "user"),
     "placements": ("ose", "host", "from"),
+    "import-findings": ("kind", "code", "message"),  # entitle.importers.assumed
 }
 COLUMNS: dict[str, tuple[str, ...]] = {
     "hosts": (
@@ -105,7 +106,7 @@ def read_tables(folder: Path) -> tuple[dict[str, Table], list[Problem]]:
     """The tables of an existing estate folder (absent tables are empty)."""
     tables: dict[str, Table] = {}
     problems: list[Problem] = []
-    for name in TABLES:
+    for name in (*TABLES, "import-findings"):
         path = folder / f"{name}.csv"
         if not path.is_file():
             continue

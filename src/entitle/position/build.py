@@ -87,6 +87,7 @@ def _compute(estate: Estate, catalog: Catalog, as_of: date, progress: Progress |
     findings = list(plan.findings) + list(owned.findings)
     findings += processor_findings(ents, needs, matches, hosts, catalog, owned.converted)
     findings += _cal_findings(plan.demand.exempt, plan.demand.partial)
+    findings += [f.as_finding() for f in estate.import_findings]  # what imports assumed
     lines = []
     for key in sorted(set(required) | set(surplus), key=lambda k: _order(catalog, k)):
         lines.append(
