@@ -99,3 +99,22 @@ def test_an_import_writes_its_assumptions_and_keeps_acceptance(
     shown = {(f["code"], f["severity"]) for f in findings if "import rvtools" in f["message"]}
     assert ("cores-unknown", "info") in shown and ("edition-unknown", "warning") in shown
     assert len(shown) == 5
+
+
+def test_a_server_under_its_short_name_and_its_fqdn_is_a_finding(tmp_path: Path) -> None:
+    """The estate already has web01 (as UAL names a server); RVTools then brings two VMs whose
+    DNS names are web01.prod.contoso.com and web01.test.contoso.com. Three OSEs now exist and
+    UAL's evidence stays on web01: said as short-name-collision, and kept as an assumption."""
+    estate = tmp_path / "estate"
+    estate.mkdir()
+    (estate / "hosts.csv").write_text("host,processors,cores_per_processor\nweb01,1,4\n")
+    (estate / "oses.csv").write_text("ose,host,virtual\nweb01,web01,no\n")
+    args = ["import", "rvtools", str(SAMPLES / "dbcolumns"), "--into", str(estate), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    found = [f for f in json.loads(result.stdout)["findings"] if f["source"] == "oses.csv"]
+    assert len(found) == 1
+    assert found[0]["message"].startswith(
+        "oses.csv has web01 and web01.prod.contoso.com, web01.test.contoso.com:"
+    )
+    assert found[0]["message"] in (estate / "import-findings.csv").read_text(encoding="utf-8")

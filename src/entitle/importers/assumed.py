@@ -41,6 +41,33 @@ ASSUMED = frozenset(
 )
 
 
+def split_identities(tables: dict[str, Table]) -> list[Finding]:
+    """OSEs of the merged estate that may be one server under two ids: a full DNS name kept
+    apart by an inventory (``web01.prod.contoso.com``, after a short-name collision) beside the
+    short name earlier evidence used (``web01``). Evidence on ``web01`` is not moved to either."""
+    oses = tables.get("oses")
+    if oses is None:
+        return []
+    ids = {cells.get("ose", "").lower(): cells.get("ose", "") for cells in oses.rows.values()}
+    pairs: dict[str, list[str]] = {}
+    for folded, ose in ids.items():
+        short = folded.split(".", 1)[0]
+        if "." in folded and short in ids and not short.replace(".", "").isdigit():
+            pairs.setdefault(ids[short], []).append(ose)
+    return [
+        Finding(
+            "warning",
+            "short-name-collision",
+            f"oses.csv has {short} and {', '.join(sorted(full))}: the evidence imported under "
+            f"{short} stays on an OSE of its own, counted apart from "
+            f"{'them' if len(full) > 1 else 'it'} (rename {short} in every table to the server "
+            "it is, or remove it if it is the same)",
+            "oses.csv",
+        )
+        for short, full in sorted(pairs.items())
+    ]
+
+
 def _key(kind: str, code: str, message: str) -> tuple[str, ...]:
     return (kind, code, message)
 
@@ -77,4 +104,4 @@ def record_findings(tables: dict[str, Table], kind: str, findings: Sequence[Find
     return True
 
 
-__all__ = ["ASSUMED", "FILE", "TABLE", "record_findings"]
+__all__ = ["ASSUMED", "FILE", "TABLE", "record_findings", "split_identities"]
