@@ -30,7 +30,8 @@ def test_db_column_names(catalog: Catalog) -> None:
     (vInfoGuestHostName) and UUIDs differ, so they stay two OSEs under their full DNS names
     (finding short-name-collision); APP07 runs on esx99, which vHost does not list: a placeholder
     of 1 × 1 in vInfo's cluster C2 (finding cores-unknown). The three Windows guests name no
-    edition: blank, with the versions named (2019, 2022, 2016) exactly."""
+    edition: blank, with the versions named (2019, 2022, 2016) exactly. APP07's vInfoCPUs is
+    blank: the vCPU sheet's vCPUCPUs gives 4."""
     result = import_rvtools(sorted((SAMPLES / "dbcolumns").glob("*.csv")), catalog)
     assert result.ok, result.problems
     hosts = {
@@ -43,7 +44,7 @@ def test_db_column_names(catalog: Catalog) -> None:
         "web01.prod.contoso.com": ("esx11", "2"),
         "web01.test.contoso.com": ("esx11", "2"),
         "lnx02": ("esx11", "4"),
-        "app07": ("esx99", "2"),
+        "app07": ("esx99", "4"),
     }
     software = {(r["ose"], r["edition"], r["version"]) for r in rows(result, "software")}
     assert software == {
@@ -156,3 +157,24 @@ def test_an_estate_error_is_located_in_the_workbook(tmp_path: Path) -> None:
     assert f"{path}:vHost!3: processors 5000 is too large" in " ".join(result.output.split())
     assert "hosts.csv line 3 of the merged estate" in " ".join(result.output.split())
     assert not estate.exists()
+
+
+def test_a_blank_edition_never_overwrites_a_known_one(tmp_path: Path) -> None:
+    """software.csv already says web01.prod.contoso.com runs Datacenter 2019; RVTools' blank
+    edition is a guess (a weak row), so it fills nothing there and the edition stays."""
+    estate = tmp_path / "estate"
+    estate.mkdir()
+    (estate / "hosts.csv").write_text("host,processors,cores_per_processor\nesx11,2,12\n")
+    (estate / "oses.csv").write_text("ose,host,virtual\nweb01.prod.contoso.com,esx11,yes\n")
+    (estate / "software.csv").write_text(
+        "ose,product,edition,version\nweb01.prod.contoso.com,windows-server,datacenter,2019\n"
+    )
+    args = ["import", "rvtools", str(SAMPLES / "dbcolumns"), "--into", str(estate)]
+    assert runner.invoke(app, args).exit_code == 0
+    with (estate / "software.csv").open(encoding="utf-8") as fh:
+        editions = {r["ose"]: r["edition"] for r in csv.DictReader(fh)}
+    assert editions == {
+        "web01.prod.contoso.com": "datacenter",
+        "web01.test.contoso.com": "",
+        "app07": "",
+    }
