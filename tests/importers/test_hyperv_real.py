@@ -67,3 +67,44 @@ def test_hyperv_position(tmp_path: Path) -> None:
         ("windows-server", "datacenter", "2022", "core"): 32,
         ("windows-server", "standard", "2019", "core"): 16,
     }
+
+
+def test_an_extra_export_is_named_not_refused(tmp_path: Path, catalog: Catalog) -> None:
+    """A Get-VMNetworkAdapter export beside the others is skipped with file-not-used (the rest
+    imports as above: 4 VMs); alone, it is refused."""
+    extra = tmp_path / "Get-VMNetworkAdapter.csv"
+    extra.write_text('"VMName","SwitchName","MacAddress"\n"WEB01","LAN","00155D010203"\n')
+    result = import_hyperv([*sorted(SAMPLES.glob("*.csv")), extra], catalog)
+    assert result.ok, result.problems
+    assert len(rows(result, "oses")) == 4
+    unused = [f for f in result.findings if f.code == "file-not-used"]
+    assert len(unused) == 1 and "Get-VMNetworkAdapter.csv skipped" in unused[0].message
+    alone = import_hyperv([extra], catalog)
+    assert [p.message for p in alone.problems] == ["not a Hyper-V export this importer knows"]
+
+
+def test_a_sam_vm_list_joins_get_vm_by_guid(tmp_path: Path, catalog: Catalog) -> None:
+    """Get-VM names a VM "APP 09 (new)" (VMId 1111…) on HV21; the SAM list names it by its
+    GUID (same id, braces and capitals as WMI writes them) with FQDN app09.contoso.com,
+    EnabledState 2 (running) and OSName "Windows Server 2022 Standard". One VM, id app09,
+    Running, vCPUs from Get-VM (2), Standard 2022. A second list row, EnabledState 3 (off), a
+    VM Get-VM does not list (GUID 2222…), is a VM of its own: app10, Off."""
+    get_vm = tmp_path / "Get-VM.csv"
+    get_vm.write_text(
+        '"Name","State","ProcessorCount","ComputerName","VMId"\n'
+        '"APP 09 (new)","Running","2","HV21","11111111-aaaa-4bbb-8ccc-000000000009"\n'
+    )
+    vm_list = tmp_path / "HyperVVMList.csv"
+    vm_list.write_text(
+        '"FQDN","OSName","HyperV_Name","EnabledState","Host","GUID"\n'
+        '"app09.contoso.com","Windows Server 2022 Standard","APP 09 (new)","2","HV21",'
+        '"{11111111-AAAA-4BBB-8CCC-000000000009}"\n'
+        '"app10.contoso.com","Windows Server 2022 Standard","APP10","3","HV21",'
+        '"{22222222-AAAA-4BBB-8CCC-000000000010}"\n'
+    )
+    result = import_hyperv([get_vm, vm_list], catalog)
+    assert result.ok, result.problems
+    oses = {r["ose"]: (r["host"], r.get("vcpus"), r["powerstate"]) for r in rows(result, "oses")}
+    assert oses == {"app09": ("hv21", "2", "Running"), "app10": ("hv21", None, "Off")}
+    software = {(r["ose"], r["edition"], r["version"]) for r in rows(result, "software")}
+    assert software == {("app09", "standard", "2022"), ("app10", "standard", "2022")}

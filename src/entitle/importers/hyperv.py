@@ -113,6 +113,7 @@ class _Guest:
 def import_hyperv(paths: Sequence[Path], catalog: Catalog) -> ImportResult:
     out = Outcome("hyperv")
     found: dict[str, list[Export]] = defaultdict(list)
+    unknown: list[Export] = []
     for path in paths:
         exports, problems = read_any(path)
         out.problems.extend(p for p in problems if p.severity == "error")
@@ -122,18 +123,27 @@ def import_hyperv(paths: Sequence[Path], catalog: Catalog) -> ImportResult:
         for export in exports:
             kind = _kind(export)
             if kind is None:
-                out.error(
-                    export.header_source,
-                    "not a Hyper-V export this importer knows",
-                    "give Get-VM (Name, ComputerName, VMId, ProcessorCount, State), "
-                    "Get-VMProcessor (VMName, Count), Get-VMHost (Name, LogicalProcessorCount), "
-                    "Win32_Processor (SystemName, NumberOfCores), Get-ClusterNode (Name, "
-                    "Cluster), KVP items (VMName, FullyQualifiedDomainName, OSName), a VM list "
-                    "(HyperV_Name, Host, OSName) or migration events (TimeCreated, MachineName, "
-                    "VMName); this file has " + ", ".join(export.header),
-                )
+                unknown.append(export)
             else:
                 found[kind].append(export)
+    for export in unknown:  # Get-VMNetworkAdapter and the like: named, not a refusal
+        if found:
+            out.warn(
+                "file-not-used",
+                f"{export.file} skipped: not a Hyper-V export this importer reads",
+                export.header_source,
+            )
+        else:
+            out.error(
+                export.header_source,
+                "not a Hyper-V export this importer knows",
+                "give Get-VM (Name, ComputerName, VMId, ProcessorCount, State), "
+                "Get-VMProcessor (VMName, Count), Get-VMHost (Name, LogicalProcessorCount), "
+                "Win32_Processor (SystemName, NumberOfCores), Get-ClusterNode (Name, "
+                "Cluster), KVP items (VMName, FullyQualifiedDomainName, OSName), a VM list "
+                "(HyperV_Name, Host, OSName) or migration events (TimeCreated, MachineName, "
+                "VMName); this file has " + ", ".join(export.header),
+            )
     if out.problems:
         return out.result()
     clusters = {
