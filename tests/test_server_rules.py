@@ -309,3 +309,33 @@ def test_essentials_is_one_server_license_and_flags_limits() -> None:
         if f.code == "essentials-limit"
     )
     assert codes == ["1 processors", "10 cores", "25 users"]
+
+
+def test_a_blank_windows_server_edition_is_licensed_as_the_cheaper_edition() -> None:
+    """An edition no export names (RVTools) is left blank; the host is then licensed like an
+    open edition choice (§3.1): h (2 × 8 = 16 cores) with 7 such VMs needs Standard ×4 (2 OSEs
+    per licensing, ceil(7 / 2) = 4) = 64 core licenses, or Datacenter 16. With Standard priced
+    100 and Datacenter 300 a core: 6,400 against 4,800 → Datacenter. With 3 VMs, Standard ×2 =
+    32 × 100 = 3,200 against 4,800 → Standard. The assumption is the finding edition-unknown."""
+    prices = [
+        price("windows-server", "core", "100", "standard"),
+        price("windows-server", "core", "300", "datacenter"),
+    ]
+
+    def with_vms(n: int):  # type: ignore[no-untyped-def]
+        names = [f"v{i}" for i in range(n)]
+        e = estate(
+            [host("h", 2, 8)],
+            [vm(name, "h", 2) for name in names],
+            [sw(name, "windows-server", None, "2022") for name in names],
+            prices=prices,
+        )
+        return position(e)
+
+    seven = with_vms(7)
+    assert chosen(seven, "windows-server@h") == "datacenter"
+    assert required(seven, "windows-server", "core", "datacenter") == 16
+    three = with_vms(3)
+    assert chosen(three, "windows-server@h") == "standard ×2"
+    assert required(three, "windows-server", "core", "standard") == 32
+    assert [f.code for f in three.findings].count("edition-unknown") == 1

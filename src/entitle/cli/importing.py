@@ -34,6 +34,7 @@ from entitle.cli.common import (
 from entitle.cli.importing_help import KindHelpCommand
 from entitle.estate.files import FOLLOW_SYMLINKS, not_regular
 from entitle.importers.ad import ExternalRule, import_ad
+from entitle.importers.assumed import TABLE, record_findings, split_identities
 from entitle.importers.aws import import_aws
 from entitle.importers.azure import import_azure
 from entitle.importers.cloud import read_vcpus_map
@@ -368,6 +369,10 @@ def register(app: typer.Typer) -> None:
             fail(problems)
         tables, report = merge(tables, result.rows)
         changed = {name: tables[name] for name in report.touched}
+        if "oses" in report.touched:  # one server under two ids (short name and FQDN)?
+            result = replace(result, findings=(*result.findings, *split_identities(tables)))
+        if record_findings(tables, result.kind, result.findings):  # import-findings.csv
+            changed[TABLE] = tables[TABLE]
         problems = write_estate(into, changed, catalog)
         errors = [p for p in problems if p.severity == "error"]
         if errors:  # each on its one line, saying what it is about (no heading line above them)

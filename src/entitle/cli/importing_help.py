@@ -58,9 +58,14 @@ counts: a finding), Get-SilWindowsUpdate (skipped). The server of a list is PSCo
 or the first DC= of the DistinguishedName (without either the users are refused). Disabled
 accounts (Enabled false, userAccountControl bit 0x2) are left out. --encoding cp1252 reads
 code-page files.""",
-    "rvtools": """VMware RVTools: the workbook or its per-tab CSV export (vInfo, vCPU, vHost,
-vCluster).""",
-    "hyperv": """Hyper-V: Get-VM, Get-CimInstance Win32_Processor and Get-ClusterNode exports.""",
+    "rvtools": """VMware RVTools 3.x or 4.x: the workbook or its per-tab CSV export (vInfo, vCPU,
+vHost, vCluster; optional vEvent), display headers or -DBColumnNames (vInfoVMName, vHostNumCpu).
+A vInfo-only export (-c ExportvInfo2xlsx) gives hosts of unknown cores (cores-unknown). Windows
+guests get a blank edition, licensed as the cheaper of Standard and Datacenter (edition-unknown);
+SQL Server is invisible to RVTools (sql-server-invisible).""",
+    "hyperv": """Hyper-V: Get-VM, Get-VMProcessor, Get-VMHost, Get-CimInstance Win32_Processor,
+Get-ClusterNode, the guests' KVP items (VMName, FullyQualifiedDomainName, OSName) or a SAM VM list,
+and VMMS-Admin migration events; KVP rows are joined to Get-VM by VMId or host and name.""",
     "azure": """Azure: az vm list --show-details -o json, an Azure Resource Graph CSV of the same
 VMs, az sql vm list -o json. licenseType Windows_Server (Azure Hybrid Benefit) -> model byol,
 none -> provider; sqlServerLicenseType PAYG -> provider, AHUB -> byol. --vcpus-map names the

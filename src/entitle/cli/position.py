@@ -30,7 +30,16 @@ def register(app: typer.Typer) -> None:
             ..., help="Estate folder of CSV files, or one .xlsx workbook."
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the position as JSON."),
-        check: bool = typer.Option(False, "--check", help="Exit 1 when any shortfall exists."),
+        check: bool = typer.Option(
+            False,
+            "--check",
+            help="Exit 1 when any shortfall exists, or an import assumption is not accepted.",
+        ),
+        accept_assumptions: bool = typer.Option(
+            False,
+            "--accept-assumptions",
+            help="With --check: accept what the imports assumed (import-findings.csv).",
+        ),
         as_of: str | None = typer.Option(
             None,
             "--as-of",
@@ -74,7 +83,8 @@ def register(app: typer.Typer) -> None:
         What-if: entitle position ESTATE --what-if changes.yaml (see docs/reports.md)
 
         Exit status: 0 report produced; 2 bad input (every problem printed as FILE:LINE);
-        with --check, 1 when a shortfall exists.
+        with --check, 1 when a shortfall exists or an import assumption (import-findings.csv)
+        is neither accepted there nor by --accept-assumptions.
         """
         catalog = get_catalog(catalog_path)
         day = parse_date(as_of, "--as-of")
@@ -108,4 +118,16 @@ def register(app: typer.Typer) -> None:
         else:
             render_position(result, terminal(), explain=explain)
         if check and result.has_shortfall:
+            raise typer.Exit(1)
+        open_findings = [f for f in loaded.import_findings if not f.accepted]
+        if check and open_findings and not accept_assumptions:
+            codes = sorted({f.code for f in open_findings})
+            err_console.print(
+                f"check failed: {len(open_findings)} import assumption(s) not accepted "
+                f"({', '.join(codes)}; first at {open_findings[0].source}) — resolve them, or "
+                "write yes in their accepted column of import-findings.csv, or give "
+                "--accept-assumptions",
+                markup=False,
+                soft_wrap=True,
+            )
             raise typer.Exit(1)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from entitle.catalog import Catalog, default_catalog
 from entitle.estate import checks
+from entitle.estate.assumptions import read_import_findings
 from entitle.estate.convert import REQUIRED, Row, convert, rows_of
 from entitle.estate.reader import RawEstate, RawTable, read_estate
 from entitle.estate.records import TABLES, Estate
@@ -60,6 +61,8 @@ def _load(path: str | Path, catalog: Catalog) -> tuple[Estate | None, list[Probl
     checks.check_access_software(rows, ids["oses"], catalog, problems)
     checks.check_prices(rows.get("prices", ()), problems)
 
+    assumed, more = read_import_findings(path) if Path(path).is_dir() else ((), [])
+    problems.extend(more)
     problems = sorted(problems, key=_order)
     if any(p.severity == "error" for p in problems):
         return None, problems
@@ -75,6 +78,7 @@ def _load(path: str | Path, catalog: Catalog) -> tuple[Estate | None, list[Probl
         prices=records["prices"],
         placements=records["placements"],
         name=raw.name,
+        import_findings=assumed,
     )
     return estate, problems
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Literal
 
-from entitle.source import NO_SOURCE, Source
+from entitle.source import NO_SOURCE, Finding, Source
 
 Environment = Literal["production", "dev-test"]
 Model = Literal["per-core", "per-vm", "server-cal", "payg", "provider", "byol"]
@@ -193,6 +193,25 @@ class Placement:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportFinding:
+    """A row of the optional ``import-findings.csv``: something an import assumed
+    (:mod:`entitle.estate.assumptions`)."""
+
+    kind: str
+    code: str
+    message: str
+    where: str = ""
+    accepted: bool = False
+    source: Source = NO_SOURCE
+
+    def as_finding(self) -> Finding:
+        """As a finding of the position: a warning until accepted, then a note."""
+        state = "accepted" if self.accepted else "not accepted"
+        message = f"import {self.kind} assumed: {self.message} ({state}: {self.source})"
+        return Finding("info" if self.accepted else "warning", self.code, message, self.where)
+
+
+@dataclass(frozen=True, slots=True)
 class Estate:
     """A whole estate: every table as a tuple of records (an absent table is empty)."""
 
@@ -207,6 +226,8 @@ class Estate:
     prices: tuple[Price, ...] = ()
     placements: tuple[Placement, ...] = ()
     name: str = "estate"
+    # What imports assumed (optional import-findings.csv; not one of TABLES).
+    import_findings: tuple[ImportFinding, ...] = ()
 
 
 TABLES: tuple[str, ...] = (

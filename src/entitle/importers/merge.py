@@ -47,6 +47,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "access": ("ose", "product", "user", "device", "level", "purpose"),
     "managed": ("product", "ose", "device", "user"),
     "placements": ("ose", "host", "from"),
+    "import-findings": ("kind", "code", "message"),  # entitle.importers.assumed
 }
 COLUMNS: dict[str, tuple[str, ...]] = {
     "hosts": (
@@ -75,6 +76,9 @@ class Table:
     name: str
     header: list[str]
     rows: dict[tuple[str, ...], dict[str, str]] = field(default_factory=dict)
+    # Where this import's rows came from (FILE:LINE or FILE:SHEET!ROW), by key: a problem the
+    # estate loader finds in a merged row is shown there, not at a staged file that is gone.
+    origins: dict[tuple[str, ...], Source] = field(default_factory=dict)
 
     def key(self, cells: Mapping[str, str]) -> tuple[str, ...]:
         return tuple(
@@ -102,7 +106,7 @@ def read_tables(folder: Path) -> tuple[dict[str, Table], list[Problem]]:
     """The tables of an existing estate folder (absent tables are empty)."""
     tables: dict[str, Table] = {}
     problems: list[Problem] = []
-    for name in TABLES:
+    for name in (*TABLES, "import-findings"):
         path = folder / f"{name}.csv"
         if not path.is_file():
             continue
@@ -158,6 +162,7 @@ def merge(
         for row in rows:
             cells = {c: v for c, v in row.cells.items() if v is not None}
             key = table.key(cells)
+            table.origins.setdefault(key, row.source)
             existing = table.rows.get(key)
             if existing is None:
                 if name == "devices" and row.weak and cells.get("device") in oses:
@@ -283,15 +288,30 @@ def write_estate(folder: Path, tables: Mapping[str, Table], catalog: Catalog) ->
         estate, problems = load_estate(staging, catalog)
         if estate is None:
             shutil.rmtree(staging, ignore_errors=True)
-            return [_renamed(p, staging, folder) for p in problems]
+            return [_renamed(p, staging, folder, tables) for p in problems]
         _swap(staging, folder)
-        return [_renamed(p, staging, folder) for p in problems]
+        return [_renamed(p, staging, folder, tables) for p in problems]
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
-def _renamed(problem: Problem, staging: Path, folder: Path) -> Problem:
+def _renamed(
+    problem: Problem, staging: Path, folder: Path, tables: Mapping[str, Table] | None = None
+) -> Problem:
+    """A problem of the staged estate, at the export row it came from when this import wrote
+    that row (``FILE:SHEET!ROW``), else at the estate file it will be in."""
+    path = Path(problem.source.file)
+    staged = path.parent == staging or os.sep not in problem.source.file
+    table = (tables or {}).get(path.stem) if staged and path.suffix == ".csv" else None
+    if table is not None and problem.source.line >= 2 and problem.source.sheet is None:
+        keys = list(table.rows)
+        index = problem.source.line - 2  # the header is line 1; _write_table writes every row
+        origin = table.origins.get(keys[index]) if index < len(keys) else None
+        if origin is not None:
+            where = f"{path.name} line {problem.source.line} of the merged estate"
+            hint = f"{problem.hint}; {where}" if problem.hint else where
+            return Problem(origin, problem.message, hint, problem.severity)
     file = problem.source.file.replace(str(staging), str(folder))
     if file == problem.source.file and os.sep not in file:
         file = str(folder / file)

@@ -109,6 +109,54 @@ def windows_os(out: Outcome, ose: str, os_name: str, catalog: Catalog, source: S
     return True
 
 
+OR_LATER = re.compile(r"\bor\s+later\b", re.I)
+
+
+def windows_guest(out: Outcome, ose: str, guest: str, catalog: Catalog, source: Source) -> bool:
+    """Add the Windows Server row of a guest OS named like "Microsoft Windows Server 2019
+    (64-bit)" (VMware) or "Windows Server 2019 Datacenter" (Hyper-V KVP): its edition where the
+    name gives one, else blank (finding ``edition-unknown``: the rules license it as the cheaper
+    of Standard and Datacenter); the version named, or the newest the catalog knows where the
+    name says "or later" or gives none (finding ``version-assumed``). False for other OSes."""
+    named = product_of(guest, catalog)
+    if named is None or named.product != "windows-server":
+        return False
+    versions = catalog.products["windows-server"].version_ids
+    version = named.version
+    if version is None or OR_LATER.search(guest):
+        floor = versions.index(version) if version in versions else 0
+        version = versions[-1]
+        out.warn(
+            "version-assumed",
+            f"{ose}: the guest OS is '{guest}', so the version is taken as {version}, the newest "
+            f"of {', '.join(versions[floor:])} (a license of a later version covers an earlier "
+            "one, §7.4; write the version in software.csv if it is older)",
+            source,
+        )
+    cells = {
+        "ose": ose,
+        "product": "windows-server",
+        "edition": named.edition or "",
+        "version": version,
+    }
+    out.add("software", cells, source, weak=named.edition is None)
+    if named.edition:
+        out.count("Windows Server guests")
+    else:
+        out.count("Windows Server guests, edition unknown")
+        if not any(f.code == "edition-unknown" for f in out.findings):
+            out.warn(
+                "edition-unknown",
+                f"the guest OS name gives no Windows Server edition ('{guest}' on {ose}, as "
+                "VMware names every Windows guest): written with a blank edition, licensed as "
+                "whichever of "
+                "Standard and Datacenter costs less on the host (§3.1); write the edition in "
+                "software.csv where it is known",
+                source,
+            )
+    return True
+
+
 def is_virtual(*descriptions: str) -> bool:
     """Whether a manufacturer or model string names a virtual machine."""
     return any(_VIRTUAL.search(d) for d in descriptions if d)
@@ -153,3 +201,70 @@ def role_table() -> RoleTable:
     }
     names = {key.lower(): tuple(value) for key, value in data.get("names", {}).items()}
     return RoleTable(roles, names)
+
+
+@dataclass(frozen=True, slots=True)
+class Vm:
+    """A VM as one export names it: its name there, its DNS name (FQDN) and its UUID (VMware's VM
+    UUID, else the SMBIOS/BIOS UUID; Hyper-V's VMId), any of them possibly blank."""
+
+    name: str
+    fqdn: str = ""
+    uuid: str = ""
+    source: Source = Source("<none>")
+
+    @property
+    def key(self) -> str:
+        """What tells two VMs apart: the UUID, else the full DNS name, else the name; never the
+        short name alone (``web01.prod`` and ``web01.test`` are two VMs)."""
+        if self.uuid:
+            return "uuid:" + guid(self.uuid)
+        fqdn = self.fqdn.strip().lower().rstrip(".")
+        if "." in fqdn and not is_address(fqdn):
+            return "fqdn:" + fqdn
+        return "name:" + self.name.strip().lower()
+
+    @property
+    def short(self) -> str:
+        return host_id(self.fqdn or self.name)
+
+
+def vm_ids(vms: list[Vm], out: Outcome, what: str) -> list[str | None]:
+    """The OSE id of each VM: its short DNS name (the key UAL, SIL and AD share), unless two VMs
+    with different keys share it — then each keeps its full DNS name (or its short name and the
+    head of its UUID), with the finding ``short-name-collision``. ``None`` for a VM met again
+    (same key) in the export: it is read once."""
+    keys_by_short: dict[str, dict[str, Vm]] = {}
+    for vm in vms:
+        keys_by_short.setdefault(vm.short, {}).setdefault(vm.key, vm)
+    ids: dict[str, str] = {}
+    for short, found in keys_by_short.items():
+        if len(found) == 1:
+            ids[next(iter(found))] = short
+            continue
+        named = []
+        for number, (key, vm) in enumerate(found.items(), start=1):
+            fqdn = vm.fqdn.strip().lower().rstrip(".")
+            if "." in fqdn and not is_address(fqdn):
+                ids[key] = fqdn
+            elif vm.uuid:
+                ids[key] = f"{short}-{guid(vm.uuid)[:8]}"
+            else:
+                ids[key] = f"{short}-{number}"
+            named.append(f"{ids[key]} ({vm.source})")
+        out.warn(
+            "short-name-collision",
+            f"{len(found)} {what} VMs share the short name {short}: {', '.join(named)}; kept "
+            f"apart under these ids, so evidence (UAL, SIL) that names only {short} is joined "
+            "to neither (rename the OSEs in oses.csv if one is the server that evidence names)",
+            next(iter(found.values())).source,
+        )
+    seen: set[str] = set()
+    result: list[str | None] = []
+    for vm in vms:
+        if vm.key in seen:
+            result.append(None)
+        else:
+            seen.add(vm.key)
+            result.append(ids[vm.key] if vm.short else None)
+    return result

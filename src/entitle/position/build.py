@@ -91,6 +91,7 @@ def _compute(estate: Estate, catalog: Catalog, as_of: date, progress: Progress |
     findings += _cal_findings(plan.demand.exempt, plan.demand.partial)
     cloud, cloud_findings = cloud_rows(estate, catalog, as_of, ents, needs, matches)
     findings += cloud_findings
+    findings += [f.as_finding() for f in estate.import_findings]  # what imports assumed
     lines = []
     for key in sorted(set(required) | set(surplus), key=lambda k: _order(catalog, k)):
         lines.append(

@@ -52,6 +52,7 @@ def windows_server(
     findings: list[Finding] = []
     per_core: dict[str, list[tuple[Ose, Software]]] = defaultdict(list)
     per_vm: list[tuple[Ose, Software]] = []
+    unknown: list[tuple[Ose, Software]] = []
 
     for ose in idx.estate.oses:
         if ose.environment != "production":
@@ -62,6 +63,8 @@ def windows_server(
             if ose.kind == "container":
                 findings.append(_container(ose, sw))
                 continue
+            if sw.edition is None:
+                unknown.append((ose, sw))
             if sw.edition == "essentials":
                 decisions.append(_essentials(idx, catalog, ose, sw, findings))
                 continue
@@ -88,6 +91,8 @@ def windows_server(
 
     if per_vm:
         decisions.extend(_per_vm(idx, catalog, per_vm, rule, as_of, findings))
+    if unknown:
+        findings.append(_edition_unknown(unknown))
     return decisions, findings
 
 
@@ -102,6 +107,22 @@ def _container(ose: Ose, sw: Software) -> Finding:
         f"{ose.ose} is a Windows Server container without Hyper-V isolation{inside}: covered by "
         "the license of the OSE it runs in, which allows unlimited such containers (§3.1).",
         str(sw.source),
+    )
+
+
+def _edition_unknown(rows: list[tuple[Ose, Software]]) -> Finding:
+    """The assumption made for installations whose edition software.csv leaves blank (an
+    RVTools guest OS name carries none): each host's OSEs are licensed as whichever of Standard
+    (stacked) and Datacenter costs less, the cheapest the rules allow (§3.1); per VM, Standard."""
+    names = sorted({o.ose for o, _ in rows})
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return Finding(
+        "warning",
+        "edition-unknown",
+        f"{len(names)} Windows Server installation(s) with no edition in software.csv ({shown}): "
+        "licensed as whichever of Standard and Datacenter costs less on their host (§3.1); "
+        "write the edition in software.csv if a guest runs Datacenter",
+        str(rows[0][1].source),
     )
 
 

@@ -19,7 +19,7 @@ import logging
 import re
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,8 @@ from sqlalchemy import Engine
 
 from entitle.catalog import Catalog
 from entitle.importers.ad import ExternalRule, import_ad
+from entitle.importers.assumed import TABLE as FINDINGS_TABLE
+from entitle.importers.assumed import record_findings, split_identities
 from entitle.importers.dates import Window
 from entitle.importers.generic import import_generic, read_mapping
 from entitle.importers.hyperv import import_hyperv
@@ -317,6 +319,10 @@ def _run(
         return
     tables, report = merge(tables, result.rows)
     changed = {name: tables[name] for name in report.touched}
+    if "oses" in report.touched:  # one server under two ids (short name and FQDN)?
+        result = replace(result, findings=(*result.findings, *split_identities(tables)))
+    if record_findings(tables, result.kind, result.findings):  # import-findings.csv
+        changed[FINDINGS_TABLE] = tables[FINDINGS_TABLE]
     problems = write_estate(estate_dir, changed, catalog) if changed else []
     errors = [p for p in problems if p.severity == "error"]
     if errors:
