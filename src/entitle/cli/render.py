@@ -10,7 +10,8 @@ from rich.table import Table
 
 from entitle.cli.common import SafeConsole
 from entitle.position.model import Line, Position
-from entitle.reports.model import cloud_sorted, cloud_text
+from entitle.reports.model import cloud_sorted
+from entitle.reports.terminal import render_cloud, render_findings
 
 
 def terminal() -> Console:
@@ -89,16 +90,7 @@ def render_position(position: Position, console: Console, *, explain: bool = Fal
             console.print(f"  {n.quantity} × {label}{where}: {who}", markup=False)
     if position.cloud:
         console.print()
-        console.print("[bold]Cloud and hosting providers[/bold]")
-        provider = None
-        for row in cloud_sorted(position.cloud):
-            if row.provider != provider:
-                provider = row.provider
-                console.print(f"  {provider}", markup=False)
-            console.print(f"    {cloud_text(row)}", markup=False)
+        render_cloud(cloud_sorted(position.cloud), console)
     if position.findings:
         console.print()
-        console.print("[bold]Findings[/bold]")
-        for f in position.findings:
-            where = f" [{f.source}]" if f.source else ""
-            console.print(f"  {f.severity}: {f.code}: {f.message}{where}", markup=False)
+        render_findings(position.findings, console)
