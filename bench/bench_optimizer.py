@@ -420,7 +420,7 @@ def child_stages(users: int, work: Path) -> dict[str, Any]:
     """Where `entitle position` spends its time on one estate: loading, the server demand, the
     CAL demand and the one big CAL optimisation (every right but SQL Server's, with the owned
     licenses); and how many open Server + CAL choices make_plan searches over. Uses plan.py's
-    private helpers (_leaves, _server_cal_oses, SQL_RIGHT): adjust here when plan.py changes."""
+    private helpers (_leaves, _server_cal_oses): adjust here when plan.py changes."""
     from datetime import date
 
     from entitle.catalog import default_catalog
@@ -443,13 +443,13 @@ def child_stages(users: int, work: Path) -> dict[str, Any]:
 
     (idx, demand), srv = _timed(servers)
     leaves = len(plan_module._leaves(demand.decisions))
-    server_cal = plan_module._server_cal_oses(choose(demand, pricing))
+    server_cal = plan_module._server_cal_oses(choose(demand, pricing), catalog.roles.database)
     cal, cal_run = _timed(lambda: cal_demand(idx, catalog, server_cal))
     n_params = len(inspect.signature(plan_module.owned_resources).parameters)
     owned = plan_module.owned_resources(*(estate.entitlements, catalog, as_of)[:n_params])
     # make_plan optimises the CALs other than SQL Server's once, and re-solves the SQL CALs
     # (in no suite, on no base right) per Server + CAL choice; time the first.
-    sql = getattr(plan_module, "SQL_RIGHT", None)
+    sql = catalog.database_right()
     rest = CalDemand(tuple(n for n in cal.needs if n.right != sql), cal.exempt)
     cuts = _count_cuts()
     _, opt = _timed(lambda: cals_module.optimise_cals(rest, catalog, pricing, owned))

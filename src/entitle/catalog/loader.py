@@ -36,6 +36,7 @@ from entitle.catalog.model import (
     ProcessorConversion,
     ProcessorLicense,
     Product,
+    Roles,
     Subscription,
     SubscriptionEdition,
     Suite,
@@ -63,6 +64,12 @@ class _Meta(_Strict):
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     price_year: int
     price_source: str
+
+
+class _Roles(_Strict):
+    server_os: str
+    database: str
+    server_ml: str
 
 
 class _CoreRule(_Strict):
@@ -224,6 +231,7 @@ class _SuiteUpgrade(_Strict):
 
 class _CatalogFile(_Strict):
     meta: _Meta
+    roles: _Roles
     core_rules: dict[str, _CoreRule]
     core_factors: list[_CoreFactor]
     core_factor_scope: dict[str, _CoreFactorScope] = {}
@@ -265,6 +273,19 @@ def _cross_check(data: _CatalogFile) -> list[str]:
     def versions_of(pid: str) -> list[str]:
         return [v.version for v in data.versions.get(pid, [])]
 
+    for role, pid in data.roles.model_dump().items():
+        known_product(pid, f"roles.{role}")
+    for pid in products:
+        rules = {m.core_rule for m in data.models if m.product == pid and m.core_rule}
+        if len(rules) > 1:
+            problems.append(
+                f"models ({pid}): one core_rule per product (its packs), not {sorted(rules)}"
+            )
+    if len(data.suites) > 2:  # optimize/calbuild.py's cut has an Enterprise and a Core node
+        problems.append("suites: at most two CAL Suites, one of which may include the other")
+    for s in data.suites:
+        if s.includes is not None and any(x.includes for x in data.suites if x.id == s.includes):
+            problems.append(f"suites.{s.id}: a suite may include one that includes none")
     for pid, scope in data.core_factor_scope.items():
         where = f"core_factor_scope.{pid}"
         if known_product(pid, where):
@@ -452,6 +473,7 @@ def _build(data: _CatalogFile, file: str) -> Catalog:
 
     return Catalog(
         meta=Meta(**data.meta.model_dump()),
+        roles=Roles(**data.roles.model_dump()),
         products=products,
         core_rules={
             rid: CoreRule(id=rid, **{**r.model_dump(), "pack_sizes": tuple(r.pack_sizes)})

@@ -54,6 +54,15 @@ class Meta:
 
 
 @dataclass(frozen=True, slots=True)
+class Roles:
+    """The product that plays each part the engine's rules are written for (``[roles]``)."""
+
+    server_os: str  # its cores (rules/windows.py) and its CAL, implied by every access (§1.1)
+    database: str  # per core or Server + CAL, chosen with its CALs (rules/sql.py, §3.5)
+    server_ml: str  # server MLs counted like the server OS's cores (rules/management.py, §5)
+
+
+@dataclass(frozen=True, slots=True)
 class CoreRule:
     id: str
     min_per_processor: int
@@ -277,6 +286,7 @@ class CatalogPrice:
 @dataclass(frozen=True, slots=True)
 class Catalog:
     meta: Meta
+    roles: Roles
     products: dict[str, Product]
     core_rules: dict[str, CoreRule]
     core_factors: tuple[CoreFactor, ...]
@@ -392,7 +402,41 @@ class Catalog:
                 return row
         return None
 
+    def pack_rule(self, product_id: str) -> str | None:
+        """The core rule whose pack sizes a product's core licenses are sold in: its models'
+        ``core_rule`` (one per product, checked by the loader), None for a product without."""
+        for rule in self.models:
+            if rule.product == product_id and rule.core_rule is not None:
+                return rule.core_rule
+        return None
+
+    def server_cal_products(self) -> tuple[str, ...]:
+        """The products licensed only Server + CAL (one server license per OSE: Exchange,
+        SharePoint, Skype for Business), in catalog order."""
+        out: list[str] = []
+        for rule in self.models:
+            if rule.model == "server-cal" and rule.product not in out:
+                out.append(rule.product)
+        return tuple(out)
+
+    def ec_products(self) -> tuple[str, ...]:
+        """The products an External Connector exists for (``external_connector``), in catalog
+        order (licensing-rules.md §2)."""
+        return tuple(pid for pid, p in self.products.items() if p.external_connector)
+
+    def database_right(self) -> str:
+        """The CAL right of the database licensed Server + CAL (``sql-server:cal``)."""
+        return f"{self.roles.database}:cal"
+
+    def server_os_right(self) -> str:
+        """The CAL right of the server OS (``windows-server:cal``), the base every access needs."""
+        return f"{self.roles.server_os}:cal"
+
     # -- suites ------------------------------------------------------------------------------
+    def suite_order(self) -> tuple[str, ...]:
+        """The CAL Suites, each one that includes another before it (Enterprise, then Core)."""
+        return tuple(sorted(self.suites, key=lambda s: self.suites[s].includes is None))
+
     def suite_components(self, suite_id: str) -> tuple[Component, ...]:
         """All components of a suite, including those of the suite it includes."""
         suite = self.suites[suite_id]

@@ -52,8 +52,11 @@ def shape_estate(
 def register(app: typer.Typer) -> None:
     @app.command("calc")
     def calc(
-        product: str = typer.Option(
-            "windows-server", "--product", "-p", help="windows-server, sql-server, ..."
+        product: str | None = typer.Option(
+            None,
+            "--product",
+            "-p",
+            help="A catalog product id (`entitle products`); default the server OS, Windows Server.",
         ),
         processors: int = typer.Option(..., "--processors", min=1, help="Physical processors."),
         cores: int = typer.Option(..., "--cores", min=1, help="Cores per processor."),
@@ -89,6 +92,7 @@ def register(app: typer.Typer) -> None:
         if any(out_of_range):
             fail([p for p in out_of_range if p])
         catalog = get_catalog(catalog_path)
+        product = product or catalog.roles.server_os
         problems = []
         if product not in catalog.products:
             problems.append(f"--product {product!r}: unknown; one of {', '.join(catalog.products)}")

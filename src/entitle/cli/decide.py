@@ -109,8 +109,11 @@ def register(app: typer.Typer) -> None:
         interactive: bool = typer.Option(
             False, "--interactive", "-i", help="Ask every question not answered by a flag."
         ),
-        product: str = typer.Option(
-            "windows-server", "--product", help="Whose CALs to price (catalog or prices.csv)."
+        product: str | None = typer.Option(
+            None,
+            "--product",
+            help="Whose CALs to price (catalog or prices.csv); default the server OS, Windows "
+            "Server.",
         ),
         user_price: str | None = typer.Option(None, "--user-price", help="Price of a user CAL."),
         device_price: str | None = typer.Option(
@@ -152,6 +155,7 @@ def register(app: typer.Typer) -> None:
         if any(counts):
             fail([p for p in counts if p])
         catalog = get_catalog(catalog_path)
+        product = product or catalog.roles.server_os
         rates = GrowthRates(
             years,
             (_decimal(headcount_growth, "--headcount-growth") or Decimal(0)) / 100,

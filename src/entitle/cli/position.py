@@ -6,7 +6,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from entitle.cli.common import emit, err_console, get_catalog, get_estate, parse_date, to_json
 from entitle.cli.ledger import ledger_entitlements
@@ -15,6 +14,7 @@ from entitle.cli.reporting import (
     check_pdf_possible,
     make_report,
     report_text,
+    text_console,
     what_if,
     what_if_json,
     write_reports,
@@ -107,13 +107,12 @@ def register(app: typer.Typer) -> None:
                 data["what_if"] = what_if_json(change)
             emit(to_json(data), out)
         elif report is not None and out is not None:
-            emit(report_text(report), out)
+            emit(report_text(report, explain=explain), out)
         elif report is not None:
-            render_report(report, terminal())
+            render_report(report, terminal(), explain=explain)
         elif out is not None:
-            console = Console(record=True, width=160, force_terminal=False, emoji=False)
-            with console.capture():
-                render_position(result, console, explain=explain)
+            console = text_console()
+            render_position(result, console, explain=explain)
             emit(console.export_text(), out)
         else:
             render_position(result, terminal(), explain=explain)

@@ -1,33 +1,24 @@
-"""The position as a readable terminal report (Rich)."""
+"""The position as a readable terminal report (Rich): the plain view of ``entitle position``
+without a report. Its money, labels, cloud and findings sections are the report's
+(reports/fmt.py, reports/terminal.py); with a report, reports/terminal.py renders it all."""
 
 from __future__ import annotations
 
 import sys
-from decimal import Decimal
 
 from rich.console import Console
 from rich.table import Table
 
 from entitle.cli.common import SafeConsole
-from entitle.position.model import Line, Position
-from entitle.reports.model import cloud_sorted, cloud_text
+from entitle.position.model import Position
+from entitle.reports.fmt import money
+from entitle.reports.model import cloud_sorted, label, line_label
+from entitle.reports.terminal import render_cloud, render_findings
 
 
 def terminal() -> Console:
     """Standard output: the terminal's width on a terminal, 120 columns into a file or pipe."""
     return SafeConsole(width=None if sys.stdout.isatty() else 120, emoji=False)
-
-
-def money(value: Decimal | None, currency: str = "") -> str:
-    if value is None:
-        return "—"
-    text = f"{value.quantize(Decimal('0.01')):,}"
-    return f"{text} {currency}".strip()
-
-
-def _label(line: Line) -> str:
-    parts = [line.product, line.edition or "", line.version or "", line.license]
-    return " ".join(p for p in parts if p)
 
 
 def render_position(position: Position, console: Console, *, explain: bool = False) -> None:
@@ -41,7 +32,7 @@ def render_position(position: Position, console: Console, *, explain: bool = Fal
     for line in position.lines:
         style = "red" if line.shortfall else ("yellow" if line.surplus else "")
         table.add_row(
-            _label(line),
+            line_label(line),
             str(line.required),
             str(line.owned),
             str(line.shortfall),
@@ -52,9 +43,9 @@ def render_position(position: Position, console: Console, *, explain: bool = Fal
         )
         if line.packs:
             packs = " + ".join(f"{n} × {size}-core pack" for size, n in line.packs.items())
-            notes.append(f"{_label(line)}: buy {packs}")
+            notes.append(f"{line_label(line)}: buy {packs}")
         if line.billed:
-            notes.append(f"{_label(line)}: billed {money(line.monthly_cost, cur)} per month")
+            notes.append(f"{line_label(line)}: billed {money(line.monthly_cost, cur)} per month")
     console.print(table)
     status = "[red]shortfall[/red]" if position.has_shortfall else "[green]compliant[/green]"
     console.print(
@@ -82,23 +73,12 @@ def render_position(position: Position, console: Console, *, explain: bool = Fal
         console.print("[bold]CAL plan[/bold]")
         for n in position.cal_needs:
             who = ", ".join(n.holders[:6]) + (" …" if len(n.holders) > 6 else "")
-            label = " ".join(
-                x for x in (n.product, n.edition or "", n.version or "", n.license) if x
-            )
+            what = label(n.product, n.edition, n.version, n.license)
             where = f" on {n.host}" if n.host else ""
-            console.print(f"  {n.quantity} × {label}{where}: {who}", markup=False)
+            console.print(f"  {n.quantity} × {what}{where}: {who}", markup=False)
     if position.cloud:
         console.print()
-        console.print("[bold]Cloud and hosting providers[/bold]")
-        provider = None
-        for row in cloud_sorted(position.cloud):
-            if row.provider != provider:
-                provider = row.provider
-                console.print(f"  {provider}", markup=False)
-            console.print(f"    {cloud_text(row)}", markup=False)
+        render_cloud(cloud_sorted(position.cloud), console)
     if position.findings:
         console.print()
-        console.print("[bold]Findings[/bold]")
-        for f in position.findings:
-            where = f" [{f.source}]" if f.source else ""
-            console.print(f"  {f.severity}: {f.code}: {f.message}{where}", markup=False)
+        render_findings(position.findings, console)

@@ -8,6 +8,7 @@ reports of the same input differ only by it.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from dataclasses import dataclass
@@ -142,12 +143,17 @@ def what_if_json(change: WhatIf) -> dict[str, Any]:
     return data
 
 
-def report_text(report: Report) -> str:
+def report_text(report: Report, *, explain: bool = False) -> str:
     """The terminal report as plain text (for ``--out``)."""
-    console = Console(record=True, width=160, force_terminal=False, emoji=False)
-    with console.capture():
-        render_report(report, console)
+    console = text_console()
+    render_report(report, console, explain=explain)
     return console.export_text()
+
+
+def text_console() -> Console:
+    """A console that records plain text 160 columns wide and prints nothing (for ``--out``).
+    Not ``Console.capture()``: what is captured is not recorded, so the text came out empty."""
+    return Console(file=io.StringIO(), record=True, width=160, force_terminal=False, emoji=False)
 
 
 def write_reports_text(path: Path, text: str) -> None:

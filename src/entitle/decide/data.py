@@ -193,7 +193,9 @@ def decide_from_estate(
         )
     growth = None
     if rates is not None:
-        sql_oses = frozenset(n.ose for n in demand.needs if n.right == "sql-server:cal" and n.ose)
+        sql_oses = frozenset(
+            n.ose for n in demand.needs if n.right == catalog.database_right() and n.ose
+        )
         growth = project_estate(estate, catalog, pricing, ev, rec, rates, sql_oses)
     return DataDecision(ev, answers, rec, tuple(strategies), growth)
 

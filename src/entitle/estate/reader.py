@@ -9,7 +9,6 @@ fewer fields than its header) as :class:`Problem` values. Turning text into reco
 
 from __future__ import annotations
 
-import codecs
 import csv
 import difflib
 import io
@@ -24,6 +23,7 @@ from entitle.estate.files import MAX_FILE_BYTES, MAX_ROWS, SPLIT_HINT, MiB, not_
 from entitle.estate.records import TABLES
 from entitle.estate.spreadsheet import unquote
 from entitle.source import Problem, Source
+from entitle.text import bom_encoding as _encoding
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 ENCODING_HINT = "save the file as UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')"
@@ -154,17 +154,6 @@ def decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
         hint = "the file is binary, or UTF-16 without a byte order mark; " + ENCODING_HINT
         return None, [Problem(Source(file, line), "the text contains NUL bytes", hint)]
     return text, []
-
-
-def _encoding(data: bytes) -> tuple[str, int]:
-    """The encoding of a CSV file's bytes and the length of its byte order mark."""
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8", len(codecs.BOM_UTF8)
-    if data.startswith(codecs.BOM_UTF16_LE):
-        return "utf-16-le", 2
-    if data.startswith(codecs.BOM_UTF16_BE):
-        return "utf-16-be", 2
-    return "utf-8", 0
 
 
 def _lines(data: bytes) -> io.TextIOWrapper:

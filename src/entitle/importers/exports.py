@@ -12,7 +12,6 @@ Imports :mod:`entitle.source` and the decoding helpers of :mod:`entitle.estate.r
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,6 +29,7 @@ from entitle.estate.workbook import (
     sheet_rows,
 )
 from entitle.source import Problem, Source
+from entitle.text import bom_encoding as _encoding
 
 DELIMITERS = (",", ";", "\t")
 MAX_COLUMNS = 16_384  # Excel's limit: no export has more
@@ -81,16 +81,6 @@ class Export:
 
     def missing(self, required: Iterable[str]) -> list[str]:
         return [name for name in required if name.lower() not in self.columns]
-
-
-def _encoding(data: bytes) -> tuple[str, int]:
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8", len(codecs.BOM_UTF8)
-    if data.startswith(codecs.BOM_UTF16_LE):
-        return "utf-16-le", 2
-    if data.startswith(codecs.BOM_UTF16_BE):
-        return "utf-16-be", 2
-    return "utf-8", 0
 
 
 def _head_text(data: bytes, complete: bool, file: str) -> tuple[str | None, list[Problem]]:

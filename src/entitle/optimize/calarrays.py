@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from entitle.optimize.calbuild import SUITES, Builder, Cut
+from entitle.optimize.calbuild import Builder, Cut
 from entitle.optimize.calgraph import SINK, SOURCE
 from entitle.optimize.calrows import Rows, distinct
-from entitle.rules.cals import EC_PRODUCTS, base_right
+from entitle.rules.cals import base_right
 
 
 class _Edges:
@@ -108,12 +108,7 @@ def build_arrays(rows: Rows, b: Builder) -> Cut | None:
     # External Connectors: per product in a table, with the product each one requires.
     ec_products: list[str] = []
     for p in products:
-        if (
-            p in EC_PRODUCTS
-            and p not in ec_products
-            and catalog.product(p).external_connector
-            and b.priced("ec", p)
-        ):
+        if p not in ec_products and catalog.product(p).external_connector and b.priced("ec", p):
             ec_products.append(p)
     ec_ok = np.asarray([p in ec_products for p in products], dtype=bool)
     requires: list[int] = []
@@ -138,7 +133,7 @@ def build_arrays(rows: Rows, b: Builder) -> Cut | None:
     offset = 2
     who_offset = 0
     who: list[str] = []
-    whats = rights + list(SUITES) + ec_products
+    whats = rights + list(b.suites) + ec_products
     blocks_side, blocks_who, blocks_what = [], [], []
     nodes_of: dict[str, np.ndarray] = {}
     offsets: dict[str, int] = {}
@@ -147,8 +142,8 @@ def build_arrays(rows: Rows, b: Builder) -> Cut | None:
         keys = s.who * n_r + s.right
         nodes, base_from, base_to = _closure(keys, keys[s.based], up, n_r)
         holder, right = nodes // n_r, nodes % n_r
-        ent_ok = np.asarray([b.applies(s.side, SUITES[0], r) for r in rights], dtype=bool)
-        core_ok = np.asarray([b.applies(s.side, SUITES[1], r) for r in rights], dtype=bool)
+        ent_ok = np.asarray([b.applies(s.side, b.suites[0], r) for r in rights], dtype=bool)
+        core_ok = np.asarray([b.applies(s.side, b.suites[1], r) for r in rights], dtype=bool)
         present = distinct(right)
         link = bool(ent_ok[present].any())
         if link and (core_ok[present] & ~ent_ok[present]).any():
@@ -169,9 +164,9 @@ def build_arrays(rows: Rows, b: Builder) -> Cut | None:
                 edges.add(near, far, res)
 
         if len(ent_holders):
-            arc(outer, ent_ids, b.resource(s.side, SUITES[0]))
+            arc(outer, ent_ids, b.resource(s.side, b.suites[0]))
         if len(core_holders):
-            core_res = b.resource(s.side, SUITES[1])
+            core_res = b.resource(s.side, b.suites[1])
             if link:
                 ent_of_core = ent_ids[np.searchsorted(ent_holders, core_holders)]
                 arc(ent_of_core, core_ids, core_res)
@@ -221,7 +216,7 @@ def build_arrays(rows: Rows, b: Builder) -> Cut | None:
         edges.add(_lookup(ec_nodes, req_from, offset), _lookup(ec_nodes, req_to, offset), -1)
     blocks_side.append(np.full(len(ec_nodes), 3, dtype=np.int8))
     blocks_who.append(who_offset + ec_nodes // n_p)
-    blocks_what.append(n_r + len(SUITES) + ec_nodes % n_p)
+    blocks_what.append(n_r + len(b.suites) + ec_nodes % n_p)
     who += rows.hosts
     n_nodes = offset + len(ec_nodes)
 

@@ -22,10 +22,9 @@ from entitle.catalog.model import Catalog
 from entitle.optimize.calgraph import SINK, SOURCE, Graph
 from entitle.optimize.calrows import Rows
 from entitle.optimize.pricing import Pricing
-from entitle.rules.cals import EC_PRODUCTS, CalNeed, base_right
+from entitle.rules.cals import CalNeed, base_right
 
 CENT = Decimal("0.01")
-SUITES = ("enterprise-cal-suite", "core-cal-suite")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +34,15 @@ class Resource:
     holder: str  # user | device | ec
     what: str  # a right ("windows-server:cal"), a suite id, or a product (for an EC)
 
+    def is_suite(self) -> bool:
+        """Whether this is a CAL Suite (a right is named ``product:kind``, a suite by its id)."""
+        return self.holder != "ec" and ":" not in self.what
+
     def license(self) -> tuple[str, str, str | None]:
         """(product, license kind, edition/level) of one unit of this resource."""
         if self.holder == "ec":
             return (self.what, "external-connector", None)
-        if self.what in SUITES:
+        if self.is_suite():
             return (self.what, f"{self.holder}-cal", None)
         product, _, kind = self.what.partition(":")
         if kind == "ml":
@@ -90,6 +93,10 @@ class Builder:
         self.g = Graph()
         self.resources: dict[Resource, int] = {}
         self.suite_rights = self._suite_rights()
+        # (the suite that includes the other, the one it includes): Enterprise, Core; "" for
+        # one the catalog lacks (no suite applies then)
+        ent, core, *_ = (*catalog.suite_order(), "", "")
+        self.suites: tuple[str, str] = (ent, core)
         self._priced: dict[tuple[str, str], bool] = {}
         self._res_ids: dict[tuple[str, str], int] = {}
         self._applies_cache: dict[tuple[str, str, str], bool] = {}
@@ -100,9 +107,8 @@ class Builder:
 
     def _suite_rights(self) -> dict[str, set[str]]:
         out = {}
-        for sid in SUITES:
-            if sid in self.catalog.suites:
-                out[sid] = {str(c) for c in self.catalog.suite_components(sid)}
+        for sid in self.catalog.suite_order():
+            out[sid] = {str(c) for c in self.catalog.suite_components(sid)}
         return out
 
     def resource(self, holder: str, what: str) -> int:
@@ -145,7 +151,7 @@ class Builder:
         # per side and holder: [Enterprise node, Core node, Core hangs from Enterprise]
         suites: dict[str, dict[str, list]] = {"user": {}, "device": {}}
         ec_ok: dict[str, bool] = {}
-        ent, core = "enterprise-cal-suite", "core-cal-suite"
+        ent, core = self.suites
         catalog = self.catalog
         resource = self.resource
 
@@ -285,11 +291,9 @@ class Builder:
                     product = n.product
                     ok = ec_ok.get(product)
                     if ok is None:
-                        ok = ec_ok[product] = (
-                            product in EC_PRODUCTS
-                            and catalog.product(product).external_connector
-                            and self.priced("ec", product)
-                        )
+                        ok = ec_ok[product] = catalog.product(
+                            product
+                        ).external_connector and self.priced("ec", product)
                     if ok:
                         head = ec(host, product)  # may add edges: before this one
                         tails.append(un)

@@ -24,7 +24,7 @@ import numpy as np
 
 from entitle.catalog.model import Catalog
 from entitle.optimize.calarrays import build_arrays
-from entitle.optimize.calbuild import CENT, SUITES, Builder, Cut, Resource, gc_paused
+from entitle.optimize.calbuild import CENT, Builder, Cut, Resource, gc_paused
 from entitle.optimize.calgraph import Prepared
 from entitle.optimize.calmilp import solve_milp
 from entitle.optimize.calrows import Rows, distinct, rows_of, sorted_codes
@@ -222,7 +222,7 @@ def _problem(
         for nodes in (cut.group_user, cut.group_device, cut.group_ec):
             at = nodes >= 0
             np.maximum.at(wanted, nodes[at], wanted_by_group[at])
-        suites = [cut.resources[r] for r in cut.resources if r.what in SUITES]
+        suites = [cut.resources[r] for r in cut.resources if r.is_suite()]
         edges = np.flatnonzero(np.isin(cut.res, with_classes) & ~np.isin(cut.res, suites))
         need_version[edges] = wanted[_holder_nodes(cut, edges)]
     return Problem(

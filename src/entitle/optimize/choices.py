@@ -22,7 +22,6 @@ from entitle.optimize.servers import Choice, ServerPlan, need_cost
 from entitle.rules.demand import Decision, Need, Option
 
 SERVER_CAL = "server-cal"
-SQL_PRODUCT = "sql-server"  # the one Server + CAL product whose choice is open (rules/sql.py)
 Force = dict[str, str]
 
 
@@ -42,23 +41,30 @@ def other_label(d: Decision) -> str:
     return next(o.label for o in d.options if o.label != SERVER_CAL)
 
 
-def sql_oses(needs: tuple[Need, ...]) -> set[str]:
-    return {n.ose for n in needs if n.model == SERVER_CAL and n.product == SQL_PRODUCT and n.ose}
+def sql_oses(needs: tuple[Need, ...], database: str) -> set[str]:
+    """The OSEs whose ``database`` (the catalog's roles.database, the one Server + CAL product
+    whose choice is open: rules/sql.py) these needs license Server + CAL."""
+    return {n.ose for n in needs if n.model == SERVER_CAL and n.product == database and n.ose}
 
 
-def server_cal_oses(plan: ServerPlan) -> frozenset[str]:
+def server_cal_oses(plan: ServerPlan, database: str) -> frozenset[str]:
     """The OSEs whose SQL Server the plan licenses Server + CAL."""
 
     def walk(c: Choice) -> set[str]:
-        return sql_oses(c.option.needs).union(*(walk(s) for s in c.sub))
+        return sql_oses(c.option.needs, database).union(*(walk(s) for s in c.sub))
 
     return frozenset(x for c in plan.choices for x in walk(c))
 
 
-def possible_sql_oses(d: Decision) -> set[str]:
+def possible_sql_oses(d: Decision, database: str) -> set[str]:
     """OSEs that some option of ``d`` (at any depth) licenses Server + CAL."""
     return set().union(
-        *(sql_oses(o.needs).union(*map(possible_sql_oses, o.subdecisions)) for o in d.options)
+        *(
+            sql_oses(o.needs, database).union(
+                *(possible_sql_oses(s, database) for s in o.subdecisions)
+            )
+            for o in d.options
+        )
     )
 
 
@@ -67,11 +73,13 @@ def _allowed(d: Decision, force: Force) -> tuple[Option, ...]:
     return tuple(o for o in d.options if label is None or o.label == label) or d.options
 
 
-def sure_sql_oses(d: Decision, force: Force) -> frozenset[str]:
+def sure_sql_oses(d: Decision, force: Force, database: str) -> frozenset[str]:
     """OSEs licensed Server + CAL in every plan of ``d`` that keeps ``force``."""
     return frozenset.intersection(
         *(
-            frozenset(sql_oses(o.needs)).union(*(sure_sql_oses(s, force) for s in o.subdecisions))
+            frozenset(sql_oses(o.needs, database)).union(
+                *(sure_sql_oses(s, force, database) for s in o.subdecisions)
+            )
             for o in _allowed(d, force)
         )
     )

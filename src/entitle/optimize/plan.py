@@ -38,7 +38,6 @@ from entitle.rules.servers import server_demand
 from entitle.rules.versions import effective_version
 from entitle.source import Finding
 
-SQL_RIGHT = "sql-server:cal"
 SERVER_LICENSES = frozenset({"core", "server", "instance", "server-ml", "processor"})
 OWNED_SEARCH = 300  # decisions: up to this, each option is also tried against owned licenses
 _server_cal_oses = server_cal_oses  # for bench/bench_optimizer.py --stages
@@ -73,7 +72,7 @@ def owned_resources(
     the version is the newest the entitlement may run (Software Assurance included)."""
     out: dict[tuple[Resource, str | None], int] = {}
     for e in entitlements:
-        r = _resource(e)
+        r = _resource(e, catalog)
         if (
             r is not None
             and e.product in catalog.products
@@ -84,10 +83,10 @@ def owned_resources(
     return out
 
 
-def _resource(e: Entitlement) -> Resource | None:
+def _resource(e: Entitlement, catalog: Catalog) -> Resource | None:
     if e.license == "external-connector":
         return Resource("ec", e.product)
-    if e.product in ("core-cal-suite", "enterprise-cal-suite") and e.license in (
+    if e.product in catalog.suites and e.license in (
         "user-cal",
         "device-cal",
     ):
@@ -114,10 +113,12 @@ def make_plan(
     server_owned = tuple(e for e in estate.entitlements if e.license in SERVER_LICENSES)
     costs = ServerCosts(pricing, server_owned, catalog, as_of, {h.host: h for h in estate.hosts})
 
-    candidates = frozenset().union(*map(possible_sql_oses, demand.decisions))
+    database = catalog.roles.database
+    candidates = frozenset().union(*(possible_sql_oses(d, database) for d in demand.decisions))
     everything = cal_demand(idx, catalog, candidates, as_of)
-    sql_needs = [n for n in everything.needs if n.right == SQL_RIGHT]
-    rest = replace(everything, needs=tuple(n for n in everything.needs if n.right != SQL_RIGHT))
+    sql_right = catalog.database_right()
+    sql_needs = [n for n in everything.needs if n.right == sql_right]
+    rest = replace(everything, needs=tuple(n for n in everything.needs if n.right != sql_right))
     say(f"planning CALs for {len(rest.needs):,} needs")
     rest_plan = optimise_cals(rest, catalog, pricing, owned)
 
@@ -128,7 +129,7 @@ def make_plan(
     # MILP weighs them whatever the number).
     best, bound = search.run(owned=bool(server_owned) and len(demand.decisions) <= OWNED_SEARCH)
 
-    chosen = server_cal_oses(best.servers)
+    chosen = server_cal_oses(best.servers, database)
     sql_plan = sql.plan(chosen, final=True)  # its gap closed on larger graphs than the search's
     final_demand = replace(everything, needs=rest.needs + sql.needs(chosen))
     cost = costs.plan(best.servers) + sql_plan.cost + rest_plan.cost
@@ -141,7 +142,7 @@ def make_plan(
         lower,
         best.servers.findings
         + everything.findings
-        + tuple(unmarked_findings(everything.unmarked, pricing, chosen)),
+        + tuple(unmarked_findings(everything.unmarked, catalog, pricing, chosen)),
         best.strategy,
     )
 

@@ -26,7 +26,6 @@ from entitle.rules.cores import physical_cores
 from entitle.rules.demand import Need
 
 PER_CORE_MODELS = ("per-core", "management")
-CORE_RULE = {"windows-server": "windows", "system-center": "windows", "sql-server": "sql"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +66,15 @@ def native_fit(
     ):
         return None
     host_level = need.ose is None
-    if need.product == "sql-server" and host_level and (row.oses is not None or not row.host_vms):
+    database = need.product == catalog.roles.database
+    if database and host_level and (row.oses is not None or not row.host_vms):
         return None  # SQL VMs on a host: only unlimited-VM processor licenses (catalog choice)
-    if need.product == "sql-server" or need.product not in CORE_RULE:
+    pack_rule = catalog.pack_rule(need.product)
+    if database or pack_rule is None:
         stack_cores, stacks, per_stack = need.quantity, 1, 1
     else:
         stack_cores = physical_cores(
-            host.processors, host.cores_per_processor, catalog.core_rule(CORE_RULE[need.product])
+            host.processors, host.cores_per_processor, catalog.core_rule(pack_rule)
         )
         stacks = need.quantity // stack_cores
         if stacks < 1 or need.quantity % stack_cores:

@@ -107,7 +107,9 @@ class PlanSearch:
         servers = choose(self.demand, self.pricing, force, shadow=False)
         cost = self.costs.plan(servers)
         give_up = None if beat is None else beat - cost
-        cal = self.sql.plan(server_cal_oses(servers), give_up_at=give_up)
+        cal = self.sql.plan(
+            server_cal_oses(servers, self.sql.catalog.roles.database), give_up_at=give_up
+        )
         return cost + cal.cost, cost + cal.lower_bound, servers
 
     def outcome(self, strategy: str, force: Force, bound: Decimal | None = None) -> Outcome:
@@ -140,7 +142,7 @@ class PlanSearch:
         """Many open choices: per group, the combination whose list-price servers plus SQL
         CALs (nothing owned) cost least — every combination where the group has few choices,
         one choice at a time otherwise. A plan only: its bound is :meth:`exact_choices`'."""
-        groups = groups_of(self.demand.decisions, self.sql.by_ose)
+        groups = groups_of(self.demand.decisions, self.sql.by_ose, self.sql.catalog.roles.database)
         self.say(f"deciding {len(self.leaves)} Server + CAL choices in {len(groups)} groups")
         force = dict(start.force)
         few = [g for g in groups if len(g.leaves) <= COMPONENT_EXHAUSTIVE]
@@ -191,7 +193,7 @@ class PlanSearch:
         group with the whole pool (while that is at most ``OWNED_SQL_COMBINATIONS`` CAL plans),
         and every group with nothing owned less what the whole pool can save (each owned unit
         one license at its list price)."""
-        groups = groups_of(self.demand.decisions, self.sql.by_ose)
+        groups = groups_of(self.demand.decisions, self.sql.by_ose, self.sql.catalog.roles.database)
         apart = self.sql.owns_any and len(groups) > 1
         if apart and self._few(merged(groups)):
             groups, apart = [merged(groups)], False

@@ -97,6 +97,7 @@ class Group:
 
     tops: tuple[Decision, ...]
     leaves: tuple[Decision, ...]
+    database: str  # the catalog's roles.database, whose Server + CAL choices these are
 
     def combos(self, other: dict[str, str]) -> list[Force]:
         return [
@@ -105,7 +106,7 @@ class Group:
         ]
 
     def sure(self, force: Force) -> frozenset[str]:
-        return frozenset().union(*(sure_sql_oses(d, force) for d in self.tops))
+        return frozenset().union(*(sure_sql_oses(d, force, self.database) for d in self.tops))
 
     def surely(self, combo: Force) -> frozenset[str]:
         """The OSEs Server + CAL in every plan where ``combo`` holds: its leaves chosen (and
@@ -113,10 +114,12 @@ class Group:
         named = [
             o.needs for d in self.leaves for o in d.options if o.label == combo[d.key] == SERVER_CAL
         ]
-        return self.sure({}).union(*(sql_oses(needs) for needs in named))
+        return self.sure({}).union(*(sql_oses(needs, self.database) for needs in named))
 
 
-def groups_of(decisions: tuple[Decision, ...], sql_by_ose: dict[str, list[CalNeed]]) -> list[Group]:
+def groups_of(
+    decisions: tuple[Decision, ...], sql_by_ose: dict[str, list[CalNeed]], database: str
+) -> list[Group]:
     parent: dict[tuple[str, str], tuple[str, str]] = {}
 
     def find(x: tuple[str, str]) -> tuple[str, str]:
@@ -126,7 +129,7 @@ def groups_of(decisions: tuple[Decision, ...], sql_by_ose: dict[str, list[CalNee
             x = parent[x]
         return x
 
-    tops = [(d, possible_sql_oses(d)) for d in decisions]
+    tops = [(d, possible_sql_oses(d, database)) for d in decisions]
     tops = [(d, oses) for d, oses in tops if oses]
     for d, oses in tops:
         for ose in oses:
@@ -138,10 +141,12 @@ def groups_of(decisions: tuple[Decision, ...], sql_by_ose: dict[str, list[CalNee
     members: dict[tuple[str, str], list[Decision]] = defaultdict(list)
     for d, _ in tops:
         members[find(("top", d.key))].append(d)
-    return [Group(tuple(ds), tuple(leaves(tuple(ds)))) for ds in members.values()]
+    return [Group(tuple(ds), tuple(leaves(tuple(ds))), database) for ds in members.values()]
 
 
 def merged(groups: list[Group]) -> Group:
     return Group(
-        tuple(d for g in groups for d in g.tops), tuple(d for g in groups for d in g.leaves)
+        tuple(d for g in groups for d in g.tops),
+        tuple(d for g in groups for d in g.leaves),
+        groups[0].database,
     )

@@ -6,23 +6,26 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from entitle.catalog.model import Catalog
 from entitle.optimize.calbuild import Resource
 from entitle.optimize.pricing import Pricing
 from entitle.rules.multiplex import Unmarked
 from entitle.source import Finding
 
-SQL_RIGHT = "sql-server:cal"
-
 
 def unmarked_findings(
-    unmarked: tuple[Unmarked, ...], pricing: Pricing, server_cal: frozenset[str]
+    unmarked: tuple[Unmarked, ...],
+    catalog: Catalog,
+    pricing: Pricing,
+    server_cal: frozenset[str],
 ) -> list[Finding]:
     """One warning per unmarked relay whose target needs CALs (SQL Server only where it is
     licensed Server + CAL in the plan, ``server_cal``), with the CALs at stake priced at unit
     prices, before any CAL the users and devices already hold."""
     out = []
+    database = catalog.database_right()
     for u in unmarked:
-        rights = [r for r in u.rights if r != SQL_RIGHT or u.target in server_cal]
+        rights = [r for r in u.rights if r != database or u.target in server_cal]
         if not rights:
             continue
         cost = Decimal(0)

@@ -35,7 +35,6 @@ LICENSE_ORDER = (
     "processor",
     "esu",
 )
-PACK_RULE = {"windows-server": "windows", "system-center": "windows", "sql-server": "sql"}
 
 Key = tuple[str, str, str | None, str | None]
 
@@ -182,7 +181,7 @@ def _line(
                 "catalog",
             )
         )
-    pack_rule = PACK_RULE.get(product)
+    pack_rule = catalog.pack_rule(product)
     line_packs = (
         packs(shortfall, catalog.core_rule(pack_rule).pack_sizes)
         if license in ("core", "server-ml") and pack_rule and shortfall > 0

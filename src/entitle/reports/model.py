@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from entitle.catalog.loader import default_catalog
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement
 from entitle.optimize.servers import Choice
@@ -27,7 +28,6 @@ from entitle.whatif.diff import PositionDiff
 
 TOP_SHORTFALLS = 5
 EVIDENCE_SHOWN = 40  # sources listed per need; the rest are counted
-SUITES = ("core-cal-suite", "enterprise-cal-suite")
 HOLDER_KIND = {
     "user-cal": "user",
     "device-cal": "device",
@@ -196,7 +196,7 @@ def build_report(
         assumptions=_assumptions(position, generated_at),
         prices=tuple(_prices(lines, catalog)),
         cost_by_product=_cost_by_product(lines),
-        cal_split=_cal_split(position.cal_needs),
+        cal_split=_cal_split(position.cal_needs, catalog or default_catalog()),
         history=owned_history(entitlements),
         what_if=what_if,
         changes=changes,
@@ -322,7 +322,7 @@ def _cost_by_product(lines: tuple[Line, ...]) -> tuple[tuple[str, Decimal], ...]
     return tuple(sorted(cost.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _cal_split(needs: tuple[Need, ...]) -> tuple[CalSplit, ...]:
+def _cal_split(needs: tuple[Need, ...], catalog: Catalog) -> tuple[CalSplit, ...]:
     user: dict[str, int] = defaultdict(int)
     device: dict[str, int] = defaultdict(int)
     for n in needs:
@@ -330,8 +330,9 @@ def _cal_split(needs: tuple[Need, ...]) -> tuple[CalSplit, ...]:
             user[n.product] += n.quantity
         elif n.license == "device-cal":
             device[n.product] += n.quantity
-    products = sorted(set(user) | set(device), key=lambda p: (p in SUITES, p))
-    return tuple(CalSplit(p, user[p], device[p], p in SUITES) for p in products)
+    suites = catalog.suites
+    products = sorted(set(user) | set(device), key=lambda p: (p in suites, p))
+    return tuple(CalSplit(p, user[p], device[p], p in suites) for p in products)
 
 
 def owned_history(entitlements: tuple[Entitlement, ...]) -> History | None:

@@ -1,19 +1,24 @@
 """The report in the terminal (Rich): the summary, the lines, the top shortfalls, the findings,
 and the what-if difference when a change file was applied.
 
-Imports the report model only.
+Imports the report model (and the records it holds) only. The plain position view of
+``entitle position`` (cli/render.py) shares its cloud and findings sections.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.console import Console
 from rich.table import Table
 
+from entitle.position.cloud import CloudRow
 from entitle.reports.fmt import count, money, signed
 from entitle.reports.model import Report, cloud_text, line_label
+from entitle.source import Finding
 
 
-def render_report(r: Report, console: Console) -> None:
+def render_report(r: Report, console: Console, *, explain: bool = False) -> None:
     s = r.summary
     cur = s.currency
     status = "[green]compliant[/green]" if s.compliant else "[red]shortfall[/red]"
@@ -82,17 +87,48 @@ def render_report(r: Report, console: Console) -> None:
             table.add_row(line_label(x), count(x.shortfall), money(x.cost, cur), packs)
         console.print(table)
 
-    if r.cloud:
-        console.print("[bold]Cloud and hosting providers[/bold]")
-        provider = None
-        for row in r.cloud:
-            if row.provider != provider:
-                provider = row.provider
-                console.print(f"  {provider}", markup=False)
-            console.print(f"    {cloud_text(row)}", markup=False)
+    if explain:
+        render_explanation(r, console)
 
-    if r.findings:
-        console.print("[bold]Findings[/bold]")
-        for f in r.findings:
-            where = f" [{f.source}]" if f.source else ""
-            console.print(f"  {f.severity}: {f.code}: {f.message}{where}", markup=False)
+    render_cloud(r.cloud, console)
+    render_findings(r.findings, console)
+
+
+def render_explanation(r: Report, console: Console) -> None:
+    """``--explain``: each server choice with its alternatives and why, and the reason behind
+    every license needed (the report's choices and evidence)."""
+    if r.choices:
+        console.print("[bold]Server choices[/bold]")
+        for c in r.choices:
+            others = f"; alternatives {c.alternatives}" if c.alternatives else ""
+            console.print(
+                f"  {c.decision}: {c.chosen} ({money(c.cost)}{others}) — {c.why}", markup=False
+            )
+    if r.evidence:
+        console.print("[bold]Why each license is needed[/bold]")
+        for e in r.evidence:
+            where = f" on {e.where}" if e.where else ""
+            console.print(f"  {count(e.quantity)} × {e.line}{where}: {e.reason}", markup=False)
+
+
+def render_cloud(rows: Iterable[CloudRow], console: Console) -> None:
+    """The rows of the cloud section grouped by provider (the position's and the report's)."""
+    provider = None
+    for row in rows:
+        if provider is None:
+            console.print("[bold]Cloud and hosting providers[/bold]")
+        if row.provider != provider:
+            provider = row.provider
+            console.print(f"  {provider}", markup=False)
+        console.print(f"    {cloud_text(row)}", markup=False)
+
+
+def render_findings(findings: Iterable[Finding], console: Console) -> None:
+    """The findings, one a line (the position's and the report's)."""
+    header = False
+    for f in findings:
+        if not header:
+            console.print("[bold]Findings[/bold]")
+            header = True
+        where = f" [{f.source}]" if f.source else ""
+        console.print(f"  {f.severity}: {f.code}: {f.message}{where}", markup=False)

@@ -38,7 +38,6 @@ from entitle.rules.multiplex import Unmarked, front_end_reach, server_to_server,
 from entitle.source import Finding
 
 ADMIN_EXEMPT_PER_OSE = 2  # §1.5 item 2
-EC_PRODUCTS = ("windows-server", "rds", "ad-rms")
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +204,7 @@ def _row_needs(
     rights, reason = _rights(idx, catalog, a, external, sql_server_cal)
     implied: list[tuple[str, str | None]] = []
     ws_reason = ""
-    if a.product != "windows-server":
+    if a.product != catalog.roles.server_os:
         implied, ws_reason = _windows_cal(idx, a.ose, catalog)
     granted = {r for r, _ in rights + implied}
     host = idx.oses[a.ose].host
@@ -380,7 +379,7 @@ def _windows_cal(
     idx: EstateIndex, ose_id: str, catalog: Catalog
 ) -> tuple[list[tuple[str, str | None]], str]:
     ose = idx.oses[ose_id]
-    ws = _first(idx, ose_id, "windows-server")
+    ws = _first(idx, ose_id, catalog.roles.server_os)
     if ose.hosting_only and not ose.virtual:
         return [], "physical OSE used only for hosting"
     if ws is None:
@@ -396,7 +395,7 @@ def _windows_cal(
             return [], f"Windows Server licensed by the provider ({host.provider}; no CALs)"
         if host.provider == "azure" and catalog.cloud.ahb_no_windows_cals:
             return [], "Windows Server in Azure (no CALs)"
-    return [("windows-server:cal", ws.version)], ""
+    return [(catalog.server_os_right(), ws.version)], ""
 
 
 def _rights(
@@ -404,15 +403,15 @@ def _rights(
 ) -> tuple[list[tuple[str, str | None]], str]:
     sw = _first(idx, a.ose, a.product)
     version = sw.version if sw else None
-    if a.product == "windows-server":
-        return _windows_cal(idx, a.ose, catalog)
-    if a.product in ("rds", "ad-rms"):  # additive: the Windows Server CAL comes implied
-        return [(f"{a.product}:cal", version)], ""
-    if a.product == "sql-server":
-        if a.ose in sql_server_cal:
-            return [("sql-server:cal", version)], ""
-        return [], "SQL Server licensed per core (no CALs)"
     product = catalog.product(a.product)
+    if a.product == catalog.roles.server_os:
+        return _windows_cal(idx, a.ose, catalog)
+    if product.cal_requires is not None:  # additive (RDS, AD RMS): the base CAL comes implied
+        return [(f"{a.product}:cal", version)], ""
+    if a.product == catalog.roles.database:
+        if a.ose in sql_server_cal:
+            return [(catalog.database_right(), version)], ""
+        return [], f"{product.name} licensed per core (no CALs)"
     since = product.external_users_licensed_with_server_from
     if (
         external

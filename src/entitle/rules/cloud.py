@@ -30,8 +30,6 @@ from entitle.rules.demand import CloudTerms, Decision, Need, Option
 from entitle.rules.index import EstateIndex
 from entitle.source import Finding
 
-WINDOWS = "windows-server"
-SQL = "sql-server"
 RIGHT_NAMES = {
     "azure-hybrid-benefit": "Azure Hybrid Benefit",
     "license-mobility": "License Mobility through SA",
@@ -51,14 +49,18 @@ def provider_host(idx: EstateIndex, ose: Ose) -> Host | None:
     return host if host is not None and host.provider is not None else None
 
 
-def handled_here(idx: EstateIndex, ose: Ose, sw: Software) -> bool:
+def handled_here(idx: EstateIndex, catalog: Catalog, ose: Ose, sw: Software) -> bool:
     """This module (not the product's own rule) licenses ``sw``: on a provider's host, billed by
     the provider, or brought to its shared hardware. Pay-as-you-go, and own licenses on a
     dedicated host, stay with the product's rule."""
     host = provider_host(idx, ose)
     if host is None or sw.model == "payg":
         return False
-    if sw.product == SQL and sw.passive_for is not None and sw.model != "provider":
+    if (
+        sw.product == catalog.roles.database
+        and sw.passive_for is not None
+        and sw.model != "provider"
+    ):
         return False  # a passive copy: the failover rights decide (rules/failover.py)
     return billed_by_provider(sw) or host.shared_cloud
 
@@ -79,7 +81,7 @@ def cloud_rules(
         if host is None or ose.environment != "production":
             continue
         for sw in idx.software_by_ose.get(ose.ose, ()):
-            if sw.product not in products or not handled_here(idx, ose, sw):
+            if sw.product not in products or not handled_here(idx, catalog, ose, sw):
                 continue
             if billed_by_provider(sw):
                 findings.append(_billed(ose, sw, host))
@@ -122,7 +124,8 @@ def _byol_need(
     provider = host.provider or ""
     vcpus = ose.vcpus or 0
     evidence = (str(sw.source), str(ose.source))
-    if sw.product == WINDOWS:
+    roles = catalog.roles
+    if sw.product == roles.server_os:
         rule = catalog.core_rule("windows")
         license = "core"
         if provider == "azure":
@@ -130,7 +133,7 @@ def _byol_need(
             overlap = _overlap(idx, catalog, ose, as_of, findings)
             # Standard or Datacenter licenses cover any Windows Server VM in Azure, one core
             # license per virtual core (the Azure image is Datacenter).
-            ratios = tuple((ed, 1, 1) for ed in catalog.product(WINDOWS).editions)
+            ratios = tuple((ed, 1, 1) for ed in catalog.product(roles.server_os).editions)
             dual = r.ahb_windows_dual_use + (("standard",) if overlap else ())
             terms = CloudTerms(provider, "azure-hybrid-benefit", dual_use=dual, ratios=ratios)
             basis = (
@@ -143,8 +146,8 @@ def _byol_need(
         else:
             qty = per_vm_cores(vcpus, rule)
             terms, basis = _fvb_or_fail(r, provider, sw, as_of, qty, vcpus, findings)
-    elif sw.product == SQL:
-        mrule = catalog.model_rule(SQL, sw.edition, sw.version)
+    elif sw.product == roles.database:
+        mrule = catalog.model_rule(roles.database, sw.edition, sw.version)
         if mrule is None or mrule.model == "free":
             return None
         rule = catalog.core_rule("sql")
@@ -155,7 +158,7 @@ def _byol_need(
             ratios = tuple(
                 (x.owned, x.vcpus, x.licenses) for x in r.ahb_sql_ratios if x.runs == sw.edition
             )
-            dual = tuple(catalog.product(SQL).editions) if overlap else ()
+            dual = tuple(catalog.product(roles.database).editions) if overlap else ()
             terms = CloudTerms(provider, "azure-hybrid-benefit", dual_use=dual, ratios=ratios)
             said = ", ".join(f"1 {o} core license per {v}/{n} vCPU" for o, v, n in ratios)
             basis = (
@@ -165,10 +168,10 @@ def _byol_need(
                 + ", §7.2)"
             )
         else:
-            terms, basis = _mobility(r, provider, sw, as_of, qty, vcpus, findings)
+            terms, basis = _mobility(r, provider, sw, license, as_of, qty, vcpus, findings)
     elif sw.product in r.mobility_products:
         qty, license = 1, "server"
-        terms, basis = _mobility(r, provider, sw, as_of, qty, vcpus, findings)
+        terms, basis = _mobility(r, provider, sw, license, as_of, qty, vcpus, findings)
     else:
         return None
     return Need(
@@ -190,6 +193,7 @@ def _mobility(
     r: CloudRights,
     provider: str,
     sw: Software,
+    license: str,
     as_of: date,
     qty: int,
     vcpus: int,
@@ -198,7 +202,7 @@ def _mobility(
     """SQL Server and the other server applications on shared hardware outside Azure: License
     Mobility through SA at a Listed Provider (an Authorized Mobility Partner), the Flexible
     Virtualization Benefit at an outsourcer."""
-    counted = f"{vcpus} virtual cores → {qty} core licenses" if sw.product == SQL else "1 license"
+    counted = f"{vcpus} virtual cores → {qty} core licenses" if license == "core" else "1 license"
     if provider == "outsourcer" and as_of >= r.fvb_from:
         right, name = "flexible-virtualization", "the Flexible Virtualization Benefit"
     else:
@@ -294,15 +298,16 @@ def tag_dedicated(idx: EstateIndex, catalog: Catalog, decisions: list[Decision])
     dedicated = {k: h for k, h in dedicated.items() if h.dedicated}
     if not dedicated:
         return decisions
+    roles = catalog.roles
 
     def tag(n: Need) -> Need:
         host = dedicated.get(n.host or "")
         if host is None or n.billed or n.cloud is not None:
             return n
         provider = host.provider or ""
-        if provider == "azure" and n.product in (WINDOWS, SQL):
+        if provider == "azure" and n.product in (roles.server_os, roles.database):
             right = "azure-hybrid-benefit"  # Azure Dedicated Host
-        elif n.product == WINDOWS:
+        elif n.product == roles.server_os:
             right = ""
         else:
             right = "license-mobility" if n.product in r.mobility_products else ""

@@ -16,8 +16,6 @@ from entitle.rules.index import EstateIndex
 from entitle.rules.mobility import Places
 from entitle.source import Finding
 
-SERVER_ML_PRODUCT = "system-center"
-
 
 def server_mls(
     idx: EstateIndex, catalog: Catalog, as_of: date
@@ -26,8 +24,9 @@ def server_mls(
     MLs on its host, counted per core; a managed VM counts on every host it may run on (its
     cluster, or oses.csv hosts) and every host it left fewer than 90 days before ``as_of``: server
     MLs per core do not follow a VM (licensing-rules.md §5, §7.1)."""
+    product = catalog.roles.server_ml
     rule = catalog.core_rule("windows")
-    per_licensing = standard_oses(catalog, SERVER_ML_PRODUCT)
+    per_licensing = standard_oses(catalog, product)
     findings: list[Finding] = []
     managed: dict[str, list[Managed]] = defaultdict(list)
     for m in idx.estate.managed:
@@ -98,7 +97,7 @@ def server_mls(
             evidence: tuple[str, ...] = evidence,
         ) -> Need:
             return Need(
-                SERVER_ML_PRODUCT,
+                product,
                 "server-ml",
                 qty,
                 edition,
@@ -130,17 +129,14 @@ def server_mls(
                 )
             )
         why = f"edition fixed by managed.csv: {', '.join(fixed)}" if fixed else "edition open"
-        decisions.append(
-            Decision(
-                f"{SERVER_ML_PRODUCT}@{host_id}", SERVER_ML_PRODUCT, host_id, tuple(options), why
-            )
-        )
+        decisions.append(Decision(f"{product}@{host_id}", product, host_id, tuple(options), why))
     return decisions, findings
 
 
 def _version(catalog: Catalog, managed: dict[str, list[Managed]]) -> str:
+    product = catalog.roles.server_ml
     versions = {m.extra.get("version", "") for rows in managed.values() for m in rows} - {""}
-    known = {v for v in versions if v in catalog.product(SERVER_ML_PRODUCT).version_ids}
+    known = {v for v in versions if v in catalog.product(product).version_ids}
     if known:
-        return catalog.newest_version(SERVER_ML_PRODUCT, known)
-    return catalog.latest_version(SERVER_ML_PRODUCT) or ""
+        return catalog.newest_version(product, known)
+    return catalog.latest_version(product) or ""

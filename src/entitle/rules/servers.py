@@ -17,8 +17,6 @@ from entitle.rules.sql import sql_server
 from entitle.rules.windows import windows_server
 from entitle.source import Finding
 
-SERVER_CAL_PRODUCTS = ("exchange-server", "sharepoint-server", "skype-server")
-
 
 def server_demand(estate: Estate, catalog: Catalog, as_of: date) -> Demand:
     """Everything the servers of ``estate`` require, as decisions between allowed options."""
@@ -34,9 +32,9 @@ def server_demand(estate: Estate, catalog: Catalog, as_of: date) -> Demand:
     decisions += d
     findings += f
     if catalog.cloud is not None:
-        d, f = cloud_rules(
-            idx, catalog, as_of, ("windows-server", "sql-server", *SERVER_CAL_PRODUCTS)
-        )
+        roles = catalog.roles
+        products = (roles.server_os, roles.database, *catalog.server_cal_products())
+        d, f = cloud_rules(idx, catalog, as_of, products)
         decisions = tag_dedicated(idx, catalog, decisions) + d
         findings += f
         d, f = esu_demand(idx, catalog, as_of)
@@ -69,9 +67,9 @@ def _server_licenses(idx: EstateIndex, catalog: Catalog) -> list[Decision]:
     for ose in idx.estate.oses:
         if ose.environment != "production":
             continue
-        for product in SERVER_CAL_PRODUCTS:
+        for product in catalog.server_cal_products():
             for sw in idx.software(ose.ose, product):
-                if catalog.cloud is not None and handled_here(idx, ose, sw):
+                if catalog.cloud is not None and handled_here(idx, catalog, ose, sw):
                     continue  # at a provider: rules/cloud.py
                 need = Need(
                     product,

@@ -30,12 +30,11 @@ from entitle.rules.sql_mobility import (
 )
 from entitle.source import Finding
 
-PRODUCT = "sql-server"
-
 
 def sql_server(
     idx: EstateIndex, catalog: Catalog, as_of: date
 ) -> tuple[list[Decision], list[Finding]]:
+    product = catalog.roles.database
     rule = catalog.core_rule("sql")
     decisions: list[Decision] = []
     findings: list[Finding] = []
@@ -43,19 +42,19 @@ def sql_server(
     host_level_vms: dict[str, list[tuple[Ose, Software, ModelRule]]] = defaultdict(list)
     rows: list[tuple[Ose, Software, ModelRule, str | None]] = []
     passive: list[tuple[Ose, Software]] = []
-    behind = relayed_principals(idx, PRODUCT)
+    behind = relayed_principals(idx, product)
 
     for ose in idx.estate.oses:
         if ose.environment != "production":
             continue
-        for sw in idx.software(ose.ose, PRODUCT):
-            if catalog.cloud is not None and handled_here(idx, ose, sw):
+        for sw in idx.software(ose.ose, product):
+            if catalog.cloud is not None and handled_here(idx, catalog, ose, sw):
                 continue  # at a provider: rules/cloud.py
             covered = _container_covered(idx, catalog, ose, sw)
             if covered is not None:
                 findings.append(covered)
                 continue
-            mrule = catalog.model_rule(PRODUCT, sw.edition, sw.version)
+            mrule = catalog.model_rule(product, sw.edition, sw.version)
             if mrule is None:
                 findings.append(
                     Finding(
@@ -84,7 +83,7 @@ def sql_server(
                 model = "per-vm"  # a passive copy at a provider: its host's cores are unknown
             rows.append((ose, sw, mrule, model))
 
-    free = free_passive_copies(idx, catalog, PRODUCT, passive, as_of, findings)
+    free = free_passive_copies(idx, catalog, product, passive, as_of, findings)
     rows = [r for r in rows if r[0].ose not in free]
     ctx = sql_context(idx, catalog, rule, rows, as_of, findings)
     for ose, sw, mrule, model in rows:
@@ -112,10 +111,11 @@ def _container_covered(
     unless the OSE it runs in (oses.csv ``runs_in``) is licensed for SQL Server of an edition that
     covers it: then all the cores of that OSE are licensed and cover its containers (§3.5;
     docs/rules/cloud-and-hybrid.md, choice)."""
+    product = catalog.roles.database
     if ose.kind is None or ose.runs_in is None:
         return None
-    for outer in idx.software(ose.runs_in, PRODUCT):
-        if outer.passive_for is None and catalog.edition_covers(PRODUCT, outer.edition, sw.edition):
+    for outer in idx.software(ose.runs_in, product):
+        if outer.passive_for is None and catalog.edition_covers(product, outer.edition, sw.edition):
             return Finding(
                 "info",
                 "container-covered",
@@ -151,7 +151,7 @@ def _server_cal(
 ) -> Option:
     """One server license, and the SQL CALs of the users and devices that reach the OSE,
     directly or through a front end (§1.6), as the estimate the choice starts from."""
-    rows = [a for a in idx.access_by_ose.get(ose.ose, ()) if a.product == PRODUCT]
+    rows = [a for a in idx.access_by_ose.get(ose.ose, ()) if a.product == sw.product]
     relayed_users, relayed_devices = (behind or {}).get(ose.ose, (set(), set()))
     users = sorted({a.user for a in rows if a.user} | relayed_users)
     devices = sorted(
@@ -162,7 +162,7 @@ def _server_cal(
     if users:
         shadow.append(
             Need(
-                PRODUCT,
+                sw.product,
                 "user-cal",
                 len(users),
                 None,
@@ -175,7 +175,7 @@ def _server_cal(
     if devices:
         shadow.append(
             Need(
-                PRODUCT,
+                sw.product,
                 "device-cal",
                 len(devices),
                 None,
@@ -193,7 +193,7 @@ def _server_cal(
     hosts = (ose.host,) if ctx is None or mobile else ctx.places.hosts(ose, False)
     needs = tuple(
         Need(
-            PRODUCT,
+            sw.product,
             "server",
             1,
             sw.edition,
@@ -250,7 +250,7 @@ def _decision(
     if model in (None, "server-cal") and "server-cal" in allowed(mrule):
         options.append(_server_cal(idx, ose, sw, ctx, behind))
     why = "fixed by software.csv model" if model else f"model open: {open_text}"
-    return Decision(f"{PRODUCT}@{ose.ose}", PRODUCT, ose.ose, tuple(options), why)
+    return Decision(f"{sw.product}@{ose.ose}", sw.product, ose.ose, tuple(options), why)
 
 
 def _cores(
@@ -282,7 +282,7 @@ def _core_need(
     sa_required: bool = False,
 ) -> Need:
     return Need(
-        PRODUCT,
+        sw.product,
         "core",
         qty,
         sw.edition,
@@ -366,9 +366,10 @@ def _group(
     with SA active on the day of the position for all those cores (§3.5); without, each host may
     run as many SQL VMs as it has core licenses (catalog choice) and the VMs count on every host
     they left fewer than 90 days ago (§7.1)."""
+    product = catalog.roles.database
     rows = open_vms + host_level
     n_vms = len({o.ose for o, _, _ in rows})
-    version = catalog.newest_version(PRODUCT, {s.version for _, s, _ in rows})
+    version = catalog.newest_version(product, {s.version for _, s, _ in rows})
     evidence = tuple(sorted({str(s.source) for _, s, _ in rows}))
     counted: dict[str, dict[str, tuple[int, int]]] = {}  # mobile? → host → (cores, VMs there)
     notices: dict[str, tuple[Finding, ...]] = {}
@@ -398,7 +399,7 @@ def _group(
         )
         needs.append(
             Need(
-                PRODUCT,
+                product,
                 "core",
                 qty,
                 "enterprise",
@@ -437,7 +438,7 @@ def _group(
     why = f"{n_vms} SQL Server VM(s) on {where}" + (
         "; a VM fixed model=per-core needs the host licensed" if host_level else ""
     )
-    return Decision(f"{PRODUCT}@{group}", PRODUCT, group, tuple(options), why)
+    return Decision(f"{product}@{group}", product, group, tuple(options), why)
 
 
 def _host_cores(
@@ -447,13 +448,14 @@ def _host_cores(
     the server's cores and rounded up once, §3.6, for the versions the catalog's
     ``core_factor_scope`` names), the text saying so, and the finding to emit when the factor
     changes the count for a version Microsoft did not publish the table for (a catalog choice)."""
+    product = catalog.roles.database
     row = factor_for(catalog, rule, host.cpu_model, host.cores_per_processor)
     plain = physical_cores(host.processors, host.cores_per_processor, rule)
     if row is None:
         return plain, "", ()
     counted = physical_cores(host.processors, host.cores_per_processor, rule, row.factor)
-    scope = catalog.core_factor_scopes.get(PRODUCT)
-    applies = catalog.core_factor_applies(PRODUCT, version)
+    scope = catalog.core_factor_scopes.get(product)
+    applies = catalog.core_factor_applies(product, version)
     qty = counted if applies else plain
     text = f", core factor {row.factor} ({row.id})" if applies else ""
     if scope is None or counted == plain or version in scope.published_for:

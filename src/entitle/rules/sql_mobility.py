@@ -16,8 +16,6 @@ from entitle.rules.index import EstateIndex
 from entitle.rules.mobility import Places, SaStock, lapse_finding
 from entitle.source import Finding
 
-PRODUCT = "sql-server"
-
 
 @dataclass(frozen=True, slots=True)
 class Ctx:
@@ -45,9 +43,10 @@ def sql_context(
     optimizer still chooses, then biggest saving first (licenses × (hosts it would otherwise be
     counted on − 1)), ties by OSE id. A VM left without is licensed on every host it may run on
     and every host it left fewer than 90 days ago."""
+    product = catalog.roles.database
     places = Places.build(idx, catalog, as_of)
-    cores = SaStock.build(idx, catalog, PRODUCT, "core", as_of)
-    servers = SaStock.build(idx, catalog, PRODUCT, "server", as_of)
+    cores = SaStock.build(idx, catalog, product, "core", as_of)
+    servers = SaStock.build(idx, catalog, product, "server", as_of)
     mobile_cores: set[str] = set()
     mobile_server: set[str] = set()
     short: set[str] = set()
@@ -99,16 +98,17 @@ def sql_context(
         frozenset(mobile_cores),
         frozenset(mobile_server),
         frozenset(short),
-        SaStock.build(idx, catalog, PRODUCT, "core", as_of),
+        SaStock.build(idx, catalog, product, "core", as_of),
     )
 
 
 def per_vm_needs_sa(catalog: Catalog, mrule: ModelRule, sw: Software) -> bool:
     """Per-VM licensing of this version is an SA-only right (SQL Server 2022 and later, §3.5)."""
+    product = catalog.roles.database
     needs_sa = mrule.per_vm_needs_sa_from
     return needs_sa is not None and catalog.version_index(
-        PRODUCT, sw.version
-    ) >= catalog.version_index(PRODUCT, needs_sa)
+        product, sw.version
+    ) >= catalog.version_index(product, needs_sa)
 
 
 def allowed(mrule: ModelRule) -> tuple[str, ...]:

@@ -16,17 +16,16 @@ from entitle.rules.index import EstateIndex
 from entitle.rules.mobility import Places, SaStock, lapse_finding
 from entitle.source import Finding
 
-PRODUCT = "windows-server"
-
 
 def _effective_model(
     catalog: Catalog, ose: Ose, sw: Software, findings: list[Finding]
 ) -> str | None:
     """The model the owner fixed, if the catalog allows it for this edition and version
     (``byol`` on a provider's dedicated host says only whose licenses: the engine chooses)."""
+    product = catalog.roles.server_os
     if sw.model is None or sw.model == "byol":
         return None
-    rule = catalog.model_rule(PRODUCT, sw.edition, sw.version)
+    rule = catalog.model_rule(product, sw.edition, sw.version)
     allowed = rule.allows if rule else ()
     if sw.model not in allowed or (sw.model == "per-vm" and not ose.virtual):
         findings.append(
@@ -47,6 +46,7 @@ def _effective_model(
 def windows_server(
     idx: EstateIndex, catalog: Catalog, as_of: date
 ) -> tuple[list[Decision], list[Finding]]:
+    product = catalog.roles.server_os
     rule = catalog.core_rule("windows")
     decisions: list[Decision] = []
     findings: list[Finding] = []
@@ -57,8 +57,8 @@ def windows_server(
     for ose in idx.estate.oses:
         if ose.environment != "production":
             continue
-        for sw in idx.software(ose.ose, PRODUCT):
-            if catalog.cloud is not None and handled_here(idx, ose, sw):
+        for sw in idx.software(ose.ose, product):
+            if catalog.cloud is not None and handled_here(idx, catalog, ose, sw):
                 continue  # at a provider: rules/cloud.py
             if ose.kind == "container":
                 findings.append(_container(ose, sw))
@@ -135,6 +135,7 @@ def _per_core_host(
     places: Places,
 ) -> Decision | None:
     """The per-core licensing of one host: its physical OSEs and every VM that counts on it."""
+    product = catalog.roles.server_os
     host = idx.hosts[host_id]
     vms = [(o, s) for (o, s) in rows_here if o.virtual]
     physical = [(o, s) for (o, s) in rows_here if not o.virtual]
@@ -143,10 +144,10 @@ def _per_core_host(
     counted_physical = [(o, s) for (o, s) in physical if not o.hosting_only]
     n_oses = len({o.ose for o, _ in vms}) + len({o.ose for o, _ in counted_physical})
     rows = vms + physical
-    version = catalog.newest_version(PRODUCT, {s.version for _, s in rows})
+    version = catalog.newest_version(product, {s.version for _, s in rows})
     evidence = tuple(sorted({str(s.source) for _, s in rows}))
     cores = physical_cores(host.processors, host.cores_per_processor, rule)
-    per_licensing = standard_oses(catalog, PRODUCT)
+    per_licensing = standard_oses(catalog, product)
     stacks = max(1, math.ceil(n_oses / per_licensing))
     left = sorted({o.ose for o, _ in vms if places.history(o.ose, host_id) is not None})
     where = f"cluster {host.cluster}" if host.cluster else host_id
@@ -167,7 +168,7 @@ def _per_core_host(
 
     def need(edition: str, qty: int, reason: str) -> Need:
         return Need(
-            PRODUCT,
+            product,
             "core",
             qty,
             edition,
@@ -203,7 +204,7 @@ def _per_core_host(
         if dc_needed
         else "edition open: Standard (stacked) or Datacenter, whichever costs less"
     )
-    return Decision(f"{PRODUCT}@{host_id}", PRODUCT, host_id, tuple(options), why)
+    return Decision(f"{product}@{host_id}", product, host_id, tuple(options), why)
 
 
 def _per_vm(
@@ -214,6 +215,7 @@ def _per_vm(
     as_of: date,
     findings: list[Finding],
 ) -> list[Decision]:
+    product = catalog.roles.server_os
     needs: list[Need] = []
     total = 0
     for ose, sw in sorted(rows, key=lambda r: r[0].ose):
@@ -231,7 +233,7 @@ def _per_vm(
         total += qty
         needs.append(
             Need(
-                PRODUCT,
+                product,
                 "core",
                 qty,
                 sw.edition or "standard",
@@ -250,7 +252,7 @@ def _per_vm(
         first = needs[0]
         needs.append(
             Need(
-                PRODUCT,
+                product,
                 "core",
                 rule.per_vm_customer_min - total,
                 first.edition,
@@ -263,7 +265,7 @@ def _per_vm(
             )
         )
     wanted = max(total, rule.per_vm_customer_min)
-    stock = SaStock.build(idx, catalog, PRODUCT, "core", as_of)
+    stock = SaStock.build(idx, catalog, product, "core", as_of)
     if stock.total < wanted:
         findings.append(
             Finding(
@@ -282,8 +284,8 @@ def _per_vm(
         findings.append(lapse)
     return [
         Decision(
-            f"{PRODUCT}@per-vm",
-            PRODUCT,
+            f"{product}@per-vm",
+            product,
             "per-vm",
             (Option("per VM", tuple(needs)),),
             "fixed by software.csv model=per-vm",
@@ -309,7 +311,7 @@ def _payg(idx: EstateIndex, ose: Ose, sw: Software, findings: list[Finding]) -> 
     else:
         qty, basis = host.cores, f"{host.cores} physical cores"
     need = Need(
-        PRODUCT,
+        sw.product,
         "core",
         qty,
         "payg",
@@ -323,8 +325,8 @@ def _payg(idx: EstateIndex, ose: Ose, sw: Software, findings: list[Finding]) -> 
         billed=True,
     )
     return Decision(
-        f"{PRODUCT}@payg:{ose.ose}",
-        PRODUCT,
+        f"{sw.product}@payg:{ose.ose}",
+        sw.product,
         ose.ose,
         (Option("payg", (need,)),),
         "fixed by software.csv model=payg",
@@ -334,8 +336,9 @@ def _payg(idx: EstateIndex, ose: Ose, sw: Software, findings: list[Finding]) -> 
 def _essentials(
     idx: EstateIndex, catalog: Catalog, ose: Ose, sw: Software, findings: list[Finding]
 ) -> Decision:
+    product = catalog.roles.server_os
     host = idx.hosts[ose.host]
-    limit = catalog.limit(PRODUCT, "essentials", sw.version)
+    limit = catalog.limit(product, "essentials", sw.version)
     if limit is not None:
         rows = idx.access_by_ose.get(ose.ose, ())
         users = {a.user for a in rows if a.user}
@@ -358,7 +361,7 @@ def _essentials(
                     )
                 )
     need = Need(
-        PRODUCT,
+        product,
         "server",
         1,
         "essentials",
@@ -371,8 +374,8 @@ def _essentials(
         evidence=(str(sw.source),),
     )
     return Decision(
-        f"{PRODUCT}@essentials:{ose.ose}",
-        PRODUCT,
+        f"{product}@essentials:{ose.ose}",
+        product,
         ose.ose,
         (Option("essentials", (need,)),),
         "Specialty Server",
