@@ -332,7 +332,7 @@ def check_catalog(
         if product is not None:
             # A blank Windows Server edition is an unknown one (VMware names none): the rules
             # license it as the cheaper of Standard and Datacenter, with a finding (§3.1).
-            names.edition(row, product, required=product.id != "windows-server")
+            names.edition(row, product, required=product.id != catalog.roles.server_os)
             names.version(row, product)
 
     def access(names: CatalogNames, row: Row) -> None:
