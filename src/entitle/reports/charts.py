@@ -31,7 +31,9 @@ def _svg(width: float, height: float, body: list[str], title: str) -> Markup:
     return Markup(head + f"<title>{escape(title)}</title>" + "".join(body) + "</svg>")
 
 
-def _fmt(value: Decimal | int) -> str:
+def _fmt(value: Decimal | int | None) -> str:
+    if value is None:
+        return ""
     if isinstance(value, Decimal):
         return f"{value.quantize(Decimal('0.01')):,}"
     return f"{value:,}"
@@ -128,14 +130,14 @@ def stacked_bars(
 
 def lines(
     xs: Sequence[str],
-    series: Sequence[tuple[str, Sequence[Decimal | int]]],
+    series: Sequence[tuple[str, Sequence[Decimal | int | None]]],
     title: str,
     unit: str = "",
     step: bool = False,
 ) -> Markup:
     """One line per series over the labelled x positions (``step``: holds until the next x)."""
     width, left, right, plot_h = 760.0, 80.0, 50.0, 240.0
-    values = [float(v) for _, vs in series for v in vs]
+    values = [float(v) for _, vs in series for v in vs if v is not None]
     hi = max(values, default=0.0) or 1.0
     span = (width - left - right) / max(len(xs) - 1, 1)
     body = [_text(0, 16, title, extra=" font-weight='bold'")]
@@ -156,6 +158,8 @@ def lines(
     for j, (name, vs) in enumerate(series):
         points: list[tuple[float, float]] = []
         for i, v in enumerate(vs):
+            if v is None:  # no value there (a series that starts later)
+                continue
             point = (left + i * span, base - float(v) / hi * plot_h)
             if step and points:
                 points.append((point[0], points[-1][1]))
@@ -167,6 +171,8 @@ def lines(
             f"<title>{escape(name)}</title></polyline>"
         )
         for i, v in enumerate(vs):
+            if v is None:
+                continue
             cx, cy = left + i * span, base - float(v) / hi * plot_h
             body.append(
                 f"<circle cx='{_n(cx)}' cy='{_n(cy)}' r='3' fill='{colour}'><title>"
@@ -250,7 +256,7 @@ def paired_bars_narrow(
 
 def lines_narrow(
     xs: Sequence[str],
-    series: Sequence[tuple[str, Sequence[Decimal | int]]],
+    series: Sequence[tuple[str, Sequence[Decimal | int | None]]],
     title: str,
     unit: str = "",
     step: bool = False,
@@ -258,7 +264,7 @@ def lines_narrow(
     """:func:`lines` for a narrow screen: the legend wrapped under the title, at most five x
     labels (the first, the last and evenly between), the values in thousands when large."""
     left, right, plot_h = 52.0, 14.0, 180.0
-    values = [float(v) for _, vs in series for v in vs]
+    values = [float(v) for _, vs in series for v in vs if v is not None]
     hi = max(values, default=0.0) or 1.0
     span = (NARROW_W - left - right) / max(len(xs) - 1, 1)
     body, y = _narrow_title(title)
@@ -282,6 +288,8 @@ def lines_narrow(
     for j, (name, vs) in enumerate(series):
         points: list[tuple[float, float]] = []
         for i, v in enumerate(vs):
+            if v is None:  # no value there (a series that starts later)
+                continue
             point = (left + i * span, base - float(v) / hi * plot_h)
             if step and points:
                 points.append((point[0], points[-1][1]))
@@ -293,6 +301,8 @@ def lines_narrow(
             f"<title>{escape(name)}</title></polyline>"
         )
         for i, v in enumerate(vs):
+            if v is None:
+                continue
             cx, cy = left + i * span, base - float(v) / hi * plot_h
             body.append(
                 f"<circle cx='{_n(cx)}' cy='{_n(cy)}' r='3' fill='{colour}'><title>"

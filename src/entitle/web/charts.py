@@ -27,12 +27,12 @@ def described(svg: Markup | str, desc: str) -> Markup:
 def responsive(wide: Markup, narrow: Markup, desc: str) -> Markup:
     """Both layouts of a chart, each described: the page's stylesheet shows the wide one on a
     laptop and the narrow one (labels above their bars, at a readable size) on a phone."""
-    return Markup(
-        "<div class='chart'><div class='chart-wide'>"
+    return (
+        Markup("<div class='chart'><div class='chart-wide'>")
         + described(wide, desc)
-        + "</div><div class='chart-narrow'>"
+        + Markup("</div><div class='chart-narrow'>")
         + described(narrow, desc)
-        + "</div></div>"
+        + Markup("</div></div>")
     )
 
 
@@ -130,8 +130,8 @@ def cost_over_time(rows: list[dict[str, Any]]) -> Markup:
     xs = [when(r["computed_at"]).replace(" UTC", "") for r in rows]
     series = []
     for name in names:
-        values: list[Decimal] = []
-        last = Decimal(0)
+        values: list[Decimal | None] = []
+        last: Decimal | None = None  # nothing before the estate's first position
         for r in rows:
             if r["estate"] == name:
                 last = Decimal(r["total_cost"])

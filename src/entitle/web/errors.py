@@ -128,6 +128,12 @@ HINTS = {
 }
 
 
+CODE_HINTS = {
+    "csrf": "The form came from a page of another session or one open too long; reload the "
+    "page and send it again. Nothing was changed.",
+}
+
+
 def _page(request: Request, status: int, items: Sequence[ErrorItem]) -> Response:
     """The error as a page in the app's style, keeping what the form sent."""
     from entitle.web.templating import TEMPLATES  # noqa: PLC0415 (templates import the web)
@@ -147,7 +153,7 @@ def _page(request: Request, status: int, items: Sequence[ErrorItem]) -> Response
                 "csrf": actor.csrf if actor else "",
                 "status": status,
                 "title": TITLES.get(status, f"Error {status}"),
-                "hint": HINTS.get(status, ""),
+                "hint": CODE_HINTS.get(items[0].code if items else "", HINTS.get(status, "")),
                 "items": items,
                 "kept": kept,
                 "back": back,

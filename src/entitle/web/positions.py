@@ -147,21 +147,27 @@ def evidence_page(position: Position, index: int, page: int = 1) -> dict[str, An
     estate table (for a link to its row)."""
     found = evidence(position, index)
     refs = [
-        (n["reason"], ref)
-        for n in sorted(found["needs"], key=lambda n: n["reason"])
+        (n["host"] or n["ose"] or n["reason"], ref)
+        for n in found["needs"]
         for ref in sorted(n["evidence"], key=natural_key)
     ]
     pages = max(1, -(-len(refs) // EVIDENCE_PAGE))
     page = min(max(page, 1), pages)
     start = (page - 1) * EVIDENCE_PAGE
     shown = [
-        {"need": reason, "source": ref, "table": table_of(ref)}
-        for reason, ref in refs[start : start + EVIDENCE_PAGE]
+        {"need": need, "source": ref, "table": table_of(ref)}
+        for need, ref in refs[start : start + EVIDENCE_PAGE]
     ]
+    groups: list[dict[str, Any]] = []
+    for r in shown:  # the page's references under the need they are evidence of
+        if not groups or groups[-1]["need"] != r["need"]:
+            groups.append({"need": r["need"], "refs": []})
+        groups[-1]["refs"].append(r)
     holders = sum(n["holders"] for n in found["needs"])
     return {
         **found,
         "refs": shown,
+        "groups": groups,
         "total": len(refs),
         "first": start + 1,
         "page": page,
