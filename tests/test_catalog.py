@@ -316,3 +316,19 @@ def test_suggestions(catalog: Catalog) -> None:
     assert suggest_products(catalog, "exchnage")[0] == "exchange-server"
     assert suggest_products(catalog, "sharepiont")[0] == "sharepoint-server"
     assert suggest_products(catalog, "nosuchthing")  # always something to offer
+
+
+def test_a_search_ending_in_a_version_finds_the_product_that_has_it() -> None:
+    from entitle.catalog.search import split_version
+
+    catalog = default_catalog()
+    # "SQL Server 2019" is no product's name, but SQL Server has a 2019 (catalog versions)
+    assert split_version(catalog, "SQL Server 2019") == ("sql server", "2019")
+    assert [p.id for p in search_products(catalog, "SQL Server 2019")] == ["sql-server"]
+    assert split_version(catalog, "Windows Server 2012 R2") == ("windows server", "2012r2")
+    assert [p.id for p in search_products(catalog, "windows server 2012 R2")] == ["windows-server"]
+    # configuration-manager stops at 2016 in the catalog: "configmgr 2019" finds nothing
+    assert search_products(catalog, "configmgr 2019") == []
+    # a year no product has is part of the name, and an empty search lists every product
+    assert split_version(catalog, "sql 1997") == ("sql 1997", None)
+    assert len(search_products(catalog, "")) == len(catalog.products)

@@ -198,6 +198,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/orgs/{org_id}/estates/{estate_id}/tables"): Rule(ANONYMOUS),
     ("GET", "/orgs/{org_id}/estates/{estate_id}/tables/{table}"): Rule(VIEWER),
     ("GET", "/orgs/{org_id}/estates/{estate_id}/decide"): Rule(VIEWER),
+    ("GET", "/orgs/{org_id}/estates/{estate_id}/plan"): Rule(VIEWER, query="?q=a"),
     ("POST", "/orgs/{org_id}/estates/{estate_id}/decide"): Rule(VIEWER, form(lambda x: {})),
     # -- the ledger ----------------------------------------------------------------------------
     ("GET", ORG + "/ledger/entitlements"): Rule(VIEWER),
@@ -217,6 +218,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", ORG + "/ledger/history"): Rule(VIEWER),
     ("GET", ORG + "/ledger/verify"): Rule(VIEWER),
     ("GET", "/orgs/{org_id}/ledger"): Rule(VIEWER),
+    ("GET", "/orgs/{org_id}/ledger/entitlements.csv"): Rule(VIEWER),
+    ("GET", "/orgs/{org_id}/ledger/audit.csv"): Rule(VIEWER),
     ("POST", "/orgs/{org_id}/ledger"): Rule(EDITOR, form(lambda x: PURCHASE)),
     ("POST", "/orgs/{org_id}/ledger/retire"): Rule(
         EDITOR, form(lambda x: {"ref": "AUTHZ-1", "reason": "sold", "quantity": "1"})

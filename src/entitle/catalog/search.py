@@ -12,6 +12,7 @@ Pure functions over a :class:`~entitle.catalog.model.Catalog`; imports only enti
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "SuiteContents",
     "describe_product",
     "search_products",
+    "split_version",
     "suggest_products",
 ]
 
@@ -139,12 +141,40 @@ def _terms(product: Product) -> tuple[str, ...]:
     return tuple(t.lower() for t in (product.id, product.name, *product.aliases))
 
 
+VERSION_WORD = re.compile(r"\d{4}(?:\s?r2)?|se", re.IGNORECASE)
+
+
+def split_version(catalog: Catalog, query: str | None) -> tuple[str, str | None]:
+    """``query`` as a product name and a version: ``"SQL Server 2019"`` is ``("sql server",
+    "2019")``, ``"windows 2012 R2"`` is ``("windows", "2012r2")``; a query naming no version
+    any product has is ``(query, None)``."""
+    q = " ".join((query or "").strip().lower().split())
+    known = {v for p in catalog.products.values() for v in p.version_ids}
+    match = re.search(r"(?:^|\s)v?(" + VERSION_WORD.pattern + r")$", q, re.IGNORECASE)
+    if match is None:
+        return q, None
+    version = match.group(1).replace(" ", "").lower()
+    if version not in known:
+        return q, None
+    return q[: match.start()].strip(), version
+
+
 def search_products(catalog: Catalog, query: str | None) -> list[ProductLicensing]:
     """Products whose id, name or an alias contains ``query`` (case-insensitive), exact matches
-    first, then in catalog order; every product when ``query`` is None or blank."""
+    first, then in catalog order; every product when ``query`` is None or blank. A query that
+    ends in a version (``SQL Server 2019``) finds the products of that name that have it."""
+
+    def matching(q: str) -> list[Product]:
+        found = [p for p in catalog.products.values() if not q or any(q in t for t in _terms(p))]
+        found.sort(key=lambda p: q not in _terms(p))  # stable: exact matches first
+        return found
+
     q = (query or "").strip().lower()
-    found = [p for p in catalog.products.values() if not q or any(q in t for t in _terms(p))]
-    found.sort(key=lambda p: q not in _terms(p))  # stable: exact matches first
+    found = matching(q)
+    if not found:
+        name, version = split_version(catalog, q)
+        if version is not None and name:
+            found = [p for p in matching(name) if version in p.version_ids]
     return [describe_product(catalog, p.id) for p in found]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date
@@ -207,6 +208,12 @@ def _line(
     )
 
 
+def source_order(text: str) -> tuple[tuple[int, int | str], ...]:
+    """A source's sort key with its numbers compared as numbers: ``access.csv:9`` before
+    ``access.csv:10`` (text order put 10 first)."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", text))
+
+
 def cal_plan_needs(plan: CalPlan) -> tuple[Need, ...]:
     """The CAL plan's holdings as needs, one per license kind and version, naming the holders."""
     groups: dict[tuple[str, str, str | None, str | None, str | None], list[str]] = defaultdict(list)
@@ -235,7 +242,7 @@ def cal_plan_needs(plan: CalPlan) -> tuple[Need, ...]:
                 host=host,
                 model="cal",
                 reason=reason,
-                evidence=tuple(sorted(because[key]))[:50],
+                evidence=tuple(sorted(because[key], key=source_order)),
                 holders=holders,
             )
         )

@@ -109,6 +109,11 @@ class Position:
         return out
 
 
+EVIDENCE_KEPT = 50
+"""Sources listed per need in the position's JSON; a need with more says how many in
+``evidence_total`` (the drill-down on the web pages through every one)."""
+
+
 def _need_json(n: Need) -> dict[str, Any]:
     out: dict[str, Any] = {
         "product": n.product,
@@ -118,8 +123,10 @@ def _need_json(n: Need) -> dict[str, Any]:
         "quantity": n.quantity,
         "model": n.model,
         "reason": n.reason,
-        "evidence": list(n.evidence),
+        "evidence": list(n.evidence[:EVIDENCE_KEPT]),
     }
+    if len(n.evidence) > EVIDENCE_KEPT:  # the rest are counted (the web pages them all)
+        out["evidence_total"] = len(n.evidence)
     if n.host:
         out["host"] = n.host
     if n.ose:

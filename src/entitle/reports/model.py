@@ -230,6 +230,12 @@ def _choice_rows(c: Choice, depth: int = 0) -> list[ChoiceRow]:
     return rows
 
 
+def plan_rows(p: Position) -> list[PlanRow]:
+    """The plan, one row per holder and license: what each host or OSE needs for its server
+    licenses, and which user, device or host holds each CAL, ML or connector, and why."""
+    return _plan_rows(p)
+
+
 def _plan_rows(p: Position) -> list[PlanRow]:
     rows = []
     for c in p.choices:

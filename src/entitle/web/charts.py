@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 
 from entitle.reports import charts
 from entitle.reports.model import label
+from entitle.web.templating import when
 
 MOST = 12  # bars in one dashboard chart; the rest are summed or named in the description
 
@@ -21,6 +22,18 @@ def described(svg: Markup | str, desc: str) -> Markup:
     text = str(svg)
     end = text.find("</title>") + len("</title>")
     return Markup(text[:end] + f"<desc>{escape(desc)}</desc>" + text[end:])
+
+
+def responsive(wide: Markup, narrow: Markup, desc: str) -> Markup:
+    """Both layouts of a chart, each described: the page's stylesheet shows the wide one on a
+    laptop and the narrow one (labels above their bars, at a readable size) on a phone."""
+    return (
+        Markup("<div class='chart'><div class='chart-wide'>")
+        + described(wide, desc)
+        + Markup("</div><div class='chart-narrow'>")
+        + described(narrow, desc)
+        + Markup("</div></div>")
+    )
 
 
 def _money(value: Decimal) -> str:
@@ -38,8 +51,10 @@ def cost_by_product(position: dict[str, Any]) -> Markup | None:
         return None
     cur = position["currency"]
     words = "; ".join(f"{k} {_money(v)} {cur}" for k, v in items)
-    return described(
-        charts.bars(items, f"Shortfall cost by product ({cur})", cur),
+    title = f"Shortfall cost by product ({cur})"
+    return responsive(
+        charts.bars(items, title, cur),
+        charts.bars_narrow(items, title, cur),
         f"What buying the missing licenses costs, per product: {words}.",
     )
 
@@ -60,7 +75,12 @@ def required_vs_owned(position: dict[str, Any]) -> Markup | None:
     title = "Required vs owned license units" + (
         f" (the {MOST} lines short the most)" if len(lines) > MOST else ""
     )
-    return described(charts.paired_bars(items, title, ("required", "owned")), words + "." + more)
+    names = ("required", "owned")
+    return responsive(
+        charts.paired_bars(items, title, names),
+        charts.paired_bars_narrow(items, title, names),
+        words + "." + more,
+    )
 
 
 def strategies(result: dict[str, Any]) -> Markup | None:
@@ -71,8 +91,10 @@ def strategies(result: dict[str, Any]) -> Markup | None:
     cur = result.get("currency", "")
     items = [(r["strategy"], Decimal(str(r["list_cost"]))) for r in rows]
     words = "; ".join(f"{name} {_money(v)} {cur}" for name, v in items)
-    return described(
-        charts.bars(items, f"CAL cost: the exact optimum vs simple strategies ({cur})", cur),
+    title = f"CAL cost: the exact optimum vs simple strategies ({cur})"
+    return responsive(
+        charts.bars(items, title, cur),
+        charts.bars_narrow(items, title, cur),
         f"List cost of licensing every CAL need under each strategy: {words}.",
     )
 
@@ -87,4 +109,43 @@ def growth(result: dict[str, Any]) -> Markup | None:
         f"year {y['year']}: " + ", ".join(f"{n} {_money(Decimal(str(y[n])))}" for n in names)
         for y in growth["years"]
     )
-    return described(svg, f"Cost of each CAL strategy per year. {words}.")
+    xs = [f"year {y['year']}" for y in growth["years"]]
+    series = [(n, [Decimal(str(y[n])) for y in growth["years"]]) for n in names]
+    title = "Cost of each CAL strategy per year"
+    return responsive(
+        Markup(svg),
+        charts.lines_narrow(xs, series, title, result.get("currency", "")),
+        f"Cost of each CAL strategy per year. {words}.",
+    )
+
+
+def cost_over_time(rows: list[dict[str, Any]]) -> Markup:
+    """Each estate's shortfall cost at every kept position, oldest first: one line per estate
+    (its last cost held until its next position; nothing before its first)."""
+    names: list[str] = []
+    for r in rows:
+        if r["estate"] not in names:
+            names.append(r["estate"])
+    cur = rows[-1]["currency"]
+    xs = [when(r["computed_at"]).replace(" UTC", "") for r in rows]
+    series = []
+    for name in names:
+        values: list[Decimal | None] = []
+        last: Decimal | None = None  # nothing before the estate's first position
+        for r in rows:
+            if r["estate"] == name:
+                last = Decimal(r["total_cost"])
+            values.append(last)
+        series.append((name, values))
+    every = max(1, -(-len(xs) // 6))  # at most about six dates under the wide chart
+    thin = [x if i % every == 0 or i == len(xs) - 1 else "" for i, x in enumerate(xs)]
+    words = "; ".join(
+        f"{r['estate']} {_money(Decimal(r['total_cost']))} {cur} on {when(r['computed_at'])}"
+        for r in rows
+    )
+    title = f"Compliance cost over time, per estate ({cur})"
+    return responsive(
+        charts.lines(thin, series, title, cur, step=True),
+        charts.lines_narrow([x.split(",")[0] for x in xs], series, title, cur, step=True),
+        f"The shortfall cost of each computed position: {words}.",
+    )

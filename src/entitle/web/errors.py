@@ -92,16 +92,104 @@ def envelope(status: int, items: Sequence[ErrorItem]) -> Response:
     return JSONResponse({"ok": False, "errors": [i.as_json() for i in items]}, status_code=status)
 
 
+SECRET_FIELDS = ("csrf_token", "password", "new_password", "current_password", "token")
+KEPT = "entitle_kept_input"
+"""The key under ``request.state`` of the form fields a page read, for the error page."""
+
+
+def keep_input(request: Request, fields: Sequence[tuple[str, Any]]) -> None:
+    """Remember what a form sent (text fields only, never a password or token), so that a
+    refusal's page can show it again (the exception handlers get a new request object; the
+    ASGI scope's state is shared)."""
+    kept = [
+        (name, value)
+        for name, value in fields
+        if isinstance(value, str) and value and not any(s in name for s in SECRET_FIELDS)
+    ]
+    setattr(request.state, KEPT, kept)
+
+
+TITLES = {
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    409: "Refused",
+    413: "Too large",
+    422: "Please check the input",
+    429: "Too many attempts",
+    500: "Something went wrong",
+}
+HINTS = {
+    403: "Your role in this organisation does not allow this; an admin can change it on the "
+    "Members page. Nothing was changed.",
+    404: "It may have been deleted, or it belongs to an organisation you are not a member of.",
+    500: "Nothing you did caused this; the server's log has the details. Nothing was changed.",
+}
+
+
+CODE_HINTS = {
+    "csrf": "The form came from a page of another session or one open too long; reload the "
+    "page and send it again. Nothing was changed.",
+}
+
+
+def _page(request: Request, status: int, items: Sequence[ErrorItem]) -> Response:
+    """The error as a page in the app's style, keeping what the form sent."""
+    from entitle.web.templating import TEMPLATES  # noqa: PLC0415 (templates import the web)
+
+    actor, orgs = _who(request)
+    kept = getattr(request.state, KEPT, []) if request.method not in ("GET", "HEAD") else []
+    referer = request.headers.get("referer", "")
+    back = referer if referer.startswith(str(request.base_url)) else "/"
+    try:
+        return TEMPLATES.TemplateResponse(
+            request,
+            "error.html",
+            {
+                "actor": actor,
+                "orgs": orgs,
+                "org": orgs[0][0] if orgs else None,
+                "csrf": actor.csrf if actor else "",
+                "status": status,
+                "title": TITLES.get(status, f"Error {status}"),
+                "hint": CODE_HINTS.get(items[0].code if items else "", HINTS.get(status, "")),
+                "items": items,
+                "kept": kept,
+                "back": back,
+            },
+            status_code=status,
+        )
+    except Exception:  # the page itself failed: the plain text, still with its status
+        log.exception("the error page failed")
+        text = "".join(f"<li>{escape(i.message)}</li>" for i in items)
+        return HTMLResponse(f"<h1>Error {status}</h1><ul>{text}</ul>", status_code=status)
+
+
+def _who(request: Request) -> tuple[Any, list[Any]]:
+    """The signed-in user and their organisations, for the page's header (none when that
+    cannot be read: the error page must not fail in turn)."""
+    try:
+        from sqlalchemy.orm import Session  # noqa: PLC0415
+
+        from entitle.web import accounts  # noqa: PLC0415
+        from entitle.web.auth import identify  # noqa: PLC0415
+
+        ws = request.app.state.workspace
+        with Session(ws.engine) as session:
+            actor = identify(request, session, ws.sessions)
+            orgs = accounts.orgs_of(session, actor.user_id) if actor else []
+            for o, _role in orgs:
+                session.expunge(o)
+        return actor, orgs
+    except Exception:
+        return None, []
+
+
 def _respond(request: Request, status: int, items: Sequence[ErrorItem]) -> Response:
     if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
         return envelope(status, items)
-    text = "".join(f"<li>{escape(i.message)}</li>" for i in items)
-    page = (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>entitle: "
-        f"error {status}</title></head><body><h1>Error {status}</h1><ul>{text}</ul>"
-        "<p><a href='/'>Back to the dashboard</a></p></body></html>"
-    )
-    return HTMLResponse(page, status_code=status)
+    return _page(request, status, items)
 
 
 def internal_error(request: Request) -> Response:

@@ -33,6 +33,7 @@ from entitle.ledger.db import writer
 from entitle.ledger.workspace import Job, StoredEstate
 from entitle.position import compute_position
 from entitle.source import Problem, Source
+from entitle.web import history
 from entitle.web.ceiling import Ceiling, CeilingReached
 from entitle.web.errors import ApiError
 
@@ -250,6 +251,7 @@ def compute(
     if not finish(engine, stored, status="ready", problems=texts, position=position):
         step(100, GONE, "failed")
         return False
+    history.record(data_dir, stored, position, utc_now())
     step(100, f"done: {lines} lines", "done")
     return True
 

@@ -201,8 +201,11 @@ def import_file(
     }
 
 
-def history(ledger: Ledger, org: Organisation, ref: str | None = None) -> list[dict[str, Any]]:
-    """The audit events of the organisation's entitlements (of one, when ``ref`` is given)."""
+def history(
+    ledger: Ledger, org: Organisation, ref: str | None = None, details: bool = False
+) -> list[dict[str, Any]]:
+    """The audit events of the organisation's entitlements (of one, when ``ref`` is given);
+    with ``details``, each with its row before and after (JSON text) for the pages' words."""
     mine = prefix(org)
     with Session(ledger.engine) as session:
         wanted = select(EntitlementRow).where(EntitlementRow.ref.startswith(mine, autoescape=True))
@@ -231,6 +234,7 @@ def history(ledger: Ledger, org: Organisation, ref: str | None = None) -> list[d
                 "entity": e.entity,
                 "entitlement": entities[e.entity],
                 "hash": e.hash,
+                **({"before": e.before, "after": e.after} if details else {}),
             }
             for e in events
         ]

@@ -9,25 +9,34 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from entitle.ledger.workspace import Job, StoredEstate
 from entitle.reports.model import line_label
-from entitle.web import accounts, charts, decisions, jobs, positions, sources
+from entitle.web import (
+    accounts,
+    charts,
+    dashboard,
+    decisions,
+    history,
+    jobs,
+    orgledger,
+    positions,
+    sources,
+)
 from entitle.web.api.estates import get_estate, upload
 from entitle.web.auth import Actor, check_csrf, membership
 from entitle.web.context import DB, WS, MaybeActor
-from entitle.web.errors import ApiError
+from entitle.web.errors import ApiError, keep_input
+from entitle.web.listing import Order, arrange
 from entitle.web.positions import Basis
+from entitle.web.templating import TEMPLATES
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 router = APIRouter(include_in_schema=False)
 
 
@@ -46,15 +55,26 @@ def render(
 ) -> HTMLResponse:
     orgs = accounts.orgs_of(session, actor.user_id) if actor else []
     context.setdefault("org", orgs[0][0] if orgs else None)  # pages outside an organisation
+    org = context["org"]
+    role = next((r for o, r in orgs if org is not None and o.id == org.id), None)
     return TEMPLATES.TemplateResponse(
         request,
         name,
-        {"actor": actor, "orgs": orgs, "csrf": actor.csrf if actor else "", **context},
+        {
+            "actor": actor,
+            "orgs": orgs,
+            "csrf": actor.csrf if actor else "",
+            "role": role,
+            "can_edit": role in ("editor", "admin"),  # write forms are shown only to these
+            "is_admin": role == "admin",
+            **context,
+        },
     )
 
 
 async def form_of(request: Request, actor: Actor) -> dict[str, Any]:
     form = await request.form()
+    keep_input(request, form.multi_items())
     token = form.get("csrf_token")
     check_csrf(request, actor, token if isinstance(token, str) else None)
     return dict(form.multi_items())
@@ -63,7 +83,11 @@ async def form_of(request: Request, actor: Actor) -> dict[str, Any]:
 def install(app: FastAPI) -> None:
     """The pages' sign-in redirect, and the routers ``app.py`` does not list itself: the API's
     imports and analysis, and the estate and ledger pages."""
-    from entitle.web import pages_estate, pages_ledger  # noqa: PLC0415 (they import this module)
+    from entitle.web import (  # noqa: PLC0415 (they import this module)
+        pages_estate,
+        pages_ledger,
+        pages_plan,
+    )
     from entitle.web.api import analysis, imports  # noqa: PLC0415
 
     async def to_login(_request: Request, _exc: Exception) -> Response:
@@ -72,7 +96,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NeedLogin, to_login)
     for api in (imports.router, analysis.router):
         app.include_router(api, prefix="/api")
-    for page in (pages_estate.router, pages_ledger.router):
+    for page in (pages_estate.router, pages_ledger.router, pages_plan.router):
         app.include_router(page)
 
 
@@ -142,9 +166,18 @@ def _estates(session: DB, org_id: int) -> list[StoredEstate]:
 
 
 @router.get("/", response_class=HTMLResponse)
-def dashboard(
-    request: Request, ws: WS, session: DB, actor: MaybeActor, org: int | None = None
+def dashboard_page(
+    request: Request,
+    ws: WS,
+    session: DB,
+    actor: MaybeActor,
+    org: int | None = None,
+    as_of: str | None = None,
 ) -> Response:
+    """The organisation's estates at a glance: the latest position with its charts, the
+    compliance cost of every estate over time, the shortfall by product per estate, and the
+    Software Assurance and subscriptions ending in the next 90 and 180 days (from ``as_of``,
+    default today)."""
     me = signed_in(actor)
     orgs = accounts.orgs_of(session, me.user_id)
     if not orgs:
@@ -154,6 +187,19 @@ def dashboard(
     ready = next((e for e in estates if e.position), None)
     latest = json.loads(ready.position) if ready and ready.position else None
     decided = decisions.latest(ws, session, ready.id) if ready else None
+    day, day_error = basis_of(as_of, None)
+    today_ = day.as_of or date.today()
+    ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
+    over_time, points = dashboard.cost_over_time(
+        history.read(ws.settings.data_dir, current.id, estates)
+    )
+    ending = dashboard.expiries(
+        ws.settings.data_dir,
+        ws.catalog,
+        orgledger.listing(ledger, current, today_),
+        estates,
+        today_,
+    )
     return render(
         request,
         "dashboard.html",
@@ -167,6 +213,13 @@ def dashboard(
         required_chart=charts.required_vs_owned(latest) if latest else None,
         decision=decided[1] if decided else None,
         strategies_chart=charts.strategies(decided[1]) if decided else None,
+        over_time=over_time,
+        points=points,
+        by_product=dashboard.shortfall_by_product(estates),
+        expiries=ending,
+        windows=dashboard.WINDOWS,
+        today=today_,
+        day_error=day_error,
     )
 
 
@@ -238,6 +291,9 @@ def job_bar(
     return render(request, "_job_bar.html", me, session, org=org, job=job, result=_result(ws, job))
 
 
+LINE_KEYS = ("index", "label", "required", "owned", "shortfall", "cost")
+
+
 def basis_of(as_of: str | None, entitlements: str | None) -> tuple[Basis, str | None]:
     """The basis a page was asked for (a blank or bad day is today, with an error to show)."""
     day, error = None, None
@@ -259,11 +315,15 @@ def estate_page(
     actor: MaybeActor,
     as_of: str | None = None,
     entitlements: Literal["estate", "ledger"] | None = None,
+    sort: str | None = None,
+    dir: str | None = None,
+    q: str | None = None,
 ) -> Response:
     me = signed_in(actor)
     org = membership(session, me, org_id)
     estate = get_estate(session, org_id, estate_id)
     basis, error = basis_of(as_of, entitlements)
+    order = Order.of(sort, dir, q, LINE_KEYS, "index")
     position = json.loads(estate.position) if estate.position else None
     labels: list[str] = []
     if position is not None:
@@ -275,6 +335,13 @@ def estate_page(
         if not basis.stored:
             position = json.loads(jobs.dumps(c.position.as_json()))
         labels = [line_label(line) for line in c.position.lines]
+    rows = arrange(
+        [{"index": i, "label": labels[i], **x} for i, x in enumerate(position["lines"])]
+        if position
+        else [],
+        order,
+        lambda r: f"{r['label']} {r['model']}",
+    )
     return render(
         request,
         "estate.html",
@@ -284,6 +351,9 @@ def estate_page(
         estate=estate,
         position=position,
         labels=labels,
+        rows=rows,
+        order=order,
+        params=dict(request.query_params),
         basis=basis,
         basis_error=error,
         query=basis.query(),
@@ -303,11 +373,21 @@ def line_page(
     actor: MaybeActor,
     as_of: str | None = None,
     entitlements: Literal["estate", "ledger"] | None = None,
+    page: int = 1,
 ) -> Response:
+    """A line's evidence for the estate page's panel: its needs, what covers it, and every
+    evidence reference paged with its total, each linked to its row in the estate's table."""
     me = signed_in(actor)
     org = membership(session, me, org_id)
     basis, _error = basis_of(as_of, entitlements)
     c = positions.computed(ws, get_estate(session, org_id, estate_id), basis, org)
     return render(
-        request, "_evidence.html", me, session, org=org, line=positions.evidence(c.position, index)
+        request,
+        "_evidence.html",
+        me,
+        session,
+        org=org,
+        estate_id=estate_id,
+        query=basis.query(),
+        line=positions.evidence_page(c.position, index, min(max(page, 1), 10_000_000)),
     )

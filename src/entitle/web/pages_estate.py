@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from entitle.estate.records import TABLES
 from entitle.ledger.workspace import Job, StoredEstate
 from entitle.web import charts, decisions, jobs, sources
-from entitle.web.api.analysis import PAGE, counts, page_of
+from entitle.web.api.analysis import PAGE, counts, page_of, raw_table
 from entitle.web.api.estates import get_estate
 from entitle.web.api.imports import lines, start
 from entitle.web.auth import check_csrf, membership
@@ -123,12 +123,24 @@ def table_page(
     actor: MaybeActor,
     page: int = 1,
     q: str = "",
+    at: str = "",
 ) -> Response:
+    """A page of one table as uploaded; ``at`` (a row's ``FILE:LINE``, as the evidence names
+    it) opens the page holding that row, marked."""
     me = signed_in(actor)
     org = membership(session, me, org_id)
     estate = get_estate(session, org_id, estate_id)
     page = max(1, min(page, 10_000_000))
     error = None
+    if at:
+        q = ""
+        try:
+            raw = raw_table(ws.settings.data_dir, estate, table)
+        except ApiError:
+            raw = None
+        sources = [str(x) for x in raw.sources] if raw is not None else []
+        if at in sources:
+            page = sources.index(at) // PAGE + 1
     try:
         found = page_of(ws.settings.data_dir, estate, table, (page - 1) * PAGE, PAGE, q[:200])
         if found.total and found.offset >= found.total:  # past the end: the last page
@@ -153,6 +165,7 @@ def table_page(
         page=page,
         pages=pages,
         q=q,
+        at=at,
         all_tables=TABLES,
     )
 

@@ -4,6 +4,7 @@ file of entitlements, retiring units, and the assign and reassign forms (whose r
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -24,9 +25,11 @@ from entitle.web.api.ledger import (
     import_upload,
     mapping_of,
 )
+from entitle.web.audittext import describe
 from entitle.web.auth import Actor, check_csrf, membership
 from entitle.web.context import DB, WS, MaybeActor
 from entitle.web.errors import ApiError
+from entitle.web.listing import Order, arrange, csv_text
 from entitle.web.pages import form_of, render, signed_in
 
 router = APIRouter(include_in_schema=False)
@@ -41,6 +44,47 @@ def invalid(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
 
 
+ENTITLEMENT_KEYS = (
+    "id",
+    "product",
+    "license",
+    "edition",
+    "version",
+    "owned",
+    "retired",
+    "free",
+    "agreement",
+    "sa_end",
+)
+AUDIT_KEYS = ("seq", "at", "actor", "what", "entitlement", "source", "target", "quantity", "day")
+
+
+def _entitlement_text(e: dict[str, Any]) -> str:
+    held = " ".join(h["holder"] for h in e["held"])
+    fields = ("id", "product", "license", "edition", "version", "agreement")
+    return " ".join(str(e.get(k) or "") for k in fields) + " " + held
+
+
+def _audit_text(e: dict[str, Any]) -> str:
+    fields = ("actor", "what", "entitlement", "source", "target", "why", "day")
+    return " ".join(str(e.get(k) or "") for k in fields)
+
+
+def ledger_lists(
+    ws: WS, me: Actor, org: Organisation, params: dict[str, str]
+) -> tuple[list[dict[str, Any]], Order, list[dict[str, Any]], Order]:
+    """The entitlements and the audit trail (in words) as the query asks: sorted and
+    filtered on the server (``sort``/``dir``/``q``; the audit's ``asort``/``adir``/``aq``)."""
+    ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
+    order = Order.of(params.get("sort"), params.get("dir"), params.get("q"), ENTITLEMENT_KEYS, "id")
+    entitlements = arrange(orgledger.listing(ledger, org, today()), order, _entitlement_text)
+    audit_order = Order.of(
+        params.get("asort"), params.get("adir") or "desc", params.get("aq"), AUDIT_KEYS, "seq"
+    )
+    events = describe(orgledger.history(ledger, org, details=True))
+    return entitlements, order, arrange(events, audit_order, _audit_text), audit_order
+
+
 def _ledger_page(
     request: Request,
     ws: WS,
@@ -50,10 +94,15 @@ def _ledger_page(
     error: str | None = None,
     message: str | None = None,
     errors: list[str] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Response:
     me = signed_in(actor)
     org = membership(session, me, org_id)
-    ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
+    params = dict(request.query_params)
+    entitlements, order, events, audit_order = ledger_lists(ws, me, org, params)
+    everything = orgledger.listing(
+        orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email), org, today()
+    )
     return render(
         request,
         "ledger.html",
@@ -63,8 +112,13 @@ def _ledger_page(
         error=error,
         errors=errors or [],
         message=message,
-        entitlements=orgledger.listing(ledger, org, today()),
-        events=list(reversed(orgledger.history(ledger, org))),
+        entitlements=entitlements,
+        all_entitlements=everything,
+        order=order,
+        events=events,
+        audit_order=audit_order,
+        params=params,
+        values=values or {},
         today=today(),
     )
 
@@ -72,6 +126,99 @@ def _ledger_page(
 @router.get("/orgs/{org_id}/ledger", response_class=HTMLResponse)
 def ledger_page(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
     return _ledger_page(request, ws, session, actor, org_id)
+
+
+@router.get("/orgs/{org_id}/ledger/entitlements.csv")
+def ledger_csv(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
+    """The entitlements as listed (sorted and filtered as asked), spreadsheet-safe."""
+    me = signed_in(actor)
+    org = membership(session, me, org_id)
+    entitlements, _order, _events, _audit = ledger_lists(ws, me, org, dict(request.query_params))
+    header = (
+        "id",
+        "product",
+        "license",
+        "edition",
+        "version",
+        "quantity",
+        "owned",
+        "retired",
+        "free",
+        "held_by",
+        "agreement",
+        "purchased",
+        "sa_end",
+        "unit_price",
+    )
+    rows = (
+        (
+            e["id"],
+            e["product"],
+            e["license"],
+            e["edition"],
+            e["version"],
+            e["quantity"],
+            e["owned"],
+            e["retired"],
+            e["free"],
+            "; ".join(f"{h['holder']} ({h['units']})" for h in e["held"]),
+            e["agreement"],
+            e["purchased"],
+            e["sa_end"],
+            e["unit_price"],
+        )
+        for e in entitlements
+    )
+    return _csv(csv_text(header, rows), f"{org.slug}-ledger.csv")
+
+
+@router.get("/orgs/{org_id}/ledger/audit.csv")
+def audit_csv(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
+    """The audit trail in words (from, to, quantity), as listed, spreadsheet-safe."""
+    me = signed_in(actor)
+    org = membership(session, me, org_id)
+    _e, _o, events, _a = ledger_lists(ws, me, org, dict(request.query_params))
+    header = (
+        "seq",
+        "at_utc",
+        "actor",
+        "what",
+        "entitlement",
+        "from",
+        "to",
+        "quantity",
+        "day",
+        "why",
+        "action",
+        "hash",
+    )
+    rows = (
+        (
+            e["seq"],
+            e["at"],
+            e["actor"],
+            e["what"],
+            e["entitlement"],
+            e["source"],
+            e["target"],
+            e["quantity"],
+            e["day"],
+            e["why"],
+            e["action"],
+            e["hash"],
+        )
+        for e in events
+    )
+    return _csv(csv_text(header, rows), f"{org.slug}-audit.csv")
+
+
+def _csv(text: str, name: str) -> Response:
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    return Response(
+        text.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+    )
 
 
 @router.post("/orgs/{org_id}/ledger", response_class=HTMLResponse)
@@ -85,9 +232,10 @@ async def record(request: Request, org_id: int, ws: WS, session: DB, actor: Mayb
         ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
         result = orgledger.purchase(ledger, org, entitlement_of(purchase))
     except ValidationError as exc:
-        return _ledger_page(request, ws, session, actor, org_id, error=invalid(exc))
+        return _ledger_page(request, ws, session, actor, org_id, error=invalid(exc), values=form)
     except ApiError as exc:
-        return _ledger_page(request, ws, session, actor, org_id, error=exc.items[0].message)
+        message = exc.items[0].message
+        return _ledger_page(request, ws, session, actor, org_id, error=message, values=form)
     text = f"recorded {result['id']}" if result["added"] else f"{result['id']} was already recorded"
     return _ledger_page(request, ws, session, actor, org_id, message=text)
 

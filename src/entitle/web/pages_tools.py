@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from entitle.catalog.search import search_products
+from entitle.catalog.search import search_products, split_version
 from entitle.web.api.members import add_member, members_of, remove
 from entitle.web.api.tools import Questionnaire, decide
 from entitle.web.auth import membership
@@ -79,9 +79,36 @@ async def remove_member_page(
 def products_page(
     request: Request, ws: WS, session: DB, actor: MaybeActor, q: str | None = None
 ) -> Response:
+    """The catalog for people: every product in a table when nothing is searched; the found
+    products' licensing as tables (models, CALs and MLs, core rules, VM rights, limits,
+    prices), only the rows of the version asked for (``SQL Server 2019``), without the
+    catalog's internal notes."""
     me = signed_in(actor)
-    found = [p.as_json() for p in search_products(ws.catalog, q)] if q else []
-    return render(request, "products.html", me, session, q=q or "", products=found)
+    query = (q or "").strip()[:200]
+    found = search_products(ws.catalog, query)
+    _name, version = split_version(ws.catalog, query)
+    if version is not None and not any(version in p.versions for p in found):
+        version = None  # the whole query named the product ("exchange se" is not a version)
+    views = [
+        {
+            "models": [m for m in p.models if version is None or version in m.versions],
+            "limits": [x for x in p.limits if version is None or version in x.versions],
+            "prices": [x for x in p.prices if version is None or x.version in (None, version)],
+            "sources": [x for x in p.sources if x.startswith(("https://", "http://"))],
+        }
+        for p in found
+    ]
+    return render(
+        request,
+        "products.html",
+        me,
+        session,
+        q=query,
+        products=found,
+        views=views,
+        version=version,
+        detailed=bool(query) and len(found) <= 5,
+    )
 
 
 @router.get("/decide", response_class=HTMLResponse)

@@ -5,11 +5,12 @@ day, with the organisation's ledger entitlements instead of the estate's own (``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from entitle.estate.records import Estate
+from entitle.estate.records import TABLES, Estate
 from entitle.ledger.service import today
 from entitle.ledger.workspace import Organisation, StoredEstate
 from entitle.position import Position, compute_position
@@ -19,6 +20,7 @@ from entitle.web import orgledger
 from entitle.web.context import Workspace
 from entitle.web.errors import ApiError
 from entitle.web.jobs import load
+from entitle.web.listing import natural_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,57 @@ def evidence(position: Position, index: int) -> dict[str, Any]:
             {"entitlement": a.entitlement, "quantity": a.quantity, "host": a.need.host}
             for a in allocations
         ],
+    }
+
+
+EVIDENCE_PAGE = 50
+SOURCE = re.compile(
+    r"^(?:.*[/\\])?(?P<table>[a-z]+)\.csv:(?P<line>\d+)$|^.*:(?P<sheet>[a-z]+)!(?P<row>\d+)$"
+)
+
+
+def table_of(source: str) -> str | None:
+    """The estate table a source names (``access.csv:12``, ``estate.xlsx:access!12``)."""
+    m = SOURCE.match(source)
+    if m is None:
+        return None
+    table = m.group("table") or m.group("sheet")
+    return table if table in TABLES else None
+
+
+def evidence_page(position: Position, index: int, page: int = 1) -> dict[str, Any]:
+    """Line ``index`` as :func:`evidence` gives it, with every evidence reference of its needs
+    in one list (in file and line order, numbers as numbers) paged ``EVIDENCE_PAGE`` at a
+    time: the page asked for (the last when past the end), the total and each reference's
+    estate table (for a link to its row)."""
+    found = evidence(position, index)
+    refs = [
+        (n["host"] or n["ose"] or n["reason"], ref)
+        for n in found["needs"]
+        for ref in sorted(n["evidence"], key=natural_key)
+    ]
+    pages = max(1, -(-len(refs) // EVIDENCE_PAGE))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * EVIDENCE_PAGE
+    shown = [
+        {"need": need, "source": ref, "table": table_of(ref)}
+        for need, ref in refs[start : start + EVIDENCE_PAGE]
+    ]
+    groups: list[dict[str, Any]] = []
+    for r in shown:  # the page's references under the need they are evidence of
+        if not groups or groups[-1]["need"] != r["need"]:
+            groups.append({"need": r["need"], "refs": []})
+        groups[-1]["refs"].append(r)
+    holders = sum(n["holders"] for n in found["needs"])
+    return {
+        **found,
+        "refs": shown,
+        "groups": groups,
+        "total": len(refs),
+        "first": start + 1,
+        "page": page,
+        "pages": pages,
+        "holders": holders,
     }
 
 
