@@ -33,7 +33,10 @@ ALLOWED: dict[str, tuple[int, str]] = {
     # while this check came in. Follow-up: read the mapping from the catalog's `aliases`.
     "importers/aws.py": (5, "AWS license and image fields → ids (follow-up)"),
     "importers/azure.py": (2, "Azure license types → ids (follow-up)"),
-    "importers/names.py": (10, "SIL and guest OS names → ids; the blank-edition guest rows (follow-up)"),
+    "importers/names.py": (
+        10,
+        "SIL and guest OS names → ids; the blank-edition guest rows (follow-up)",
+    ),
     "importers/rvtools.py": (2, "RVTools guest OS → id (follow-up)"),
     "importers/sil.py": (2, "SIL inventory → ids (follow-up)"),
     "importers/sil_access.py": (2, "SIL access → id (follow-up)"),

@@ -137,3 +137,36 @@ def test_the_estate_page_computes_on_the_chosen_basis(world: World) -> None:
     assert "position?format=xlsx&amp;as_of=2024-06-01" in page.text
     bad = c.get(f"/orgs/{m.org_id}/estates/{e}?as_of=someday", headers=m.auth)
     assert bad.status_code == 200 and "is not a day; write YYYY-MM-DD" in bad.text
+
+
+# Two VMs at Azure (docs/rules/cloud-and-hybrid.md; licensing-rules.md §7.2): az1 runs Windows
+# Server 2022 Datacenter under the organisation's own licenses (model byol), az2 under the
+# provider's bill. E-9: 16 Datacenter core licenses of 2022 with SA until 2030. Azure Hybrid
+# Benefit counts a Windows VM by its virtual cores with at least 8 per VM: az1 (4 vCPUs) needs 8,
+# which E-9 covers under AHB (active SA); az2 needs nothing of the organisation's.
+CLOUDY = {
+    "hosts": "host,processors,cores_per_processor,provider,dedicated\nazure-weu,,,azure,no\n",
+    "oses": "ose,host,virtual,vcpus\naz1,azure-weu,yes,4\naz2,azure-weu,yes,2\n",
+    "software": "ose,product,edition,version,model\n"
+    "az1,windows-server,datacenter,2022,byol\naz2,windows-server,datacenter,2022,provider\n",
+    "entitlements": "id,product,license,quantity,edition,version,sa_until\n"
+    "E-9,windows-server,core,16,datacenter,2022,2030-12-31\n",
+}
+
+
+def test_the_estate_page_shows_what_covers_each_cloud_workload(world: World) -> None:
+    c, m = world.client, world.editor
+    e = upload(c, m, CLOUDY)
+    position = c.get(f"/api/orgs/{m.org_id}/estates/{e}/position", headers=m.auth).json()
+    rows = {r["ose"]: r for r in position["position"]["cloud"]}
+    assert (rows["az1"]["model"], rows["az1"]["entitlement"], rows["az1"]["quantity"]) == (
+        "byol",
+        "E-9",
+        8,
+    )
+    assert rows["az1"]["short"] == 0 and rows["az2"]["model"] == "provider"
+    page = c.get(f"/orgs/{m.org_id}/estates/{e}", headers=world.viewer.auth)
+    assert page.status_code == 200 and 'id="cloud"' in page.text
+    assert "At cloud providers and outsourcers" in page.text
+    assert "the provider&#39;s bill" in page.text and "own licenses" in page.text
+    assert ">E-9<" in page.text
