@@ -282,3 +282,32 @@ def canonical_fields(record: Entitlement, sa_start: date | None) -> str:
         "unit_price": None if record.unit_price is None else str(record.unit_price.normalize()),
     }
     return json.dumps(fields, sort_keys=True, separators=(",", ":"))
+
+
+def check_record(record: Entitlement, catalog: Catalog) -> list[Problem]:
+    """The errors of one entitlement typed in (a form, the API) or read back from the ledger,
+    found as a file's row is checked: the license kind by the estate's cell rules, the product,
+    edition and version against the catalog, each with its did-you-mean. Each problem's source
+    names the field (``product``, ``edition``, ``version``, ``license``)."""
+    fields = {
+        "product": record.product,
+        "license": record.license,
+        "edition": record.edition or "",
+        "version": record.version or "",
+    }
+    problems: list[Problem] = []
+    cells = {**fields, "quantity": str(record.quantity)}
+    convert([Row("entitlements", MappingProxyType(cells), Source("license"))], problems)
+    names = checks.CatalogNames(catalog, problems)
+
+    def row(*columns: str) -> Row:
+        cells = {c: fields[c] for c in ("product", *columns)}
+        return Row("entitlements", MappingProxyType(cells), Source(columns[-1]))
+
+    product = names.product(row("product"), bridges=True)
+    if record.product in catalog.bridges:
+        names.bridge(row("edition", "version"))
+    elif product is not None:
+        names.edition(row("edition"), product, required=False)
+        names.version(row("version"), product)
+    return [p for p in problems if p.severity == "error"]
