@@ -130,7 +130,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     # -- public ------------------------------------------------------------------------------
     ("GET", "/openapi.json"): Rule(ANONYMOUS),
     ("GET", "/api/docs"): Rule(ANONYMOUS),
-    ("GET", "/docs/oauth2-redirect"): Rule(ANONYMOUS),
+    ("GET", "/favicon.ico"): Rule(ANONYMOUS),
     ("GET", "/static"): Rule(ANONYMOUS),
     ("POST", "/api/signup"): Rule(
         ANONYMOUS, js(lambda x: {"email": x.email(), "password": PASSWORD, "organisation": "N"})
@@ -214,6 +214,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", ORG + "/ledger/import"): Rule(
         EDITOR, lambda x: {"files": {"file": ("entitlements.csv", BOUGHT)}}
     ),
+    ("POST", ORG + "/ledger/annotate"): Rule(
+        ADMIN, js(lambda x: {"ref": "AUTHZ-1", "note": "checked"})
+    ),
     ("GET", ORG + "/ledger/history"): Rule(VIEWER),
     ("GET", ORG + "/ledger/verify"): Rule(VIEWER),
     ("GET", "/orgs/{org_id}/ledger"): Rule(VIEWER),
@@ -223,6 +226,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     ),
     ("POST", "/orgs/{org_id}/ledger/import"): Rule(
         EDITOR, lambda x: {"files": {"file": ("entitlements.csv", BOUGHT)}}
+    ),
+    ("POST", "/orgs/{org_id}/ledger/annotate"): Rule(
+        ADMIN, form(lambda x: {"ref": "AUTHZ-1", "note": "checked"})
     ),
     ("GET", "/orgs/{org_id}/ledger/assign"): Rule(VIEWER),
     ("GET", "/orgs/{org_id}/ledger/reassign"): Rule(VIEWER),

@@ -1,5 +1,5 @@
 """The application factory: one FastAPI app serving the JSON API under ``/api`` (OpenAPI at
-``/openapi.json``, docs at ``/api/docs``), the pages and the vendored static files, every
+``/openapi.json``, docs at ``/api/docs``, drawn by a script served here, no CDN), the pages and the vendored static files, every
 response with the security headers of ``security.py``."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from entitle.catalog import Catalog, default_catalog
@@ -87,7 +88,7 @@ def create_app(
         title="entitle",
         version="1",
         description="Microsoft server licensing positions, plans and the entitlement ledger.",
-        docs_url="/api/docs",
+        docs_url=None,  # our own page below: no CDN, the pages' CSP
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -99,6 +100,16 @@ def create_app(
     app.include_router(pages_account.router)
     app.include_router(pages.router)
     app.include_router(pages_tools.router)
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> FileResponse:
+        """The API reference, drawn from /openapi.json by a script of this server's own."""
+        return FileResponse(HERE / "static" / "apidocs.html", media_type="text/html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
+
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(NoNul)  # inside the body limit: it reads JSON and form bodies
     app.add_middleware(BodyLimit, max_bytes=max_upload_bytes + 65_536)
