@@ -197,7 +197,9 @@ def test_a_password_reset_by_emailed_link_works_once(
     c, inbox = mailing, smtp[0]
     user = sign_up(c, address("forgetful"), "Forgetful")
     r = c.post("/api/login", json={"email": user.email, "password": PASSWORD})
+    assert r.status_code == 200, r.text
     old_cookie = dict(c.cookies)
+    assert old_cookie and c.get("/api/me").status_code == 200  # signed in before the reset
     c.cookies.clear()
     before = len(inbox.messages)
     nobody = c.post("/api/password/forgot", json={"email": address("nobody")})
@@ -224,7 +226,9 @@ def test_a_password_reset_by_emailed_link_works_once(
     assert c.post("/api/login", json={"email": user.email, "password": NEW_PASSWORD}).is_success
     c.cookies.clear()
     # the browser session open before the reset was ended by it
-    refused(c.get("/api/me", cookies=old_cookie), 401, "unauthenticated")
+    c.cookies.update(old_cookie)
+    refused(c.get("/api/me"), 401, "unauthenticated")
+    c.cookies.clear()
 
 
 def test_an_expired_reset_link_changes_nothing(
