@@ -30,7 +30,7 @@ from entitle.estate.reader import decode
 from entitle.estate.records import Entitlement
 from entitle.estate.workbook import CellBudget, TooManyCells, open_workbook, sheet_rows
 from entitle.ledger import keys, mls, rules
-from entitle.source import Problem, Source
+from entitle.source import Finding, Problem, Source
 
 SPEC = REQUIRED["entitlements"]
 KEY_KINDS = ("mak", "kms")
@@ -311,3 +311,29 @@ def check_record(record: Entitlement, catalog: Catalog) -> list[Problem]:
         names.edition(row("edition"), product, required=False)
         names.version(row("version"), product)
     return [p for p in problems if p.severity == "error"]
+
+
+def known_records(
+    records: Sequence[Entitlement], catalog: Catalog
+) -> tuple[tuple[Entitlement, ...], tuple[Finding, ...]]:
+    """The ledger's records the catalog knows, and a warning finding for each stored row it
+    does not (an unknown product, edition or version): left out of a position, never a crash."""
+    kept: list[Entitlement] = []
+    findings: dict[str, Finding] = {}
+    for record in records:
+        bad = check_record(record, catalog)
+        if not bad:
+            kept.append(record)
+            continue
+        what = "; ".join(p.message + (f" ({p.hint})" if p.hint else "") for p in bad)
+        ref = record.id or "?"
+        findings.setdefault(
+            ref,
+            Finding(
+                "warning",
+                "ledger-row-unknown",
+                f"ledger entitlement {ref} is left out of this position: {what}",
+                f"ledger:{ref}",
+            ),
+        )
+    return tuple(kept), tuple(findings.values())
