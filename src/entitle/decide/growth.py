@@ -103,7 +103,11 @@ class Projection:
         return (
             f"{name}: cheaper than every strategy in {span}, by "
             + ", ".join(f"{gaps[y]:,.2f} in year {y}" for y in below)
-            + " (a choice per user and device, not one rule for all)"
+            + (
+                " (a choice per user and device, not one rule for all)"
+                if "optimum" in name
+                else " (each group's cheaper CAL type, year by year)"
+            )
         )
 
 
