@@ -313,6 +313,20 @@ def check_record(record: Entitlement, catalog: Catalog) -> list[Problem]:
     return [p for p in problems if p.severity == "error"]
 
 
+def unknown_row(
+    ref: str, problems: Sequence[Problem], units: int | None = None, note: str | None = None
+) -> Finding:
+    """The warning for a stored ledger row the catalog does not know, left out of a position
+    (with its units, and the latest note an admin wrote on it, when known)."""
+    what = "; ".join(p.message + (f" ({p.hint})" if p.hint else "") for p in problems)
+    held = f" ({units} units)" if units is not None else ""
+    message = f"ledger entitlement {ref}{held} is left out of this position: {what}"
+    if note is not None:
+        message += ". An admin can annotate it and retire it on the ledger page"
+        message += f"; note: {note}" if note else ""
+    return Finding("warning", "ledger-row-unknown", message, f"ledger:{ref}")
+
+
 def known_records(
     records: Sequence[Entitlement], catalog: Catalog
 ) -> tuple[tuple[Entitlement, ...], tuple[Finding, ...]]:
@@ -322,18 +336,8 @@ def known_records(
     findings: dict[str, Finding] = {}
     for record in records:
         bad = check_record(record, catalog)
-        if not bad:
+        if bad:
+            findings.setdefault(record.id or "?", unknown_row(record.id or "?", bad))
+        else:
             kept.append(record)
-            continue
-        what = "; ".join(p.message + (f" ({p.hint})" if p.hint else "") for p in bad)
-        ref = record.id or "?"
-        findings.setdefault(
-            ref,
-            Finding(
-                "warning",
-                "ledger-row-unknown",
-                f"ledger entitlement {ref} is left out of this position: {what}",
-                f"ledger:{ref}",
-            ),
-        )
     return tuple(kept), tuple(findings.values())

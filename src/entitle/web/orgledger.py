@@ -24,7 +24,13 @@ from sqlalchemy.orm import Session
 from entitle.catalog import Catalog
 from entitle.estate.records import Entitlement
 from entitle.ledger import audit, moves, query, rules, service
-from entitle.ledger.importing import Candidate, canonical_fields, check_record, read_file
+from entitle.ledger.importing import (
+    Candidate,
+    canonical_fields,
+    check_record,
+    read_file,
+    unknown_row,
+)
 from entitle.ledger.models import Assignment, EntitlementRow, Event, Retirement
 from entitle.ledger.service import Ledger, Outcome
 from entitle.ledger.workspace import Organisation
@@ -99,22 +105,13 @@ def entitlements_on(
             ref = standing.row.ref[len(mine) :]
             bad = check_record(records[0], catalog) if records else []
             if bad:
-                findings.append(bad_row(ref, standing.owned, bad, noted.get(standing.row.id)))
+                findings.append(
+                    unknown_row(ref, bad, standing.owned, noted.get(standing.row.id, ""))
+                )
                 continue
             for record in records:
                 out.append(replace(record, id=ref, source=Source(f"ledger:{ref}")))
     return tuple(out), tuple(findings)
-
-
-def bad_row(ref: str, owned: int, problems: list[Problem], note: str | None) -> Finding:
-    what = "; ".join(p.message + (f" ({p.hint})" if p.hint else "") for p in problems)
-    message = (
-        f"ledger entitlement {ref} ({owned} units) is left out of this position: {what}. "
-        "An admin can annotate it and retire it on the ledger page"
-    )
-    if note:
-        message += f"; note: {note}"
-    return Finding("warning", "ledger-row-unknown", message, f"ledger:{ref}")
 
 
 NOTE = "note"  # audit entity kind of an admin's note on an entitlement (not a ledger row)
