@@ -343,3 +343,16 @@ def test_removing_a_member_asks_first(world: World, tmp_path: Path) -> None:
         c.cookies.clear()
     listed = c.get(f"/api/orgs/{admin.org_id}/members", headers=admin.auth).json()
     assert gone.email not in [u["email"] for u in listed["members"]]
+
+
+def test_the_smtp_url_names_the_server_and_a_bad_one_is_refused(tmp_path: Path) -> None:
+    from entitle.web import create_app
+    from entitle.web.mail import Mailer
+
+    plain = Mailer.from_url("smtp://mail.example:2525")
+    assert plain == Mailer("mail.example", 2525, "entitle@mail.example")
+    tls = Mailer.from_url("smtps://ann%40x:p%2Fw@mail.example?from=licences@x.example")
+    assert tls == Mailer("mail.example", 465, "licences@x.example", True, "ann@x", "p/w")
+    assert Mailer.from_url("") is None
+    with pytest.raises(RuntimeError, match="must look like smtp://host:port"):
+        create_app(str(tmp_path / "e.db"), tmp_path, smtp_url="http://mail.example")

@@ -69,7 +69,10 @@ def create_app(
         limits=limits or Limits(),
         public_url=(public_url or os.environ.get("ENTITLE_PUBLIC_URL") or "").rstrip("/") or None,
     )
-    mailer = Mailer.from_url(smtp_url or os.environ.get("ENTITLE_SMTP_URL"))
+    try:
+        mailer = Mailer.from_url(smtp_url or os.environ.get("ENTITLE_SMTP_URL"))
+    except ValueError as exc:  # entitle serve says it in one line
+        raise RuntimeError(str(exc)) from exc
     outcome = service.init(url, "entitle-serve", {"ENTITLE_KEY": "unused-by-the-web"})
     if not outcome.ok:
         raise RuntimeError(outcome.message)
