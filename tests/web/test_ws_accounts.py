@@ -291,6 +291,8 @@ def test_a_deep_link_is_kept_through_sign_in(world: World) -> None:
     assert (
         r.headers["location"] == f"/login?next=%2Forgs%2F{m.org_id}%2Fledger%2Fassign%3Fref%3DE-1"
     )
+    fragment = c.get(wanted, headers={"HX-Request": "true"}, follow_redirects=False)
+    assert fragment.headers["location"] == "/login"  # htmx's polls are not pages to return to
     page = c.get(r.headers["location"])
     assert f'name="next" value="{wanted}"' in page.text.replace("&amp;", "&")
     signed = c.post(

@@ -48,8 +48,11 @@ def safe_next(text: str | None) -> str:
 
 
 def login_url(request: Request) -> str:
-    """The sign-in page, coming back to the page asked for (GET requests only)."""
+    """The sign-in page, coming back to the page asked for (GET requests of whole pages only:
+    not a form's POST, nor a fragment htmx polls)."""
     if request.method != "GET" or request.url.path in ("/", "/login"):
+        return "/login"
+    if request.headers.get("hx-request"):
         return "/login"
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return "/login?" + urlencode({"next": safe_next(here)})
