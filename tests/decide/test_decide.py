@@ -80,6 +80,29 @@ def test_growth_finds_the_year_device_cals_stop_being_cheapest() -> None:
     assert g.floor == (D("1600.00"), D("1840.00"), D("1840.00"))
 
 
+def test_the_words_tell_the_strategies_from_the_floor() -> None:
+    """Issue #17 item 2, by hand: A costs 10 then 20, B 15 then 12, the floor 10 then 11. Year
+    0: A (10) is the cheapest strategy and the floor equals it; year 1: B (12) is, and the
+    floor is 12 - 11 = 1.00 below it."""
+    from entitle.decide.growth import Projection
+
+    p = Projection(
+        ("A", "B"), ((D(10), D(20)), (D(15), D(12))), "cheapest mix that year", (D(10), D(11))
+    )
+    assert p.stop_text("A") == (
+        "A: the cheapest of the strategies you could adopt until year 0, no longer in year 1"
+    )
+    assert p.stop_text("B") == "B: not the cheapest of the strategies you could adopt, even today"
+    assert p.floor_text() == (
+        "cheapest mix that year: cheaper than every strategy in year 1, by 1.00 in year 1 "
+        "(each group's cheaper CAL type, year by year)"
+    )
+    same = Projection(("A",), ((D(5), D(5)),), "exact optimum", (D(5), D(5)))
+    assert same.floor_text() == (
+        "exact optimum: costs the same as the cheapest strategy in every year projected"
+    )
+
+
 def test_headcount_growth_rounds_half_up() -> None:
     """10 people, +25 %/year: 12.5 → 13 in year 1, 15.625 → 16 in year 2 (User: × 46)."""
     a = answers(10, 100, 3, 0, 0)

@@ -25,6 +25,8 @@ TABLES = {
     "web_tokens",
     "web_estates",
     "web_jobs",
+    "web_invitations",  # 0005: invitations and password resets by e-mailed link
+    "web_password_resets",
 }
 
 

@@ -115,3 +115,23 @@ def test_entitle_db_in_the_environment_does_what_db_does(
     # 2022-06-01: nothing bought yet, and entitlements.csv's 16 cores are not used.
     assert shortfall(estate, history.url, "2022-06-01") == 16
     assert sum(x["owned"] for x in lines if x["product"] == "windows-server") == 0
+
+
+def test_a_stored_row_of_an_unknown_product_is_a_finding(
+    history: service.Ledger, estate: Path
+) -> None:
+    """Issue #17 item 1: a row the catalog does not know (written before the web checked
+    purchases) is left out with a warning, not a traceback; WS-A still covers h1 on
+    2023-06-01, so nothing is short."""
+    from entitle.estate.records import Entitlement
+    from entitle.ledger.importing import Candidate
+
+    odd = Entitlement("sql-servr", "core", 4, "ODD-1", purchased=date(2023, 1, 1))
+    assert service.import_candidates(history, [Candidate(odd, "f" * 64)]).added == 1
+    assert shortfall(estate, history.url, "2023-06-01") == 0
+    result = runner.invoke(
+        app, ["position", str(estate), "--db", history.url, "--as-of", "2023-06-01", "--json"]
+    )
+    (finding,) = [f for f in json.loads(result.stdout)["findings"] if f["source"] == "ledger:ODD-1"]
+    assert finding["code"] == "ledger-row-unknown"
+    assert "unknown product 'sql-servr' (did you mean 'sql-server'?)" in finding["message"]

@@ -20,7 +20,8 @@ SETTINGS = hypothesis.settings(
 
 def test_no_operation_makes_a_server_error(world: World) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", world.client.app)
-    schema = schema.exclude(path_regex=r"^/api/(logout|signup|login)$")
+    # password/forgot answers 503 by design on a server without SMTP (test_ws_accounts.py)
+    schema = schema.exclude(path_regex=r"^/api/(logout|signup|login|password/forgot)$")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 15
     for operation in operations:

@@ -287,7 +287,7 @@ def test_every_response_has_the_security_headers(world: World) -> None:
     report = _policy(responses["report"].headers["content-security-policy"])
     assert report["default-src"] == ["'none'"] and "sandbox" in report
     docs = _policy(responses["docs"].headers["content-security-policy"])
-    assert any(v.startswith("'sha256-") for v in docs["script-src"])
+    assert docs == page  # the API reference is one of our pages: its script is served here
 
 
 class _Inline(HTMLParser):

@@ -201,11 +201,14 @@ def test_an_admin_removes_a_member_on_the_members_page(world: World) -> None:
         assert c.post(f"/orgs/{admin.org_id}/members/{temp_id}/remove").status_code == 403
         gone = c.post(
             f"/orgs/{admin.org_id}/members/{temp_id}/remove",
-            data={"csrf_token": csrf},
+            data={"csrf_token": csrf, "confirm": "yes"},
             follow_redirects=False,
         )
         assert gone.status_code == 303
-        last = c.post(f"/orgs/{admin.org_id}/members/{admin_id}/remove", data={"csrf_token": csrf})
+        last = c.post(
+            f"/orgs/{admin.org_id}/members/{admin_id}/remove",
+            data={"csrf_token": csrf, "confirm": "yes"},
+        )
         assert "an organisation keeps at least one admin" in last.text
     finally:
         c.cookies.clear()

@@ -317,6 +317,7 @@ def _show_growth(console: Console, p: Projection) -> None:
             console.print(f"  {head:>7} {s:<24} {bar} {money(p.cost(s, y))}", markup=False)
     for s in p.strategies:
         console.print(f"  {p.stop_text(s)}", markup=False)
+    console.print(f"  {p.floor_text()}", markup=False)
     for note in p.notes:
         console.print(f"  ({note})", markup=False, style="dim")
 

@@ -21,6 +21,7 @@ from entitle.cli.reporting import (
 )
 from entitle.position import compute_position
 from entitle.reports.terminal import render_report
+from entitle.source import Finding
 
 
 def register(app: typer.Typer) -> None:
@@ -89,11 +90,17 @@ def register(app: typer.Typer) -> None:
         catalog = get_catalog(catalog_path)
         day = parse_date(as_of, "--as-of")
         loaded, _ = get_estate(estate, catalog)
-        if ledger_db:
-            loaded = replace(loaded, entitlements=ledger_entitlements(ledger_db, day))
+        unknown: tuple[Finding, ...] = ()
+        if ledger_db:  # rows the catalog does not know are findings, not a crash
+            from entitle.ledger.importing import known_records  # noqa: PLC0415 (only for --db)
+
+            owned, unknown = known_records(ledger_entitlements(ledger_db, day), catalog)
+            loaded = replace(loaded, entitlements=owned)
         check_pdf_possible(pdf)
         with err_console.status("computing the position", spinner="dots") as status:
             result = compute_position(loaded, catalog, day, progress=lambda msg: status.update(msg))
+        if unknown:
+            result = replace(result, findings=unknown + result.findings)
         change = what_if(what_if_file, loaded, result, catalog, day) if what_if_file else None
         if change is not None:
             loaded, result = change.estate, change.position

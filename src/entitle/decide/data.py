@@ -30,7 +30,7 @@ from entitle.catalog.model import Catalog
 from entitle.decide.growth import GrowthRates, Projection
 from entitle.decide.questionnaire import Answers, Prices, Recommendation, recommend, whole
 from entitle.estate.files import MAX_ROWS
-from entitle.estate.records import Estate
+from entitle.estate.records import Estate, Price
 from entitle.optimize.cals import CalPlan, Resource, optimise_cals
 from entitle.optimize.plan import make_plan, owned_resources
 from entitle.optimize.pricing import Pricing
@@ -177,9 +177,11 @@ def decide_from_estate(
     growth_expected: bool = False,
     rates: GrowthRates | None = None,
 ) -> DataDecision:
-    pricing = Pricing(catalog, estate.prices)
-    plan = make_plan(estate, catalog, pricing, as_of)
-    demand = plan.demand
+    # server choices as the position makes them (the estate's prices); the CALs of the one
+    # product asked about, priced at the prices given (they win over prices.csv and the catalog)
+    plan = make_plan(estate, catalog, Pricing(catalog, estate.prices), as_of)
+    pricing = priced(catalog, estate, prices)
+    demand = only(plan.demand, prices.product)
     owned = owned_resources(estate.entitlements, catalog, as_of)
     externals = {u.user for u in estate.users if u.external}
     ev = read_evidence(estate, demand)
@@ -194,10 +196,25 @@ def decide_from_estate(
     growth = None
     if rates is not None:
         sql_oses = frozenset(
-            n.ose for n in demand.needs if n.right == catalog.database_right() and n.ose
+            n.ose for n in plan.demand.needs if n.right == catalog.database_right() and n.ose
         )
-        growth = project_estate(estate, catalog, pricing, ev, rec, rates, sql_oses)
+        growth = project_estate(estate, catalog, pricing, ev, rec, rates, sql_oses, prices.product)
     return DataDecision(ev, answers, rec, tuple(strategies), growth)
+
+
+def priced(catalog: Catalog, estate: Estate, prices: Prices) -> Pricing:
+    """The estate's pricing with the user and device CAL of ``prices.product`` at the prices
+    asked about (the first price of a key wins in :class:`Pricing`)."""
+    given = (
+        Price(prices.product, "user-cal", prices.user, source=Source("asked")),
+        Price(prices.product, "device-cal", prices.device, source=Source("asked")),
+    )
+    return Pricing(catalog, given + estate.prices)
+
+
+def only(demand: CalDemand, product: str) -> CalDemand:
+    """The CAL needs of one product (its CALs, whoever may hold them: suites still count)."""
+    return replace(demand, needs=tuple(n for n in demand.needs if n.product == product))
 
 
 def growth_changes(ev: Evidence, rates: GrowthRates, year: int) -> tuple[Change, ...]:
@@ -246,6 +263,7 @@ def project_estate(
     rec: Recommendation,
     rates: GrowthRates,
     sql_oses: frozenset[str],
+    product: str,
 ) -> Projection:
     externals = {u.user for u in estate.users if u.external}
     costs: list[list[Decimal]] = [[] for _ in STRATEGIES]
@@ -254,7 +272,7 @@ def project_estate(
         grown, problems = apply_changes(estate, growth_changes(ev, rates, year), catalog)
         if grown is None:
             raise GrowthFailed(problems)
-        demand = cal_demand(EstateIndex.build(grown), catalog, sql_oses)
+        demand = only(cal_demand(EstateIndex.build(grown), catalog, sql_oses), product)
         year_ev = read_evidence(grown, demand)
         floor.append(optimise_cals(demand, catalog, pricing, None).cost)
         policies = _policies(year_ev, rec)

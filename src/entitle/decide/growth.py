@@ -80,12 +80,40 @@ class Projection:
         return None
 
     def stop_text(self, strategy: str) -> str:
+        """Whether ``strategy`` is the cheapest *of the strategies you could adopt* (not of the
+        floor, which is priced apart: see :meth:`floor_text`)."""
         year = self.stops(strategy)
+        among = "the cheapest of the strategies you could adopt"
         if year is None:
-            return f"{strategy}: cheapest in every year projected"
+            return f"{strategy}: {among} in every year projected"
         if year == 0:
-            return f"{strategy}: not the cheapest today"
-        return f"{strategy}: cheapest until year {year - 1}, no longer in year {year}"
+            return f"{strategy}: not {among}, even today"
+        return f"{strategy}: {among} until year {year - 1}, no longer in year {year}"
+
+    def floor_text(self) -> str:
+        """How the floor (the exact optimum, or the cheapest mix) compares with the cheapest
+        strategy each year: it is never dearer, and where it is cheaper the words say by how
+        much, so "cheapest" above a table whose floor is lower every year is not misread."""
+        gaps = [min(c[y] for c in self.costs) - self.floor[y] for y in self.years]
+        below = [y for y, gap in enumerate(gaps) if gap > 0]
+        name = self.floor_name
+        if not below:
+            return f"{name}: costs the same as the cheapest strategy in every year projected"
+        span = "every year projected" if len(below) == len(gaps) else _years(below)
+        return (
+            f"{name}: cheaper than every strategy in {span}, by "
+            + ", ".join(f"{gaps[y]:,.2f} in year {y}" for y in below)
+            + (
+                " (a choice per user and device, not one rule for all)"
+                if "optimum" in name
+                else " (each group's cheaper CAL type, year by year)"
+            )
+        )
+
+
+def _years(years: list[int]) -> str:
+    words = [f"year {y}" for y in years]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def grown(a: Answers, rates: GrowthRates, year: int) -> tuple[Population, Answers]:

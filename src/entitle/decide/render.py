@@ -66,6 +66,7 @@ def projection_json(p: Projection) -> dict[str, Any]:
             for y in p.years
         ],
         "stops_being_cheapest": {s: p.stops(s) for s in p.strategies},
+        "verdicts": [p.stop_text(s) for s in p.strategies] + [p.floor_text()],
         "notes": list(p.notes),
     }
 
@@ -117,7 +118,8 @@ def growth_html(p: Projection, currency: str, title: str) -> str:
         for y in p.years
     )
     head = "".join(f"<th>{escape(s)}</th>" for s in p.strategies)
-    stops = "".join(f"<li>{escape(p.stop_text(s))}</li>" for s in p.strategies)
+    verdicts = [p.stop_text(s) for s in p.strategies] + [p.floor_text()]
+    stops = "".join(f"<li>{escape(v)}</li>" for v in verdicts)
     notes = "".join(f"<li>{escape(n)}</li>" for n in p.notes)
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

@@ -30,7 +30,7 @@ from entitle.estate.reader import decode
 from entitle.estate.records import Entitlement
 from entitle.estate.workbook import CellBudget, TooManyCells, open_workbook, sheet_rows
 from entitle.ledger import keys, mls, rules
-from entitle.source import Problem, Source
+from entitle.source import Finding, Problem, Source
 
 SPEC = REQUIRED["entitlements"]
 KEY_KINDS = ("mak", "kms")
@@ -282,3 +282,62 @@ def canonical_fields(record: Entitlement, sa_start: date | None) -> str:
         "unit_price": None if record.unit_price is None else str(record.unit_price.normalize()),
     }
     return json.dumps(fields, sort_keys=True, separators=(",", ":"))
+
+
+def check_record(record: Entitlement, catalog: Catalog) -> list[Problem]:
+    """The errors of one entitlement typed in (a form, the API) or read back from the ledger,
+    found as a file's row is checked: the license kind by the estate's cell rules, the product,
+    edition and version against the catalog, each with its did-you-mean. Each problem's source
+    names the field (``product``, ``edition``, ``version``, ``license``)."""
+    fields = {
+        "product": record.product,
+        "license": record.license,
+        "edition": record.edition or "",
+        "version": record.version or "",
+    }
+    problems: list[Problem] = []
+    cells = {**fields, "quantity": str(record.quantity)}
+    convert([Row("entitlements", MappingProxyType(cells), Source("license"))], problems)
+    names = checks.CatalogNames(catalog, problems)
+
+    def row(*columns: str) -> Row:
+        cells = {c: fields[c] for c in ("product", *columns)}
+        return Row("entitlements", MappingProxyType(cells), Source(columns[-1]))
+
+    product = names.product(row("product"), bridges=True)
+    if record.product in catalog.bridges:
+        names.bridge(row("edition", "version"))
+    elif product is not None:
+        names.edition(row("edition"), product, required=False)
+        names.version(row("version"), product)
+    return [p for p in problems if p.severity == "error"]
+
+
+def unknown_row(
+    ref: str, problems: Sequence[Problem], units: int | None = None, note: str | None = None
+) -> Finding:
+    """The warning for a stored ledger row the catalog does not know, left out of a position
+    (with its units, and the latest note an admin wrote on it, when known)."""
+    what = "; ".join(p.message + (f" ({p.hint})" if p.hint else "") for p in problems)
+    held = f" ({units} units)" if units is not None else ""
+    message = f"ledger entitlement {ref}{held} is left out of this position: {what}"
+    if note is not None:
+        message += ". An admin can annotate it and retire it on the ledger page"
+        message += f"; note: {note}" if note else ""
+    return Finding("warning", "ledger-row-unknown", message, f"ledger:{ref}")
+
+
+def known_records(
+    records: Sequence[Entitlement], catalog: Catalog
+) -> tuple[tuple[Entitlement, ...], tuple[Finding, ...]]:
+    """The ledger's records the catalog knows, and a warning finding for each stored row it
+    does not (an unknown product, edition or version): left out of a position, never a crash."""
+    kept: list[Entitlement] = []
+    findings: dict[str, Finding] = {}
+    for record in records:
+        bad = check_record(record, catalog)
+        if bad:
+            findings.setdefault(record.id or "?", unknown_row(record.id or "?", bad))
+        else:
+            kept.append(record)
+    return tuple(kept), tuple(findings.values())

@@ -95,3 +95,36 @@ class Job(Base):
     progress: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # percent
     message: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_at: Mapped[str] = mapped_column(String(32), nullable=False)
+
+
+class Invitation(Base):
+    """An invitation to join an organisation, sent to an e-mail address: the SHA-256 of its
+    link's secret, until when it holds, and when it was used (once)."""
+
+    __tablename__ = "web_invitations"
+    __table_args__ = NEVER_REUSED
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("web_orgs.id"), nullable=False, index=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    role: Mapped[str] = mapped_column(String(10), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    invited_by: Mapped[str] = mapped_column(String(254), nullable=False)
+    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
+    expires_at: Mapped[str] = mapped_column(String(32), nullable=False)
+    accepted_at: Mapped[str | None] = mapped_column(String(32))
+
+
+class PasswordReset(Base):
+    """A password reset sent by e-mail: the SHA-256 of its link's secret, until when it holds,
+    and when it was used (once)."""
+
+    __tablename__ = "web_password_resets"
+    __table_args__ = NEVER_REUSED
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id"), nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
+    expires_at: Mapped[str] = mapped_column(String(32), nullable=False)
+    used_at: Mapped[str | None] = mapped_column(String(32))

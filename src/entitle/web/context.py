@@ -24,6 +24,7 @@ from entitle.ledger.db import writer
 from entitle.web.auth import SAFE_METHODS, SESSION_HOURS, Actor, Sessions, check_csrf, identify
 from entitle.web.ceiling import DEFAULT_BYTES, Ceiling
 from entitle.web.errors import ApiError
+from entitle.web.mail import Mailer
 from entitle.web.security import GUARD, AttemptLimiter, Limits, SignInGuard
 
 
@@ -41,6 +42,7 @@ class Settings:
     session_hours: float = SESSION_HOURS
     job_memory: int = DEFAULT_BYTES  # the memory ceiling of one background job (bytes)
     limits: Limits = field(default_factory=Limits)
+    public_url: str | None = None  # the server's address in e-mailed links (else the request's)
 
 
 def load_secret(settings: Settings) -> str:
@@ -70,6 +72,7 @@ class Workspace:
     cache_lock: Lock = field(default_factory=Lock)
     cache_size: int = 8
     ceiling: Ceiling | None = None  # worker processes for the jobs, under a memory ceiling
+    mailer: Mailer | None = None  # the SMTP server of ENTITLE_SMTP_URL (None: no e-mail)
 
     def remember(self, key: int, value: Any) -> None:
         with self.cache_lock:

@@ -12,6 +12,7 @@ retirements. The chain and its verification stay global (one chain, one head).
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -23,11 +24,17 @@ from sqlalchemy.orm import Session
 from entitle.catalog import Catalog
 from entitle.estate.records import Entitlement
 from entitle.ledger import audit, moves, query, rules, service
-from entitle.ledger.importing import Candidate, canonical_fields, read_file
+from entitle.ledger.importing import (
+    Candidate,
+    canonical_fields,
+    check_record,
+    read_file,
+    unknown_row,
+)
 from entitle.ledger.models import Assignment, EntitlementRow, Event, Retirement
 from entitle.ledger.service import Ledger, Outcome
 from entitle.ledger.workspace import Organisation
-from entitle.source import Problem, Source
+from entitle.source import Finding, Problem, Source
 from entitle.web.errors import ApiError
 
 
@@ -79,23 +86,66 @@ def listing(ledger: Ledger, org: Organisation, day: date) -> list[dict[str, Any]
     return out
 
 
-def entitlements_on(engine: Engine, org: Organisation, day: date) -> tuple[Entitlement, ...]:
+def entitlements_on(
+    engine: Engine, org: Organisation, day: date, catalog: Catalog
+) -> tuple[tuple[Entitlement, ...], tuple[Finding, ...]]:
     """The organisation's ledger entitlements as they stood on ``day``, as estate records
-    (``assigned_to`` from the host and OSE assignments then), for a position from the ledger."""
+    (``assigned_to`` from the host and OSE assignments then), for a position from the ledger;
+    and a finding for each stored row the catalog does not know (an unknown product, edition
+    or version, stored before the write paths checked them), which is left out of the position
+    rather than failing it. The finding carries the latest note an admin wrote on the row."""
     mine = prefix(org)
     out: list[Entitlement] = []
+    findings: list[Finding] = []
     with Session(engine) as session:
-        for standing in query.standings(session, day):
-            if not standing.row.ref.startswith(mine):
+        standings = [s for s in query.standings(session, day) if s.row.ref.startswith(mine)]
+        noted = notes(session, [s.row.id for s in standings])
+        for standing in standings:
+            records = query.as_records(standing)
+            ref = standing.row.ref[len(mine) :]
+            bad = check_record(records[0], catalog) if records else []
+            if bad:
+                findings.append(
+                    unknown_row(ref, bad, standing.owned, noted.get(standing.row.id, ""))
+                )
                 continue
-            for record in query.as_records(standing):
-                ref = (record.id or "")[len(mine) :]
+            for record in records:
                 out.append(replace(record, id=ref, source=Source(f"ledger:{ref}")))
-    return tuple(out)
+    return tuple(out), tuple(findings)
 
 
-def purchase(ledger: Ledger, org: Organisation, e: Entitlement) -> dict[str, Any]:
-    """Record one bought entitlement (idempotent: the same purchase twice adds nothing)."""
+NOTE = "note"  # audit entity kind of an admin's note on an entitlement (not a ledger row)
+
+
+def notes(session: Session, ids: list[int]) -> dict[int, str]:
+    """The latest note on each of the entitlement row ids."""
+    wanted = [f"{NOTE}:{i}" for i in ids]
+    out: dict[int, str] = {}
+    events = select(Event).where(Event.entity.in_(wanted)).order_by(Event.seq)
+    for e in session.execute(events).scalars():
+        out[int(e.entity.split(":")[1])] = json.loads(e.after or "{}").get("note", "")
+    return out
+
+
+def annotate(ledger: Ledger, org: Organisation, ref: str, note: str) -> dict[str, Any]:
+    """An admin's note on one of the organisation's entitlements, kept as an audit event of
+    its own (entity ``note:<id>``: the row itself is unchanged, so verification still holds)."""
+    with service.write(ledger) as chain:
+        row = chain.session.execute(
+            select(EntitlementRow).where(EntitlementRow.ref == prefix(org) + ref)
+        ).scalar_one_or_none()
+        if row is None:
+            raise ApiError(404, "not-found", f"no entitlement {ref} here", "ref")
+        chain.append("entitlement.annotate", f"{NOTE}:{row.id}", None, {"note": note})
+    return {"ok": True, "message": f"noted on {ref}: {note}"}
+
+
+def purchase(ledger: Ledger, org: Organisation, e: Entitlement, catalog: Catalog) -> dict[str, Any]:
+    """Record one bought entitlement (idempotent: the same purchase twice adds nothing), checked
+    against the catalog as a file's row is: 422 naming the field, with a did-you-mean."""
+    bad = check_record(e, catalog)
+    if bad:
+        raise ApiError.of_problems(bad)
     ref = e.id or "E-" + hashlib.sha256(canonical_fields(e, None).encode()).hexdigest()[:10]
     stored = replace(e, id=prefix(org) + ref, source=Source("web"))
     digest = hashlib.sha256(f"{org.id}#{canonical_fields(stored, None)}".encode()).hexdigest()
@@ -222,6 +272,8 @@ def history(
         gone = select(Retirement).where(Retirement.entitlement_id.in_(ids))
         for r in session.execute(gone).scalars():
             entities[f"retirement:{r.id}"] = rows[r.entitlement_id]
+        for i, name in rows.items():
+            entities[f"{NOTE}:{i}"] = name
         events = session.execute(
             select(Event).where(Event.entity.in_(list(entities))).order_by(Event.seq)
         ).scalars()

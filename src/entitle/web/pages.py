@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from typing import Any, Literal
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -41,7 +42,29 @@ router = APIRouter(include_in_schema=False)
 
 
 class NeedLogin(Exception):
-    """A page was asked for without a session: go to the sign-in page."""
+    """A page was asked for without a session: go to the sign-in page (and back after it)."""
+
+
+def safe_next(text: str | None) -> str:
+    """Where to go after signing in: a path on this server only (``/orgs/1/ledger?x=1``), never
+    another site (``//evil.example``, ``https://…``, ``/\\evil``), else the dashboard."""
+    if not text or not text.startswith("/") or text.startswith("//") or "\\" in text:
+        return "/"
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return "/"
+    parts = urlsplit(text)
+    return text if not parts.scheme and not parts.netloc else "/"
+
+
+def login_url(request: Request) -> str:
+    """The sign-in page, coming back to the page asked for (GET requests of whole pages only:
+    not a form's POST, nor a fragment htmx polls)."""
+    if request.method != "GET" or request.url.path in ("/", "/login"):
+        return "/login"
+    if request.headers.get("hx-request"):
+        return "/login"
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login?" + urlencode({"next": safe_next(here)})
 
 
 def signed_in(actor: Actor | None) -> Actor:
@@ -90,8 +113,8 @@ def install(app: FastAPI) -> None:
     )
     from entitle.web.api import analysis, imports  # noqa: PLC0415
 
-    async def to_login(_request: Request, _exc: Exception) -> Response:
-        return RedirectResponse("/login", status_code=303)
+    async def to_login(request: Request, _exc: Exception) -> Response:
+        return RedirectResponse(login_url(request), status_code=303)
 
     app.add_exception_handler(NeedLogin, to_login)
     for api in (imports.router, analysis.router):
@@ -131,23 +154,32 @@ async def signup(request: Request, ws: WS, session: DB) -> Response:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, session: DB) -> Response:
-    return render(request, "login.html", None, session, error=None, email="")
+def login_page(request: Request, session: DB, next: str | None = None) -> Response:
+    return render(request, "login.html", None, session, error=None, email="", next=safe_next(next))
 
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request, ws: WS, session: DB) -> Response:
     form = await request.form()
     email = str(form.get("email", ""))
+    after = safe_next(str(form.get("next") or ""))
     try:
         user = accounts.sign_in(session, email, str(form.get("password", "")))
     except ApiError as exc:
-        page = render(request, "login.html", None, session, error=exc.items[0].message, email=email)
+        page = render(
+            request,
+            "login.html",
+            None,
+            session,
+            error=exc.items[0].message,
+            email=email,
+            next=after,
+        )
         if exc.retry_after is not None:  # attempts limited: a 429 the browser shows as a page
             page.status_code = exc.status
             page.headers["Retry-After"] = str(exc.retry_after)
         return page
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(after, status_code=303)
     accounts.set_session(response, ws.sessions, user.id, ws.settings.secure_cookies)
     return response
 

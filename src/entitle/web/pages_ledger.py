@@ -17,6 +17,7 @@ from entitle.ledger.service import today
 from entitle.ledger.workspace import Organisation
 from entitle.web import orgledger
 from entitle.web.api.ledger import (
+    Annotate,
     Assign,
     Purchase,
     Reassign,
@@ -230,7 +231,7 @@ async def record(request: Request, org_id: int, ws: WS, session: DB, actor: Mayb
     try:
         purchase = Purchase.model_validate(form)
         ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
-        result = orgledger.purchase(ledger, org, entitlement_of(purchase))
+        result = orgledger.purchase(ledger, org, entitlement_of(purchase), ws.catalog)
     except ValidationError as exc:
         return _ledger_page(request, ws, session, actor, org_id, error=invalid(exc), values=form)
     except ApiError as exc:
@@ -254,6 +255,25 @@ async def retire(request: Request, org_id: int, ws: WS, session: DB, actor: Mayb
         done = orgledger.retire(
             ledger, org, body.ref, body.quantity, body.on or today(), body.reason, body.source
         )
+    except ValidationError as exc:
+        return _ledger_page(request, ws, session, actor, org_id, error=invalid(exc))
+    except ApiError as exc:
+        return _ledger_page(request, ws, session, actor, org_id, error=exc.items[0].message)
+    return _ledger_page(request, ws, session, actor, org_id, message=done["message"])
+
+
+@router.post("/orgs/{org_id}/ledger/annotate", response_class=HTMLResponse)
+async def annotate(
+    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor
+) -> Response:
+    me = signed_in(actor)
+    form = blank_none(await form_of(request, me))
+    org = membership(session, me, org_id, "admin")
+    session.close()  # the ledger writes in its own transaction
+    try:
+        body = Annotate.model_validate(form)
+        ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
+        done = orgledger.annotate(ledger, org, body.ref, body.note.strip())
     except ValidationError as exc:
         return _ledger_page(request, ws, session, actor, org_id, error=invalid(exc))
     except ApiError as exc:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from entitle.catalog.search import search_products, split_version
+from entitle.web import accounts, invites
 from entitle.web.api.members import add_member, members_of, remove
 from entitle.web.api.tools import Questionnaire, decide
 from entitle.web.auth import membership
@@ -29,8 +30,22 @@ def _blank_none(form: dict[str, Any]) -> dict[str, Any]:
 def members_page(
     request: Request, org_id: int, session: DB, actor: MaybeActor, error: str | None = None
 ) -> Response:
+    return _members(request, org_id, session, actor, error)
+
+
+def _members(
+    request: Request,
+    org_id: int,
+    session: DB,
+    actor: MaybeActor,
+    error: str | None = None,
+    sent: invites.Sent | None = None,
+) -> Response:
     me = signed_in(actor)
     org = membership(session, me, org_id)
+    admin = any(
+        o.id == org_id and role == "admin" for o, role in accounts.orgs_of(session, me.user_id)
+    )
     return render(
         request,
         "members.html",
@@ -38,6 +53,8 @@ def members_page(
         session,
         org=org,
         members=members_of(session, org_id),
+        invitations=invites.pending(session, org_id) if admin else [],
+        sent=sent,
         error=error,
     )
 
@@ -59,13 +76,52 @@ async def add_member_page(
     return RedirectResponse(f"/orgs/{org_id}/members", status_code=303)
 
 
+@router.post("/orgs/{org_id}/invitations", response_class=HTMLResponse)
+async def invite_page(
+    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor
+) -> Response:
+    """Invite by e-mail; the page says it was sent, or shows the link to pass on."""
+    me = signed_in(actor)
+    form = await form_of(request, me)
+    org = membership(session, me, org_id, "admin")
+    base = invites.base_url(ws, str(request.base_url))
+    try:
+        sent = invites.invite(
+            ws,
+            session,
+            org,
+            me.email,
+            str(form.get("email", "")),
+            str(form.get("role", "viewer")),
+            base,
+        )
+    except ApiError as exc:
+        return members_page(request, org_id, session, actor, error=exc.items[0].message)
+    return _members(request, org_id, session, actor, sent=sent)
+
+
+@router.get("/orgs/{org_id}/members/{user_id}/remove", response_class=HTMLResponse)
+def confirm_remove_page(
+    request: Request, org_id: int, user_id: int, session: DB, actor: MaybeActor
+) -> Response:
+    """Are you sure? The member named, the organisation, and what removing them means."""
+    me = signed_in(actor)
+    org = membership(session, me, org_id, "admin")
+    member = next((m for m in members_of(session, org_id) if m["user_id"] == user_id), None)
+    if member is None:
+        raise ApiError(404, "not-found", "no such member here")
+    return render(request, "member_remove.html", me, session, org=org, member=member)
+
+
 @router.post("/orgs/{org_id}/members/{user_id}/remove", response_class=HTMLResponse)
 async def remove_member_page(
     request: Request, org_id: int, user_id: int, session: DB, actor: MaybeActor
 ) -> Response:
     me = signed_in(actor)
-    await form_of(request, me)
+    form = await form_of(request, me)
     membership(session, me, org_id, "admin")
+    if form.get("confirm") != "yes":  # not confirmed yet: ask first
+        return confirm_remove_page(request, org_id, user_id, session, actor)
     try:
         remove(session, org_id, user_id, me.user_id)
     except ApiError as exc:

@@ -16,6 +16,7 @@ from entitle.ledger.workspace import Organisation, StoredEstate
 from entitle.position import Position, compute_position
 from entitle.reports import Report, build_report
 from entitle.reports.model import line_label
+from entitle.source import Finding
 from entitle.web import orgledger
 from entitle.web.context import Workspace
 from entitle.web.errors import ApiError
@@ -76,12 +77,17 @@ def computed(
         result = Computed(estate, compute_position(estate, ws.catalog))
         ws.remember(stored.id, result)
         return result
+    findings: tuple[Finding, ...] = ()
     if basis.ledger:
         if org is None:
             raise ValueError("a position from the ledger needs the organisation")
         day = basis.as_of or today()
-        estate = replace(estate, entitlements=orgledger.entitlements_on(ws.engine, org, day))
-    return Computed(estate, compute_position(estate, ws.catalog, basis.as_of))
+        owned, findings = orgledger.entitlements_on(ws.engine, org, day, ws.catalog)
+        estate = replace(estate, entitlements=owned)
+    position = compute_position(estate, ws.catalog, basis.as_of)
+    if findings:  # stored rows the catalog does not know: said, not a failure
+        position = replace(position, findings=findings + position.findings)
+    return Computed(estate, position)
 
 
 def report(ws: Workspace, c: Computed) -> Report:

@@ -18,7 +18,7 @@ from entitle.ledger.workspace import Job, StoredEstate
 from entitle.reports.html import render_html
 from entitle.reports.pdf import PdfUnavailable, html_to_pdf
 from entitle.reports.xlsx import render_xlsx
-from entitle.web import jobs, positions
+from entitle.web import archives, jobs, positions
 from entitle.web.auth import Actor, membership
 from entitle.web.context import DB, WS, ApiActor, Id, Workspace
 from entitle.web.errors import ApiError, not_found
@@ -113,7 +113,7 @@ def upload(
     membership(session, actor, org_id, "editor")
     if sum(len(d) for _, d in files) > ws.settings.max_upload_bytes:
         raise ApiError(413, "too-large", "the upload is larger than the server accepts")
-    stored_files = jobs.stored_names(files)
+    stored_files = jobs.stored_names(archives.expand(files))
     estate = jobs.new_estate(session, org_id, name, actor.email)
     folder = jobs.store(ws.settings.data_dir, estate, stored_files)
     estate.folder = str(folder.relative_to(ws.settings.data_dir))
@@ -128,7 +128,10 @@ def create_estate(
     ws: WS,
     session: DB,
     actor: ApiActor,
-    files: Annotated[list[UploadFile], File(description="CSV tables or one .xlsx workbook")],
+    files: Annotated[
+        list[UploadFile],
+        File(description="CSV tables or one .xlsx workbook, or a .zip of an estate folder"),
+    ],
     name: Annotated[str, Form(max_length=200)] = "estate",
 ) -> dict[str, Any]:
     """Upload an estate; its import runs in the background — poll the job."""

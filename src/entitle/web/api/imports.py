@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from sqlalchemy import select
 
 from entitle.ledger.workspace import Job, StoredEstate
-from entitle.web import jobs, sources
+from entitle.web import archives, jobs, sources
 from entitle.web.api.estates import estate_json, get_estate, job_json
 from entitle.web.auth import Actor, membership
 from entitle.web.context import DB, WS, ApiActor, Id, Workspace
@@ -38,7 +38,7 @@ def start(
     if size > ws.settings.max_upload_bytes:
         raise ApiError(413, "too-large", "the upload is larger than the server accepts")
     options.check(mapping is not None)
-    files, labels = sources.placed(uploads)
+    files, labels = sources.placed(archives.expand(uploads))
     if into is not None:
         estate = get_estate(session, org_id, into)
         if jobs.estate_path(ws.settings.data_dir, estate).is_file():
@@ -86,7 +86,13 @@ def import_exports(
     session: DB,
     actor: ApiActor,
     kind: Annotated[Kind, Form(description="what the files are")],
-    files: Annotated[list[UploadFile], File(description="the export files (CSV, xlsx, Parquet)")],
+    files: Annotated[
+        list[UploadFile],
+        File(
+            description="the export files (CSV, xlsx, Parquet), with their folders in their "
+            "names (fs01/SystemId.csv), or a .zip of such a folder"
+        ),
+    ],
     mapping: Annotated[
         UploadFile | None, File(description="generic: the header mapping (TOML)")
     ] = None,

@@ -53,6 +53,11 @@ class Reassign(BaseModel):
     reason: str | None = Field(None, max_length=40)
 
 
+class Annotate(BaseModel):
+    ref: str = Field(max_length=60)
+    note: str = Field(min_length=1, max_length=500, description="why the row is as it is")
+
+
 class Retire(BaseModel):
     ref: str = Field(max_length=60)
     reason: str = Field(min_length=1, max_length=200, description="sold, expired, ...")
@@ -145,7 +150,7 @@ def record_purchase(
     org = membership(session, actor, org_id, "editor")
     session.close()  # the ledger writes in its own transaction
     ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, actor.email)
-    return orgledger.purchase(ledger, org, entitlement_of(body))
+    return orgledger.purchase(ledger, org, entitlement_of(body), ws.catalog)
 
 
 @router.post("/assign")
@@ -176,6 +181,16 @@ def retire(org_id: Id, body: Retire, ws: WS, session: DB, actor: ApiActor) -> di
     return orgledger.retire(
         ledger, org, body.ref, body.quantity, body.on or today(), body.reason.strip(), body.source
     )
+
+
+@router.post("/annotate", status_code=201)
+def annotate(org_id: Id, body: Annotate, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
+    """An admin's note on an entitlement (e.g. a row the catalog does not know, before it is
+    retired): an audit event of its own; positions from the ledger show it in their finding."""
+    org = membership(session, actor, org_id, "admin")
+    session.close()  # the ledger writes in its own transaction
+    ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, actor.email)
+    return orgledger.annotate(ledger, org, body.ref, body.note.strip())
 
 
 @router.post("/import", status_code=201)
