@@ -142,8 +142,8 @@ def test_the_pages_a_licensing_team_works_in(live: str, db_url: str) -> None:  #
 
         # a viewer: no write forms; a form sent anyway is refused and keeps what was typed
         page.get_by_role("link", name="Members").click()
-        page.get_by_label("E-mail").fill(viewer)
-        page.get_by_label("Role").select_option("viewer")
+        page.get_by_label("E-mail", exact=True).fill(viewer)  # not "E-mail to invite"
+        page.get_by_label("Role", exact=True).select_option("viewer")
         page.get_by_role("button", name="Save").click()
         page.get_by_role("link", name="Ledger").click()
         ledger_url = page.url
