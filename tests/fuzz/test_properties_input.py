@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
@@ -149,6 +149,9 @@ def ad_users(draw: st.DrawFn) -> list[list[str]]:
     st.sampled_from([",", ";", "\t"]),
     st.booleans(),
 )
+@example(  # found by CI's run: only machine accounts map, to devices (not a silent zero)
+    [["svc$", "CN=svc,OU=Staff,DC=contoso,DC=com", "True", "", ""]], "utf-8", ",", False
+)
 def test_ad_users_round_trip(
     rows: list[list[str]], encoding: str, delimiter: str, type_line: bool
 ) -> None:
@@ -169,6 +172,15 @@ def test_ad_users_round_trip(
         for name, _, on, _, _ in rows
         if on.lower() != "false" and name.strip() and not name.strip().endswith("$")
     ]
+    computers = [  # enabled machine accounts (NAME$): they map to devices, not users
+        name
+        for name, _, on, _, _ in rows
+        if on.lower() != "false" and name.strip().endswith("$") and name.strip() != "$"
+    ]
+    if rows and not expected and computers:  # only machine accounts: devices, no user
+        assert result.ok, [str(p) for p in result.problems]
+        assert result.rows.get("users", ()) == () and result.rows.get("devices")
+        return
     if rows and not expected:  # no silent zero (issue #15): an export that maps nothing refuses
         assert not result.ok
         assert "no row of this export is used" in result.problems[0].message
