@@ -9,18 +9,6 @@ import typer
 from rich.console import Console
 
 from entitle.cli.common import emit, err_console, get_catalog, get_estate, parse_date, to_json
-from entitle.cli.ledger import ledger_entitlements
-from entitle.cli.render import render_position, terminal
-from entitle.cli.reporting import (
-    check_pdf_possible,
-    make_report,
-    report_text,
-    what_if,
-    what_if_json,
-    write_reports,
-)
-from entitle.position import compute_position
-from entitle.reports.terminal import render_report
 
 
 def register(app: typer.Typer) -> None:
@@ -76,6 +64,21 @@ def register(app: typer.Typer) -> None:
         Exit status: 0 report produced; 2 bad input (every problem printed as FILE:LINE);
         with --check, 1 when a shortfall exists.
         """
+        # the engine and the reports are imported here, not with the module: `entitle --help`
+        # and the other commands do not load them
+        from entitle.cli.ledger import ledger_entitlements
+        from entitle.cli.render import render_position, terminal
+        from entitle.cli.reporting import (
+            check_pdf_possible,
+            make_report,
+            report_text,
+            what_if,
+            what_if_json,
+            write_reports,
+        )
+        from entitle.position import compute_position
+        from entitle.reports.terminal import render_report
+
         catalog = get_catalog(catalog_path)
         day = parse_date(as_of, "--as-of")
         loaded, _ = get_estate(estate, catalog)
