@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from entitle.cli.common import SafeConsole
-from entitle.position.model import Line, Position
-from entitle.reports.model import cloud_sorted, cloud_text
+
+if TYPE_CHECKING:
+    from entitle.position.model import Line, Position
 
 
 def terminal() -> Console:
@@ -90,6 +92,10 @@ def render_position(position: Position, console: Console, *, explain: bool = Fal
     if position.cloud:
         console.print()
         console.print("[bold]Cloud and hosting providers[/bold]")
+        # the reports (and the what-if and estate checks they import) only when there is a
+        # cloud part: `entitle calc` prints without them
+        from entitle.reports.model import cloud_sorted, cloud_text
+
         provider = None
         for row in cloud_sorted(position.cloud):
             if row.provider != provider:
