@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from entitle.catalog import Catalog
 from entitle.cli.common import bounded, emit, fail, get_catalog, to_json
-from entitle.cli.render import render_position, terminal
-from entitle.estate.convert import MAX_CORES
 from entitle.estate.records import Estate, Host, Ose, Software
-from entitle.position import compute_position
 from entitle.source import Source
+
+if TYPE_CHECKING:
+    from entitle.catalog import Catalog
 
 SHAPE = Source("calc")
 
@@ -80,6 +80,11 @@ def register(app: typer.Typer) -> None:
         Example: entitle calc --processors 2 --cores 8 --vms 4 --edition standard
         (2×8 cores, 4 VMs of Windows Server Standard → 32 core licenses).
         """
+        # the engine is imported here, not with the module: `entitle --help` stays light
+        from entitle.cli.render import render_position, terminal
+        from entitle.estate.convert import MAX_CORES
+        from entitle.position import compute_position
+
         shape = (
             ("--processors", processors, 1, "processors per host"),
             ("--cores", cores, 1, "cores per processor"),

@@ -15,17 +15,18 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.segment import Segment
 
-from entitle.catalog import Catalog, CatalogError, default_catalog, load_catalog
-from entitle.estate.loader import load_estate
-from entitle.estate.records import Estate
 from entitle.faults import fault_point
-from entitle.source import Problem
+
+if TYPE_CHECKING:  # the catalog and the estate loader are imported by the commands that use them
+    from entitle.catalog import Catalog
+    from entitle.estate.records import Estate
+    from entitle.source import Problem
 
 # Control characters (C0 but tab and line feed, DEL, C1) and the bidirectional overrides: in an
 # id they could move the cursor, recolour or retitle the terminal, or hide text. They are shown
@@ -84,6 +85,8 @@ def fail(problems: list[Problem] | list[str], code: int = 2) -> NoReturn:
 
 
 def get_catalog(path: Path | None) -> Catalog:
+    from entitle.catalog import CatalogError, default_catalog, load_catalog
+
     try:
         return load_catalog(path) if path else default_catalog()
     except CatalogError as exc:
@@ -94,6 +97,8 @@ def get_catalog(path: Path | None) -> Catalog:
 
 def get_estate(path: Path, catalog: Catalog) -> tuple[Estate, list[Problem]]:
     """The estate, or exit 2 after printing every problem in it."""
+    from entitle.estate.loader import load_estate
+
     if not path.exists():
         fail(
             [

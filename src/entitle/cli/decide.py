@@ -7,29 +7,24 @@ import sys
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from entitle.catalog import Catalog
 from entitle.cli.common import bounded, emit, fail, get_catalog, get_estate, parse_date, to_json
-from entitle.cli.render import terminal
-from entitle.cli.reporting import write_reports_text
-from entitle.decide import Answers, GrowthRates, Prices, Projection, project_answers, recommend
-from entitle.decide.data import OPTIMUM, DataDecision, GrowthFailed, decide_from_estate
-from entitle.decide.questionnaire import DISCLAIMER, Recommendation
-from entitle.decide.render import (
-    answers_json,
-    data_json,
-    growth_html,
-    projection_json,
-    recommendation_json,
-)
-from entitle.estate.convert import MAX_COUNT
-from entitle.estate.records import Price
-from entitle.optimize.pricing import Pricing
-from entitle.reports.fmt import money
+
+if TYPE_CHECKING:
+    from entitle.catalog import Catalog
+    from entitle.decide import Prices, Projection
+    from entitle.decide.data import DataDecision
+    from entitle.decide.questionnaire import Answers, Recommendation
+    from entitle.estate.records import Price
+
+# The decision tool, the optimizer and the reports are imported inside the functions that use
+# them, so that `entitle --help` and the other commands do not load them.
+
 
 QUESTIONS = {
     "users": "About how many users (employees and onsite contractors) access your servers?",
@@ -44,6 +39,8 @@ QUESTIONS = {
 def _decimal(text: str | None, option: str) -> Decimal | None:
     """The number given to ``option``: finite and at most the estate's count limit in size
     (nan, inf and 1e999 are bad input, not a traceback or a runaway projection)."""
+    from entitle.estate.convert import MAX_COUNT
+
     if text is None:
         return None
     try:
@@ -64,6 +61,9 @@ def _prices(
     user: str | None,
     device: str | None,
 ) -> Prices:
+    from entitle.decide import Prices
+    from entitle.optimize.pricing import Pricing
+
     pricing = Pricing(catalog, estate_prices)
     found_user = pricing.unit(product, "user-cal")
     found_device = pricing.unit(product, "device-cal")
@@ -148,6 +148,18 @@ def register(app: typer.Typer) -> None:
 
         Exit status: 0 answered; 2 bad input (every problem printed).
         """
+        from entitle.cli.render import terminal
+        from entitle.cli.reporting import write_reports_text
+        from entitle.decide import Answers, GrowthRates, project_answers, recommend
+        from entitle.decide.data import GrowthFailed, decide_from_estate
+        from entitle.decide.render import (
+            answers_json,
+            growth_html,
+            projection_json,
+            recommendation_json,
+        )
+        from entitle.estate.convert import MAX_COUNT
+
         counts = (
             bounded(users, "--users", 1, MAX_COUNT, "people"),
             bounded(shared_devices, "--shared-devices", 0, MAX_COUNT, "devices"),
@@ -230,6 +242,8 @@ def _ask(
     shared_devices: int | None,
     interactive: bool,
 ) -> Answers:
+    from entitle.decide import Answers
+
     ask = interactive or sys.stdin.isatty()
     if users is None and ask:
         users = typer.prompt(QUESTIONS["users"], type=int)
@@ -266,6 +280,9 @@ def _ask(
 
 
 def _show_recommendation(console: Console, rec: Recommendation, p: Prices) -> None:
+    from entitle.decide.questionnaire import DISCLAIMER
+    from entitle.reports.fmt import money
+
     console.print(f"[bold]CAL Decision Tool[/bold] — {DISCLAIMER}", markup=True)
     console.print(
         f"Recommendation: [bold]{rec.kind}[/bold] — {rec.user_cals:,} user CALs + "
@@ -293,6 +310,8 @@ def _show_recommendation(console: Console, rec: Recommendation, p: Prices) -> No
 
 
 def _show_growth(console: Console, p: Projection) -> None:
+    from entitle.reports.fmt import money
+
     table = Table(
         title="Growth: cost of each strategy per year", title_justify="left", header_style="bold"
     )
@@ -325,6 +344,18 @@ def _show_growth(console: Console, p: Projection) -> None:
 def _finish_data(
     d: DataDecision, prices: Prices, as_json: bool, html: Path | None, name: str
 ) -> None:
+    from entitle.cli.render import terminal
+    from entitle.cli.reporting import write_reports_text
+    from entitle.decide.data import OPTIMUM
+    from entitle.decide.render import (
+        answers_json,
+        data_json,
+        growth_html,
+        projection_json,
+        recommendation_json,
+    )
+    from entitle.reports.fmt import money
+
     if html is not None and d.growth is not None:
         write_reports_text(html, growth_html(d.growth, "", f"CAL strategies over time: {name}"))
     if as_json:

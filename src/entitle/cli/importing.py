@@ -15,13 +15,12 @@ from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from entitle.catalog import Catalog
 from entitle.cli.common import (
     SafeConsole,
     emit,
@@ -33,26 +32,16 @@ from entitle.cli.common import (
 )
 from entitle.cli.importing_help import KindHelpCommand
 from entitle.estate.files import FOLLOW_SYMLINKS, not_regular
-from entitle.importers.ad import ExternalRule, import_ad
-from entitle.importers.assumed import TABLE, record_findings, split_identities
-from entitle.importers.aws import import_aws
-from entitle.importers.azure import import_azure
-from entitle.importers.cloud import read_vcpus_map
-from entitle.importers.dates import Window
-from entitle.importers.generic import import_generic, read_mapping
-from entitle.importers.hyperv import import_hyperv
-from entitle.importers.merge import (
-    MergeReport,
-    merge,
-    read_tables,
-    recover,
-    table_names,
-    write_estate,
-)
-from entitle.importers.result import ImportResult
-from entitle.importers.rvtools import import_rvtools
-from entitle.importers.sil import import_sil
-from entitle.importers.ual import import_ual
+
+if TYPE_CHECKING:
+    from entitle.catalog import Catalog
+    from entitle.importers.ad import ExternalRule
+    from entitle.importers.dates import Window
+    from entitle.importers.merge import MergeReport
+    from entitle.importers.result import ImportResult
+
+# The importers (DuckDB, openpyxl, …) are imported inside the functions that run them, so that
+# `entitle --help` and the other commands do not load them.
 
 SUFFIXES = (".csv", ".xlsx", ".xlsm", ".parquet", ".txt")
 
@@ -118,6 +107,8 @@ def progress_bar(console: Console, enabled: bool) -> Iterator[Callable[[float], 
     if not enabled:
         yield None
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (
         TextColumn("reducing evidence"),
         BarColumn(),
@@ -145,6 +136,16 @@ def run_import(
     date_style: DateStyle = DateStyle.auto,
     encoding: str | None = None,
 ) -> ImportResult:
+    from entitle.importers.ad import import_ad
+    from entitle.importers.aws import import_aws
+    from entitle.importers.azure import import_azure
+    from entitle.importers.cloud import read_vcpus_map
+    from entitle.importers.generic import import_generic, read_mapping
+    from entitle.importers.hyperv import import_hyperv
+    from entitle.importers.rvtools import import_rvtools
+    from entitle.importers.sil import import_sil
+    from entitle.importers.ual import import_ual
+
     if kind in (Kind.azure, Kind.aws):
         sizes: dict[str, int] = {}
         if vcpus_map is not None:
@@ -183,6 +184,8 @@ def run_import(
 
 def show(result: ImportResult, report: MergeReport, into: Path, console: Console) -> None:
     """The summary: mapped, written, skipped (with reasons and examples), findings."""
+    from entitle.importers.merge import table_names
+
     mapped = Table(
         title=f"entitle import {result.kind} → {into}", show_header=True, title_justify="left"
     )
@@ -215,6 +218,8 @@ def show(result: ImportResult, report: MergeReport, into: Path, console: Console
 
 def as_json(result: ImportResult, report: MergeReport, into: Path) -> dict[str, object]:
     """The summary for scripts: the same facts as :func:`show`."""
+    from entitle.importers.merge import table_names
+
     return {
         "kind": result.kind,
         "into": str(into),
@@ -329,6 +334,11 @@ def register(app: typer.Typer) -> None:
         Exit status: 0 imported; 2 bad input (every problem printed as FILE:LINE; nothing
         written).
         """
+        from entitle.importers.ad import ExternalRule
+        from entitle.importers.assumed import TABLE, record_findings, split_identities
+        from entitle.importers.dates import Window
+        from entitle.importers.merge import merge, read_tables, recover, write_estate
+
         catalog = get_catalog(catalog_path)
         end = parse_date(until, "--until") or date.today()
         default = Window.default(end)

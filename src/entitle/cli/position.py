@@ -4,24 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from entitle.cli.common import emit, err_console, get_catalog, get_estate, parse_date, to_json
-from entitle.cli.ledger import ledger_entitlements
-from entitle.cli.render import render_position, terminal
-from entitle.cli.reporting import (
-    check_pdf_possible,
-    make_report,
-    report_text,
-    text_console,
-    what_if,
-    what_if_json,
-    write_reports,
-)
-from entitle.position import compute_position
-from entitle.reports.terminal import render_report
-from entitle.source import Finding
+
+if TYPE_CHECKING:
+    from entitle.source import Finding
 
 
 def register(app: typer.Typer) -> None:
@@ -87,6 +77,22 @@ def register(app: typer.Typer) -> None:
         with --check, 1 when a shortfall exists or an import assumption (import-findings.csv)
         is neither accepted there nor by --accept-assumptions.
         """
+        # the engine and the reports are imported here, not with the module: `entitle --help`
+        # and the other commands do not load them
+        from entitle.cli.ledger import ledger_entitlements
+        from entitle.cli.render import render_position, terminal
+        from entitle.cli.reporting import (
+            check_pdf_possible,
+            make_report,
+            report_text,
+            text_console,
+            what_if,
+            what_if_json,
+            write_reports,
+        )
+        from entitle.position import compute_position
+        from entitle.reports.terminal import render_report
+
         catalog = get_catalog(catalog_path)
         day = parse_date(as_of, "--as-of")
         loaded, _ = get_estate(estate, catalog)

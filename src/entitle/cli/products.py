@@ -7,7 +7,7 @@ catalog, then print one Rich block per product (or a JSON list with ``--json``).
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -16,15 +16,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from entitle.catalog import CatalogError, default_catalog
-from entitle.catalog.model import CoreFactor, CoreRule, Limit
-from entitle.catalog.search import (
-    ModelLine,
-    ProductLicensing,
-    search_products,
-    suggest_products,
-)
 from entitle.cli.common import SafeConsole
+
+if TYPE_CHECKING:  # the catalog is loaded by the command, not by `entitle --help`
+    from entitle.catalog.model import CoreFactor, CoreRule, Limit
+    from entitle.catalog.search import ModelLine, ProductLicensing
 
 # One paragraph per line: the help formatter keeps line breaks as written.
 HELP = "\n\n".join(
@@ -53,6 +49,9 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--json", help="Print a JSON list instead of tables.")
         ] = False,
     ) -> None:
+        from entitle.catalog import CatalogError, default_catalog
+        from entitle.catalog.search import search_products, suggest_products
+
         try:
             catalog = default_catalog()
         except CatalogError as exc:  # a broken shipped catalog: report every problem

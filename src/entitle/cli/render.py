@@ -5,15 +5,15 @@ without a report. Its money, labels, cloud and findings sections are the report'
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from entitle.cli.common import SafeConsole
-from entitle.position.model import Position
-from entitle.reports.fmt import money
-from entitle.reports.model import cloud_sorted, label, line_label
-from entitle.reports.terminal import render_cloud, render_findings
+
+if TYPE_CHECKING:
+    from entitle.position.model import Position
 
 
 def terminal() -> Console:
@@ -22,6 +22,11 @@ def terminal() -> Console:
 
 
 def render_position(position: Position, console: Console, *, explain: bool = False) -> None:
+    # the reports' money, labels and sections, imported here: `entitle --help` loads none of it
+    from entitle.reports.fmt import money
+    from entitle.reports.model import cloud_sorted, label, line_label
+    from entitle.reports.terminal import render_cloud, render_findings
+
     cur = position.currency
     title = f"License position of {position.estate or 'the estate'} on {position.as_of}"
     table = Table(title=title, title_justify="left", header_style="bold", expand=False)

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from entitle.cli.common import SYSTEM_FAILURE, fail, system_failure
-from entitle.ledger import db
 
 
 def register(app: typer.Typer) -> None:
@@ -44,6 +43,7 @@ def register(app: typer.Typer) -> None:
         """
         import uvicorn
 
+        from entitle.ledger import db
         from entitle.web import create_app
 
         try:
