@@ -25,6 +25,7 @@ TABLES = {
     "web_tokens",
     "web_estates",
     "web_jobs",
+    "web_attempts",
 }
 
 

@@ -18,7 +18,7 @@ from entitle.reports.model import line_label
 from entitle.web import orgledger
 from entitle.web.context import Workspace
 from entitle.web.errors import ApiError
-from entitle.web.jobs import load
+from entitle.web.jobs import estate_path, load
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,10 @@ def computed(
     ledger's entitlements."""
     if stored.status != "ready":
         raise ApiError(409, "not-ready", f"the estate is {stored.status}; no position yet")
-    hit = ws.recall(stored.id)
+    mark = fingerprint(ws, stored)
+    cached = ws.recall(stored.id)
+    # another server process may have changed the estate since this one cached it
+    hit = cached[1] if isinstance(cached, tuple) and cached[0] == mark else None
     default = basis is None or basis.stored
     if default and isinstance(hit, Computed):
         return hit
@@ -72,7 +75,7 @@ def computed(
         estate = loaded
     if basis is None or basis.stored:  # for mypy: default, spelled out
         result = Computed(estate, compute_position(estate, ws.catalog))
-        ws.remember(stored.id, result)
+        ws.remember(stored.id, (mark, result))
         return result
     if basis.ledger:
         if org is None:
@@ -80,6 +83,16 @@ def computed(
         day = basis.as_of or today()
         estate = replace(estate, entitlements=orgledger.entitlements_on(ws.engine, org, day))
     return Computed(estate, compute_position(estate, ws.catalog, basis.as_of))
+
+
+def fingerprint(ws: Workspace, stored: StoredEstate) -> tuple[Any, ...]:
+    """What a cached position was computed from: the stored position and the estate's files
+    (name, size, modification time). With several server processes (``--workers``) one may
+    re-import an estate another has cached; the cache is used only while this is unchanged."""
+    path = estate_path(ws.settings.data_dir, stored)
+    files = [path] if path.is_file() else sorted(p for p in path.glob("*") if p.is_file())
+    stats = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    return (stored.position, stats)
 
 
 def report(ws: Workspace, c: Computed) -> Report:
