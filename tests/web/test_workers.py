@@ -22,6 +22,7 @@ from entitle.cli.main import app as cli
 from entitle.ledger.workspace import Attempt
 from entitle.web import workers
 from entitle.web.security import Limits
+
 from .conftest import PASSWORD, Clock, fresh_app, sign_up
 
 
