@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from entitle.cli.main import app as cli
-from entitle.ledger.workspace import Attempt
-from entitle.web import workers
+from entitle.ledger.workspace import Attempt, StoredEstate
+from entitle.web import jobs, positions, workers
 from entitle.web.security import Limits
 
-from .conftest import PASSWORD, Clock, fresh_app, sign_up
+from .conftest import PASSWORD, Clock, World, fresh_app, sign_up
 
 
 def _email(tag: str) -> str:
@@ -155,3 +155,27 @@ def test_serve_runs_one_process_by_default_and_refuses_zero_workers(
     refused = CliRunner().invoke(cli, ["serve", "--db", database, "--workers", "0"])
     assert refused.exit_code == 2
     assert "--workers" in refused.output
+
+
+def test_a_cached_position_is_not_used_after_another_worker_changed_the_estate(
+    app: Any, world: World
+) -> None:
+    ws = app.state.workspace
+    with Session(ws.engine) as s:
+        stored = s.get(StoredEstate, world.estate_id)
+        assert stored is not None
+        s.expunge(stored)
+    first = positions.computed(ws, stored)
+    assert positions.computed(ws, stored) is first  # this worker's cache
+    # another worker re-imports the estate: a file is rewritten (a later modification time)
+    folder = jobs.estate_path(ws.settings.data_dir, stored)
+    hosts = folder / "hosts.csv"
+    later = hosts.stat().st_mtime_ns + 1_000_000_000
+    os.utime(hosts, ns=(later, later))
+    second = positions.computed(ws, stored)
+    assert second is not first
+    assert positions.computed(ws, stored) is second
+    # ... or stores another position: the cached one is not used either
+    moved = StoredEstate(**{c: getattr(stored, c) for c in ("id", "org_id", "folder", "status")})
+    moved.position = (stored.position or "") + " "
+    assert positions.computed(ws, moved) is not second
