@@ -179,3 +179,28 @@ def test_a_cached_position_is_not_used_after_another_worker_changed_the_estate(
     moved = StoredEstate(**{c: getattr(stored, c) for c in ("id", "org_id", "folder", "status")})
     moved.position = (stored.position or "") + " "
     assert positions.computed(ws, moved) is not second
+
+
+def test_a_session_and_a_token_are_valid_and_revoked_on_every_worker(
+    db_url: str, tmp_path: Path
+) -> None:
+    one = fresh_app(db_url, tmp_path / "one")
+    two = fresh_app(db_url, tmp_path / "two")
+    address = ("192.0.2.33", 50000)
+    with TestClient(one, client=address) as a, TestClient(two, client=address) as b:
+        ann = sign_up(a, _email("ann"), "Sessions")
+        # the API token made on worker one is known to worker two
+        assert b.get("/api/me", headers=ann.auth).status_code == 200
+        token_id = next(t["id"] for t in a.get("/api/tokens", headers=ann.auth).json()["tokens"])
+        assert a.delete(f"/api/tokens/{token_id}", headers=ann.auth).status_code == 200
+        assert b.get("/api/me", headers=ann.auth).status_code == 401  # at once, on the other
+        # a session started on worker one ...
+        r = a.post("/api/login", json={"email": ann.email, "password": PASSWORD})
+        assert r.status_code == 200
+        cookie = a.cookies.get("entitle_session")
+        assert cookie
+        b.cookies.set("entitle_session", cookie)
+        assert b.get("/api/me").status_code == 200  # ... is valid on worker two
+        out = a.post("/api/logout", headers={"X-CSRF-Token": r.json()["csrf_token"]})
+        assert out.status_code == 200
+        assert b.get("/api/me").status_code == 401  # and ended there by signing out on one
