@@ -27,6 +27,7 @@ TABLES = {
     "web_jobs",
     "web_invitations",  # 0005: invitations and password resets by e-mailed link
     "web_password_resets",
+    "web_attempts",
 }
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from entitle.ledger import db
 from entitle.web import create_app
-from entitle.web.security import AttemptLimiter
+from entitle.web.limits import SharedLimiter
 
 ADMIN = os.environ.get("ENTITLE_TEST_POSTGRES")
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-estate"
@@ -150,7 +150,7 @@ def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
 
 
 class Clock:
-    """A monotonic clock the test moves by hand (no test sleeps in real time)."""
+    """A clock the test moves by hand (no test sleeps in real time)."""
 
     def __init__(self, now: float = 1000.0) -> None:
         self.now = now
@@ -167,5 +167,5 @@ def fresh_app(
     app = create_app(db_url, data, secret_key="test-secret", **settings)
     if clock is not None:
         ws = app.state.workspace
-        ws.limiter = AttemptLimiter(ws.settings.limits, clock)
+        ws.limiter = SharedLimiter(ws.engine, ws.settings.limits, clock)
     return app

@@ -207,7 +207,7 @@ def test_failed_sign_ins_are_limited_per_account(db_url: str, tmp_path: Path) ->
 
 def test_failed_sign_ins_are_limited_per_client_address(db_url: str, tmp_path: Path) -> None:
     app = fresh_app(db_url, tmp_path, limits=Limits(address_failures=4, window=60))
-    with TestClient(app) as c:
+    with TestClient(app, client=("192.0.2.21", 50000)) as c:
         ann = sign_up(c, f"ann-{time.time_ns()}@addr.example", "Addresses").email
         for i in range(4):  # a different account each time: the address is what is counted
             bad = {"email": f"guess-{i}@addr.example", "password": "guess guess"}
@@ -220,7 +220,9 @@ def test_failed_sign_ins_are_limited_per_client_address(db_url: str, tmp_path: P
 
 def test_sign_ups_are_limited_per_client_address(db_url: str, tmp_path: Path) -> None:
     app = fresh_app(db_url, tmp_path, limits=Limits(address_signups=2))
-    with TestClient(app) as c:
+    # an address of its own: the sign-ups of the module's other tests (from "testclient") are
+    # counted in the same database
+    with TestClient(app, client=("192.0.2.20", 50000)) as c:
         for i in range(2):
             sign_up(c, f"new-{i}-{time.time_ns()}@signup.example", "Sign-ups")
         body = {"email": "third@signup.example", "password": PASSWORD, "organisation": "x"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -36,6 +37,13 @@ def register(app: typer.Typer) -> None:
             max=1_048_576,
             help="Memory ceiling of one background import, in MiB (it fails cleanly there).",
         ),
+        workers: int = typer.Option(
+            1,
+            "--workers",
+            min=1,
+            max=64,
+            help="Server processes (e.g. one per core); they share sessions and sign-in limits.",
+        ),
     ) -> None:
         """Serve the web app and the REST API (OpenAPI at /openapi.json, docs at /api/docs).
 
@@ -60,7 +68,28 @@ def register(app: typer.Typer) -> None:
             if message is None:
                 raise
             fail([message], SYSTEM_FAILURE)
-        typer.echo(f"entitle: serving on http://{host}:{port}/ (sign up at /signup)")
+        shown = f" with {workers} worker processes" if workers > 1 else ""
+        typer.echo(f"entitle: serving on http://{host}:{port}/{shown} (sign up at /signup)")
         # the client address (for the sign-in limits) is the proxy's X-Forwarded-For only when
         # the proxy is in FORWARDED_ALLOW_IPS (uvicorn's default: 127.0.0.1)
-        uvicorn.run(web, host=host, port=port, log_level="info", server_header=False)
+        if workers == 1:
+            uvicorn.run(web, host=host, port=port, log_level="info", server_header=False)
+            return
+        # the database is migrated and the secret written (by create_app above): the workers
+        # build their own apps from the same settings
+        from entitle.web import workers as serving
+
+        ws = web.state.workspace
+        os.environ[serving.ENV] = serving.settings_env(
+            ws.settings.db_url, ws.settings.data_dir, secure_cookies, job_memory * 1024**2
+        )
+        ws.engine.dispose()
+        uvicorn.run(
+            "entitle.web.workers:app_from_env",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            server_header=False,
+        )

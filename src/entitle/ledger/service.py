@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -205,7 +205,7 @@ def import_candidates(
         )
     with write(ledger) as chain:
         session = chain.session
-        by_ref = {row.ref: row for row in session.execute(select(EntitlementRow)).scalars()}
+        by_ref = {row.ref: row for row in _known(session, candidates)}
         hashes = {row.content_hash for row in by_ref.values()}
         problems: list[Problem] = []
         new: list[Candidate] = []
@@ -226,7 +226,13 @@ def import_candidates(
             new.append(c)
         if problems:
             return ImportReport(0, 0, tuple(problems))
-        agreements = {a.number: a for a in session.execute(select(Agreement)).scalars()}
+        numbers = {c.entitlement.agreement for c in new if c.entitlement.agreement}
+        agreements = {
+            a.number: a
+            for a in session.execute(
+                select(Agreement).where(Agreement.number.in_(sorted(numbers)))
+            ).scalars()
+        }
         for number in sorted({c.entitlement.agreement for c in new if c.entitlement.agreement}):
             if number not in agreements:
                 agreements[number] = Agreement(number=number)
@@ -237,6 +243,25 @@ def import_candidates(
             if progress is not None:
                 progress(min(done + every, len(new)), len(new))
         return ImportReport(len(new), len(candidates) - len(new))
+
+
+FEW = 400
+"""Up to this many candidates (twice as many parameters, under SQLite's oldest limit of 999),
+only the rows they could collide with are read (by id and by
+content hash, both unique and indexed); a larger import reads the whole table once."""
+
+
+def _known(session: Session, candidates: Sequence[Candidate]) -> list[EntitlementRow]:
+    """The ledger's entitlements that share an id or a content hash with a candidate: a purchase
+    made on the web reads one or two rows, not every entitlement the ledger holds."""
+    if len(candidates) > FEW:
+        return list(session.execute(select(EntitlementRow)).scalars())
+    refs = sorted({c.ref for c in candidates})
+    digests = sorted({c.content_hash for c in candidates})
+    found = select(EntitlementRow).where(
+        or_(EntitlementRow.ref.in_(refs), EntitlementRow.content_hash.in_(digests))
+    )
+    return list(session.execute(found).scalars())
 
 
 def _add_batch(

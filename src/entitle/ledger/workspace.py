@@ -10,7 +10,7 @@ prefix of their ``ref`` (see ``docs/web.md``). Imports only SQLAlchemy and the l
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from entitle.ledger.models import NEVER_REUSED, Base
@@ -128,3 +128,18 @@ class PasswordReset(Base):
     created_at: Mapped[str] = mapped_column(String(32), nullable=False)
     expires_at: Mapped[str] = mapped_column(String(32), nullable=False)
     used_at: Mapped[str | None] = mapped_column(String(32))
+
+
+class Attempt(Base):
+    """One failed sign-in or one sign-up, counted by the limits on attempts (``entitle.web.
+    limits``). Kept in the database so that every server process counts the same attempts;
+    the key (``account:EMAIL``, ``address:IP``, ``signup:IP``) is stored only as its SHA-256,
+    and ``at`` in milliseconds of the server's clock. Rows older than the window are deleted
+    as new ones come in."""
+
+    __tablename__ = "web_attempts"
+    __table_args__ = (Index("ix_web_attempts_key_at", "key_hash", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)

@@ -94,13 +94,15 @@ def sign_in(session: Session, email: str, password: str) -> User:
     user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
     if user is None:
         waste_a_check(password)
+    # end the read before the limiter writes (in its own transaction): on SQLite this
+    # session holds the write lock
+    session.commit()
     if user is None or not check_password(user.password_hash, password):
         if guard is not None:
             guard.failed(email)
         raise ApiError(401, "unauthenticated", "wrong e-mail or password")
     if guard is not None:
         guard.succeeded(email)
-    session.commit()  # end the read: on SQLite it holds the write lock the session needs
     return user
 
 

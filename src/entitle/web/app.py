@@ -21,8 +21,9 @@ from entitle.web.api import account, estates, invites, ledger, members, tools
 from entitle.web.auth import SESSION_HOURS, Sessions
 from entitle.web.ceiling import DEFAULT_BYTES, Ceiling
 from entitle.web.context import Settings, Workspace, load_secret
+from entitle.web.limits import SharedLimiter
 from entitle.web.mail import Mailer
-from entitle.web.security import AttemptLimiter, BodyLimit, Limits, SameOrigin, SecurityHeaders
+from entitle.web.security import BodyLimit, Limits, SameOrigin, SecurityHeaders
 from entitle.web.textguard import NoNul
 
 HERE = Path(__file__).resolve().parent
@@ -83,7 +84,7 @@ def create_app(
         Sessions(load_secret(settings), engine, session_hours),
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="entitle-job"),
         catalog or default_catalog(),
-        limiter=AttemptLimiter(settings.limits),
+        SharedLimiter(engine, settings.limits),
         ceiling=Ceiling(job_memory, workers) if job_memory else None,
         mailer=mailer,
     )

@@ -25,7 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from entitle.ledger.db import writer
@@ -75,24 +75,43 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(_bytes(token)).hexdigest()
 
 
-def find_token(session: Session, secret: str) -> ApiToken | None:
-    """The row holding ``secret``'s hash (looked up by the hash, then compared in constant
-    time), or ``None``."""
-    found = find_holder(session, secret)
-    return found[0] if found else None
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """What a token's row tells about the request: the row and its user."""
+
+    token_id: int
+    token_name: str
+    created_at: str
+    user_id: int
+    email: str
+    name: str
 
 
-def find_holder(session: Session, secret: str) -> tuple[ApiToken, User] | None:
-    """:func:`find_token` with its user, in one query (every request asks)."""
+HOLDER = (
+    select(
+        ApiToken.id,
+        ApiToken.name,
+        ApiToken.created_at,
+        ApiToken.token_hash,
+        User.id,
+        User.email,
+        User.name,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
+"""Every request asks it: one statement, compiled once, run on the session's connection
+without loading ORM objects (a third of a read's CPU went to loading the two rows as objects)."""
+
+
+def find_holder(session: Session, secret: str) -> Holder | None:
+    """The token row holding ``secret``'s hash (looked up by the hash, then compared in
+    constant time) with its user, in one query, or ``None``."""
     digest = token_hash(secret)
-    row = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == digest)
-    ).one_or_none()
-    if row is None or not hmac.compare_digest(row[0].token_hash, digest):
+    row = session.connection().execute(HOLDER, {"digest": digest}).one_or_none()
+    if row is None or not hmac.compare_digest(row[3], digest):
         return None
-    return row[0], row[1]
+    return Holder(row[0], row[1], row[2], row[4], row[5], row[6])
 
 
 def utc_now() -> datetime:
@@ -165,22 +184,22 @@ class Sessions:
             return None
         return data["s"], str(data.get("c", ""))
 
-    def find(self, session: Session, cookie: str) -> tuple[ApiToken, User, str] | None:
-        """The live session row behind ``cookie``, its user and CSRF token, or ``None``
-        (signed out, expired, forged)."""
+    def find(self, session: Session, cookie: str) -> tuple[Holder, str] | None:
+        """The live session row behind ``cookie`` with its user, and its CSRF token, or
+        ``None`` (signed out, expired, forged)."""
         loaded = self.load(cookie)
         found = find_holder(session, loaded[0]) if loaded else None
-        if found is None or loaded is None or found[0].name != SESSION_NAME:
+        if found is None or loaded is None or found.token_name != SESSION_NAME:
             return None
-        if found[0].created_at < stamp(utc_now() - self.lifetime):
+        if found.created_at < stamp(utc_now() - self.lifetime):
             return None
-        return found[0], found[1], loaded[1]
+        return found, loaded[1]
 
     def end(self, session: Session, cookie: str) -> None:
         """Sign out: the session's row goes (the caller commits)."""
         found = self.find(session, cookie)
         if found is not None:
-            session.delete(found[0])
+            session.execute(delete(ApiToken).where(ApiToken.id == found[0].token_id))
 
 
 def identify(request: Request, session: Session, sessions: Sessions) -> Actor | None:
@@ -188,16 +207,15 @@ def identify(request: Request, session: Session, sessions: Sessions) -> Actor | 
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         holder = find_holder(session, header[7:].strip())
-        if holder is None or holder[0].name == SESSION_NAME:
+        if holder is None or holder.token_name == SESSION_NAME:
             raise ApiError(401, "unauthenticated", "the API token is unknown or was revoked")
-        user = holder[1]
-        return Actor(user.id, user.email, user.name)
+        return Actor(holder.user_id, holder.email, holder.name)
     cookie = request.cookies.get(COOKIE)
     found = sessions.find(session, cookie) if cookie else None
     if found is None:
         return None
-    _row, user, csrf = found
-    return Actor(user.id, user.email, user.name, csrf)
+    holder, csrf = found
+    return Actor(holder.user_id, holder.email, holder.name, csrf)
 
 
 def check_csrf(request: Request, actor: Actor, form_token: str | None = None) -> None:

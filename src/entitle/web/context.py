@@ -25,7 +25,7 @@ from entitle.web.auth import SAFE_METHODS, SESSION_HOURS, Actor, Sessions, check
 from entitle.web.ceiling import DEFAULT_BYTES, Ceiling
 from entitle.web.errors import ApiError
 from entitle.web.mail import Mailer
-from entitle.web.security import GUARD, AttemptLimiter, Limits, SignInGuard
+from entitle.web.security import GUARD, Limiter, Limits, SignInGuard
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ class Workspace:
     sessions: Sessions
     pool: ThreadPoolExecutor
     catalog: Catalog
-    limiter: AttemptLimiter = field(default_factory=lambda: AttemptLimiter(Limits()))
+    limiter: Limiter
     cache: OrderedDict[int, Any] = field(default_factory=OrderedDict)
     cache_lock: Lock = field(default_factory=Lock)
     cache_size: int = 8

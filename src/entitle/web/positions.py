@@ -20,7 +20,7 @@ from entitle.source import Finding
 from entitle.web import orgledger
 from entitle.web.context import Workspace
 from entitle.web.errors import ApiError
-from entitle.web.jobs import load
+from entitle.web.jobs import estate_path, load
 from entitle.web.listing import natural_key
 
 
@@ -62,7 +62,10 @@ def computed(
     ledger's entitlements."""
     if stored.status != "ready":
         raise ApiError(409, "not-ready", f"the estate is {stored.status}; no position yet")
-    hit = ws.recall(stored.id)
+    mark = fingerprint(ws, stored)
+    cached = ws.recall(stored.id)
+    # another server process may have changed the estate since this one cached it
+    hit = cached[1] if isinstance(cached, tuple) and cached[0] == mark else None
     default = basis is None or basis.stored
     if default and isinstance(hit, Computed):
         return hit
@@ -75,7 +78,7 @@ def computed(
         estate = loaded
     if basis is None or basis.stored:  # for mypy: default, spelled out
         result = Computed(estate, compute_position(estate, ws.catalog))
-        ws.remember(stored.id, result)
+        ws.remember(stored.id, (mark, result))
         return result
     findings: tuple[Finding, ...] = ()
     if basis.ledger:
@@ -88,6 +91,16 @@ def computed(
     if findings:  # stored rows the catalog does not know: said, not a failure
         position = replace(position, findings=findings + position.findings)
     return Computed(estate, position)
+
+
+def fingerprint(ws: Workspace, stored: StoredEstate) -> tuple[Any, ...]:
+    """What a cached position was computed from: the stored position and the estate's files
+    (name, size, modification time). With several server processes (``--workers``) one may
+    re-import an estate another has cached; the cache is used only while this is unchanged."""
+    path = estate_path(ws.settings.data_dir, stored)
+    files = [path] if path.is_file() else sorted(p for p in path.glob("*") if p.is_file())
+    stats = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    return (stored.position, stats)
 
 
 def report(ws: Workspace, c: Computed) -> Report:

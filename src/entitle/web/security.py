@@ -2,10 +2,11 @@
 inline script, no framing, no MIME sniffing, no referrer to other sites, no caching of
 signed-in answers), refusing unsafe requests sent from another site's page (``Origin``) and
 request bodies over the upload limit, and the limits on sign-in and sign-up attempts (per
-account and per client address, kept in memory by the one server process).
+account and per client address; ``limits`` counts them in the database, shared by every server
+process).
 
 Imports only the error envelope; ``context`` builds one :class:`SignInGuard` per request from the
-workspace's :class:`AttemptLimiter` and hands it to ``accounts`` through the database session.
+workspace's :class:`Limiter` and hands it to ``accounts`` through the database session.
 """
 
 from __future__ import annotations
@@ -13,12 +14,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import math
-import time
-from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from threading import Lock
+from typing import Protocol
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -239,51 +237,21 @@ class Limits:
     address_signups: int = 10
     """Sign-ups per client address (each costs an argon2 hash)."""
     window: float = 900.0
-    max_keys: int = 100_000
-    """Remembered keys at most (oldest forgotten first), so a flood cannot exhaust memory."""
 
 
-class AttemptLimiter:
-    """Sliding windows of attempt times per key (``account:EMAIL``, ``address:IP``,
-    ``signup:IP``), shared by the server's threads."""
+class Limiter(Protocol):
+    """Where attempts are counted: ``entitle.web.limits.SharedLimiter`` (the database, shared
+    by every server process)."""
 
-    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic):
-        self.limits = limits
-        self._clock = clock
-        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
-        self._lock = Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._seen.get(key)
-        if times is None:
-            return deque()
-        while times and times[0] <= now - self.limits.window:
-            times.popleft()
-        if not times:
-            del self._seen[key]
-        return times
+    limits: Limits
 
     def wait(self, key: str, allowed: int) -> int:
         """Seconds until ``key`` may try again (0: now)."""
-        with self._lock:
-            now = self._clock()
-            times = self._recent(key, now)
-            if len(times) < allowed:
-                return 0
-            return max(1, math.ceil(times[-allowed] + self.limits.window - now))
+        ...
 
-    def add(self, key: str) -> None:
-        with self._lock:
-            now = self._clock()
-            self._recent(key, now)
-            self._seen.setdefault(key, deque()).append(now)
-            self._seen.move_to_end(key)
-            while len(self._seen) > self.limits.max_keys:
-                self._seen.popitem(last=False)
+    def add(self, key: str) -> None: ...
 
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._seen.pop(key, None)
+    def clear(self, key: str) -> None: ...
 
 
 def too_many(seconds: int, what: str) -> ApiError:
@@ -295,7 +263,7 @@ def too_many(seconds: int, what: str) -> ApiError:
 class SignInGuard:
     """One request's view of the limiter: its client address."""
 
-    limiter: AttemptLimiter
+    limiter: Limiter
     address: str
 
     def before_sign_in(self, email: str) -> None:
