@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from entitle.ledger import db
 from entitle.web import create_app
 from entitle.web.limits import SharedLimiter
+from entitle.web.security import Limits
 
 ADMIN = os.environ.get("ENTITLE_TEST_POSTGRES")
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-estate"
@@ -47,9 +48,17 @@ def db_url(
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# Attempts are counted in the database, shared by every app on a module's database (as by the
+# worker processes of one server), and every test client signs up from one address: apps that do
+# not test the limits get limits no module reaches. The tests of the limits give their own.
+ROOMY = Limits(account_failures=10_000, address_failures=10_000, address_signups=10_000)
+
+
 @pytest.fixture(scope="module")
 def app(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return create_app(db_url, tmp_path_factory.mktemp("data"), secret_key="test-secret")
+    return create_app(
+        db_url, tmp_path_factory.mktemp("data"), secret_key="test-secret", limits=ROOMY
+    )
 
 
 @dataclass
@@ -164,6 +173,7 @@ def fresh_app(
 ) -> FastAPI:
     """Another app on the module's database, e.g. with its own limits (a fresh limiter, on
     ``clock`` when given)."""
+    settings.setdefault("limits", ROOMY)
     app = create_app(db_url, data, secret_key="test-secret", **settings)
     if clock is not None:
         ws = app.state.workspace

@@ -321,12 +321,19 @@ def change(session: Session, user_id: int, current: str, new: str) -> None:
     if user is None:
         waste_a_check(current)
         raise ApiError(401, "unauthenticated", "sign in first")
+    email, stored = user.email, user.password_hash
+    # end the read before the limiter writes (in its own transaction): on SQLite this session
+    # holds the write lock, as in accounts.sign_in
+    session.commit()
     if guard is not None:
-        guard.before_sign_in(user.email)
-    if not check_password(user.password_hash, current):
+        guard.before_sign_in(email)
+    if not check_password(stored, current):
         if guard is not None:
-            guard.failed(user.email)
+            guard.failed(email)
         raise ApiError(422, "invalid", "the current password is not right", "current_password")
     check_password_rules(new, "new_password")
+    user = session.get(User, user_id)
+    if user is None:  # removed meanwhile
+        raise ApiError(401, "unauthenticated", "sign in first")
     user.password_hash = hash_password(new)
     session.commit()
