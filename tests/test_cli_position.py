@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from entitle.cli.main import app
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "example-estate"
+EXAMPLE = Path(__file__).resolve().parent / "fixtures" / "example-estate"  # see SOURCE.md there
 runner = CliRunner()
 
 
@@ -105,8 +105,6 @@ def test_missing_estate_and_bad_date_exit_2(tmp_path: Path, small: Path) -> None
 
 
 def test_example_estate_server_lines(tmp_path: Path) -> None:
-    if not EXAMPLE.exists():
-        pytest.skip(f"the shared example estate is not at {EXAMPLE}")
     folder = tmp_path / "example"
     shutil.copytree(EXAMPLE, folder)
     result = runner.invoke(app, ["position", str(folder), "--json", "--as-of", "2026-11-28"])

@@ -26,7 +26,7 @@ from entitle.estate.loader import load_estate, load_estate_or_raise
 from entitle.estate.records import TABLES, Estate
 from entitle.source import NO_SOURCE, BadInput, Problem
 
-EXAMPLE = Path("/work/shared/spec/example-estate")
+EXAMPLE = Path(__file__).resolve().parent / "fixtures" / "example-estate"  # see SOURCE.md there
 
 BASE: dict[str, str] = {
     "hosts": "host,processors,cores_per_processor\nh1,2,8\n",
