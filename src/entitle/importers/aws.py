@@ -33,6 +33,7 @@ from pathlib import Path
 from entitle.catalog import Catalog
 from entitle.importers.cloud import (
     JsonDoc,
+    placeholder_host,
     read_json,
     refuse_if_empty,
     shared_host,
@@ -299,15 +300,7 @@ class _Instances:
         for region, source in sorted(self.shared.items()):
             out.add("hosts", shared_host(PROVIDER, region), source)
         for host, source in sorted(self.unknown_hosts.items()):
-            cells = {
-                "host": host,
-                "provider": PROVIDER,
-                "dedicated": "yes",
-                "processors": "1",
-                "cores_per_processor": "1",
-                "placeholder": "yes",
-            }
-            out.add("hosts", cells, source, weak=True)
+            out.add("hosts", placeholder_host(PROVIDER, host), source, weak=True)
         if self.duplicates:
             out.warn(
                 "duplicate-name",

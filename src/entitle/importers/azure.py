@@ -33,6 +33,7 @@ from pathlib import Path
 
 from entitle.importers.cloud import (
     is_json,
+    placeholder_host,
     read_json,
     refuse_if_empty,
     shared_host,
@@ -410,15 +411,7 @@ class _Vms:
         for region, source in sorted(self.shared.items()):
             out.add("hosts", shared_host(PROVIDER, region), source)
         for host, source in sorted(self.dedicated.items()):
-            cells = {
-                "host": host,
-                "provider": PROVIDER,
-                "dedicated": "yes",
-                "processors": "1",
-                "cores_per_processor": "1",
-                "placeholder": "yes",
-            }
-            out.add("hosts", cells, source, weak=True)
+            out.add("hosts", placeholder_host(PROVIDER, host), source, weak=True)
         if self.dedicated:
             out.warn(
                 "cores-unknown",

@@ -181,6 +181,19 @@ def shared_host(provider: str, region: str) -> dict[str, str]:
     }
 
 
+def placeholder_host(provider: str, host: str) -> dict[str, str]:
+    """The row of a dedicated host whose cores no export gives: 1 processor of 1 core, so the
+    per-server minimums apply, marked as a placeholder (a real inventory replaces it)."""
+    return {
+        "host": host,
+        "provider": provider,
+        "dedicated": "yes",
+        "processors": "1",
+        "cores_per_processor": "1",
+        "placeholder": "yes",
+    }
+
+
 def refuse_if_empty(out: Outcome, read: int, what: str, first: Source) -> None:
     """An import that maps nothing is an error that says why every row was skipped."""
     if out.problems or any(out.rows.values()):

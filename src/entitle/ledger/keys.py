@@ -1,7 +1,7 @@
 """Product keys recognised wherever they are, so that one is never kept in plain text.
 
 A Microsoft product key (MAK, KMS host key, retail) is five groups of five letters or digits:
-``XXXXX-XXXXX-XXXXX-XXXXX-XXXXX``. An entitlements file may carry one under any header that
+five blocks joined by hyphens (``ABCDE-FGHIJ-KLMNO-PQRST-UVWXY`` in shape). An entitlements file may carry one under any header that
 names a key (``Product Key``, ``product key``, ``ProductKey``, ``MAK key``, ``key``...) or in a
 column that has nothing to do with keys (a note, a description). :func:`scrub` takes every such
 key out of a row's cells: the first becomes the row's ``product_key`` (stored only encrypted,
