@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from builders import AS_OF, chosen, estate, host, owned, physical, position, required, sw, vm
-from entitle.estate.records import Host, Ose, Software
+from entitle.estate.records import Host, Ose, Placement, Software
 from entitle.position import Position
 
 SA_LONG = AS_OF + timedelta(days=400)  # active on the day and past the next true-up (365 days)
@@ -377,3 +377,98 @@ def test_enterprise_hosts_follow_ose_hosts() -> None:
     assert required(p, "sql-server", "core", "enterprise") == 32
     assert shortfall(p, "sql-server", "core") == 0
     assert sorted(n.host or "" for n in p.needs if n.product == "sql-server") == ["h1", "h2"]
+
+
+# --- Exchange, SharePoint, Skype for Business server licenses (§7.1, Server + CAL) ---------------
+
+
+def test_exchange_vm_without_sa_holds_a_server_license_on_every_host() -> None:
+    # Server + CAL: one Exchange server license per OSE, assigned to the physical server it runs
+    # on. §7.1: without SA it may be reassigned once per 90 days only, so a VM that may run on
+    # h1, h2 and h3 (its cluster) needs a license assigned to each: 3. One owned → 2 short.
+    e = estate(
+        three_host_cluster(),
+        [vm("mail1", "h1", 8)],
+        [sw("mail1", "exchange-server", "standard", "2019")],
+        entitlements=[owned("exchange-server", "server", 1, "standard", "2019")],
+    )
+    p = position(e)
+    assert required(p, "exchange-server", "server", "standard") == 3
+    assert shortfall(p, "exchange-server", "server") == 2
+    assert sorted(n.host or "" for n in p.needs if n.product == "exchange-server") == [
+        "h1",
+        "h2",
+        "h3",
+    ]
+    warning = [f for f in p.findings if f.code == "needs-sa"]
+    assert len(warning) == 1 and "counted on each of h1, h2, h3" in warning[0].message
+
+
+def test_exchange_vm_with_sa_holds_one_license_that_follows_it() -> None:
+    # §7.1 License Mobility within Server Farms (with SA for Exchange since 2014): the one
+    # license follows the VM between h1..h3 → required 1, covered by the SA license, no warning.
+    e = estate(
+        three_host_cluster(),
+        [vm("mail1", "h1", 8)],
+        [sw("mail1", "exchange-server", "standard", "2019")],
+        entitlements=[owned("exchange-server", "server", 1, "standard", "2019", sa_until=SA_LONG)],
+    )
+    p = position(e)
+    assert required(p, "exchange-server", "server") == 1
+    assert shortfall(p, "exchange-server", "server") == 0
+    needs = [n for n in p.needs if n.product == "exchange-server"]
+    assert len(needs) == 1 and needs[0].sa_required
+    assert "needs-sa" not in codes(p)
+
+
+def test_sharepoint_sa_license_goes_to_the_vm_that_saves_most() -> None:
+    # Two SharePoint 2019 VMs, one SA server license owned. wide may run on h1..h3 (its cluster,
+    # saving 3 − 1 = 2); narrow is pinned by oses.csv hosts to h1 and h2 (saving 1). The SA
+    # license follows wide (1); narrow holds one on each of its 2 hosts → required 1 + 2 = 3.
+    narrow = replace(vm("narrow", "h2", 8), hosts=("h1", "h2"))
+    e = estate(
+        three_host_cluster(),
+        [vm("wide", "h1", 8), narrow],
+        [
+            sw("wide", "sharepoint-server", None, "2019"),
+            sw("narrow", "sharepoint-server", None, "2019"),
+        ],
+        entitlements=[owned("sharepoint-server", "server", 1, None, "2019", sa_until=SA_LONG)],
+    )
+    p = position(e)
+    assert required(p, "sharepoint-server", "server") == 3
+    by_vm = {
+        ose: sorted(n.host or "" for n in p.needs if n.ose == ose) for ose in ("wide", "narrow")
+    }
+    assert by_vm == {"wide": ["h1"], "narrow": ["h1", "h2"]}
+
+
+def test_exchange_vm_that_moved_30_days_ago_counts_on_both_hosts_without_sa() -> None:
+    # Two stand-alone hosts; mail1 runs on h2 and left h1 30 days before the position
+    # (placements.csv). §7.1: the license on h1 cannot have moved yet (90 days) → 2 licenses;
+    # with SA it follows the VM → 1.
+    e = estate(
+        [host("h1", 2, 8), host("h2", 2, 8)],
+        [vm("mail1", "h2", 8)],
+        [sw("mail1", "exchange-server", "standard", "2019")],
+    )
+    e = replace(
+        e,
+        placements=(Placement("mail1", "h1", AS_OF - timedelta(days=400), AS_OF - timedelta(30)),),
+    )
+    assert required(position(e), "exchange-server", "server") == 2
+    with_sa = replace(
+        e,
+        entitlements=(owned("exchange-server", "server", 1, "standard", "2019", sa_until=SA_LONG),),
+    )
+    assert required(position(with_sa), "exchange-server", "server") == 1
+
+
+def test_physical_exchange_server_holds_one_license() -> None:
+    # A physical OSE never moves: one server license, SA or not.
+    e = estate(
+        three_host_cluster(),
+        [physical("mail1", "h1")],
+        [sw("mail1", "exchange-server", "standard", "2019")],
+    )
+    assert required(position(e), "exchange-server", "server") == 1

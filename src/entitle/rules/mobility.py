@@ -102,8 +102,8 @@ class Places:
                         "vm-history",
                         f"{ose_id} left {host} on {gone}, {(self.as_of - gone).days} day(s) "
                         f"before {self.as_of} (fewer than {self.days}): licenses without License "
-                        "Mobility (Windows Server and System Center per core, SQL Server without "
-                        "active SA) still count it on "
+                        "Mobility (Windows Server and System Center per core; SQL Server, Exchange, "
+                        "SharePoint and Skype for Business without active SA) still count it on "
                         f"{host} (licensing-rules.md §7.1; placements.csv; catalog choice "
                         "sa_rights.reassignment_choice: 89 days counts, 90 no longer).",
                         "placements.csv",
@@ -198,4 +198,40 @@ def lapse_finding(
         f"(within {sa_rights(catalog).true_up_days} days of {as_of}, catalog choice "
         f"sa_rights.true_up_days): {ids}{more}. Renew it, or the right is lost on that day.",
         evidence,
+    )
+
+
+def no_mobility(ose: Ose, hosts: tuple[str, ...], what: str, places: Places) -> str:
+    """The warning of a VM whose ``what`` licenses (say "SQL Server core") cannot follow it: no
+    license with SA active on the day is left for it (§7.1)."""
+    if len(hosts) < 2:
+        return ""
+    return (
+        f"{ose.ose}: no {what} licenses with active SA on {places.as_of} are left for it, so its "
+        f"licenses cannot follow it (License Mobility needs SA, §7.1): counted on each of "
+        f"{', '.join(hosts)}; licenses bought with SA would let one follow it. Which VMs the SA "
+        "licenses go to is a choice (fixed models first, "
+        "biggest saving first; catalog sa_rights.mobility_choice)."
+    )
+
+
+def where(ose: Ose, host: str, hosts: tuple[str, ...], mobile: bool, places: Places | None) -> str:
+    """Why a VM's license is counted on ``host`` (§7.1)."""
+    farm = places.hosts(ose, True) if places is not None else (ose.host,)
+    if mobile and len(farm) > 1:
+        return (
+            f"; with active SA the license follows it between {', '.join(farm)} "
+            "(License Mobility within a server farm, §7.1)"
+        )
+    if len(hosts) == 1:
+        return ""
+    left = places.history(ose.ose, host) if places is not None else None
+    why = (
+        f"it left {host} on {left}, fewer than {places.days} days before"
+        if left is not None and places is not None
+        else f"it may run on {host}"
+    )
+    return (
+        f"; without active SA the license cannot follow it: {why}, so {host} is licensed "
+        f"for it too ({len(hosts)} hosts, §7.1)"
     )

@@ -6,13 +6,20 @@ from __future__ import annotations
 from datetime import date
 
 from entitle.catalog.model import Catalog
-from entitle.estate.records import Estate
+from entitle.estate.records import Estate, Ose, Software
 from entitle.rules.cloud import cloud_rules, handled_here, tag_dedicated
 from entitle.rules.demand import Decision, Demand, Need, Option
 from entitle.rules.esu import esu_demand
 from entitle.rules.index import EstateIndex
 from entitle.rules.management import server_mls
-from entitle.rules.mobility import Places
+from entitle.rules.mobility import (
+    Places,
+    SaStock,
+    lapse_finding,
+    no_mobility,
+    sa_rights,
+    where,
+)
 from entitle.rules.sql import sql_server
 from entitle.rules.windows import windows_server
 from entitle.source import Finding
@@ -27,7 +34,10 @@ def server_demand(estate: Estate, catalog: Catalog, as_of: date) -> Demand:
         d, f = rule(idx, catalog, as_of)
         decisions += d
         findings += f
-    decisions += _server_licenses(idx, catalog)
+    places = Places.build(idx, catalog, as_of)
+    d, f = _server_licenses(idx, catalog, places, as_of)
+    decisions += d
+    findings += f
     d, f = server_mls(idx, catalog, as_of)
     decisions += d
     findings += f
@@ -40,7 +50,7 @@ def server_demand(estate: Estate, catalog: Catalog, as_of: date) -> Demand:
         d, f = esu_demand(idx, catalog, as_of)
         decisions += d
         findings += f
-    findings += Places.build(idx, catalog, as_of).findings(idx)
+    findings += places.findings(idx)
     return Demand(tuple(decisions), tuple(findings))
 
 
@@ -61,9 +71,17 @@ def _dev_test(idx: EstateIndex) -> list[Finding]:
     return out
 
 
-def _server_licenses(idx: EstateIndex, catalog: Catalog) -> list[Decision]:
-    """Exchange, SharePoint and Skype for Business: one server license per OSE running them."""
-    out = []
+def _server_licenses(
+    idx: EstateIndex, catalog: Catalog, places: Places, as_of: date
+) -> tuple[list[Decision], list[Finding]]:
+    """Exchange, SharePoint and Skype for Business: one server license per OSE running them
+    (Server + CAL). A VM's license is assigned to a physical server and, without License
+    Mobility, moves at most once per 90 days (§7.1): it is counted on every host the VM may run
+    on and every host it left fewer than 90 days ago. With Software Assurance active on the day
+    (catalog ``sa_rights.mobility`` lists ``product:server-cal``), one license follows the VM
+    within its farm; a limited SA stock goes to the VMs that save most (most hosts), ties by
+    OSE id (catalog ``sa_rights.mobility_choice``)."""
+    rows = []
     for ose in idx.estate.oses:
         if ose.environment != "production":
             continue
@@ -71,26 +89,84 @@ def _server_licenses(idx: EstateIndex, catalog: Catalog) -> list[Decision]:
             for sw in idx.software(ose.ose, product):
                 if catalog.cloud is not None and handled_here(idx, catalog, ose, sw):
                     continue  # at a provider: rules/cloud.py
-                need = Need(
-                    product,
-                    "server",
-                    1,
-                    sw.edition,
-                    sw.version,
-                    host=ose.host,
-                    ose=ose.ose,
-                    model="server-cal",
-                    reason=f"{ose.ose}: one {catalog.product(product).name} server "
-                    "license per OSE (Server + CAL)",
-                    evidence=(str(sw.source),),
-                )
-                out.append(
-                    Decision(
-                        f"{product}@{ose.ose}",
-                        product,
-                        ose.ose,
-                        (Option("server-cal", (need,)),),
-                        "Server + CAL",
-                    )
-                )
-    return out
+                rows.append((ose, sw))
+    mobile, findings = _mobile_server_licenses(idx, catalog, places, as_of, rows)
+    out = []
+    for ose, sw in rows:
+        name = catalog.product(sw.product).name
+        follows = (ose.ose, sw.product) in mobile
+        hosts = (ose.host,) if follows else places.hosts(ose, mobile=False)
+        base = f"{ose.ose}: one {name} server license per OSE (Server + CAL)"
+        needs = tuple(
+            Need(
+                sw.product,
+                "server",
+                1,
+                sw.edition,
+                sw.version,
+                host=host,
+                ose=ose.ose,
+                model="server-cal",
+                reason=base + where(ose, host, hosts, follows, places),
+                evidence=(str(sw.source),),
+                sa_required=follows,
+            )
+            for host in hosts
+        )
+        warning = "" if follows else no_mobility(ose, hosts, f"{name} server", places)
+        out.append(
+            Decision(
+                f"{sw.product}@{ose.ose}",
+                sw.product,
+                ose.ose,
+                (Option("server-cal", needs, warning=warning),),
+                "Server + CAL",
+            )
+        )
+    return out, findings
+
+
+def _mobile_server_licenses(
+    idx: EstateIndex,
+    catalog: Catalog,
+    places: Places,
+    as_of: date,
+    rows: list[tuple[Ose, Software]],
+) -> tuple[set[tuple[str, str]], list[Finding]]:
+    """The (VM, product) pairs whose server license follows the VM (§7.1): owned server licenses
+    with SA active on ``as_of``, one per VM that could otherwise run on several hosts, biggest
+    saving (hosts − 1) first, ties by OSE id."""
+    rights = sa_rights(catalog)
+    mobile: set[tuple[str, str]] = set()
+    findings: list[Finding] = []
+    for product in catalog.server_cal_products():
+        if not rights.mobile_with_sa(product, "server-cal"):
+            continue
+        spread = sorted(
+            (
+                (-(len(places.hosts(ose, mobile=False)) - 1), ose.ose, sw)
+                for ose, sw in rows
+                if sw.product == product
+                and ose.virtual
+                and len(places.hosts(ose, mobile=False)) > 1
+            ),
+            key=lambda r: r[:2],
+        )
+        if not spread:
+            continue
+        stock = SaStock.build(idx, catalog, product, "server", as_of)
+        for _, ose_id, sw in spread:
+            if stock.take(sw.edition, 1):
+                mobile.add((ose_id, product))
+        if any(p == product for _, p in mobile):
+            name = catalog.product(product).name
+            lapse = lapse_finding(
+                catalog,
+                stock.rows,
+                as_of,
+                f"License Mobility of {name} server licenses",
+                "entitlements.csv",
+            )
+            if lapse is not None:
+                findings.append(lapse)
+    return mobile, findings

@@ -18,15 +18,13 @@ from entitle.rules.cores import factor_for, per_vm_cores, physical_cores
 from entitle.rules.demand import Decision, Need, Option
 from entitle.rules.failover import free_passive_copies
 from entitle.rules.index import EstateIndex
-from entitle.rules.mobility import lapse_finding
+from entitle.rules.mobility import lapse_finding, no_mobility, where
 from entitle.rules.multiplex import Behind, relayed_principals
 from entitle.rules.sql_mobility import (
     Ctx,
     allowed,
-    no_mobility,
     per_vm_needs_sa,
     sql_context,
-    where,
 )
 from entitle.source import Finding
 
@@ -201,13 +199,15 @@ def _server_cal(
             host=host,
             ose=ose.ose,
             model="server-cal",
-            reason=base + where(ose, host, hosts, mobile, ctx),
+            reason=base + where(ose, host, hosts, mobile, ctx.places if ctx is not None else None),
             evidence=(str(sw.source),),
             sa_required=ctx is not None and ose.ose in ctx.mobile_server,
         )
         for host in hosts
     )
-    warning = "" if mobile or ctx is None else no_mobility(ose, hosts, "server", ctx)
+    warning = (
+        "" if mobile or ctx is None else no_mobility(ose, hosts, "SQL Server server", ctx.places)
+    )
     return Option("server-cal", needs, shadow=tuple(shadow), warning=warning)
 
 
@@ -340,14 +340,19 @@ def _vm(
                     qty,
                     False,
                     "per-vm",
-                    reason + where(ose, host, hosts, mobile, ctx),
+                    reason
+                    + where(ose, host, hosts, mobile, ctx.places if ctx is not None else None),
                     evidence,
                     host=host,
                     sa_required=mobile,
                 )
                 for host in hosts
             )
-            options.append(Option("per-vm", needs, warning=no_mobility(ose, hosts, "core", ctx)))
+            options.append(
+                Option(
+                    "per-vm", needs, warning=no_mobility(ose, hosts, "SQL Server core", ctx.places)
+                )
+            )
     return _decision(idx, ose, sw, mrule, model, options, "per VM or Server + CAL", ctx, behind)
 
 

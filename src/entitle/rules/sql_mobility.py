@@ -115,37 +115,3 @@ def allowed(mrule: ModelRule) -> tuple[str, ...]:
     if mrule.model == "server-cal":
         return ("server-cal",)
     return ("per-core", "server-cal") if "server-cal" in mrule.also else ("per-core",)
-
-
-def no_mobility(ose: Ose, hosts: tuple[str, ...], license: str, ctx: Ctx) -> str:
-    """The warning of a VM whose licenses cannot follow it (no SA license left for it)."""
-    if len(hosts) < 2:
-        return ""
-    return (
-        f"{ose.ose}: no SQL Server {license} licenses with active SA on {ctx.places.as_of} are "
-        f"left for it, so its licenses cannot follow it (License Mobility needs SA, §7.1): "
-        f"counted on each of {', '.join(hosts)}. Which VMs the SA licenses go to is a choice "
-        "(fixed models first, biggest saving first; catalog sa_rights.mobility_choice)."
-    )
-
-
-def where(ose: Ose, host: str, hosts: tuple[str, ...], mobile: bool, ctx: Ctx | None) -> str:
-    """Why a VM's license is counted where it is (§7.1)."""
-    farm = ctx.places.hosts(ose, True) if ctx is not None else (ose.host,)
-    if mobile and len(farm) > 1:
-        return (
-            f"; with active SA the license follows it between {', '.join(farm)} "
-            "(License Mobility within a server farm, §7.1)"
-        )
-    if len(hosts) == 1:
-        return ""
-    left = ctx.places.history(ose.ose, host) if ctx is not None else None
-    why = (
-        f"it left {host} on {left}, fewer than {ctx.places.days} days before"
-        if left is not None and ctx is not None
-        else f"it may run on {host}"
-    )
-    return (
-        f"; without active SA the license cannot follow it: {why}, so {host} is licensed "
-        f"for it too ({len(hosts)} hosts, §7.1)"
-    )
