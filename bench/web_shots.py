@@ -1,7 +1,8 @@
 """The screenshots of docs/web.md, taken in Debian's headless Chromium (Playwright,
 ``executable_path``) from a throwaway server: the sample estate uploaded as a head office and,
 after a true-up, as a branch; a ledger purchase; the head office recomputed. Then the pages at
-a laptop's width (1280 px) and a phone's (390 px).
+a laptop's width (1280 px) and a phone's (390 px): the dashboard, the position, evidence, plan,
+products, ledger and the decision tool's growth chart; on the phone also the header's menu.
 
     PYTHONPATH=src .venv/bin/python bench/web_shots.py      # writes docs/web*.png
 
@@ -20,6 +21,7 @@ import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -54,6 +56,20 @@ def upload(api: httpx.Client, org: int, name: str, extra: str = "") -> int:
     r.raise_for_status()
     wait(api, org, r.json()["job"]["id"])
     return int(r.json()["estate"]["id"])
+
+
+def ask(page: Any, live: str) -> None:
+    """The decision tool's questionnaire answered: its recommendation and growth chart."""
+    page.goto(live + "/decide")
+    page.get_by_label("Users who access the servers").fill("50")
+    page.get_by_label("% of users with their own devices").fill("60")
+    page.get_by_label("Devices per such user").fill("3")
+    page.get_by_label("% of users on shared devices").fill("40")
+    page.get_by_label("Shared devices", exact=True).fill("5")
+    page.get_by_label("Years to project").fill("5")
+    page.get_by_label("Head-count growth, % a year").fill("15")
+    page.get_by_role("button", name="Recommend").click()
+    page.locator("#growth-chart").wait_for()
 
 
 def main() -> None:
@@ -143,11 +159,19 @@ def main() -> None:
         page.goto(f"{live}/orgs/{org}/ledger")
         page.locator("#audit-title").scroll_into_view_if_needed()
         page.screenshot(path=str(DOCS / "web-ledger.png"), full_page=False)
+        ask(page, live)
+        page.locator("#recommendation").screenshot(path=str(DOCS / "web-decide.png"))
         phone = browser.new_context(viewport={"width": 390, "height": 844})
         phone.add_cookies(page.context.cookies())
         small = phone.new_page()
         small.goto(f"{live}/?org={org}")
         small.screenshot(path=str(DOCS / "web-phone-dashboard.png"), full_page=False)
+        small.get_by_text("Menu", exact=True).click()
+        small.screenshot(path=str(DOCS / "web-phone-menu.png"), full_page=False)
+        ask(small, live)
+        small.locator("#growth-chart").scroll_into_view_if_needed()
+        small.screenshot(path=str(DOCS / "web-phone-decide.png"), full_page=False)
+        small.goto(f"{live}/?org={org}")
         small.locator("#over-time").scroll_into_view_if_needed()
         small.screenshot(path=str(DOCS / "web-phone-history.png"), full_page=False)
         small.goto(f"{live}/orgs/{org}/ledger#audit-title")

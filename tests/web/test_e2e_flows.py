@@ -119,7 +119,7 @@ def test_invite_reset_change_remove_and_the_other_flows(
         # item 3: a folder of two servers' exports, same file names, uploaded as a folder
         page.get_by_role("link", name="Estates").click()
         page.get_by_label("What the files are").select_option("ual")
-        page.locator("details summary").first.click()
+        page.locator("main details summary").first.click()
         page.get_by_label("UAL: evidence from").fill("2025-08-01")
         page.get_by_label("UAL: evidence until").fill("2025-08-31")
         page.get_by_label("Or a folder").set_input_files(str(two_servers(tmp_path)))

@@ -2,41 +2,93 @@
 an admin sorts and filters the position, pages through a line's evidence to the table row it
 names, searches the plan for a user and the products for "SQL Server 2019", records a purchase
 and downloads the audit as CSV, sees the dashboard's history and expiries; a viewer sees no
-write form and a refused form keeps what was typed; and at a phone's 390 px width no page
-scrolls sideways. Screenshots go to tests/web/artifacts/ (docs/web.md shows some of them)."""
+write form and a refused form keeps what was typed; and at a phone's 390 px width every page
+of the router (on SQLite) fits the window and its charts keep readable text. Screenshots go to
+tests/web/artifacts/ (bench/web_shots.py takes those of docs/web.md)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
-from .conftest import PASSWORD, SAMPLE
+from .conftest import PASSWORD, SAMPLE, polls
+from .test_authz import app_routes
 from .test_e2e import ARTIFACTS, CHROMIUM, FLAGS, live  # noqa: F401 (the live server fixture)
 
-PAGES_AT_PHONE_WIDTH = (
-    "/",
-    "/orgs/{org}/estates",
-    "/orgs/{org}/estates/{estate}",
-    "/orgs/{org}/estates/{estate}/plan?q=hkhan",
-    "/orgs/{org}/estates/{estate}/tables/access",
-    "/orgs/{org}/estates/{estate}/decide",
-    "/orgs/{org}/ledger",
-    "/orgs/{org}/ledger/assign",
-    "/orgs/{org}/members",
-    "/products",
-    "/products?q=SQL+Server+2019",
-    "/decide",
-    "/account/tokens",
-    "/orgs/2147483000/ledger",  # the 404 page
-)
+# What a page measures at a phone's width: how wide the document is against the window, and
+# the smallest chart text as drawn on the screen (its size in the chart times the chart's scale:
+# a chart shrunk to fit keeps a readable size only if it was drawn for the width). A chart's
+# hidden layout has no box and is passed over. Every <details> in the page is opened first.
+MEASURE = """() => {
+    for (const d of document.querySelectorAll("main details")) d.open = true;
+    let smallest = null;
+    for (const svg of document.querySelectorAll("main svg[viewBox]")) {
+        const box = svg.getBoundingClientRect();
+        if (!box.width) continue;
+        const scale = box.width / svg.viewBox.baseVal.width;
+        for (const text of svg.querySelectorAll("text")) {
+            const px = parseFloat(getComputedStyle(text).fontSize) * scale;
+            smallest = smallest === null ? px : Math.min(smallest, px);
+        }
+    }
+    return [document.scrollingElement.scrollWidth, window.innerWidth, smallest];
+}"""
+
+# A form sent as a page from an old tab would send it (the page's own form may be hidden).
+SEND_FORM = """([action, fields]) => {
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = action;
+    for (const [name, value] of Object.entries(fields)) {
+        const input = document.createElement("input");
+        input.name = name;
+        input.value = value;
+        form.append(input);
+    }
+    document.body.append(form);
+    form.submit();
+}"""
+
+NOT_PAGES = ("/api/", "/static")  # JSON and files; /api/docs is a page
 
 
-def test_the_pages_a_licensing_team_works_in(live: str, db_url: str) -> None:  # noqa: F811
+def pages_of(app: FastAPI) -> set[str]:
+    """The path template of every page the app answers GET with, from its router: not the
+    API's JSON, static files, the schema, the favicon or the CSV downloads."""
+    return {
+        path
+        for method, path in app_routes(app)
+        if method == "GET"
+        and (path == "/api/docs" or not path.startswith(NOT_PAGES))
+        and path not in ("/openapi.json", "/favicon.ico")
+        and not path.endswith(".csv")
+    }
+
+
+class Outbox:
+    """Stands in for the SMTP server while the phone sweep asks for a password reset: keeps
+    the message, so the sweep can open the link it carries (tests/web/test_e2e_flows.py sends
+    through a real SMTP server)."""
+
+    def __init__(self) -> None:
+        self.bodies: list[str] = []
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        self.bodies.append(body)
+
+
+def test_the_pages_a_licensing_team_works_in(
+    live: str,  # noqa: F811
+    db_url: str,
+    app: FastAPI,
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -68,9 +120,22 @@ def test_the_pages_a_licensing_team_works_in(live: str, db_url: str) -> None:  #
             sorted(str(f) for f in SAMPLE.glob("*.csv"))
         )
         page.get_by_role("button", name="Upload and compute the position").click()
+        page.locator("#job-result").wait_for()
+        job_url = page.url
         page.locator("#job-result").click()
         estate_url = page.url
         org, estate = estate_url.split("/orgs/")[1].split("/estates/")
+        sweep = engine == "sqlite"  # the layout is the same on either database: one sweep
+        if sweep:  # the decision tool on the estate, in the background: the sweep shows it
+            started = page.request.post(
+                f"{live}/api/orgs/{org}/estates/{estate}/decide",
+                data={"years": 2, "headcount_growth": 10},
+                headers={
+                    "X-CSRF-Token": page.locator("header input[name=csrf_token]").input_value()
+                },
+            )
+            assert started.status == 202, started.text()
+            decision = started.json()["job"]["id"]
 
         # the position lines sorted by cost, largest first, and filtered
         page.get_by_role("link", name="Cost").click()
@@ -161,19 +226,7 @@ def test_the_pages_a_licensing_team_works_in(live: str, db_url: str) -> None:  #
         # the form an editor sees, sent by the viewer anyway (from an old tab, say): refused,
         # and the page keeps what she typed
         vic.evaluate(
-            """([action, fields]) => {
-                const form = document.createElement("form");
-                form.method = "post";
-                form.action = action;
-                for (const [name, value] of Object.entries(fields)) {
-                    const input = document.createElement("input");
-                    input.name = name;
-                    input.value = value;
-                    form.append(input);
-                }
-                document.body.append(form);
-                form.submit();
-            }""",
+            SEND_FORM,
             [
                 f"/orgs/{org}/ledger",
                 {
@@ -187,32 +240,143 @@ def test_the_pages_a_licensing_team_works_in(live: str, db_url: str) -> None:  #
         expect(vic.locator("#error-messages")).to_contain_text("editor")
         expect(vic.locator("#kept-input")).to_contain_text("sql-server")
         shot(vic, "refused")
+        vic_cookies = context.cookies()
         context.close()
 
-        # a phone: nothing scrolls sideways, the charts keep readable labels
-        phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
-        cookies = page.context.cookies()
-        phone.add_cookies(cookies)
-        small = phone.new_page()
-        small.set_default_timeout(60_000)
-        for path in PAGES_AT_PHONE_WIDTH:
-            small.goto(live + path.format(org=org, estate=estate))
-            width = small.evaluate("document.documentElement.scrollWidth")
-            inner = small.evaluate("window.innerWidth")
-            assert width <= inner, f"{path} scrolls sideways on a phone ({width} > {inner} px)"
-        small.goto(f"{live}/?org={org}")
-        narrow = small.locator("#chart .chart-narrow svg")
-        expect(narrow).to_be_visible()
-        expect(small.locator("#chart .chart-wide svg")).to_be_hidden()
-        # the labels keep their size: 13 px text in a chart drawn 360 px wide, shown at ≥ 300 px
-        box = narrow.bounding_box()
-        assert box is not None and box["width"] >= 300
-        shot(small, "phone-dashboard")
-        small.goto(estate_url)
-        shot(small, "phone-estate")
-        small.goto(f"{live}/orgs/{org}/ledger")
-        shot(small, "phone-ledger")
-        small.goto(f"{live}/products?q=SQL+Server+2019")
-        shot(small, "phone-products")
-        phone.close()
+        if sweep:
+            ids = {"org": org, "estate": estate, "job": job_url.rsplit("/", 1)[1], "viewer": viewer}
+            for _ in polls(120):  # the decision started after the upload
+                state = page.request.get(f"{live}/api/orgs/{org}/jobs/{decision}").json()
+                if state["job"]["state"] in ("done", "failed"):
+                    break
+            assert state["job"]["state"] == "done", state
+            every_page_at_a_phones_width(page, live, app, ids, vic_cookies, decision, shot)
         browser.close()
+
+
+def every_page_at_a_phones_width(
+    page: Any,
+    url: str,
+    app: FastAPI,
+    ids: dict[str, str],
+    vic_cookies: list[Any],
+    decision: int,
+    shot: Any,
+) -> None:
+    """Every page of the app (each path template of the router, an error page of each kind and
+    the pages a form answers with) at a phone's 390 px, in the one browser page the test signed
+    in with: nothing scrolls sideways, and the charts' text shows at 9 px or more."""
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    seen: set[str] = set()
+    base = f"/orgs/{ids['org']}"
+    estate = f"{base}/estates/{ids['estate']}"
+
+    def check(template: str, *, charts: bool = False) -> None:
+        width, inner, smallest = page.evaluate(MEASURE)
+        where = f"{template} ({page.url})"
+        assert width <= inner, f"{where} scrolls sideways on a phone ({width} > {inner} px)"
+        if charts:
+            assert smallest is not None, f"{where} shows no chart"
+        if smallest is not None:
+            assert smallest >= 9, f"{where}: chart text drawn at {smallest:.1f} px"
+        seen.add(template)
+
+    def visit(template: str, path: str | None = None, *, charts: bool = False) -> None:
+        page.goto(url + (path or template.format(org_id=ids["org"], estate_id=ids["estate"])))
+        check(template, charts=charts)
+
+    # signed in as the admin
+    visit("/", f"/?org={ids['org']}", charts=True)
+    shot(page, "phone-dashboard", False)
+    page.get_by_text("Menu", exact=True).click()  # the header's links, folded into a menu
+    expect(page.get_by_role("link", name="Ledger")).to_be_visible()
+    check("/")
+    shot(page, "phone-menu", False)
+    visit("/orgs/{org_id}/estates")
+    visit("/orgs/{org_id}/jobs/{job_id}", f"{base}/jobs/{ids['job']}")
+    visit("/orgs/{org_id}/estates/{estate_id}", charts=True)
+    page.locator("#lines button").first.click()  # a line's evidence, in its panel
+    expect(page.locator("#evidence-count")).to_be_visible()
+    check("/orgs/{org_id}/estates/{estate_id}/lines/{index}")
+    shot(page, "phone-evidence", False)
+    visit("/orgs/{org_id}/estates/{estate_id}/plan", f"{estate}/plan?q=hkhan")
+    visit("/orgs/{org_id}/estates/{estate_id}/tables")
+    visit("/orgs/{org_id}/estates/{estate_id}/tables/{table}", f"{estate}/tables/access")
+    visit("/orgs/{org_id}/estates/{estate_id}/decide")
+    visit("/orgs/{org_id}/estates/{estate_id}/decide", f"{estate}/decide?job={decision}")
+    check("/orgs/{org_id}/estates/{estate_id}/decide", charts=True)  # strategies and growth
+    shot(page, "phone-decide-estate")
+    visit("/orgs/{org_id}/ledger")
+    visit("/orgs/{org_id}/ledger", f"{base}/ledger?asort=quantity&adir=desc#audit-title")
+    shot(page, "phone-audit", False)
+    visit("/orgs/{org_id}/ledger/assign")
+    visit("/orgs/{org_id}/ledger/reassign")
+    visit("/orgs/{org_id}/members")
+    page.get_by_label("E-mail to invite").fill(f"new-{secrets.token_hex(3)}@pages.example")
+    page.get_by_role("button", name="Send the invitation").click()  # no SMTP: the link shown
+    link = page.locator("#invite-link").input_value()
+    check("/orgs/{org_id}/members")
+    shot(page, "phone-members")
+    remove = page.locator("#members a[href$='/remove']").first.get_attribute("href")
+    visit("/orgs/{org_id}/members/{user_id}/remove", remove)
+    visit("/invite/{token}", link.replace(url, ""))  # signed in as another address
+    visit("/products")
+    visit("/products", "/products?q=SQL+Server+2019")
+    visit("/decide")
+    for label, value in (("Users who access the servers", "50"), ("Years to project", "5")):
+        page.get_by_label(label).fill(value)
+    page.get_by_label("% of users with their own devices").fill("60")
+    page.get_by_role("button", name="Recommend").click()
+    expect(page.locator("#growth-chart svg:visible")).to_be_visible()
+    check("/decide", charts=True)
+    shot(page, "phone-decide")
+    visit("/account/tokens")
+    visit("/account/password")
+    page.goto(url + "/api/docs")
+    expect(page.locator("#api-status[data-ready]")).to_be_attached()
+    check("/api/docs")
+    visit("404", f"{base}/ledger/nowhere")  # no such page
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+
+    # the viewer: a page she may not open, a form she may not send (what she typed kept)
+    page.context.clear_cookies()
+    page.context.add_cookies(vic_cookies)
+    remove_path = remove or ""
+    page.goto(url + remove_path)
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    check("403")
+    page.goto(f"{url}{base}/ledger")
+    fields = {"csrf_token": page.locator("header input[name=csrf_token]").input_value()}
+    fields.update(product="sql-server", quantity="12", agreement="EA-" + "7" * 60)
+    page.evaluate(SEND_FORM, [f"{base}/ledger", fields])
+    expect(page.locator("#kept-input")).to_contain_text("sql-server")
+    check("403")
+    shot(page, "phone-refused")
+
+    # signed out: sign-in, sign-up, the invitation, a forgotten password and its reset link
+    page.context.clear_cookies()
+    visit("/login")
+    visit("/signup")
+    visit("/invite/{token}", link.replace(url, ""))
+    ws = app.state.workspace
+    outbox = ws.mailer = Outbox()
+    try:
+        visit("/password/forgot")
+        page.get_by_label("E-mail").fill(ids["viewer"])
+        page.get_by_role("button", name="Send me a link").click()
+        expect(page.get_by_role("status")).to_be_visible()
+        check("/password/forgot")
+    finally:
+        ws.mailer = None
+    reset = re.search(r"/reset/\S+", outbox.bodies[-1])
+    assert reset is not None, outbox.bodies
+    visit("/reset/{token}", reset.group(0))
+    expect(page.get_by_label("The new password again")).to_be_visible()
+    visit("/reset/{token}", "/reset/spent-or-unknown")
+    visit("404", "/no/such/page")
+
+    fragments = {"/orgs/{org_id}/jobs/{job_id}/bar"}  # polled into the job page while it runs
+    missing = sorted(pages_of(app) - seen - fragments)
+    assert missing == [], f"pages not opened at a phone's width: {missing}"

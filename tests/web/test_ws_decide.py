@@ -138,6 +138,10 @@ def test_the_decide_form_and_the_dashboard_charts(world: World) -> None:
         job_of(c, ann, job_id)
         bar = c.get(started.headers["location"])
         assert f"/orgs/{ann.org_id}/estates/{e}/decide?job={job_id}" in bar.text
+        # the questionnaire's growth chart: drawn wide and narrow, in the catalog's currency
+        asked = c.post("/decide", data={"csrf_token": csrf, "users": "10", "dedicated": "50"})
+        assert asked.text.count("<desc>Cost of each CAL strategy per year (USD). year 0:") == 2
+        assert "<div class='chart-narrow'><svg" in asked.text
         dash = c.get(f"/?org={ann.org_id}")
     finally:
         c.cookies.clear()

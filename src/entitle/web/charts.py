@@ -5,7 +5,9 @@ says in words what the bars show (screen readers read both). A chart with nothin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -24,14 +26,15 @@ def described(svg: Markup | str, desc: str) -> Markup:
     return Markup(text[:end] + f"<desc>{escape(desc)}</desc>" + text[end:])
 
 
-def responsive(wide: Markup, narrow: Markup, desc: str) -> Markup:
-    """Both layouts of a chart, each described: the page's stylesheet shows the wide one on a
-    laptop and the narrow one (labels above their bars, at a readable size) on a phone."""
+def responsive(draw: Callable[..., Markup], desc: str) -> Markup:
+    """A chart in both layouts (``draw(layout=...)``), each described: the page's stylesheet
+    shows the wide one on a laptop and the narrow one (labels above their bars, at a readable
+    size) on a phone."""
     return (
         Markup("<div class='chart'><div class='chart-wide'>")
-        + described(wide, desc)
+        + described(draw(layout=charts.WIDE), desc)
         + Markup("</div><div class='chart-narrow'>")
-        + described(narrow, desc)
+        + described(draw(layout=charts.NARROW), desc)
         + Markup("</div></div>")
     )
 
@@ -53,8 +56,7 @@ def cost_by_product(position: dict[str, Any]) -> Markup | None:
     words = "; ".join(f"{k} {_money(v)} {cur}" for k, v in items)
     title = f"Shortfall cost by product ({cur})"
     return responsive(
-        charts.bars(items, title, cur),
-        charts.bars_narrow(items, title, cur),
+        partial(charts.bars, items, title, cur),
         f"What buying the missing licenses costs, per product: {words}.",
     )
 
@@ -77,8 +79,7 @@ def required_vs_owned(position: dict[str, Any]) -> Markup | None:
     )
     names = ("required", "owned")
     return responsive(
-        charts.paired_bars(items, title, names),
-        charts.paired_bars_narrow(items, title, names),
+        partial(charts.paired_bars, items, title, names),
         words + "." + more,
     )
 
@@ -93,17 +94,18 @@ def strategies(result: dict[str, Any]) -> Markup | None:
     words = "; ".join(f"{name} {_money(v)} {cur}" for name, v in items)
     title = f"CAL cost: the exact optimum vs simple strategies ({cur})"
     return responsive(
-        charts.bars(items, title, cur),
-        charts.bars_narrow(items, title, cur),
+        partial(charts.bars, items, title, cur),
         f"List cost of licensing every CAL need under each strategy: {words}.",
     )
 
 
-def growth(result: dict[str, Any]) -> Markup | None:
-    svg = result.get("chart_svg") or ""
+def growth(result: dict[str, Any], currency: str | None = None) -> Markup | None:
+    """Each strategy's cost per year of a decision's growth projection, in both layouts (the
+    questionnaire's result names no currency: ``currency`` gives it)."""
     growth = result.get("growth") or {}
-    if not svg or not growth.get("years"):
+    if not growth.get("years"):
         return None
+    cur = currency or result.get("currency", "")
     names = [k for k in growth["years"][0] if k not in ("year", "cheapest")]
     words = "; ".join(
         f"year {y['year']}: " + ", ".join(f"{n} {_money(Decimal(str(y[n])))}" for n in names)
@@ -111,11 +113,10 @@ def growth(result: dict[str, Any]) -> Markup | None:
     )
     xs = [f"year {y['year']}" for y in growth["years"]]
     series = [(n, [Decimal(str(y[n])) for y in growth["years"]]) for n in names]
-    title = "Cost of each CAL strategy per year"
+    title = f"Cost of each CAL strategy per year ({cur})"
     return responsive(
-        Markup(svg),
-        charts.lines_narrow(xs, series, title, result.get("currency", "")),
-        f"Cost of each CAL strategy per year. {words}.",
+        partial(charts.lines, xs, series, title, cur),
+        f"Cost of each CAL strategy per year ({cur}). {words}.",
     )
 
 
@@ -144,8 +145,12 @@ def cost_over_time(rows: list[dict[str, Any]]) -> Markup:
         for r in rows
     )
     title = f"Compliance cost over time, per estate ({cur})"
+
+    def draw(layout: charts.Layout) -> Markup:  # the narrow layout picks its own few dates
+        dates = thin if layout.dates == 0 else [x.split(",")[0] for x in xs]
+        return charts.lines(dates, series, title, cur, step=True, layout=layout)
+
     return responsive(
-        charts.lines(thin, series, title, cur, step=True),
-        charts.lines_narrow([x.split(",")[0] for x in xs], series, title, cur, step=True),
+        draw,
         f"The shortfall cost of each computed position: {words}.",
     )

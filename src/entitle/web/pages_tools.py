@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from entitle.catalog.search import search_products, split_version
-from entitle.web import accounts, invites
+from entitle.web import accounts, charts, invites
 from entitle.web.api.members import add_member, members_of, remove
 from entitle.web.api.tools import Questionnaire, decide
 from entitle.web.auth import membership
@@ -203,4 +203,5 @@ async def decide_post(request: Request, ws: WS, session: DB, actor: MaybeActor) 
         error=None,
         values=values,
         today=date.today(),
+        growth_chart=charts.growth(result, ws.catalog.meta.currency),
     )
