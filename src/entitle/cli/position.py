@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from entitle.cli.common import emit, err_console, get_catalog, get_estate, parse_date, to_json
+from entitle.cli.common import (
+    emit,
+    err_console,
+    gc_paused,
+    get_catalog,
+    get_estate,
+    parse_date,
+    to_json,
+)
 
 if TYPE_CHECKING:
     from entitle.source import Finding
@@ -103,7 +111,7 @@ def register(app: typer.Typer) -> None:
             owned, unknown = known_records(ledger_entitlements(ledger_db, day), catalog)
             loaded = replace(loaded, entitlements=owned)
         check_pdf_possible(pdf)
-        with err_console.status("computing the position", spinner="dots") as status:
+        with err_console.status("computing the position", spinner="dots") as status, gc_paused():
             result = compute_position(loaded, catalog, day, progress=lambda msg: status.update(msg))
         if unknown:
             result = replace(result, findings=unknown + result.findings)
