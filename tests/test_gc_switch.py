@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from builders import AS_OF, estate, host, physical, sw, users_reach
 
+from builders import AS_OF, estate, host, physical, sw, users_reach
 from entitle.catalog import default_catalog
 from entitle.cli.common import gc_paused
 from entitle.optimize import cals
