@@ -88,12 +88,11 @@ def register(app: typer.Typer) -> None:
         # the engine and the reports are imported here, not with the module: `entitle --help`
         # and the other commands do not load them
         from entitle.cli.ledger import ledger_entitlements
-        from entitle.cli.render import render_position, terminal
+        from entitle.cli.render import terminal
         from entitle.cli.reporting import (
             check_pdf_possible,
             make_report,
             report_text,
-            text_console,
             what_if,
             what_if_json,
             write_reports,
@@ -127,16 +126,12 @@ def register(app: typer.Typer) -> None:
             if change is not None:
                 data["what_if"] = what_if_json(change)
             emit(to_json(data), out)
-        elif report is not None and out is not None:
-            emit(report_text(report, explain=explain), out)
-        elif report is not None:
-            render_report(report, terminal(), explain=explain)
-        elif out is not None:
-            console = text_console()
-            render_position(result, console, explain=explain)
-            emit(console.export_text(), out)
-        else:
-            render_position(result, terminal(), explain=explain)
+        else:  # one terminal view, with or without a report file (reports/terminal.py)
+            report = report or make_report(result, loaded, catalog, None)
+            if out is not None:
+                emit(report_text(report, explain=explain), out)
+            else:
+                render_report(report, terminal(), explain=explain)
         if check and result.has_shortfall:
             raise typer.Exit(1)
         open_findings = [f for f in loaded.import_findings if not f.accepted]
