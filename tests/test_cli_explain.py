@@ -74,3 +74,12 @@ def test_one_terminal_view_with_or_without_a_report(
     assert texts[0] == texts[1]
     assert "cost to be compliant" in texts[0]
     assert (NEED in texts[0]) is explain
+
+
+def test_the_estate_s_name_is_shown_as_written(small: Path, tmp_path: Path) -> None:
+    """A folder named like Rich markup is text in the title, not a style."""
+    named = small.rename(small.parent / "e[bold]x")
+    out = tmp_path / "position.txt"
+    args = ["position", str(named), "--as-of", "2026-11-28", "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    assert "License position of e[bold]x on 2026-11-28" in out.read_text(encoding="utf-8")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from entitle.position.cloud import CloudRow
@@ -23,7 +24,8 @@ def render_report(r: Report, console: Console, *, explain: bool = False) -> None
     s = r.summary
     cur = s.currency
     status = "[green]compliant[/green]" if s.compliant else "[red]shortfall[/red]"
-    console.print(f"[bold]License position of {s.estate} on {s.as_of.isoformat()}[/bold]")
+    title = f"License position of {escape(s.estate)} on {s.as_of.isoformat()}"
+    console.print(f"[bold]{title}[/bold]")  # the estate's name is text, never markup
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim")
     grid.add_column()
