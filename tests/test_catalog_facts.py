@@ -42,13 +42,6 @@ ALLOWED: dict[str, tuple[int, str]] = {
     "importers/sil_access.py": (2, "SIL access → id (follow-up)"),
     "importers/sil_sql.py": (2, "SIL SQL inventory → id (follow-up)"),
     "importers/ual.py": (6, "UAL role names → ids (follow-up)"),
-    # The ledger and the web app were edited by other sessions while this check came in.
-    # Follow-up: catalog.roles.server_os (as rules/ and optimize/ now do).
-    "ledger/rules.py": (1, "Windows Server's License Mobility exception (follow-up)"),
-    "web/api/analysis.py": (1, "default product of the calc API (follow-up)"),
-    "web/api/tools.py": (1, "default product of a tool (follow-up)"),
-    "web/decisions.py": (1, "default product of the decision tool (follow-up)"),
-    "web/pages_estate.py": (1, "the server OS on the estate page (follow-up)"),
 }
 
 

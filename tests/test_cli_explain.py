@@ -1,5 +1,6 @@
 """`entitle position --explain` gives the reason for every need, with or without a report
-(issue #13 item 3: it was silently ignored once --xlsx, --html, --pdf or --what-if was given)."""
+(issue #13 item 3: it was silently ignored once --xlsx, --html, --pdf or --what-if was given),
+and the terminal view is the same with or without a report file."""
 
 from __future__ import annotations
 
@@ -54,4 +55,31 @@ def test_explain_without_a_report_gives_every_needs_reason(small: Path, tmp_path
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
-    assert "20 × core standard: h1: 2×10 cores → 20 core licenses" in text
+    assert f"{NEED}: h1: 2×10 cores → 20 core licenses" in text
+
+
+@pytest.mark.parametrize("explain", [True, False])
+def test_one_terminal_view_with_or_without_a_report(
+    small: Path, tmp_path: Path, explain: bool
+) -> None:
+    """One renderer of the position in the terminal (issue #13): asking for a report file
+    changes nothing in what is shown."""
+    texts = []
+    for report in ([], ["--html", str(tmp_path / "p.html")]):
+        out = tmp_path / f"position-{len(report)}.txt"
+        args = ["position", str(small), "--as-of", "2026-11-28", "--out", str(out), *report]
+        result = runner.invoke(app, args + (["--explain"] if explain else []))
+        assert result.exit_code == 0, result.output
+        texts.append(out.read_text(encoding="utf-8"))
+    assert texts[0] == texts[1]
+    assert "cost to be compliant" in texts[0]
+    assert (NEED in texts[0]) is explain
+
+
+def test_the_estate_s_name_is_shown_as_written(small: Path, tmp_path: Path) -> None:
+    """A folder named like Rich markup is text in the title, not a style."""
+    named = small.rename(small.parent / "e[bold]x")
+    out = tmp_path / "position.txt"
+    args = ["position", str(named), "--as-of", "2026-11-28", "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    assert "License position of e[bold]x on 2026-11-28" in out.read_text(encoding="utf-8")

@@ -155,8 +155,21 @@ def test_license_mobility_within_a_farm_needs_active_sa_and_excludes_windows_cor
         "license-mobility",
         product="windows-server",
         sa_until=date(2026, 12, 31),
+        server_os="windows-server",  # the catalog's roles.server_os
     )
-    assert not windows.allowed and "Windows Server" in windows.message
+    assert not windows.allowed and "server OS (windows-server)" in windows.message
+    # which product is the server OS is the catalog's fact, not the ledger's
+    other_os = judge(
+        "core",
+        sql,
+        to,
+        day,
+        "license-mobility",
+        product="windows-server",
+        sa_until=date(2026, 12, 31),
+        server_os="another-os",
+    )
+    assert other_os.allowed
     connector = Holding(1, HOST, date(2025, 6, 1), clock=date(2025, 6, 1))
     assert judge(
         "external-connector", connector, to, day, "license-mobility", product="windows-server"

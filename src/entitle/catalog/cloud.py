@@ -3,15 +3,17 @@ Providers, the dedicated-host cut-off of 1 October 2019, Azure Hybrid Benefit (p
 Datacenter's dual use, the 180-day migration overlap, SQL Server's edition ratios), License
 Mobility through SA, the Flexible Virtualization Benefit and Extended Security Updates.
 licensing-rules.md §3.2, §3.3, §7.2, §7.3; docs/rules/cloud-and-hybrid.md.
-Imports only the standard library and pydantic.
+The records are declared once; the file's table is derived from them (catalog/filemodel.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from entitle.catalog.filemodel import file_model, record_of
+from entitle.catalog.model import rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +25,8 @@ class Ratio:
     product: str
     owned: str
     runs: str
-    vcpus: int
-    licenses: int
+    vcpus: int = field(metadata=rule(ge=1))
+    licenses: int = field(metadata=rule(ge=1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +37,9 @@ class Esu:
 
     product: str
     versions: tuple[str, ...]
-    physical_min: int
-    per_processor_min: int
-    vm_min: int
+    physical_min: int = field(metadata=rule(ge=0))
+    per_processor_min: int = field(metadata=rule(ge=0))
+    vm_min: int = field(metadata=rule(ge=0))
     until: date
     source: str
 
@@ -49,21 +51,23 @@ class CloudRights:
     dedicated_cutoff: date  # licenses bought before it, for versions released before it
     dedicated_source: str
     dedicated_choice: str
-    ahb_windows_vm_min: int  # core licenses per Azure VM under Azure Hybrid Benefit
+    # core licenses per Azure VM under Azure Hybrid Benefit
+    ahb_windows_vm_min: int = field(metadata=rule(ge=1))
     ahb_windows_dual_use: tuple[str, ...]  # editions usable on premises and in Azure at once
-    ahb_migration_days: int  # the one-time overlap while a workload migrates
+    # the one-time overlap while a workload migrates
+    ahb_migration_days: int = field(metadata=rule(ge=0))
     ahb_windows_source: str
     ahb_windows_choice: str
     ahb_no_windows_cals: bool  # no Windows Server CALs for access to Windows Server in Azure
     ahb_cals_choice: str
-    ahb_sql_vm_min: int
-    ahb_sql_ratios: tuple[Ratio, ...]
+    ahb_sql_vm_min: int = field(metadata=rule(ge=1))
+    ahb_sql_ratios: tuple[Ratio, ...] = field(metadata=rule(default_factory=list))
     ahb_sql_source: str
     mobility_products: tuple[str, ...]  # License Mobility through SA (never windows-server)
     mobility_source: str
     fvb_from: date  # the Flexible Virtualization Benefit (outsourcers, never Listed Providers)
     fvb_source: str
-    esu: tuple[Esu, ...]
+    esu: tuple[Esu, ...] = field(metadata=rule(default_factory=list))
     esu_choice: str
 
     def ratio(self, product: str, owned: str | None, runs: str | None) -> Ratio | None:
@@ -79,55 +83,15 @@ class CloudRights:
         return None
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# The [cloud] table as the file writes it, derived from the records (catalog/filemodel.py); the
+# type checker reads it as the record.
+if TYPE_CHECKING:
+    CloudFile = CloudRights
+else:
+    CloudFile = file_model(CloudRights)
 
 
-class RatioFile(_Strict):
-    product: str
-    owned: str
-    runs: str
-    vcpus: int = Field(ge=1)
-    licenses: int = Field(ge=1)
-
-
-class EsuFile(_Strict):
-    product: str
-    versions: list[str]
-    physical_min: int = Field(ge=0)
-    per_processor_min: int = Field(ge=0)
-    vm_min: int = Field(ge=0)
-    until: date
-    source: str
-
-
-class CloudFile(_Strict):
-    listed_providers: list[str]
-    listed_source: str
-    dedicated_cutoff: date
-    dedicated_source: str
-    dedicated_choice: str
-    ahb_windows_vm_min: int = Field(ge=1)
-    ahb_windows_dual_use: list[str]
-    ahb_migration_days: int = Field(ge=0)
-    ahb_windows_source: str
-    ahb_windows_choice: str
-    ahb_no_windows_cals: bool
-    ahb_cals_choice: str
-    ahb_sql_vm_min: int = Field(ge=1)
-    ahb_sql_ratios: list[RatioFile] = []
-    ahb_sql_source: str
-    mobility_products: list[str]
-    mobility_source: str
-    fvb_from: date
-    fvb_source: str
-    esu: list[EsuFile] = []
-    esu_choice: str
-
-
-def check(
-    data: CloudFile, versions: dict[str, set[str]], editions: dict[str, set[str]]
-) -> list[str]:
+def check(data: Any, versions: dict[str, set[str]], editions: dict[str, set[str]]) -> list[str]:
     """Cross-checks: every product, edition and version named exists; Windows Server has no
     License Mobility through SA (licensing-rules.md §7.2)."""
     problems = []
@@ -156,14 +120,6 @@ def check(
     return problems
 
 
-def build(data: CloudFile | None) -> CloudRights | None:
-    if data is None:
-        return None
-    fields = data.model_dump(exclude={"ahb_sql_ratios", "esu"})
-    for name in ("listed_providers", "ahb_windows_dual_use", "mobility_products"):
-        fields[name] = tuple(fields[name])
-    return CloudRights(
-        **fields,
-        ahb_sql_ratios=tuple(Ratio(**r.model_dump()) for r in data.ahb_sql_ratios),
-        esu=tuple(Esu(**{**e.model_dump(), "versions": tuple(e.versions)}) for e in data.esu),
-    )
+def build(data: Any) -> CloudRights | None:
+    """The record of the validated table (:data:`CloudFile`), or None without one."""
+    return None if data is None else record_of(CloudRights, data)

@@ -7,18 +7,19 @@ kind a row names must exist) and turned into the frozen records of :mod:`entitle
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
-from datetime import date
-from decimal import Decimal
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from entitle.catalog import cloud as cloudrights
 from entitle.catalog import sarights
+from entitle.catalog.filemodel import Strict, file_model, record_of
 from entitle.catalog.model import (
     LICENSE_KINDS,
     MODELS,
@@ -45,6 +46,8 @@ from entitle.catalog.model import (
     VmRights,
 )
 
+R = TypeVar("R")
+
 
 class CatalogError(Exception):
     """The catalog data file is invalid; ``problems`` lists every problem found."""
@@ -55,181 +58,49 @@ class CatalogError(Exception):
         self.problems = problems
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# The rows of the file, each derived from its record (catalog/filemodel.py): a field is
+# declared once, on the record. The type checker reads a row as its record (same names).
+if TYPE_CHECKING:
+    _Meta = Meta
+    _Roles = Roles
+    _CoreRule = CoreRule
+    _CoreFactor = CoreFactor
+    _CoreFactorScope = CoreFactorScope
+    _Product = Product
+    _Version = Version
+    _Model = ModelRule
+    _VmRights = VmRights
+    _Limit = Limit
+    _Suite = Suite
+    _Bridge = Bridge
+    _Subscription = Subscription
+    _Price = CatalogPrice
+    _ProcessorLicense = ProcessorLicense
+    _ProcessorConversion = ProcessorConversion
+    _SubscriptionEdition = SubscriptionEdition
+    _SuiteUpgrade = SuiteUpgrade
+else:
+    _Meta = file_model(Meta)
+    _Roles = file_model(Roles)
+    _CoreRule = file_model(CoreRule)
+    _CoreFactor = file_model(CoreFactor)
+    _CoreFactorScope = file_model(CoreFactorScope)
+    _Product = file_model(Product)
+    _Version = file_model(Version)
+    _Model = file_model(ModelRule)
+    _VmRights = file_model(VmRights)
+    _Limit = file_model(Limit)
+    _Suite = file_model(Suite)
+    _Bridge = file_model(Bridge)
+    _Subscription = file_model(Subscription)
+    _Price = file_model(CatalogPrice)
+    _ProcessorLicense = file_model(ProcessorLicense)
+    _ProcessorConversion = file_model(ProcessorConversion)
+    _SubscriptionEdition = file_model(SubscriptionEdition)
+    _SuiteUpgrade = file_model(SuiteUpgrade)
 
 
-class _Meta(_Strict):
-    catalog_version: str
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    price_year: int
-    price_source: str
-
-
-class _Roles(_Strict):
-    server_os: str
-    database: str
-    server_ml: str
-
-
-class _CoreRule(_Strict):
-    min_per_processor: int = Field(ge=0)
-    min_per_server: int = Field(ge=0)
-    core_factor: bool
-    pack_sizes: list[int] = Field(min_length=1)
-    per_vm_min: int = Field(ge=0)
-    per_vm_customer_min: int = Field(ge=0)
-    source: str
-
-
-class _CoreFactor(_Strict):
-    id: str
-    factor: Decimal = Field(gt=0)
-    pattern: str | None = None
-    min_cores: int | None = Field(default=None, ge=1)
-    max_cores: int | None = Field(default=None, ge=1)
-    since: str | None = None
-    source: str
-
-
-class _CoreFactorScope(_Strict):
-    applies_from: str
-    published_for: list[str]
-    choice: str
-    source: str
-
-
-class _Product(_Strict):
-    name: str
-    kind: str = Field(pattern=r"^(server|cal-only|management|suite|subscription|step-up)$")
-    aliases: list[str] = []
-    editions: list[str] = []
-    edition_rank: dict[str, int] = {}
-    levels: list[str] = []
-    cal_requires: str | None = None
-    external_connector: bool = False
-    ec_requires: str | None = None
-    external_users_licensed_with_server_from: str | None = None
-    source: str
-
-
-class _Version(_Strict):
-    version: str
-    released: date
-    cal_family: str | None = None
-
-
-class _Model(_Strict):
-    product: str
-    editions: list[str]
-    versions: list[str] = Field(min_length=1)
-    model: str
-    allows: list[str]
-    also: list[str] = []
-    core_rule: str | None = None
-    per_vm_from: str | None = None
-    per_vm_needs_sa_from: str | None = None
-    choice: str | None = None
-    source: str
-
-
-class _VmRights(_Strict):
-    product: str
-    edition: str
-    oses: int | None = Field(default=None, ge=1)
-    choice: str | None = None
-    source: str
-
-
-class _Limit(_Strict):
-    product: str
-    edition: str
-    versions: list[str]
-    max_users: int | None = None
-    max_devices: int | None = None
-    max_processors: int | None = None
-    max_cores: int | None = None
-    choice: str | None = None
-    source: str
-
-
-class _Suite(_Strict):
-    id: str
-    since: date | None = None
-    includes: str | None = None
-    components: list[str]
-    choice: str | None = None
-    source: str
-
-
-class _Bridge(_Strict):
-    id: str
-    suite: str
-    service: str
-    components: list[str]
-    choice: str | None = None
-    source: str
-
-
-class _Subscription(_Strict):
-    id: str
-    components: list[str]
-    choice: str | None = None
-    source: str
-
-
-class _Price(_Strict):
-    product: str
-    license: str
-    edition: str | None = None
-    version: str | None = None
-    price: Decimal = Field(ge=0)
-    period: str | None = None
-    confidence: str = Field(pattern=r"^(high|medium|low)$")
-    note: str | None = None
-    source: str
-
-
-class _ProcessorLicense(_Strict):
-    product: str
-    edition: str
-    versions: list[str] = Field(min_length=1)
-    processors: int = Field(ge=1)
-    oses: int | None = Field(default=None, ge=1)
-    host_vms: bool = True
-    choice: str | None = None
-    source: str
-
-
-class _ProcessorConversion(_Strict):
-    id: str
-    product: str
-    editions: list[str] = Field(min_length=1)
-    versions: list[str] = Field(min_length=1)
-    at: str
-    cores_per_unit: int = Field(ge=1)
-    to_edition: str | None = None
-    choice: str | None = None
-    source: str
-
-
-class _SubscriptionEdition(_Strict):
-    product: str
-    version: str
-    choice: str | None = None
-    source: str
-
-
-class _SuiteUpgrade(_Strict):
-    id: str
-    base: str
-    to: str
-    needs_sa: bool
-    choice: str | None = None
-    source: str
-
-
-class _CatalogFile(_Strict):
+class _CatalogFile(Strict):
     meta: _Meta
     roles: _Roles
     core_rules: dict[str, _CoreRule]
@@ -273,7 +144,7 @@ def _cross_check(data: _CatalogFile) -> list[str]:
     def versions_of(pid: str) -> list[str]:
         return [v.version for v in data.versions.get(pid, [])]
 
-    for role, pid in data.roles.model_dump().items():
+    for role, pid in dataclasses.asdict(_record(Roles, data.roles)).items():
         known_product(pid, f"roles.{role}")
     for pid in products:
         rules = {m.core_rule for m in data.models if m.product == pid and m.core_rule}
@@ -297,7 +168,7 @@ def _cross_check(data: _CatalogFile) -> list[str]:
         where = f"products.{pid}"
         if pid not in data.versions:
             problems.append(f"{where}: no [versions] entry (write `{pid} = []` if it has none)")
-        for ed in prod.edition_rank:
+        for ed in dict(prod.edition_rank):  # {edition: rank} in the file
             if ed not in prod.editions:
                 problems.append(f"{where}.edition_rank: {ed!r} is not one of its editions")
         for ref in (prod.cal_requires, prod.ec_requires):
@@ -333,7 +204,7 @@ def _cross_check(data: _CatalogFile) -> list[str]:
             if ed not in products[m.product].editions:
                 problems.append(f"{where}: unknown edition {ed!r}")
         known = versions_of(m.product)
-        for ver in m.versions + [x for x in (m.per_vm_from, m.per_vm_needs_sa_from) if x]:
+        for ver in [*m.versions, *(x for x in (m.per_vm_from, m.per_vm_needs_sa_from) if x)]:
             if ver not in known:
                 problems.append(f"{where}: unknown version {ver!r}")
         if m.core_rule is not None and m.core_rule not in data.core_rules:
@@ -361,7 +232,7 @@ def _cross_check(data: _CatalogFile) -> list[str]:
         for row in rows:
             where = f"{group}.{row.id}"
             for comp in row.components:
-                pid, _, right = comp.partition(":")
+                pid, _, right = str(comp).partition(":")
                 known_product(pid, where)
                 if right not in ("cal", "cal-enterprise", "ml"):
                     problems.append(
@@ -402,8 +273,8 @@ def _cross_check(data: _CatalogFile) -> list[str]:
             problems.append(f"{where}: unknown license kind {p.license!r}")
         prod = products[p.product]
         # On a CAL row, `edition` may name a CAL level (the additive `enterprise` CAL).
-        cal_levels = prod.levels if p.license in ("user-cal", "device-cal") else []
-        if p.edition is not None and p.edition not in prod.editions + cal_levels + ["payg"]:
+        cal_levels = prod.levels if p.license in ("user-cal", "device-cal") else ()
+        if p.edition is not None and p.edition not in (*prod.editions, *cal_levels, "payg"):
             problems.append(f"{where}: unknown edition {p.edition!r}")
         if p.version is not None and p.version not in versions_of(p.product):
             problems.append(f"{where}: unknown version {p.version!r}")
@@ -417,7 +288,7 @@ def _legacy_problems(data: _CatalogFile) -> list[str]:
     problems: list[str] = []
     products = data.products
 
-    def check(where: str, pid: str, editions: list[str], versions: list[str]) -> None:
+    def check(where: str, pid: str, editions: Sequence[str], versions: Sequence[str]) -> None:
         if pid not in products:
             problems.append(f"{where}: unknown product {pid!r}")
             return
@@ -430,8 +301,8 @@ def _legacy_problems(data: _CatalogFile) -> list[str]:
     for i, p in enumerate(data.processor_licenses):
         check(f"processor_licenses[{i}]", p.product, [p.edition], p.versions)
     for c in data.processor_conversions:
-        editions = c.editions + ([c.to_edition] if c.to_edition else [])
-        check(f"processor_conversions.{c.id}", c.product, editions, c.versions + [c.at])
+        editions = [*c.editions, *([c.to_edition] if c.to_edition else [])]
+        check(f"processor_conversions.{c.id}", c.product, editions, [*c.versions, c.at])
     for i, se in enumerate(data.subscription_editions):
         check(f"subscription_editions[{i}]", se.product, [], [se.version])
     suites = {s.id for s in data.suites}
@@ -445,108 +316,51 @@ def _legacy_problems(data: _CatalogFile) -> list[str]:
     return problems
 
 
+def _record(record: type[R], row: Any, **filled: Any) -> R:
+    return record_of(record, row, **filled)  # a row reads as its record to the type checker
+
+
 def _build(data: _CatalogFile, file: str) -> Catalog:
-    products = {
-        pid: Product(
+    def comps(items: Sequence[Any]) -> tuple[Component, ...]:
+        return tuple(Component(*str(c).split(":", 1)) for c in items)
+
+    products = {}
+    for pid, p in data.products.items():
+        versions = tuple(_record(Version, v) for v in data.versions.get(pid, []))
+        products[pid] = _record(
+            Product,
+            p,
             id=pid,
-            name=p.name,
-            kind=p.kind,
-            source=p.source,
-            aliases=tuple(p.aliases),
-            editions=tuple(p.editions),
-            edition_rank=tuple(sorted(p.edition_rank.items())),
-            levels=tuple(p.levels),
-            cal_requires=p.cal_requires,
-            external_connector=p.external_connector,
-            ec_requires=p.ec_requires,
-            external_users_licensed_with_server_from=p.external_users_licensed_with_server_from,
-            versions=tuple(
-                Version(v.version, v.released, v.cal_family) for v in data.versions.get(pid, [])
-            ),
-            version_ids=tuple(v.version for v in data.versions.get(pid, [])),
+            edition_rank=tuple(sorted(dict(p.edition_rank).items())),
+            versions=versions,
+            version_ids=tuple(v.version for v in versions),
         )
-        for pid, p in data.products.items()
-    }
-
-    def comps(items: list[str]) -> tuple[Component, ...]:
-        return tuple(Component(*c.split(":", 1)) for c in items)
-
     return Catalog(
-        meta=Meta(**data.meta.model_dump()),
-        roles=Roles(**data.roles.model_dump()),
+        meta=_record(Meta, data.meta),
+        roles=_record(Roles, data.roles),
         products=products,
-        core_rules={
-            rid: CoreRule(id=rid, **{**r.model_dump(), "pack_sizes": tuple(r.pack_sizes)})
-            for rid, r in data.core_rules.items()
-        },
-        core_factors=tuple(CoreFactor(**f.model_dump()) for f in data.core_factors),
-        models=tuple(
-            ModelRule(
-                **{
-                    **m.model_dump(),
-                    "editions": tuple(m.editions),
-                    "versions": tuple(m.versions),
-                    "allows": tuple(m.allows),
-                    "also": tuple(m.also),
-                }
-            )
-            for m in data.models
-        ),
-        vm_rights=tuple(VmRights(**r.model_dump()) for r in data.vm_rights),
-        limits=tuple(
-            Limit(**{**x.model_dump(), "versions": tuple(x.versions)}) for x in data.limits
-        ),
-        suites={
-            s.id: Suite(
-                id=s.id,
-                components=comps(s.components),
-                source=s.source,
-                since=s.since,
-                includes=s.includes,
-                choice=s.choice,
-            )
-            for s in data.suites
-        },
-        bridges={
-            b.id: Bridge(
-                id=b.id,
-                suite=b.suite,
-                service=b.service,
-                components=comps(b.components),
-                source=b.source,
-                choice=b.choice,
-            )
-            for b in data.bridges
-        },
+        core_rules={rid: _record(CoreRule, r, id=rid) for rid, r in data.core_rules.items()},
+        core_factors=tuple(_record(CoreFactor, f) for f in data.core_factors),
+        models=tuple(_record(ModelRule, m) for m in data.models),
+        vm_rights=tuple(_record(VmRights, r) for r in data.vm_rights),
+        limits=tuple(_record(Limit, x) for x in data.limits),
+        suites={s.id: _record(Suite, s, components=comps(s.components)) for s in data.suites},
+        bridges={b.id: _record(Bridge, b, components=comps(b.components)) for b in data.bridges},
         subscriptions={
-            x.id: Subscription(
-                id=x.id, components=comps(x.components), source=x.source, choice=x.choice
-            )
+            x.id: _record(Subscription, x, components=comps(x.components))
             for x in data.subscriptions
         },
-        prices=tuple(CatalogPrice(**p.model_dump()) for p in data.prices),
-        processor_licenses=tuple(
-            ProcessorLicense(**{**p.model_dump(), "versions": tuple(p.versions)})
-            for p in data.processor_licenses
-        ),
+        prices=tuple(_record(CatalogPrice, p) for p in data.prices),
+        processor_licenses=tuple(_record(ProcessorLicense, p) for p in data.processor_licenses),
         processor_conversions=tuple(
-            ProcessorConversion(
-                **{**c.model_dump(), "editions": tuple(c.editions), "versions": tuple(c.versions)}
-            )
-            for c in data.processor_conversions
+            _record(ProcessorConversion, c) for c in data.processor_conversions
         ),
         subscription_editions=tuple(
-            SubscriptionEdition(**x.model_dump()) for x in data.subscription_editions
+            _record(SubscriptionEdition, x) for x in data.subscription_editions
         ),
-        suite_upgrades={u.id: SuiteUpgrade(**u.model_dump()) for u in data.suite_upgrades},
+        suite_upgrades={u.id: _record(SuiteUpgrade, u) for u in data.suite_upgrades},
         core_factor_scopes={
-            pid: CoreFactorScope(
-                product=pid,
-                applies_from=x.applies_from,
-                published_for=tuple(x.published_for),
-                choice=x.choice,
-                source=x.source,
-            )
+            pid: _record(CoreFactorScope, x, product=pid)
             for pid, x in data.core_factor_scope.items()
         },
         source_file=file,

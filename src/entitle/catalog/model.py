@@ -1,7 +1,10 @@
 """The catalog's records and the questions the rules ask of it.
 
 Pure data (frozen dataclasses) built by :mod:`entitle.catalog.loader` from ``data/catalog.toml``.
-Imports only the standard library.
+Each record is declared once, here: the pydantic model that validates its rows in the file is
+derived from it (:mod:`entitle.catalog.filemodel`), so a field's constraint or its form in the
+file is written in its metadata (``rule``, ``KEY``, ``FILLED``). Imports only the standard
+library.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from entitle.catalog.cloud import CloudRights
@@ -40,6 +43,23 @@ MODELS = (
     "suite",
     "free",
 )
+FILE = "catalog_file"
+"""The metadata key under which a record's field says how the catalog file writes it."""
+
+
+def rule(**how: Any) -> dict[str, Any]:
+    """Field metadata for the file: pydantic constraints (``ge=0``, ``pattern=…``,
+    ``min_length=1``), and ``type=`` (with its ``default``/``default_factory`` when the field
+    has one) when the file writes the field as another type."""
+    return {FILE: how}
+
+
+KEY = rule(omit="the table's key")
+"""Field metadata: the file writes this field as the key of its table, not in the row."""
+FILLED = rule(omit="filled by the loader")
+"""Field metadata: not in the file; the loader fills it from another table."""
+COMPONENTS = rule(type=list[str])  # the file writes each as "product:right"
+
 ESTATE_MODELS = ("per-core", "per-vm", "server-cal", "payg", "provider", "byol")
 # The models a product's `allows` may name (provider and byol say where, not how: any product).
 PRODUCT_MODELS = ("per-core", "per-vm", "server-cal", "payg")
@@ -48,7 +68,7 @@ PRODUCT_MODELS = ("per-core", "per-vm", "server-cal", "payg")
 @dataclass(frozen=True, slots=True)
 class Meta:
     catalog_version: str
-    currency: str
+    currency: str = field(metadata=rule(pattern=r"^[A-Z]{3}$"))
     price_year: int
     price_source: str
 
@@ -64,24 +84,24 @@ class Roles:
 
 @dataclass(frozen=True, slots=True)
 class CoreRule:
-    id: str
-    min_per_processor: int
-    min_per_server: int
+    id: str = field(metadata=KEY)
+    min_per_processor: int = field(metadata=rule(ge=0))
+    min_per_server: int = field(metadata=rule(ge=0))
     core_factor: bool
-    pack_sizes: tuple[int, ...]
-    per_vm_min: int
-    per_vm_customer_min: int
+    pack_sizes: tuple[int, ...] = field(metadata=rule(min_length=1))
+    per_vm_min: int = field(metadata=rule(ge=0))
+    per_vm_customer_min: int = field(metadata=rule(ge=0))
     source: str
 
 
 @dataclass(frozen=True, slots=True)
 class CoreFactor:
     id: str
-    factor: Decimal
+    factor: Decimal = field(metadata=rule(gt=0))
     source: str
     pattern: str | None = None
-    min_cores: int | None = None
-    max_cores: int | None = None
+    min_cores: int | None = field(default=None, metadata=rule(ge=1))
+    max_cores: int | None = field(default=None, metadata=rule(ge=1))
     since: str | None = None
 
     def matches(self, cpu_model: str | None, cores: int) -> bool:
@@ -100,7 +120,7 @@ class CoreFactorScope:
     ``applies_from`` on; ``published_for`` are those Microsoft published the table for (outside
     them applying it is the catalog's ``choice``)."""
 
-    product: str
+    product: str = field(metadata=KEY)
     applies_from: str
     published_for: tuple[str, ...]
     choice: str
@@ -116,27 +136,32 @@ class Version:
 
 @dataclass(frozen=True, slots=True)
 class Product:
-    id: str
+    id: str = field(metadata=KEY)
     name: str
-    kind: str
+    kind: str = field(
+        metadata=rule(pattern=r"^(server|cal-only|management|suite|subscription|step-up)$")
+    )
     source: str
     aliases: tuple[str, ...] = ()
     editions: tuple[str, ...] = ()
-    edition_rank: tuple[tuple[str, int], ...] = ()
+    # the file writes it as a table {edition = rank}
+    edition_rank: tuple[tuple[str, int], ...] = field(
+        default=(), metadata=rule(type=dict[str, int], default_factory=dict)
+    )
     levels: tuple[str, ...] = ()
     cal_requires: str | None = None
     external_connector: bool = False
     ec_requires: str | None = None
     external_users_licensed_with_server_from: str | None = None
-    versions: tuple[Version, ...] = ()
-    version_ids: tuple[str, ...] = ()  # the versions' ids, oldest first (filled by the loader)
+    versions: tuple[Version, ...] = field(default=(), metadata=FILLED)  # from [versions]
+    version_ids: tuple[str, ...] = field(default=(), metadata=FILLED)  # ids, oldest first
 
 
 @dataclass(frozen=True, slots=True)
 class ModelRule:
     product: str
     editions: tuple[str, ...]
-    versions: tuple[str, ...]
+    versions: tuple[str, ...] = field(metadata=rule(min_length=1))
     model: str
     allows: tuple[str, ...]
     source: str
@@ -151,8 +176,8 @@ class ModelRule:
 class VmRights:
     product: str
     edition: str
-    oses: int | None  # None = unlimited
     source: str
+    oses: int | None = field(default=None, metadata=rule(ge=1))  # None = unlimited
     choice: str | None = None
 
 
@@ -184,7 +209,7 @@ class Component:
 @dataclass(frozen=True, slots=True)
 class Suite:
     id: str
-    components: tuple[Component, ...]
+    components: tuple[Component, ...] = field(metadata=COMPONENTS)
     source: str
     since: date | None = None
     includes: str | None = None
@@ -196,7 +221,7 @@ class Bridge:
     id: str
     suite: str
     service: str
-    components: tuple[Component, ...]
+    components: tuple[Component, ...] = field(metadata=COMPONENTS)
     source: str
     choice: str | None = None
 
@@ -207,7 +232,7 @@ class Subscription:
     holder has rights equivalent to some CALs and client MLs (licensing-rules.md §6.3)."""
 
     id: str
-    components: tuple[Component, ...]
+    components: tuple[Component, ...] = field(metadata=COMPONENTS)
     source: str
     choice: str | None = None
 
@@ -221,10 +246,10 @@ class ProcessorLicense:
 
     product: str
     edition: str
-    versions: tuple[str, ...]
-    processors: int
+    versions: tuple[str, ...] = field(metadata=rule(min_length=1))
+    processors: int = field(metadata=rule(ge=1))
     source: str
-    oses: int | None = None
+    oses: int | None = field(default=None, metadata=rule(ge=1))
     host_vms: bool = True  # a full licensing of the host covers VMs (False: the physical OSE only)
     choice: str | None = None
 
@@ -237,10 +262,10 @@ class ProcessorConversion:
 
     id: str
     product: str
-    editions: tuple[str, ...]
-    versions: tuple[str, ...]
+    editions: tuple[str, ...] = field(metadata=rule(min_length=1))
+    versions: tuple[str, ...] = field(metadata=rule(min_length=1))
     at: str
-    cores_per_unit: int
+    cores_per_unit: int = field(metadata=rule(ge=1))
     source: str
     to_edition: str | None = None
     choice: str | None = None
@@ -274,8 +299,8 @@ class SuiteUpgrade:
 class CatalogPrice:
     product: str
     license: str
-    price: Decimal
-    confidence: str
+    price: Decimal = field(metadata=rule(ge=0))
+    confidence: str = field(metadata=rule(pattern=r"^(high|medium|low)$"))
     source: str
     edition: str | None = None
     version: str | None = None

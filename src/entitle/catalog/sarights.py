@@ -4,14 +4,17 @@ What Software Assurance (or a subscription) allows on the day of the position �
 within a server farm, SQL Server's passive failover copies — how long a license stays on a server
 after a VM left it (the 90-day rule), and how far ahead a lapse of SA is reported (the next
 true-up, a documented choice). licensing-rules.md §3.2, §3.5, §7.1–§7.3;
-docs/rules/software-assurance-and-vm-history.md. Imports only the standard library and pydantic.
+docs/rules/software-assurance-and-vm-history.md. The records are declared once; the file's
+table is derived from them (catalog/filemodel.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from entitle.catalog.filemodel import file_model, record_of
+from entitle.catalog.model import rule
 
 # `product:model` pairs a mobility row may name (the estate's models and the host-level ones).
 MOBILITY_MODELS = ("per-core", "per-vm", "server-cal")
@@ -22,24 +25,27 @@ class Failover:
     """Passive failover copies allowed free per primary OSE whose licenses have active SA."""
 
     product: str
-    ha: int
-    dr: int
-    azure_dr: int
+    ha: int = field(metadata=rule(ge=0))
+    dr: int = field(metadata=rule(ge=0))
+    azure_dr: int = field(metadata=rule(ge=0))
     source: str
     choice: str
 
 
 @dataclass(frozen=True, slots=True)
 class SaRights:
-    reassignment_days: int  # a license moves between servers at most once per this many days
+    # a license moves between servers at most once per this many days
+    reassignment_days: int = field(metadata=rule(ge=1))
     reassignment_source: str
     reassignment_choice: str
-    true_up_days: int  # a lapse of SA within this many days after the as-of date is reported
+    # a lapse of SA within this many days after the as-of date is reported
+    true_up_days: int = field(metadata=rule(ge=0))
     true_up_choice: str
-    mobility: tuple[tuple[str, str], ...]  # (product, model) that follow a VM only with SA
+    # (product, model) that follow a VM only with SA; the file writes "product:model"
+    mobility: tuple[tuple[str, str], ...] = field(metadata=rule(type=list[str]))
     mobility_source: str
     mobility_choice: str
-    failover: tuple[Failover, ...]
+    failover: tuple[Failover, ...] = field(metadata=rule(default_factory=list))
 
     def mobile_with_sa(self, product: str, model: str) -> bool:
         """Licenses of ``product`` used under ``model`` may follow a VM within a server farm
@@ -53,33 +59,17 @@ class SaRights:
         return None
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# The [sa_rights] table as the file writes it, derived from the records (catalog/filemodel.py);
+# the type checker reads it as the record.
+if TYPE_CHECKING:
+    SaRightsFile = SaRights
+else:
+    SaRightsFile = file_model(SaRights)
 
 
-class FailoverFile(_Strict):
-    product: str
-    ha: int = Field(ge=0)
-    dr: int = Field(ge=0)
-    azure_dr: int = Field(ge=0)
-    source: str
-    choice: str
-
-
-class SaRightsFile(_Strict):
-    reassignment_days: int = Field(ge=1)
-    reassignment_source: str
-    reassignment_choice: str
-    true_up_days: int = Field(ge=0)
-    true_up_choice: str
-    mobility: list[str]
-    mobility_source: str
-    mobility_choice: str
-    failover: list[FailoverFile] = []
-
-
-def check(data: SaRightsFile, products: set[str]) -> list[str]:
-    """Cross-checks: every product named exists, every mobility entry is ``product:model``."""
+def check(data: Any, products: set[str]) -> list[str]:
+    """Cross-checks of the validated table (:data:`SaRightsFile`): every product named exists,
+    every mobility entry is ``product:model``."""
     problems = []
     for entry in data.mobility:
         product, _, model = entry.partition(":")
@@ -96,20 +86,12 @@ def check(data: SaRightsFile, products: set[str]) -> list[str]:
     return problems
 
 
-def build(data: SaRightsFile | None) -> SaRights | None:
+def build(data: Any) -> SaRights | None:
+    """The record of the validated table (:data:`SaRightsFile`), or None without one."""
     if data is None:
         return None
-    return SaRights(
-        reassignment_days=data.reassignment_days,
-        reassignment_source=data.reassignment_source,
-        reassignment_choice=data.reassignment_choice,
-        true_up_days=data.true_up_days,
-        true_up_choice=data.true_up_choice,
-        mobility=tuple((p, m) for p, _, m in (entry.partition(":") for entry in data.mobility)),
-        mobility_source=data.mobility_source,
-        mobility_choice=data.mobility_choice,
-        failover=tuple(Failover(**row.model_dump()) for row in data.failover),
-    )
+    pairs = tuple((p, m) for p, _, m in (entry.partition(":") for entry in data.mobility))
+    return record_of(SaRights, data, mobility=pairs)
 
 
 # Used when a catalog file has no [sa_rights] table (an older catalog given with --catalog):

@@ -25,6 +25,7 @@ from entitle.catalog.facts import (
     split_sources,
 )
 from entitle.catalog.model import Catalog, CatalogPrice, CoreFactor, CoreRule, Limit, Product
+from entitle.money import json_number
 
 __all__ = [
     "AccessLicense",
@@ -281,7 +282,7 @@ def _suite_contents(catalog: Catalog, product_id: str) -> SuiteContents | None:
     return SuiteContents(components=components, bridges=bridges, includes=suite.includes)
 
 
-# -- JSON helpers (Decimal as an exact string) --------------------------------------------------
+# -- JSON helpers (a price as an exact number, money.py; a core factor as its exact text) -----
 
 
 def _core_rule_json(rule: CoreRule) -> dict[str, Any]:
@@ -326,7 +327,7 @@ def _price_json(p: CatalogPrice) -> dict[str, Any]:
         "license": p.license,
         "edition": p.edition,
         "version": p.version,
-        "price": str(p.price),
+        "price": json_number(p.price),
         "period": p.period,
         "confidence": p.confidence,
         "note": p.note,

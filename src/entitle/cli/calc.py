@@ -81,9 +81,12 @@ def register(app: typer.Typer) -> None:
         (2×8 cores, 4 VMs of Windows Server Standard → 32 core licenses).
         """
         # the engine is imported here, not with the module: `entitle --help` stays light
-        from entitle.cli.render import render_position, terminal
+        from entitle.cli.render import terminal
+        from entitle.cli.reporting import generation_time
         from entitle.estate.convert import MAX_CORES
         from entitle.position import compute_position
+        from entitle.reports import build_report
+        from entitle.reports.terminal import render_report
 
         shape = (
             ("--processors", processors, 1, "processors per host"),
@@ -123,4 +126,5 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit(to_json(result.as_json()), None)
         else:
-            render_position(result, terminal(), explain=True)
+            report = build_report(result, generation_time(), catalog=catalog)
+            render_report(report, terminal(), explain=True)

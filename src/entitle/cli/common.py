@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import errno
 import functools
-import json
+import gc
 import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.segment import Segment
 
+from entitle import money
 from entitle.faults import fault_point
 
 if TYPE_CHECKING:  # the catalog and the estate loader are imported by the commands that use them
@@ -132,18 +133,24 @@ def parse_date(text: str | None, option: str) -> date | None:
         fail([f"{option} {text!r}: not a date; write YYYY-MM-DD, e.g. 2026-11-28"])
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        # Money is exact Decimal in the engine; the text written is exact for up to 15
-        # significant digits, far beyond any license price.
-        return float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a command computes: the engine makes
+    millions of records and tuples and no reference cycles, and each collection walks them all
+    again (bench/bench_gc.py). A switch for the whole process, so only for a command's own
+    process, never in library code the web server runs in its threads."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(data, indent=2, default=_json_default, ensure_ascii=False)
+    """``--json`` output: money as exact JSON numbers, as every face writes it (money.py)."""
+    return money.dumps(data, indent=2)
 
 
 def write_atomic(path: Path, text: str) -> None:

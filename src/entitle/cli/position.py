@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from entitle.cli.common import emit, err_console, get_catalog, get_estate, parse_date, to_json
+from entitle.cli.common import (
+    emit,
+    err_console,
+    gc_paused,
+    get_catalog,
+    get_estate,
+    parse_date,
+    to_json,
+)
 
 if TYPE_CHECKING:
     from entitle.source import Finding
@@ -80,12 +88,11 @@ def register(app: typer.Typer) -> None:
         # the engine and the reports are imported here, not with the module: `entitle --help`
         # and the other commands do not load them
         from entitle.cli.ledger import ledger_entitlements
-        from entitle.cli.render import render_position, terminal
+        from entitle.cli.render import terminal
         from entitle.cli.reporting import (
             check_pdf_possible,
             make_report,
             report_text,
-            text_console,
             what_if,
             what_if_json,
             write_reports,
@@ -103,7 +110,7 @@ def register(app: typer.Typer) -> None:
             owned, unknown = known_records(ledger_entitlements(ledger_db, day), catalog)
             loaded = replace(loaded, entitlements=owned)
         check_pdf_possible(pdf)
-        with err_console.status("computing the position", spinner="dots") as status:
+        with err_console.status("computing the position", spinner="dots") as status, gc_paused():
             result = compute_position(loaded, catalog, day, progress=lambda msg: status.update(msg))
         if unknown:
             result = replace(result, findings=unknown + result.findings)
@@ -119,16 +126,12 @@ def register(app: typer.Typer) -> None:
             if change is not None:
                 data["what_if"] = what_if_json(change)
             emit(to_json(data), out)
-        elif report is not None and out is not None:
-            emit(report_text(report, explain=explain), out)
-        elif report is not None:
-            render_report(report, terminal(), explain=explain)
-        elif out is not None:
-            console = text_console()
-            render_position(result, console, explain=explain)
-            emit(console.export_text(), out)
-        else:
-            render_position(result, terminal(), explain=explain)
+        else:  # one terminal view, with or without a report file (reports/terminal.py)
+            report = report or make_report(result, loaded, catalog, None)
+            if out is not None:
+                emit(report_text(report, explain=explain), out)
+            else:
+                render_report(report, terminal(), explain=explain)
         if check and result.has_shortfall:
             raise typer.Exit(1)
         open_findings = [f for f in loaded.import_findings if not f.accepted]

@@ -16,7 +16,6 @@ Imports :mod:`entitle.source` and :mod:`entitle.importers` helpers.
 
 from __future__ import annotations
 
-import codecs
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 from entitle.importers.exports import Export, ExportRow, is_workbook, parse_export, read_any
 from entitle.importers.result import Outcome
 from entitle.source import Problem, Source
+from entitle.text import bom_encoding
 
 FALSE = {"false", "no", "0"}
 ACCOUNTDISABLE = 0x2
@@ -49,8 +49,9 @@ def read(path: Path, encoding: str | None) -> tuple[list[Export], list[Problem]]
         data = path.read_bytes()
     except OSError as error:
         return [], [Problem(Source(file), f"cannot read the file: {error.strerror}", "check it")]
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
+    marked, mark = bom_encoding(data)
+    if mark:  # a byte order mark says the encoding better than the option
+        data, encoding = data[mark:], marked
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:

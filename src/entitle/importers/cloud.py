@@ -30,6 +30,7 @@ from entitle.estate.reader import decode
 from entitle.importers.exports import read_export, require
 from entitle.importers.result import Outcome
 from entitle.source import Problem, Source
+from entitle.text import bom_encoding
 
 MAX_VCPUS = 4096  # the estate loader's bound for vCPUs of a VM
 
@@ -94,8 +95,8 @@ def is_json(path: Path) -> bool:
             head = fh.read(64)
     except OSError:
         return False
-    head = head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
-    return head[:1] in (b"[", b"{")
+    encoding, mark = bom_encoding(head)
+    return head[mark:].decode(encoding, errors="replace").lstrip()[:1] in ("[", "{")
 
 
 def whole(value: object) -> int | None:

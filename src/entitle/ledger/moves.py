@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from entitle.catalog import Catalog, default_catalog
 from entitle.ledger import audit, rules
 from entitle.ledger.models import Assignment, EntitlementRow, Retirement
 from entitle.ledger.service import Ledger, Outcome, write
@@ -119,9 +120,11 @@ def reassign(
     quantity: int | None,
     day: date,
     reason: str | None,
+    catalog: Catalog | None = None,
 ) -> Outcome:
     """Move units of ``ref`` from one holder to another on ``day``, if the 90-day rule or one of
-    its exceptions (``reason``) allows it; a refusal says why and from when it is allowed."""
+    its exceptions (``reason``) allows it; a refusal says why and from when it is allowed.
+    ``catalog`` (default: the bundled one) says which product is the server OS."""
     with write(ledger) as chain:
         session = chain.session
         e = _entitlement(session, ref)
@@ -147,7 +150,15 @@ def reassign(
         if wanted < 1:
             return Outcome(False, "move at least 1 unit")
         chosen = rules.pick(
-            e.license, holdings, wanted, to, day, reason, product=e.product, sa_until=e.sa_end
+            e.license,
+            holdings,
+            wanted,
+            to,
+            day,
+            reason,
+            product=e.product,
+            sa_until=e.sa_end,
+            server_os=(catalog or default_catalog()).roles.server_os,
         )
         if not chosen.verdict.allowed:
             return Outcome(False, f"refused: {chosen.verdict.message}", chosen.verdict.allowed_from)

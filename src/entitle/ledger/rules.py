@@ -104,9 +104,12 @@ def judge(
     *,
     product: str = "",
     sa_until: date | None = None,
+    server_os: str = "",
 ) -> Verdict:
     """May ``held`` move to ``to`` on ``day`` for ``reason`` (``None``: an ordinary move)?
-    ``product`` and ``sa_until`` (end of Software Assurance) matter to License Mobility only."""
+    ``product``, ``sa_until`` (end of Software Assurance) and ``server_os`` (the catalog's
+    ``roles.server_os``, whose core licenses never move under it) matter to License Mobility
+    only."""
     kind, name = held.holder
     if day < held.since:
         return Verdict(False, f"{day} is before {kind} {name} got these units ({held.since})")
@@ -128,7 +131,7 @@ def judge(
     if reason in (ABSENCE, OUT_OF_SERVICE):
         return _temporary(license, held, reason)
     if reason == MOBILITY:
-        return _mobility(license, product, sa_until, day)
+        return _mobility(license, product, sa_until, day, server_os)
     if reason == HARDWARE:
         if kind == "user":
             return Verdict(
@@ -156,7 +159,9 @@ def judge(
     )
 
 
-def _mobility(license: str, product: str, sa_until: date | None, day: date) -> Verdict:
+def _mobility(
+    license: str, product: str, sa_until: date | None, day: date, server_os: str
+) -> Verdict:
     """§7.1: within a server farm, as often as needed; the move still restarts the clock, so a
     later move out of the farm waits 90 days from the last move (our cautious reading)."""
     if license not in SERVER_KINDS:
@@ -166,10 +171,11 @@ def _mobility(license: str, product: str, sa_until: date | None, day: date) -> V
         )
     if license == "external-connector":
         return Verdict(True, "License Mobility within a server farm (External Connector)")
-    if product == "windows-server" and license == "core":
+    if product == server_os and license == "core":
         return Verdict(
             False,
-            "Windows Server licensed by physical cores is not eligible for License Mobility (§7.1)",
+            f"the server OS ({product}) licensed by physical cores is not eligible for License "
+            "Mobility (§7.1)",
         )
     if sa_until is None or sa_until < day:
         ended = "has no Software Assurance" if sa_until is None else f"SA ended {sa_until}"
@@ -220,6 +226,7 @@ def pick(
     *,
     product: str = "",
     sa_until: date | None = None,
+    server_os: str = "",
 ) -> Pick:
     """Take ``quantity`` units from one holder's holdings, those free to move first (own units
     for a move, units on loan for a return; never reassigned, then the longest ago). Refused
@@ -240,7 +247,14 @@ def pick(
         if left == 0:
             break
         verdict = judge(
-            license, holdings[index], to, day, reason, product=product, sa_until=sa_until
+            license,
+            holdings[index],
+            to,
+            day,
+            reason,
+            product=product,
+            sa_until=sa_until,
+            server_os=server_os,
         )
         if not verdict.allowed:
             return Pick(verdict)

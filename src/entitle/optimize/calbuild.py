@@ -9,9 +9,6 @@ large ones. Both give a :class:`Cut`.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import cast
@@ -374,16 +371,3 @@ class Builder:
             device,
             ec,
         )
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused: the build makes millions of tuples and lists, none
-    in cycles, and each collection would walk all of them again (a third of the time)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
-from entitle.optimize.calbuild import gc_paused
 from entitle.optimize.cals import CalPlan
 from entitle.optimize.match import allocate
 from entitle.optimize.plan import Progress, make_plan
@@ -44,8 +43,7 @@ def compute_position(
     estate: Estate, catalog: Catalog, as_of: date | None = None, progress: Progress | None = None
 ) -> Position:
     """The effective license position of ``estate`` on ``as_of`` (default: today)."""
-    with gc_paused():  # millions of records and tuples, none in cycles: nothing to collect
-        return _compute(estate, catalog, as_of or date.today(), progress)
+    return _compute(estate, catalog, as_of or date.today(), progress)
 
 
 def _compute(estate: Estate, catalog: Catalog, as_of: date, progress: Progress | None) -> Position:

@@ -1,8 +1,9 @@
-"""The report in the terminal (Rich): the summary, the lines, the top shortfalls, the findings,
-and the what-if difference when a change file was applied.
+"""The position in the terminal (Rich), the one renderer of ``entitle position`` and ``entitle
+calc`` with or without a report file: the summary, the what-if difference when a change file was
+applied, the lines, the top shortfalls, pay-as-you-go bills, the CAL plan, with ``--explain``
+the server choices and why each license is needed, the cloud rows and the findings.
 
-Imports the report model (and the records it holds) only. The plain position view of
-``entitle position`` (cli/render.py) shares its cloud and findings sections.
+Imports the report model (and the records it holds) only.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from entitle.position.cloud import CloudRow
@@ -22,13 +24,17 @@ def render_report(r: Report, console: Console, *, explain: bool = False) -> None
     s = r.summary
     cur = s.currency
     status = "[green]compliant[/green]" if s.compliant else "[red]shortfall[/red]"
-    console.print(f"[bold]License position of {s.estate} on {s.as_of.isoformat()}[/bold]")
+    title = f"License position of {escape(s.estate)} on {s.as_of.isoformat()}"
+    console.print(f"[bold]{title}[/bold]")  # the estate's name is text, never markup
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim")
     grid.add_column()
     grid.add_row("cost to be compliant", f"[bold]{money(s.total_cost, cur)}[/bold] ({status})")
     grid.add_row("lines short", f"{s.lines_short} of {s.lines} ({count(s.units_short)} licenses)")
-    grid.add_row("plan", s.optimality or "computed")
+    plan = s.optimality or "computed"
+    if s.lower_bound is not None and s.optimality != "optimal":
+        plan += f"; lower bound {money(s.lower_bound, cur)}"
+    grid.add_row("plan", plan)
     grid.add_row("findings", ", ".join(f"{n} {sev}" for sev, n in s.findings) or "none")
     grid.add_row("catalog", s.catalog_version)
     console.print(grid)
@@ -86,6 +92,18 @@ def render_report(r: Report, console: Console, *, explain: bool = False) -> None
             packs = " + ".join(f"{n} × {size}-core pack" for size, n in x.packs.items())
             table.add_row(line_label(x), count(x.shortfall), money(x.cost, cur), packs)
         console.print(table)
+
+    for x in r.lines:
+        if x.billed:
+            console.print(
+                f"{line_label(x)}: billed {money(x.monthly_cost, cur)} per month (nothing bought)",
+                markup=False,
+            )
+
+    if r.cal_groups:
+        console.print("[bold]CAL plan[/bold]")
+        for what, quantity, holders in r.cal_groups:
+            console.print(f"  {count(quantity)} × {what}: {holders}", markup=False)
 
     if explain:
         render_explanation(r, console)

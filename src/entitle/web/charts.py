@@ -12,6 +12,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from entitle.money import from_json
 from entitle.reports import charts
 from entitle.reports.model import label
 from entitle.web.templating import when
@@ -47,7 +48,7 @@ def cost_by_product(position: dict[str, Any]) -> Markup | None:
     """Shortfall cost per product, largest first; ``None`` when nothing is short."""
     totals: dict[str, Decimal] = {}
     for line in position["lines"]:
-        cost = Decimal(str(line["cost"]))
+        cost = from_json(line["cost"])
         totals[line["product"]] = totals.get(line["product"], Decimal(0)) + cost
     items = [(k, v) for k, v in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])) if v > 0]
     if not items:
@@ -90,7 +91,7 @@ def strategies(result: dict[str, Any]) -> Markup | None:
     if not rows:
         return None
     cur = result.get("currency", "")
-    items = [(r["strategy"], Decimal(str(r["list_cost"]))) for r in rows]
+    items = [(r["strategy"], from_json(r["list_cost"])) for r in rows]
     words = "; ".join(f"{name} {_money(v)} {cur}" for name, v in items)
     title = f"CAL cost: the exact optimum vs simple strategies ({cur})"
     return responsive(
@@ -108,11 +109,11 @@ def growth(result: dict[str, Any], currency: str | None = None) -> Markup | None
     cur = currency or result.get("currency", "")
     names = [k for k in growth["years"][0] if k not in ("year", "cheapest")]
     words = "; ".join(
-        f"year {y['year']}: " + ", ".join(f"{n} {_money(Decimal(str(y[n])))}" for n in names)
+        f"year {y['year']}: " + ", ".join(f"{n} {_money(from_json(y[n]))}" for n in names)
         for y in growth["years"]
     )
     xs = [f"year {y['year']}" for y in growth["years"]]
-    series = [(n, [Decimal(str(y[n])) for y in growth["years"]]) for n in names]
+    series = [(n, [from_json(y[n]) for y in growth["years"]]) for n in names]
     title = f"Cost of each CAL strategy per year ({cur})"
     return responsive(
         partial(charts.lines, xs, series, title, cur),
@@ -135,13 +136,13 @@ def cost_over_time(rows: list[dict[str, Any]]) -> Markup:
         last: Decimal | None = None  # nothing before the estate's first position
         for r in rows:
             if r["estate"] == name:
-                last = Decimal(r["total_cost"])
+                last = from_json(r["total_cost"])
             values.append(last)
         series.append((name, values))
     every = max(1, -(-len(xs) // 6))  # at most about six dates under the wide chart
     thin = [x if i % every == 0 or i == len(xs) - 1 else "" for i, x in enumerate(xs)]
     words = "; ".join(
-        f"{r['estate']} {_money(Decimal(r['total_cost']))} {cur} on {when(r['computed_at'])}"
+        f"{r['estate']} {_money(from_json(r['total_cost']))} {cur} on {when(r['computed_at'])}"
         for r in rows
     )
     title = f"Compliance cost over time, per estate ({cur})"

@@ -10,7 +10,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from markupsafe import Markup
 
 from entitle.catalog import Catalog
 from entitle.ledger.workspace import StoredEstate
+from entitle.money import from_json
 from entitle.web import charts, history
 from entitle.web.api.analysis import raw_table
 from entitle.web.errors import ApiError
@@ -66,7 +66,7 @@ def shortfall_by_product(estates: Sequence[StoredEstate]) -> dict[str, Any]:
     rows = [
         {
             "product": p,
-            "cells": [(b["short"].get(p, 0), Decimal(b["cost"].get(p, "0"))) for b in briefs],
+            "cells": [(b["short"].get(p, 0), from_json(b["cost"].get(p, 0))) for b in briefs],
         }
         for p in products
     ]

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from entitle import money
 from entitle.catalog import Catalog
 from entitle.decide import GrowthRates, Prices
 from entitle.decide.data import GrowthFailed, decide_from_estate
@@ -36,7 +37,7 @@ KIND = "decide"
 class Question:
     """What data mode takes: whose CALs, the day, optional prices, and growth to project."""
 
-    product: str = "windows-server"
+    product: str = ""  # blank: the server OS (the catalog's roles.server_os), as entitle decide
     as_of: date | None = None
     user_price: Decimal | None = None
     device_price: Decimal | None = None
@@ -80,6 +81,7 @@ def check(ws: Workspace, q: Question) -> None:
 def start(ws: Workspace, session: Session, estate: StoredEstate, q: Question) -> Job:
     if estate.status != "ready":
         raise ApiError(409, "not-ready", f"the estate is {estate.status}; import it first")
+    q = replace(q, product=q.product or ws.catalog.roles.server_os)
     check(ws, q)
     job = Job(
         org_id=estate.org_id,
@@ -152,17 +154,19 @@ def answer(
     except GrowthFailed as exc:
         return f"the growth could not be applied: {exc}", None
     currency = catalog.meta.currency
-    return None, {
-        "estate": {"id": estate_id, "name": name},
-        "question": q.as_json(),
-        "as_of": q.as_of or date.today(),
-        "currency": currency,
-        "answers_from_evidence": answers_json(d.answers),
-        "questionnaire": questionnaire_json(d.recommendation, prices),
-        **data_json(d),
-        "growth": projection_json(d.growth) if d.growth else None,
-        "chart_svg": growth_chart(d.growth, currency) if d.growth else "",
-    }
+    return None, money.jsonable(
+        {
+            "estate": {"id": estate_id, "name": name},
+            "question": q.as_json(),
+            "as_of": q.as_of or date.today(),
+            "currency": currency,
+            "answers_from_evidence": answers_json(d.answers),
+            "questionnaire": questionnaire_json(d.recommendation, prices),
+            **data_json(d),
+            "growth": projection_json(d.growth) if d.growth else None,
+            "chart_svg": growth_chart(d.growth, currency) if d.growth else "",
+        }
+    )
 
 
 def latest(ws: Workspace, session: Session, estate_id: int) -> tuple[Job, dict[str, Any]] | None:

@@ -1,7 +1,8 @@
 """Every computed position kept, for the dashboard's compliance cost over time, without a
 schema change: each time a job stores an estate's position, one line of JSON is appended to
 ``DATA/org-<id>/positions.jsonl`` — the estate, when it was computed, the day it is as of,
-its shortfall cost in total and per product, and the units short per product. An append of
+its shortfall cost in total and per product (money as numbers, money.py; older lines hold
+decimal text, read the same), and the units short per product. An append of
 one short line is atomic on a local file system, so jobs in several threads or processes
 may append at once. Estates from before this file existed contribute their stored position,
 dated by their upload."""
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from entitle.ledger.workspace import StoredEstate
+from entitle.money import from_json, json_number
 
 log = logging.getLogger("entitle.web")
 
@@ -32,13 +34,13 @@ def summary(position: dict[str, Any]) -> dict[str, Any]:
     short: dict[str, int] = {}
     for line in position["lines"]:
         p = line["product"]
-        cost[p] = cost.get(p, Decimal(0)) + Decimal(str(line["cost"]))
+        cost[p] = cost.get(p, Decimal(0)) + from_json(line["cost"])
         short[p] = short.get(p, 0) + int(line["shortfall"])
     return {
         "as_of": position["as_of"],
         "currency": position["currency"],
-        "total_cost": str(Decimal(str(position["total_cost"]))),
-        "cost": {k: str(v) for k, v in sorted(cost.items()) if v},
+        "total_cost": json_number(from_json(position["total_cost"])),
+        "cost": {k: json_number(v) for k, v in sorted(cost.items()) if v},
         "short": {k: v for k, v in sorted(short.items()) if v},
     }
 

@@ -173,6 +173,7 @@ def reassign(
     quantity: int | None,
     day: date,
     reason: str | None,
+    catalog: Catalog | None = None,
 ) -> dict[str, Any]:
     if reason is not None and reason not in rules.REASONS:
         raise ApiError(
@@ -180,7 +181,7 @@ def reassign(
         )
     target = holder(to, "to") if to else None
     result = moves.reassign(
-        ledger, prefix(org) + ref, holder(source, "from"), target, quantity, day, reason
+        ledger, prefix(org) + ref, holder(source, "from"), target, quantity, day, reason, catalog
     )
     return outcome(org, result)
 

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
+from entitle import money
 from entitle.ledger.workspace import Job, StoredEstate
 from entitle.reports.model import line_label
 from entitle.web import (
@@ -365,7 +366,7 @@ def estate_page(
             error, basis = exc.items[0].message, Basis()
             c = positions.computed(ws, estate)
         if not basis.stored:
-            position = json.loads(jobs.dumps(c.position.as_json()))
+            position = money.jsonable(c.position.as_json())
         labels = [line_label(line) for line in c.position.lines]
     rows = arrange(
         [{"index": i, "label": labels[i], **x} for i, x in enumerate(position["lines"])]

@@ -189,7 +189,7 @@ def question_of(values: dict[str, str]) -> decisions.Question:
     user = values.get("user_price") or ""
     device = values.get("device_price") or ""
     return decisions.Question(
-        product=(values.get("product") or "windows-server").strip(),
+        product=(values.get("product") or "").strip(),  # blank: the server OS (decisions.start)
         as_of=_day(values.get("as_of", ""), "as_of"),
         user_price=_decimal(values, "user_price") if user else None,
         device_price=_decimal(values, "device_price") if device else None,
@@ -236,6 +236,7 @@ def _decide_page(
         estate=estate,
         result=result,
         values=values or {},
+        server_os=ws.catalog.roles.server_os,
         error=error,
         strategies_chart=charts.strategies(result) if result else None,
         growth_chart=charts.growth(result) if result else None,

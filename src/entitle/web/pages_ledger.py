@@ -388,7 +388,7 @@ def _apply(ws: WS, me: Actor, org: Organisation, which: str, fields: dict[str, A
     else:
         r = Reassign.model_validate(fields)
         done = orgledger.reassign(
-            ledger, org, r.ref, r.source, r.to, r.quantity, r.on or today(), r.reason
+            ledger, org, r.ref, r.source, r.to, r.quantity, r.on or today(), r.reason, ws.catalog
         )
     return str(done["message"])
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from entitle import money
 from entitle.catalog import Catalog
 from entitle.importers.ad import ExternalRule, import_ad
 from entitle.importers.assumed import TABLE as FINDINGS_TABLE
@@ -177,7 +178,7 @@ def store(
     if mapping is not None:
         (folder / MAPPING).write_bytes(mapping)
     (folder / "request.json").write_text(
-        jobs.dumps({"options": options.as_json(), "labels": labels}), encoding="utf-8"
+        money.dumps({"options": options.as_json(), "labels": labels}), encoding="utf-8"
     )
 
 

@@ -140,7 +140,9 @@ def table_rows(
 class DataQuestion(BaseModel):
     """The decision tool on the estate's evidence; growth rates as in ``entitle decide``."""
 
-    product: str = Field("windows-server", max_length=80)
+    product: str = Field(
+        "", max_length=80, description="blank: the server OS's CALs (the catalog's roles.server_os)"
+    )
     as_of: date | None = None
     user_price: Decimal | None = Field(None, gt=0, le=1_000_000)
     device_price: Decimal | None = Field(None, gt=0, le=1_000_000)

@@ -14,6 +14,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import bindparam, select
 
+from entitle import money
 from entitle.ledger.workspace import Job, Membership, StoredEstate
 from entitle.reports.html import render_html
 from entitle.reports.pdf import PdfUnavailable, html_to_pdf
@@ -243,7 +244,7 @@ def position(
         return Response(body, media_type="application/json")
     c = positions.computed(ws, estate, basis, org)
     if format == "json":
-        data = json.loads(jobs.dumps(c.position.as_json()))
+        data = money.jsonable(c.position.as_json())
         return JSONResponse({"ok": True, "basis": basis.as_json(), "position": data})
     report = positions.report(ws, c)
     if format == "xlsx":
@@ -277,7 +278,7 @@ def line_evidence(
     org = membership(session, actor, org_id)
     basis = Basis(as_of, entitlements == "ledger")
     c = positions.computed(ws, get_estate(session, org_id, estate_id), basis, org)
-    return {"ok": True, **positions.evidence(c.position, index)}
+    return {"ok": True, **money.jsonable(positions.evidence(c.position, index))}
 
 
 @router.get("/compare")

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, Field
 
+from entitle import money
 from entitle.estate.records import Entitlement
 from entitle.ledger.service import today
 from entitle.web import orgledger
@@ -139,7 +140,10 @@ def entitlements(
 ) -> dict[str, Any]:
     org = membership(session, actor, org_id)
     ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, actor.email)
-    return {"ok": True, "entitlements": orgledger.listing(ledger, org, as_of or today())}
+    return {
+        "ok": True,
+        "entitlements": money.jsonable(orgledger.listing(ledger, org, as_of or today())),
+    }
 
 
 @router.post("/entitlements", status_code=201)
@@ -168,7 +172,15 @@ def reassign(org_id: Id, body: Reassign, ws: WS, session: DB, actor: ApiActor) -
     session.close()  # the ledger writes in its own transaction
     ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, actor.email)
     return orgledger.reassign(
-        ledger, org, body.ref, body.source, body.to, body.quantity, body.on or today(), body.reason
+        ledger,
+        org,
+        body.ref,
+        body.source,
+        body.to,
+        body.quantity,
+        body.on or today(),
+        body.reason,
+        ws.catalog,
     )
 
 

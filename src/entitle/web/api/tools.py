@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from entitle import money
 from entitle.catalog import Catalog
 from entitle.catalog.search import search_products
 from entitle.decide import Answers, GrowthRates, Prices, project_answers, recommend
@@ -33,20 +34,23 @@ class Questionnaire(BaseModel):
     devices_per_user: Decimal = Field(Decimal(1), ge=0, le=1000)
     shared: Decimal = Field(Decimal(0), ge=0, le=100, description="% of users on shared devices")
     shared_devices: int = Field(0, ge=0, le=10_000_000)
-    product: str = Field("windows-server", max_length=80)
+    product: str = Field(
+        "", max_length=80, description="blank: the server OS's CALs (the catalog's roles.server_os)"
+    )
     years: int = Field(3, ge=1, le=10)
     headcount_growth: Decimal = Field(Decimal(0), gt=-100, le=1000, description="% a year")
 
 
 def decide(catalog: Catalog, q: Questionnaire) -> dict[str, Any]:
     """The recommendation, its growth projection and the chart (SVG), or 422."""
-    if q.product not in catalog.products:
-        raise ApiError(422, "invalid", f"unknown product {q.product!r}", "product")
+    product = q.product or catalog.roles.server_os
+    if product not in catalog.products:
+        raise ApiError(422, "invalid", f"unknown product {product!r}", "product")
     pricing = Pricing(catalog, ())
-    user, device = pricing.unit(q.product, "user-cal"), pricing.unit(q.product, "device-cal")
+    user, device = pricing.unit(product, "user-cal"), pricing.unit(product, "device-cal")
     if user is None or device is None:
-        raise ApiError(422, "invalid", f"{q.product} has no user and device CAL prices", "product")
-    prices = Prices(q.product, user.amount, device.amount)
+        raise ApiError(422, "invalid", f"{product} has no user and device CAL prices", "product")
+    prices = Prices(product, user.amount, device.amount)
     answers = Answers(
         q.users, q.dedicated / 100, q.devices_per_user, q.shared / 100, q.shared_devices
     )
@@ -56,13 +60,15 @@ def decide(catalog: Catalog, q: Questionnaire) -> dict[str, Any]:
         raise ApiError(422, "invalid", "; ".join(problems))
     rec = recommend(answers, prices)
     growth = project_answers(answers, prices, rates, rec)
-    return {
-        "ok": True,
-        "answers": answers_json(answers),
-        **recommendation_json(rec, prices),
-        "growth": projection_json(growth),
-        "chart_svg": growth_chart(growth, catalog.meta.currency),
-    }
+    return money.jsonable(
+        {
+            "ok": True,
+            "answers": answers_json(answers),
+            **recommendation_json(rec, prices),
+            "growth": projection_json(growth),
+            "chart_svg": growth_chart(growth, catalog.meta.currency),
+        }
+    )
 
 
 @router.get("/products")
