@@ -2,9 +2,10 @@
 
 A fast converter builds the record of a row whose cells hold what a clean estate holds (ids
 present, words allowed, dates valid and in order) directly from the table's columns, exactly as
-its row converter in :mod:`entitle.estate.convert` would; any other row goes through that
+its row converter in :mod:`entitle.estate.rowwise` would; any other row goes through that
 converter, which reports its problems. So the records and the problems are the same, in the same
-order, either way.
+order, either way. Imports only :mod:`entitle.source` and the estate's ``cells``, ``records``,
+``rowwise`` and ``schema`` modules.
 """
 
 from __future__ import annotations
@@ -13,16 +14,10 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from typing import Any, cast
 
-from entitle.estate.convert import (
-    CONVERTERS,
-    DAY,
-    Cells,
-    Table,
-    to_access,
-    to_device,
-    to_managed,
-)
+from entitle.estate.cells import DAY, Cells, Table
 from entitle.estate.records import Access, Device, Level, Managed, Purpose
+from entitle.estate.rowwise import CONVERTERS
+from entitle.estate.schema import TABLE
 from entitle.source import Problem
 
 _BAD = object()  # a cell the fast path leaves to the converter
@@ -51,7 +46,8 @@ def _days(column: Sequence[str]) -> Iterator[date | None | object]:
 
 
 def _fast_access(table: Table, problems: list[Problem]) -> list[Access]:
-    levels, purposes = {"", "standard", "enterprise"}, {"", "use", "admin"}
+    columns = TABLE["access"].by_name
+    levels, purposes = {"", *columns["level"].choices}, {"", *columns["purpose"].choices}
     records = []
     for i, (ose, product, user, device, level, purpose, first, last, source, extra) in enumerate(
         zip(
@@ -88,7 +84,7 @@ def _fast_access(table: Table, problems: list[Problem]) -> list[Access]:
                 )
             )
             continue
-        record = to_access(Cells(table[i], problems))
+        record = CONVERTERS["access"](Cells(table[i], problems))
         if record is not None:
             records.append(record)
     return records
@@ -107,7 +103,7 @@ def _fast_device(table: Table, problems: list[Problem]) -> list[Device]:
         if device:
             records.append(Device(device, kind or None, os or None, source, extra))
             continue
-        record = to_device(Cells(table[i], problems))
+        record = CONVERTERS["devices"](Cells(table[i], problems))
         if record is not None:
             records.append(record)
     return records
@@ -128,7 +124,7 @@ def _fast_managed(table: Table, problems: list[Problem]) -> list[Managed]:
                 Managed(product, ose or None, device or None, user or None, source, extra)
             )
             continue
-        record = to_managed(Cells(table[i], problems))
+        record = CONVERTERS["managed"](Cells(table[i], problems))
         if record is not None:
             records.append(record)
     return records
