@@ -62,6 +62,14 @@ class Column:
     origin: Origin = "v1"
     field: str = ""
     hint: str = ""  # what to write when a required cell is blank, where the type's hint is vague
+    # What becomes of a row whose reference names a removed row (a what-if `remove`): "drop"
+    # the row too, or "blank" the reference (take the id out of a list). Default: drop where the
+    # reference is required, else blank.
+    on_remove: Literal["drop", "blank", ""] = ""
+
+    @property
+    def removal(self) -> Literal["drop", "blank"]:
+        return self.on_remove or ("drop" if self.required else "blank")
 
     @property
     def attribute(self) -> str:
@@ -126,8 +134,9 @@ def _id(
     refs: tuple[str, ...] = (),
     when: str = "",
     origin: Origin = "v1",
+    on_remove: Literal["drop", "blank", ""] = "",
 ) -> Column:
-    return Column(name, "id", required, refs, when=when, origin=origin)
+    return Column(name, "id", required, refs, when=when, origin=origin, on_remove=on_remove)
 
 
 ON_SHARED = "may be blank on a provider's shared host (provider set, dedicated no)"
@@ -164,7 +173,7 @@ SCHEMA: tuple[TableSpec, ...] = (
             Column("hosts", "id list", refs=("hosts",), origin="v2"),
             _id("replaces", refs=("oses",), origin="v2"),
             Column("kind", "choice", choices=OSE_KINDS, origin="entitle"),
-            _id("runs_in", refs=("oses",), origin="entitle"),
+            _id("runs_in", refs=("oses",), origin="entitle", on_remove="drop"),
         ),
         noun="OSE",
         target="ose",
@@ -211,10 +220,11 @@ SCHEMA: tuple[TableSpec, ...] = (
     TableSpec(
         "access",
         (
-            _id("user", refs=("users",)),
-            _id("device", refs=("devices", "oses")),  # an OSE: a server reaching a server
             _id("ose", required=True, refs=("oses",)),
             Column("product", "word", True),
+            # evidence of use by a user or device that goes with it
+            _id("user", refs=("users",), on_remove="drop"),
+            _id("device", refs=("devices", "oses"), on_remove="drop"),  # an OSE: server to server
             Column("level", "choice", choices=LEVELS, default="standard"),
             Column("purpose", "choice", choices=PURPOSES, default="use"),
             Column("first_seen", "date"),
@@ -228,8 +238,8 @@ SCHEMA: tuple[TableSpec, ...] = (
         "managed",
         (
             Column("product", "word", True),
-            _id("ose", refs=("oses",), when="one of ose, device"),
-            _id("device", refs=("devices", "oses"), when="one of ose, device"),
+            _id("ose", refs=("oses",), when="one of ose, device", on_remove="drop"),
+            _id("device", refs=("devices", "oses"), when="one of ose, device", on_remove="drop"),
             _id("user", refs=("users",)),
         ),
         noun="managed row",
@@ -290,6 +300,23 @@ SCHEMA: tuple[TableSpec, ...] = (
         key=("ose", "host", "from"),
         origin="v2",
     ),
+)
+
+# The optional record of what imports assumed (entitle.estate.assumptions): written beside the
+# tables by `entitle import`, read with them, but not a table of the estate itself.
+FINDINGS = TableSpec(
+    "import-findings",
+    (
+        Column("kind"),
+        Column("code", required=True),
+        Column("message", required=True),
+        Column("where"),
+        Column("accepted", "yes/no", default="no"),
+    ),
+    noun="finding",
+    target="",
+    key=("kind", "code", "message"),
+    origin="entitle",
 )
 
 TABLE: dict[str, TableSpec] = {spec.name: spec for spec in SCHEMA}
