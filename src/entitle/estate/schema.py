@@ -311,7 +311,7 @@ FINDINGS = TableSpec(
         Column("code", required=True),
         Column("message", required=True),
         Column("where"),
-        Column("accepted", "yes/no", default="no"),
+        Column("accepted", "yes/no"),
     ),
     noun="finding",
     target="",
