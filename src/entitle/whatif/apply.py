@@ -25,7 +25,7 @@ from entitle.estate import checks
 from entitle.estate.convert import Row, convert, known_columns
 from entitle.estate.files import MAX_ROWS
 from entitle.estate.records import Estate
-from entitle.estate.schema import FIELD_COLUMNS, SCHEMA, TABLE, TABLES
+from entitle.estate.schema import SCHEMA, TABLE, TABLES
 from entitle.source import Problem, Source
 from entitle.whatif.changes import Change
 
@@ -51,12 +51,9 @@ def estate_rows(estate: Estate) -> Rows:
     out: Rows = {}
     for table in TABLES:
         rows = []
-        field_of = {column: name for name, column in FIELD_COLUMNS.get(table, {}).items()}
+        columns = TABLE[table].columns
         for record in getattr(estate, table):
-            cells = {
-                name: _text(getattr(record, field_of.get(name, name)))
-                for name in known_columns(table)
-            }
+            cells = {column.name: _text(getattr(record, column.attribute)) for column in columns}
             cells.update(record.extra)
             rows.append(Row(table, cells, record.source))
         out[table] = rows
