@@ -2,7 +2,7 @@
 
 Every cell is parsed by the type :mod:`entitle.estate.schema` gives its column
 (:meth:`Cells.value`); what is left here are each table's rules across the cells of one row (a
-VM's ``hosts``, a placement's dates in order, ...). A row with a bad cell yields no record and a
+VM's ``hosts``, a placement's dates in order, ...), which the column-wise fast path applies too. A row with a bad cell yields no record and a
 problem for each bad cell. Checks that look across rows or tables (unknown ids, duplicates, the
 catalog) live in :mod:`entitle.estate.checks`; the column-wise fast path for big tables in
 :mod:`entitle.estate.columns`. Imports only :mod:`entitle.source` and the estate's ``cells``,
@@ -11,7 +11,9 @@ catalog) live in :mod:`entitle.estate.checks`; the column-wise fast path for big
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from entitle.estate.cells import Cells, Row
@@ -56,87 +58,97 @@ def to_host(c: Cells) -> Host | None:
     return record(c, values)
 
 
-def to_ose(c: Cells) -> Any:
-    v = parse(c)
-    ose, virtual, kind, runs_in = v["ose"], v["virtual"], v["kind"], v["runs_in"]
-    if v["hosts"] and not virtual:
-        c.fail(
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A table's rule across the cells of one row: ``check`` is given the parsed values of
+    ``columns`` (record fields; ``None`` for a blank or bad cell) and yields a problem, as
+    (message, hint), for each way they do not fit together."""
+
+    columns: tuple[str, ...]
+    check: Callable[..., Iterator[tuple[str, str]]]
+
+
+def _ose(
+    ose: str, virtual: bool | None, hosts: tuple[str, ...], replaces: str | None,
+    kind: str | None, runs_in: str | None,
+) -> Iterator[tuple[str, str]]:  # fmt: skip
+    if hosts and not virtual:
+        yield (
             "hosts is given for a physical OSE",
             "hosts names where a VM may run; leave it blank for a physical OSE (virtual = no)",
         )
-    if v["replaces"] is not None and v["replaces"] == ose:
-        c.fail(
+    if replaces is not None and replaces == ose:
+        yield (
             f"replaces names the row's own OSE '{ose}'",
             "replaces names the OSE whose workload this VM takes over in a migration",
         )
     if kind is not None and virtual is False:
-        c.fail(f"a {kind} is written with virtual = no", "a container is virtual: write yes")
+        yield f"a {kind} is written with virtual = no", "a container is virtual: write yes"
     if runs_in is not None and kind is None:
-        c.fail(
+        yield (
             "runs_in is given for an OSE that is not a container",
             "runs_in names the OSE a container runs in; write kind = container or "
             "hyperv-container, or leave runs_in blank",
         )
     if runs_in is not None and runs_in == ose:
-        c.fail(f"runs_in names the row's own OSE '{ose}'", "name the OSE the container runs in")
-    return record(c, v)
+        yield f"runs_in names the row's own OSE '{ose}'", "name the OSE the container runs in"
 
 
-def to_software(c: Cells) -> Any:
-    v = parse(c)
-    if v["passive_for"] is not None and v["passive_for"] == v["ose"]:
-        c.fail(
-            f"passive_for names the row's own OSE '{v['ose']}'",
+def _software(ose: str, passive_for: str | None) -> Iterator[tuple[str, str]]:
+    if passive_for is not None and passive_for == ose:
+        yield (
+            f"passive_for names the row's own OSE '{ose}'",
             "passive_for names the OSE of the primary (active) installation this copy fails over for",
         )
-    return record(c, v)
 
 
-def to_access(c: Cells) -> Any:
-    v = parse(c)
-    first_seen, last_seen = v["first_seen"], v["last_seen"]
+def _access(first_seen: date | None, last_seen: date | None) -> Iterator[tuple[str, str]]:
     if first_seen and last_seen and last_seen < first_seen:
-        c.fail(f"last_seen {last_seen} is before first_seen {first_seen}", "swap the two dates")
-    return record(c, v)
+        yield f"last_seen {last_seen} is before first_seen {first_seen}", "swap the two dates"
 
 
-def to_managed(c: Cells) -> Any:
-    v = parse(c)
-    if v["ose"] is None and v["device"] is None:
-        c.fail(
+def _managed(ose: str | None, device: str | None) -> Iterator[tuple[str, str]]:
+    if ose is None and device is None:
+        yield (
             "neither ose nor device is given",
             "name a server in ose (server MLs) or a client in device (client MLs)",
         )
-    elif v["ose"] is not None and v["device"] is not None:
-        c.fail(
+    elif ose is not None and device is not None:
+        yield (
             "both ose and device are given",
             "a managed row names a server (ose) or a client (device); split it into two rows",
         )
-    return record(c, v)
 
 
-def to_placement(c: Cells) -> Any:
-    v = parse(c)
-    since, until = v["since"], v["until"]
+def _placement(since: date | None, until: date | None) -> Iterator[tuple[str, str]]:
     if since and until and until < since:
-        c.fail(f"until {until} is before from {since}", "swap the two dates")
-    return record(c, v)
+        yield f"until {until} is before from {since}", "swap the two dates"
 
 
-def plain(c: Cells) -> Any:
-    """A table with no rule across its cells (users, devices, entitlements, prices)."""
-    return record(c, parse(c))
-
-
-CONVERTERS: dict[str, Callable[[Cells], Any]] = {
-    "hosts": to_host,
-    "oses": to_ose,
-    "software": to_software,
-    "access": to_access,
-    "managed": to_managed,
-    "placements": to_placement,
+RULES: dict[str, Rule] = {
+    "oses": Rule(("ose", "virtual", "hosts", "replaces", "kind", "runs_in"), _ose),
+    "software": Rule(("ose", "passive_for"), _software),
+    "access": Rule(("first_seen", "last_seen"), _access),
+    "managed": Rule(("ose", "device"), _managed),
+    "placements": Rule(("since", "until"), _placement),
 }
-CONVERTERS |= {table: plain for table in TABLE if table not in CONVERTERS}
+
+
+def by_rules(c: Cells) -> Any:
+    """Every cell parsed by its column's type, then the table's rule across them."""
+    values = parse(c)
+    rule = RULES.get(c.row.table)
+    if rule is not None:
+        for message, hint in rule.check(*(values[name] for name in rule.columns)):
+            c.fail(message, hint)
+    return record(c, values)
+
+
+# One converter per table: the hosts' own (whether a cell is required depends on others), else
+# the cells by type and the table's rule.
+CONVERTERS: dict[str, Callable[[Cells], Any]] = {
+    table: to_host if table == "hosts" else by_rules for table in TABLE
+}
 
 
 def convert_rows(rows: Iterable[Row], problems: list[Problem]) -> list[Any]:
