@@ -51,6 +51,8 @@ def test_the_schema_names_every_table_of_the_estate_record() -> None:
 def test_the_docs_give_each_table_the_schemas_columns(spec: TableSpec) -> None:
     docs = documented(spec.name)
     assert tuple(docs) == spec.names  # in the order entitle writes them
+    heading = next(h for h in DOCS.read_text().splitlines() if h.startswith(f"### {spec.file}"))
+    assert ("(version 2)" in heading) == (spec.origin == "v2")
     for column in spec.columns:
         req, kind = docs[column.name]
         assert bool(req) == (column.required or bool(column.when)), column.name
