@@ -65,6 +65,18 @@ class Table(Sequence[Row]):
                 self.columns.setdefault(name, column)
         self._got: dict[str, Sequence[str]] = {}
 
+    @classmethod
+    def of_rows(cls, name: str, rows: Sequence[Row]) -> Table:
+        """The rows (of table ``name``) as columns, so that they are converted and checked column
+        by column; a column some rows lack is blank in them."""
+        header: dict[str, None] = {}
+        for row in rows:
+            header.update(dict.fromkeys(row.cells))
+        columns = tuple(tuple(row.cells.get(column, "") for row in rows) for column in header)
+        sources = tuple(row.source for row in rows)
+        where = sources[0] if sources else Source(f"{name}.csv")
+        return cls(RawTable(name, tuple(header), where, columns, sources))
+
     def __len__(self) -> int:
         return len(self.sources)
 

@@ -1,11 +1,12 @@
 """Estate records from raw rows, one row at a time.
 
 Every cell is parsed by the type :mod:`entitle.estate.schema` gives its column
-(:meth:`Cells.value`); what is left here are each table's rules across the cells of one row (a
-VM's ``hosts``, a placement's dates in order, ...), which the column-wise fast path applies too. A row with a bad cell yields no record and a
-problem for each bad cell. Checks that look across rows or tables (unknown ids, duplicates, the
-catalog) live in :mod:`entitle.estate.checks`; the column-wise fast path for big tables in
-:mod:`entitle.estate.columns`. Imports only :mod:`entitle.source` and the estate's ``cells``,
+(:meth:`Cells.value`); what is left here are each table's rules across the cells of one row
+(:data:`RULES`: a VM's ``hosts``, a placement's dates in order, ...), which the column-wise path
+of :mod:`entitle.estate.columns` applies too, and the hosts' converter, where whether a cell is
+required depends on another. A row with a bad cell yields no record and a problem for each bad
+cell. Checks that look across rows or tables (unknown ids, duplicates, the catalog) live in
+:mod:`entitle.estate.checks`. Imports only :mod:`entitle.source` and the estate's ``cells``,
 ``records`` and ``schema`` modules.
 """
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from entitle.catalog.model import Catalog
 from entitle.estate import checks
-from entitle.estate.convert import Row, convert, known_columns
+from entitle.estate.convert import Row, Table, convert, known_columns
 from entitle.estate.files import MAX_ROWS
 from entitle.estate.records import Estate
 from entitle.estate.schema import SCHEMA, TABLE, TABLES
@@ -79,15 +79,16 @@ def _rebuild(
     """The loader's checks and conversion, on rows instead of files. Only problems of rows the
     changes wrote count: the estate's own rows were accepted when it was loaded."""
     problems: list[Problem] = []
-    records = {table: tuple(convert(rows[table], problems)) for table in TABLES}
+    tables = {table: Table.of_rows(table, rows[table]) for table in TABLES}  # column by column
+    records = {table: tuple(convert(tables[table], problems)) for table in TABLES}
     ids: dict[str, set[str] | None] = {}
     for table in checks.ID_COLUMNS:
-        ids[table] = set(checks.defined_ids(rows[table], table, problems))
-    checks.check_references(rows, ids, problems)
-    checks.check_shared_hosts(rows, problems)
-    checks.check_catalog(rows, catalog, problems)
-    checks.check_access_software(rows, ids["oses"], catalog, problems)
-    checks.check_prices(rows["prices"], problems)
+        ids[table] = set(checks.defined_ids(tables[table], table, problems))
+    checks.check_references(tables, ids, problems)
+    checks.check_shared_hosts(tables, problems)
+    checks.check_catalog(tables, catalog, problems)
+    checks.check_access_software(tables, ids["oses"], catalog, problems)
+    checks.check_prices(tables["prices"], problems)
     errors = [p for p in problems if p.severity == "error" and p.source in written]
     if errors:
         return None, sorted(errors, key=lambda p: (p.source.file, p.source.line))
