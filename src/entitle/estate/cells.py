@@ -11,7 +11,7 @@ for each bad cell. Imports only :mod:`entitle.source` and the estate's ``raw``, 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -30,6 +30,7 @@ WHOLE = re.compile(r"[+-]?[0-9]+")
 AMOUNT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DATE_HINT = "write the date as YYYY-MM-DD, e.g. 2026-11-28"
+ANY_WORDS = frozenset().union(*WORDS.values())  # a word column of some table
 
 
 @cache
@@ -48,7 +49,9 @@ class Row:
 
     def get(self, column: str) -> str:
         value = self.cells.get(column, "")
-        return value.lower() if column in WORDS.get(self.table, NOWORDS) else value
+        if column in ANY_WORDS and column in WORDS.get(self.table, NOWORDS):
+            return value.lower()
+        return value
 
 
 class Table(Sequence[Row]):
@@ -175,6 +178,13 @@ class Cells:
         self, column: str, minimum: int, *, required: bool = False, maximum: int = MAX_COUNT
     ) -> int | None:
         value = self.row.get(column)
+        if (
+            value
+            and WHOLE.fullmatch(value)
+            and len(value) < 19
+            and minimum <= int(value) <= maximum
+        ):
+            return int(value)  # the usual case
         expected = f"write a whole number of at least {minimum}, e.g. {max(minimum, 2)}"
         if not value:
             if required:
@@ -253,6 +263,8 @@ class Cells:
         """One of ``allowed`` (the column is compared without regard to case: see the schema)."""
         allowed = tuple(allowed)
         value = self.row.get(column)
+        if value in allowed:
+            return value  # the usual case
         hint = "write one of: " + ", ".join(allowed)
         if not value:
             if required:
@@ -271,30 +283,45 @@ class Cells:
     def value(self, column: str, *, required: bool | None = None) -> Any:
         """The cell of ``column`` parsed by its type in the schema, blank as the column's default
         (or ``None``); ``required`` overrides the schema's (a host's cores, on shared hardware)."""
-        spec: Column = TABLE[self.row.table].by_name[column]
-        need = spec.required if required is None else required
-        kind = spec.type
-        if kind in ("id", "text", "word"):
-            return self.required(column) if need else self.text(column)
-        if kind == "choice":
-            return self.choice(column, spec.choices, required=need) or spec.default or None
-        if kind == "yes/no":
-            found = self.boolean(column, required=need)
-            return found if need else bool(found)
-        if kind == "whole":
-            return self.whole(column, spec.minimum, required=need, maximum=spec.maximum)
-        if kind == "amount":
-            return self.amount(column, required=need)
-        if kind == "date":
-            return self.day(column, required=need, hint=spec.hint)
-        if kind == "id list":
-            return self.id_list(column)
-        return self.word_list(column)
+        spec = TABLE[self.row.table].by_name[column]
+        return reader(spec, spec.required if required is None else required)(self)
 
     def extra(self) -> Mapping[str, str]:
         known = known_columns(self.row.table)
         kept = {name: value for name, value in self.row.cells.items() if name not in known}
         return MappingProxyType(kept) if kept else EMPTY
+
+
+@cache
+def reader(column: Column, required: bool) -> Callable[[Cells], Any]:
+    """What :meth:`Cells.value` does for ``column``, as one function (made once per column)."""
+    name, kind = column.name, column.type
+    if kind in ("id", "text", "word"):
+        return (lambda c: c.required(name)) if required else (lambda c: c.row.get(name) or None)
+    if kind == "choice":
+        choices, default = column.choices, column.default or None
+        return lambda c: c.choice(name, choices, required=required) or default
+    if kind == "yes/no":
+        if required:
+            return lambda c: c.boolean(name, required=True)
+        return lambda c: bool(c.boolean(name))
+    if kind == "whole":
+        low, high = column.minimum, column.maximum
+        return lambda c: c.whole(name, low, required=required, maximum=high)
+    if kind == "amount":
+        return lambda c: c.amount(name, required=required)
+    if kind == "date":
+        hint = column.hint
+        return lambda c: c.day(name, required=required, hint=hint)
+    if kind == "id list":
+        return lambda c: c.id_list(name)
+    return lambda c: c.word_list(name)
+
+
+@cache
+def readers(table: str) -> tuple[tuple[str, Callable[[Cells], Any]], ...]:
+    """Each column's record field and :func:`reader`, in the table's order."""
+    return tuple((c.attribute, reader(c, c.required)) for c in TABLE[table].columns)
 
 
 def _noun(table: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from entitle.estate.cells import Cells, Row
+from entitle.estate.cells import Cells, Row, readers
 from entitle.estate.records import RECORDS, Host
 from entitle.estate.schema import PROVIDERS, TABLE
 from entitle.source import Problem
@@ -27,7 +27,7 @@ Values = dict[str, Any]
 
 def parse(c: Cells) -> Values:
     """Every cell of the row, parsed in the order of the table's columns, by record field."""
-    return {column.attribute: c.value(column.name) for column in TABLE[c.row.table].columns}
+    return {attribute: read(c) for attribute, read in readers(c.row.table)}
 
 
 def record(c: Cells, values: Values) -> Any:
