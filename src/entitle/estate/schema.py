@@ -96,7 +96,7 @@ class TableSpec:
     key: tuple[str, ...]
     id: str | None = None
     id_noun: str = ""
-    one_of: tuple[str, ...] = ()  # at least one of these columns, and not both
+    one_of: tuple[str, ...] = ()  # the header names one of these at least (a row: one, not both)
     origin: Origin = "v1"
 
     @property
