@@ -1,8 +1,8 @@
 """The loader's column-wise fast path reads exactly what the row-by-row path reads.
 
 A CSV file without quotes whose rows all have as many fields as the header is read and converted
-column by column (``reader._even_table``, ``convert.FAST_CONVERTERS``); any other file, and any
-row whose cells are not what a clean estate holds, goes row by row. These tests give both paths
+column by column (``raw.even_table``, ``columns.convert_table``, for every table but hosts); any
+other file, and any row whose cells are not what a clean estate holds, goes row by row. These tests give both paths
 the same rows and compare the tables, records and problems (messages, sources and order).
 """
 
@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from entitle.estate.convert import Table, convert
+from entitle.estate import rowwise
+from entitle.estate.convert import Cells, Table, convert
 from entitle.estate.reader import RawTable, read_csv_bytes
 from entitle.source import Problem
 
@@ -89,6 +91,28 @@ WORDS = {
     "first_seen": ["", "2026-01-05", "2026-01-05", "2026-02-30"],
     "last_seen": ["", "2025-12-31", "2026-01-05", "2026-1-5"],
     "device": ["", "pc1", " lt1"],
+    # the other tables: each rule across cells, and each type, good and bad
+    "virtual": ["yes", "no", "", "maybe", "TRUE"],
+    "vcpus": ["4", "", "0", "4097", "2.5"],
+    "hosts": ["", "h1", "h1; h2;h1", ";"],
+    "replaces": ["", "vm1", "vm2"],
+    "kind": ["", "container", "Hyperv-Container", "pod"],
+    "runs_in": ["", "vm1", "vm3"],
+    "environment": ["", "dev-test", "Production", "qa"],
+    "version": ["2022", "", "2019"],
+    "edition": ["", "standard", "Datacenter"],
+    "model": ["", "per-core", "BYOL", "free"],
+    "passive_for": ["", "vm1", "vm2"],
+    "esu": ["", "yes", "no", "x"],
+    "subscriptions": ["", "Microsoft-365-E3", "a; b;a", ";"],
+    "external": ["", "yes", "0", "?"],
+    "license": ["core", "", "User-CAL", "box"],
+    "quantity": ["16", "", "0", "-1", "1e3", "1000000001"],
+    "sa_until": ["", "2027-06-30", "2027-02-30"],
+    "unit_price": ["", "5", "5.50", "-1", "x"],
+    "price": ["5", "", ".5", "1e2"],
+    "from": ["2026-01-05", "", "2026-13-01"],
+    "until": ["", "2026-01-04", "2026-02-01"],
 }
 
 
@@ -100,6 +124,13 @@ TABLE_HEADERS = st.sampled_from(
         ("devices", ["device", "Kind", "", "device"]),
         ("managed", ["product", "ose", "device", "user"]),
         ("managed", ["product", "ose", "device", "user", "owner"]),
+        ("oses", ["ose", "host", "virtual", "vcpus", "hosts", "replaces", "kind", "runs_in"]),
+        ("oses", ["ose", "host", "virtual", "environment", "hosting_only", "front_end"]),
+        ("software", ["ose", "product", "edition", "version", "model", "passive_for", "esu"]),
+        ("users", ["user", "external", "name", "subscriptions", "note"]),
+        ("entitlements", ["id", "product", "license", "quantity", "sa_until", "unit_price"]),
+        ("prices", ["product", "license", "edition", "price", "currency"]),
+        ("placements", ["ose", "host", "from", "until"]),
     ]
 )
 
@@ -157,3 +188,40 @@ def test_each_reason_to_leave_a_row_to_its_converter() -> None:
         ("enterprise", "admin", "access.csv:10"),
     ]
     assert [str(p.source) for p in fast_problems] == [f"access.csv:{n}" for n in range(3, 10)]
+
+
+CLEAN = {
+    "oses": "ose,host,virtual,vcpus,hosts,kind,runs_in\nvm1,h1,yes,4,h1;h2,,\nc1,h1,yes,2,,Container,vm1\n",
+    "software": "ose,product,edition,version,passive_for\nvm1,SQL-Server,Standard,2022,\nvm2,sql-server,standard,2022,vm1\n",
+    "users": "user,external,subscriptions\nu1,yes,Microsoft-365-E3;office-365-e3\nu2,,\n",
+    "devices": "device,kind,os\npc1,Laptop,\n",
+    "access": "ose,product,user,first_seen,last_seen\nvm1,sql-server,u1,2026-01-05,2026-01-06\n",
+    "managed": "product,ose,device\nsystem-center,vm1,\nconfiguration-manager,,pc1\n",
+    "entitlements": "id,product,license,quantity,unit_price,sa_until\nE1,sql-server,Core,16,5.50,2027-06-30\n",
+    "prices": "product,license,edition,price\nsql-server,core,standard,5\n",
+    "placements": "ose,host,from,until\nvm1,h1,2026-01-05,2026-01-06\nvm1,h2,2026-01-06,\n",
+}
+
+
+@pytest.mark.parametrize("table", sorted(CLEAN))
+def test_a_clean_table_is_converted_without_its_row_converter(
+    table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every table but hosts has the column-wise path: on clean rows no row converter runs, and
+    the records are those the row converters make."""
+    raw, problems = read_csv_bytes(CLEAN[table].encode(), table, f"{table}.csv")
+    assert raw is not None and problems == []
+    slow_problems: list[Problem] = []
+    slow = convert(list(Table(raw)), slow_problems)
+    calls: list[str] = []
+    converter = rowwise.CONVERTERS[table]
+
+    def counting(cells: Cells) -> object:
+        calls.append(table)
+        return converter(cells)
+
+    monkeypatch.setitem(rowwise.CONVERTERS, table, counting)
+    fast_problems: list[Problem] = []
+    fast = convert(Table(raw), fast_problems)
+    assert calls == [] and fast_problems == slow_problems == []
+    assert fast == slow and len(fast) == CLEAN[table].count("\n") - 1

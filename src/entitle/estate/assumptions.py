@@ -15,11 +15,12 @@ from pathlib import Path
 
 from entitle.estate.reader import read_csv_bytes
 from entitle.estate.records import ImportFinding
+from entitle.estate.schema import FINDINGS
 from entitle.source import Problem
 
-FILE = "import-findings.csv"
-TABLE = "import-findings"
-COLUMNS = ("kind", "code", "message", "where", "accepted")
+FILE = FINDINGS.file
+TABLE = FINDINGS.name
+COLUMNS = FINDINGS.names
 YES, NO = frozenset({"yes", "y", "true", "1"}), frozenset({"", "no", "n", "false", "0"})
 
 
@@ -31,7 +32,7 @@ def read_import_findings(path: str | Path) -> tuple[tuple[ImportFinding, ...], l
     raw, problems = read_csv_bytes(file.read_bytes(), TABLE, FILE)
     if raw is None:
         return (), problems
-    missing = [c for c in ("code", "message") if c not in raw.header]
+    missing = [c for c in FINDINGS.required if c not in raw.header]
     if missing:
         hint = "import-findings.csv has " + ", ".join(COLUMNS) + " (written by entitle import)"
         problems.append(Problem(raw.header_source, f"missing column: {', '.join(missing)}", hint))

@@ -1,11 +1,13 @@
 """Checks that look across rows and tables: duplicate ids, references to ids no table defines,
 and product, edition and version names the catalog does not know.
 
-They work on raw rows (:class:`~entitle.estate.convert.Row`), so a row with a bad number still has
+They work on raw rows (:class:`~entitle.estate.cells.Row`), so a row with a bad number still has
 its references checked, and one bad row does not hide the problems of another. A table that could
 not be read at all is left out of every check that would consult it, so one broken file does not
 bury the real problem under a pile of "unknown id" ones.
-Imports only :mod:`entitle.source`, the catalog model and :mod:`entitle.estate.convert`.
+Which tables define ids and which columns name them comes from :mod:`entitle.estate.schema`.
+Imports only :mod:`entitle.source`, the catalog model and the estate's ``cells``, ``idnames`` and
+``schema`` modules.
 """
 
 from __future__ import annotations
@@ -16,25 +18,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import cast
 
 from entitle.catalog.model import Catalog, Product
-from entitle.estate.convert import BOOLEAN, Row, column_of, sources_of
+from entitle.estate.cells import BOOLEAN, Row, column_of, sources_of
 from entitle.estate.idnames import FOLDED, id_key, lookalike_warnings
+from entitle.estate.schema import ID_COLUMNS as ID_COLUMNS
+from entitle.estate.schema import ID_NAMES, SCHEMA, Column
 from entitle.source import Problem, Source
-
-# Tables whose rows define an id, and the column holding it.
-ID_COLUMNS = {
-    "hosts": "host",
-    "oses": "ose",
-    "users": "user",
-    "devices": "device",
-    "entitlements": "id",
-}
-ID_NAMES = {
-    "hosts": "host",
-    "oses": "OSE",
-    "users": "user",
-    "devices": "device",
-    "entitlements": "entitlement id",
-}
 
 
 def did_you_mean(
@@ -99,35 +87,37 @@ class References:
         self.problems = problems
         self._known: dict[tuple[str, ...], tuple[list[str], dict[str, str]]] = {}
 
-    def table(self, rows: Sequence[Row], columns: Sequence[tuple[str, tuple[str, ...]]]) -> None:
-        """:meth:`check` each of ``columns`` (column, tables defining its ids) on every row, in
-        the order of the rows. Only rows naming an id that no table defines are looked at one by
-        one: the others are known good from the distinct values of each column."""
+    def table(self, rows: Sequence[Row], columns: Sequence[Column]) -> None:
+        """:meth:`check` each of ``columns`` (each naming ids of its ``refs`` tables; an ``id
+        list`` column several) on every row, in the order of the rows. Only rows naming an id
+        that no table defines are looked at one by one: the others are known good from the
+        distinct values of each column."""
         suspects: set[int] = set()
-        for column, tables in columns:
-            sets = [self.ids[table] for table in tables]
+        for column in columns:
+            sets = [self.ids[table] for table in column.refs]
             if any(ids is None for ids in sets):
                 continue
-            values = column_of(rows, column)
-            unknown = set(values)
-            unknown.discard("")
+            values = column_of(rows, column.name)
+            distinct = set(values)
+            distinct.discard("")
+            if column.type == "id list":
+                named = {value: set(_parts(value)) for value in distinct}
+                distinct = set().union(*named.values()) if named else set()
+            unknown = distinct
             for ids in sets:
                 unknown = unknown.difference(cast(set[str], ids))
+            if column.type == "id list" and unknown:
+                unknown = {value for value, parts in named.items() if parts & unknown}
             if unknown:
                 suspects.update(i for i, value in enumerate(values) if value in unknown)
         for i in sorted(suspects):
             row = rows[i]
-            for column, tables in columns:
-                self.check(row, column, tables)
-
-    def lists(self, rows: Sequence[Row], column: str, tables: tuple[str, ...]) -> None:
-        """:meth:`check` every id of a ``;``-separated column (such as ``oses.hosts``)."""
-        for row in rows:
-            value = row.get(column)
-            if value:
-                for part in value.split(";"):
-                    if part.strip():
-                        self.check(row, column, tables, part.strip())
+            for column in columns:
+                if column.type == "id list":
+                    for part in _parts(row.get(column.name)):
+                        self.check(row, column.name, column.refs, part)
+                else:
+                    self.check(row, column.name, column.refs)
 
     def check(self, row: Row, column: str, tables: Sequence[str], value: str | None = None) -> None:
         value = row.get(column) if value is None else value
@@ -160,21 +150,17 @@ class References:
 def check_references(
     rows: Mapping[str, Sequence[Row]], ids: Mapping[str, set[str] | None], problems: list[Problem]
 ) -> None:
-    """Every id a row names is defined by its table (an ``ose`` on a known host, ...)."""
+    """Every id a row names is defined by its table (an ``ose`` on a known host, ...): the
+    reference columns of :mod:`entitle.estate.schema`, table by table."""
     ref = References(ids, problems)
-    ref.table(rows.get("oses", ()), [("host", ("hosts",))])
-    ref.lists(rows.get("oses", ()), "hosts", ("hosts",))
-    ref.table(rows.get("oses", ()), [("replaces", ("oses",)), ("runs_in", ("oses",))])
-    ref.table(rows.get("software", ()), [("ose", ("oses",)), ("passive_for", ("oses",))])
-    ref.table(rows.get("placements", ()), [("ose", ("oses",)), ("host", ("hosts",))])
-    for table in ("access", "managed"):
-        columns = [
-            ("ose", ("oses",)),
-            ("user", ("users",)),
-            ("device", ("devices", "oses")),  # an OSE reaching a server
-        ]
-        ref.table(rows.get(table, ()), columns)
-    ref.table(rows.get("entitlements", ()), [("assigned_to", ("hosts", "oses"))])
+    for spec in SCHEMA:
+        if spec.references:
+            ref.table(rows.get(spec.name, ()), spec.references)
+
+
+def _parts(value: str) -> list[str]:
+    """The ids of a ``;``-separated list cell (such as ``oses.hosts``), trimmed, blanks dropped."""
+    return [part.strip() for part in value.split(";") if part.strip()]
 
 
 def check_shared_hosts(rows: Mapping[str, Sequence[Row]], problems: list[Problem]) -> None:

@@ -1,146 +1,81 @@
-"""Estate records column by column, for the big tables (access, devices, managed).
+"""Estate records column by column: the loader's fast path for whole tables.
 
-A fast converter builds the record of a row whose cells hold what a clean estate holds (ids
-present, words allowed, dates valid and in order) directly from the table's columns, exactly as
-its row converter in :mod:`entitle.estate.convert` would; any other row goes through that
-converter, which reports its problems. So the records and the problems are the same, in the same
-order, either way.
+Each column is parsed once per distinct text, by the same :class:`Cells` code the row converter
+uses and the type :mod:`entitle.estate.schema` gives it; the table's rule across a row's cells
+(:data:`entitle.estate.rowwise.RULES`) is tried once per distinct combination of the cells it
+reads. A row whose cells all parse and fit together becomes its record directly; any other row
+goes through its row converter, which reports its problems. So the records and the problems are
+the same, in the same order, either way. Hosts (where whether a cell is required depends on
+another) always go row by row: a table holds a few of them. Imports only :mod:`entitle.source`
+and the estate's ``cells``, ``records``, ``rowwise`` and ``schema`` modules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from datetime import date
-from typing import Any, cast
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+from typing import Any
 
-from entitle.estate.convert import (
-    CONVERTERS,
-    DAY,
-    Cells,
-    Table,
-    to_access,
-    to_device,
-    to_managed,
-)
-from entitle.estate.records import Access, Device, Level, Managed, Purpose
-from entitle.source import Problem
+from entitle.estate.cells import Cells, Row, Table
+from entitle.estate.records import RECORDS
+from entitle.estate.rowwise import CONVERTERS, RULES
+from entitle.estate.schema import TABLE, Column
+from entitle.source import NO_SOURCE, Problem
 
-_BAD = object()  # a cell the fast path leaves to the converter
+ROW_BY_ROW = frozenset({"hosts"})
 
 
-def _convert_each(table: Table, problems: list[Problem]) -> list[Any]:
-    converter = CONVERTERS[table.name]
-    records = []
-    for i in range(len(table)):
-        record = converter(Cells(table[i], problems))
-        if record is not None:
-            records.append(record)
-    return records
-
-
-def _days(column: Sequence[str]) -> Iterator[date | None | object]:
-    """``Cells.day`` of every cell that is blank or a real date, ``_BAD`` for the others; each
-    distinct text is parsed once."""
-    parsed: dict[str, date | None | object] = {"": None}
-    for value in set(column) - {""}:
-        try:
-            parsed[value] = date.fromisoformat(value) if DAY.fullmatch(value) else _BAD
-        except ValueError:
-            parsed[value] = _BAD
-    return map(parsed.__getitem__, column)
-
-
-def _fast_access(table: Table, problems: list[Problem]) -> list[Access]:
-    levels, purposes = {"", "standard", "enterprise"}, {"", "use", "admin"}
-    records = []
-    for i, (ose, product, user, device, level, purpose, first, last, source, extra) in enumerate(
-        zip(
-            *(table.column(name) for name in ("ose", "product", "user", "device")),
-            *(table.column(name) for name in ("level", "purpose")),
-            _days(table.column("first_seen")),
-            _days(table.column("last_seen")),
-            table.sources,
-            table.extras(),
-            strict=True,
-        )
-    ):
-        if (
-            ose
-            and product
-            and level in levels
-            and purpose in purposes
-            and first is not _BAD
-            and last is not _BAD
-            and not (first and last and last < first)
-        ):
-            records.append(
-                Access(
-                    ose,
-                    product,
-                    user or None,
-                    device or None,
-                    cast(Level, level or "standard"),
-                    cast(Purpose, purpose or "use"),
-                    cast(date | None, first),
-                    cast(date | None, last),
-                    source,
-                    extra,
-                )
-            )
-            continue
-        record = to_access(Cells(table[i], problems))
-        if record is not None:
-            records.append(record)
-    return records
-
-
-def _fast_device(table: Table, problems: list[Problem]) -> list[Device]:
-    records = []
-    for i, (device, kind, os, source, extra) in enumerate(
-        zip(
-            *(table.column(name) for name in ("device", "kind", "os")),
-            table.sources,
-            table.extras(),
-            strict=True,
-        )
-    ):
-        if device:
-            records.append(Device(device, kind or None, os or None, source, extra))
-            continue
-        record = to_device(Cells(table[i], problems))
-        if record is not None:
-            records.append(record)
-    return records
-
-
-def _fast_managed(table: Table, problems: list[Problem]) -> list[Managed]:
-    records = []
-    for i, (product, ose, device, user, source, extra) in enumerate(
-        zip(
-            *(table.column(name) for name in ("product", "ose", "device", "user")),
-            table.sources,
-            table.extras(),
-            strict=True,
-        )
-    ):
-        if product and bool(ose) != bool(device):
-            records.append(
-                Managed(product, ose or None, device or None, user or None, source, extra)
-            )
-            continue
-        record = to_managed(Cells(table[i], problems))
-        if record is not None:
-            records.append(record)
-    return records
-
-
-FAST_CONVERTERS: dict[str, Callable[[Table, list[Problem]], list[Any]]] = {
-    "access": _fast_access,
-    "devices": _fast_device,
-    "managed": _fast_managed,
-}
+def _parsed(table: Table, column: Column) -> tuple[Sequence[Any], set[str]]:
+    """``Cells.value`` of every cell of ``column``, and the texts that are bad (each distinct
+    text is parsed once)."""
+    texts = table.column(column.name)
+    distinct = set(texts)
+    if column.type in ("id", "text", "word"):  # no parsing: only a required one may be bad
+        bad = {""} if column.required and "" in distinct else set()
+        return ([text or None for text in texts] if "" in distinct else texts), bad
+    value: dict[str, Any] = {}
+    bad = set()
+    for text in distinct:
+        scratch: list[Problem] = []
+        cells = Cells(Row(table.name, {column.name: text}, NO_SOURCE), scratch)
+        value[text] = cells.value(column.name)
+        if scratch:
+            bad.add(text)
+    return tuple(map(value.__getitem__, texts)), bad
 
 
 def convert_table(table: Table, problems: list[Problem]) -> list[Any]:
-    """Records of a whole table: column by column where a fast converter exists."""
-    return FAST_CONVERTERS.get(table.name, _convert_each)(table, problems)
+    """Records of a whole table, with a problem for every bad cell of the rows that yield none."""
+    converter = CONVERTERS[table.name]
+    if table.name in ROW_BY_ROW or not len(table):
+        return [r for r in (converter(Cells(row, problems)) for row in table) if r is not None]
+    spec = TABLE[table.name]
+    parsed: dict[str, Sequence[Any]] = {}
+    bad_rows: set[int] = set()
+    for column in spec.columns:
+        values, bad = _parsed(table, column)
+        parsed[column.attribute] = values
+        if bad:
+            texts = table.column(column.name)
+            bad_rows.update(i for i, text in enumerate(texts) if text in bad)
+    rule = RULES.get(table.name)
+    if rule is not None:
+        keys = list(zip(*(parsed[name] for name in rule.columns), strict=True))
+        unfit = {key for key in set(keys) if next(rule.check(*key), None) is not None}
+        if unfit:
+            bad_rows.update(i for i, key in enumerate(keys) if key in unfit)
+    record = RECORDS[table.name]
+    by_field: dict[str, Iterable[Any]] = {**parsed, "source": table.sources}
+    by_field["extra"] = table.extras()
+    columns = [by_field[f.name] for f in fields(record)]
+    if not bad_rows:  # the usual case: every record at once
+        return list(map(record, *columns))
+    records = []
+    for i, args in enumerate(zip(*columns, strict=True)):
+        if i in bad_rows:
+            found = converter(Cells(table[i], problems))
+            if found is not None:
+                records.append(found)
+        else:
+            records.append(record(*args))
+    return records

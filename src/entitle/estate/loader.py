@@ -17,9 +17,10 @@ from pathlib import Path
 from entitle.catalog import Catalog, default_catalog
 from entitle.estate import checks
 from entitle.estate.assumptions import read_import_findings
-from entitle.estate.convert import REQUIRED, Row, convert, rows_of
+from entitle.estate.convert import Row, convert, rows_of
 from entitle.estate.reader import RawEstate, RawTable, read_estate
-from entitle.estate.records import TABLES, Estate
+from entitle.estate.records import Estate
+from entitle.estate.schema import REQUIRED, TABLE, TABLES
 from entitle.source import BadInput, Problem
 
 
@@ -66,20 +67,7 @@ def _load(path: str | Path, catalog: Catalog) -> tuple[Estate | None, list[Probl
     problems = sorted(problems, key=_order)
     if any(p.severity == "error" for p in problems):
         return None, problems
-    estate = Estate(
-        hosts=records["hosts"],
-        oses=records["oses"],
-        software=records["software"],
-        users=records["users"],
-        devices=records["devices"],
-        access=records["access"],
-        managed=records["managed"],
-        entitlements=records["entitlements"],
-        prices=records["prices"],
-        placements=records["placements"],
-        name=raw.name,
-        import_findings=assumed,
-    )
+    estate = Estate(**records, name=raw.name, import_findings=assumed)
     return estate, problems
 
 
@@ -112,8 +100,9 @@ def usable_rows(raw: RawEstate, problems: list[Problem]) -> dict[str, Sequence[R
 def header_ok(table: RawTable, problems: list[Problem]) -> bool:
     """The header names every required column (one problem for the header line if not)."""
     missing = [name for name in REQUIRED[table.name] if name not in table.header]
-    if table.name == "managed" and "ose" not in table.header and "device" not in table.header:
-        missing.append("ose or device")
+    one_of = TABLE[table.name].one_of
+    if one_of and not any(name in table.header for name in one_of):
+        missing.append(" or ".join(one_of))
     if not missing:
         return True
     named = ", ".join(missing)

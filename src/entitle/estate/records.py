@@ -1,8 +1,9 @@
 """Immutable estate records, one class per table of the estate format.
 
 Each record carries the :class:`~entitle.source.Source` of the row it was read from. Field names
-follow ``shared/spec/estate-format.md``; optional blank cells are ``None`` ("unknown").
-Imports only :mod:`entitle.source`.
+are the columns of :mod:`entitle.estate.schema` (which says which column a renamed field holds);
+optional blank cells are ``None`` ("unknown"). The table names and columns are re-exported from
+there for the modules that read them here. Imports only :mod:`entitle.source` and the schema.
 """
 
 from __future__ import annotations
@@ -12,8 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, get_args, get_type_hints
 
+from entitle.estate.schema import FIELD_COLUMNS as FIELD_COLUMNS
+from entitle.estate.schema import LISTED_PROVIDERS as LISTED_PROVIDERS
+from entitle.estate.schema import PROVIDERS as PROVIDERS
+from entitle.estate.schema import SPEC_COLUMNS as SPEC_COLUMNS
+from entitle.estate.schema import TABLES as TABLES
 from entitle.source import NO_SOURCE, Finding, Source
 
 Environment = Literal["production", "dev-test"]
@@ -21,8 +27,6 @@ Model = Literal["per-core", "per-vm", "server-cal", "payg", "provider", "byol"]
 # Version 2 (docs/estate-format.md, hosts.csv `provider`): the Listed Providers and any other
 # service provider (`outsourcer`); blank = the organisation's own premises.
 Provider = Literal["azure", "aws", "google", "alibaba", "outsourcer"]
-LISTED_PROVIDERS: tuple[str, ...] = ("azure", "aws", "google", "alibaba")
-PROVIDERS: tuple[str, ...] = (*LISTED_PROVIDERS, "outsourcer")
 # oses.csv `kind` (docs/rules/cloud-and-hybrid.md): blank = a machine (physical or VM);
 # `container` = a process-isolated container, `hyperv-container` = a Hyper-V isolated one.
 OseKind = Literal["container", "hyperv-container"]
@@ -230,72 +234,7 @@ class Estate:
     import_findings: tuple[ImportFinding, ...] = ()
 
 
-TABLES: tuple[str, ...] = (
-    "hosts",
-    "oses",
-    "software",
-    "users",
-    "devices",
-    "access",
-    "managed",
-    "entitlements",
-    "prices",
-    "placements",
-)
-
-# Record fields whose column has another name (``from`` is a Python keyword).
-FIELD_COLUMNS: dict[str, dict[str, str]] = {"placements": {"since": "from"}}
-
-# Every column of the estate format (shared/spec/estate-format.md), in the spec's order: what
-# writers of estate tables (the sample generator, the ledger's export) put in the header.
-SPEC_COLUMNS: dict[str, tuple[str, ...]] = {
-    "hosts": (
-        "host",
-        "processors",
-        "cores_per_processor",
-        "cpu_model",
-        "cluster",
-        "provider",
-        "dedicated",
-    ),
-    "oses": (
-        "ose",
-        "host",
-        "virtual",
-        "vcpus",
-        "environment",
-        "hosting_only",
-        "front_end",
-        "hosts",
-        "replaces",
-    ),
-    "software": ("ose", "product", "edition", "version", "model", "passive_for"),
-    "users": ("user", "external", "name", "department", "subscriptions"),
-    "devices": ("device", "kind", "os"),
-    "access": (
-        "user",
-        "device",
-        "ose",
-        "product",
-        "level",
-        "purpose",
-        "first_seen",
-        "last_seen",
-    ),
-    "managed": ("product", "ose", "device", "user"),
-    "entitlements": (
-        "id",
-        "product",
-        "license",
-        "edition",
-        "version",
-        "quantity",
-        "sa_until",
-        "assigned_to",
-        "agreement",
-        "purchased",
-        "unit_price",
-    ),
-    "prices": ("product", "license", "edition", "price", "currency"),
-    "placements": ("ose", "host", "from", "until"),
+# Each table's record class (derived from Estate's fields, whose names are the tables').
+RECORDS: dict[str, type] = {
+    name: get_args(hint)[0] for name, hint in get_type_hints(Estate).items() if name in TABLES
 }

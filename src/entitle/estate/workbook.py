@@ -1,4 +1,4 @@
-"""One ``.xlsx`` workbook as raw estate tables: a sheet per table (see :mod:`entitle.estate.reader`).
+"""One ``.xlsx`` workbook as raw estate tables: a sheet per table (see :mod:`entitle.estate.raw`).
 
 Kept apart from the CSV reader because a workbook is a zip archive with limits of its own: before
 openpyxl opens it, :func:`check_archive` reads the sizes the archive declares and refuses one that
@@ -22,8 +22,8 @@ from typing import Any
 import openpyxl
 from openpyxl.workbook.workbook import Workbook
 
-from entitle.estate.reader import RawEstate, RawTable, table_from_rows, unknown_table
-from entitle.estate.records import TABLES
+from entitle.estate.raw import RawEstate, RawTable, table_from_rows, unknown_table
+from entitle.estate.schema import TABLES
 from entitle.source import Problem, Source
 
 MiB = 2**20

@@ -1,8 +1,10 @@
 """Merging imported rows into an estate folder, atomically.
 
-Each table has a key (``hosts``: host; ``software``: ose and product; ``access``: ose, product,
-user, device, level, purpose …). An imported row with a new key is added; one with a known key
-updates the cells it fills (a *weak* row only fills blank cells). Access dates widen
+Each table has a key, given by :mod:`entitle.estate.schema` (``hosts``: host; ``software``: ose
+and product; ``access``: ose, product, user, device, level, purpose; ``entitlements``: id, or the
+whole row when it has none …). An imported row with a new key is added; one with a known key
+updates the cells it fills (a *weak* row only fills blank cells); the estate's own rows are all
+kept. Access dates widen
 (``first_seen`` the earliest, ``last_seen`` the latest), so importing the same file twice changes
 nothing. A placeholder host (one an importer made up for an OSE whose host no export named) goes
 away once no OSE runs on it. Access to a product with no ``software.csv`` row on its OSE is left
@@ -33,41 +35,21 @@ from pathlib import Path
 from entitle.catalog import Catalog
 from entitle.estate.loader import load_estate
 from entitle.estate.reader import read_csv_bytes
-from entitle.estate.records import TABLES
+from entitle.estate.schema import FINDINGS, SCHEMA, TABLES
 from entitle.faults import fault_point
 from entitle.importers.result import NewRow
 from entitle.source import Problem, Source
 
-KEYS: dict[str, tuple[str, ...]] = {
-    "hosts": ("host",),
-    "oses": ("ose",),
-    "software": ("ose", "product"),
-    "users": ("user",),
-    "devices": ("device",),
-    "access": ("ose", "product", "user", "device", "level", "purpose"),
-    "managed": ("product", "ose", "device", "user"),
-    "placements": ("ose", "host", "from"),
-    "import-findings": ("kind", "code", "message"),  # entitle.importers.assumed
+# Each table's key and header come from the estate's schema, as does the default a blank key
+# cell stands for (an access row's level and purpose), so the merge takes every table the
+# loader does, with every column.
+SPECS = {spec.name: spec for spec in (*SCHEMA, FINDINGS)}
+KEYS: dict[str, tuple[str, ...]] = {name: spec.key for name, spec in SPECS.items()}
+COLUMNS: dict[str, tuple[str, ...]] = {spec.name: spec.names for spec in SCHEMA}
+DEFAULTS: dict[str, dict[str, str]] = {
+    name: {c.name: c.default for c in spec.columns if c.default and c.name in spec.key}
+    for name, spec in SPECS.items()
 }
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "hosts": (
-        "host",
-        "processors",
-        "cores_per_processor",
-        "cpu_model",
-        "cluster",
-        "provider",
-        "dedicated",
-    ),
-    "oses": ("ose", "host", "virtual", "vcpus", "environment", "hosting_only", "replaces"),
-    "software": ("ose", "product", "edition", "version", "model"),
-    "users": ("user", "external", "name", "department"),
-    "devices": ("device", "kind", "os"),
-    "access": ("ose", "product", "user", "device", "level", "purpose", "first_seen", "last_seen"),
-    "managed": ("product", "ose", "device", "user"),
-    "placements": ("ose", "host", "from", "until"),
-}
-DEFAULTS = {"level": "standard", "purpose": "use"}
 PLACEHOLDER = "placeholder"  # extra hosts.csv column: yes for a host no export named
 
 
@@ -81,10 +63,17 @@ class Table:
     origins: dict[tuple[str, ...], Source] = field(default_factory=dict)
 
     def key(self, cells: Mapping[str, str]) -> tuple[str, ...]:
-        return tuple(
-            (cells.get(c, "") or DEFAULTS.get(c, "")).lower() if c in DEFAULTS else cells.get(c, "")
+        """The row's key cells (a blank one with a default read as that default); a row whose
+        key is all blank (an entitlement without an id) is keyed by all its cells, so only the
+        same row imported again is the same row."""
+        defaults = DEFAULTS[self.name]
+        key = tuple(
+            (cells.get(c, "") or defaults[c]).lower() if c in defaults else cells.get(c, "")
             for c in KEYS[self.name]
         )
+        if any(key):
+            return key
+        return ("", *(f"{c}={v}" for c, v in sorted(cells.items()) if v))
 
 
 @dataclass
@@ -106,7 +95,7 @@ def read_tables(folder: Path) -> tuple[dict[str, Table], list[Problem]]:
     """The tables of an existing estate folder (absent tables are empty)."""
     tables: dict[str, Table] = {}
     problems: list[Problem] = []
-    for name in (*TABLES, "import-findings"):
+    for name in (*TABLES, FINDINGS.name):
         path = folder / f"{name}.csv"
         if not path.is_file():
             continue
@@ -118,8 +107,10 @@ def read_tables(folder: Path) -> tuple[dict[str, Table], list[Problem]]:
         table = Table(name, list(raw.header))
         for row in raw.rows:
             cells = dict(zip(raw.header, row.values, strict=False))
-            key = table.key(cells) if name in KEYS else (str(len(table.rows)),)
-            table.rows.setdefault(key, cells)
+            key = table.key(cells)
+            if key in table.rows:  # the estate's own rows are kept, even two of one key
+                key = (*key, f"#{len(table.rows)}")
+            table.rows[key] = cells
         tables[name] = table
     return tables, problems
 

@@ -1,7 +1,7 @@
 """Generate realistic sample estates, seeded and deterministic.
 
 ``generate_estate(seed, users)`` is a pure function from a seed and a size to the estate's tables
-(table name -> rows, with the columns of ``shared/spec/estate-format.md``); the same arguments
+(table name -> rows, with the columns of :mod:`entitle.estate.schema`); the same arguments
 always give the same rows, and :func:`write_estate` writes them byte for byte the same. The
 default (seed 7, 300 users) is the bundled ``examples/sample-estate``; larger ``users`` add more
 sites of the same shape, for benchmarks::
@@ -24,7 +24,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from entitle.estate.records import SPEC_COLUMNS
+from entitle.estate.schema import SPEC_COLUMNS
 from entitle.samples._entitlements import PRICES, entitlements
 from entitle.samples._people import Registry, add_people, seen_window
 from entitle.samples._servers import Site, Tables, add_site

@@ -5,9 +5,11 @@ rows in order — so a change may name a host an earlier change added — and th
 through the estate loader's own conversion and checks. A problem in a row a change wrote is
 reported at the change's line (``CHANGES.yaml:7: unknown product 'sql-sever'``).
 
-Removing cascades: a host takes its OSEs; an OSE its software, the access to it and what manages
-it; a user or a device the access rows that name them; software its access rows. Owned
-entitlements stay owned (their assignment to a removed host is cleared).
+Removing cascades by the references of :mod:`entitle.estate.schema`: a host takes its OSEs and
+placements; an OSE its software, the access to it and from it, what manages it, its placements
+and the containers in it; a user or a device the access rows that name them; software its access
+rows. Other references are cleared: owned entitlements stay owned (their assignment to a removed
+host is cleared), a user's managed rows lose the user.
 
 Imports :mod:`entitle.source`, the catalog and the estate; nothing higher.
 """
@@ -20,34 +22,17 @@ from typing import Any
 
 from entitle.catalog.model import Catalog
 from entitle.estate import checks
-from entitle.estate.convert import Row, convert, known_columns
+from entitle.estate.convert import Row, Table, convert, known_columns
 from entitle.estate.files import MAX_ROWS
-from entitle.estate.records import FIELD_COLUMNS, TABLES, Estate
+from entitle.estate.records import Estate
+from entitle.estate.schema import SCHEMA, TABLE, TABLES
 from entitle.source import Problem, Source
 from entitle.whatif.changes import Change
 
-TABLE_OF = {
-    "host": "hosts",
-    "ose": "oses",
-    "vm": "oses",
-    "software": "software",
-    "user": "users",
-    "device": "devices",
-    "access": "access",
-    "managed": "managed",
-    "entitlement": "entitlements",
-    "price": "prices",
-}
-# The fields that pick the row(s) a `set` or `remove` acts on.
-KEYS = {
-    "hosts": ("host",),
-    "oses": ("ose",),
-    "software": ("ose", "product"),
-    "users": ("user",),
-    "devices": ("device",),
-    "entitlements": ("id",),
-    "prices": ("product", "license", "edition"),
-}
+# The table a change's target names ("vm" is an OSE that is virtual), and the fields that pick
+# the row(s) a `set` or `remove` acts on: from the estate's schema.
+TABLE_OF = {spec.target: spec.name for spec in SCHEMA} | {"vm": "oses"}
+KEYS = {spec.name: spec.key for spec in SCHEMA}
 Rows = dict[str, list[Row]]
 
 
@@ -66,12 +51,9 @@ def estate_rows(estate: Estate) -> Rows:
     out: Rows = {}
     for table in TABLES:
         rows = []
-        field_of = {column: name for name, column in FIELD_COLUMNS.get(table, {}).items()}
+        columns = TABLE[table].columns
         for record in getattr(estate, table):
-            cells = {
-                name: _text(getattr(record, field_of.get(name, name)))
-                for name in known_columns(table)
-            }
+            cells = {column.name: _text(getattr(record, column.attribute)) for column in columns}
             cells.update(record.extra)
             rows.append(Row(table, cells, record.source))
         out[table] = rows
@@ -97,15 +79,16 @@ def _rebuild(
     """The loader's checks and conversion, on rows instead of files. Only problems of rows the
     changes wrote count: the estate's own rows were accepted when it was loaded."""
     problems: list[Problem] = []
-    records = {table: tuple(convert(rows[table], problems)) for table in TABLES}
+    tables = {table: Table.of_rows(table, rows[table]) for table in TABLES}  # column by column
+    records = {table: tuple(convert(tables[table], problems)) for table in TABLES}
     ids: dict[str, set[str] | None] = {}
     for table in checks.ID_COLUMNS:
-        ids[table] = set(checks.defined_ids(rows[table], table, problems))
-    checks.check_references(rows, ids, problems)
-    checks.check_shared_hosts(rows, problems)
-    checks.check_catalog(rows, catalog, problems)
-    checks.check_access_software(rows, ids["oses"], catalog, problems)
-    checks.check_prices(rows["prices"], problems)
+        ids[table] = set(checks.defined_ids(tables[table], table, problems))
+    checks.check_references(tables, ids, problems)
+    checks.check_shared_hosts(tables, problems)
+    checks.check_catalog(tables, catalog, problems)
+    checks.check_access_software(tables, ids["oses"], catalog, problems)
+    checks.check_prices(tables["prices"], problems)
     errors = [p for p in problems if p.severity == "error" and p.source in written]
     if errors:
         return None, sorted(errors, key=lambda p: (p.source.file, p.source.line))
@@ -160,38 +143,32 @@ def _add(change: Change, rows: Rows, problems: list[Problem]) -> None:
 
 
 def _select(change: Change, table: str, rows: Rows, problems: list[Problem]) -> list[int]:
-    """Indexes of the rows a set/remove change names (a problem when none)."""
-    keys = KEYS.get(table, ())
-    given = {
-        k: change.fields.get(k, "").lower() if k != "id" else change.fields.get(k, "") for k in keys
-    }
-    if table == "software":
-        if not given["product"]:
-            problems.append(
-                Problem(change.source, "name the product", "e.g. product: windows-server")
+    """Indexes of the rows a set/remove change names (a problem when none). The key fields a
+    table requires (and the id of a table of ids) must be given; an optional one matches the
+    rows whose cell is the same (blank, or the column's default, when not given). Software may
+    leave out the OSE: every installation of the product."""
+    spec = TABLE[table]
+    wanted: dict[str, str] = {}
+    for key in spec.key:
+        column = spec.by_name[key]
+        given = change.fields.get(key, "")
+        given = given.lower() if column.word else given
+        needed = column.required or key == spec.id
+        if table == "software" and key == "ose" and not given:
+            continue
+        if needed and not given:
+            example = "e.g. product: windows-server" if key == "product" else f"e.g. {key}: NAME"
+            message = (
+                "name the product" if table == "software" else f"name the {key} to {change.verb}"
             )
+            problems.append(Problem(change.source, message, example))
             return []
-        wanted = {k: v for k, v in given.items() if v}
-    elif table == "prices":
-        wanted = given
-    else:
-        missing = [k for k, v in given.items() if not v]
-        if missing:
-            problems.append(
-                Problem(
-                    change.source,
-                    f"name the {missing[0]} to {change.verb}",
-                    f"e.g. {missing[0]}: NAME",
-                )
-            )
-            return []
-        wanted = given
+        wanted[key] = given or column.default
+    defaults = {key: spec.by_name[key].default for key in wanted}
     found = [
         i
         for i, row in enumerate(rows[table])
-        if all(
-            row.get(k) == v if k != "id" else row.cells.get(k, "") == v for k, v in wanted.items()
-        )
+        if all((row.get(k) or defaults[k]) == v for k, v in wanted.items())
     ]
     if not found:
         what = ", ".join(f"{k} {v}" for k, v in wanted.items() if v)
@@ -247,45 +224,54 @@ def _drop(rows: Rows, table: str, test: Callable[[Row], bool]) -> None:
 
 
 def _cascade(table: str, row: Row, rows: Rows) -> None:
-    if table == "hosts":
-        host = row.get("host")
-        for child in [r for r in rows["oses"] if r.get("host") == host]:
-            rows["oses"].remove(child)
-            _cascade("oses", child, rows)
-        _unassign(rows, host)
-    elif table == "oses":
-        name = row.get("ose")
-        _drop(rows, "software", lambda r: r.get("ose") == name)
-        _drop(rows, "access", lambda r: name in (r.get("ose"), r.get("device")))
-        _drop(rows, "managed", lambda r: name in (r.get("ose"), r.get("device")))
-        _unassign(rows, name)
-    elif table == "software":
+    """What goes with a removed row: every row naming its id in a column the schema says is
+    dropped with it (an OSE's software, the access to it ...), removed in turn; every other
+    reference to it is blanked (an entitlement's assignment) or taken out of its list. Software
+    takes the access to its product on its OSE."""
+    if table == "software":
         pair = (row.get("ose"), row.get("product"))
         _drop(rows, "access", lambda r: (r.get("ose"), r.get("product")) == pair)
-    elif table == "users":
-        user = row.get("user")
-        _drop(rows, "access", lambda r: r.get("user") == user)
-        rows["managed"] = [
-            Row(r.table, {**r.cells, "user": ""}, r.source) if r.get("user") == user else r
-            for r in rows["managed"]
+    spec = TABLE[table]
+    value = row.get(spec.id) if spec.id else ""
+    if not value:
+        return
+    for other in SCHEMA:
+        for column in other.references:
+            if table in column.refs:
+                _unlink(other.name, column.name, column.type, column.removal, value, rows)
+
+
+def _unlink(table: str, name: str, kind: str, removal: str, value: str, rows: Rows) -> None:
+    if kind == "id list":
+        rows[table] = [
+            Row(
+                r.table,
+                {**r.cells, name: ";".join(p for p in _ids(r.get(name)) if p != value)},
+                r.source,
+            )
+            if value in _ids(r.get(name))
+            else r
+            for r in rows[table]
         ]
-    elif table == "devices":
-        device = row.get("device")
-        _drop(rows, "access", lambda r: r.get("device") == device)
-        _drop(rows, "managed", lambda r: r.get("device") == device)
+    elif removal == "drop":
+        gone = [r for r in rows[table] if r.get(name) == value]
+        if gone:
+            _drop(rows, table, lambda r: r.get(name) == value)
+            for child in gone:
+                _cascade(table, child, rows)
+    else:
+        rows[table] = [
+            Row(r.table, {**r.cells, name: ""}, r.source) if r.get(name) == value else r
+            for r in rows[table]
+        ]
 
 
-def _unassign(rows: Rows, holder: str) -> None:
-    rows["entitlements"] = [
-        Row(r.table, {**r.cells, "assigned_to": ""}, r.source)
-        if r.get("assigned_to") == holder
-        else r
-        for r in rows["entitlements"]
-    ]
+def _ids(cell: str) -> list[str]:
+    return [part.strip() for part in cell.split(";") if part.strip()]
 
 
 MANY_FIELDS = {
-    "users": ("count", "prefix", "like", "own_devices", "external", "department"),
+    "users": ("count", "prefix", "like", "own_devices", "external", "department", "subscriptions"),
     "devices": ("count", "prefix", "like", "kind", "os"),
 }
 
@@ -372,7 +358,8 @@ def _template(rows: Rows, table: str, column: str, like: str) -> dict[str, str]:
 def _clone_user(change: Change, rows: Rows, like: str, new: str) -> None:
     cells: dict[str, str] = _template(rows, "users", "user", like) if like else {}
     cells.update({"user": new, "name": ""})
-    cells.update({k: change.fields[k] for k in ("external", "department") if k in change.fields})
+    given = ("external", "department", "subscriptions")
+    cells.update({k: change.fields[k] for k in given if k in change.fields})
     rows["users"].append(Row("users", cells, change.source))
     if not like:
         return

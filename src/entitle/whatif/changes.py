@@ -24,7 +24,8 @@ fields of that thing as in the estate format::
 
 Values are read as the text written (``2025`` stays "2025", ``75.10`` stays exactly 75.10), so
 nothing is lost to YAML's number guessing. Problems are values: ``CHANGES.yaml:LINE: message``.
-Imports only :mod:`entitle.source` and PyYAML.
+Which things a change may name comes from :mod:`entitle.estate.schema` (every table of the
+estate). Imports only :mod:`entitle.source`, the estate's schema and PyYAML.
 """
 
 from __future__ import annotations
@@ -34,26 +35,19 @@ from pathlib import Path
 
 import yaml
 
+from entitle.estate.schema import SCHEMA
 from entitle.source import Problem, Source
 
 VERBS = ("add", "remove", "set")
+# Every table of the estate by its target name (schema), with `vm` (an OSE that is virtual) and,
+# for `add`, `users` and `devices` (many at once, like an existing one).
+_ONE = tuple(spec.target for spec in SCHEMA)
+_ALSO = {"ose": ("vm",)}
+_MANY = {"user": ("users",), "device": ("devices",)}
 TARGETS: dict[str, tuple[str, ...]] = {
-    "add": (
-        "host",
-        "ose",
-        "vm",
-        "software",
-        "user",
-        "users",
-        "device",
-        "devices",
-        "access",
-        "managed",
-        "entitlement",
-        "price",
-    ),
-    "remove": ("host", "ose", "vm", "software", "user", "device", "entitlement", "price"),
-    "set": ("host", "ose", "vm", "software", "user", "device", "entitlement", "price"),
+    "add": tuple(t for one in _ONE for t in (one, *_ALSO.get(one, ()), *_MANY.get(one, ()))),
+    "remove": tuple(t for one in _ONE for t in (one, *_ALSO.get(one, ()))),
+    "set": tuple(t for one in _ONE for t in (one, *_ALSO.get(one, ()))),
 }
 
 
