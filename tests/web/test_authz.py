@@ -525,8 +525,8 @@ def test_a_job_writes_only_its_own_organisations_rows(
     from sqlalchemy.orm import Session
 
     from entitle.ledger.db import writer
-    from entitle.ledger.workspace import Job
     from entitle.web import jobs
+    from entitle.web.models import Job
 
     app, held = held_app(db_url, tmp_path)
     a, b = world.admin, world.outsider

@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from entitle.ledger.workspace import ApiToken, User
 from entitle.web.auth import SESSION_NAME
+from entitle.web.models import ApiToken, User
 from entitle.web.security import INLINE_STYLES, Limits
 
 from .conftest import PASSWORD, SAMPLE, Clock, World, fresh_app, login, sign_up, wait_for

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from entitle.ledger.workspace import Invitation, PasswordReset
+from entitle.web.models import Invitation, PasswordReset
 from entitle.web.pages import safe_next
 
 from .conftest import PASSWORD, Member, World, fresh_app, sign_up

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from entitle.estate.records import Entitlement
 from entitle.ledger import service
 from entitle.ledger.importing import Candidate
-from entitle.ledger.workspace import Organisation
 from entitle.web import orgledger
+from entitle.web.models import Organisation
 
 from .conftest import World
 from .kit import refused, sign_in, upload

@@ -134,7 +134,3 @@ ENTITIES: dict[str, type[Base]] = {
     "assignment": Assignment,
 }
 """Tables whose rows the audit chain vouches for, by the entity prefix of their events."""
-
-# The web workspace's tables share this metadata (one migration chain); imported last so that
-# loading the ledger models always registers them.
-from entitle.ledger import workspace as _workspace  # noqa: E402, F401

@@ -29,8 +29,8 @@ from sqlalchemy import Engine, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from entitle.ledger.db import writer
-from entitle.ledger.workspace import ROLES, ApiToken, Membership, Organisation, User
 from entitle.web.errors import ApiError, not_found
+from entitle.web.models import ROLES, ApiToken, Membership, Organisation, User
 
 COOKIE = "entitle_session"
 SESSION_HOURS = 12

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from entitle.ledger.workspace import StoredEstate
+from entitle.web.models import StoredEstate
 
 log = logging.getLogger("entitle.web")
 

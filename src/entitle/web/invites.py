@@ -22,7 +22,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from entitle.ledger.workspace import (
+from entitle.web.accounts import EMAIL, _guard, normal_email
+from entitle.web.auth import SESSION_NAME, check_password, hash_password, waste_a_check
+from entitle.web.context import Workspace
+from entitle.web.errors import ApiError
+from entitle.web.mail import MailFailed
+from entitle.web.models import (
     ROLES,
     ApiToken,
     Invitation,
@@ -31,11 +36,6 @@ from entitle.ledger.workspace import (
     PasswordReset,
     User,
 )
-from entitle.web.accounts import EMAIL, _guard, normal_email
-from entitle.web.auth import SESSION_NAME, check_password, hash_password, waste_a_check
-from entitle.web.context import Workspace
-from entitle.web.errors import ApiError
-from entitle.web.mail import MailFailed
 
 log = logging.getLogger("entitle.web")
 INVITE_DAYS = 7

@@ -30,12 +30,12 @@ from entitle.catalog import Catalog
 from entitle.estate.loader import load_estate
 from entitle.estate.records import TABLES, Estate
 from entitle.ledger.db import writer
-from entitle.ledger.workspace import Job, StoredEstate
 from entitle.position import compute_position
 from entitle.source import Problem, Source
 from entitle.web import history
 from entitle.web.ceiling import Ceiling, CeilingReached
 from entitle.web.errors import ApiError
+from entitle.web.models import Job, StoredEstate
 
 log = logging.getLogger("entitle.web")
 WORKBOOK = "estate.xlsx"

@@ -33,9 +33,9 @@ from entitle.ledger.importing import (
 )
 from entitle.ledger.models import Assignment, EntitlementRow, Event, Retirement
 from entitle.ledger.service import Ledger, Outcome
-from entitle.ledger.workspace import Organisation
 from entitle.source import Finding, Problem, Source
 from entitle.web.errors import ApiError
+from entitle.web.models import Organisation
 
 
 def prefix(org: Organisation) -> str:

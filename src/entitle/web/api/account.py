@@ -8,12 +8,12 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from entitle.ledger.workspace import ApiToken
 from entitle.web import accounts
 from entitle.web.auth import COOKIE, SESSION_NAME, new_token
 from entitle.web.context import DB, WS, ApiActor, Id
 from entitle.web.errors import ApiError, not_found
 from entitle.web.jobs import utc_now
+from entitle.web.models import ApiToken
 
 router = APIRouter(tags=["account"])
 

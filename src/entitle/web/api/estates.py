@@ -14,7 +14,6 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import bindparam, select
 
-from entitle.ledger.workspace import Job, Membership, StoredEstate
 from entitle.reports.html import render_html
 from entitle.reports.pdf import PdfUnavailable, html_to_pdf
 from entitle.reports.xlsx import render_xlsx
@@ -22,6 +21,7 @@ from entitle.web import archives, jobs, positions
 from entitle.web.auth import Actor, membership
 from entitle.web.context import DB, WS, ApiActor, Id, Workspace
 from entitle.web.errors import ApiError, not_found
+from entitle.web.models import Job, Membership, StoredEstate
 from entitle.web.positions import Basis
 
 router = APIRouter(prefix="/orgs/{org_id}", tags=["estates"])

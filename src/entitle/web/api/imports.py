@@ -10,12 +10,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, UploadFile
 from sqlalchemy import select
 
-from entitle.ledger.workspace import Job, StoredEstate
 from entitle.web import archives, jobs, sources
 from entitle.web.api.estates import estate_json, get_estate, job_json
 from entitle.web.auth import Actor, membership
 from entitle.web.context import DB, WS, ApiActor, Id, Workspace
 from entitle.web.errors import ApiError
+from entitle.web.models import Job, StoredEstate
 
 router = APIRouter(prefix="/orgs/{org_id}", tags=["estates"])
 Kind = Literal["ual", "sil", "ad", "rvtools", "hyperv", "generic"]

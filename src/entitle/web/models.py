@@ -1,11 +1,16 @@
 """The web workspace's tables, kept in the ledger's database and its migration chain.
 
+They are the web's, so they live in the web's package (they lived in ``entitle.ledger.
+workspace`` until issue 13): the ledger knows nothing of organisations or users.
+
 Organisations (tenants), users, memberships with a role, personal API tokens (only their
 SHA-256 is stored), estates uploaded to an organisation, and background jobs whose progress a
 client polls. They share the ledger's declarative ``Base`` so that one Alembic chain and the
 migration test (``tests/ledger/test_migrations.py``) cover them. Entitlements an organisation
 records through the web live in the ledger's own tables; which organisation owns them is the
-prefix of their ``ref`` (see ``docs/web.md``). Imports only SQLAlchemy and the ledger models.
+prefix of their ``ref`` (see ``docs/web.md``). Imports only SQLAlchemy and the ledger models
+(whose ``Base`` they extend: once this module is imported, ``Base.metadata`` holds every table,
+which Alembic's autogenerate and ``tests/ledger/test_migrations.py`` need).
 """
 
 from __future__ import annotations
