@@ -1,8 +1,9 @@
 """The ledger's tables, as SQLAlchemy 2 declarative models.
 
 One model serves SQLite and PostgreSQL. Money is kept as exact decimal text (SQLite has no
-decimal type), timestamps as ISO-8601 UTC text (so the audit hash sees the same bytes on both
-engines), days as ``Date``. Every schema change here needs an Alembic revision in
+decimal type), moments as ``DateTime(timezone=True)`` read back in UTC (:class:`UtcDateTime`;
+the audit hash sees them as :func:`entitle.ledger.clock.iso` text, the same on both engines),
+days as ``Date``. Every schema change here needs an Alembic revision in
 ``migrations/versions`` (``tests/ledger/test_migrations.py`` fails otherwise).
 Every table with an integer id gives ids that are never reused (``AUTOINCREMENT`` on SQLite,
 a sequence on PostgreSQL): a deleted row's id never names another row (migration 0003).
@@ -11,14 +12,37 @@ Imports only SQLAlchemy.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, Dialect, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 
 class Base(DeclarativeBase):
     pass
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment: ``DateTime(timezone=True)`` (PostgreSQL's ``timestamptz``), given and read back
+    as an aware ``datetime`` in UTC. SQLite keeps no offset, so the value is stored in UTC and
+    read back as UTC; a moment without a timezone is refused rather than guessed."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError(f"{value!r} is not a moment with a timezone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 NEVER_REUSED = {"sqlite_autoincrement": True}
@@ -42,7 +66,7 @@ class Event(Base):
     __tablename__ = "audit_events"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[str] = mapped_column(String(32), nullable=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     actor: Mapped[str] = mapped_column(String(200), nullable=False)
     action: Mapped[str] = mapped_column(String(60), nullable=False)
     entity: Mapped[str] = mapped_column(String(200), nullable=False, index=True)

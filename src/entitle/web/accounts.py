@@ -14,6 +14,7 @@ from fastapi import Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from entitle.ledger.clock import utc_now
 from entitle.web.auth import (
     COOKIE,
     Actor,
@@ -24,7 +25,6 @@ from entitle.web.auth import (
     waste_a_check,
 )
 from entitle.web.errors import ApiError
-from entitle.web.jobs import utc_now
 from entitle.web.models import Membership, Organisation, User
 from entitle.web.security import GUARD, SignInGuard
 

@@ -21,6 +21,7 @@ from entitle.decide.data import GrowthFailed, decide_from_estate
 from entitle.decide.render import answers_json, data_json, growth_chart, projection_json
 from entitle.decide.render import recommendation_json as questionnaire_json
 from entitle.estate.loader import load_estate
+from entitle.ledger.clock import utc_now
 from entitle.optimize.pricing import Pricing
 from entitle.web import jobs
 from entitle.web.ceiling import CeilingReached
@@ -88,7 +89,7 @@ def start(ws: Workspace, session: Session, estate: StoredEstate, q: Question) ->
         state="queued",
         progress=0,
         message="queued",
-        created_at=jobs.utc_now(),
+        created_at=utc_now(),
     )
     session.add(job)
     session.commit()

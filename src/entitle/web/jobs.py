@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from entitle.catalog import Catalog
 from entitle.estate.loader import load_estate
 from entitle.estate.records import TABLES, Estate
+from entitle.ledger.clock import iso, utc_now
 from entitle.ledger.db import writer
 from entitle.position import compute_position
 from entitle.source import Problem, Source
@@ -41,10 +42,6 @@ log = logging.getLogger("entitle.web")
 WORKBOOK = "estate.xlsx"
 GONE = "the estate was deleted while the job ran; nothing was written"
 IGNORED = re.compile(r".*\.(md|txt)$|^\.")  # a folder's README or hidden files: skipped
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def json_default(value: Any) -> Any:
@@ -251,7 +248,7 @@ def compute(
     if not finish(engine, stored, status="ready", problems=texts, position=position):
         step(100, GONE, "failed")
         return False
-    history.record(data_dir, stored, position, utc_now())
+    history.record(data_dir, stored, position, iso(utc_now()))
     step(100, f"done: {lines} lines", "done")
     return True
 

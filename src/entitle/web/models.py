@@ -15,10 +15,12 @@ which Alembic's autogenerate and ``tests/ledger/test_migrations.py`` need).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from entitle.ledger.models import NEVER_REUSED, Base
+from entitle.ledger.models import NEVER_REUSED, Base, UtcDateTime
 
 ROLES = ("viewer", "editor", "admin")
 """Roles per organisation, weakest first: each can do what the ones before it can."""
@@ -31,7 +33,7 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), nullable=False, unique=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class User(Base):
@@ -42,7 +44,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
-    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class Membership(Base):
@@ -65,7 +67,7 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id"), nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class StoredEstate(Base):
@@ -80,7 +82,7 @@ class StoredEstate(Base):
     folder: Mapped[str] = mapped_column(String(300), nullable=False)
     files: Mapped[str] = mapped_column(Text, nullable=False)  # JSON list of stored file names
     uploaded_by: Mapped[str] = mapped_column(String(254), nullable=False)
-    uploaded_at: Mapped[str] = mapped_column(String(32), nullable=False)
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False)  # pending|ready|invalid
     problems: Mapped[str | None] = mapped_column(Text)  # JSON list of problem texts
     position: Mapped[str | None] = mapped_column(Text)  # the position's JSON, once computed
@@ -99,7 +101,7 @@ class Job(Base):
     state: Mapped[str] = mapped_column(String(20), nullable=False)  # queued|running|done|failed
     progress: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # percent
     message: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class Invitation(Base):
@@ -115,9 +117,9 @@ class Invitation(Base):
     role: Mapped[str] = mapped_column(String(10), nullable=False)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     invited_by: Mapped[str] = mapped_column(String(254), nullable=False)
-    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
-    expires_at: Mapped[str] = mapped_column(String(32), nullable=False)
-    accepted_at: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class PasswordReset(Base):
@@ -130,9 +132,9 @@ class PasswordReset(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id"), nullable=False, index=True)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
-    expires_at: Mapped[str] = mapped_column(String(32), nullable=False)
-    used_at: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Attempt(Base):

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from entitle.catalog import Catalog
 from entitle.estate.records import Entitlement
 from entitle.ledger import audit, moves, query, rules, service
+from entitle.ledger.clock import iso
 from entitle.ledger.importing import (
     Candidate,
     canonical_fields,
@@ -280,7 +281,7 @@ def history(
         return [
             {
                 "seq": e.seq,
-                "at": e.at,
+                "at": iso(e.at),
                 "actor": e.actor,
                 "action": e.action,
                 "entity": e.entity,

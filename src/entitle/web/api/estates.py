@@ -14,6 +14,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import bindparam, select
 
+from entitle.ledger.clock import iso, utc_now
 from entitle.reports.html import render_html
 from entitle.reports.pdf import PdfUnavailable, html_to_pdf
 from entitle.reports.xlsx import render_xlsx
@@ -56,7 +57,7 @@ def estate_json(e: StoredEstate) -> dict[str, Any]:
         "files": json.loads(e.files),
         "status": e.status,
         "uploaded_by": e.uploaded_by,
-        "uploaded_at": e.uploaded_at,
+        "uploaded_at": iso(e.uploaded_at),
         "problems": json.loads(e.problems) if e.problems else [],
         "summary": summary,
     }
@@ -102,7 +103,7 @@ def start_import(ws: Workspace, session: DB, estate: StoredEstate) -> Job:
         state="queued",
         progress=0,
         message="queued",
-        created_at=jobs.utc_now(),
+        created_at=utc_now(),
     )
     session.add(job)
     session.commit()
