@@ -7,6 +7,14 @@ days as ``Date``. Every schema change here needs an Alembic revision in
 ``migrations/versions`` (``tests/ledger/test_migrations.py`` fails otherwise).
 Every table with an integer id gives ids that are never reused (``AUTOINCREMENT`` on SQLite,
 a sequence on PostgreSQL): a deleted row's id never names another row (migration 0003).
+Tenancy: every entitlement belongs to one organisation (``org_id``; ``0``, :data:`COMMAND_LINE`,
+for the ledger of ``entitle ledger``, outside every organisation of the web). The session adds
+the organisation to every ORM query of entitlements, assignments and retirements (a
+``do_orm_execute`` hook with ``with_loader_criteria``) and gives new entitlements its key (a
+``before_flush`` hook): a query written with no organisation in it still sees one
+organisation's rows. Which one is an execution option of the engine the session is bound to,
+set by :func:`for_org`; an engine without one is the command line's. Only a statement that asks
+for :data:`ALL_ORGS` (the audit chain's verification) sees every organisation.
 Imports only SQLAlchemy.
 """
 
@@ -15,8 +23,28 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Dialect, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Engine,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    select,
+)
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    with_loader_criteria,
+)
 from sqlalchemy.types import TypeDecorator
 
 
@@ -89,10 +117,11 @@ class EntitlementRow(Base):
     """What was bought: ``quantity`` license units of one product and kind."""
 
     __tablename__ = "entitlements"
-    __table_args__ = NEVER_REUSED
+    __table_args__ = (UniqueConstraint("org_id", "ref"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ref: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    org_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True, server_default="0")
+    ref: Mapped[str] = mapped_column(String(100), nullable=False)
     product: Mapped[str] = mapped_column(String(80), nullable=False)
     license: Mapped[str] = mapped_column(String(40), nullable=False)
     edition: Mapped[str | None] = mapped_column(String(40))
@@ -158,3 +187,49 @@ ENTITIES: dict[str, type[Base]] = {
     "assignment": Assignment,
 }
 """Tables whose rows the audit chain vouches for, by the entity prefix of their events."""
+
+
+COMMAND_LINE = 0
+"""The organisation key of the ledger ``entitle ledger`` keeps (no organisation of the web)."""
+ORG_OPTION = "entitle_org"
+ALL_ORGS = "entitle_all_orgs"
+"""A statement's execution option: this query sees every organisation's rows (verification)."""
+
+
+def for_org(engine: Engine, org_id: int) -> Engine:
+    """The same engine (and pool), for sessions that see only organisation ``org_id``."""
+    return engine.execution_options(**{ORG_OPTION: org_id})
+
+
+def org_of(session: Session) -> int:
+    """The organisation a session sees: its engine's, else the command line's."""
+    return int(session.get_bind().get_execution_options().get(ORG_OPTION, COMMAND_LINE))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _one_org(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get(ALL_ORGS):
+        return
+    org = org_of(state.session)
+    mine = select(EntitlementRow.id).where(EntitlementRow.org_id == org)
+    state.statement = state.statement.options(
+        with_loader_criteria(EntitlementRow, EntitlementRow.org_id == org, include_aliases=True),
+        with_loader_criteria(Assignment, Assignment.entitlement_id.in_(mine), include_aliases=True),
+        with_loader_criteria(Retirement, Retirement.entitlement_id.in_(mine), include_aliases=True),
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _new_rows_are_the_sessions(session: Session, _context: object, _instances: object) -> None:
+    org = org_of(session)
+    for row in session.new:
+        if isinstance(row, EntitlementRow):
+            if row.org_id is None:
+                row.org_id = org
+            elif row.org_id != org:
+                raise ValueError(
+                    f"entitlement {row.ref} belongs to organisation {row.org_id}; this session "
+                    f"writes for organisation {org}"
+                )

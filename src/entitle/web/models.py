@@ -7,8 +7,8 @@ Organisations (tenants), users, memberships with a role, personal API tokens (on
 SHA-256 is stored), estates uploaded to an organisation, and background jobs whose progress a
 client polls. They share the ledger's declarative ``Base`` so that one Alembic chain and the
 migration test (``tests/ledger/test_migrations.py``) cover them. Entitlements an organisation
-records through the web live in the ledger's own tables; which organisation owns them is the
-prefix of their ``ref`` (see ``docs/web.md``). Imports only SQLAlchemy and the ledger models
+records through the web live in the ledger's own tables, keyed by the organisation's id
+(``EntitlementRow.org_id``, applied by the session: ``entitle.ledger.models.for_org``). Imports only SQLAlchemy and the ledger models
 (whose ``Base`` they extend: once this module is imported, ``Base.metadata`` holds every table,
 which Alembic's autogenerate and ``tests/ledger/test_migrations.py`` need).
 """
