@@ -20,6 +20,7 @@ Imports only SQLAlchemy.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -206,19 +207,36 @@ def org_of(session: Session) -> int:
     return int(session.get_bind().get_execution_options().get(ORG_OPTION, COMMAND_LINE))
 
 
+@functools.lru_cache(maxsize=4096)
+def _criteria(org: int) -> tuple[Any, ...]:
+    """The options that keep a statement to organisation ``org``, built once per organisation
+    (building them took as long as running a small query)."""
+    return (
+        with_loader_criteria(EntitlementRow, EntitlementRow.org_id == org, include_aliases=True),
+        with_loader_criteria(
+            Assignment,
+            Assignment.entitlement_id.in_(
+                select(EntitlementRow.id).where(EntitlementRow.org_id == org)
+            ),
+            include_aliases=True,
+        ),
+        with_loader_criteria(
+            Retirement,
+            Retirement.entitlement_id.in_(
+                select(EntitlementRow.id).where(EntitlementRow.org_id == org)
+            ),
+            include_aliases=True,
+        ),
+    )
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _one_org(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if state.execution_options.get(ALL_ORGS):
         return
-    org = org_of(state.session)
-    mine = select(EntitlementRow.id).where(EntitlementRow.org_id == org)
-    state.statement = state.statement.options(
-        with_loader_criteria(EntitlementRow, EntitlementRow.org_id == org, include_aliases=True),
-        with_loader_criteria(Assignment, Assignment.entitlement_id.in_(mine), include_aliases=True),
-        with_loader_criteria(Retirement, Retirement.entitlement_id.in_(mine), include_aliases=True),
-    )
+    state.statement = state.statement.options(*_criteria(org_of(state.session)))
 
 
 @event.listens_for(Session, "before_flush")
