@@ -26,10 +26,3 @@ def iso(moment: datetime) -> str:
         raise ValueError(f"{moment!r} has no timezone; entitle keeps moments in UTC")
     return moment.astimezone(UTC).strftime(ISO)
 
-
-def parse_iso(text: str) -> datetime:
-    """A moment from ISO-8601 text with an offset or ``Z`` (the inverse of :func:`iso`)."""
-    moment = datetime.fromisoformat(text.strip())
-    if moment.tzinfo is None:
-        raise ValueError(f"{text!r} has no timezone; write it with Z or an offset")
-    return moment.astimezone(UTC)
