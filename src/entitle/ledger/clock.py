@@ -25,4 +25,3 @@ def iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError(f"{moment!r} has no timezone; entitle keeps moments in UTC")
     return moment.astimezone(UTC).strftime(ISO)
-
