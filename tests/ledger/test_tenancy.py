@@ -5,6 +5,7 @@ that key and keeps the audit chain verifiable."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from datetime import date
@@ -223,5 +224,59 @@ def test_prefixed_ids_become_the_organisation_key_and_the_chain_still_verifies(
                     "content_hash, source) VALUES (100, 1, 'E-1', 'p', 'core', 1, 'hx', 'x')"
                 )
             )
+    finally:
+        engine.dispose()
+
+
+def test_a_purchase_recorded_before_the_migration_is_the_same_purchase_after_it(
+    url: str,
+) -> None:
+    """The web's purchases are idempotent (the same purchase twice adds nothing): one recorded
+    as ``acme/E-1`` before 0008 is recognised when recorded again as ``E-1`` after it."""
+    from entitle.estate.records import Entitlement  # noqa: PLC0415
+    from entitle.ledger.importing import canonical_fields  # noqa: PLC0415
+    from entitle.source import Source  # noqa: PLC0415
+    from entitle.web import orgledger  # noqa: PLC0415
+    from entitle.web.models import Organisation  # noqa: PLC0415
+
+    bought = Entitlement(
+        "windows-server",
+        "core",
+        16,
+        "E-1",
+        edition="standard",
+        version="2022",
+        purchased=date(2024, 1, 10),
+    )
+    old = replace(bought, id="acme/E-1", source=Source("web"))
+    digest = hashlib.sha256(f"1#{canonical_fields(old, None)}".encode()).hexdigest()
+    engine = db.open_engine(url)
+    try:
+        db.upgrade(engine, "0007")
+        state = {**state_0007(1, "acme/E-1"), "content_hash": digest}
+        with db.writer(engine).begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO web_orgs (slug, name, created_at) "
+                    "VALUES ('acme', 'Acme', '2026-12-06 18:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO entitlements (id, ref, product, license, edition, version, "
+                    "quantity, purchased, content_hash, source) VALUES (1, 'acme/E-1', "
+                    "'windows-server', 'core', 'standard', '2022', 16, :p, :h, 'web')"
+                ),
+                {"p": date(2024, 1, 10), "h": digest},
+            )
+        with Session(db.writer(engine)) as session, session.begin():
+            audit.lock(session, "ann").append("entitlement.import", "entitlement:1", None, state)
+        db.upgrade(engine)
+        with Session(engine) as session:
+            org = session.execute(select(Organisation)).scalar_one()
+            session.expunge(org)
+        ledger = orgledger.open_ledger(url, engine, "ann@a.test")
+        again = orgledger.purchase(ledger, org, bought, default_catalog())
+        assert (again["added"], again["unchanged"]) == (0, 1)
     finally:
         engine.dispose()

@@ -142,7 +142,10 @@ def purchase(ledger: Ledger, org: Organisation, e: Entitlement, catalog: Catalog
         raise ApiError.of_problems(bad)
     ref = e.id or "E-" + hashlib.sha256(canonical_fields(e, None).encode()).hexdigest()[:10]
     stored = replace(e, id=ref, source=Source("web"))
-    digest = hashlib.sha256(f"{org.id}#{canonical_fields(stored, None)}".encode()).hexdigest()
+    # hashed with the id as it was stored before migration 0008 (``slug/ref``), so a purchase
+    # recorded before it is still the same purchase
+    was = canonical_fields(replace(stored, id=f"{org.slug}/{ref}"), None)
+    digest = hashlib.sha256(f"{org.id}#{was}".encode()).hexdigest()
     report = service.import_candidates(mine(ledger, org), [Candidate(stored, digest)])
     if report.problems:
         raise ApiError.of_problems(list(report.problems), 409)
