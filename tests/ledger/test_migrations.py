@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, inspect
 
+import entitle.web.models  # noqa: F401  (the web's tables join Base.metadata)
 from entitle.ledger import db
 from entitle.ledger.models import Base
 
@@ -18,7 +19,7 @@ TABLES = {
     "audit_events",
     "ledger_head",
     "alembic_version",
-    # the web workspace (entitle.ledger.workspace)
+    # the web workspace (entitle.web.models)
     "web_orgs",
     "web_users",
     "web_memberships",

@@ -524,9 +524,10 @@ def test_a_job_writes_only_its_own_organisations_rows(
     (as a reused id would) leaves B's estate untouched and ends failed."""
     from sqlalchemy.orm import Session
 
+    from entitle.ledger import clock
     from entitle.ledger.db import writer
-    from entitle.ledger.workspace import Job
     from entitle.web import jobs
+    from entitle.web.models import Job
 
     app, held = held_app(db_url, tmp_path)
     a, b = world.admin, world.outsider
@@ -544,7 +545,7 @@ def test_a_job_writes_only_its_own_organisations_rows(
                 state="queued",
                 progress=0,
                 message="queued",
-                created_at=jobs.utc_now(),
+                created_at=clock.utc_now(),
             )
             session.add(forged)
             session.flush()

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from entitle.cli.main import app as cli
-from entitle.ledger.workspace import Attempt, StoredEstate
 from entitle.web import jobs, positions, workers
+from entitle.web.models import Attempt, StoredEstate
 from entitle.web.security import Limits
 
 from .conftest import PASSWORD, Clock, World, fresh_app, sign_up

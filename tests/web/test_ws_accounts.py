@@ -10,6 +10,7 @@ import re
 import secrets
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from entitle.ledger.workspace import Invitation, PasswordReset
+from entitle.web.models import Invitation, PasswordReset
 from entitle.web.pages import safe_next
 
 from .conftest import PASSWORD, Member, World, fresh_app, sign_up
 from .kit import refused
+
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 NEW_PASSWORD = "a much better passphrase"
 
@@ -166,9 +169,7 @@ def test_an_expired_invitation_link_joins_nobody(
     ws = c.app.state.workspace  # type: ignore[attr-defined]
     with Session(ws.engine) as session, session.begin():  # 7 days later, without waiting
         session.execute(
-            update(Invitation)
-            .where(Invitation.email == late)
-            .values(expires_at="2000-01-01T00:00:00Z")
+            update(Invitation).where(Invitation.email == late).values(expires_at=LONG_AGO)
         )
     r = c.post("/api/invitations/signup", json={"token": token, "password": PASSWORD})
     refused(r, 404, "not-found")
@@ -240,7 +241,7 @@ def test_an_expired_reset_link_changes_nothing(
     token = inbox.link(user.email, "reset")
     ws = c.app.state.workspace  # type: ignore[attr-defined]
     with Session(ws.engine) as session, session.begin():  # an hour later, without waiting
-        session.execute(update(PasswordReset).values(expires_at="2000-01-01T00:00:00Z"))
+        session.execute(update(PasswordReset).values(expires_at=LONG_AGO))
     r = c.post("/api/password/reset", json={"token": token, "password": NEW_PASSWORD})
     refused(r, 404, "not-found")
     assert c.post("/api/login", json={"email": user.email, "password": PASSWORD}).is_success

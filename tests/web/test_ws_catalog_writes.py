@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from entitle.estate.records import Entitlement
 from entitle.ledger import service
 from entitle.ledger.importing import Candidate
-from entitle.ledger.workspace import Organisation
 from entitle.web import orgledger
+from entitle.web.models import Organisation
 
 from .conftest import World
 from .kit import refused, sign_in, upload
@@ -92,13 +92,13 @@ def store_unchecked(world: World, ref: str, product: str, quantity: int) -> None
             select(Organisation).where(Organisation.id == world.admin.org_id)
         ).scalar_one()
         session.expunge(org)
-    record = Entitlement(product, "core", quantity, orgledger.prefix(org) + ref)
+    record = Entitlement(product, "core", quantity, ref)
     record = Entitlement(
         record.product, record.license, record.quantity, record.id, purchased=date(2024, 1, 1)
     )
     digest = hashlib.sha256(f"{org.id}#{ref}#{secrets.token_hex(4)}".encode()).hexdigest()
     ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, "old@path.example")
-    report = service.import_candidates(ledger, [Candidate(record, digest)])
+    report = service.import_candidates(orgledger.mine(ledger, org), [Candidate(record, digest)])
     assert report.added == 1, report
 
 

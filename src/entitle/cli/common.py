@@ -107,7 +107,8 @@ def get_estate(path: Path, catalog: Catalog) -> tuple[Estate, list[Problem]]:
                 ".xlsx workbook)"
             ]
         )
-    estate, problems = load_estate(path, catalog)
+    with gc_paused():  # the command's own process (the library never switches it)
+        estate, problems = load_estate(path, catalog)
     if estate is None:
         errors = [p for p in problems if p.severity == "error"]
         fail(errors or problems)

@@ -9,9 +9,7 @@ Imports :mod:`entitle.source`, :mod:`entitle.catalog` and the estate modules, no
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 from entitle.catalog import Catalog, default_catalog
@@ -30,21 +28,7 @@ def load_estate(
     """The estate at ``path`` and its warnings, or ``None`` and every problem when any is an
     error. Problems come sorted by table (in the format's order) and line."""
     catalog = catalog if catalog is not None else default_catalog()
-    with _gc_paused():
-        return _load(path, catalog)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Loading makes millions of objects and no reference cycles: the cyclic garbage collector
-    would only walk them again and again (a fifth of the time of a big estate)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
+    return _load(path, catalog)  # the CLI pauses the garbage collector around it (cli.common)
 
 
 def _load(path: str | Path, catalog: Catalog) -> tuple[Estate | None, list[Problem]]:

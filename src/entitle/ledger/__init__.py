@@ -2,7 +2,8 @@
 the 90-day reassignment rule and a tamper-evident audit chain, on SQLite or PostgreSQL.
 
 Layers, each importing only those above it in this list: ``rules`` (pure 90-day logic),
-``models``, ``db`` (engine, migrations), ``crypto`` (product keys), ``audit`` (hash chain),
+``clock`` (the one ``utc_now`` and the text of a moment), ``models`` (with the session's
+organisation key), ``db`` (engine, migrations), ``crypto`` (product keys), ``audit`` (hash chain),
 ``mls`` and ``importing`` (reading files), ``service`` and ``moves`` (transactions), ``query``
 (reading). The package may import entitle.source, entitle.catalog and entitle.estate; nothing
 from position, optimize or cli. Importing the package is cheap: SQLAlchemy and Alembic load

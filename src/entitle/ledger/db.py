@@ -163,6 +163,15 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database to ``revision`` in one transaction per migration run."""
+    _migrate(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Migrate the database back to ``revision`` (an older one), in one transaction."""
+    _migrate(engine, command.downgrade, revision)
+
+
+def _migrate(engine: Engine, step: Any, revision: str) -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with writer(engine).connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
@@ -174,7 +183,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         try:
             with connection.begin():
                 config.attributes["connection"] = connection
-                command.upgrade(config, revision)
+                step(config, revision)
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if broken:

@@ -1,24 +1,77 @@
 """The ledger's tables, as SQLAlchemy 2 declarative models.
 
 One model serves SQLite and PostgreSQL. Money is kept as exact decimal text (SQLite has no
-decimal type), timestamps as ISO-8601 UTC text (so the audit hash sees the same bytes on both
-engines), days as ``Date``. Every schema change here needs an Alembic revision in
+decimal type), moments as ``DateTime(timezone=True)`` read back in UTC (:class:`UtcDateTime`;
+the audit hash sees them as :func:`entitle.ledger.clock.iso` text, the same on both engines),
+days as ``Date``. Every schema change here needs an Alembic revision in
 ``migrations/versions`` (``tests/ledger/test_migrations.py`` fails otherwise).
 Every table with an integer id gives ids that are never reused (``AUTOINCREMENT`` on SQLite,
 a sequence on PostgreSQL): a deleted row's id never names another row (migration 0003).
+Tenancy: every entitlement belongs to one organisation (``org_id``; ``0``, :data:`COMMAND_LINE`,
+for the ledger of ``entitle ledger``, outside every organisation of the web). The session adds
+the organisation to every ORM query of entitlements, assignments and retirements (a
+``do_orm_execute`` hook with ``with_loader_criteria``) and gives new entitlements its key (a
+``before_flush`` hook): a query written with no organisation in it still sees one
+organisation's rows. Which one is an execution option of the engine the session is bound to,
+set by :func:`for_org`; an engine without one is the command line's. Only a statement that asks
+for :data:`ALL_ORGS` (the audit chain's verification) sees every organisation.
 Imports only SQLAlchemy.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import functools
+from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Engine,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    select,
+)
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    with_loader_criteria,
+)
+from sqlalchemy.types import TypeDecorator
 
 
 class Base(DeclarativeBase):
     pass
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment: ``DateTime(timezone=True)`` (PostgreSQL's ``timestamptz``), given and read back
+    as an aware ``datetime`` in UTC. SQLite keeps no offset, so the value is stored in UTC and
+    read back as UTC; a moment without a timezone is refused rather than guessed."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError(f"{value!r} is not a moment with a timezone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 NEVER_REUSED = {"sqlite_autoincrement": True}
@@ -42,7 +95,7 @@ class Event(Base):
     __tablename__ = "audit_events"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[str] = mapped_column(String(32), nullable=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     actor: Mapped[str] = mapped_column(String(200), nullable=False)
     action: Mapped[str] = mapped_column(String(60), nullable=False)
     entity: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
@@ -65,10 +118,11 @@ class EntitlementRow(Base):
     """What was bought: ``quantity`` license units of one product and kind."""
 
     __tablename__ = "entitlements"
-    __table_args__ = NEVER_REUSED
+    __table_args__ = (UniqueConstraint("org_id", "ref"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ref: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    org_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True, server_default="0")
+    ref: Mapped[str] = mapped_column(String(100), nullable=False)
     product: Mapped[str] = mapped_column(String(80), nullable=False)
     license: Mapped[str] = mapped_column(String(40), nullable=False)
     edition: Mapped[str | None] = mapped_column(String(40))
@@ -135,6 +189,65 @@ ENTITIES: dict[str, type[Base]] = {
 }
 """Tables whose rows the audit chain vouches for, by the entity prefix of their events."""
 
-# The web workspace's tables share this metadata (one migration chain); imported last so that
-# loading the ledger models always registers them.
-from entitle.ledger import workspace as _workspace  # noqa: E402, F401
+
+COMMAND_LINE = 0
+"""The organisation key of the ledger ``entitle ledger`` keeps (no organisation of the web)."""
+ORG_OPTION = "entitle_org"
+ALL_ORGS = "entitle_all_orgs"
+"""A statement's execution option: this query sees every organisation's rows (verification)."""
+
+
+def for_org(engine: Engine, org_id: int) -> Engine:
+    """The same engine (and pool), for sessions that see only organisation ``org_id``."""
+    return engine.execution_options(**{ORG_OPTION: org_id})
+
+
+def org_of(session: Session) -> int:
+    """The organisation a session sees: its engine's, else the command line's."""
+    return int(session.get_bind().get_execution_options().get(ORG_OPTION, COMMAND_LINE))
+
+
+@functools.lru_cache(maxsize=4096)
+def _criteria(org: int) -> tuple[Any, ...]:
+    """The options that keep a statement to organisation ``org``, built once per organisation
+    (building them took as long as running a small query)."""
+    return (
+        with_loader_criteria(EntitlementRow, EntitlementRow.org_id == org, include_aliases=True),
+        with_loader_criteria(
+            Assignment,
+            Assignment.entitlement_id.in_(
+                select(EntitlementRow.id).where(EntitlementRow.org_id == org)
+            ),
+            include_aliases=True,
+        ),
+        with_loader_criteria(
+            Retirement,
+            Retirement.entitlement_id.in_(
+                select(EntitlementRow.id).where(EntitlementRow.org_id == org)
+            ),
+            include_aliases=True,
+        ),
+    )
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _one_org(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get(ALL_ORGS):
+        return
+    state.statement = state.statement.options(*_criteria(org_of(state.session)))
+
+
+@event.listens_for(Session, "before_flush")
+def _new_rows_are_the_sessions(session: Session, _context: object, _instances: object) -> None:
+    org = org_of(session)
+    for row in session.new:
+        if isinstance(row, EntitlementRow):
+            if row.org_id is None:
+                row.org_id = org
+            elif row.org_id != org:
+                raise ValueError(
+                    f"entitlement {row.ref} belongs to organisation {row.org_id}; this session "
+                    f"writes for organisation {org}"
+                )

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from entitle.estate.records import EMPTY, SPEC_COLUMNS, Entitlement
 from entitle.estate.spreadsheet import spreadsheet_safe
 from entitle.ledger import crypto, db
+from entitle.ledger.clock import iso
 from entitle.ledger.models import Agreement, Assignment, EntitlementRow, Event, Retirement
 from entitle.source import Source
 
@@ -206,7 +207,7 @@ def history(engine: Engine, ref: str | None = None) -> list[dict[str, Any]] | No
         return [
             {
                 "seq": e.seq,
-                "at": e.at,
+                "at": iso(e.at),
                 "actor": e.actor,
                 "action": e.action,
                 "entity": e.entity,

@@ -10,20 +10,22 @@ import re
 import secrets
 import unicodedata
 
-from fastapi import Response
+from fastapi import Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from entitle.ledger.workspace import Membership, Organisation, User
+from entitle.ledger.clock import utc_now
 from entitle.web.auth import (
     COOKIE,
+    Actor,
     Sessions,
     check_password,
     hash_password,
+    identify,
     waste_a_check,
 )
 from entitle.web.errors import ApiError
-from entitle.web.jobs import utc_now
+from entitle.web.models import Membership, Organisation, User
 from entitle.web.security import GUARD, SignInGuard
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -153,3 +155,15 @@ def orgs_of(session: Session, user_id: int) -> list[tuple[Organisation, str]]:
         .order_by(Organisation.name)
     ).all()
     return [(org, role) for org, role in rows]
+
+
+def who_is_there(request: Request) -> tuple[Actor | None, list[tuple[Organisation, str]]]:
+    """The signed-in user of a request and their organisations (detached from the database
+    session), for the header of an error page (``errors.install``)."""
+    ws = request.app.state.workspace
+    with Session(ws.engine) as session:
+        actor = identify(request, session, ws.sessions)
+        orgs = orgs_of(session, actor.user_id) if actor else []
+        for org, _role in orgs:
+            session.expunge(org)
+    return actor, orgs

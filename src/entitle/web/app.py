@@ -16,8 +16,19 @@ from fastapi.staticfiles import StaticFiles
 
 from entitle.catalog import Catalog, default_catalog
 from entitle.ledger import db, service
-from entitle.web import errors, pages, pages_account, pages_invites, pages_tools
-from entitle.web.api import account, estates, invites, ledger, members, tools
+from entitle.web import (
+    accounts,
+    decisions,
+    errors,
+    pages,
+    pages_account,
+    pages_estate,
+    pages_invites,
+    pages_ledger,
+    pages_plan,
+    pages_tools,
+)
+from entitle.web.api import account, analysis, estates, imports, invites, ledger, members, tools
 from entitle.web.auth import SESSION_HOURS, Sessions
 from entitle.web.ceiling import DEFAULT_BYTES, Ceiling
 from entitle.web.context import Settings, Workspace, load_secret
@@ -85,7 +96,7 @@ def create_app(
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="entitle-job"),
         catalog or default_catalog(),
         SharedLimiter(engine, settings.limits),
-        ceiling=Ceiling(job_memory, workers) if job_memory else None,
+        ceiling=Ceiling(job_memory, workers, decisions.load_jobs) if job_memory else None,
         mailer=mailer,
     )
 
@@ -107,7 +118,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.workspace = ws
-    errors.install(app)
+    errors.install(app, accounts.who_is_there)
     for router in (
         account.router,
         invites.router,
@@ -115,9 +126,13 @@ def create_app(
         estates.router,
         ledger.router,
         tools.router,
+        imports.router,
+        analysis.router,
     ):
         app.include_router(router, prefix="/api")
     pages.install(app)
+    for page in (pages_estate.router, pages_ledger.router, pages_plan.router):
+        app.include_router(page)
     app.include_router(pages_account.router)
     app.include_router(pages_invites.router)
     app.include_router(pages.router)

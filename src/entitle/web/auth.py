@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -28,9 +28,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Engine, bindparam, delete, select
 from sqlalchemy.orm import Session
 
+from entitle.ledger.clock import utc_now
 from entitle.ledger.db import writer
-from entitle.ledger.workspace import ROLES, ApiToken, Membership, Organisation, User
 from entitle.web.errors import ApiError, not_found
+from entitle.web.models import ROLES, ApiToken, Membership, Organisation, User
 
 COOKIE = "entitle_session"
 SESSION_HOURS = 12
@@ -81,7 +82,7 @@ class Holder:
 
     token_id: int
     token_name: str
-    created_at: str
+    created_at: datetime
     user_id: int
     email: str
     name: str
@@ -112,14 +113,6 @@ def find_holder(session: Session, secret: str) -> Holder | None:
     if row is None or not hmac.compare_digest(row[3], digest):
         return None
     return Holder(row[0], row[1], row[2], row[4], row[5], row[6])
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def stamp(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +149,7 @@ class Sessions:
             delete(ApiToken).where(
                 ApiToken.user_id == user_id,
                 ApiToken.name == SESSION_NAME,
-                ApiToken.created_at < stamp(now - self.lifetime),
+                ApiToken.created_at < now - self.lifetime,
             )
         )
         session.add(
@@ -164,7 +157,7 @@ class Sessions:
                 user_id=user_id,
                 name=SESSION_NAME,
                 token_hash=token_hash(secret),
-                created_at=stamp(now),
+                created_at=now,
             )
         )
         return self._signer.dumps({"s": secret, "c": csrf}), csrf
@@ -191,7 +184,7 @@ class Sessions:
         found = find_holder(session, loaded[0]) if loaded else None
         if found is None or loaded is None or found.token_name != SESSION_NAME:
             return None
-        if found.created_at < stamp(utc_now() - self.lifetime):
+        if found.created_at < utc_now() - self.lifetime:
             return None
         return found, loaded[1]
 

@@ -8,8 +8,9 @@ ceiling; the server and the other jobs carry on. A worker that dies anyway (kill
 outside) is replaced, and its job ends failed too. The default ceiling is 2 GiB a job
 (``entitle serve --job-memory MIB``); the workers are as many as the job threads.
 
-Workers import the job functions (``entitle.web.jobs``, ``entitle.web.decisions``) before the
-ceiling is set; the web's job runners call :meth:`Ceiling.run`.
+Workers run the ``preload`` the server gives (``entitle.web.decisions.load_jobs``: the job
+functions and all they import) before the ceiling is set; the web's job runners call
+:meth:`Ceiling.run`. This module imports nothing of the web (the jobs import it).
 """
 
 from __future__ import annotations
@@ -42,10 +43,11 @@ def address_space() -> int:
     return pages * resource.getpagesize()
 
 
-def _start_worker(ceiling: int) -> None:
-    """Load what jobs use, then cap the worker's address space at what it is plus ``ceiling``."""
-    import entitle.web.decisions  # noqa: F401  (what jobs run, and all they import)
-    import entitle.web.jobs  # noqa: F401
+def _start_worker(ceiling: int, preload: Callable[[], object] | None) -> None:
+    """Load what jobs use (unpickling ``preload`` imports its module), then cap the worker's
+    address space at what it is plus ``ceiling``."""
+    if preload is not None:
+        preload()
 
     limit = address_space() + ceiling
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -67,6 +69,7 @@ class Ceiling:
 
     size: int = DEFAULT_BYTES
     workers: int = 2
+    preload: Callable[[], object] | None = None  # module-level, so that it pickles
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -79,7 +82,7 @@ class Ceiling:
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("forkserver"),
                     initializer=_start_worker,
-                    initargs=(self.size,),
+                    initargs=(self.size, self.preload),
                 )
             return self._pool
 

@@ -16,11 +16,11 @@ from typing import Any
 from markupsafe import Markup
 
 from entitle.catalog import Catalog
-from entitle.ledger.workspace import StoredEstate
 from entitle.money import from_json
 from entitle.web import charts, history
 from entitle.web.api.analysis import raw_table
 from entitle.web.errors import ApiError
+from entitle.web.models import StoredEstate
 from entitle.web.templating import when
 
 WINDOWS = (90, 180)

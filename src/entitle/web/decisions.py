@@ -22,12 +22,13 @@ from entitle.decide.data import GrowthFailed, decide_from_estate
 from entitle.decide.render import answers_json, data_json, growth_chart, projection_json
 from entitle.decide.render import recommendation_json as questionnaire_json
 from entitle.estate.loader import load_estate
-from entitle.ledger.workspace import Job, StoredEstate
+from entitle.ledger.clock import utc_now
 from entitle.optimize.pricing import Pricing
 from entitle.web import jobs
 from entitle.web.ceiling import CeilingReached
 from entitle.web.context import Workspace
 from entitle.web.errors import ApiError
+from entitle.web.models import Job, StoredEstate
 
 log = logging.getLogger("entitle.web")
 KIND = "decide"
@@ -90,7 +91,7 @@ def start(ws: Workspace, session: Session, estate: StoredEstate, q: Question) ->
         state="queued",
         progress=0,
         message="queued",
-        created_at=jobs.utc_now(),
+        created_at=utc_now(),
     )
     session.add(job)
     session.commit()
@@ -182,3 +183,9 @@ def latest(ws: Workspace, session: Session, estate_id: int) -> tuple[Job, dict[s
         if isinstance(found, dict):
             return job, found
     return None
+
+
+def load_jobs() -> None:
+    """Nothing to do: a job worker calls it before its memory ceiling is set, and loading this
+    module for it loads every job function (decisions and, through them, imports) and all they
+    import, so that the ceiling counts what one job builds (``entitle.web.ceiling``)."""

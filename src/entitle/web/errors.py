@@ -6,7 +6,7 @@ a small HTML page with the same text."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -167,21 +167,12 @@ def _page(request: Request, status: int, items: Sequence[ErrorItem]) -> Response
 
 
 def _who(request: Request) -> tuple[Any, list[Any]]:
-    """The signed-in user and their organisations, for the page's header (none when that
-    cannot be read: the error page must not fail in turn)."""
+    """The signed-in user and their organisations, for the page's header, from the function
+    :func:`install` was given (none when that cannot be read: the error page must not fail in
+    turn). It is handed in because it needs the accounts, which use this module."""
+    who = getattr(request.app.state, "error_page_who", None)
     try:
-        from sqlalchemy.orm import Session  # noqa: PLC0415
-
-        from entitle.web import accounts  # noqa: PLC0415
-        from entitle.web.auth import identify  # noqa: PLC0415
-
-        ws = request.app.state.workspace
-        with Session(ws.engine) as session:
-            actor = identify(request, session, ws.sessions)
-            orgs = accounts.orgs_of(session, actor.user_id) if actor else []
-            for o, _role in orgs:
-                session.expunge(o)
-        return actor, orgs
+        return who(request) if who is not None else (None, [])
     except Exception:
         return None, []
 
@@ -205,8 +196,10 @@ def _validation_items(error: RequestValidationError) -> list[ErrorItem]:
     return items or [ErrorItem("invalid", "the request is not valid")]
 
 
-def install(app: FastAPI) -> None:
-    """Route every failure through the envelope."""
+def install(app: FastAPI, who: Callable[[Request], tuple[Any, list[Any]]] | None = None) -> None:
+    """Route every failure through the envelope. ``who`` tells an error page's header the
+    signed-in user and their organisations."""
+    app.state.error_page_who = who
 
     async def api_error(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, ApiError):

@@ -17,8 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from entitle.ledger.workspace import StoredEstate
+from entitle.ledger.clock import iso
 from entitle.money import from_json, json_number
+from entitle.web.models import StoredEstate
 
 log = logging.getLogger("entitle.web")
 
@@ -89,6 +90,8 @@ def read(data_dir: Path, org_id: int, estates: Sequence[StoredEstate]) -> list[d
                 brief = summary(json.loads(e.position))
             except (ValueError, KeyError):
                 continue
-            out.append({"estate_id": e.id, "estate": e.name, "computed_at": e.uploaded_at, **brief})
+            out.append(
+                {"estate_id": e.id, "estate": e.name, "computed_at": iso(e.uploaded_at), **brief}
+            )
     out.sort(key=lambda r: (r["computed_at"], r["estate_id"]))
     return out

@@ -17,12 +17,18 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from entitle.ledger.workspace import (
+from entitle.ledger.clock import iso, utc_now
+from entitle.web.accounts import EMAIL, _guard, normal_email
+from entitle.web.auth import SESSION_NAME, check_password, hash_password, waste_a_check
+from entitle.web.context import Workspace
+from entitle.web.errors import ApiError
+from entitle.web.mail import MailFailed
+from entitle.web.models import (
     ROLES,
     ApiToken,
     Invitation,
@@ -31,11 +37,6 @@ from entitle.ledger.workspace import (
     PasswordReset,
     User,
 )
-from entitle.web.accounts import EMAIL, _guard, normal_email
-from entitle.web.auth import SESSION_NAME, check_password, hash_password, waste_a_check
-from entitle.web.context import Workspace
-from entitle.web.errors import ApiError
-from entitle.web.mail import MailFailed
 
 log = logging.getLogger("entitle.web")
 INVITE_DAYS = 7
@@ -43,12 +44,8 @@ RESET_HOURS = 1
 MIN_PASSWORD = 8
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _expired(stamp: str, now: datetime) -> bool:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")) <= now
+def _expired(until: datetime, now: datetime) -> bool:
+    return until <= now
 
 
 def _secret() -> tuple[str, str]:
@@ -91,7 +88,7 @@ class Sent:
                 "id": i.id,
                 "email": i.email,
                 "role": i.role,
-                "expires_at": i.expires_at,
+                "expires_at": iso(i.expires_at),
             },
             "emailed": self.emailed,
             "link": self.link,
@@ -117,15 +114,15 @@ def invite(
     if member is not None:
         raise ApiError(409, "conflict", f"{email} is already a member; change the role instead")
     token, hashed = _secret()
-    now = datetime.now(UTC)
+    now = utc_now()
     row = Invitation(
         org_id=org.id,
         email=email,
         role=role,
         token_hash=hashed,
         invited_by=by,
-        created_at=_stamp(now),
-        expires_at=_stamp(now + timedelta(days=INVITE_DAYS)),
+        created_at=now,
+        expires_at=now + timedelta(days=INVITE_DAYS),
     )
     session.add(row)
     session.commit()
@@ -145,7 +142,7 @@ def invite(
 
 
 def pending(session: Session, org_id: int) -> list[Invitation]:
-    now = datetime.now(UTC)
+    now = utc_now()
     rows = session.execute(
         select(Invitation)
         .where(Invitation.org_id == org_id, Invitation.accepted_at.is_(None))
@@ -162,7 +159,7 @@ def invitation(session: Session, token: str) -> tuple[Invitation, Organisation]:
     row = session.execute(
         select(Invitation).where(Invitation.token_hash == digest(token))
     ).scalar_one_or_none()
-    if row is None or row.accepted_at is not None or _expired(row.expires_at, datetime.now(UTC)):
+    if row is None or row.accepted_at is not None or _expired(row.expires_at, utc_now()):
         raise ApiError(404, "not-found", GONE)
     org = session.get(Organisation, row.org_id)
     if org is None:
@@ -176,7 +173,7 @@ def _use(session: Session, row: Invitation, user_id: int) -> None:
     taken = session.execute(
         update(Invitation)
         .where(Invitation.id == row.id, Invitation.accepted_at.is_(None))
-        .values(accepted_at=_stamp(datetime.now(UTC)))
+        .values(accepted_at=utc_now())
     )
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         raise ApiError(404, "not-found", GONE)
@@ -216,7 +213,7 @@ def join_new(session: Session, token: str, name: str, password: str) -> tuple[Us
         email=row.email,
         name=name.strip() or row.email,
         password_hash=hash_password(password),
-        created_at=_stamp(datetime.now(UTC)),
+        created_at=utc_now(),
     )
     session.add(user)
     session.flush()
@@ -250,13 +247,13 @@ def forgot(ws: Workspace, session: Session, email: str, base: str) -> str:
     if user is None:
         return ASKED
     token, hashed = _secret()
-    now = datetime.now(UTC)
+    now = utc_now()
     session.add(
         PasswordReset(
             user_id=user.id,
             token_hash=hashed,
-            created_at=_stamp(now),
-            expires_at=_stamp(now + timedelta(hours=RESET_HOURS)),
+            created_at=now,
+            expires_at=now + timedelta(hours=RESET_HOURS),
         )
     )
     session.commit()
@@ -279,7 +276,7 @@ def reset_for(session: Session, token: str) -> PasswordReset:
     row = session.execute(
         select(PasswordReset).where(PasswordReset.token_hash == digest(token))
     ).scalar_one_or_none()
-    if row is None or row.used_at is not None or _expired(row.expires_at, datetime.now(UTC)):
+    if row is None or row.used_at is not None or _expired(row.expires_at, utc_now()):
         raise ApiError(404, "not-found", RESET_GONE)
     return row
 
@@ -289,7 +286,7 @@ def reset(session: Session, token: str, password: str) -> User:
     is spent too, and every browser session of the account ends."""
     row = reset_for(session, token)
     check_password_rules(password)
-    now = _stamp(datetime.now(UTC))
+    now = utc_now()
     taken = session.execute(
         update(PasswordReset)
         .where(PasswordReset.id == row.id, PasswordReset.used_at.is_(None))

@@ -18,24 +18,25 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
+from entitle import money
 from entitle.catalog import Catalog
 from entitle.estate.loader import load_estate
 from entitle.estate.records import TABLES, Estate
+from entitle.ledger.clock import iso, utc_now
 from entitle.ledger.db import writer
-from entitle.ledger.workspace import Job, StoredEstate
 from entitle.position import compute_position
 from entitle.source import Problem, Source
 from entitle.web import history
 from entitle.web.ceiling import Ceiling, CeilingReached
 from entitle.web.errors import ApiError
+from entitle.web.models import Job, StoredEstate
 
 log = logging.getLogger("entitle.web")
 WORKBOOK = "estate.xlsx"
@@ -43,20 +44,8 @@ GONE = "the estate was deleted while the job ran; nothing was written"
 IGNORED = re.compile(r".*\.(md|txt)$|^\.")  # a folder's README or hidden files: skipped
 
 
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, default=json_default, ensure_ascii=False)
+json_default = money.json_default  # one encoding of money everywhere (money.py)
+dumps = money.dumps
 
 
 def stored_names(uploads: Sequence[tuple[str, bytes]]) -> dict[str, bytes]:
@@ -251,7 +240,7 @@ def compute(
     if not finish(engine, stored, status="ready", problems=texts, position=position):
         step(100, GONE, "failed")
         return False
-    history.record(data_dir, stored, position, utc_now())
+    history.record(data_dir, stored, position, iso(utc_now()))
     step(100, f"done: {lines} lines", "done")
     return True
 

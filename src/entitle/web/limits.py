@@ -21,7 +21,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine, delete, insert, select
 
 from entitle.ledger.db import writer
-from entitle.ledger.workspace import Attempt
+from entitle.web.models import Attempt
 from entitle.web.security import Limits
 
 

@@ -1,12 +1,14 @@
 """Each organisation's view of the one ledger.
 
-The ledger keeps one table of entitlements with globally unique ``ref``s and one audit chain.
-The web gives every organisation its own namespace in it: an entitlement recorded through the
-web is stored as ``<org-slug>/<ref>`` (and its content hash is salted with the organisation),
-so two organisations may both have an ``E-1`` and importing the same file twice into one
-organisation still changes nothing. Every read filters by that prefix and strips it; the audit
-trail shown is the events of the organisation's own entitlements, assignments and
-retirements. The chain and its verification stay global (one chain, one head).
+The ledger keeps one table of entitlements, each with its organisation's key (``org_id``), and
+one audit chain. Every function here works on the ledger through :func:`mine`, whose sessions
+see only the organisation's rows (``entitle.ledger.models.for_org``: the session adds the
+organisation to every query and to every new entitlement), so two organisations may both have
+an ``E-1`` and no read here filters by organisation itself. Content hashes are salted with the
+organisation, so importing the same file twice into one organisation still changes nothing
+while another organisation may import it too. The audit trail shown is the events of the
+organisation's own entitlements, assignments and retirements. The chain and its verification
+stay global (one chain, one head).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 from entitle.catalog import Catalog
 from entitle.estate.records import Entitlement
 from entitle.ledger import audit, moves, query, rules, service
+from entitle.ledger.clock import iso
 from entitle.ledger.importing import (
     Candidate,
     canonical_fields,
@@ -31,15 +34,16 @@ from entitle.ledger.importing import (
     read_file,
     unknown_row,
 )
-from entitle.ledger.models import Assignment, EntitlementRow, Event, Retirement
+from entitle.ledger.models import Assignment, EntitlementRow, Event, Retirement, for_org
 from entitle.ledger.service import Ledger, Outcome
-from entitle.ledger.workspace import Organisation
 from entitle.source import Finding, Problem, Source
 from entitle.web.errors import ApiError
+from entitle.web.models import Organisation
 
 
-def prefix(org: Organisation) -> str:
-    return f"{org.slug}/"
+def mine(ledger: Ledger, org: Organisation) -> Ledger:
+    """The ledger as organisation ``org`` sees it: every session on it sees only its rows."""
+    return replace(ledger, engine=for_org(ledger.engine, org.id))
 
 
 def open_ledger(url: str, engine: Engine, actor_email: str) -> Ledger:
@@ -62,13 +66,9 @@ def holder(text: str, field: str) -> tuple[str, str]:
     return kind, name.strip()
 
 
-def _strip(org: Organisation, text: str) -> str:
-    return text.replace(prefix(org), "")
-
-
-def outcome(org: Organisation, result: Outcome) -> dict[str, Any]:
+def outcome(result: Outcome) -> dict[str, Any]:
     """A ledger outcome as JSON, or a 409 refusal (with the day it becomes allowed)."""
-    message = _strip(org, result.message)
+    message = result.message
     if result.problems:
         raise ApiError.of_problems(result.problems)
     if not result.ok:
@@ -78,12 +78,7 @@ def outcome(org: Organisation, result: Outcome) -> dict[str, Any]:
 
 
 def listing(ledger: Ledger, org: Organisation, day: date) -> list[dict[str, Any]]:
-    mine = prefix(org)
-    out = []
-    for item in query.listing(ledger.engine, day):
-        if item["id"].startswith(mine):
-            out.append({**item, "id": item["id"][len(mine) :]})
-    return out
+    return query.listing(mine(ledger, org).engine, day)
 
 
 def entitlements_on(
@@ -94,15 +89,14 @@ def entitlements_on(
     and a finding for each stored row the catalog does not know (an unknown product, edition
     or version, stored before the write paths checked them), which is left out of the position
     rather than failing it. The finding carries the latest note an admin wrote on the row."""
-    mine = prefix(org)
     out: list[Entitlement] = []
     findings: list[Finding] = []
-    with Session(engine) as session:
-        standings = [s for s in query.standings(session, day) if s.row.ref.startswith(mine)]
+    with Session(for_org(engine, org.id)) as session:
+        standings = query.standings(session, day)
         noted = notes(session, [s.row.id for s in standings])
         for standing in standings:
             records = query.as_records(standing)
-            ref = standing.row.ref[len(mine) :]
+            ref = standing.row.ref
             bad = check_record(records[0], catalog) if records else []
             if bad:
                 findings.append(
@@ -130,9 +124,9 @@ def notes(session: Session, ids: list[int]) -> dict[int, str]:
 def annotate(ledger: Ledger, org: Organisation, ref: str, note: str) -> dict[str, Any]:
     """An admin's note on one of the organisation's entitlements, kept as an audit event of
     its own (entity ``note:<id>``: the row itself is unchanged, so verification still holds)."""
-    with service.write(ledger) as chain:
+    with service.write(mine(ledger, org)) as chain:
         row = chain.session.execute(
-            select(EntitlementRow).where(EntitlementRow.ref == prefix(org) + ref)
+            select(EntitlementRow).where(EntitlementRow.ref == ref)
         ).scalar_one_or_none()
         if row is None:
             raise ApiError(404, "not-found", f"no entitlement {ref} here", "ref")
@@ -147,21 +141,22 @@ def purchase(ledger: Ledger, org: Organisation, e: Entitlement, catalog: Catalog
     if bad:
         raise ApiError.of_problems(bad)
     ref = e.id or "E-" + hashlib.sha256(canonical_fields(e, None).encode()).hexdigest()[:10]
-    stored = replace(e, id=prefix(org) + ref, source=Source("web"))
-    digest = hashlib.sha256(f"{org.id}#{canonical_fields(stored, None)}".encode()).hexdigest()
-    report = service.import_candidates(ledger, [Candidate(stored, digest)])
+    stored = replace(e, id=ref, source=Source("web"))
+    # hashed with the id as it was stored before migration 0008 (``slug/ref``), so a purchase
+    # recorded before it is still the same purchase
+    was = canonical_fields(replace(stored, id=f"{org.slug}/{ref}"), None)
+    digest = hashlib.sha256(f"{org.id}#{was}".encode()).hexdigest()
+    report = service.import_candidates(mine(ledger, org), [Candidate(stored, digest)])
     if report.problems:
-        raise ApiError.of_problems(
-            [replace(p, message=_strip(org, p.message)) for p in report.problems], 409
-        )
+        raise ApiError.of_problems(list(report.problems), 409)
     return {"ok": True, "id": ref, "added": report.added, "unchanged": report.unchanged}
 
 
 def assign(
     ledger: Ledger, org: Organisation, ref: str, to: str, quantity: int, day: date
 ) -> dict[str, Any]:
-    result = moves.assign(ledger, prefix(org) + ref, holder(to, "to"), quantity, day)
-    return outcome(org, result)
+    result = moves.assign(mine(ledger, org), ref, holder(to, "to"), quantity, day)
+    return outcome(result)
 
 
 def reassign(
@@ -181,9 +176,9 @@ def reassign(
         )
     target = holder(to, "to") if to else None
     result = moves.reassign(
-        ledger, prefix(org) + ref, holder(source, "from"), target, quantity, day, reason, catalog
+        mine(ledger, org), ref, holder(source, "from"), target, quantity, day, reason, catalog
     )
-    return outcome(org, result)
+    return outcome(result)
 
 
 def retire(
@@ -198,8 +193,8 @@ def retire(
     """Units leave the estate: owned through ``day``, not after (free units first; held ones
     only from the holder ``source`` names)."""
     held = holder(source, "from") if source else None
-    result = moves.retire(ledger, prefix(org) + ref, quantity, day, reason, held)
-    return outcome(org, result)
+    result = moves.retire(mine(ledger, org), ref, quantity, day, reason, held)
+    return outcome(result)
 
 
 def import_file(
@@ -216,7 +211,7 @@ def import_file(
     bad row; importing the same file twice adds nothing. ``shown`` names the file in problems."""
 
     def named(p: Problem) -> Problem:
-        return replace(p, source=replace(p.source, file=shown), message=_strip(org, p.message))
+        return replace(p, source=replace(p.source, file=shown))
 
     candidates, problems = read_file(path, catalog, mapping, agreement)
     errors = [named(p) for p in problems if p.severity == "error"]
@@ -236,12 +231,11 @@ def import_file(
                 )
             ]
         )
-    mine = []
-    for c in candidates:
-        ref = prefix(org) + c.ref
-        salted = hashlib.sha256(f"{org.id}#{c.content_hash}".encode()).hexdigest()
-        mine.append(replace(c, entitlement=replace(c.entitlement, id=ref), content_hash=salted))
-    report = service.import_candidates(ledger, mine)
+    salted = [
+        replace(c, content_hash=hashlib.sha256(f"{org.id}#{c.content_hash}".encode()).hexdigest())
+        for c in candidates
+    ]
+    report = service.import_candidates(mine(ledger, org), salted)
     if report.problems:
         raise ApiError.of_problems([named(p) for p in report.problems], 409)
     return {
@@ -257,12 +251,11 @@ def history(
 ) -> list[dict[str, Any]]:
     """The audit events of the organisation's entitlements (of one, when ``ref`` is given);
     with ``details``, each with its row before and after (JSON text) for the pages' words."""
-    mine = prefix(org)
-    with Session(ledger.engine) as session:
-        wanted = select(EntitlementRow).where(EntitlementRow.ref.startswith(mine, autoescape=True))
+    with Session(mine(ledger, org).engine) as session:
+        wanted = select(EntitlementRow)  # the session sees the organisation's rows only
         if ref is not None:
-            wanted = select(EntitlementRow).where(EntitlementRow.ref == mine + ref)
-        rows = {r.id: r.ref[len(mine) :] for r in session.execute(wanted).scalars()}
+            wanted = wanted.where(EntitlementRow.ref == ref)
+        rows = {r.id: r.ref for r in session.execute(wanted).scalars()}
         if ref is not None and not rows:
             raise ApiError(404, "not-found", f"no entitlement {ref} here")
         entities = {f"entitlement:{i}": name for i, name in rows.items()}
@@ -281,7 +274,7 @@ def history(
         return [
             {
                 "seq": e.seq,
-                "at": e.at,
+                "at": iso(e.at),
                 "actor": e.actor,
                 "action": e.action,
                 "entity": e.entity,

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from entitle import money
-from entitle.ledger.workspace import Job, StoredEstate
 from entitle.reports.model import line_label
 from entitle.web import (
     accounts,
@@ -36,6 +35,7 @@ from entitle.web.auth import Actor, check_csrf, membership
 from entitle.web.context import DB, WS, MaybeActor
 from entitle.web.errors import ApiError, keep_input
 from entitle.web.listing import Order, arrange
+from entitle.web.models import Job, StoredEstate
 from entitle.web.positions import Basis
 from entitle.web.templating import TEMPLATES
 
@@ -105,23 +105,13 @@ async def form_of(request: Request, actor: Actor) -> dict[str, Any]:
 
 
 def install(app: FastAPI) -> None:
-    """The pages' sign-in redirect, and the routers ``app.py`` does not list itself: the API's
-    imports and analysis, and the estate and ledger pages."""
-    from entitle.web import (  # noqa: PLC0415 (they import this module)
-        pages_estate,
-        pages_ledger,
-        pages_plan,
-    )
-    from entitle.web.api import analysis, imports  # noqa: PLC0415
+    """The pages' sign-in redirect (``app.py`` includes the routers, this module's and those of
+    ``pages_*``, which import this one)."""
 
     async def to_login(request: Request, _exc: Exception) -> Response:
         return RedirectResponse(login_url(request), status_code=303)
 
     app.add_exception_handler(NeedLogin, to_login)
-    for api in (imports.router, analysis.router):
-        app.include_router(api, prefix="/api")
-    for page in (pages_estate.router, pages_ledger.router, pages_plan.router):
-        app.include_router(page)
 
 
 # -- signing up and in --------------------------------------------------------------------

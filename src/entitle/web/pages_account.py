@@ -8,12 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from entitle.ledger.workspace import ApiToken
 from entitle.web import accounts
 from entitle.web.api.account import add_token, api_tokens, revoke
 from entitle.web.auth import COOKIE, SESSION_NAME, Actor
 from entitle.web.context import DB, WS, MaybeActor
 from entitle.web.errors import ApiError
+from entitle.web.models import ApiToken
 from entitle.web.pages import form_of, render, signed_in
 
 router = APIRouter(include_in_schema=False)

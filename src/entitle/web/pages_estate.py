@@ -13,7 +13,6 @@ from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from entitle.estate.records import TABLES
-from entitle.ledger.workspace import Job, StoredEstate
 from entitle.web import charts, decisions, jobs, sources
 from entitle.web.api.analysis import PAGE, counts, page_of, raw_table
 from entitle.web.api.estates import get_estate
@@ -21,6 +20,7 @@ from entitle.web.api.imports import lines, start
 from entitle.web.auth import check_csrf, membership
 from entitle.web.context import DB, WS, MaybeActor
 from entitle.web.errors import ApiError
+from entitle.web.models import Job, StoredEstate
 from entitle.web.pages import form_of, render, signed_in
 
 router = APIRouter(include_in_schema=False)

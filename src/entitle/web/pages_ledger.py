@@ -14,7 +14,6 @@ from starlette.datastructures import UploadFile
 
 from entitle.ledger import rules
 from entitle.ledger.service import today
-from entitle.ledger.workspace import Organisation
 from entitle.web import orgledger
 from entitle.web.api.ledger import (
     Annotate,
@@ -31,6 +30,7 @@ from entitle.web.auth import Actor, check_csrf, membership
 from entitle.web.context import DB, WS, MaybeActor
 from entitle.web.errors import ApiError
 from entitle.web.listing import Order, arrange, csv_text
+from entitle.web.models import Organisation
 from entitle.web.pages import form_of, render, signed_in
 
 router = APIRouter(include_in_schema=False)

@@ -12,7 +12,6 @@ from typing import Any
 
 from entitle.estate.records import TABLES, Estate
 from entitle.ledger.service import today
-from entitle.ledger.workspace import Organisation, StoredEstate
 from entitle.position import Position, compute_position
 from entitle.reports import Report, build_report
 from entitle.reports.model import line_label
@@ -22,6 +21,7 @@ from entitle.web.context import Workspace
 from entitle.web.errors import ApiError
 from entitle.web.jobs import estate_path, load
 from entitle.web.listing import natural_key
+from entitle.web.models import Organisation, StoredEstate
 
 
 @dataclass(frozen=True, slots=True)

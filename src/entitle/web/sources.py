@@ -39,12 +39,12 @@ from entitle.importers.result import ImportResult
 from entitle.importers.rvtools import import_rvtools
 from entitle.importers.sil import import_sil
 from entitle.importers.ual import import_ual
-from entitle.ledger.workspace import StoredEstate
 from entitle.source import Problem, Source
 from entitle.web import jobs
 from entitle.web.ceiling import Ceiling
 from entitle.web.context import Workspace
 from entitle.web.errors import ApiError
+from entitle.web.models import StoredEstate
 
 log = logging.getLogger("entitle.web")
 KINDS = ("ual", "sil", "ad", "rvtools", "hyperv", "generic")

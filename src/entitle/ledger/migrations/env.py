@@ -1,6 +1,11 @@
 """Alembic environment for the ledger: migrations run on a connection handed over in
 ``config.attributes["connection"]`` (see :func:`entitle.ledger.db.upgrade`), or on the URL of
-the configuration when run by the ``alembic`` tool."""
+the configuration when run by the ``alembic`` tool.
+
+The metadata compared by ``--autogenerate`` is the ledger's ``Base.metadata``; the web's tables
+(``entitle.web.models``) join it only once that module is imported, which this package may not
+do (the ledger is a lower layer). A caller that autogenerates passes the full metadata in
+``config.attributes["metadata"]`` after ``import entitle.web.models``."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from sqlalchemy import create_engine
 from entitle.ledger.models import Base
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = config.attributes.get("metadata", Base.metadata)
 
 
 def run() -> None:

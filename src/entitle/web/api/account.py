@@ -8,12 +8,12 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from entitle.ledger.workspace import ApiToken
+from entitle.ledger.clock import iso, utc_now
 from entitle.web import accounts
 from entitle.web.auth import COOKIE, SESSION_NAME, new_token
 from entitle.web.context import DB, WS, ApiActor, Id
 from entitle.web.errors import ApiError, not_found
-from entitle.web.jobs import utc_now
+from entitle.web.models import ApiToken
 
 router = APIRouter(tags=["account"])
 
@@ -130,7 +130,7 @@ def tokens(actor: ApiActor, session: DB) -> dict[str, Any]:
     return {
         "ok": True,
         "tokens": [
-            {"id": t.id, "name": t.name, "created_at": t.created_at}
+            {"id": t.id, "name": t.name, "created_at": iso(t.created_at)}
             for t in api_tokens(session, actor.user_id)
         ],
     }

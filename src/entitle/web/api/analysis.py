@@ -14,12 +14,12 @@ from pydantic import BaseModel, Field
 
 from entitle.estate.reader import RawTable, read_csv_bytes, read_estate
 from entitle.estate.records import TABLES
-from entitle.ledger.workspace import StoredEstate
 from entitle.web import decisions, jobs
 from entitle.web.api.estates import get_estate, job_json
 from entitle.web.auth import membership
 from entitle.web.context import DB, WS, ApiActor, Id
 from entitle.web.errors import ApiError
+from entitle.web.models import StoredEstate
 
 router = APIRouter(prefix="/orgs/{org_id}/estates/{estate_id}", tags=["estates"])
 PAGE = 50

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import bindparam, select
 
 from entitle import money
-from entitle.ledger.workspace import Job, Membership, StoredEstate
+from entitle.ledger.clock import iso, utc_now
 from entitle.reports.html import render_html
 from entitle.reports.pdf import PdfUnavailable, html_to_pdf
 from entitle.reports.xlsx import render_xlsx
@@ -23,6 +23,7 @@ from entitle.web import archives, jobs, positions
 from entitle.web.auth import Actor, membership
 from entitle.web.context import DB, WS, ApiActor, Id, Workspace
 from entitle.web.errors import ApiError, not_found
+from entitle.web.models import Job, Membership, StoredEstate
 from entitle.web.positions import Basis
 
 router = APIRouter(prefix="/orgs/{org_id}", tags=["estates"])
@@ -57,7 +58,7 @@ def estate_json(e: StoredEstate) -> dict[str, Any]:
         "files": json.loads(e.files),
         "status": e.status,
         "uploaded_by": e.uploaded_by,
-        "uploaded_at": e.uploaded_at,
+        "uploaded_at": iso(e.uploaded_at),
         "problems": json.loads(e.problems) if e.problems else [],
         "summary": summary,
     }
@@ -103,7 +104,7 @@ def start_import(ws: Workspace, session: DB, estate: StoredEstate) -> Job:
         state="queued",
         progress=0,
         message="queued",
-        created_at=jobs.utc_now(),
+        created_at=utc_now(),
     )
     session.add(job)
     session.commit()

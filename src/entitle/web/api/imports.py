@@ -10,12 +10,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, UploadFile
 from sqlalchemy import select
 
-from entitle.ledger.workspace import Job, StoredEstate
+from entitle.ledger.clock import utc_now
 from entitle.web import archives, jobs, sources
 from entitle.web.api.estates import estate_json, get_estate, job_json
 from entitle.web.auth import Actor, membership
 from entitle.web.context import DB, WS, ApiActor, Id, Workspace
 from entitle.web.errors import ApiError
+from entitle.web.models import Job, StoredEstate
 
 router = APIRouter(prefix="/orgs/{org_id}", tags=["estates"])
 Kind = Literal["ual", "sil", "ad", "rvtools", "hyperv", "generic"]
@@ -64,7 +65,7 @@ def start(
         state="queued",
         progress=0,
         message="queued",
-        created_at=jobs.utc_now(),
+        created_at=utc_now(),
     )
     session.add(job)
     session.flush()

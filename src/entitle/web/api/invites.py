@@ -8,6 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from entitle.ledger.clock import iso
 from entitle.web import accounts, invites
 from entitle.web.auth import membership
 from entitle.web.context import DB, WS, ApiActor, Id
@@ -62,7 +63,7 @@ def list_invitations(org_id: Id, session: DB, actor: ApiActor) -> dict[str, Any]
     return {
         "ok": True,
         "invitations": [
-            {"id": i.id, "email": i.email, "role": i.role, "expires_at": i.expires_at}
+            {"id": i.id, "email": i.email, "role": i.role, "expires_at": iso(i.expires_at)}
             for i in invites.pending(session, org_id)
         ],
     }

@@ -9,11 +9,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from entitle.ledger.workspace import Membership, Organisation, User
 from entitle.web.accounts import normal_email
 from entitle.web.auth import membership
 from entitle.web.context import DB, ApiActor, Id
 from entitle.web.errors import ApiError, not_found
+from entitle.web.models import Membership, Organisation, User
 
 router = APIRouter(prefix="/orgs/{org_id}/members", tags=["members"])
 Role = Literal["viewer", "editor", "admin"]

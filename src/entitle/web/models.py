@@ -1,19 +1,26 @@
 """The web workspace's tables, kept in the ledger's database and its migration chain.
 
+They are the web's, so they live in the web's package (they lived in ``entitle.ledger.
+workspace`` until issue 13): the ledger knows nothing of organisations or users.
+
 Organisations (tenants), users, memberships with a role, personal API tokens (only their
 SHA-256 is stored), estates uploaded to an organisation, and background jobs whose progress a
 client polls. They share the ledger's declarative ``Base`` so that one Alembic chain and the
 migration test (``tests/ledger/test_migrations.py``) cover them. Entitlements an organisation
-records through the web live in the ledger's own tables; which organisation owns them is the
-prefix of their ``ref`` (see ``docs/web.md``). Imports only SQLAlchemy and the ledger models.
+records through the web live in the ledger's own tables, keyed by the organisation's id
+(``EntitlementRow.org_id``, applied by the session: ``entitle.ledger.models.for_org``). Imports only SQLAlchemy and the ledger models
+(whose ``Base`` they extend: once this module is imported, ``Base.metadata`` holds every table,
+which Alembic's autogenerate and ``tests/ledger/test_migrations.py`` need).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from entitle.ledger.models import NEVER_REUSED, Base
+from entitle.ledger.models import NEVER_REUSED, Base, UtcDateTime
 
 ROLES = ("viewer", "editor", "admin")
 """Roles per organisation, weakest first: each can do what the ones before it can."""
@@ -26,7 +33,7 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), nullable=False, unique=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class User(Base):
@@ -37,7 +44,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
-    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class Membership(Base):
@@ -60,7 +67,7 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id"), nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class StoredEstate(Base):
@@ -75,7 +82,7 @@ class StoredEstate(Base):
     folder: Mapped[str] = mapped_column(String(300), nullable=False)
     files: Mapped[str] = mapped_column(Text, nullable=False)  # JSON list of stored file names
     uploaded_by: Mapped[str] = mapped_column(String(254), nullable=False)
-    uploaded_at: Mapped[str] = mapped_column(String(32), nullable=False)
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False)  # pending|ready|invalid
     problems: Mapped[str | None] = mapped_column(Text)  # JSON list of problem texts
     position: Mapped[str | None] = mapped_column(Text)  # the position's JSON, once computed
@@ -94,7 +101,7 @@ class Job(Base):
     state: Mapped[str] = mapped_column(String(20), nullable=False)  # queued|running|done|failed
     progress: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # percent
     message: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class Invitation(Base):
@@ -110,9 +117,9 @@ class Invitation(Base):
     role: Mapped[str] = mapped_column(String(10), nullable=False)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     invited_by: Mapped[str] = mapped_column(String(254), nullable=False)
-    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
-    expires_at: Mapped[str] = mapped_column(String(32), nullable=False)
-    accepted_at: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class PasswordReset(Base):
@@ -125,9 +132,9 @@ class PasswordReset(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id"), nullable=False, index=True)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    created_at: Mapped[str] = mapped_column(String(32), nullable=False)
-    expires_at: Mapped[str] = mapped_column(String(32), nullable=False)
-    used_at: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Attempt(Base):
