@@ -14,8 +14,8 @@ import pytest
 from pydantic import ValidationError
 
 from entitle.catalog import cloud, model, sarights
+from entitle.catalog.fields import FILE, FILLED, KEY, rule
 from entitle.catalog.filemodel import file_model, record_of
-from entitle.catalog.model import FILLED, KEY, rule
 
 CATALOG = Path(__file__).resolve().parents[1] / "src" / "entitle" / "catalog"
 
@@ -99,7 +99,7 @@ def test_no_catalog_row_is_declared_by_hand() -> None:
 def test_every_field_of_a_record_is_in_its_row_or_says_why_not(record: type) -> None:
     row = set(file_model(record).model_fields)
     omitted = {
-        f.name for f in dataclasses.fields(record) if "omit" in f.metadata.get(model.FILE, {})
+        f.name for f in dataclasses.fields(record) if "omit" in f.metadata.get(FILE, {})
     }
     assert row | omitted == {f.name for f in dataclasses.fields(record)}
     assert not row & omitted

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from entitle.catalog.fields import rule
 from entitle.catalog.filemodel import file_model, record_of
-from entitle.catalog.model import rule
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from entitle.catalog.model import FILE
+from entitle.catalog.fields import FILE
 
 R = TypeVar("R")
 

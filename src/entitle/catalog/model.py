@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from entitle.catalog.fields import COMPONENTS, FILLED, KEY, rule
 
 if TYPE_CHECKING:
     from entitle.catalog.cloud import CloudRights
@@ -43,23 +45,6 @@ MODELS = (
     "suite",
     "free",
 )
-FILE = "catalog_file"
-"""The metadata key under which a record's field says how the catalog file writes it."""
-
-
-def rule(**how: Any) -> dict[str, Any]:
-    """Field metadata for the file: pydantic constraints (``ge=0``, ``pattern=…``,
-    ``min_length=1``), and ``type=`` (with its ``default``/``default_factory`` when the field
-    has one) when the file writes the field as another type."""
-    return {FILE: how}
-
-
-KEY = rule(omit="the table's key")
-"""Field metadata: the file writes this field as the key of its table, not in the row."""
-FILLED = rule(omit="filled by the loader")
-"""Field metadata: not in the file; the loader fills it from another table."""
-COMPONENTS = rule(type=list[str])  # the file writes each as "product:right"
-
 ESTATE_MODELS = ("per-core", "per-vm", "server-cal", "payg", "provider", "byol")
 # The models a product's `allows` may name (provider and byol say where, not how: any product).
 PRODUCT_MODELS = ("per-core", "per-vm", "server-cal", "payg")
@@ -388,12 +373,12 @@ class Catalog:
 
     # -- models ------------------------------------------------------------------------------
     def model_rule(self, product_id: str, edition: str | None, version: str) -> ModelRule | None:
-        for rule in self.models:
-            if rule.product != product_id or version not in rule.versions:
+        for mrule in self.models:
+            if mrule.product != product_id or version not in mrule.versions:
                 continue
-            if rule.editions and edition not in rule.editions:
+            if mrule.editions and edition not in mrule.editions:
                 continue
-            return rule
+            return mrule
         return None
 
     def core_rule(self, rule_id: str) -> CoreRule:
@@ -430,18 +415,18 @@ class Catalog:
     def pack_rule(self, product_id: str) -> str | None:
         """The core rule whose pack sizes a product's core licenses are sold in: its models'
         ``core_rule`` (one per product, checked by the loader), None for a product without."""
-        for rule in self.models:
-            if rule.product == product_id and rule.core_rule is not None:
-                return rule.core_rule
+        for mrule in self.models:
+            if mrule.product == product_id and mrule.core_rule is not None:
+                return mrule.core_rule
         return None
 
     def server_cal_products(self) -> tuple[str, ...]:
         """The products licensed only Server + CAL (one server license per OSE: Exchange,
         SharePoint, Skype for Business), in catalog order."""
         out: list[str] = []
-        for rule in self.models:
-            if rule.model == "server-cal" and rule.product not in out:
-                out.append(rule.product)
+        for mrule in self.models:
+            if mrule.model == "server-cal" and mrule.product not in out:
+                out.append(mrule.product)
         return tuple(out)
 
     def ec_products(self) -> tuple[str, ...]:

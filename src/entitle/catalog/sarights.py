@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from entitle.catalog.fields import rule
 from entitle.catalog.filemodel import file_model, record_of
-from entitle.catalog.model import rule
 
 # `product:model` pairs a mobility row may name (the estate's models and the host-level ones).
 MOBILITY_MODELS = ("per-core", "per-vm", "server-cal")
