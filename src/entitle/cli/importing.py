@@ -136,17 +136,12 @@ def run_import(
     date_style: DateStyle = DateStyle.auto,
     encoding: str | None = None,
 ) -> ImportResult:
-    from entitle.importers.ad import import_ad
-    from entitle.importers.aws import import_aws
-    from entitle.importers.azure import import_azure
-    from entitle.importers.cloud import read_vcpus_map
-    from entitle.importers.generic import import_generic, read_mapping
-    from entitle.importers.hyperv import import_hyperv
-    from entitle.importers.rvtools import import_rvtools
-    from entitle.importers.sil import import_sil
-    from entitle.importers.ual import import_ual
-
+    # Only the importer of this kind is imported (the AD and RVTools ones load openpyxl).
     if kind in (Kind.azure, Kind.aws):
+        from entitle.importers.aws import import_aws
+        from entitle.importers.azure import import_azure
+        from entitle.importers.cloud import read_vcpus_map
+
         sizes: dict[str, int] = {}
         if vcpus_map is not None:
             sizes, bad = read_vcpus_map(vcpus_map)
@@ -156,6 +151,8 @@ def run_import(
             return import_azure(files, sizes)
         return import_aws(files, catalog, sizes)
     if kind is Kind.ual:
+        from entitle.importers.ual import import_ual
+
         with progress_bar(console, console.is_terminal) as progress:
             return import_ual(
                 files,
@@ -167,13 +164,23 @@ def run_import(
                 date_style=date_style.value,
             )
     if kind is Kind.sil:
+        from entitle.importers.sil import import_sil
+
         return import_sil(files, catalog, server=server)
     if kind is Kind.ad:
+        from entitle.importers.ad import import_ad
+
         return import_ad(files, rule=rule, domain=domain, encoding=encoding)
     if kind is Kind.rvtools:
+        from entitle.importers.rvtools import import_rvtools
+
         return import_rvtools(files, catalog)
     if kind is Kind.hyperv:
+        from entitle.importers.hyperv import import_hyperv
+
         return import_hyperv(files, catalog)
+    from entitle.importers.generic import import_generic, read_mapping
+
     if mapping is None:
         fail(["generic: give the header mapping with --map MAPPING.toml (see docs/importers.md)"])
     tables, problems = read_mapping(mapping)

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
-
 from entitle.estate.files import MAX_FILE_BYTES, MAX_ROWS, SPLIT_HINT, MiB, not_regular, read_input
 from entitle.estate.records import TABLES
 from entitle.estate.spreadsheet import unquote
@@ -245,6 +243,8 @@ def table_from_rows(
     for line, values in content[1:]:
         where = source(line)
         if workbook:
+            from openpyxl.utils import get_column_letter  # a workbook's rows: openpyxl is loaded
+
             extra = [
                 get_column_letter(i + 1) for i, v in enumerate(values[width:], start=width) if v
             ]
