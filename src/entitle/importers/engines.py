@@ -137,6 +137,12 @@ class DuckDBEngine:
         if failure:
             raise failure[0]
 
+    def copy(self, sql: str, path: Path) -> tuple[str, ...]:
+        """The result of ``sql`` written to a Parquet file; its column names."""
+        self.con.execute(f"COPY ({sql}) TO {literal(str(path))} (FORMAT PARQUET)")
+        found = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(str(path))})")
+        return tuple(str(row[0]) for row in found.fetchall())
+
     def rows(self, sql: str) -> Iterator[tuple[Any, ...]]:
         cursor = self.con.execute(sql)
         while batch := cursor.fetchmany(10_000):

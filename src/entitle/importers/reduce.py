@@ -122,7 +122,7 @@ GROUP BY server, role_guid
 ORDER BY server, role_guid
 """
 
-ACCESS = """
+ACCESS_GROUPED = """
 WITH named AS (
   SELECT
     m.ose AS ose,
@@ -156,8 +156,43 @@ SELECT
   max(by_address) AS by_address
 FROM placed
 GROUP BY ose, product, user_name, device
+"""
+ACCESS = ACCESS_GROUPED + "ORDER BY ose, product, user_name, device\n"
+
+# Over the ``access_out`` table (:func:`access_table`): the estate's access rows, their users,
+# their devices (1 when known only by an address), and the cells a spreadsheet could take for a
+# formula (checked further by the caller).
+ACCESS_COUNT = "SELECT count(*) FROM access_out"
+ACCESS_ROW_COLUMNS = (
+    "ose",
+    "product",
+    "user",
+    "device",
+    "first_seen",
+    "last_seen",
+    "access_count",
+    "activity_count",
+)
+ACCESS_ROWS = """
+SELECT ose, product, coalesce(user_name, '') AS "user", coalesce(device, '') AS device,
+  first_seen, last_seen,
+  CASE WHEN access_count IS NULL OR access_count = '0' THEN '' ELSE access_count END
+    AS access_count,
+  CASE WHEN activity_count IS NULL OR activity_count = '0' THEN '' ELSE activity_count END
+    AS activity_count
+FROM access_out
 ORDER BY ose, product, user_name, device
 """
+ACCESS_USERS = "SELECT DISTINCT user_name FROM access_out WHERE user_name IS NOT NULL"
+ACCESS_DEVICES = """
+SELECT device, max(by_address) FROM access_out WHERE device IS NOT NULL GROUP BY device
+"""
+FORMULA_CELLS = " UNION ALL ".join(
+    f"SELECT '{name}' AS c, {column} AS v FROM access_out "
+    f"WHERE substr({column}, 1, 1) IN ('=', '+', '-', '@', chr(9), chr(13))"
+    for name, column in (("ose", "ose"), ("product", "product"), ("user", "user_name"))
+    + (("device", "device"),)
+)
 
 ROLE_MAP_COLUMNS = ("server", "role_guid", "ose", "product", "anonymous")
 IP_MAP_COLUMNS = ("ip", "device")
@@ -299,6 +334,21 @@ def reduce_evidence(
     ]
     result.rejects = engine.rejects()
     return result
+
+
+def access_table(
+    engine: Engine,
+    role_map: Sequence[tuple[str, str, str, str, int]],
+    ip_map: Sequence[tuple[str, str]],
+    since: date,
+    until: date,
+) -> None:
+    """Run ``ACCESS`` after :func:`reduce_evidence` into the engine's ``access_out`` table, which
+    ``ACCESS_ROWS``, ``ACCESS_USERS`` … read."""
+    engine.table("role_map", ROLE_MAP_COLUMNS, role_map)
+    engine.table("ip_map", IP_MAP_COLUMNS, ip_map)
+    sql = ACCESS_GROUPED.format(since=since.isoformat(), until=until.isoformat())
+    engine.run(sql, into="access_out")
 
 
 def access_tuples(
