@@ -205,3 +205,40 @@ def test_text_dates_in_parquet_are_decided_from_the_whole_column(
         "2025-08-13",
         "13",
     )
+
+
+def test_a_head_that_proves_a_style_is_checked_against_the_whole_column(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """The first 250 rows say month-first ('8/13/2025': no month 13); line 352, past the head
+    the importer reads first, says day-first ('13/08/2025'). The column is mixed, so it is
+    refused with both values and their lines, as a column with no telling head is (§ item 2 of
+    issue 15: the style comes from the whole column, not its first rows)."""
+    header = ["AccessCount", "AccessDate", "ProductName", "RoleGuid", "RoleName", "UserName"]
+    fs = ["Windows Server 2019 Standard", "10a9226f-50ee-49d8-a393-9a501d47ce04", "File Server"]
+    data = [["1", "8/13/2025", *fs, f"c\\u{n}"] for n in range(250)]
+    data += [["1", "8/1/2025", *fs, f"c\\u{n}"] for n in range(100)]
+    data.append(["1", "13/08/2025", *fs, "c\\u0"])
+    path = write_export(tmp_path / "daily.csv", header, data)
+    result = import_ual([path], catalog, AUGUST, server="fs01")
+    assert not result.ok
+    problem = result.problems[0]
+    assert problem.message.startswith("mixed date formats in AccessDate")
+    assert "line 2 '8/13/2025'" in problem.message
+    assert "line 352 '13/08/2025'" in problem.message
+
+
+def test_a_proving_head_and_a_value_in_no_style(catalog: Catalog, tmp_path: Path) -> None:
+    """Month-first proven by the head, then one value that is no date ('soon'): the whole
+    column decides the same (a value of no shape says nothing), so 300 rows are read month-first
+    and the one is skipped as a bad date, not refused."""
+    header = ["AccessCount", "AccessDate", "ProductName", "RoleGuid", "RoleName", "UserName"]
+    fs = ["Windows Server 2019 Standard", "10a9226f-50ee-49d8-a393-9a501d47ce04", "File Server"]
+    data = [["1", f"8/{day}/2025", *fs, f"c\\u{n}"] for day in (13, 14, 15) for n in range(100)]
+    data.append(["1", "soon", *fs, "c\\u0"])
+    path = write_export(tmp_path / "daily.csv", header, data)
+    result = import_ual([path], catalog, AUGUST, server="fs01")
+    assert result.ok, result.problems
+    assert dict(result.mapped)["evidence rows in the window"] == 300
+    assert skipped(result)["a date in no known style (mixed date formats?)"] == 1
+    assert not [f for f in result.findings if f.code == "date-style-assumed"]

@@ -29,7 +29,7 @@ from entitle.importers.engines import DuckDBEngine, SparkEngine
 from entitle.importers.names import ProductName, guid, host_id, product_of, role_table
 from entitle.importers.result import BulkRows, ImportResult, NewRow, Outcome
 from entitle.importers.servers import server_rows
-from entitle.importers.ual_dates import decide_styles
+from entitle.importers.ual_dates import reduce_dated
 from entitle.importers.ual_files import EVIDENCE, UalFile, classify, open_file, resolve_servers
 from entitle.importers.ual_inventory import Inventory, read_inventory
 from entitle.importers.ual_scan import examples as scan_examples
@@ -189,10 +189,10 @@ def _reduce(
 ) -> None:
     engine = _make_engine(engine_name, spark)
     try:
-        sources = decide_styles(engine, sources, files, date_style, out)
+        seen, sources = reduce_dated(engine, sources, files, date_style, window, progress, out)
         if out.problems:
             return
-        _reduce_with(engine, sources, files, inv, catalog, window, progress, servers, out, bulk_dir)
+        _reduce_with(seen, engine, sources, files, inv, catalog, window, servers, out, bulk_dir)
     except engine.input_errors as error:  # e.g. DuckDB's CSV parser in a state it cannot leave
         out.rows.pop("access", None)
         out.bulk.pop("access", None)
@@ -209,18 +209,17 @@ def _reduce(
 
 
 def _reduce_with(
+    seen: reduce.Reduction,
     engine: reduce.Engine,
     sources: list[reduce.EvidenceFile],
     files: list[UalFile],
     inv: Inventory,
     catalog: Catalog,
     window: Window,
-    progress: reduce.Progress | None,
     servers: dict[str, Source],
     out: Outcome,
     bulk_dir: Path | None = None,
 ) -> None:
-    seen = reduce.reduce_evidence(engine, sources, window.since, window.until, progress)
     _report_status(seen, sources, files, window, out)
     merged = list(engine.rows(reduce.MERGED_USERS))
     if merged:
