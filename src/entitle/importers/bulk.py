@@ -31,6 +31,7 @@ from entitle.source import Problem
 
 ORDER = 'ose, product, "user", device'  # the order of the access rows, as the importer's
 ACCESS_KINDS = ("server", "cal-only")  # products access.csv may name (estate/checks.py)
+NUMBERED = f"SELECT row_number() OVER (ORDER BY {ORDER}) + 1 AS line, * FROM kept"
 
 
 def _literal(text: str) -> str:
@@ -64,6 +65,7 @@ class BulkAccess:
         self.tables = tables
         self.catalog = catalog
         self.con: Any = duckdb.connect()
+        self.kept = 0
         self.con.execute("SET memory_limit = '256MB'")
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute(
@@ -104,11 +106,9 @@ class BulkAccess:
                 "WHERE NOT EXISTS (SELECT 1 FROM missing m "
                 "WHERE m.ose = incoming.ose AND m.product = incoming.product)"
             )
-        self.con.execute(
-            "CREATE TEMP TABLE kept AS SELECT row_number() OVER (ORDER BY "
-            f"{ORDER}) + 1 AS line, * FROM incoming {where}"
-        )
-        kept = self.con.execute("SELECT count(*) FROM kept").fetchone()[0]
+        self.con.execute(f"CREATE TEMP VIEW kept AS SELECT * FROM incoming {where}")
+        kept = sum(n for ose, product, n in pairs if (ose, product) in installed)
+        self.kept = kept
         report.touched.add("access")
         report.added["access"] += kept
 
@@ -116,13 +116,15 @@ class BulkAccess:
         """The access.csv columns: the format's, then the counts some row holds (in the order
         their first row shows them, as the row-by-row merge adds them)."""
         extras = [c for c in self.bulk.columns if c not in COLUMNS["access"]]
-        first = {}
-        for column in extras:
-            line = self.con.execute(
-                f"SELECT min(line) FROM kept WHERE coalesce(\"{column}\", '') <> ''"
-            ).fetchone()[0]
-            if line is not None:
-                first[column] = line
+        if not extras:
+            return list(COLUMNS["access"])
+        key = "concat_ws(chr(1), " + ORDER + ")"  # sorts as the rows do
+        found = self.con.execute(
+            "SELECT "
+            + ", ".join(f"min(CASE WHEN \"{c}\" <> '' THEN {key} END)" for c in extras)
+            + " FROM kept"
+        ).fetchone()
+        first = {c: at for c, at in zip(extras, found, strict=True) if at is not None}
         return [*COLUMNS["access"], *sorted(first, key=lambda c: (first[c], extras.index(c)))]
 
     def write(self, path: Path) -> list[Problem]:
@@ -133,12 +135,12 @@ class BulkAccess:
             for c in self.header()
         )
         self.con.execute(
-            f"COPY (SELECT {columns} FROM kept ORDER BY line) TO {_literal(str(path))} "
+            f"COPY (SELECT {columns} FROM kept ORDER BY {ORDER}) TO {_literal(str(path))} "
             "(HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"')"
         )
         problems = self._check()
         size = path.stat().st_size
-        count = self.con.execute("SELECT count(*) FROM kept").fetchone()[0]
+        count = self.kept
         if count > MAX_ROWS or size > MAX_FILE_BYTES:
             message = (
                 f"the access tuples make {count:,} rows ({size / MiB:,.0f} MiB), more than an "
@@ -189,9 +191,8 @@ class BulkAccess:
                     self._problem(line, f"{why} '{product}' for access.csv", "see entitle products")
                 )
         for line, first, last in self.con.execute(
-            "SELECT line, first_seen, last_seen FROM kept WHERE first_seen <> '' "
-            "AND last_seen <> '' AND first_seen > last_seen "
-            "ORDER BY line LIMIT 3"
+            f"SELECT line, first_seen, last_seen FROM ({NUMBERED}) WHERE first_seen <> '' "
+            "AND last_seen <> '' AND first_seen > last_seen ORDER BY line LIMIT 3"
         ).fetchall():
             problems.append(
                 self._problem(
@@ -201,7 +202,10 @@ class BulkAccess:
         return problems
 
     def _line(self, condition: str) -> int:
-        return int(self.con.execute(f"SELECT min(line) FROM kept WHERE {condition}").fetchone()[0])
+        """The line in access.csv of the first row meeting ``condition`` (for a problem only:
+        numbering the rows sorts them once more)."""
+        found = self.con.execute(f"SELECT min(line) FROM ({NUMBERED}) WHERE {condition}")
+        return int(found.fetchone()[0])
 
     def _problem(self, line: int, message: str, hint: str) -> Problem:
         return Problem(

@@ -181,8 +181,8 @@ SELECT ose, product, coalesce(user_name, '') AS "user", coalesce(device, '') AS 
   CASE WHEN activity_count IS NULL OR activity_count = '0' THEN '' ELSE activity_count END
     AS activity_count
 FROM access_out
-ORDER BY ose, product, user_name, device
 """
+ACCESS_ROWS_SORTED = ACCESS_ROWS + "ORDER BY ose, product, user_name, device\n"
 ACCESS_USERS = "SELECT DISTINCT user_name FROM access_out WHERE user_name IS NOT NULL"
 ACCESS_DEVICES = """
 SELECT device, max(by_address) FROM access_out WHERE device IS NOT NULL GROUP BY device

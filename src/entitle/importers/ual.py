@@ -236,7 +236,7 @@ def _reduce_with(
     reduce.access_table(engine, role_map, ip_map, window.since, window.until)
     count = next(iter(engine.rows(reduce.ACCESS_COUNT)))[0]
     if bulk_dir is not None and isinstance(engine, DuckDBEngine):
-        # the tuples go from DuckDB to a file, never one Python object each
+        # the tuples go from DuckDB to a file, never one Python object each (sorted when written)
         path = bulk_dir / "access.parquet"
         columns = engine.copy(reduce.ACCESS_ROWS, path)
         out.bulk["access"] = BulkRows(path, columns, count, example)
@@ -244,7 +244,7 @@ def _reduce_with(
         out.warn_formulas("access", [f for f in found if looks_like_formula(f[2])])
     else:
         access = out.rows.setdefault("access", [])
-        for row in engine.rows(reduce.ACCESS_ROWS):
+        for row in engine.rows(reduce.ACCESS_ROWS_SORTED):
             cells = dict(zip(reduce.ACCESS_ROW_COLUMNS, row, strict=True))
             for extra in ("access_count", "activity_count"):
                 if not cells[extra]:
