@@ -104,7 +104,11 @@ class DuckDBEngine:
             + STYLES["iso"].duckdb
         )
         part = f"split_part(replace(trim({quote(column)}), 'T', ' '), ' ', 1)"
-        return f"CAST(try_strptime({part}, [{patterns}]) AS DATE)"
+        general = f"try_strptime({part}, [{patterns}])"
+        if ev.date_pattern:  # most rows in one go, as the first rows write them
+            whole = f"try_strptime({quote(column)}, {literal(ev.date_pattern)})"
+            return f"CAST(coalesce({whole}, {general}) AS DATE)"
+        return f"CAST({general} AS DATE)"
 
     def run(self, sql: str, into: str | None = None, progress: Progress | None = None) -> None:
         statement = sql if into is None else f"CREATE OR REPLACE TEMP TABLE {into} AS {sql}"

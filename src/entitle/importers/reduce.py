@@ -216,6 +216,7 @@ class EvidenceFile:
     skip: int = 0
     typed_dates: bool = False  # Parquet columns of type DATE or TIMESTAMP
     header: tuple[str, ...] = ()  # a CSV file's columns, in order
+    date_pattern: str = ""  # strptime of a whole date value as the file's first rows write it
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,8 +283,8 @@ def normalize_sql(engine: Engine, relation: str, ev: EvidenceFile, file_no: int 
     # a count that is there but not a whole number from 0 to MAX_COUNT (-5, 10^29, "many"):
     # refused with its row, where try_cast alone kept -5 and blanked 10^29
     bad_count = (
-        f"(nullif(trim(CAST({counted} AS STRING)), '') IS NOT NULL AND "
-        f"coalesce(try_cast({counted} AS BIGINT) NOT BETWEEN 0 AND {MAX_COUNT}, true))"
+        f"coalesce(try_cast({counted} AS BIGINT) NOT BETWEEN 0 AND {MAX_COUNT}, "
+        f"trim(CAST({counted} AS STRING)) <> '')"
     )
     no_date = "CAST(NULL AS DATE)"
     return NORMALIZE.format(

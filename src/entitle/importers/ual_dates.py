@@ -17,7 +17,15 @@ import csv
 import dataclasses
 from collections.abc import Collection, Sequence
 
-from entitle.importers.dates import SHAPE, Decision, Shape, Window, decide, detect
+from entitle.importers.dates import (
+    SHAPE,
+    Decision,
+    Shape,
+    Window,
+    decide,
+    detect,
+    whole_pattern,
+)
 from entitle.importers.reduce import (
     DAILY,
     Engine,
@@ -145,11 +153,18 @@ def head_styles(
         values = [row.cells.get(c, "") for row in f.export.rows for c in names]
         decision = detect([v for v in values if v])
         if any(values) and not decision.refusal and not decision.assumed:
-            decided.append(dataclasses.replace(ev, date_style=decision.style))
+            decided.append(with_pattern(dataclasses.replace(ev, date_style=decision.style), f))
             proven.append(n)
         else:
             decided.append(ev)
     return decided, proven
+
+
+def with_pattern(ev: EvidenceFile, f: UalFile) -> EvidenceFile:
+    """``ev`` with the whole-value pattern of its first date (DuckDB reads most rows with it)."""
+    name = date_columns(ev)[0].lower()
+    first = next((v for row in f.export.rows if (v := row.cells.get(name, ""))), "")
+    return dataclasses.replace(ev, date_pattern=whole_pattern(first, ev.date_style))
 
 
 def decide_styles(
@@ -169,7 +184,7 @@ def decide_styles(
             decided.append(ev)
             continue
         if forced in ("day-first", "month-first"):  # said: no scan needed
-            decided.append(dataclasses.replace(ev, date_style=forced))
+            decided.append(with_pattern(dataclasses.replace(ev, date_style=forced), f))
             continue
         relation = f"evidence_{n}"
         engine.register(relation, ev)
@@ -177,7 +192,7 @@ def decide_styles(
         found = [s for column in columns for s in shapes(engine, relation, column)]
         decision = decide(found, forced)
         _report(decision, ev, f, columns, out)
-        decided.append(dataclasses.replace(ev, date_style=decision.style))
+        decided.append(with_pattern(dataclasses.replace(ev, date_style=decision.style), f))
     return decided
 
 
