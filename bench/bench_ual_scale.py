@@ -36,7 +36,7 @@ import bench_reduce as base  # noqa: E402  (the seeded generator and the bare qu
 LIMIT_MIB = 0.75 * 1024
 
 
-def generate(path: Path, rows: int) -> None:
+def generate(path: Path, rows: int, users: int = base.USERS) -> None:
     """The CSV export only (in a child process, so that no run inherits its peak memory)."""
     code = f"""
 import duckdb, sys
@@ -45,7 +45,7 @@ import bench_reduce as b
 con = duckdb.connect()
 con.execute("SET preserve_insertion_order = false")
 con.execute("SET enable_progress_bar = false")
-con.execute(b.GENERATE.format(rows={rows}, users=b.USERS, servers=b.SERVERS,
+con.execute(b.GENERATE.format(rows={rows}, users={users}, servers=b.SERVERS,
     guids=", ".join(f"'{{g}}'" for g, _ in b.GUIDS), names=", ".join(f"'{{n}}'" for _, n in b.GUIDS)))
 columns = ("AccessCount, strftime(day, '%-m/%-d/%Y') || ' 12:00:00 AM' AS AccessDate, "
     "IPAddress, ProductName, RoleGuid, RoleName, TenantIdentifier, UserName, PSComputerName")
@@ -78,6 +78,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--keep", type=Path, help="keep the generated files in this folder")
+    parser.add_argument(
+        "--users",
+        type=int,
+        default=base.USERS,
+        help="distinct users (default 20,000); more users, more distinct access tuples: "
+        "peak memory should not follow them",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rows_out = []
@@ -87,7 +94,7 @@ def main() -> None:
         for size in sizes:
             source = folder / f"daily-{size}.csv"
             t = time.perf_counter()
-            generate(source, size)
+            generate(source, size, args.users)
             mib = source.stat().st_size / 2**20
             print(f"{size:,} rows: {mib:,.0f} MiB generated in {time.perf_counter() - t:.1f} s")
             bare = measure(
@@ -109,6 +116,8 @@ def main() -> None:
                     "2025-08-31",
                 ]
             )
+            tuples = sum(1 for _ in (estate / "access.csv").open(encoding="utf-8")) - 1
+            print(f"  {tuples:,} access tuples")
             rows_out.append((size, bare, ours))
             source.unlink()  # a 10M-row file is 2 GB: do not keep two
     print()
