@@ -28,7 +28,7 @@ class DuckDBEngine:
 
     def __init__(
         self,
-        memory_limit: str = "1GB",
+        memory_limit: str = "512MB",
         threads: int | None = None,
         temp_directory: str | None = None,
     ):
