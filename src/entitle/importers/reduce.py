@@ -57,29 +57,32 @@ FROM (
 ) parsed
 """
 
+# Each row's fate, as a small number while the rows are grouped (cheaper than a text per row),
+# as its name in the reduced rows: FATES[n].
+FATES = ("ok", "bad-count", "no-server", "no-role", "bad-date", "outside-window", "machine-account")
 REDUCE = """
 WITH tagged AS (
   SELECT
     CASE
-      WHEN bad_count THEN 'bad-count'
-      WHEN server IS NULL OR server = '' THEN 'no-server'
-      WHEN role_guid IS NULL OR role_guid = '' THEN 'no-role'
-      WHEN first_day IS NULL OR last_day IS NULL THEN 'bad-date'
-      WHEN last_day < DATE '{since}' OR first_day > DATE '{until}' THEN 'outside-window'
-      WHEN user_name LIKE '%$' THEN 'machine-account'
-      ELSE 'ok'
-    END AS status,
+      WHEN bad_count THEN 1
+      WHEN server IS NULL OR server = '' THEN 2
+      WHEN role_guid IS NULL OR role_guid = '' THEN 3
+      WHEN first_day IS NULL OR last_day IS NULL THEN 4
+      WHEN last_day < DATE '{since}' OR first_day > DATE '{until}' THEN 5
+      WHEN user_name LIKE '%$' THEN 6
+      ELSE 0
+    END AS fate,
     server, role_guid, product_name, role_name, user_name, ip_address,
     first_day, last_day, access_count, activity_count, file_no
   FROM evidence
 )
 SELECT
-  status,
+  CASE fate FATE_NAMES END AS status,
   file_no,
-  CASE WHEN status = 'ok' THEN server END AS server,
-  CASE WHEN status = 'ok' THEN role_guid END AS role_guid,
-  CASE WHEN status = 'ok' THEN user_name END AS user_name,
-  CASE WHEN status = 'ok' THEN ip_address END AS ip_address,
+  CASE WHEN fate = 0 THEN server END AS server,
+  CASE WHEN fate = 0 THEN role_guid END AS role_guid,
+  CASE WHEN fate = 0 THEN user_name END AS user_name,
+  CASE WHEN fate = 0 THEN ip_address END AS ip_address,
   any_value(product_name) AS product_name,
   any_value(role_name) AS role_name,
   min(first_day) AS first_day,
@@ -89,13 +92,13 @@ SELECT
   count(*) AS row_count
 FROM tagged
 GROUP BY
-  status,
+  fate,
   file_no,
-  CASE WHEN status = 'ok' THEN server END,
-  CASE WHEN status = 'ok' THEN role_guid END,
-  CASE WHEN status = 'ok' THEN user_name END,
-  CASE WHEN status = 'ok' THEN ip_address END
-"""
+  CASE WHEN fate = 0 THEN server END,
+  CASE WHEN fate = 0 THEN role_guid END,
+  CASE WHEN fate = 0 THEN user_name END,
+  CASE WHEN fate = 0 THEN ip_address END
+""".replace("FATE_NAMES", " ".join(f"WHEN {n} THEN '{name}'" for n, name in enumerate(FATES)))
 
 STATUS = """
 SELECT status, file_no, sum(row_count) AS row_count FROM reduced
