@@ -240,11 +240,11 @@ def table_from_rows(
     warned_unnamed = False
     data: list[tuple[str, ...]] = []
     sources: list[Source] = []
+    if workbook:  # a workbook's rows: openpyxl is loaded already (CSV alone does not load it)
+        from openpyxl.utils import get_column_letter
     for line, values in content[1:]:
         where = source(line)
         if workbook:
-            from openpyxl.utils import get_column_letter  # a workbook's rows: openpyxl is loaded
-
             extra = [
                 get_column_letter(i + 1) for i, v in enumerate(values[width:], start=width) if v
             ]
