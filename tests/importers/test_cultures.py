@@ -205,3 +205,87 @@ def test_text_dates_in_parquet_are_decided_from_the_whole_column(
         "2025-08-13",
         "13",
     )
+
+
+def test_a_head_that_proves_a_style_is_checked_against_the_whole_column(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """The first 250 rows say month-first ('8/13/2025': no month 13); line 352, past the head
+    the importer reads first, says day-first ('13/08/2025'). The column is mixed, so it is
+    refused with both values and their lines, as a column with no telling head is (§ item 2 of
+    issue 15: the style comes from the whole column, not its first rows)."""
+    header = ["AccessCount", "AccessDate", "ProductName", "RoleGuid", "RoleName", "UserName"]
+    fs = ["Windows Server 2019 Standard", "10a9226f-50ee-49d8-a393-9a501d47ce04", "File Server"]
+    data = [["1", "8/13/2025", *fs, f"c\\u{n}"] for n in range(250)]
+    data += [["1", "8/1/2025", *fs, f"c\\u{n}"] for n in range(100)]
+    data.append(["1", "13/08/2025", *fs, "c\\u0"])
+    path = write_export(tmp_path / "daily.csv", header, data)
+    result = import_ual([path], catalog, AUGUST, server="fs01")
+    assert not result.ok
+    problem = result.problems[0]
+    assert problem.message.startswith("mixed date formats in AccessDate")
+    assert "line 2 '8/13/2025'" in problem.message
+    assert "line 352 '13/08/2025'" in problem.message
+
+
+def test_a_proving_head_and_a_value_in_no_style(catalog: Catalog, tmp_path: Path) -> None:
+    """Month-first proven by the head, then one value that is no date ('soon'): the whole
+    column decides the same (a value of no shape says nothing), so 300 rows are read month-first
+    and the one is skipped as a bad date, not refused."""
+    header = ["AccessCount", "AccessDate", "ProductName", "RoleGuid", "RoleName", "UserName"]
+    fs = ["Windows Server 2019 Standard", "10a9226f-50ee-49d8-a393-9a501d47ce04", "File Server"]
+    data = [["1", f"8/{day}/2025", *fs, f"c\\u{n}"] for day in (13, 14, 15) for n in range(100)]
+    data.append(["1", "soon", *fs, "c\\u0"])
+    path = write_export(tmp_path / "daily.csv", header, data)
+    result = import_ual([path], catalog, AUGUST, server="fs01")
+    assert result.ok, result.problems
+    assert dict(result.mapped)["evidence rows in the window"] == 300
+    assert skipped(result)["a date in no known style (mixed date formats?)"] == 1
+    assert not [f for f in result.findings if f.code == "date-style-assumed"]
+
+
+@pytest.mark.parametrize(
+    ("value", "style", "pattern"),
+    [
+        ("8/29/2025 12:00:00 AM", "month-first", "%m/%d/%Y %I:%M:%S %p"),
+        ("29/08/2025 00:00:00", "day-first", "%d/%m/%Y %H:%M:%S"),
+        ("29.08.2025 00:00", "day-first", "%d.%m.%Y %H:%M"),
+        ("29-8-2025 00:00:00", "day-first", "%d-%m-%Y %H:%M:%S"),
+        ("2025/08/29 0:00:00", "day-first", "%Y/%m/%d %H:%M:%S"),
+        ("2025-08-29T00:00:00", "month-first", "%Y-%m-%dT%H:%M:%S"),
+        ("29/08/2025", "day-first", "%d/%m/%Y"),
+        ("2025-08-29 00:00:00.123", "day-first", ""),  # fractions: the date part is read
+    ],
+)
+def test_the_whole_value_pattern_reads_the_day_the_date_part_does(
+    value: str, style: str, pattern: str
+) -> None:
+    """DuckDB reads most rows with the pattern of the first row's whole value; it must give the
+    day that reading the date part in the file's style gives (29 August 2025 in each)."""
+    import duckdb
+
+    from entitle.importers.dates import parse, whole_pattern
+
+    assert whole_pattern(value, style) == pattern
+    if pattern:
+        (day,) = duckdb.execute(
+            "SELECT CAST(try_strptime(?, ?) AS DATE)", [value, pattern]
+        ).fetchone()
+        assert day == parse(value, style if not value.startswith("2025") else "iso")
+
+
+def test_rows_in_another_time_form_than_the_first_are_read_by_their_date(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """The first rows write '8/13/2025 12:00:00 AM', later ones '8/14/2025 00:00:00' (the
+    export was appended on another machine of the same culture): all 300 rows are in August."""
+    header = ["AccessCount", "AccessDate", "ProductName", "RoleGuid", "RoleName", "UserName"]
+    fs = ["Windows Server 2019 Standard", "10a9226f-50ee-49d8-a393-9a501d47ce04", "File Server"]
+    data = [["1", "8/13/2025 12:00:00 AM", *fs, f"c\\u{n}"] for n in range(250)]
+    data += [["1", "8/14/2025 00:00:00", *fs, f"c\\u{n}"] for n in range(50)]
+    path = write_export(tmp_path / "daily.csv", header, data)
+    result = import_ual([path], catalog, AUGUST, server="fs01")
+    assert result.ok, result.problems
+    assert dict(result.mapped)["evidence rows in the window"] == 300
+    last = {r["user"]: r["last_seen"] for r in rows(result, "access")}
+    assert last["c\\u0"] == "2025-08-14"

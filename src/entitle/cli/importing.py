@@ -9,6 +9,7 @@ what was skipped and why, with counts and ``FILE:LINE`` examples. Bad input is p
 from __future__ import annotations
 
 import codecs
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -135,18 +136,14 @@ def run_import(
     vcpus_map: Path | None = None,
     date_style: DateStyle = DateStyle.auto,
     encoding: str | None = None,
+    bulk_dir: Path | None = None,
 ) -> ImportResult:
-    from entitle.importers.ad import import_ad
-    from entitle.importers.aws import import_aws
-    from entitle.importers.azure import import_azure
-    from entitle.importers.cloud import read_vcpus_map
-    from entitle.importers.generic import import_generic, read_mapping
-    from entitle.importers.hyperv import import_hyperv
-    from entitle.importers.rvtools import import_rvtools
-    from entitle.importers.sil import import_sil
-    from entitle.importers.ual import import_ual
-
+    # Only the importer of this kind is imported (the AD and RVTools ones load openpyxl).
     if kind in (Kind.azure, Kind.aws):
+        from entitle.importers.aws import import_aws
+        from entitle.importers.azure import import_azure
+        from entitle.importers.cloud import read_vcpus_map
+
         sizes: dict[str, int] = {}
         if vcpus_map is not None:
             sizes, bad = read_vcpus_map(vcpus_map)
@@ -156,6 +153,8 @@ def run_import(
             return import_azure(files, sizes)
         return import_aws(files, catalog, sizes)
     if kind is Kind.ual:
+        from entitle.importers.ual import import_ual
+
         with progress_bar(console, console.is_terminal) as progress:
             return import_ual(
                 files,
@@ -165,15 +164,26 @@ def run_import(
                 engine=engine.value,
                 progress=progress,
                 date_style=date_style.value,
+                bulk_dir=bulk_dir,
             )
     if kind is Kind.sil:
+        from entitle.importers.sil import import_sil
+
         return import_sil(files, catalog, server=server)
     if kind is Kind.ad:
+        from entitle.importers.ad import import_ad
+
         return import_ad(files, rule=rule, domain=domain, encoding=encoding)
     if kind is Kind.rvtools:
+        from entitle.importers.rvtools import import_rvtools
+
         return import_rvtools(files, catalog)
     if kind is Kind.hyperv:
+        from entitle.importers.hyperv import import_hyperv
+
         return import_hyperv(files, catalog)
+    from entitle.importers.generic import import_generic, read_mapping
+
     if mapping is None:
         fail(["generic: give the header mapping with --map MAPPING.toml (see docs/importers.md)"])
     tables, problems = read_mapping(mapping)
@@ -335,9 +345,7 @@ def register(app: typer.Typer) -> None:
         written).
         """
         from entitle.importers.ad import ExternalRule
-        from entitle.importers.assumed import TABLE, record_findings, split_identities
         from entitle.importers.dates import Window
-        from entitle.importers.merge import merge, read_tables, recover, write_estate
 
         catalog = get_catalog(catalog_path)
         end = parse_date(until, "--until") or date.today()
@@ -356,39 +364,70 @@ def register(app: typer.Typer) -> None:
         if into.exists() and not into.is_dir():
             fail([f"{into}: import writes into an estate folder of CSV files, not a file"])
         console = SafeConsole(emoji=False)
-        result = run_import(
-            kind,
-            expand(files, CLOUD_SUFFIXES if kind in (Kind.azure, Kind.aws) else SUFFIXES),
-            catalog,
-            Window(start, end),
-            mapping=mapping,
-            rule=rule,
-            domain=domain,
-            server=server,
-            engine=engine,
-            console=err_console,
-            vcpus_map=vcpus_map,
-            date_style=date_style,
-            encoding=encoding,
-        )
-        if not result.ok:
-            fail([p for p in result.problems if p.severity == "error"])
-        recover(into.absolute())  # an earlier import killed half-way through its swap
-        tables, problems = read_tables(into) if into.is_dir() else ({}, [])
-        if problems:
-            fail(problems)
-        tables, report = merge(tables, result.rows)
-        changed = {name: tables[name] for name in report.touched}
-        if "oses" in report.touched:  # one server under two ids (short name and FQDN)?
-            result = replace(result, findings=(*result.findings, *split_identities(tables)))
-        if record_findings(tables, result.kind, result.findings):  # import-findings.csv
-            changed[TABLE] = tables[TABLE]
-        problems = write_estate(into, changed, catalog)
-        errors = [p for p in problems if p.severity == "error"]
-        if errors:  # each on its one line, saying what it is about (no heading line above them)
-            merged = "in the merged estate; nothing was written"
-            fail([replace(p, hint=f"{p.hint}; {merged}" if p.hint else merged) for p in errors])
+        with tempfile.TemporaryDirectory(prefix="entitle-import-") as scratch:
+            result, report = _import_into(
+                into,
+                catalog,
+                run_import(
+                    kind,
+                    expand(files, CLOUD_SUFFIXES if kind in (Kind.azure, Kind.aws) else SUFFIXES),
+                    catalog,
+                    Window(start, end),
+                    mapping=mapping,
+                    rule=rule,
+                    domain=domain,
+                    server=server,
+                    engine=engine,
+                    console=err_console,
+                    vcpus_map=vcpus_map,
+                    date_style=date_style,
+                    encoding=encoding,
+                    bulk_dir=Path(scratch),
+                ),
+            )
         if json_out:
             emit(to_json(as_json(result, report, into)), None)
         else:
             show(result, report, into, console)
+
+
+def _import_into(
+    into: Path, catalog: Catalog, result: ImportResult
+) -> tuple[ImportResult, MergeReport]:
+    """Merge an import's rows into the estate at ``into`` and write it (all or nothing); a
+    refusal (exit 2) when the import or the merged estate has errors."""
+    from entitle.importers.assumed import TABLE, record_findings, split_identities
+    from entitle.importers.bulk import BulkAccess, as_rows
+    from entitle.importers.merge import merge, read_tables, recover, write_estate
+
+    if not result.ok:
+        fail([p for p in result.problems if p.severity == "error"])
+    recover(into.absolute())  # an earlier import killed half-way through its swap
+    tables, problems = read_tables(into) if into.is_dir() else ({}, [])
+    if problems:
+        fail(problems)
+    bulk = result.bulk.get("access")
+    if bulk is not None and "access" in tables:  # merged key by key into the rows there
+        rows = {**result.rows, "access": as_rows(bulk)}
+        result, bulk = replace(result, rows=rows, bulk={}), None
+    tables, report = merge(tables, result.rows)
+    changed = {name: tables[name] for name in report.touched}
+    if "oses" in report.touched:  # one server under two ids (short name and FQDN)?
+        result = replace(result, findings=(*result.findings, *split_identities(tables)))
+    if record_findings(tables, result.kind, result.findings):  # import-findings.csv
+        changed[TABLE] = tables[TABLE]
+    access = BulkAccess(bulk, tables, catalog) if bulk is not None else None
+    try:
+        writers = {}
+        if access is not None:  # the access tuples go from file to file in DuckDB
+            access.merge(report)
+            writers["access"] = access.write
+        problems = write_estate(into, changed, catalog, writers)
+    finally:
+        if access is not None:
+            access.close()
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:  # each on its one line, saying what it is about (no heading line above them)
+        merged = "in the merged estate; nothing was written"
+        fail([replace(p, hint=f"{p.hint}; {merged}" if p.hint else merged) for p in errors])
+    return result, report

@@ -13,8 +13,6 @@ import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from openpyxl.utils import get_column_letter
-
 from entitle.estate.schema import TABLES
 from entitle.estate.spreadsheet import unquote
 from entitle.source import Problem, Source
@@ -96,6 +94,8 @@ def table_from_rows(
     warned_unnamed = False
     data: list[tuple[str, ...]] = []
     sources: list[Source] = []
+    if workbook:  # a workbook's rows: openpyxl is loaded already (CSV alone does not load it)
+        from openpyxl.utils import get_column_letter  # noqa: PLC0415
     for line, values in content[1:]:
         where = source(line)
         if workbook:

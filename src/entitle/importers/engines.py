@@ -28,7 +28,7 @@ class DuckDBEngine:
 
     def __init__(
         self,
-        memory_limit: str = "1GB",
+        memory_limit: str = "512MB",
         threads: int | None = None,
         temp_directory: str | None = None,
     ):
@@ -104,7 +104,11 @@ class DuckDBEngine:
             + STYLES["iso"].duckdb
         )
         part = f"split_part(replace(trim({quote(column)}), 'T', ' '), ' ', 1)"
-        return f"CAST(try_strptime({part}, [{patterns}]) AS DATE)"
+        general = f"try_strptime({part}, [{patterns}])"
+        if ev.date_pattern:  # most rows in one go, as the first rows write them
+            whole = f"try_strptime({quote(column)}, {literal(ev.date_pattern)})"
+            return f"CAST(coalesce({whole}, {general}) AS DATE)"
+        return f"CAST({general} AS DATE)"
 
     def run(self, sql: str, into: str | None = None, progress: Progress | None = None) -> None:
         statement = sql if into is None else f"CREATE OR REPLACE TEMP TABLE {into} AS {sql}"
@@ -136,6 +140,12 @@ class DuckDBEngine:
         progress(1.0)
         if failure:
             raise failure[0]
+
+    def copy(self, sql: str, path: Path) -> tuple[str, ...]:
+        """The result of ``sql`` written to a Parquet file; its column names."""
+        self.con.execute(f"COPY ({sql}) TO {literal(str(path))} (FORMAT PARQUET)")
+        found = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(str(path))})")
+        return tuple(str(row[0]) for row in found.fetchall())
 
     def rows(self, sql: str) -> Iterator[tuple[Any, ...]]:
         cursor = self.con.execute(sql)

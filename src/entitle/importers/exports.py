@@ -17,19 +17,17 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from entitle.estate.files import read_input
 from entitle.estate.reader import decode
-from entitle.estate.workbook import (
-    LIMITS,
-    CellBudget,
-    Limits,
-    TooManyCells,
-    open_workbook,
-    sheet_rows,
-)
 from entitle.source import Problem, Source
 from entitle.text import bom_encoding as _encoding
+
+if TYPE_CHECKING:
+    from entitle.estate.workbook import Limits
+
+# entitle.estate.workbook (openpyxl, 0.5-1 s to import) is loaded when a workbook is read.
 
 DELIMITERS = (",", ";", "\t")
 MAX_COLUMNS = 16_384  # Excel's limit: no export has more
@@ -289,10 +287,13 @@ def is_workbook(path: Path) -> bool:
 
 
 def read_workbook(
-    path: Path, file: str | None = None, limits: Limits = LIMITS
+    path: Path, file: str | None = None, limits: Limits | None = None
 ) -> tuple[dict[str, Export], list[Problem]]:
     """Every sheet of a workbook as an :class:`Export`, keyed by lower-case sheet name (within
-    the size limits of :mod:`entitle.estate.workbook`)."""
+    the size limits of :mod:`entitle.estate.workbook`, its ``LIMITS`` unless given)."""
+    from entitle.estate.workbook import LIMITS, CellBudget, TooManyCells, open_workbook, sheet_rows
+
+    limits = limits or LIMITS
     file = file or path.name
     book, problem = open_workbook(path, file, limits, "save it again as an .xlsx workbook")
     if book is None:

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,8 +84,8 @@ class MergeReport:
     examples: dict[str, list[Source]] = field(default_factory=dict)
     touched: set[str] = field(default_factory=set)
 
-    def drop(self, reason: str, source: Source) -> None:
-        self.dropped[reason] += 1
+    def drop(self, reason: str, source: Source, n: int = 1) -> None:
+        self.dropped[reason] += n
         found = self.examples.setdefault(reason, [])
         if len(found) < 3:
             found.append(source)
@@ -243,6 +243,14 @@ def _write_table(path: Path, table: Table) -> None:
         os.fsync(fh.fileno())
 
 
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -251,9 +259,18 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_estate(folder: Path, tables: Mapping[str, Table], catalog: Catalog) -> list[Problem]:
+def write_estate(
+    folder: Path,
+    tables: Mapping[str, Table],
+    catalog: Catalog,
+    bulk: Mapping[str, Callable[[Path], list[Problem]]] | None = None,
+) -> list[Problem]:
     """Write the tables as the estate at ``folder``: all of them or nothing. Returns the problems
-    of the merged estate (then nothing was written) or its warnings."""
+    of the merged estate (then nothing was written) or its warnings. ``bulk`` writes tables that
+    are not held as rows (:mod:`entitle.importers.bulk`): each writer writes its table at the path
+    it is given and returns the problems of what it wrote; the loader checks the others (its
+    file is put in place only after)."""
+    bulk = bulk or {}
     folder = folder.absolute()
     folder.parent.mkdir(parents=True, exist_ok=True)
     recover(folder)
@@ -262,7 +279,7 @@ def write_estate(folder: Path, tables: Mapping[str, Table], catalog: Catalog) ->
     try:
         if folder.is_dir():
             for entry in folder.iterdir():
-                if entry.name.lower() in {f"{t}.csv" for t in tables}:
+                if entry.name.lower() in {f"{t}.csv" for t in (*tables, *bulk)}:
                     continue
                 target = staging / entry.name
                 if entry.is_dir():
@@ -274,14 +291,23 @@ def write_estate(folder: Path, tables: Mapping[str, Table], catalog: Catalog) ->
         for name, table in tables.items():
             _write_table(staging / f"{name}.csv", table)
             fault_point("import.table")
+        found: list[Problem] = []
+        for name, write in bulk.items():  # as NAME.csv.pending: the loader does not read it
+            found.extend(write(staging / f"{name}.csv.pending"))
+            _fsync_file(staging / f"{name}.csv.pending")
         _fsync_dir(staging)
         fault_point("import.staged")
         estate, problems = load_estate(staging, catalog)
-        if estate is None:
+        problems = [_renamed(p, staging, folder, tables) for p in problems] + found
+        if estate is None or any(p.severity == "error" for p in found):
             shutil.rmtree(staging, ignore_errors=True)
-            return [_renamed(p, staging, folder, tables) for p in problems]
+            return problems
+        if bulk:
+            for name in bulk:
+                os.replace(staging / f"{name}.csv.pending", staging / f"{name}.csv")
+            _fsync_dir(staging)
         _swap(staging, folder)
-        return [_renamed(p, staging, folder, tables) for p in problems]
+        return problems
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -57,29 +57,32 @@ FROM (
 ) parsed
 """
 
+# Each row's fate, as a small number while the rows are grouped (cheaper than a text per row),
+# as its name in the reduced rows: FATES[n].
+FATES = ("ok", "bad-count", "no-server", "no-role", "bad-date", "outside-window", "machine-account")
 REDUCE = """
 WITH tagged AS (
   SELECT
     CASE
-      WHEN bad_count THEN 'bad-count'
-      WHEN server IS NULL OR server = '' THEN 'no-server'
-      WHEN role_guid IS NULL OR role_guid = '' THEN 'no-role'
-      WHEN first_day IS NULL OR last_day IS NULL THEN 'bad-date'
-      WHEN last_day < DATE '{since}' OR first_day > DATE '{until}' THEN 'outside-window'
-      WHEN user_name LIKE '%$' THEN 'machine-account'
-      ELSE 'ok'
-    END AS status,
+      WHEN bad_count THEN 1
+      WHEN server IS NULL OR server = '' THEN 2
+      WHEN role_guid IS NULL OR role_guid = '' THEN 3
+      WHEN first_day IS NULL OR last_day IS NULL THEN 4
+      WHEN last_day < DATE '{since}' OR first_day > DATE '{until}' THEN 5
+      WHEN user_name LIKE '%$' THEN 6
+      ELSE 0
+    END AS fate,
     server, role_guid, product_name, role_name, user_name, ip_address,
     first_day, last_day, access_count, activity_count, file_no
   FROM evidence
 )
 SELECT
-  status,
+  CASE fate FATE_NAMES END AS status,
   file_no,
-  CASE WHEN status = 'ok' THEN server END AS server,
-  CASE WHEN status = 'ok' THEN role_guid END AS role_guid,
-  CASE WHEN status = 'ok' THEN user_name END AS user_name,
-  CASE WHEN status = 'ok' THEN ip_address END AS ip_address,
+  CASE WHEN fate = 0 THEN server END AS server,
+  CASE WHEN fate = 0 THEN role_guid END AS role_guid,
+  CASE WHEN fate = 0 THEN user_name END AS user_name,
+  CASE WHEN fate = 0 THEN ip_address END AS ip_address,
   any_value(product_name) AS product_name,
   any_value(role_name) AS role_name,
   min(first_day) AS first_day,
@@ -89,13 +92,13 @@ SELECT
   count(*) AS row_count
 FROM tagged
 GROUP BY
-  status,
+  fate,
   file_no,
-  CASE WHEN status = 'ok' THEN server END,
-  CASE WHEN status = 'ok' THEN role_guid END,
-  CASE WHEN status = 'ok' THEN user_name END,
-  CASE WHEN status = 'ok' THEN ip_address END
-"""
+  CASE WHEN fate = 0 THEN server END,
+  CASE WHEN fate = 0 THEN role_guid END,
+  CASE WHEN fate = 0 THEN user_name END,
+  CASE WHEN fate = 0 THEN ip_address END
+""".replace("FATE_NAMES", " ".join(f"WHEN {n} THEN '{name}'" for n, name in enumerate(FATES)))
 
 STATUS = """
 SELECT status, file_no, sum(row_count) AS row_count FROM reduced
@@ -122,7 +125,7 @@ GROUP BY server, role_guid
 ORDER BY server, role_guid
 """
 
-ACCESS = """
+ACCESS_GROUPED = """
 WITH named AS (
   SELECT
     m.ose AS ose,
@@ -156,8 +159,43 @@ SELECT
   max(by_address) AS by_address
 FROM placed
 GROUP BY ose, product, user_name, device
-ORDER BY ose, product, user_name, device
 """
+ACCESS = ACCESS_GROUPED + "ORDER BY ose, product, user_name, device\n"
+
+# Over the ``access_out`` table (:func:`access_table`): the estate's access rows, their users,
+# their devices (1 when known only by an address), and the cells a spreadsheet could take for a
+# formula (checked further by the caller).
+ACCESS_COUNT = "SELECT count(*) FROM access_out"
+ACCESS_ROW_COLUMNS = (
+    "ose",
+    "product",
+    "user",
+    "device",
+    "first_seen",
+    "last_seen",
+    "access_count",
+    "activity_count",
+)
+ACCESS_ROWS = """
+SELECT ose, product, coalesce(user_name, '') AS "user", coalesce(device, '') AS device,
+  first_seen, last_seen,
+  CASE WHEN access_count IS NULL OR access_count = '0' THEN '' ELSE access_count END
+    AS access_count,
+  CASE WHEN activity_count IS NULL OR activity_count = '0' THEN '' ELSE activity_count END
+    AS activity_count
+FROM access_out
+"""
+ACCESS_ROWS_SORTED = ACCESS_ROWS + "ORDER BY ose, product, user_name, device\n"
+ACCESS_USERS = "SELECT DISTINCT user_name FROM access_out WHERE user_name IS NOT NULL"
+ACCESS_DEVICES = """
+SELECT device, max(by_address) FROM access_out WHERE device IS NOT NULL GROUP BY device
+"""
+FORMULA_CELLS = " UNION ALL ".join(
+    f"SELECT '{name}' AS c, {column} AS v FROM access_out "
+    f"WHERE substr({column}, 1, 1) IN ('=', '+', '-', '@', chr(9), chr(13))"
+    for name, column in (("ose", "ose"), ("product", "product"), ("user", "user_name"))
+    + (("device", "device"),)
+)
 
 ROLE_MAP_COLUMNS = ("server", "role_guid", "ose", "product", "anonymous")
 IP_MAP_COLUMNS = ("ip", "device")
@@ -181,6 +219,7 @@ class EvidenceFile:
     skip: int = 0
     typed_dates: bool = False  # Parquet columns of type DATE or TIMESTAMP
     header: tuple[str, ...] = ()  # a CSV file's columns, in order
+    date_pattern: str = ""  # strptime of a whole date value as the file's first rows write it
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,8 +286,8 @@ def normalize_sql(engine: Engine, relation: str, ev: EvidenceFile, file_no: int 
     # a count that is there but not a whole number from 0 to MAX_COUNT (-5, 10^29, "many"):
     # refused with its row, where try_cast alone kept -5 and blanked 10^29
     bad_count = (
-        f"(nullif(trim(CAST({counted} AS STRING)), '') IS NOT NULL AND "
-        f"coalesce(try_cast({counted} AS BIGINT) NOT BETWEEN 0 AND {MAX_COUNT}, true))"
+        f"coalesce(try_cast({counted} AS BIGINT) NOT BETWEEN 0 AND {MAX_COUNT}, "
+        f"trim(CAST({counted} AS STRING)) <> '')"
     )
     no_date = "CAST(NULL AS DATE)"
     return NORMALIZE.format(
@@ -299,6 +338,21 @@ def reduce_evidence(
     ]
     result.rejects = engine.rejects()
     return result
+
+
+def access_table(
+    engine: Engine,
+    role_map: Sequence[tuple[str, str, str, str, int]],
+    ip_map: Sequence[tuple[str, str]],
+    since: date,
+    until: date,
+) -> None:
+    """Run ``ACCESS`` after :func:`reduce_evidence` into the engine's ``access_out`` table, which
+    ``ACCESS_ROWS``, ``ACCESS_USERS`` … read."""
+    engine.table("role_map", ROLE_MAP_COLUMNS, role_map)
+    engine.table("ip_map", IP_MAP_COLUMNS, ip_map)
+    sql = ACCESS_GROUPED.format(since=since.isoformat(), until=until.isoformat())
+    engine.run(sql, into="access_out")
 
 
 def access_tuples(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from entitle.estate.spreadsheet import RISKY_START, looks_like_formula
 from entitle.source import Finding, Problem, Source
@@ -33,6 +34,19 @@ class NewRow:
 
 
 @dataclass(frozen=True, slots=True)
+class BulkRows:
+    """Rows of one estate table that an engine wrote to a Parquet file, too many to hold as
+    :class:`NewRow` objects (a large UAL reduction's access tuples): text columns named like the
+    spec's, a blank cell being an empty string. Every row came from ``source``; ``count`` rows.
+    :mod:`entitle.importers.bulk` merges them (or turns them into rows where it cannot)."""
+
+    path: Path
+    columns: tuple[str, ...]
+    count: int
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
 class Skipped:
     """Rows left out for one reason: how many, and a few places to look."""
 
@@ -49,6 +63,7 @@ class ImportResult:
     skipped: tuple[Skipped, ...] = ()
     problems: tuple[Problem, ...] = ()
     findings: tuple[Finding, ...] = ()
+    bulk: Mapping[str, BulkRows] = field(default_factory=dict)  # tables held in files
 
     @property
     def ok(self) -> bool:
@@ -66,6 +81,7 @@ class Outcome:
     skip_examples: dict[str, list[Source]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    bulk: dict[str, BulkRows] = field(default_factory=dict)
 
     def add(
         self, table: str, cells: Mapping[str, str], source: Source, *, weak: bool = False
@@ -83,18 +99,22 @@ class Outcome:
                 for column, value in row.cells.items()
                 if value[:1] in FIRST and looks_like_formula(value)
             ]
-            if not found:
-                continue
-            shown = "; ".join(
-                f"{source} {column} {value[:40]!r}" for source, column, value in found[:EXAMPLES]
-            )
-            more = f" and {len(found) - EXAMPLES:,} more" if len(found) > EXAMPLES else ""
-            self.warn(
-                "formula-looking",
-                f"{len(found):,} value(s) written to {table}.csv look like spreadsheet formulas "
-                f"and would run if the file were opened in a spreadsheet: {shown}{more}",
-                found[0][0],
-            )
+            self.warn_formulas(table, found)
+
+    def warn_formulas(self, table: str, found: list[tuple[Source, str, str]]) -> None:
+        """The warning for ``found`` (source, column, value) formula-looking cells of ``table``."""
+        if not found:
+            return
+        shown = "; ".join(
+            f"{source} {column} {value[:40]!r}" for source, column, value in found[:EXAMPLES]
+        )
+        more = f" and {len(found) - EXAMPLES:,} more" if len(found) > EXAMPLES else ""
+        self.warn(
+            "formula-looking",
+            f"{len(found):,} value(s) written to {table}.csv look like spreadsheet formulas "
+            f"and would run if the file were opened in a spreadsheet: {shown}{more}",
+            found[0][0],
+        )
 
     def count(self, what: str, n: int = 1) -> None:
         self.mapped[what] += n
@@ -135,4 +155,5 @@ class Outcome:
             skipped=skipped,
             problems=tuple(self.problems),
             findings=tuple(self.findings),
+            bulk=dict(self.bulk),
         )

@@ -22,13 +22,14 @@ from typing import Any
 
 from entitle.catalog import Catalog
 from entitle.estate.convert import MAX_COUNT
+from entitle.estate.spreadsheet import looks_like_formula
 from entitle.importers import reduce
 from entitle.importers.dates import Window
 from entitle.importers.engines import DuckDBEngine, SparkEngine
 from entitle.importers.names import ProductName, guid, host_id, product_of, role_table
-from entitle.importers.result import ImportResult, NewRow, Outcome
+from entitle.importers.result import BulkRows, ImportResult, NewRow, Outcome
 from entitle.importers.servers import server_rows
-from entitle.importers.ual_dates import decide_styles
+from entitle.importers.ual_dates import reduce_dated
 from entitle.importers.ual_files import EVIDENCE, UalFile, classify, open_file, resolve_servers
 from entitle.importers.ual_inventory import Inventory, read_inventory
 from entitle.importers.ual_scan import examples as scan_examples
@@ -54,10 +55,13 @@ def import_ual(
     progress: reduce.Progress | None = None,
     spark: Any = None,
     date_style: str = "auto",
+    bulk_dir: Path | None = None,
 ) -> ImportResult:
     """Read UAL exports (see the module text). ``engine`` is ``duckdb`` or ``spark`` (``spark``
     may give a SparkSession; else a local one is started). ``date_style`` (``day-first``,
-    ``month-first``) overrides what the date columns say (``auto``)."""
+    ``month-first``) overrides what the date columns say (``auto``). With ``bulk_dir`` (and
+    DuckDB) the access tuples are written to a Parquet file there (``result.bulk``), not held
+    as rows."""
     out = Outcome("ual")
     files: list[UalFile] = []
     unused: list[Problem] = []
@@ -101,6 +105,7 @@ def import_ual(
             servers,
             out,
             date_style,
+            bulk_dir,
         )
     _overview_software(inv, catalog, out)
     server_rows(servers, inv.systems, inv.vm_hosts, out)
@@ -180,15 +185,17 @@ def _reduce(
     servers: dict[str, Source],
     out: Outcome,
     date_style: str = "auto",
+    bulk_dir: Path | None = None,
 ) -> None:
     engine = _make_engine(engine_name, spark)
     try:
-        sources = decide_styles(engine, sources, files, date_style, out)
+        seen, sources = reduce_dated(engine, sources, files, date_style, window, progress, out)
         if out.problems:
             return
-        _reduce_with(engine, sources, files, inv, catalog, window, progress, servers, out)
+        _reduce_with(seen, engine, sources, files, inv, catalog, window, servers, out, bulk_dir)
     except engine.input_errors as error:  # e.g. DuckDB's CSV parser in a state it cannot leave
         out.rows.pop("access", None)
+        out.bulk.pop("access", None)
         lines = str(error).splitlines()
         named = [
             line.split("=", 1)[1].strip() for line in lines if line.strip().startswith("file =")
@@ -202,17 +209,17 @@ def _reduce(
 
 
 def _reduce_with(
+    seen: reduce.Reduction,
     engine: reduce.Engine,
     sources: list[reduce.EvidenceFile],
     files: list[UalFile],
     inv: Inventory,
     catalog: Catalog,
     window: Window,
-    progress: reduce.Progress | None,
     servers: dict[str, Source],
     out: Outcome,
+    bulk_dir: Path | None = None,
 ) -> None:
-    seen = reduce.reduce_evidence(engine, sources, window.since, window.until, progress)
     _report_status(seen, sources, files, window, out)
     merged = list(engine.rows(reduce.MERGED_USERS))
     if merged:
@@ -225,30 +232,26 @@ def _reduce_with(
         )
     role_map = _role_map(seen.roles, inv, catalog, files, servers, out)
     ip_map = sorted(inv.names.items())
-    users: set[str] = set()
-    devices: dict[str, bool] = {}
     example = Source(files[0].file)
-    access = out.rows.setdefault("access", [])
-    for t in reduce.access_tuples(engine, role_map, ip_map, window.since, window.until):
-        cells = {
-            "ose": t.ose,
-            "product": t.product,
-            "user": t.user or "",
-            "device": t.device or "",
-            "first_seen": t.first_seen,
-            "last_seen": t.last_seen,
-        }
-        if t.access_count and t.access_count != "0":
-            cells["access_count"] = t.access_count
-        if t.activity_count and t.activity_count != "0":
-            cells["activity_count"] = t.activity_count
-        access.append(NewRow(cells, example))
-        if t.user:
-            users.add(t.user)
-        if t.device:
-            devices[t.device] = devices.get(t.device, False) or t.by_address
-    out.count("access tuples", len(access))
-    if not access and not out.problems:
+    reduce.access_table(engine, role_map, ip_map, window.since, window.until)
+    count = next(iter(engine.rows(reduce.ACCESS_COUNT)))[0]
+    if bulk_dir is not None and isinstance(engine, DuckDBEngine):
+        # the tuples go from DuckDB to a file, never one Python object each (sorted when written)
+        path = bulk_dir / "access.parquet"
+        columns = engine.copy(reduce.ACCESS_ROWS, path)
+        out.bulk["access"] = BulkRows(path, columns, count, example)
+        found = [(example, c, v) for c, v in engine.rows(reduce.FORMULA_CELLS)]
+        out.warn_formulas("access", [f for f in found if looks_like_formula(f[2])])
+    else:
+        access = out.rows.setdefault("access", [])
+        for row in engine.rows(reduce.ACCESS_ROWS_SORTED):
+            cells = dict(zip(reduce.ACCESS_ROW_COLUMNS, row, strict=True))
+            for extra in ("access_count", "activity_count"):
+                if not cells[extra]:
+                    del cells[extra]
+            access.append(NewRow(cells, example))
+    out.count("access tuples", count)
+    if not count and not out.problems:
         reasons = "; ".join(f"{n} {reason}" for reason, n in out.skip_counts.most_common(3) if n)
         out.error(
             Source(files[0].file) if len(files) == 1 else Source(", ".join(f.file for f in files)),
@@ -256,12 +259,13 @@ def _reduce_with(
             "a role no product licenses is left out (data/ual_roles.toml lists those known); "
             "check the files and the window",
         )
-    for user in sorted(users):
+    for (user,) in sorted(engine.rows(reduce.ACCESS_USERS)):
         out.add("users", {"user": user}, example, weak=True)
-    for device, by_address in sorted(devices.items()):
+    unnamed = 0
+    for device, by_address in sorted(engine.rows(reduce.ACCESS_DEVICES)):
         cells = {"device": device, "kind": "address"} if by_address else {"device": device}
         out.add("devices", cells, example, weak=True)
-    unnamed = sum(devices.values())
+        unnamed += bool(by_address)
     if unnamed:
         out.warn(
             "device-is-address",

@@ -2,7 +2,9 @@
 
 A culture's dates are told apart only by a day above 12 (see :mod:`entitle.importers.dates`), and
 an export sorted by date may hold hundreds of thousands of rows before the 13th of a month: the
-style is decided from every value. :data:`DATE_SHAPES` is one query, run by either engine over
+style is decided from every value. Where the first rows prove a style, the reduction reads the
+file in it and checks that no value contradicts it (:func:`head_styles`): one read of the file.
+Otherwise :data:`DATE_SHAPES` is one query, run by either engine over
 the registered file, that groups a date column's values by shape (separator, year first, a time,
 AM/PM) with the largest first and second number and example values: a handful of rows however
 large the file. The lines shown in a refusal are found by reading the file again in Python.
@@ -13,10 +15,26 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from entitle.importers.dates import SHAPE, Decision, Shape, decide
-from entitle.importers.reduce import DAILY, Engine, EvidenceFile, quote
+from entitle.importers.dates import (
+    SHAPE,
+    Decision,
+    Shape,
+    Window,
+    decide,
+    detect,
+    whole_pattern,
+)
+from entitle.importers.reduce import (
+    DAILY,
+    Engine,
+    EvidenceFile,
+    Progress,
+    Reduction,
+    quote,
+    reduce_evidence,
+)
 from entitle.importers.result import Outcome
 from entitle.importers.ual_files import UalFile
 from entitle.source import Source
@@ -89,22 +107,84 @@ def shapes(engine: Engine, relation: str, column: str) -> list[Shape]:
     return found
 
 
+def reduce_dated(
+    engine: Engine,
+    sources: Sequence[EvidenceFile],
+    files: Sequence[UalFile],
+    forced: str,
+    window: Window,
+    progress: Progress | None,
+    out: Outcome,
+) -> tuple[Reduction, list[EvidenceFile]]:
+    """:func:`entitle.importers.reduce.reduce_evidence` with each file in the date style of its
+    whole column(s) (:func:`head_styles`, else :func:`decide_styles` first), and the files as
+    read. With a refusal in ``out``, the reduction is not to be used."""
+    decided, proven = head_styles(sources, files, forced)
+    decided = decide_styles(engine, decided, files, forced, out, skip=proven)
+    if out.problems:
+        return Reduction(), decided
+    seen = reduce_evidence(engine, decided, window.since, window.until, progress)
+    doubtful = {n for n in proven if seen.by_file.get(n, {}).get("bad-date")}
+    if doubtful:  # a value the first rows' style cannot read: the whole column decides
+        others = set(range(len(decided))) - doubtful
+        checked = decide_styles(engine, decided, files, forced, out, skip=others)
+        if checked != decided and not out.problems:
+            decided = checked
+            seen = reduce_evidence(engine, decided, window.since, window.until)
+    return seen, decided
+
+
+def head_styles(
+    sources: Sequence[EvidenceFile], files: Sequence[UalFile], forced: str
+) -> tuple[list[EvidenceFile], list[int]]:
+    """Each CSV file whose first rows already prove a style (a number above 12 in one place,
+    or year-first dates only) in that style, and the numbers of those files. A value of the rest
+    of the column that the style cannot read is a ``bad-date`` row of the reduction; only a file
+    with such rows needs :func:`decide_styles` over its whole column (a second read). A file
+    with none is decided as the whole column would decide it: no value contradicts the proof,
+    so the column is not mixed (the reduction read every value)."""
+    decided: list[EvidenceFile] = []
+    proven: list[int] = []
+    for n, (ev, f) in enumerate(zip(sources, files, strict=True)):
+        if ev.typed_dates or ev.file_format != "csv" or forced in ("day-first", "month-first"):
+            decided.append(ev)
+            continue
+        names = [c.lower() for c in date_columns(ev)]
+        values = [row.cells.get(c, "") for row in f.export.rows for c in names]
+        decision = detect([v for v in values if v])
+        if any(values) and not decision.refusal and not decision.assumed:
+            decided.append(with_pattern(dataclasses.replace(ev, date_style=decision.style), f))
+            proven.append(n)
+        else:
+            decided.append(ev)
+    return decided, proven
+
+
+def with_pattern(ev: EvidenceFile, f: UalFile) -> EvidenceFile:
+    """``ev`` with the whole-value pattern of its first date (DuckDB reads most rows with it)."""
+    name = date_columns(ev)[0].lower()
+    first = next((v for row in f.export.rows if (v := row.cells.get(name, ""))), "")
+    return dataclasses.replace(ev, date_pattern=whole_pattern(first, ev.date_style))
+
+
 def decide_styles(
     engine: Engine,
     sources: Sequence[EvidenceFile],
     files: Sequence[UalFile],
     forced: str,
     out: Outcome,
+    skip: Collection[int] = (),
 ) -> list[EvidenceFile]:
     """Each file with the date style of its whole date column(s); a refusal or a finding in
-    ``out`` where the column does not say (see :func:`entitle.importers.dates.decide`)."""
+    ``out`` where the column does not say (see :func:`entitle.importers.dates.decide`). The
+    files numbered in ``skip`` are left as they are."""
     decided = []
     for n, (ev, f) in enumerate(zip(sources, files, strict=True)):
-        if ev.typed_dates:
+        if ev.typed_dates or n in skip:
             decided.append(ev)
             continue
         if forced in ("day-first", "month-first"):  # said: no scan needed
-            decided.append(dataclasses.replace(ev, date_style=forced))
+            decided.append(with_pattern(dataclasses.replace(ev, date_style=forced), f))
             continue
         relation = f"evidence_{n}"
         engine.register(relation, ev)
@@ -112,7 +192,7 @@ def decide_styles(
         found = [s for column in columns for s in shapes(engine, relation, column)]
         decision = decide(found, forced)
         _report(decision, ev, f, columns, out)
-        decided.append(dataclasses.replace(ev, date_style=decision.style))
+        decided.append(with_pattern(dataclasses.replace(ev, date_style=decision.style), f))
     return decided
 
 
