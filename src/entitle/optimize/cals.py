@@ -23,10 +23,18 @@ from operator import attrgetter
 import numpy as np
 
 from entitle.catalog.model import Catalog
-from entitle.optimize.calarrays import build_arrays
-from entitle.optimize.calbuild import CENT, Builder, Cut, Resource, gc_paused
+from entitle.optimize.calbuild import (
+    CENT,
+    Cut,
+    Resource,
+    Resources,
+    build_cut,
+    gc_paused,
+    suite_pair,
+)
 from entitle.optimize.calgraph import Prepared
 from entitle.optimize.calmilp import solve_milp
+from entitle.optimize.calorder import Order, need_order
 from entitle.optimize.calrows import Rows, distinct, rows_of, sorted_codes
 from entitle.optimize.lagrange import Problem, lagrangian
 from entitle.optimize.pricing import Pricing
@@ -69,19 +77,9 @@ def cal_graph(
     return cut.n_nodes, cut.tails, cut.heads, cut.res, cut.prices
 
 
-def build(rows: Rows, catalog: Catalog, pricing: Pricing, arrays: bool | None = None) -> Cut:
-    """The cut of ``rows``: built with numpy when there are more groups than ``MILP_LIMIT``
-    (or ``arrays`` says so), need by need otherwise and wherever the graph is small enough for
-    the MILP, whose ties were settled on the need-by-need builder's node order."""
-    if arrays is None:
-        arrays = rows.n_groups > MILP_LIMIT
-    if arrays:
-        cut = build_arrays(rows, Builder(catalog, pricing))
-        if cut is not None and (cut.n_nodes > MILP_LIMIT or rows.n_groups <= MILP_LIMIT):
-            return cut
-    b = Builder(catalog, pricing)
-    b.build(rows.representatives())
-    return b.cut(rows)
+def build(rows: Rows, catalog: Catalog, pricing: Pricing) -> Cut:
+    """The cut of ``rows``."""
+    return build_cut(rows, Resources(catalog, pricing))
 
 
 def optimise_cals(
@@ -129,15 +127,40 @@ def _optimise(
         device_side = np.zeros(len(problem.prices), dtype=bool)
         for r, i in cut.resources.items():
             device_side[i] = r.holder != "user"
-        exact = solve_milp(problem, device_side, tie_break=problem.n_nodes <= MILP_LIMIT)
+        # Small demands' ties were settled with the graph numbered need by need (calorder.py);
+        # large ones' with the builder's own numbering.
+        order = None
+        if rows.n_groups <= MILP_LIMIT or cut.n_nodes <= MILP_LIMIT:
+            order = need_order(cut, rows, suite_pair(catalog))
+        milp_problem = problem if order is None else _renumbered(problem, cut, order)
+        exact = solve_milp(milp_problem, device_side, tie_break=problem.n_nodes <= MILP_LIMIT)
         if exact is not None:
             if exact.cost <= best_cost:  # never dearer, unless stopped at the node limit
                 side, best_cost = exact.source_side, exact.cost
+                if order is not None:
+                    side = np.empty_like(exact.source_side)
+                    side[order.nodes] = exact.source_side
             lower = max(lower, exact.lower_bound)
             method = "MILP (HiGHS, zero gap) on the cut graph, owned quantities exact"
     holdings = _holdings(cut, rows, catalog, side)
     return CalPlan(
         tuple(holdings), Decimal(int(best_cost)) * CENT, Decimal(int(lower)) * CENT, method
+    )
+
+
+def _renumbered(p: Problem, cut: Cut, order: Order) -> Problem:
+    tails, heads, res = order.apply(cut)
+    e = order.edges
+    return Problem(
+        p.n_nodes,
+        tails,
+        heads,
+        res,
+        p.need_version[e],
+        p.prices,
+        p.class_res,
+        p.class_version,
+        p.class_qty,
     )
 
 
