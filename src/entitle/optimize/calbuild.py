@@ -12,46 +12,16 @@ smallest source side is one set of nodes whatever their numbers (:mod:`entitle.o
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 
 from entitle.catalog.model import Catalog
 from entitle.optimize.calgraph import SINK, SOURCE
+from entitle.optimize.calplan import CENT, Resource
 from entitle.optimize.calrows import Rows, distinct
 from entitle.optimize.pricing import Pricing
 from entitle.rules.cals import base_right
-
-CENT = Decimal("0.01")
-
-
-@dataclass(frozen=True, slots=True)
-class Resource:
-    """A kind of license the plan can buy: (holder kind, what)."""
-
-    holder: str  # user | device | ec
-    what: str  # a right ("windows-server:cal"), a suite id, or a product (for an EC)
-
-    def is_suite(self) -> bool:
-        """Whether this is a CAL Suite (a right is named ``product:kind``, a suite by its id)."""
-        return self.holder != "ec" and ":" not in self.what
-
-    def license(self) -> tuple[str, str, str | None]:
-        """(product, license kind, edition/level) of one unit of this resource."""
-        if self.holder == "ec":
-            return (self.what, "external-connector", None)
-        if self.is_suite():
-            return (self.what, f"{self.holder}-cal", None)
-        product, _, kind = self.what.partition(":")
-        if kind == "ml":
-            return (product, "client-ml-user" if self.holder == "user" else "client-ml-ose", None)
-        level = "enterprise" if kind == "cal-enterprise" else None
-        return (product, f"{self.holder}-cal", level)
-
 
 SIDES = ("", "user", "device", "ec")  # node_side codes (0: the source and the sink)
 
@@ -146,19 +116,6 @@ class Resources:
             amount = self.pricing.amount(product, license, edition)
             out[i] = int((amount / CENT).to_integral_value())
         return out
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused: the build makes millions of tuples and lists, none
-    in cycles, and each collection would walk all of them again (a third of the time)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 class _Edges:

@@ -16,55 +16,30 @@ on the same graph, whose dual bound is the lower bound (with the tie-break solve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from operator import attrgetter
 
 import numpy as np
 
 from entitle.catalog.model import Catalog
-from entitle.optimize.calbuild import (
-    CENT,
-    Cut,
-    Resource,
-    Resources,
-    build_cut,
-    gc_paused,
-    suite_pair,
-)
+from entitle.optimize.calbuild import Cut, Resources, build_cut, suite_pair
 from entitle.optimize.calgraph import Prepared
 from entitle.optimize.calmilp import solve_milp
 from entitle.optimize.calorder import Order, need_order
+from entitle.optimize.calplan import (  # noqa: F401 - CalPlan, Holding, Resource: its results
+    CENT,
+    MILP_COST_LIMIT,
+    MILP_LIMIT,
+    NOTHING,
+    CalPlan,
+    Holding,
+    Resource,
+    gc_paused,
+)
 from entitle.optimize.calrows import Rows, distinct, rows_of, sorted_codes
 from entitle.optimize.lagrange import Problem, lagrangian
 from entitle.optimize.pricing import Pricing
 from entitle.rules.cals import CalDemand, CalNeed
-
-MILP_LIMIT = 4000  # nodes: up to this a MILP closes a gap, ties broken exactly
-MILP_COST_LIMIT = 150_000  # nodes: up to this a MILP closes a gap, ties as HiGHS leaves them
-
-
-@dataclass(frozen=True, slots=True)
-class Holding:
-    resource: Resource
-    holder: str  # user id, device id or host id
-    version: str | None
-    because: tuple[str, ...]  # sources of the needs it covers
-
-
-@dataclass(frozen=True, slots=True)
-class CalPlan:
-    holdings: tuple[Holding, ...]
-    cost: Decimal  # cost of what must be bought (owned units free)
-    lower_bound: Decimal
-    method: str
-
-    @property
-    def status(self) -> str:
-        if self.cost <= self.lower_bound:
-            return "optimal"
-        gap = (self.cost - self.lower_bound) / self.cost * 100 if self.cost else Decimal(0)
-        return f"within {gap.quantize(Decimal('0.01'))}%"
 
 
 def cal_graph(
@@ -112,7 +87,7 @@ def _optimise(
     milp_nodes: int | None = None,
 ) -> CalPlan:
     if not demand.needs:
-        return CalPlan((), Decimal(0), Decimal(0), "nothing to cover")
+        return NOTHING
     rows = rows_of(demand.needs)
     cut = build(rows, catalog, pricing)
     problem = _problem(cut, rows, catalog, owned or {})

@@ -30,10 +30,6 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-from scipy.sparse import coo_matrix, csr_matrix
-
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Host
 from entitle.optimize.pricing import Pricing
@@ -163,6 +159,10 @@ def allocate(
     n_pairs = len(pairs)
     rows_e = [i for i, _ in pairs]
     rows_n = [len(entitlements) + j for _, j in pairs]
+    import numpy as np  # NumPy and SciPy (0.5 s to import): only when there is a matching to solve
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_matrix
+
     a = csr_matrix(
         (np.ones(2 * n_pairs), (rows_e + rows_n, list(range(n_pairs)) * 2)),
         shape=(len(entitlements) + len(needs), n_pairs),
@@ -202,6 +202,10 @@ def _allocate_cloud(
         vals += [float(1 / r), 1.0]
     upper = [float(e.quantity) for e in entitlements] + [float(n.quantity) for n in needs]
     upper += [float(entitlements[i].quantity) for i in sorted(shadow)]
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
     a = coo_matrix((vals, (rows, cols)), shape=(len(upper), len(pairs))).tocsr()
     res = milp(
         -np.asarray(weights),
@@ -310,6 +314,10 @@ def _allocate_milp(
         upper += [0.0, 0.0, 0.0]
     upper += [float(entitlements[i].quantity) for i in shadow_of]
     upper = [u + 1e-9 for u in upper]
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
     a = coo_matrix((vals, (rows, cols)), shape=(len(upper), n_cols)).tocsr()
     objective = np.zeros(n_cols)
     objective[:ny] = weights

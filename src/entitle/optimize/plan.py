@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
-from entitle.optimize.cals import CalPlan, Resource, optimise_cals
+from entitle.optimize.calplan import CalPlan, Resource, plan_cals
 from entitle.optimize.choices import (
     Progress,
     ServerCosts,
@@ -120,7 +120,7 @@ def make_plan(
     sql_needs = [n for n in everything.needs if n.right == sql_right]
     rest = replace(everything, needs=tuple(n for n in everything.needs if n.right != sql_right))
     say(f"planning CALs for {len(rest.needs):,} needs")
-    rest_plan = optimise_cals(rest, catalog, pricing, owned)
+    rest_plan = plan_cals(rest, catalog, pricing, owned)
 
     sql = SqlCals(sql_needs, catalog, pricing, owned)
     search = PlanSearch(demand, pricing, costs, sql, say)

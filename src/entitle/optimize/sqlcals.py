@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from entitle.catalog.model import Catalog
-from entitle.optimize.cals import MILP_LIMIT, CalPlan, Resource, costs_apart, optimise_cals
+from entitle.optimize.calplan import MILP_LIMIT, CalPlan, Resource, plan_cals
 from entitle.optimize.choices import (
     SERVER_CAL,
     Force,
@@ -63,7 +63,7 @@ class SqlCals:
         key = (oses, with_owned, final)
         if key in self._cache:
             return self._cache[key]
-        plan = optimise_cals(
+        plan = plan_cals(
             CalDemand(self.needs(oses)),
             self.catalog,
             self.pricing,
@@ -77,6 +77,8 @@ class SqlCals:
 
     def exact_apart(self, sets: list[frozenset[str]]) -> list[Decimal]:
         """Each set's SQL CAL cost with nothing owned: one cut for sets sharing no holder."""
+        from entitle.optimize.cals import costs_apart  # NumPy and SciPy: only to price CALs
+
         costs = costs_apart(list(map(self.needs, sets)), self.catalog, self.pricing)
         if costs is None or len(sets) < 2:
             return [self.plan(s, with_owned=False).cost for s in sets]

@@ -10,8 +10,7 @@ from decimal import Decimal
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
-from entitle.optimize.calbuild import gc_paused
-from entitle.optimize.cals import CalPlan
+from entitle.optimize.calplan import CalPlan, gc_paused
 from entitle.optimize.match import allocate
 from entitle.optimize.plan import Progress, make_plan
 from entitle.optimize.pricing import Pricing

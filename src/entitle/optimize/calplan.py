@@ -1,0 +1,104 @@
+"""What the CAL optimizer gives back — a :class:`CalPlan` of :class:`Holding` records of
+:class:`Resource` kinds — and its limits, without the optimizer: NumPy and SciPy are loaded
+only once there is a demand to optimise (:func:`plan_cals`), so a command that plans no CAL
+(``entitle calc``) starts without them.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from entitle.catalog.model import Catalog
+    from entitle.optimize.pricing import Pricing
+    from entitle.rules.cals import CalDemand
+
+CENT = Decimal("0.01")
+MILP_LIMIT = 4000  # nodes: up to this a MILP closes a gap, ties broken exactly
+MILP_COST_LIMIT = 150_000  # nodes: up to this a MILP closes a gap, ties as HiGHS leaves them
+FLOAT_EXACT = 2**53  # integers below this are exact in a double
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A kind of license the plan can buy: (holder kind, what)."""
+
+    holder: str  # user | device | ec
+    what: str  # a right ("windows-server:cal"), a suite id, or a product (for an EC)
+
+    def is_suite(self) -> bool:
+        """Whether this is a CAL Suite (a right is named ``product:kind``, a suite by its id)."""
+        return self.holder != "ec" and ":" not in self.what
+
+    def license(self) -> tuple[str, str, str | None]:
+        """(product, license kind, edition/level) of one unit of this resource."""
+        if self.holder == "ec":
+            return (self.what, "external-connector", None)
+        if self.is_suite():
+            return (self.what, f"{self.holder}-cal", None)
+        product, _, kind = self.what.partition(":")
+        if kind == "ml":
+            return (product, "client-ml-user" if self.holder == "user" else "client-ml-ose", None)
+        level = "enterprise" if kind == "cal-enterprise" else None
+        return (product, f"{self.holder}-cal", level)
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    resource: Resource
+    holder: str  # user id, device id or host id
+    version: str | None
+    because: tuple[str, ...]  # sources of the needs it covers
+
+
+@dataclass(frozen=True, slots=True)
+class CalPlan:
+    holdings: tuple[Holding, ...]
+    cost: Decimal  # cost of what must be bought (owned units free)
+    lower_bound: Decimal
+    method: str
+
+    @property
+    def status(self) -> str:
+        if self.cost <= self.lower_bound:
+            return "optimal"
+        gap = (self.cost - self.lower_bound) / self.cost * 100 if self.cost else Decimal(0)
+        return f"within {gap.quantize(Decimal('0.01'))}%"
+
+
+NOTHING = CalPlan((), Decimal(0), Decimal(0), "nothing to cover")
+
+
+def plan_cals(
+    demand: CalDemand,
+    catalog: Catalog,
+    pricing: Pricing,
+    owned: dict[tuple[Resource, str | None], int] | None = None,
+    give_up_at: Decimal | None = None,
+    milp_nodes: int | None = None,
+) -> CalPlan:
+    """:func:`entitle.optimize.cals.optimise_cals`, imported only when there is something to
+    cover."""
+    if not demand.needs:
+        return NOTHING
+    from entitle.optimize.cals import optimise_cals
+
+    return optimise_cals(demand, catalog, pricing, owned, give_up_at, milp_nodes)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused: the build makes millions of tuples and lists, none
+    in cycles, and each collection would walk all of them again (a third of the time)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
