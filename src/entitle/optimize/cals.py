@@ -17,7 +17,6 @@ on the same graph, whose dual bound is the lower bound (with the tie-break solve
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, Decimal
-from operator import attrgetter
 
 import numpy as np
 
@@ -265,7 +264,7 @@ def _holdings(cut: Cut, rows: Rows, catalog: Catalog, side: np.ndarray) -> list[
     versions = [names[b % n_v] if b >= 0 else None for b in best.tolist()]
 
     # Because: the sorted distinct sources of the rows each holder covers.
-    source, table = sorted_codes(list(map(attrgetter("source"), rows.needs)))
+    source, table = sorted_codes(rows.sources)
     width = max(len(table), 1)
     pairs = distinct(holder * width + source[covered])
     pair_holder = pairs // width

@@ -33,7 +33,7 @@ from fractions import Fraction
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Host
 from entitle.optimize.pricing import Pricing
-from entitle.optimize.processor import Fit, native_fit
+from entitle.optimize.processor import Fit, native_fit, per_core
 from entitle.rules.demand import CloudTerms, Need
 from entitle.rules.mobility import sa_active
 from entitle.rules.versions import effective_version
@@ -114,14 +114,20 @@ def allocate(
     versions = [effective_version(catalog, e, as_of) for e in entitlements]
     by_kind: dict[tuple[str, str], list[int]] = defaultdict(list)  # covers() needs both equal
     by_place: dict[tuple[str, str, str], list[int]] = defaultdict(list)  # … and the place
-    hosted: dict[str, list[int]] = defaultdict(list)  # needs at a host, by product
+    # per-core needs at a host, by product and by product and place (host or OSE): the only
+    # needs processor licenses may cover, those assigned to a place only there
+    hosted: dict[str, list[int]] = defaultdict(list)
+    hosted_at: dict[tuple[str, str], list[int]] = defaultdict(list)
     for j, n in enumerate(needs):
         if n.quantity > 0 and not n.billed:
             by_kind[(n.product, n.license)].append(j)
-            for place in {p for p in (n.host, n.ose) if p is not None}:
+            places = {p for p in (n.host, n.ose) if p is not None}
+            for place in places:
                 by_place[(n.product, n.license, place)].append(j)
-            if n.host is not None:
+            if n.host is not None and per_core(n):
                 hosted[n.product].append(j)
+                for place in places:
+                    hosted_at[(n.product, place)].append(j)
     pairs = [
         (i, j)
         for i, e in enumerate(entitlements)
@@ -138,7 +144,12 @@ def allocate(
         for i, e in enumerate(entitlements):
             if e.quantity <= 0 or e.license != "processor":
                 continue
-            for j in hosted.get(e.product, ()):
+            at = (
+                hosted.get(e.product, ())
+                if e.assigned_to is None
+                else hosted_at.get((e.product, e.assigned_to), ())
+            )
+            for j in at:
                 fit = native_fit(catalog, e, versions[i], needs[j], hosts.get(needs[j].host or ""))
                 if fit is not None:
                     fits.append((i, j, fit))

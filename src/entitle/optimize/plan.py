@@ -31,7 +31,7 @@ from entitle.optimize.search import PlanSearch
 from entitle.optimize.servers import ServerPlan
 from entitle.optimize.sqlcals import SqlCals
 from entitle.optimize.stake import unmarked_findings
-from entitle.rules.cals import CalDemand, cal_demand
+from entitle.rules.cals import CalDemand, CalNeeds, cal_demand
 from entitle.rules.demand import Demand
 from entitle.rules.index import EstateIndex
 from entitle.rules.servers import server_demand
@@ -117,8 +117,10 @@ def make_plan(
     candidates = frozenset().union(*(possible_sql_oses(d, database) for d in demand.decisions))
     everything = cal_demand(idx, catalog, candidates, as_of)
     sql_right = catalog.database_right()
-    sql_needs = [n for n in everything.needs if n.right == sql_right]
-    rest = replace(everything, needs=tuple(n for n in everything.needs if n.right != sql_right))
+    found = CalNeeds.of(everything.needs)
+    is_sql = [r == sql_right for r in found.right]
+    sql_needs = list(found.take(i for i, s in enumerate(is_sql) if s))
+    rest = replace(everything, needs=found.take(i for i, s in enumerate(is_sql) if not s))
     say(f"planning CALs for {len(rest.needs):,} needs")
     rest_plan = plan_cals(rest, catalog, pricing, owned)
 
@@ -131,7 +133,7 @@ def make_plan(
 
     chosen = server_cal_oses(best.servers, database)
     sql_plan = sql.plan(chosen, final=True)  # its gap closed on larger graphs than the search's
-    final_demand = replace(everything, needs=rest.needs + sql.needs(chosen))
+    final_demand = replace(everything, needs=CalNeeds.of(rest.needs) + sql.needs(chosen))
     cost = costs.plan(best.servers) + sql_plan.cost + rest_plan.cost
     lower = min(bound + rest_plan.lower_bound, cost)
     return Plan(
