@@ -139,10 +139,8 @@ def cal_demand(
                 continue
             relayed = replace(a, ose=r.ose, product=r.product, level=r.level)
             evidence = f"{a.source} via front end {a.ose} → " + " → ".join(r.path)
-            _, _, ws_reason = _row_needs(
-                needs, idx, relayed, user, device, external, evidence, source, rules, catalog,
-                sql_server_cal,
-            )  # fmt: skip
+            row = (user, device, external, evidence, source)
+            _, _, ws_reason = _row_needs(needs, idx, relayed, *row, rules, catalog, sql_server_cal)
             if ws_reason == NO_WINDOWS:
                 no_windows[r.ose].add(r.product)
     _managed(needs, idx, catalog)
@@ -199,37 +197,13 @@ def _row_needs(
     if rule is None:
         rule = rules[key] = _rule(idx, catalog, a, external, sql_server_cal)
     rights, reason, implied, ws_reason, host = rule
-    add = needs.append
+    add, where = needs.append, (a.ose, host, external)
     for right, version, with_base in rights:
-        add(
-            right,
-            user,
-            device,
-            version,
-            a.ose,
-            host,
-            external,
-            evidence,
-            with_base,
-            False,
-            row or "",
-        )
+        add(right, user, device, version, *where, evidence, with_base, False, row or "")
     if implied:
         why = f"implied by {evidence}" + ("" if "→" in evidence else f" ({a.product} on {a.ose})")
         for right, version in implied:
-            add(
-                right,
-                user,
-                device,
-                version,
-                a.ose,
-                host,
-                external,
-                why,
-                False,
-                False,
-                row or evidence,
-            )
+            add(right, user, device, version, *where, why, False, False, row or evidence)
     return len(rights) + len(implied), reason, ws_reason
 
 
@@ -450,7 +424,5 @@ def _managed(needs: CalNeeds, idx: EstateIndex, catalog: Catalog) -> None:
     for m in idx.estate.managed:
         if m.device is None or m.device in idx.oses:
             continue
-        needs.append(
-            f"{m.product}:ml", m.user, m.device, catalog.latest_version(m.product), None, None,
-            False, str(m.source),
-        )  # fmt: skip
+        version = catalog.latest_version(m.product)
+        needs.append(f"{m.product}:ml", m.user, m.device, version, source=str(m.source))
