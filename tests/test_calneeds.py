@@ -1,5 +1,5 @@
-"""The CAL demand as columns (rules/calneeds.py): the records read back are the records put in,
-in order, whichever way the columns were made."""
+"""The CAL demand and the plan as columns (rules/calneeds.py, optimize/calplan.py): the records
+read back are the records put in, in order, whichever way the columns were made."""
 
 from __future__ import annotations
 
@@ -30,3 +30,14 @@ def test_rows_of_columns_and_of_records_are_the_same() -> None:
         assert getattr(by_columns, field).tolist() == getattr(by_records, field).tolist()
     assert by_columns.sources == ["access.csv:2", "access.csv:3", "managed.csv:2", "access.csv:2"]
     assert by_columns.row_group.tolist() == [0, 1, 2, 0]  # A twice: one group
+
+
+def test_holdings_in_columns_read_back_as_records() -> None:
+    """The plan's holdings (optimize/calplan.py) are columns too: the same records come back."""
+    from entitle.optimize.calplan import Holding, Holdings, Resource
+
+    a = Holding(Resource("user", "windows-server:cal"), "ann", "2022", ("access.csv:2",))
+    b = Holding(Resource("ec", "windows-server"), "h1", None, ("access.csv:3", "access.csv:4"))
+    held = Holdings.of([a, b])
+    assert list(held) == [a, b] and held == (a, b) and held[1] == b and list(held[:1]) == [a]
+    assert held.holder == ["ann", "h1"]

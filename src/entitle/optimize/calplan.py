@@ -7,11 +7,11 @@ only once there is a demand to optimise (:func:`plan_cals`), so a command that p
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
     from entitle.catalog.model import Catalog
@@ -56,9 +56,67 @@ class Holding:
     because: tuple[str, ...]  # sources of the needs it covers
 
 
+class Holdings(Sequence[Holding]):
+    """A plan's holdings as columns (entry i of each is holding i), sorted by resource, then
+    holder: the optimizer fills them with array operations, and whoever wants records iterates."""
+
+    __slots__ = ("because", "holder", "resource", "version")
+
+    def __init__(
+        self,
+        resource: list[Resource],
+        holder: list[str],
+        version: list[str | None],
+        because: list[tuple[str, ...]],
+    ):
+        self.resource, self.holder, self.version, self.because = resource, holder, version, because
+
+    @classmethod
+    def of(cls, holdings: Iterable[Holding]) -> Holdings:
+        if isinstance(holdings, Holdings):
+            return holdings
+        rows = list(holdings)
+        return cls(
+            [h.resource for h in rows],
+            [h.holder for h in rows],
+            [h.version for h in rows],
+            [h.because for h in rows],
+        )
+
+    def columns(self) -> tuple[list[Any], ...]:
+        return self.resource, self.holder, self.version, self.because
+
+    def __len__(self) -> int:
+        return len(self.holder)
+
+    @overload
+    def __getitem__(self, i: int) -> Holding: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Holdings: ...
+
+    def __getitem__(self, i: int | slice) -> Holding | Holdings:
+        if isinstance(i, slice):
+            return Holdings(*(c[i] for c in self.columns()))
+        return Holding(*(c[i] for c in self.columns()))
+
+    def __iter__(self) -> Iterator[Holding]:
+        return map(Holding, *self.columns())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Holdings({list(self)!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class CalPlan:
-    holdings: tuple[Holding, ...]
+    holdings: Sequence[Holding]  # Holdings (columns) from the optimizer
     cost: Decimal  # cost of what must be bought (owned units free)
     lower_bound: Decimal
     method: str

@@ -32,6 +32,7 @@ from entitle.optimize.calplan import (  # noqa: F401 - CalPlan, Holding, Resourc
     NOTHING,
     CalPlan,
     Holding,
+    Holdings,
     Resource,
     gc_paused,
 )
@@ -117,9 +118,7 @@ def _optimise(
             lower = max(lower, exact.lower_bound)
             method = "MILP (HiGHS, zero gap) on the cut graph, owned quantities exact"
     holdings = _holdings(cut, rows, catalog, side)
-    return CalPlan(
-        tuple(holdings), Decimal(int(best_cost)) * CENT, Decimal(int(lower)) * CENT, method
-    )
+    return CalPlan(holdings, Decimal(int(best_cost)) * CENT, Decimal(int(lower)) * CENT, method)
 
 
 def _renumbered(p: Problem, cut: Cut, order: Order) -> Problem:
@@ -235,7 +234,7 @@ def _problem(
     )
 
 
-def _holdings(cut: Cut, rows: Rows, catalog: Catalog, side: np.ndarray) -> list[Holding]:
+def _holdings(cut: Cut, rows: Rows, catalog: Catalog, side: np.ndarray) -> Holdings:
     """One holding per license bought (a finite edge cut), with the needs its holder covers:
     a group of rows is covered by its user where the user holds the right, else by its device,
     else by its host's External Connector. Its version is the newest the catalog knows among
@@ -282,14 +281,11 @@ def _holdings(cut: Cut, rows: Rows, catalog: Catalog, side: np.ndarray) -> list[
     who = list(map(cut.who.__getitem__, cut.node_who[nodes].tolist()))
     who_rank, _ = sorted_codes(who)
     order = np.lexsort((who_rank, res_rank[res])).tolist()
-    return list(
-        map(
-            Holding,
-            [by_id[r] for r in res[order].tolist()],
-            [who[i] for i in order],
-            [versions[i] for i in order],
-            [because[i] for i in order],
-        )
+    return Holdings(
+        [by_id[r] for r in res[order].tolist()],
+        [who[i] for i in order],
+        [versions[i] for i in order],
+        [because[i] for i in order],
     )
 
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
-from entitle.optimize.calplan import CalPlan, Resource, plan_cals
+from entitle.optimize.calplan import CalPlan, Holdings, Resource, plan_cals
 from entitle.optimize.choices import (
     Progress,
     ServerCosts,
@@ -152,11 +152,14 @@ def make_plan(
 def _combine(a: CalPlan, b: CalPlan) -> CalPlan:
     """Two plans of independent rights (SQL CALs are in no suite and on no base) as one."""
     methods = " + ".join(sorted({m for m in (a.method, b.method) if m != "nothing to cover"}))
-    holdings = sorted(
-        a.holdings + b.holdings, key=lambda h: (h.resource.holder, h.resource.what, h.holder)
+    both = [Holdings.of(a.holdings), Holdings.of(b.holdings)]
+    columns = [x + y for x, y in zip(*(h.columns() for h in both), strict=True)]
+    resource, holder = columns[0], columns[1]
+    order = sorted(
+        range(len(holder)), key=lambda i: (resource[i].holder, resource[i].what, holder[i])
     )
     return CalPlan(
-        tuple(holdings),
+        Holdings(*([c[i] for i in order] for c in columns)),
         a.cost + b.cost,
         a.lower_bound + b.lower_bound,
         methods or "nothing to cover",
