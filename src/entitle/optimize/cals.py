@@ -16,6 +16,7 @@ on the same graph, whose dual bound is the lower bound (with the tie-break solve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_CEILING, Decimal
 
 import numpy as np
@@ -39,7 +40,7 @@ from entitle.optimize.calplan import (  # noqa: F401 - CalPlan, Holding, Resourc
 from entitle.optimize.calrows import Rows, distinct, rows_of, sorted_codes
 from entitle.optimize.lagrange import Problem, lagrangian
 from entitle.optimize.pricing import Pricing
-from entitle.rules.cals import CalDemand, CalNeed
+from entitle.rules.cals import CalDemand, CalNeed, CalNeeds
 
 
 def cal_graph(
@@ -138,7 +139,7 @@ def _renumbered(p: Problem, cut: Cut, order: Order) -> Problem:
 
 
 def costs_apart(
-    demands: list[tuple[CalNeed, ...]], catalog: Catalog, pricing: Pricing
+    demands: Sequence[Sequence[CalNeed]], catalog: Catalog, pricing: Pricing
 ) -> list[Decimal] | None:
     """The cost of the cheapest plan of each demand (nothing owned), as ``optimise_cals`` would
     find it alone, from one cut of them all; None when two of them share a connected component
@@ -146,7 +147,7 @@ def costs_apart(
     if not any(demands):
         return [Decimal(0)] * len(demands)
     with gc_paused():
-        rows = rows_of(tuple(n for d in demands for n in d))
+        rows = rows_of(CalNeeds.joined(demands))
         label = np.repeat(np.arange(len(demands)), [len(d) for d in demands])
         cut = build(rows, catalog, pricing)
         graph = Prepared(cut.n_nodes, cut.tails, cut.heads)

@@ -119,7 +119,7 @@ def make_plan(
     sql_right = catalog.database_right()
     found = CalNeeds.of(everything.needs)
     is_sql = [r == sql_right for r in found.right]
-    sql_needs = list(found.take(i for i, s in enumerate(is_sql) if s))
+    sql_needs = found.take(i for i, s in enumerate(is_sql) if s)
     rest = replace(everything, needs=found.take(i for i, s in enumerate(is_sql) if not s))
     say(f"planning CALs for {len(rest.needs):,} needs")
     rest_plan = plan_cals(rest, catalog, pricing, owned)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ from entitle.optimize.choices import (
     sure_sql_oses,
 )
 from entitle.optimize.pricing import Pricing
-from entitle.rules.cals import CalDemand, CalNeed
+from entitle.rules.cals import CalDemand, CalNeed, CalNeeds
 from entitle.rules.demand import Decision
 
 
@@ -30,14 +31,18 @@ class SqlCals:
 
     def __init__(
         self,
-        needs: list[CalNeed],
+        needs: Sequence[CalNeed],
         catalog: Catalog,
         pricing: Pricing,
         owned: dict[tuple[Resource, str | None], int],
     ):
         self.catalog, self.pricing, self.owned = catalog, pricing, owned
+        self._all = CalNeeds.of(needs)  # the optimizer reads columns: sets are taken from them
+        self._at: dict[str, list[int]] = defaultdict(list)
+        for i, ose in enumerate(self._all.ose):
+            self._at[ose or ""].append(i)
         self.by_ose: dict[str, list[CalNeed]] = defaultdict(list)
-        for n in needs:
+        for n in self._all:
             self.by_ose[n.ose or ""].append(n)
         rights = {n.right for n in needs}
         mine = [(r, q) for (r, _), q in owned.items() if q > 0 and r.what in rights]
@@ -46,8 +51,8 @@ class SqlCals:
         self.owned_value = sum((pricing.amount(*r.license()) * q for r, q in mine), Decimal(0))
         self._cache: dict[tuple[frozenset[str], bool, bool], CalPlan] = {}
 
-    def needs(self, oses: frozenset[str]) -> tuple[CalNeed, ...]:
-        return tuple(n for ose in sorted(oses) for n in self.by_ose.get(ose, ()))
+    def needs(self, oses: frozenset[str]) -> CalNeeds:
+        return self._all.take(i for ose in sorted(oses) for i in self._at.get(ose, ()))
 
     def plan(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, overload
 
 
@@ -63,12 +64,25 @@ class CalNeeds(Sequence[CalNeed]):
 
     @classmethod
     def of(cls, needs: Iterable[CalNeed]) -> CalNeeds:
+        """``needs`` as columns (itself if it is already)."""
         if isinstance(needs, CalNeeds):
             return needs
-        out = cls()
-        for n in needs:
-            out.append(*(getattr(n, f) for f in FIELDS))
-        return out
+        records = needs if isinstance(needs, list | tuple) else list(needs)
+        return cls([list(map(attrgetter(f), records)) for f in FIELDS])
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple[Any, ...]]) -> CalNeeds:
+        """From one tuple per need, its fields in :class:`CalNeed`'s order (a tuple and one
+        append per need is what the rules can make fastest; the columns come in one pass)."""
+        return cls([list(c) for c in zip(*rows, strict=True)]) if rows else cls()
+
+    @classmethod
+    def joined(cls, parts: Iterable[Sequence[CalNeed]]) -> CalNeeds:
+        """The needs of ``parts``, one after the other."""
+        out = [CalNeeds.of(p).columns() for p in parts]
+        if not out:
+            return cls()
+        return cls([[x for part in same for x in part] for same in zip(*out, strict=True)])
 
     def append(
         self,

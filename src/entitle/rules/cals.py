@@ -31,6 +31,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Access, Software
@@ -111,7 +112,7 @@ def cal_demand(
     reach = front_end_reach(idx, s2s)
     no_windows: dict[str, set[str]] = defaultdict(set)  # OSE → products used there
     principals: dict[str, tuple[set[str], set[str]]] = {}
-    needs = CalNeeds()
+    found: list[tuple[Any, ...]] = []  # one tuple per need: CalNeed's fields, in its order
     rules: dict[tuple[str, str, str, bool], Rule] = {}
     for a, user, device in rows:
         principal = user or device
@@ -121,7 +122,7 @@ def cal_demand(
         external = user in externals
         source = str(a.source)
         got, reason, ws_reason = _row_needs(
-            needs, idx, a, user, device, external, source, None, rules, catalog, sql_server_cal
+            found, idx, a, user, device, external, source, None, rules, catalog, sql_server_cal
         )
         if ws_reason == NO_WINDOWS:
             no_windows[a.ose].add(a.product)
@@ -140,10 +141,11 @@ def cal_demand(
             relayed = replace(a, ose=r.ose, product=r.product, level=r.level)
             evidence = f"{a.source} via front end {a.ose} → " + " → ".join(r.path)
             row = (user, device, external, evidence, source)
-            _, _, ws_reason = _row_needs(needs, idx, relayed, *row, rules, catalog, sql_server_cal)
+            _, _, ws_reason = _row_needs(found, idx, relayed, *row, rules, catalog, sql_server_cal)
             if ws_reason == NO_WINDOWS:
                 no_windows[r.ose].add(r.product)
-    _managed(needs, idx, catalog)
+    _managed(found, idx, catalog)
+    needs = CalNeeds.from_rows(found)
     held_by, findings = subscription_rights(idx, catalog, as_of)
     findings = _unknown_os(idx, no_windows) + findings
     unmarked = _unmarked(idx, catalog, principals, s2s, sql_server_cal)
@@ -174,7 +176,7 @@ Rule = tuple[
 
 
 def _row_needs(
-    needs: CalNeeds,
+    found: list[tuple[Any, ...]],
     idx: EstateIndex,
     a: Access,
     user: str | None,
@@ -186,7 +188,7 @@ def _row_needs(
     catalog: Catalog,
     sql_server_cal: frozenset[str],
 ) -> tuple[int, str, str]:
-    """Append to ``needs`` those of one use of ``a.product`` on ``a.ose``: its product's CALs
+    """Append to ``found`` the needs of one use of ``a.product`` on ``a.ose``: its product's CALs
     and, for any other product than Windows Server, the Windows Server CAL of that OSE (implied,
     §1.1); with how many, the reason the product needs no CAL and the reason the OSE needs no
     Windows Server CAL (blank where they do). ``row``: the access row, where ``evidence`` is a
@@ -197,13 +199,13 @@ def _row_needs(
     if rule is None:
         rule = rules[key] = _rule(idx, catalog, a, external, sql_server_cal)
     rights, reason, implied, ws_reason, host = rule
-    add, where = needs.append, (a.ose, host, external)
+    add, where = found.append, (a.ose, host, external)
     for right, version, with_base in rights:
-        add(right, user, device, version, *where, evidence, with_base, False, row or "")
+        add((right, user, device, version, *where, evidence, with_base, False, row or ""))
     if implied:
         why = f"implied by {evidence}" + ("" if "→" in evidence else f" ({a.product} on {a.ose})")
         for right, version in implied:
-            add(right, user, device, version, *where, why, False, False, row or evidence)
+            add((right, user, device, version, *where, why, False, False, row or evidence))
     return len(rights) + len(implied), reason, ws_reason
 
 
@@ -419,10 +421,11 @@ def _rights(
     return rights, ""
 
 
-def _managed(needs: CalNeeds, idx: EstateIndex, catalog: Catalog) -> None:
+def _managed(found: list[tuple[Any, ...]], idx: EstateIndex, catalog: Catalog) -> None:
     """Managed client OSEs need a client ML per OSE, or per user for the OSEs that user uses."""
     for m in idx.estate.managed:
         if m.device is None or m.device in idx.oses:
             continue
         version = catalog.latest_version(m.product)
-        needs.append(f"{m.product}:ml", m.user, m.device, version, source=str(m.source))
+        need = (f"{m.product}:ml", m.user, m.device, version, None, None, False, str(m.source))
+        found.append((*need, True, False, ""))
