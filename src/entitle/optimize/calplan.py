@@ -6,9 +6,7 @@ only once there is a demand to optimise (:func:`plan_cals`), so a command that p
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, overload
@@ -147,16 +145,3 @@ def plan_cals(
     from entitle.optimize.cals import optimise_cals
 
     return optimise_cals(demand, catalog, pricing, owned, give_up_at, milp_nodes)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused: the build makes millions of tuples and lists, none
-    in cycles, and each collection would walk all of them again (a third of the time)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()

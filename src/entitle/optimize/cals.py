@@ -35,7 +35,6 @@ from entitle.optimize.calplan import (  # noqa: F401 - CalPlan, Holding, Resourc
     Holding,
     Holdings,
     Resource,
-    gc_paused,
 )
 from entitle.optimize.calrows import Rows, distinct, rows_of, sorted_codes
 from entitle.optimize.lagrange import Problem, lagrangian
@@ -48,8 +47,7 @@ def cal_graph(
 ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The cut graph of a demand, for benchmarks and tests: (nodes, tails, heads, resource per
     edge (−1 = infinite), price in cents per resource); source 0, sink 1."""
-    with gc_paused():
-        cut = build(rows_of(demand.needs), catalog, pricing)
+    cut = build(rows_of(demand.needs), catalog, pricing)
     return cut.n_nodes, cut.tails, cut.heads, cut.res, cut.prices
 
 
@@ -75,8 +73,7 @@ def optimise_cals(
     ``give_up_at``: a caller comparing alternatives only needs to know that this one costs at
     least so much. Once the lower bound reaches it, the best plan found so far is returned
     with that bound, without closing the gap."""
-    with gc_paused():
-        return _optimise(demand, catalog, pricing, owned, give_up_at, milp_nodes)
+    return _optimise(demand, catalog, pricing, owned, give_up_at, milp_nodes)
 
 
 def _optimise(
@@ -146,30 +143,29 @@ def costs_apart(
     of the cut (a holder), where one cut would not price them apart."""
     if not any(demands):
         return [Decimal(0)] * len(demands)
-    with gc_paused():
-        rows = rows_of(CalNeeds.joined(demands))
-        label = np.repeat(np.arange(len(demands)), [len(d) for d in demands])
-        cut = build(rows, catalog, pricing)
-        graph = Prepared(cut.n_nodes, cut.tails, cut.heads)
-        group_label = label[rows.first]
-        if (group_label[rows.row_group] != label).any():  # one need in two demands
+    rows = rows_of(CalNeeds.joined(demands))
+    label = np.repeat(np.arange(len(demands)), [len(d) for d in demands])
+    cut = build(rows, catalog, pricing)
+    graph = Prepared(cut.n_nodes, cut.tails, cut.heads)
+    group_label = label[rows.first]
+    if (group_label[rows.row_group] != label).any():  # one need in two demands
+        return None
+    comp_label = np.full(graph.n_comp, -1, dtype=np.int64)
+    for nodes in (cut.group_user, cut.group_device, cut.group_ec):
+        at = nodes >= 0
+        comp_label[graph.node_comp[nodes[at]]] = group_label[at]
+    for nodes in (cut.group_user, cut.group_device, cut.group_ec):
+        at = nodes >= 0
+        if (comp_label[graph.node_comp[nodes[at]]] != group_label[at]).any():
             return None
-        comp_label = np.full(graph.n_comp, -1, dtype=np.int64)
-        for nodes in (cut.group_user, cut.group_device, cut.group_ec):
-            at = nodes >= 0
-            comp_label[graph.node_comp[nodes[at]]] = group_label[at]
-        for nodes in (cut.group_user, cut.group_device, cut.group_ec):
-            at = nodes >= 0
-            if (comp_label[graph.node_comp[nodes[at]]] != group_label[at]).any():
-                return None
-        edge_label = comp_label[graph.comp]
-        if (edge_label < 0).any():  # pragma: no cover - every component holds a need's node
-            return None
-        finite = cut.res >= 0
-        side = graph.min_cut(np.where(finite, cut.prices[np.maximum(cut.res, 0)], -1)).source_side
-        bought = np.flatnonzero(finite & side[cut.tails] & ~side[cut.heads])
-        cents = np.zeros(len(demands), dtype=np.int64)
-        np.add.at(cents, edge_label[bought], cut.prices[cut.res[bought]])
+    edge_label = comp_label[graph.comp]
+    if (edge_label < 0).any():  # pragma: no cover - every component holds a need's node
+        return None
+    finite = cut.res >= 0
+    side = graph.min_cut(np.where(finite, cut.prices[np.maximum(cut.res, 0)], -1)).source_side
+    bought = np.flatnonzero(finite & side[cut.tails] & ~side[cut.heads])
+    cents = np.zeros(len(demands), dtype=np.int64)
+    np.add.at(cents, edge_label[bought], cut.prices[cut.res[bought]])
     return [Decimal(int(c)) * CENT for c in cents]
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
-from entitle.optimize.calplan import CalPlan, Holdings, gc_paused
+from entitle.optimize.calplan import CalPlan, Holdings
 from entitle.optimize.match import allocate
 from entitle.optimize.plan import Progress, make_plan
 from entitle.optimize.pricing import Pricing
@@ -43,8 +43,7 @@ def compute_position(
     estate: Estate, catalog: Catalog, as_of: date | None = None, progress: Progress | None = None
 ) -> Position:
     """The effective license position of ``estate`` on ``as_of`` (default: today)."""
-    with gc_paused():  # millions of records and tuples, none in cycles: nothing to collect
-        return _compute(estate, catalog, as_of or date.today(), progress)
+    return _compute(estate, catalog, as_of or date.today(), progress)
 
 
 def _compute(estate: Estate, catalog: Catalog, as_of: date, progress: Progress | None) -> Position:
