@@ -7,7 +7,7 @@ fresh process:
 * the **baseline**: a bare script doing only the core of the job with the same libraries — load
   ``access.csv`` with DuckDB, build the user/device cover graph with NumPy and solve it with
   SciPy's ``maximum_flow`` — the graph shape of the optimizer's cut (``optimize/calgraph.py``,
-  ``calarrays.py``): per product with CALs, ``s → user`` at the user CAL's price, ``device → t``
+  ``calbuild.py``): per product with CALs, ``s → user`` at the user CAL's price, ``device → t``
   at the device CAL's price, and an infinite edge for each access (``user → device``; ``user →
   t`` when no device is known, ``s → device`` when no user is). The minimum cut is the cheapest
   cover of every access by user or device CALs, priced from the catalog's list prices read with

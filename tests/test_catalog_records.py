@@ -98,8 +98,6 @@ def test_no_catalog_row_is_declared_by_hand() -> None:
 )
 def test_every_field_of_a_record_is_in_its_row_or_says_why_not(record: type) -> None:
     row = set(file_model(record).model_fields)
-    omitted = {
-        f.name for f in dataclasses.fields(record) if "omit" in f.metadata.get(FILE, {})
-    }
+    omitted = {f.name for f in dataclasses.fields(record) if "omit" in f.metadata.get(FILE, {})}
     assert row | omitted == {f.name for f in dataclasses.fields(record)}
     assert not row & omitted

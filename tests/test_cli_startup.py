@@ -75,9 +75,19 @@ def test_products_loads_the_catalog_only() -> None:
     assert modules.isdisjoint(HEAVY), sorted(modules & set(HEAVY))
 
 
-def test_calc_loads_no_database_web_or_importer() -> None:
-    """`entitle calc` needs the engine (NumPy and SciPy for the choice MILP), nothing else."""
+def test_calc_loads_no_heavy_library() -> None:
+    """`entitle calc` prices one server: the engine's rules and choices, no NumPy or SciPy (a
+    single decision needs no MILP, no CAL is planned), no estate reader, database or web."""
     code, modules = loaded("calc", "--processors", "2", "--cores", "8", "--edition", "standard")
     assert code == 0
-    assert modules.isdisjoint({"duckdb", "sqlalchemy", "alembic", "fastapi", "uvicorn"})
-    assert "scipy" in modules  # the test sees what the command loads: it can fail
+    assert "entitle" in modules  # the test sees what the command loads: it can fail
+    assert modules.isdisjoint(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_calc_keeps_the_estates_core_limit() -> None:
+    """calc writes the estate's limit on cores down (importing the converter loads openpyxl):
+    it must stay the limit the estate's loader enforces."""
+    from entitle.cli import calc
+    from entitle.estate import convert
+
+    assert calc.MAX_CORES == convert.MAX_CORES

@@ -1,7 +1,7 @@
 """The demand the rules make from random small estates — implied Windows Server CALs (§1.1),
 requests relayed by front ends (§1.6), external users, admins — solved by the optimizer and by
 the independent MILP of the licensing rules in test_cal_bruteforce.py: costs equal to the cent;
-the numpy and the need-by-need graph builders make the same graph of it; and every product CAL
+the cut builder and its need-by-need oracle make the same graph of it; and every product CAL
 need on a Windows Server OSE comes with that OSE's Windows Server CAL for the same principal."""
 
 from __future__ import annotations
@@ -13,16 +13,15 @@ import pytest
 from builders import AS_OF, estate, host, sw
 from entitle.catalog import default_catalog
 from entitle.estate.records import Access, Estate, Ose, User
-from entitle.optimize.calarrays import build_arrays
-from entitle.optimize.calbuild import Builder
 from entitle.optimize.calrows import rows_of
 from entitle.optimize.cals import build, optimise_cals
 from entitle.optimize.pricing import Pricing
 from entitle.rules.cals import CalDemand, CalNeed, cal_demand
 from entitle.rules.index import EstateIndex
 from entitle.source import Source
+from oracles.cut_by_need import build_by_need
 from test_cal_bruteforce import brute_force, rules_milp
-from test_optimize_arrays import _covering, _edges
+from test_optimize_arrays import _covering, _edges, _numbered_as_the_oracle, same_cut
 from tiers import seeds
 
 CAT = default_catalog()
@@ -115,11 +114,12 @@ def test_both_builders_make_the_same_graph_of_rule_made_demands(seed: int) -> No
         return
     rows = rows_of(needs)
     pricing = Pricing(CAT)
-    by_need = build(rows, CAT, pricing, arrays=False)
-    arrays = build_arrays(rows, Builder(CAT, pricing))
-    assert arrays is not None
+    by_need = build_by_need(rows, CAT, pricing)
+    arrays = build(rows, CAT, pricing)
     assert _edges(arrays) == _edges(by_need)
     assert _covering(arrays) == _covering(by_need)
+    same_cut(arrays, by_need)
+    _numbered_as_the_oracle(rows)
 
 
 @pytest.mark.parametrize("seed", seeds(25, 100))

@@ -16,7 +16,7 @@ from builders import AS_OF
 from entitle.catalog import default_catalog
 from entitle.estate.loader import load_estate
 from entitle.estate.records import Entitlement, Price
-from entitle.optimize import calmilp
+from entitle.optimize import calmilp, choicemilp
 from entitle.optimize.cals import optimise_cals
 from entitle.optimize.choices import ServerCosts
 from entitle.optimize.pricing import Pricing
@@ -283,3 +283,39 @@ def test_every_milp_is_solved_to_a_zero_gap(monkeypatch: pytest.MonkeyPatch) -> 
 def test_the_reported_bound_is_the_solvers_dual_bound_rounded_up() -> None:
     assert calmilp.whole_units(12345.0000000001) == 12345  # floating-point noise
     assert calmilp.whole_units(12344.2) == 12345  # integral objective: at least the next cent
+
+
+# -- choices without a solver ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_choices_without_a_solver_are_the_milps(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where nothing joins the decisions (no owned license, no SQL CAL table), the choices'
+    optimum is taken without HiGHS: the same choices, bound and objective as the MILP's."""
+    demand, _, pricing, _ = random_plan_case(random.Random(500 + seed))
+    costs = ServerCosts(pricing, (), CAT, AS_OF)
+    used: list[object] = []
+    real = choicemilp._apart
+
+    def spy(*args: Any) -> Any:
+        used.append(real(*args))
+        return used[-1]
+
+    monkeypatch.setattr(choicemilp, "_apart", spy)
+    fast = choicemilp.solve_choices(demand.decisions, costs, [])
+    monkeypatch.setattr(choicemilp, "_apart", lambda *_: None)
+    slow = choicemilp.solve_choices(demand.decisions, costs, [])
+    assert used and used[0] is not None  # a tie would leave it to the MILP: none here
+    assert fast == slow
+
+
+def test_a_tie_is_left_to_the_milp() -> None:
+    """Two options of one decision at the same price: which one the plan takes is HiGHS's
+    choice among equals, so the shortcut declines."""
+    need = Need("sql-server", "core", 4, "standard", "2022", "h", "o1", "per-core")
+    tie = Decision(
+        "sql-server@o1", "sql-server", "o1", (Option("a", (need,)), Option("b", (need,)))
+    )
+    options = [(tie, o) for o in tie.options]
+    assert choicemilp._apart(options, [([0, 1], None)], [100.0, 100.0]) is None
+    assert choicemilp._apart(options, [([0, 1], None)], [100.0, 90.0]) == ({tie.key: "b"}, 90)

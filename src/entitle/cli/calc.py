@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from entitle.catalog import Catalog
 
 SHAPE = Source("calc")
+# The estate's limit for processors per host, cores per processor and vCPUs per VM
+# (estate/convert.py's MAX_CORES, which tests/test_cli_startup.py holds equal): written here
+# because importing the estate's converter loads its workbook reader, openpyxl (0.15 s).
+MAX_CORES = 4096
 
 
 def shape_estate(
@@ -83,7 +87,6 @@ def register(app: typer.Typer) -> None:
         # the engine is imported here, not with the module: `entitle --help` stays light
         from entitle.cli.render import terminal
         from entitle.cli.reporting import generation_time
-        from entitle.estate.convert import MAX_CORES
         from entitle.position import compute_position
         from entitle.reports import build_report
         from entitle.reports.terminal import render_report

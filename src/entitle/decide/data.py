@@ -34,7 +34,8 @@ from entitle.estate.records import Estate, Price
 from entitle.optimize.cals import CalPlan, Resource, optimise_cals
 from entitle.optimize.plan import make_plan, owned_resources
 from entitle.optimize.pricing import Pricing
-from entitle.rules.cals import CalDemand, CalNeed, cal_demand
+from entitle.rules.calneeds import FIELDS, CalNeeds
+from entitle.rules.cals import CalDemand, cal_demand
 from entitle.rules.index import EstateIndex
 from entitle.source import Problem, Source
 from entitle.whatif.apply import apply_changes
@@ -127,15 +128,16 @@ def read_evidence(estate: Estate, demand: CalDemand) -> Evidence:
 def restrict(demand: CalDemand, side: dict[str, str], externals: set[str]) -> CalDemand:
     """The demand with each internal user's needs met on one side: ``side[user]`` is "user"
     (the device is dropped) or "device" (the user is dropped where a device is named)."""
-    out: list[CalNeed] = []
-    for n in demand.needs:
-        choice = side.get(n.user or "") if n.user not in externals else None
-        if choice == "user" and n.device is not None:
-            n = replace(n, device=None)
-        elif choice == "device" and n.device is not None and n.user is not None:
-            n = replace(n, user=None)
-        out.append(n)
-    return CalDemand(tuple(out), demand.exempt)
+    needs = CalNeeds.of(demand.needs)  # column by column: no record per need
+    users, devices = list(needs.user), list(needs.device)
+    for i, (user, device) in enumerate(zip(needs.user, needs.device, strict=True)):
+        choice = side.get(user or "") if user not in externals else None
+        if choice == "user" and device is not None:
+            devices[i] = None
+        elif choice == "device" and device is not None and user is not None:
+            users[i] = None
+    columns = dict(zip(FIELDS, needs.columns(), strict=True)) | {"user": users, "device": devices}
+    return CalDemand(CalNeeds([columns[f] for f in FIELDS]), demand.exempt)
 
 
 def _count(plan: CalPlan) -> tuple[int, int]:
@@ -214,7 +216,9 @@ def priced(catalog: Catalog, estate: Estate, prices: Prices) -> Pricing:
 
 def only(demand: CalDemand, product: str) -> CalDemand:
     """The CAL needs of one product (its CALs, whoever may hold them: suites still count)."""
-    return replace(demand, needs=tuple(n for n in demand.needs if n.product == product))
+    needs = CalNeeds.of(demand.needs)
+    mine = (i for i, right in enumerate(needs.right) if right.split(":", 1)[0] == product)
+    return replace(demand, needs=needs.take(mine))
 
 
 def growth_changes(ev: Evidence, rates: GrowthRates, year: int) -> tuple[Change, ...]:

@@ -9,10 +9,26 @@ Server + CAL against per core together with the CALs it brings.
 May import source, catalog, estate and rules; never position or the faces.
 """
 
-from entitle.optimize.cals import CalPlan, Holding, Resource, optimise_cals
-from entitle.optimize.plan import Plan, make_plan
+from typing import Any
+
+from entitle.optimize.calplan import CalPlan, Holding, Resource
 from entitle.optimize.pricing import Pricing, UnitPrice
 from entitle.optimize.servers import Choice, ServerPlan, choose
+
+
+def __getattr__(name: str) -> Any:
+    """The optimizer itself on first use (NumPy, SciPy): importing a light module of this
+    package, such as the plan's records, loads neither."""
+    if name == "optimise_cals":
+        from entitle.optimize.cals import optimise_cals
+
+        return optimise_cals
+    if name in ("Plan", "make_plan"):
+        from entitle.optimize import plan
+
+        return getattr(plan, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CalPlan",

@@ -1,52 +1,27 @@
-"""Building the CAL cut from the demand: one node per holder and right, the suite and base-right
-gadgets of :mod:`entitle.optimize.calgraph`, External Connectors per host. What the cut means is
-documented there; what the plan reads back from it lives in :mod:`entitle.optimize.cals`.
+"""Building the CAL cut from the demand, column-wise: one node per holder and right, the suite
+and base-right gadgets of :mod:`entitle.optimize.calgraph`, External Connectors per host. What the
+cut means is documented there; what the plan reads back from it lives in
+:mod:`entitle.optimize.cals`. This is the only builder: a rule of the cut changes here.
 
-:class:`Builder` adds the needs one by one (small demands; its node order is the one the MILP's
-ties were settled with); :mod:`entitle.optimize.calarrays` makes the same graph with numpy for
-large ones. Both give a :class:`Cut`.
+Every holder of a right gets the same gadget (its suite nodes, its cost edge, the chain of base
+rights), so each gadget is emitted for all holders at once from integer keys ``holder × R +
+right``; a node's id is its block's offset plus the rank of its key. The minimum cut with the
+smallest source side is one set of nodes whatever their numbers (:mod:`entitle.optimize.calgraph`).
+``tests/oracles/cut_by_need.py`` builds the same graph need by need, for the tests to compare.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import cast
 
 import numpy as np
 
 from entitle.catalog.model import Catalog
-from entitle.optimize.calgraph import SINK, SOURCE, Graph
-from entitle.optimize.calrows import Rows
+from entitle.optimize.calgraph import SINK, SOURCE
+from entitle.optimize.calplan import CENT, Resource
+from entitle.optimize.calrows import Rows, distinct
 from entitle.optimize.pricing import Pricing
-from entitle.rules.cals import CalNeed, base_right
-
-CENT = Decimal("0.01")
-
-
-@dataclass(frozen=True, slots=True)
-class Resource:
-    """A kind of license the plan can buy: (holder kind, what)."""
-
-    holder: str  # user | device | ec
-    what: str  # a right ("windows-server:cal"), a suite id, or a product (for an EC)
-
-    def is_suite(self) -> bool:
-        """Whether this is a CAL Suite (a right is named ``product:kind``, a suite by its id)."""
-        return self.holder != "ec" and ":" not in self.what
-
-    def license(self) -> tuple[str, str, str | None]:
-        """(product, license kind, edition/level) of one unit of this resource."""
-        if self.holder == "ec":
-            return (self.what, "external-connector", None)
-        if self.is_suite():
-            return (self.what, f"{self.holder}-cal", None)
-        product, _, kind = self.what.partition(":")
-        if kind == "ml":
-            return (product, "client-ml-user" if self.holder == "user" else "client-ml-ose", None)
-        level = "enterprise" if kind == "cal-enterprise" else None
-        return (product, f"{self.holder}-cal", level)
-
+from entitle.rules.cals import base_right
 
 SIDES = ("", "user", "device", "ec")  # node_side codes (0: the source and the sink)
 
@@ -83,30 +58,28 @@ class Cut:
         )
 
 
-class Builder:
+def suite_pair(catalog: Catalog) -> tuple[str, str]:
+    """(the suite that includes the other, the one it includes): Enterprise, Core; "" for one
+    the catalog lacks (no suite applies then)."""
+    ent, core, *_ = (*catalog.suite_order(), "", "")
+    return ent, core
+
+
+class Resources:
+    """The licenses a cut may buy, numbered as the build meets them, with what the catalog and the
+    prices say of each: whether it has a price, which suite may hold a right."""
+
     def __init__(self, catalog: Catalog, pricing: Pricing):
         self.catalog = catalog
         self.pricing = pricing
-        self.g = Graph()
         self.resources: dict[Resource, int] = {}
-        self.suite_rights = self._suite_rights()
-        # (the suite that includes the other, the one it includes): Enterprise, Core; "" for
-        # one the catalog lacks (no suite applies then)
-        ent, core, *_ = (*catalog.suite_order(), "", "")
-        self.suites: tuple[str, str] = (ent, core)
+        self.suite_rights = {
+            sid: {str(c) for c in catalog.suite_components(sid)} for sid in catalog.suite_order()
+        }
+        self.suites = suite_pair(catalog)
         self._priced: dict[tuple[str, str], bool] = {}
         self._res_ids: dict[tuple[str, str], int] = {}
         self._applies_cache: dict[tuple[str, str, str], bool] = {}
-        self._based: set[tuple[str, str, str]] = set()
-        # per need built: its user's and its device's node (−1: none, or not known yet)
-        self.need_user: list[int] = []
-        self.need_device: list[int] = []
-
-    def _suite_rights(self) -> dict[str, set[str]]:
-        out = {}
-        for sid in self.catalog.suite_order():
-            out[sid] = {str(c) for c in self.catalog.suite_components(sid)}
-        return out
 
     def resource(self, holder: str, what: str) -> int:
         key = (holder, what)
@@ -125,6 +98,7 @@ class Builder:
         return known
 
     def applies(self, side: str, suite: str, right: str) -> bool:
+        """Whether ``suite`` may hold ``right`` on ``side`` (one of its components, priced)."""
         key = (side, suite, right)
         known = self._applies_cache.get(key)
         if known is None:
@@ -135,193 +109,6 @@ class Builder:
             )
         return known
 
-    def build(self, needs: list[CalNeed]) -> None:
-        """Add every need to the graph: the same nodes and edges, in the same order, as
-        :meth:`need` on each, with the per-right work (suites, resources, base rights) looked
-        up once per (side, right) and the graph's lists appended to directly."""
-        g = self.g
-        index, names = g.index, g.names
-        tails, heads, resources = g.tails, g.heads, g.resources
-        based = self._based
-        # per side and right: [Enterprise suite applies, Core applies, base right, resource]
-        plans: dict[str, dict[str, list]] = {"user": {}, "device": {}}
-        # per side and holder: [Enterprise node, Core node, Core hangs from Enterprise]
-        suites: dict[str, dict[str, list]] = {"user": {}, "device": {}}
-        ec_ok: dict[str, bool] = {}
-        ent, core = self.suites
-        catalog = self.catalog
-        resource = self.resource
-
-        def plan(side: str, right: str) -> list:
-            p = plans[side][right] = [
-                self.applies(side, ent, right),
-                self.applies(side, core, right),
-                base_right(right, catalog),
-                -1,
-            ]
-            return p
-
-        def node(name: tuple[str, str, str]) -> int:
-            i = len(names)
-            index[name] = i
-            names.append(name)
-            return i
-
-        def right_node(name: tuple[str, str, str], side: str, who: str, right: str) -> int:
-            """A new node for ``who`` holding ``right`` on ``side`` (``name`` not in the graph
-            yet), with its suite nodes and its cost edge."""
-            n = len(names)
-            index[name] = n
-            names.append(name)
-            p = plans[side].get(right) or plan(side, right)
-            user = side == "user"
-            suite = -1
-            if p[0] or p[1]:
-                st = suites[side].get(who)
-                if st is None:
-                    st = suites[side][who] = [-1, -1, False]
-                if p[0]:
-                    suite = st[0]
-                    if suite < 0:
-                        suite = st[0] = node((side, who, ent))
-                        r = resource(side, ent)
-                        if user:
-                            tails.append(SOURCE)
-                            heads.append(suite)
-                        else:
-                            tails.append(suite)
-                            heads.append(SINK)
-                        resources.append(r)
-                if p[1]:
-                    ent_node = suite
-                    suite = st[1]
-                    if suite < 0:
-                        suite = st[1] = node((side, who, core))
-                        if ent_node < 0:
-                            r = resource(side, core)
-                            if user:
-                                tails.append(SOURCE)
-                                heads.append(suite)
-                            else:
-                                tails.append(suite)
-                                heads.append(SINK)
-                            resources.append(r)
-                    if ent_node >= 0 and not st[2]:
-                        st[2] = True
-                        r = resource(side, core)
-                        if user:
-                            tails.extend((ent_node, suite))
-                            heads.extend((suite, ent_node))
-                        else:
-                            tails.extend((suite, ent_node))
-                            heads.extend((ent_node, suite))
-                        resources.extend((r, -1))
-            r = p[3]
-            if r < 0:
-                r = p[3] = resource(side, right)
-            if user:
-                tails.append(SOURCE if suite < 0 else suite)
-                heads.append(n)
-            else:
-                tails.append(n)
-                heads.append(SINK if suite < 0 else suite)
-            resources.append(r)
-            return n
-
-        def base(side: str, who: str, right: str, n: int) -> None:
-            """Whoever holds an additive right must hold its base right too (§1.2, §1.9): the
-            chain of base rights, nodes first, then its edges deepest first."""
-            chain: list[tuple[int, int]] = []
-            while True:
-                key = (side, who, right)
-                if key in based:
-                    break
-                based.add(key)
-                b = (plans[side].get(right) or plan(side, right))[2]
-                if b is None:
-                    break
-                name = (side, who, b)
-                known = index.get(name)
-                bn = right_node(name, side, who, b) if known is None else known
-                chain.append((bn, n) if side == "user" else (n, bn))
-                right, n = b, bn
-            for t, h in reversed(chain):
-                tails.append(t)
-                heads.append(h)
-                resources.append(-1)
-
-        def ec(host: str, product: str) -> int:
-            name = ("ec", host, product)
-            known = index.get(name)
-            if known is not None:
-                return known
-            n = node(name)
-            tails.append(n)
-            heads.append(SINK)
-            resources.append(resource("ec", product))
-            requires = catalog.product(product).ec_requires
-            if requires:
-                r = ec(host, requires)
-                tails.append(n)
-                heads.append(r)
-                resources.append(-1)
-            return n
-
-        need_user, need_device = self.need_user, self.need_device
-        for n in needs:  # the order of the old per-need calls: user, its base rights, device, …
-            k, u, d, wb = n.right, n.user, n.device, n.with_base
-            un = dn = -1
-            if u is not None:
-                key = ("user", u, k)
-                known = index.get(key)
-                un = right_node(key, "user", u, k) if known is None else known
-                if wb and not n.user_has_base and key not in based:
-                    base("user", u, k, un)
-                if wb and d is not None:
-                    key = ("device", d, k)
-                    known = index.get(key)
-                    dn = right_node(key, "device", d, k) if known is None else known
-                    if key not in based:
-                        base("device", d, k, dn)
-                host = n.host
-                if n.external and host is not None:
-                    product = n.product
-                    ok = ec_ok.get(product)
-                    if ok is None:
-                        ok = ec_ok[product] = catalog.product(
-                            product
-                        ).external_connector and self.priced("ec", product)
-                    if ok:
-                        head = ec(host, product)  # may add edges: before this one
-                        tails.append(un)
-                        heads.append(head)
-                        resources.append(-1)
-                        need_user.append(un)
-                        need_device.append(dn)
-                        continue
-                if d is None:
-                    head = SINK
-                elif dn >= 0:
-                    head = dn
-                else:
-                    key = ("device", d, k)
-                    known = index.get(key)
-                    head = dn = right_node(key, "device", d, k) if known is None else known
-                tails.append(un)
-                heads.append(head)
-                resources.append(-1)
-            elif d is not None:
-                key = ("device", d, k)
-                known = index.get(key)
-                dn = right_node(key, "device", d, k) if known is None else known
-                if wb and key not in based:
-                    base("device", d, k, dn)
-                tails.append(SOURCE)
-                heads.append(dn)
-                resources.append(-1)
-            need_user.append(un)
-            need_device.append(dn)
-
     def price_cents(self) -> np.ndarray:
         out = np.zeros(len(self.resources), dtype=np.int64)
         for r, i in self.resources.items():
@@ -330,44 +117,239 @@ class Builder:
             out[i] = int((amount / CENT).to_integral_value())
         return out
 
-    def cut(self, rows: Rows) -> Cut:
-        """The graph built from ``rows.representatives()``, as a :class:`Cut`."""
-        names = self.g.names
-        index = self.g.index
-        who_ids: dict[str, int] = {}
-        what_ids: dict[str, int] = {}
-        node_side = np.zeros(len(names), dtype=np.int8)
-        node_who = np.full(len(names), -1, dtype=np.int64)
-        node_what = np.full(len(names), -1, dtype=np.int64)
-        for i, name in enumerate(names[2:], start=2):
-            side, who, what = cast(tuple[str, str, str], name)
-            node_side[i] = SIDES.index(side)
-            node_who[i] = who_ids.setdefault(who, len(who_ids))
-            node_what[i] = what_ids.setdefault(what, len(what_ids))
-        device = np.full(rows.n_groups, -1, dtype=np.int64)
-        ec = np.full(rows.n_groups, -1, dtype=np.int64)
-        for g, (d, h, r) in enumerate(
-            zip(rows.device.tolist(), rows.host.tolist(), rows.right.tolist(), strict=True)
-        ):
-            right = rows.rights[r]
-            if d >= 0:
-                device[g] = index.get(("device", rows.devices[d], right), -1)
-            if h >= 0:
-                ec[g] = index.get(("ec", rows.hosts[h], right.split(":", 1)[0]), -1)
-        tails, heads, res = self.g.arrays()
-        return Cut(
-            len(names),
-            tails,
-            heads,
-            res,
-            self.resources,
-            self.price_cents(),
-            list(who_ids),
-            list(what_ids),
-            node_side,
-            node_who,
-            node_what,
-            np.asarray(self.need_user, dtype=np.int64),
-            device,
-            ec,
+
+class _Edges:
+    def __init__(self) -> None:
+        self.tails: list[np.ndarray] = []
+        self.heads: list[np.ndarray] = []
+        self.res: list[np.ndarray] = []
+
+    def add(self, tails: object, heads: object, res: object) -> None:
+        """Edges from arrays of equal length, or scalars repeated along them."""
+        columns = [np.asarray(x, dtype=np.int64) for x in (tails, heads, res)]
+        n = max(len(c) if c.ndim else 1 for c in columns)
+        if any(c.ndim and len(c) == 0 for c in columns):
+            n = 0
+        for out, c in zip((self.tails, self.heads, self.res), columns, strict=True):
+            out.append(np.broadcast_to(c, n))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (
+            np.concatenate(self.tails),
+            np.concatenate(self.heads),
+            np.concatenate(self.res),
         )
+
+
+def _closure(
+    keys: np.ndarray, start: np.ndarray, up: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nodes ``keys`` (holder × n + what) plus, from the nodes ``start``, the chain of ``up``
+    (a base right, a required connector): every node the chains reach, and one edge (from, to)
+    per node of a chain with something above it."""
+    seen = distinct(start)
+    frontier = seen
+    froms, tos = [], []
+    while len(frontier):
+        above = up[frontier % n]
+        f = frontier[above >= 0]
+        to = f - f % n + above[above >= 0]
+        froms.append(f)
+        tos.append(to)
+        to = distinct(to)
+        frontier = to[_lookup(seen, to, 0) < 0]
+        seen = distinct(np.concatenate([seen, frontier]))
+    empty = np.zeros(0, dtype=np.int64)
+    return (
+        distinct(np.concatenate([keys, seen])),
+        np.concatenate(froms) if froms else empty,
+        np.concatenate(tos) if tos else empty,
+    )
+
+
+def _lookup(nodes: np.ndarray, keys: np.ndarray, offset: int) -> np.ndarray:
+    """Node id of each key (−1 where it is not a node)."""
+    if not len(nodes):
+        return np.full(len(keys), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(nodes, keys), len(nodes) - 1)
+    return np.where(nodes[pos] == keys, offset + pos, -1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Side:
+    """The holders of one side that need a node for a right; ``based``: with its base right."""
+
+    side: str
+    who: np.ndarray
+    right: np.ndarray
+    based: np.ndarray
+
+
+def build_cut(rows: Rows, b: Resources) -> Cut:
+    """The cut of the groups of ``rows``, its licenses registered in ``b``."""
+    catalog = b.catalog
+    rights = list(rows.rights)
+    code = {r: i for i, r in enumerate(rights)}
+    base: list[int] = []
+    while len(base) < len(rights):
+        above = base_right(rights[len(base)], catalog)
+        if above is not None and above not in code:
+            code[above] = len(rights)
+            rights.append(above)
+        base.append(-1 if above is None else code[above])
+    n_r = len(rights)
+    up = np.asarray(base, dtype=np.int64)
+    products = [r.split(":", 1)[0] for r in rights]
+
+    # External Connectors: per product in a table, with the product each one requires.
+    ec_products: list[str] = []
+    for p in products:
+        if p not in ec_products and catalog.product(p).external_connector and b.priced("ec", p):
+            ec_products.append(p)
+    ec_ok = np.asarray([p in ec_products for p in products], dtype=bool)
+    requires: list[int] = []
+    while len(requires) < len(ec_products):
+        req = catalog.product(ec_products[len(requires)]).ec_requires
+        if req and req not in ec_products:
+            ec_products.append(req)
+        requires.append(ec_products.index(req) if req else -1)
+    ec_code = np.asarray(
+        [ec_products.index(p) if p in ec_products else -1 for p in products], dtype=np.int64
+    )
+
+    gr, gu, gd, gh, wb = rows.right, rows.user, rows.device, rows.host, rows.with_base
+    has_user, has_device = gu >= 0, gd >= 0
+    connector = has_user & (gh >= 0) & ec_ok[gr]
+    made = has_device & (~has_user | wb | ~connector)  # a connector covers it otherwise
+    sides = (
+        _Side("user", gu[has_user], gr[has_user], rows.user_base[has_user]),
+        _Side("device", gd[made], gr[made], wb[made]),
+    )
+    edges = _Edges()
+    offset = 2
+    who_offset = 0
+    who: list[str] = []
+    whats = rights + list(b.suites) + ec_products
+    blocks_side, blocks_who, blocks_what = [], [], []
+    nodes_of: dict[str, np.ndarray] = {}
+    offsets: dict[str, int] = {}
+    for s, names in zip(sides, (rows.users, rows.devices), strict=True):
+        user = s.side == "user"
+        keys = s.who * n_r + s.right
+        nodes, base_from, base_to = _closure(keys, keys[s.based], up, n_r)
+        holder, right = nodes // n_r, nodes % n_r
+        ent_ok = np.asarray([b.applies(s.side, b.suites[0], r) for r in rights], dtype=bool)
+        core_ok = np.asarray([b.applies(s.side, b.suites[1], r) for r in rights], dtype=bool)
+        present = distinct(right)
+        ids = offset + np.arange(len(nodes))
+        ent_holders = distinct(holder[ent_ok[right]])
+        core_holders = distinct(holder[core_ok[right]])
+        ent_ids = offset + len(nodes) + np.arange(len(ent_holders))
+        core_ids = offset + len(nodes) + len(ent_holders) + np.arange(len(core_holders))
+        outer = SOURCE if user else SINK
+
+        def arc(far: object, near: object, res: object, user: bool = user) -> None:
+            """An edge towards the holder's node on the user side, away from it on the
+            device side (``far`` is the source, sink or suite end)."""
+            if user:
+                edges.add(far, near, res)
+            else:
+                edges.add(near, far, res)
+
+        if len(ent_holders):
+            arc(outer, ent_ids, b.resource(s.side, b.suites[0]))
+        if len(core_holders):
+            # A holder's Core suite hangs from its Enterprise suite where it has one (Core paid
+            # only without Enterprise; Enterprise includes Core), else from the source or sink.
+            core_res = b.resource(s.side, b.suites[1])
+            at = np.minimum(np.searchsorted(ent_holders, core_holders), len(ent_holders) - 1)
+            linked = (
+                ent_holders[at] == core_holders
+                if len(ent_holders)
+                else np.zeros(len(core_holders), dtype=bool)
+            )
+            arc(ent_ids[at[linked]], core_ids[linked], core_res)
+            arc(core_ids[linked], ent_ids[at[linked]], -1)
+            arc(outer, core_ids[~linked], core_res)
+        res_of = np.full(n_r, -1, dtype=np.int64)
+        for r in present.tolist():
+            res_of[r] = b.resource(s.side, rights[r])
+        far = np.full(len(nodes), outer, dtype=np.int64)
+        e = ent_ok[right]
+        far[e] = ent_ids[np.searchsorted(ent_holders, holder[e])]
+        c = core_ok[right]
+        far[c] = core_ids[np.searchsorted(core_holders, holder[c])]
+        arc(far, ids, res_of[right])
+        arc(_lookup(nodes, base_to, offset), _lookup(nodes, base_from, offset), -1)
+
+        n_side = len(nodes) + len(ent_holders) + len(core_holders)
+        blocks_side.append(np.full(n_side, 1 if user else 2, dtype=np.int8))
+        blocks_who.append(who_offset + np.concatenate([holder, ent_holders, core_holders]))
+        blocks_what.append(
+            np.concatenate(
+                [
+                    right,
+                    np.full(len(ent_holders), n_r),
+                    np.full(len(core_holders), n_r + 1),
+                ]
+            )
+        )
+        nodes_of[s.side], offsets[s.side] = nodes, offset
+        offset += n_side
+        who_offset += len(names)
+        who += names
+
+    # Connector nodes per (host, product), each with its cost and the one it requires.
+    n_p = max(len(ec_products), 1)
+    ec_keys = gh[connector] * n_p + ec_code[gr[connector]]
+    ec_nodes, req_from, req_to = _closure(
+        ec_keys, ec_keys, np.asarray(requires, dtype=np.int64), n_p
+    )
+    ec_ids = offset + np.arange(len(ec_nodes))
+    ec_res = np.full(n_p, -1, dtype=np.int64)
+    for p in distinct(ec_nodes % n_p).tolist():
+        ec_res[p] = b.resource("ec", ec_products[p])
+    if len(ec_nodes):
+        edges.add(ec_ids, SINK, ec_res[ec_nodes % n_p])
+        edges.add(_lookup(ec_nodes, req_from, offset), _lookup(ec_nodes, req_to, offset), -1)
+    blocks_side.append(np.full(len(ec_nodes), 3, dtype=np.int8))
+    blocks_who.append(who_offset + ec_nodes // n_p)
+    blocks_what.append(n_r + len(b.suites) + ec_nodes % n_p)
+    who += rows.hosts
+    n_nodes = offset + len(ec_nodes)
+
+    # The needs: user → device, user → t, user → connector, s → device (all infinite).
+    user_node = np.full(rows.n_groups, -1, dtype=np.int64)
+    user_node[has_user] = _lookup(
+        nodes_of["user"], gu[has_user] * n_r + gr[has_user], offsets["user"]
+    )
+    device_node = np.full(rows.n_groups, -1, dtype=np.int64)
+    device_node[has_device] = _lookup(
+        nodes_of["device"], gd[has_device] * n_r + gr[has_device], offsets["device"]
+    )
+    ec_node = np.full(rows.n_groups, -1, dtype=np.int64)
+    hosted = (gh >= 0) & (ec_code[gr] >= 0)
+    ec_node[hosted] = _lookup(ec_nodes, gh[hosted] * n_p + ec_code[gr[hosted]], offset)
+    edges.add(user_node[connector], ec_node[connector], -1)
+    plain = has_user & ~connector
+    edges.add(user_node[plain & ~has_device], SINK, -1)
+    edges.add(user_node[plain & has_device], device_node[plain & has_device], -1)
+    edges.add(SOURCE, device_node[~has_user & has_device], -1)
+
+    tails, heads, res = edges.arrays()
+    return Cut(
+        n_nodes,
+        tails,
+        heads,
+        res,
+        b.resources,
+        b.price_cents(),
+        who,
+        whats,
+        np.concatenate([np.zeros(2, dtype=np.int8), *blocks_side]),
+        np.concatenate([np.full(2, -1, dtype=np.int64), *blocks_who]),
+        np.concatenate([np.full(2, -1, dtype=np.int64), *blocks_what]),
+        user_node,
+        device_node,
+        ec_node,
+    )

@@ -39,37 +39,6 @@ class CutResult:
     methods: tuple[str, ...]
 
 
-class Graph:
-    """Nodes by name, edges with a resource id (−1 = infinite)."""
-
-    def __init__(self) -> None:
-        self.names: list[object] = ["s", "t"]
-        self.index: dict[object, int] = {}
-        self.tails: list[int] = []
-        self.heads: list[int] = []
-        self.resources: list[int] = []
-
-    def node(self, name: object) -> int:
-        i = self.index.get(name)
-        if i is None:
-            i = len(self.names)
-            self.index[name] = i
-            self.names.append(name)
-        return i
-
-    def edge(self, tail: int, head: int, resource: int = -1) -> None:
-        self.tails.append(tail)
-        self.heads.append(head)
-        self.resources.append(resource)
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return (
-            np.asarray(self.tails, dtype=np.int64),
-            np.asarray(self.heads, dtype=np.int64),
-            np.asarray(self.resources, dtype=np.int64),
-        )
-
-
 def min_cut(
     n_nodes: int,
     tails: np.ndarray,

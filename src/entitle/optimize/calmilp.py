@@ -30,6 +30,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix, csr_matrix
 
 from entitle.optimize.calgraph import SINK, SOURCE
+from entitle.optimize.calplan import FLOAT_EXACT
 
 if TYPE_CHECKING:
     from entitle.optimize.lagrange import Problem
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 # Proven optimal, not "within 0.01 %". The node limit keeps a hard case finite, and the same on
 # every run (a time limit would not): a search it stops reports its dual bound, so a gap.
 MILP_OPTIONS: dict[str, Any] = {"mip_rel_gap": 0.0, "node_limit": 10_000}
-FLOAT_EXACT = 2**53  # integers below this are exact in a double
 
 
 @dataclass(frozen=True, slots=True)

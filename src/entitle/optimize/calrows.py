@@ -7,20 +7,21 @@ reading the plan back are array operations instead of a Python loop per row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import count
-from operator import attrgetter
 
 import numpy as np
 
-from entitle.rules.cals import CalNeed
+from entitle.rules.calneeds import CalNeed, CalNeeds
 
 
 @dataclass(frozen=True, slots=True)
 class Rows:
     """Codes index the tables (``rights``, ``users``, …); −1 is "none"."""
 
-    needs: tuple[CalNeed, ...]
+    needs: Sequence[CalNeed]
+    sources: list[str]  # per row
     rights: list[str]
     users: list[str]
     devices: list[str]
@@ -92,17 +93,22 @@ def _combined(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
     return key
 
 
-def rows_of(needs: tuple[CalNeed, ...]) -> Rows:
-    right, rights = codes(list(map(attrgetter("right"), needs)))
-    user, users = codes(list(map(attrgetter("user"), needs)))
-    device, devices = codes(list(map(attrgetter("device"), needs)))
-    version, versions = codes(list(map(attrgetter("version"), needs)))
-    external = np.fromiter(map(attrgetter("external"), needs), bool, len(needs))
-    with_base = np.fromiter(map(attrgetter("with_base"), needs), bool, len(needs))
-    has_base = np.fromiter(map(attrgetter("user_has_base"), needs), bool, len(needs))
-    host = np.full(len(needs), -1, dtype=np.int64)
+def rows_of(needs: Sequence[CalNeed]) -> Rows:
+    """The rows of ``needs``, read from their columns (:class:`CalNeeds`, as the rules give
+    them; other needs are put in columns first)."""
+    c = CalNeeds.of(needs)
+    n = len(c)
+    right, rights = codes(c.right)  # type: ignore[arg-type]
+    user, users = codes(c.user)
+    device, devices = codes(c.device)
+    version, versions = codes(c.version)
+    external = np.fromiter(c.external, bool, n)
+    with_base = np.fromiter(c.with_base, bool, n)
+    has_base = np.fromiter(c.user_has_base, bool, n)
+    host = np.full(n, -1, dtype=np.int64)
     ext_rows = np.flatnonzero(external)
-    host[ext_rows], hosts = codes([needs[i].host for i in ext_rows.tolist()])
+    hosts_of = c.host
+    host[ext_rows], hosts = codes([hosts_of[i] for i in ext_rows.tolist()])
     key = _combined(
         [(right, len(rights)), (user, len(users)), (device, len(devices)), (host, len(hosts))]
     )
@@ -113,7 +119,8 @@ def rows_of(needs: tuple[CalNeed, ...]) -> Rows:
     rank[order] = np.arange(len(order))
     first = first[order]
     return Rows(
-        needs,
+        c,
+        c.source,
         rights,
         users,
         devices,

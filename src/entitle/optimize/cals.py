@@ -16,47 +16,30 @@ on the same graph, whose dual bound is the lower bound (with the tie-break solve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from decimal import ROUND_CEILING, Decimal
-from operator import attrgetter
 
 import numpy as np
 
 from entitle.catalog.model import Catalog
-from entitle.optimize.calarrays import build_arrays
-from entitle.optimize.calbuild import CENT, Builder, Cut, Resource
+from entitle.optimize.calbuild import Cut, Resources, build_cut, suite_pair
 from entitle.optimize.calgraph import Prepared
 from entitle.optimize.calmilp import solve_milp
+from entitle.optimize.calorder import Order, need_order
+from entitle.optimize.calplan import (  # noqa: F401 - CalPlan, Holding, Resource: its results
+    CENT,
+    MILP_COST_LIMIT,
+    MILP_LIMIT,
+    NOTHING,
+    CalPlan,
+    Holding,
+    Holdings,
+    Resource,
+)
 from entitle.optimize.calrows import Rows, distinct, rows_of, sorted_codes
 from entitle.optimize.lagrange import Problem, lagrangian
 from entitle.optimize.pricing import Pricing
-from entitle.rules.cals import CalDemand, CalNeed
-
-MILP_LIMIT = 4000  # nodes: up to this a MILP closes a gap, ties broken exactly
-MILP_COST_LIMIT = 150_000  # nodes: up to this a MILP closes a gap, ties as HiGHS leaves them
-
-
-@dataclass(frozen=True, slots=True)
-class Holding:
-    resource: Resource
-    holder: str  # user id, device id or host id
-    version: str | None
-    because: tuple[str, ...]  # sources of the needs it covers
-
-
-@dataclass(frozen=True, slots=True)
-class CalPlan:
-    holdings: tuple[Holding, ...]
-    cost: Decimal  # cost of what must be bought (owned units free)
-    lower_bound: Decimal
-    method: str
-
-    @property
-    def status(self) -> str:
-        if self.cost <= self.lower_bound:
-            return "optimal"
-        gap = (self.cost - self.lower_bound) / self.cost * 100 if self.cost else Decimal(0)
-        return f"within {gap.quantize(Decimal('0.01'))}%"
+from entitle.rules.cals import CalDemand, CalNeed, CalNeeds
 
 
 def cal_graph(
@@ -68,19 +51,9 @@ def cal_graph(
     return cut.n_nodes, cut.tails, cut.heads, cut.res, cut.prices
 
 
-def build(rows: Rows, catalog: Catalog, pricing: Pricing, arrays: bool | None = None) -> Cut:
-    """The cut of ``rows``: built with numpy when there are more groups than ``MILP_LIMIT``
-    (or ``arrays`` says so), need by need otherwise and wherever the graph is small enough for
-    the MILP, whose ties were settled on the need-by-need builder's node order."""
-    if arrays is None:
-        arrays = rows.n_groups > MILP_LIMIT
-    if arrays:
-        cut = build_arrays(rows, Builder(catalog, pricing))
-        if cut is not None and (cut.n_nodes > MILP_LIMIT or rows.n_groups <= MILP_LIMIT):
-            return cut
-    b = Builder(catalog, pricing)
-    b.build(rows.representatives())
-    return b.cut(rows)
+def build(rows: Rows, catalog: Catalog, pricing: Pricing) -> Cut:
+    """The cut of ``rows``."""
+    return build_cut(rows, Resources(catalog, pricing))
 
 
 def optimise_cals(
@@ -112,7 +85,7 @@ def _optimise(
     milp_nodes: int | None = None,
 ) -> CalPlan:
     if not demand.needs:
-        return CalPlan((), Decimal(0), Decimal(0), "nothing to cover")
+        return NOTHING
     rows = rows_of(demand.needs)
     cut = build(rows, catalog, pricing)
     problem = _problem(cut, rows, catalog, owned or {})
@@ -127,27 +100,50 @@ def _optimise(
         device_side = np.zeros(len(problem.prices), dtype=bool)
         for r, i in cut.resources.items():
             device_side[i] = r.holder != "user"
-        exact = solve_milp(problem, device_side, tie_break=problem.n_nodes <= MILP_LIMIT)
+        # Small demands' ties were settled with the graph numbered need by need (calorder.py);
+        # large ones' with the builder's own numbering.
+        order = None
+        if rows.n_groups <= MILP_LIMIT or cut.n_nodes <= MILP_LIMIT:
+            order = need_order(cut, rows, suite_pair(catalog))
+        milp_problem = problem if order is None else _renumbered(problem, cut, order)
+        exact = solve_milp(milp_problem, device_side, tie_break=problem.n_nodes <= MILP_LIMIT)
         if exact is not None:
             if exact.cost <= best_cost:  # never dearer, unless stopped at the node limit
                 side, best_cost = exact.source_side, exact.cost
+                if order is not None:
+                    side = np.empty_like(exact.source_side)
+                    side[order.nodes] = exact.source_side
             lower = max(lower, exact.lower_bound)
             method = "MILP (HiGHS, zero gap) on the cut graph, owned quantities exact"
     holdings = _holdings(cut, rows, catalog, side)
-    return CalPlan(
-        tuple(holdings), Decimal(int(best_cost)) * CENT, Decimal(int(lower)) * CENT, method
+    return CalPlan(holdings, Decimal(int(best_cost)) * CENT, Decimal(int(lower)) * CENT, method)
+
+
+def _renumbered(p: Problem, cut: Cut, order: Order) -> Problem:
+    tails, heads, res = order.apply(cut)
+    e = order.edges
+    return Problem(
+        p.n_nodes,
+        tails,
+        heads,
+        res,
+        p.need_version[e],
+        p.prices,
+        p.class_res,
+        p.class_version,
+        p.class_qty,
     )
 
 
 def costs_apart(
-    demands: list[tuple[CalNeed, ...]], catalog: Catalog, pricing: Pricing
+    demands: Sequence[Sequence[CalNeed]], catalog: Catalog, pricing: Pricing
 ) -> list[Decimal] | None:
     """The cost of the cheapest plan of each demand (nothing owned), as ``optimise_cals`` would
     find it alone, from one cut of them all; None when two of them share a connected component
     of the cut (a holder), where one cut would not price them apart."""
     if not any(demands):
         return [Decimal(0)] * len(demands)
-    rows = rows_of(tuple(n for d in demands for n in d))
+    rows = rows_of(CalNeeds.joined(demands))
     label = np.repeat(np.arange(len(demands)), [len(d) for d in demands])
     cut = build(rows, catalog, pricing)
     graph = Prepared(cut.n_nodes, cut.tails, cut.heads)
@@ -235,7 +231,7 @@ def _problem(
     )
 
 
-def _holdings(cut: Cut, rows: Rows, catalog: Catalog, side: np.ndarray) -> list[Holding]:
+def _holdings(cut: Cut, rows: Rows, catalog: Catalog, side: np.ndarray) -> Holdings:
     """One holding per license bought (a finite edge cut), with the needs its holder covers:
     a group of rows is covered by its user where the user holds the right, else by its device,
     else by its host's External Connector. Its version is the newest the catalog knows among
@@ -264,7 +260,7 @@ def _holdings(cut: Cut, rows: Rows, catalog: Catalog, side: np.ndarray) -> list[
     versions = [names[b % n_v] if b >= 0 else None for b in best.tolist()]
 
     # Because: the sorted distinct sources of the rows each holder covers.
-    source, table = sorted_codes(list(map(attrgetter("source"), rows.needs)))
+    source, table = sorted_codes(rows.sources)
     width = max(len(table), 1)
     pairs = distinct(holder * width + source[covered])
     pair_holder = pairs // width
@@ -282,14 +278,11 @@ def _holdings(cut: Cut, rows: Rows, catalog: Catalog, side: np.ndarray) -> list[
     who = list(map(cut.who.__getitem__, cut.node_who[nodes].tolist()))
     who_rank, _ = sorted_codes(who)
     order = np.lexsort((who_rank, res_rank[res])).tolist()
-    return list(
-        map(
-            Holding,
-            [by_id[r] for r in res[order].tolist()],
-            [who[i] for i in order],
-            [versions[i] for i in order],
-            [because[i] for i in order],
-        )
+    return Holdings(
+        [by_id[r] for r in res[order].tolist()],
+        [who[i] for i in order],
+        [versions[i] for i in order],
+        [because[i] for i in order],
     )
 
 

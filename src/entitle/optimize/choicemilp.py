@@ -16,15 +16,12 @@ exactly). HiGHS's dual bound, rounded up to a whole unit, is what is reported.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-import numpy as np
-from scipy.optimize import Bounds, LinearConstraint
-from scipy.sparse import coo_matrix
-
 from entitle.estate.records import Entitlement
-from entitle.optimize.calmilp import FLOAT_EXACT, solve, whole_units
+from entitle.optimize.calplan import FLOAT_EXACT
 from entitle.optimize.choices import SERVER_CAL, Force, ServerCosts
 from entitle.optimize.match import beyond_transport, covers, eligible
 from entitle.rules.demand import Decision, Need, Option
@@ -135,12 +132,12 @@ def solve_choices(
     n_opt, n_pair = len(options), len(pairs)
     z_at = n_opt + n_pair
     n_var = z_at + sum(len(t.combos) for t in tables)
-    c = np.zeros(n_var)
+    c = [0.0] * n_var
     for m, (i, n) in enumerate(needs):
         c[i] += price[m] * n.quantity
     for p, (_, m) in enumerate(pairs):
         c[n_opt + p] = -price[m]
-    if float(np.abs(c).sum()) + sum(float(v) * scale for t in tables for v in t.sql) >= FLOAT_EXACT:
+    if sum(map(abs, c)) + sum(float(v) * scale for t in tables for v in t.sql) >= FLOAT_EXACT:
         return None  # pragma: no cover - beyond a double's integers: no exact bound
     rows: list[int] = []
     cols: list[int] = []
@@ -170,7 +167,7 @@ def solve_choices(
         row([(v, 1.0) for v in members], 0.0, float(owned[k].quantity))
     for m, members in by_need.items():  # Σ covered ≤ quantity × chosen
         i, n = needs[m]
-        row([(v, 1.0) for v in members] + [(i, -float(n.quantity))], -np.inf, 0.0)
+        row([(v, 1.0) for v in members] + [(i, -float(n.quantity))], -math.inf, 0.0)
     server_cal = {(d.key): i for i, (d, o) in enumerate(options) if o.label == SERVER_CAL}
     z = z_at
     for t in tables:
@@ -180,18 +177,31 @@ def solve_choices(
             for leaf in t.leaves:
                 x = server_cal[leaf.key]
                 if combo[leaf.key] == SERVER_CAL:  # z ≤ x
-                    row([(z + j, 1.0), (x, -1.0)], -np.inf, 0.0)
+                    row([(z + j, 1.0), (x, -1.0)], -math.inf, 0.0)
                 else:  # z + x ≤ 1
-                    row([(z + j, 1.0), (x, 1.0)], -np.inf, 1.0)
+                    row([(z + j, 1.0), (x, 1.0)], -math.inf, 1.0)
         z += len(t.combos)
     if not n_var:
         return None
+    if not pairs and not tables:
+        alone = _apart(options, eq_rows, c)
+        if alone is not None:
+            force, total = alone
+            return ChoicesResult(force, Decimal(total) / scale, Decimal(total) / scale)
+    import numpy as np  # NumPy and SciPy (0.5 s to import): only when there is a MILP to solve
+    from scipy.optimize import Bounds, LinearConstraint
+    from scipy.sparse import coo_matrix
+
+    from entitle.optimize.calmilp import solve, whole_units
+
     a = coo_matrix((vals, (rows, cols)), shape=(len(lo), n_var)).tocsr()
     integrality = np.ones(n_var)
     integrality[n_opt:z_at] = 0
     upper = np.ones(n_var)
     upper[n_opt:z_at] = np.inf
-    result = solve(c, [LinearConstraint(a, lo, hi)], Bounds(np.zeros(n_var), upper), integrality)
+    result = solve(
+        np.asarray(c), [LinearConstraint(a, lo, hi)], Bounds(np.zeros(n_var), upper), integrality
+    )
     if result.x is None:  # pragma: no cover - stopped at the node limit before any plan
         return None
     x = result.x
@@ -199,3 +209,35 @@ def solve_choices(
     lower = Decimal(whole_units(result.mip_dual_bound)) / scale
     objective = Decimal(int(round(result.fun))) / scale  # of the plan found
     return ChoicesResult(force, min(lower, objective), objective)
+
+
+def _apart(
+    options: list[tuple[Decision, Option]],
+    eq_rows: list[tuple[list[int], int | None]],
+    c: list[float],
+) -> tuple[Force, int] | None:
+    """The MILP's optimum without a solver where nothing joins the decisions (no owned license
+    to share, no SQL CAL table): each decision takes its cheapest option, subdecisions
+    included, and the objective is their sum. None where a decision the optimum takes has two
+    cheapest options: the MILP's choice among equals, which plans were settled with, decides
+    those (and SciPy, 0.5 s to import, is loaded only then)."""
+    children: dict[int | None, list[list[int]]] = {}
+    for mine, parent in eq_rows:
+        if not mine:
+            return None
+        children.setdefault(parent, []).append(mine)
+    value = [0] * len(options)
+    for i in reversed(range(len(options))):  # a subdecision's options come after its parent's
+        value[i] = int(c[i]) + sum(min(value[j] for j in mine) for mine in children.get(i, ()))
+    chosen = []
+    todo = list(children.get(None, ()))
+    while todo:
+        mine = todo.pop()
+        best = min(value[j] for j in mine)
+        cheapest = [j for j in mine if value[j] == best]
+        if len(cheapest) > 1:
+            return None
+        chosen.append(cheapest[0])
+        todo.extend(children.get(cheapest[0], ()))
+    total = sum(min(value[j] for j in mine) for mine in children.get(None, ()))
+    return {options[i][0].key: options[i][1].label for i in sorted(chosen)}, total

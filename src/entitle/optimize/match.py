@@ -30,14 +30,10 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-from scipy.sparse import coo_matrix, csr_matrix
-
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Host
 from entitle.optimize.pricing import Pricing
-from entitle.optimize.processor import Fit, native_fit
+from entitle.optimize.processor import Fit, native_fit, per_core
 from entitle.rules.demand import CloudTerms, Need
 from entitle.rules.mobility import sa_active
 from entitle.rules.versions import effective_version
@@ -118,14 +114,20 @@ def allocate(
     versions = [effective_version(catalog, e, as_of) for e in entitlements]
     by_kind: dict[tuple[str, str], list[int]] = defaultdict(list)  # covers() needs both equal
     by_place: dict[tuple[str, str, str], list[int]] = defaultdict(list)  # … and the place
-    hosted: dict[str, list[int]] = defaultdict(list)  # needs at a host, by product
+    # per-core needs at a host, by product and by product and place (host or OSE): the only
+    # needs processor licenses may cover, those assigned to a place only there
+    hosted: dict[str, list[int]] = defaultdict(list)
+    hosted_at: dict[tuple[str, str], list[int]] = defaultdict(list)
     for j, n in enumerate(needs):
         if n.quantity > 0 and not n.billed:
             by_kind[(n.product, n.license)].append(j)
-            for place in {p for p in (n.host, n.ose) if p is not None}:
+            places = {p for p in (n.host, n.ose) if p is not None}
+            for place in places:
                 by_place[(n.product, n.license, place)].append(j)
-            if n.host is not None:
+            if n.host is not None and per_core(n):
                 hosted[n.product].append(j)
+                for place in places:
+                    hosted_at[(n.product, place)].append(j)
     pairs = [
         (i, j)
         for i, e in enumerate(entitlements)
@@ -142,7 +144,12 @@ def allocate(
         for i, e in enumerate(entitlements):
             if e.quantity <= 0 or e.license != "processor":
                 continue
-            for j in hosted.get(e.product, ()):
+            at = (
+                hosted.get(e.product, ())
+                if e.assigned_to is None
+                else hosted_at.get((e.product, e.assigned_to), ())
+            )
+            for j in at:
                 fit = native_fit(catalog, e, versions[i], needs[j], hosts.get(needs[j].host or ""))
                 if fit is not None:
                     fits.append((i, j, fit))
@@ -163,6 +170,10 @@ def allocate(
     n_pairs = len(pairs)
     rows_e = [i for i, _ in pairs]
     rows_n = [len(entitlements) + j for _, j in pairs]
+    import numpy as np  # NumPy and SciPy (0.5 s to import): only when there is a matching to solve
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_matrix
+
     a = csr_matrix(
         (np.ones(2 * n_pairs), (rows_e + rows_n, list(range(n_pairs)) * 2)),
         shape=(len(entitlements) + len(needs), n_pairs),
@@ -202,6 +213,10 @@ def _allocate_cloud(
         vals += [float(1 / r), 1.0]
     upper = [float(e.quantity) for e in entitlements] + [float(n.quantity) for n in needs]
     upper += [float(entitlements[i].quantity) for i in sorted(shadow)]
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
     a = coo_matrix((vals, (rows, cols)), shape=(len(upper), len(pairs))).tocsr()
     res = milp(
         -np.asarray(weights),
@@ -310,6 +325,10 @@ def _allocate_milp(
         upper += [0.0, 0.0, 0.0]
     upper += [float(entitlements[i].quantity) for i in shadow_of]
     upper = [u + 1e-9 for u in upper]
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
     a = coo_matrix((vals, (rows, cols)), shape=(len(upper), n_cols)).tocsr()
     objective = np.zeros(n_cols)
     objective[:ny] = weights

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
-from entitle.optimize.cals import CalPlan, Resource, optimise_cals
+from entitle.optimize.calplan import CalPlan, Holdings, Resource, plan_cals
 from entitle.optimize.choices import (
     Progress,
     ServerCosts,
@@ -31,7 +31,7 @@ from entitle.optimize.search import PlanSearch
 from entitle.optimize.servers import ServerPlan
 from entitle.optimize.sqlcals import SqlCals
 from entitle.optimize.stake import unmarked_findings
-from entitle.rules.cals import CalDemand, cal_demand
+from entitle.rules.cals import CalDemand, CalNeeds, cal_demand
 from entitle.rules.demand import Demand
 from entitle.rules.index import EstateIndex
 from entitle.rules.servers import server_demand
@@ -117,10 +117,12 @@ def make_plan(
     candidates = frozenset().union(*(possible_sql_oses(d, database) for d in demand.decisions))
     everything = cal_demand(idx, catalog, candidates, as_of)
     sql_right = catalog.database_right()
-    sql_needs = [n for n in everything.needs if n.right == sql_right]
-    rest = replace(everything, needs=tuple(n for n in everything.needs if n.right != sql_right))
+    found = CalNeeds.of(everything.needs)
+    is_sql = [r == sql_right for r in found.right]
+    sql_needs = found.take(i for i, s in enumerate(is_sql) if s)
+    rest = replace(everything, needs=found.take(i for i, s in enumerate(is_sql) if not s))
     say(f"planning CALs for {len(rest.needs):,} needs")
-    rest_plan = optimise_cals(rest, catalog, pricing, owned)
+    rest_plan = plan_cals(rest, catalog, pricing, owned)
 
     sql = SqlCals(sql_needs, catalog, pricing, owned)
     search = PlanSearch(demand, pricing, costs, sql, say)
@@ -131,7 +133,7 @@ def make_plan(
 
     chosen = server_cal_oses(best.servers, database)
     sql_plan = sql.plan(chosen, final=True)  # its gap closed on larger graphs than the search's
-    final_demand = replace(everything, needs=rest.needs + sql.needs(chosen))
+    final_demand = replace(everything, needs=CalNeeds.of(rest.needs) + sql.needs(chosen))
     cost = costs.plan(best.servers) + sql_plan.cost + rest_plan.cost
     lower = min(bound + rest_plan.lower_bound, cost)
     return Plan(
@@ -150,11 +152,14 @@ def make_plan(
 def _combine(a: CalPlan, b: CalPlan) -> CalPlan:
     """Two plans of independent rights (SQL CALs are in no suite and on no base) as one."""
     methods = " + ".join(sorted({m for m in (a.method, b.method) if m != "nothing to cover"}))
-    holdings = sorted(
-        a.holdings + b.holdings, key=lambda h: (h.resource.holder, h.resource.what, h.holder)
+    both = [Holdings.of(a.holdings), Holdings.of(b.holdings)]
+    columns = [x + y for x, y in zip(*(h.columns() for h in both), strict=True)]
+    resource, holder = columns[0], columns[1]
+    order = sorted(
+        range(len(holder)), key=lambda i: (resource[i].holder, resource[i].what, holder[i])
     )
     return CalPlan(
-        tuple(holdings),
+        Holdings(*([c[i] for i in order] for c in columns)),
         a.cost + b.cost,
         a.lower_bound + b.lower_bound,
         methods or "nothing to cover",

@@ -25,6 +25,8 @@ class Pricing:
         self._estate: dict[tuple[str, str, str | None], Price] = {}
         for p in prices:
             self._estate.setdefault((p.product, p.license, p.edition), p)
+        # looked up per need, hundreds of thousands of times for a few dozen kinds
+        self._units: dict[tuple[str, str, str | None], UnitPrice | None] = {}
 
     @property
     def currency(self) -> str:
@@ -34,6 +36,13 @@ class Pricing:
         return self._catalog.meta.currency
 
     def unit(self, product: str, license: str, edition: str | None = None) -> UnitPrice | None:
+        key = (product, license, edition)
+        if key in self._units:
+            return self._units[key]
+        found = self._units[key] = self._unit(product, license, edition)
+        return found
+
+    def _unit(self, product: str, license: str, edition: str | None) -> UnitPrice | None:
         for key in ((product, license, edition), (product, license, None)):
             row = self._estate.get(key)
             if row is not None:

@@ -38,6 +38,11 @@ class Fit:
     stacks_per_unit: int  # licensings one unit covers once every processor is covered
 
 
+def per_core(need: Need) -> bool:
+    """Whether processor licenses may cover ``need`` at all (its host then decides)."""
+    return need.license in ("core", "server-ml") and need.model in PER_CORE_MODELS
+
+
 def native_fit(
     catalog: Catalog, e: Entitlement, version: str | None, need: Need, host: Host | None
 ) -> Fit | None:
@@ -46,8 +51,7 @@ def native_fit(
         e.license != "processor"
         or need.billed
         or e.product != need.product
-        or need.license not in ("core", "server-ml")
-        or need.model not in PER_CORE_MODELS
+        or not per_core(need)
         or host is None
         or host.processors is None
         or need.host != host.host

@@ -78,6 +78,7 @@ class PlanSearch:
         self.other = {d.key: other_label(d) for d in self.leaves}
         self.at_list = ServerCosts(pricing)
         self.outcomes: tuple[Outcome, ...] = ()
+        self._groups: list[Group] | None = None
 
     def run(self, owned: bool) -> tuple[Outcome, Decimal]:
         """The strategies in turn, each from the cheapest plan so far; the cheapest plan (the
@@ -120,9 +121,9 @@ class PlanSearch:
 
     def list_price(self) -> Outcome:
         first = choose(self.demand, self.pricing)  # Server + CAL with an estimate of its CALs
+        chosen = labels(first)  # one walk of the plan, not one per leaf
         return self.outcome(
-            "list price",
-            {d.key: chosen_label(first, d.key) or self.other[d.key] for d in self.leaves},
+            "list price", {d.key: chosen.get(d.key) or self.other[d.key] for d in self.leaves}
         )
 
     def every_combination(self, start: Outcome) -> Outcome:
@@ -142,7 +143,7 @@ class PlanSearch:
         """Many open choices: per group, the combination whose list-price servers plus SQL
         CALs (nothing owned) cost least — every combination where the group has few choices,
         one choice at a time otherwise. A plan only: its bound is :meth:`exact_choices`'."""
-        groups = groups_of(self.demand.decisions, self.sql.by_ose, self.sql.catalog.roles.database)
+        groups = self.groups()
         self.say(f"deciding {len(self.leaves)} Server + CAL choices in {len(groups)} groups")
         force = dict(start.force)
         few = [g for g in groups if len(g.leaves) <= COMPONENT_EXHAUSTIVE]
@@ -193,7 +194,7 @@ class PlanSearch:
         group with the whole pool (while that is at most ``OWNED_SQL_COMBINATIONS`` CAL plans),
         and every group with nothing owned less what the whole pool can save (each owned unit
         one license at its list price)."""
-        groups = groups_of(self.demand.decisions, self.sql.by_ose, self.sql.catalog.roles.database)
+        groups = self.groups()
         apart = self.sql.owns_any and len(groups) > 1
         if apart and self._few(merged(groups)):
             groups, apart = [merged(groups)], False
@@ -247,6 +248,13 @@ class PlanSearch:
         return lighter if lighter.cost <= exact.cost else exact
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def groups(self) -> list[Group]:
+        """The groups of Server + CAL decisions, found once for every strategy that asks."""
+        if self._groups is None:
+            database = self.sql.catalog.roles.database
+            self._groups = groups_of(self.demand.decisions, self.sql.by_ose, database)
+        return self._groups
 
     def _few(self, g: Group) -> bool:
         limit = COMPONENT_EXHAUSTIVE

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from entitle.catalog.model import Catalog
-from entitle.optimize.cals import MILP_LIMIT, CalPlan, Resource, costs_apart, optimise_cals
+from entitle.optimize.calplan import MILP_LIMIT, CalPlan, Resource, plan_cals
 from entitle.optimize.choices import (
     SERVER_CAL,
     Force,
@@ -21,7 +22,7 @@ from entitle.optimize.choices import (
     sure_sql_oses,
 )
 from entitle.optimize.pricing import Pricing
-from entitle.rules.cals import CalDemand, CalNeed
+from entitle.rules.cals import CalDemand, CalNeed, CalNeeds
 from entitle.rules.demand import Decision
 
 
@@ -30,14 +31,18 @@ class SqlCals:
 
     def __init__(
         self,
-        needs: list[CalNeed],
+        needs: Sequence[CalNeed],
         catalog: Catalog,
         pricing: Pricing,
         owned: dict[tuple[Resource, str | None], int],
     ):
         self.catalog, self.pricing, self.owned = catalog, pricing, owned
+        self._all = CalNeeds.of(needs)  # the optimizer reads columns: sets are taken from them
+        self._at: dict[str, list[int]] = defaultdict(list)
+        for i, ose in enumerate(self._all.ose):
+            self._at[ose or ""].append(i)
         self.by_ose: dict[str, list[CalNeed]] = defaultdict(list)
-        for n in needs:
+        for n in self._all:
             self.by_ose[n.ose or ""].append(n)
         rights = {n.right for n in needs}
         mine = [(r, q) for (r, _), q in owned.items() if q > 0 and r.what in rights]
@@ -46,8 +51,8 @@ class SqlCals:
         self.owned_value = sum((pricing.amount(*r.license()) * q for r, q in mine), Decimal(0))
         self._cache: dict[tuple[frozenset[str], bool, bool], CalPlan] = {}
 
-    def needs(self, oses: frozenset[str]) -> tuple[CalNeed, ...]:
-        return tuple(n for ose in sorted(oses) for n in self.by_ose.get(ose, ()))
+    def needs(self, oses: frozenset[str]) -> CalNeeds:
+        return self._all.take(i for ose in sorted(oses) for i in self._at.get(ose, ()))
 
     def plan(
         self,
@@ -63,7 +68,7 @@ class SqlCals:
         key = (oses, with_owned, final)
         if key in self._cache:
             return self._cache[key]
-        plan = optimise_cals(
+        plan = plan_cals(
             CalDemand(self.needs(oses)),
             self.catalog,
             self.pricing,
@@ -77,6 +82,8 @@ class SqlCals:
 
     def exact_apart(self, sets: list[frozenset[str]]) -> list[Decimal]:
         """Each set's SQL CAL cost with nothing owned: one cut for sets sharing no holder."""
+        from entitle.optimize.cals import costs_apart  # NumPy and SciPy: only to price CALs
+
         costs = costs_apart(list(map(self.needs, sets)), self.catalog, self.pricing)
         if costs is None or len(sets) < 2:
             return [self.plan(s, with_owned=False).cost for s in sets]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from entitle.catalog.model import Catalog
-from entitle.optimize.calbuild import Resource
+from entitle.optimize.calplan import Resource
 from entitle.optimize.pricing import Pricing
 from entitle.rules.multiplex import Unmarked
 from entitle.source import Finding

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
-from entitle.optimize.cals import CalPlan
+from entitle.optimize.calplan import CalPlan, Holdings
 from entitle.optimize.match import allocate
 from entitle.optimize.plan import Progress, make_plan
 from entitle.optimize.pricing import Pricing
@@ -216,12 +216,14 @@ def cal_plan_needs(plan: CalPlan) -> tuple[Need, ...]:
     """The CAL plan's holdings as needs, one per license kind and version, naming the holders."""
     groups: dict[tuple[str, str, str | None, str | None, str | None], list[str]] = defaultdict(list)
     because: dict[tuple[str, str, str | None, str | None, str | None], set[str]] = defaultdict(set)
-    for h in plan.holdings:
-        product, license, edition = h.resource.license()
-        host = h.holder if h.resource.holder == "ec" else None
-        key = (product, license, edition, h.version, host)
-        groups[key].append(h.holder)
-        because[key].update(h.because)
+    held = Holdings.of(plan.holdings)  # read as columns: no record per holding
+    kinds = {r: r.license() for r in set(held.resource)}
+    for resource, holder, version, why in zip(*held.columns(), strict=True):
+        product, license, edition = kinds[resource]
+        host = holder if resource.holder == "ec" else None
+        key = (product, license, edition, version, host)
+        groups[key].append(holder)
+        because[key].update(why)
     out = []
     for key in sorted(groups, key=lambda k: tuple(x or "" for x in k)):
         product, license, edition, version, host = key

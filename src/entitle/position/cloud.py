@@ -68,6 +68,7 @@ def cloud_rows(
     oses = {o.ose: o for o in estate.oses}
     rows: list[CloudRow] = []
     findings: list[Finding] = []
+    versions: list[str | None] | None = None
     for sw in estate.software:
         ose = oses.get(sw.ose)
         host = hosts.get(ose.host) if ose is not None else None
@@ -129,7 +130,9 @@ def cloud_rows(
             covered += units
         short = n.quantity - covered
         if short > 0:
-            why = _why(catalog, as_of, ents, n, by_need.get(j, []))
+            if versions is None:  # the version each owned license may run, once
+                versions = [effective_version(catalog, e, as_of) for e in ents]
+            why = _why(catalog, as_of, ents, versions, n, by_need.get(j, []))
             where = "dedicated host" if host is not None and host.dedicated else "shared hardware"
             rows.append(row("", short=short, note=why))
             findings.append(
@@ -150,6 +153,7 @@ def _why(
     catalog: Catalog,
     as_of: date,
     ents: tuple[Entitlement, ...],
+    versions: list[str | None],
     n: Need,
     used: list[tuple[int, int]],
 ) -> str:
@@ -161,10 +165,8 @@ def _why(
         return terms.failed
     fitting = [
         e
-        for e in ents
-        if e.quantity > 0
-        and e.license == n.license
-        and covers(catalog, e, effective_version(catalog, e, as_of), n)
+        for e, version in zip(ents, versions, strict=True)
+        if e.quantity > 0 and e.license == n.license and covers(catalog, e, version, n)
     ]
     if not fitting:
         return f"no owned {n.product} {n.license} license of a covering edition and version"

@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from entitle.catalog.loader import default_catalog
 from entitle.catalog.model import Catalog
@@ -24,7 +25,9 @@ from entitle.position.cloud import CloudRow
 from entitle.position.model import Line, Position
 from entitle.rules.demand import Need
 from entitle.source import Finding
-from entitle.whatif.diff import PositionDiff
+
+if TYPE_CHECKING:  # the what-if package loads the estate's checks and workbook reader
+    from entitle.whatif.diff import PositionDiff
 
 TOP_SHORTFALLS = 5
 EVIDENCE_SHOWN = 40  # sources listed per need; the rest are counted

@@ -28,39 +28,19 @@ active count; an additive right whose base the subscription carries stays a need
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Access, Software
+from entitle.rules.calneeds import CalNeed, CalNeeds
 from entitle.rules.index import EstateIndex
 from entitle.rules.multiplex import Unmarked, front_end_reach, server_to_server, unmarked_relays
 from entitle.source import Finding
 
 ADMIN_EXEMPT_PER_OSE = 2  # §1.5 item 2
-
-
-@dataclass(frozen=True, slots=True)
-class CalNeed:
-    right: str
-    user: str | None
-    device: str | None
-    version: str | None
-    ose: str | None = None
-    host: str | None = None
-    external: bool = False
-    source: str = ""
-    with_base: bool = True  # the access also needs the base right (false on pay-as-you-go)
-    # the user already holds the base right through a subscription (CAL equivalency, §6.3):
-    # on the user's side the additive right alone; on the device's side still with its base
-    user_has_base: bool = False
-    # the access row the need comes from, where ``source`` says more (an implied Windows Server
-    # CAL, a request relayed by a front end); blank: ``source`` is the row
-    row: str = ""
-
-    @property
-    def product(self) -> str:
-        return self.right.split(":", 1)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +54,7 @@ class Equivalency:
 
 @dataclass(frozen=True, slots=True)
 class CalDemand:
-    needs: tuple[CalNeed, ...]
+    needs: Sequence[CalNeed]  # CalNeeds (columns) from the rules; any sequence of needs works
     exempt: tuple[tuple[str, int], ...] = ()  # (reason, access rows), for the report
     findings: tuple[Finding, ...] = field(default=())
     # (user, right) pairs a user holds through a subscription: free for the optimizer, where an
@@ -132,15 +112,17 @@ def cal_demand(
     reach = front_end_reach(idx, s2s)
     no_windows: dict[str, set[str]] = defaultdict(set)  # OSE → products used there
     principals: dict[str, tuple[set[str], set[str]]] = {}
-    needs: list[CalNeed] = []
+    found: list[tuple[Any, ...]] = []  # one tuple per need: CalNeed's fields, in its order
+    rules: dict[tuple[str, str, str, bool], Rule] = {}
     for a, user, device in rows:
         principal = user or device
         if a.purpose == "admin" and (a.ose, principal) in admins_exempt:
             exempt["administration only (≤ 2 per OSE)"] += 1
             continue
         external = user in externals
+        source = str(a.source)
         got, reason, ws_reason = _row_needs(
-            idx, catalog, a, user, device, external, sql_server_cal, str(a.source)
+            found, idx, a, user, device, external, source, None, rules, catalog, sql_server_cal
         )
         if ws_reason == NO_WINDOWS:
             no_windows[a.ose].add(a.product)
@@ -148,7 +130,6 @@ def cal_demand(
             exempt[reason or ws_reason] += 1
         elif reason:
             partial[reason] += 1
-        needs += got
         if a.purpose != "use":
             continue
         if a.ose in s2s:
@@ -159,13 +140,12 @@ def cal_demand(
                 continue
             relayed = replace(a, ose=r.ose, product=r.product, level=r.level)
             evidence = f"{a.source} via front end {a.ose} → " + " → ".join(r.path)
-            got, _, ws_reason = _row_needs(
-                idx, catalog, relayed, user, device, external, sql_server_cal, evidence
-            )
+            row = (user, device, external, evidence, source)
+            _, _, ws_reason = _row_needs(found, idx, relayed, *row, rules, catalog, sql_server_cal)
             if ws_reason == NO_WINDOWS:
                 no_windows[r.ose].add(r.product)
-            needs += [replace(n, row=str(a.source)) for n in got]
-    needs += _managed(idx, catalog)
+    _managed(found, idx, catalog)
+    needs = CalNeeds.from_rows(found)
     held_by, findings = subscription_rights(idx, catalog, as_of)
     findings = _unknown_os(idx, no_windows) + findings
     unmarked = _unmarked(idx, catalog, principals, s2s, sql_server_cal)
@@ -174,7 +154,7 @@ def cal_demand(
     if held_by:
         needs, held, equivalency = _equivalent(needs, held_by, catalog, exempt)
     return CalDemand(
-        tuple(needs),
+        needs,
         tuple(sorted(exempt.items())),
         tuple(findings),
         held,
@@ -187,48 +167,59 @@ def cal_demand(
 NO_WINDOWS = "no Windows Server on the OSE"
 
 
+# What one use of a product on an OSE needs, whoever uses it: (its product's rights: right,
+# version, with its base; the reason it needs none; the implied Windows Server rights: right,
+# version; the reason the OSE needs none; the OSE's host)
+Rule = tuple[
+    tuple[tuple[str, str | None, bool], ...], str, tuple[tuple[str, str | None], ...], str, str
+]
+
+
 def _row_needs(
+    found: list[tuple[Any, ...]],
     idx: EstateIndex,
-    catalog: Catalog,
     a: Access,
     user: str | None,
     device: str | None,
     external: bool,
-    sql_server_cal: frozenset[str],
     evidence: str,
-) -> tuple[list[CalNeed], str, str]:
-    """The needs of one use of ``a.product`` on ``a.ose``: its product's CALs and, for any other
-    product than Windows Server, the Windows Server CAL of that OSE (implied, §1.1); with the
-    reason the product needs no CAL and the reason the OSE needs no Windows Server CAL (blank
-    where they do)."""
+    row: str | None,
+    rules: dict[tuple[str, str, str, bool], Rule],
+    catalog: Catalog,
+    sql_server_cal: frozenset[str],
+) -> tuple[int, str, str]:
+    """Append to ``found`` the needs of one use of ``a.product`` on ``a.ose``: its product's CALs
+    and, for any other product than Windows Server, the Windows Server CAL of that OSE (implied,
+    §1.1); with how many, the reason the product needs no CAL and the reason the OSE needs no
+    Windows Server CAL (blank where they do). ``row``: the access row, where ``evidence`` is a
+    relay's path. ``rules`` keeps what the OSE, product, level and externality decide, for the
+    next row alike (the access table repeats them row after row)."""
+    key = (a.ose, a.product, a.level, external)
+    rule = rules.get(key)
+    if rule is None:
+        rule = rules[key] = _rule(idx, catalog, a, external, sql_server_cal)
+    rights, reason, implied, ws_reason, host = rule
+    add, where = found.append, (a.ose, host, external)
+    for right, version, with_base in rights:
+        add((right, user, device, version, *where, evidence, with_base, False, row or ""))
+    if implied:
+        why = f"implied by {evidence}" + ("" if "→" in evidence else f" ({a.product} on {a.ose})")
+        for right, version in implied:
+            add((right, user, device, version, *where, why, False, False, row or evidence))
+    return len(rights) + len(implied), reason, ws_reason
+
+
+def _rule(
+    idx: EstateIndex, catalog: Catalog, a: Access, external: bool, sql_server_cal: frozenset[str]
+) -> Rule:
     rights, reason = _rights(idx, catalog, a, external, sql_server_cal)
     implied: list[tuple[str, str | None]] = []
     ws_reason = ""
     if a.product != catalog.roles.server_os:
         implied, ws_reason = _windows_cal(idx, a.ose, catalog)
     granted = {r for r, _ in rights + implied}
-    host = idx.oses[a.ose].host
-    out = [
-        CalNeed(
-            right,
-            user,
-            device,
-            version,
-            a.ose,
-            host,
-            external,
-            evidence,
-            base_right(right, catalog) in granted,
-        )
-        for right, version in rights
-    ]
-    if implied:
-        why = f"implied by {evidence}" + ("" if "→" in evidence else f" ({a.product} on {a.ose})")
-        out += [
-            CalNeed(right, user, device, version, a.ose, host, external, why, False, row=evidence)
-            for right, version in implied
-        ]
-    return out, reason, ws_reason
+    with_base = tuple((r, v, base_right(r, catalog) in granted) for r, v in rights)
+    return with_base, reason, tuple(implied), ws_reason, idx.oses[a.ose].host
 
 
 def _unknown_os(idx: EstateIndex, no_windows: dict[str, set[str]]) -> list[Finding]:
@@ -264,36 +255,37 @@ def _unmarked(
 
 
 def _equivalent(
-    needs: list[CalNeed],
+    needs: CalNeeds,
     held_by: dict[str, dict[str, str]],
     catalog: Catalog,
     exempt: Counter[str],
-) -> tuple[list[CalNeed], frozenset[tuple[str, str]], tuple[Equivalency, ...]]:
+) -> tuple[CalNeeds, frozenset[tuple[str, str]], tuple[Equivalency, ...]]:
     """Drop the needs a user's subscription covers (counting their rows in ``exempt``) and mark
     the additive needs whose base the user holds that way."""
-    kept: list[CalNeed] = []
+    kept: list[int] = []
     covered: dict[str, set[str]] = defaultdict(set)
     sources: dict[str, set[str]] = defaultdict(set)
-    for n in needs:
-        by = held_by.get(n.user, {}).get(n.right) if n.user else None
+    for i, (user, right) in enumerate(zip(needs.user, needs.right, strict=True)):
+        by = held_by.get(user, {}).get(right) if user else None
         if by is None:
-            kept.append(n)
+            kept.append(i)
             continue
-        covered[by].add(n.user or "")
-        sources[by].add(n.row or n.source)
+        covered[by].add(user or "")
+        sources[by].add(needs.row[i] or needs.source[i])
     for h, where in sources.items():
         exempt[f"covered by a user subscription ({h})"] += len(where)
     held = frozenset((u, r) for u, by_right in held_by.items() for r in by_right)
-    kept = [
-        replace(n, user_has_base=True)
-        if n.user and n.with_base and (n.user, base_right(n.right, catalog) or "") in held
-        else n
-        for n in kept
+    out = needs.take(kept)
+    out.user_has_base = [
+        bool(user and with_base and (user, base_right(right, catalog) or "") in held) or has
+        for user, right, with_base, has in zip(
+            out.user, out.right, out.with_base, out.user_has_base, strict=True
+        )
     ]
     equivalency = tuple(
         Equivalency(h, tuple(sorted(covered[h])), len(sources[h])) for h in sorted(covered)
     )
-    return kept, held, equivalency
+    return out, held, equivalency
 
 
 def subscription_rights(
@@ -429,19 +421,11 @@ def _rights(
     return rights, ""
 
 
-def _managed(idx: EstateIndex, catalog: Catalog) -> list[CalNeed]:
+def _managed(found: list[tuple[Any, ...]], idx: EstateIndex, catalog: Catalog) -> None:
     """Managed client OSEs need a client ML per OSE, or per user for the OSEs that user uses."""
-    out = []
     for m in idx.estate.managed:
         if m.device is None or m.device in idx.oses:
             continue
-        out.append(
-            CalNeed(
-                f"{m.product}:ml",
-                m.user,
-                m.device,
-                catalog.latest_version(m.product),
-                source=str(m.source),
-            )
-        )
-    return out
+        version = catalog.latest_version(m.product)
+        need = (f"{m.product}:ml", m.user, m.device, version, None, None, False, str(m.source))
+        found.append((*need, True, False, ""))
