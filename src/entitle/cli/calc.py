@@ -85,8 +85,8 @@ def register(app: typer.Typer) -> None:
         (2×8 cores, 4 VMs of Windows Server Standard → 32 core licenses).
         """
         # the engine is imported here, not with the module: `entitle --help` stays light
+        from entitle.cli.common import generation_time
         from entitle.cli.render import terminal
-        from entitle.cli.reporting import generation_time
         from entitle.position import compute_position
         from entitle.reports import build_report
         from entitle.reports.terminal import render_report

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -236,3 +236,12 @@ def guard_commands(app: typer.Typer, skip: frozenset[str] = frozenset()) -> None
     for group in app.registered_groups:
         if group.typer_instance is not None:
             guard_commands(group.typer_instance, skip)
+
+
+def generation_time() -> datetime:
+    """When a report says it was made: SOURCE_DATE_EPOCH when set (reproducible builds), else
+    now, to the second."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC).replace(microsecond=0)

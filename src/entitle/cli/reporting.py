@@ -12,14 +12,14 @@ import io
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from entitle.catalog import Catalog
-from entitle.cli.common import SYSTEM_FAILURE, fail, system_failure
+from entitle.cli.common import SYSTEM_FAILURE, fail, generation_time, system_failure
 from entitle.estate.records import Estate
 from entitle.faults import fault_point
 from entitle.position import Position, compute_position
@@ -29,13 +29,6 @@ from entitle.reports.pdf import PdfUnavailable, find_chromium, html_to_pdf
 from entitle.reports.terminal import render_report
 from entitle.reports.xlsx import render_xlsx
 from entitle.whatif import Change, PositionDiff, apply_changes, diff_positions, read_changes
-
-
-def generation_time() -> datetime:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), UTC)
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass(frozen=True, slots=True)
