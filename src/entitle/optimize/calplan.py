@@ -12,9 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
-    from entitle.catalog.model import Catalog
-    from entitle.optimize.pricing import Pricing
-    from entitle.rules.cals import CalDemand
+    pass
 
 CENT = Decimal("0.01")
 MILP_LIMIT = 4000  # nodes: up to this a MILP closes a gap, ties broken exactly
@@ -128,20 +126,3 @@ class CalPlan:
 
 
 NOTHING = CalPlan((), Decimal(0), Decimal(0), "nothing to cover")
-
-
-def plan_cals(
-    demand: CalDemand,
-    catalog: Catalog,
-    pricing: Pricing,
-    owned: dict[tuple[Resource, str | None], int] | None = None,
-    give_up_at: Decimal | None = None,
-    milp_nodes: int | None = None,
-) -> CalPlan:
-    """:func:`entitle.optimize.cals.optimise_cals`, imported only when there is something to
-    cover."""
-    if not demand.needs:
-        return NOTHING
-    from entitle.optimize.cals import optimise_cals
-
-    return optimise_cals(demand, catalog, pricing, owned, give_up_at, milp_nodes)

@@ -18,7 +18,8 @@ from decimal import Decimal
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
-from entitle.optimize.calplan import CalPlan, Holdings, Resource, plan_cals
+from entitle.optimize.calentry import plan_cals
+from entitle.optimize.calplan import CalPlan, Holdings, Resource
 from entitle.optimize.choices import (
     Progress,
     ServerCosts,

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from entitle.catalog.model import Catalog
-from entitle.optimize.calplan import MILP_LIMIT, CalPlan, Resource, plan_cals
+from entitle.optimize.calentry import plan_cals
+from entitle.optimize.calplan import MILP_LIMIT, CalPlan, Resource
 from entitle.optimize.choices import (
     SERVER_CAL,
     Force,
