@@ -19,7 +19,8 @@ from datetime import date, timedelta
 
 from entitle.catalog.model import Catalog
 from entitle.catalog.sarights import DEFAULT, SaRights
-from entitle.estate.records import Entitlement, Ose
+from entitle.estate.records import Entitlement, Ose, Software
+from entitle.rules.demand import Need, Option
 from entitle.rules.index import EstateIndex
 from entitle.source import Finding
 
@@ -235,3 +236,37 @@ def where(ose: Ose, host: str, hosts: tuple[str, ...], mobile: bool, places: Pla
         f"; without active SA the license cannot follow it: {why}, so {host} is licensed "
         f"for it too ({len(hosts)} hosts, §7.1)"
     )
+
+
+def server_license_option(
+    ose: Ose,
+    sw: Software,
+    base: str,
+    hosts: tuple[str, ...],
+    follows: bool,
+    places: Places | None,
+    what: str,
+    shadow: tuple[Need, ...] = (),
+) -> Option:
+    """Server + CAL: one server license for ``ose``'s ``sw`` on each of ``hosts`` (one host when
+    the license ``follows`` the VM with SA, then only SA licenses may cover it; §7.1), each need
+    saying why it is counted there; ``what`` names the licenses in the warning of a VM that
+    holds one on several hosts."""
+    needs = tuple(
+        Need(
+            sw.product,
+            "server",
+            1,
+            sw.edition,
+            sw.version,
+            host=host,
+            ose=ose.ose,
+            model="server-cal",
+            reason=base + where(ose, host, hosts, follows, places),
+            evidence=(str(sw.source),),
+            sa_required=follows and places is not None,
+        )
+        for host in hosts
+    )
+    warning = "" if follows or places is None else no_mobility(ose, hosts, what, places)
+    return Option("server-cal", needs, shadow=shadow, warning=warning)

@@ -8,7 +8,7 @@ from datetime import date
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Estate, Ose, Software
 from entitle.rules.cloud import cloud_rules, handled_here, tag_dedicated
-from entitle.rules.demand import Decision, Demand, Need, Option
+from entitle.rules.demand import Decision, Demand
 from entitle.rules.esu import esu_demand
 from entitle.rules.index import EstateIndex
 from entitle.rules.management import server_mls
@@ -16,9 +16,8 @@ from entitle.rules.mobility import (
     Places,
     SaStock,
     lapse_finding,
-    no_mobility,
     sa_rights,
-    where,
+    server_license_option,
 )
 from entitle.rules.sql import sql_server
 from entitle.rules.windows import windows_server
@@ -97,29 +96,13 @@ def _server_licenses(
         follows = (ose.ose, sw.product) in mobile
         hosts = (ose.host,) if follows else places.hosts(ose, mobile=False)
         base = f"{ose.ose}: one {name} server license per OSE (Server + CAL)"
-        needs = tuple(
-            Need(
-                sw.product,
-                "server",
-                1,
-                sw.edition,
-                sw.version,
-                host=host,
-                ose=ose.ose,
-                model="server-cal",
-                reason=base + where(ose, host, hosts, follows, places),
-                evidence=(str(sw.source),),
-                sa_required=follows,
-            )
-            for host in hosts
-        )
-        warning = "" if follows else no_mobility(ose, hosts, f"{name} server", places)
+        option = server_license_option(ose, sw, base, hosts, follows, places, f"{name} server")
         out.append(
             Decision(
                 f"{sw.product}@{ose.ose}",
                 sw.product,
                 ose.ose,
-                (Option("server-cal", needs, warning=warning),),
+                (option,),
                 "Server + CAL",
             )
         )

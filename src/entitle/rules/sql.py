@@ -18,7 +18,7 @@ from entitle.rules.cores import factor_for, per_vm_cores, physical_cores
 from entitle.rules.demand import Decision, Need, Option
 from entitle.rules.failover import free_passive_copies
 from entitle.rules.index import EstateIndex
-from entitle.rules.mobility import lapse_finding, no_mobility, where
+from entitle.rules.mobility import lapse_finding, no_mobility, server_license_option, where
 from entitle.rules.multiplex import Behind, relayed_principals
 from entitle.rules.sql_mobility import (
     Ctx,
@@ -189,26 +189,10 @@ def _server_cal(
     )
     mobile = ctx is None or ose.ose in ctx.mobile_server
     hosts = (ose.host,) if ctx is None or mobile else ctx.places.hosts(ose, False)
-    needs = tuple(
-        Need(
-            sw.product,
-            "server",
-            1,
-            sw.edition,
-            sw.version,
-            host=host,
-            ose=ose.ose,
-            model="server-cal",
-            reason=base + where(ose, host, hosts, mobile, ctx.places if ctx is not None else None),
-            evidence=(str(sw.source),),
-            sa_required=ctx is not None and ose.ose in ctx.mobile_server,
-        )
-        for host in hosts
+    places = ctx.places if ctx is not None else None
+    return server_license_option(
+        ose, sw, base, hosts, mobile, places, "SQL Server server", tuple(shadow)
     )
-    warning = (
-        "" if mobile or ctx is None else no_mobility(ose, hosts, "SQL Server server", ctx.places)
-    )
-    return Option("server-cal", needs, shadow=tuple(shadow), warning=warning)
 
 
 def _physical(
