@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-long lint audit format bench sample clean
+.PHONY: demo test test-long fuzz lint audit format bench sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,15 +19,29 @@ demo: $(STAMP)
 	@echo "Reports: out/sample.xlsx out/sample.html$(if $(shell command -v chromium), out/sample.pdf) out/decide-growth.html"
 
 # The fast tier on every core: under 4 minutes on 2 cores. pytest prints the 15 slowest tests.
+# --dist loadgroup: a web module's tests run together on one worker, per database engine, so
+# its app is built once (tests/conftest.py).
 XDIST := -n auto --dist loadgroup
 test: $(STAMP)
 	$(BIN)/pytest $(XDIST)
 
-# The long tier (CI runs it after `make test`): every random oracle case (marker `slow`) and the
-# atheris targets fuzzing for FUZZ_SECONDS each, all at once.
-FUZZ_SECONDS ?= 300
+# The long tier (CI runs it after `make test`): the rest of the random oracle cases, the browser
+# tests on PostgreSQL (marker `slow`) and every atheris target on a fixed campaign of FUZZ_RUNS
+# runs (a fixed seed: the same inputs on every run, so CI is red only when the code changed).
+FUZZ_RUNS ?= 4000
 test-long: $(STAMP)
-	ENTITLE_FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/pytest $(XDIST) -m "slow or fuzz"
+	ENTITLE_FUZZ_RUNS=$(FUZZ_RUNS) $(BIN)/pytest $(XDIST) -m "slow or fuzz"
+
+# Open-ended fuzzing, for a developer to leave running: every target (or FUZZ_TARGET) for
+# FUZZ_SECONDS each, a new seed every time, new inputs kept in .fuzz-corpus/ between runs. An
+# input that crashes a target is saved in tests/fuzz/crashes/TARGET/: commit it with the fix,
+# and every `make test` replays it from then on (tests/fuzz/README.md).
+FUZZ_SECONDS ?= 600
+FUZZ_TARGET ?=
+fuzz: $(STAMP)
+	ENTITLE_FUZZ_SECONDS=$(FUZZ_SECONDS) ENTITLE_FUZZ_RUNS=-1 ENTITLE_FUZZ_SEED=0 \
+	ENTITLE_FUZZ_CORPUS=$(CURDIR)/.fuzz-corpus \
+	$(BIN)/pytest $(XDIST) tests/fuzz/test_fuzz.py -m "slow and fuzz" $(if $(FUZZ_TARGET),-k "$(FUZZ_TARGET)-long")
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -22,6 +22,7 @@ from entitle.ledger import db
 from entitle.web import create_app
 from entitle.web.limits import SharedLimiter
 from entitle.web.security import Limits
+from tiers import SLOW
 
 ADMIN = os.environ.get("ENTITLE_TEST_POSTGRES")
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-estate"
@@ -46,6 +47,27 @@ def db_url(
     yield db.resolve_url(make_url(ADMIN).set(database=name).render_as_string(hide_password=False))
     with psycopg.connect(ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# Tests whose PostgreSQL run is in the long tier only (make test-long): they drive the app
+# through the same code on either engine, each for 15-25 s, and their SQLite run stays in the
+# fast tier; the engine's own behaviour (its SQL, locks, tenancy) is tested on both engines by
+# every other module here.
+LONG_ON_POSTGRESQL = (
+    "test_e2e.py::",
+    "test_e2e_flows.py::",
+    "test_e2e_pages.py::",
+    "test_authz.py::test_each_caller_is_refused_exactly_as_the_table_says",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_postgresql = params is not None and params.params.get("db_url") == "postgresql"
+        if on_postgresql and any(f"web/{test}" in item.nodeid for test in LONG_ON_POSTGRESQL):
+            item.add_marker(SLOW)
 
 
 # Attempts are counted in the database, shared by every app on a module's database (as by the

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from .conftest import PASSWORD, SAMPLE
-from .test_e2e import ARTIFACTS, CHROMIUM, FLAGS, live  # noqa: F401 (the live server fixture)
+from .test_e2e import ARTIFACTS, CHROMIUM, FLAGS, WAIT, live  # noqa: F401 (the live server fixture)
 
 PAGES_AT_PHONE_WIDTH = (
     "/",
@@ -40,7 +40,7 @@ def test_the_pages_a_licensing_team_works_in(live: str, db_url: str) -> None:  #
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
-    expect.set_options(timeout=60_000)
+    expect.set_options(timeout=WAIT)
     engine = "sqlite" if db_url.startswith("sqlite") else "postgresql"
 
     def shot(page: Any, name: str, full: bool = True) -> None:
@@ -57,7 +57,7 @@ def test_the_pages_a_licensing_team_works_in(live: str, db_url: str) -> None:  #
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(WAIT)
         page.goto(live + "/signup")
         page.get_by_label("E-mail").fill(admin)
         page.get_by_label("Organisation").fill("Contoso")
@@ -149,7 +149,7 @@ def test_the_pages_a_licensing_team_works_in(live: str, db_url: str) -> None:  #
         ledger_url = page.url
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         vic = context.new_page()
-        vic.set_default_timeout(60_000)
+        vic.set_default_timeout(WAIT)
         vic.goto(live + "/login")
         vic.get_by_label("E-mail").fill(viewer)
         vic.get_by_label("Password").fill(PASSWORD)
@@ -194,7 +194,7 @@ def test_the_pages_a_licensing_team_works_in(live: str, db_url: str) -> None:  #
         cookies = page.context.cookies()
         phone.add_cookies(cookies)
         small = phone.new_page()
-        small.set_default_timeout(60_000)
+        small.set_default_timeout(WAIT)
         for path in PAGES_AT_PHONE_WIDTH:
             small.goto(live + path.format(org=org, estate=estate))
             width = small.evaluate("document.documentElement.scrollWidth")
