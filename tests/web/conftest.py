@@ -14,12 +14,13 @@ from typing import Any
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from entitle.ledger import db
-from entitle.web import create_app
+from entitle.web import auth, create_app
 from entitle.web.limits import SharedLimiter
 from entitle.web.security import Limits
 from tiers import SLOW
@@ -68,6 +69,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         on_postgresql = params is not None and params.params.get("db_url") == "postgresql"
         if on_postgresql and any(f"web/{test}" in item.nodeid for test in LONG_ON_POSTGRESQL):
             item.add_marker(SLOW)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def quick_hashes(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Passwords hashed at argon2id's least cost (8 KiB, 1 pass: a tenth of a millisecond, not
+    50 ms): the tests sign up and sign in hundreds of users. test_security.py keeps the real
+    parameters, and checks them."""
+    if request.module.__name__.endswith("test_security"):
+        yield
+        return
+    real = auth.HASHER
+    auth.HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    auth.HASHER = real
 
 
 # Attempts are counted in the database, shared by every app on a module's database (as by the
