@@ -26,7 +26,7 @@ test: $(STAMP)
 	$(BIN)/pytest $(XDIST)
 
 # The long tier (CI runs it after `make test`): the rest of the random oracle cases, the browser
-# tests and the authorization matrix on PostgreSQL (marker `slow`), and every atheris target on
+# tests on PostgreSQL and the Spark agreement (marker `slow`), and every atheris target on
 # a fixed campaign: a fixed seed and 4,000 runs (FUZZ_RUNS=N sets them), the same inputs on
 # every run, so that CI is red only when the code changed (tests/fuzz/README.md).
 FUZZ_RUNS ?=

@@ -50,16 +50,11 @@ def db_url(
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-# Tests whose PostgreSQL run is in the long tier only (make test-long): they drive the app
-# through the same code on either engine, each for 15-25 s, and their SQLite run stays in the
-# fast tier; the engine's own behaviour (its SQL, locks, tenancy) is tested on both engines by
-# every other module here.
-LONG_ON_POSTGRESQL = (
-    "test_e2e.py::",
-    "test_e2e_flows.py::",
-    "test_e2e_pages.py::",
-    "test_authz.py::test_each_caller_is_refused_exactly_as_the_table_says",
-)
+# Tests whose PostgreSQL run is in the long tier only (make test-long): the browser tests drive
+# the app through the same code on either engine, each for 15-25 s, and their SQLite run stays
+# in the fast tier; the engine's own behaviour (its SQL, locks, tenancy) is tested on both
+# engines by every other module here.
+LONG_ON_POSTGRESQL = ("test_e2e.py::", "test_e2e_flows.py::", "test_e2e_pages.py::")
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
