@@ -43,10 +43,22 @@ def group_of(nodeid: str) -> str:
     return f"{module}[{engine}]" if engine else module
 
 
+def first(item: pytest.Item) -> int:
+    """The order of the work: the browser tests (20-25 s each, the longest units), then the rest
+    of the modules kept together, then the rest; a long unit started last would leave the other
+    workers idle at the end."""
+    if item.nodeid.startswith("tests/web/test_e2e"):
+        return 0
+    return 1 if item.nodeid.startswith(TOGETHER) else 2
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=first)  # stable: the order within each kind stays
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``--dist loadgroup`` with the groups of ``group_of``; the largest groups go first, so
-    that none starts last and leaves the other workers idle at the end."""
+    """``--dist loadgroup`` with the groups of ``group_of``, handed out in the order above."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
@@ -55,5 +67,5 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         def _split_scope(self, nodeid: str) -> str:
             return group_of(nodeid)
 
-    config.option.loadscopereorder = True  # the workqueue by group size, largest first
+    config.option.loadscopereorder = False  # the collection's order (``first``), not by size
     return Groups(config, log)
