@@ -4,6 +4,7 @@ each role signed up over HTTP; the sample estate imported once per module."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import secrets
 import time
@@ -26,6 +27,15 @@ from entitle.web.security import Limits
 from tiers import SLOW
 
 ADMIN = os.environ.get("ENTITLE_TEST_POSTGRES")
+
+# Each app runs its jobs in two worker processes forked from multiprocessing's fork server
+# (entitle.web.ceiling); each worker first loads what jobs use, 1-2 s of a core. Loaded once in
+# the fork server instead, the workers of the many apps the tests make start at once. (Set
+# before any test starts the fork server; the ceiling is still measured from each worker's
+# size once loaded.)
+multiprocessing.get_context("forkserver").set_forkserver_preload(
+    ["entitle.web.decisions", "entitle.web.jobs"]
+)
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-estate"
 PASSWORD = "correct horse battery"
 
