@@ -26,12 +26,14 @@ test: $(STAMP)
 	$(BIN)/pytest $(XDIST)
 
 # The long tier (CI runs it after `make test`): the rest of the random oracle cases, the browser
-# tests on PostgreSQL and the Spark agreement (marker `slow`), and every atheris target on
-# a fixed campaign: a fixed seed and 4,000 runs (FUZZ_RUNS=N sets them), the same inputs on
-# every run, so that CI is red only when the code changed (tests/fuzz/README.md).
+# tests on PostgreSQL and the Spark agreement (marker `slow`), the hypothesis tests with all
+# their examples (tests/tiers.py), and every atheris target on a fixed campaign: a fixed seed
+# and 4,000 runs (FUZZ_RUNS=N sets them), the same inputs on every run, so that CI is red only
+# when the code changed (tests/fuzz/README.md).
 FUZZ_RUNS ?=
 test-long: $(STAMP)
-	$(if $(FUZZ_RUNS),ENTITLE_FUZZ_RUNS=$(FUZZ_RUNS)) $(BIN)/pytest $(XDIST) -m "slow or fuzz"
+	ENTITLE_TEST_TIER=long $(if $(FUZZ_RUNS),ENTITLE_FUZZ_RUNS=$(FUZZ_RUNS)) \
+	$(BIN)/pytest $(XDIST) -m "slow or fuzz or hypothesis"
 
 # Open-ended fuzzing, for a developer to leave running: every target (or FUZZ_TARGET) for
 # FUZZ_SECONDS each, a new seed every time, new inputs kept in .fuzz-corpus/ between runs. An
