@@ -18,7 +18,8 @@ demo: $(STAMP)
 	$(BIN)/entitle decide examples/sample-estate --years 3 --headcount-growth 5 --devices-growth 0.5 --html out/decide-growth.html
 	@echo "Reports: out/sample.xlsx out/sample.html$(if $(shell command -v chromium), out/sample.pdf) out/decide-growth.html"
 
-# The fast tier on every core: under 4 minutes on 2 cores. pytest prints the 15 slowest tests.
+# The fast tier on every core, meant to take under 4 minutes on 2 cores (README: what was
+# measured). pytest prints the 15 slowest tests.
 # --dist loadgroup: a web module's tests run together on one worker, per database engine, so
 # its app is built once (tests/conftest.py).
 XDIST := -n auto --dist loadgroup
