@@ -6,14 +6,17 @@ they draw new examples each time (and replay any failure found from `.hypothesis
 
 ``make test`` runs the tests on every core (pytest-xdist, ``--dist loadgroup``). A module whose
 tests share an expensive module-scoped fixture — the web app with its signed-up users and
-imported estate, the fuzzers all started at once — runs whole on one worker (its
-``xdist_group``), so the fixture is built once, not once per worker. The tiers are in tiers.py.
+imported estate — runs whole on one worker, once per database engine (the engine is the
+fixture's parameter), so each fixture is built once, not once per worker. xdist's own
+``xdist_group`` marker does nothing under pytest 9 (xdist 3.8 renames ``item._nodeid``, which
+pytest 9 no longer reads), so the grouping is done by the scheduler below, from the test ids.
+The tiers are in tiers.py.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -23,18 +26,46 @@ settings.register_profile("suite", deadline=None)
 settings.register_profile("ci", settings.get_profile("suite"), derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "suite")
 
-TESTS = Path(__file__).resolve().parent
-ONE_WORKER = ("web/", "fuzz/test_fuzz.py")  # modules kept together (see above)
+# Modules kept together (see above), as test-id prefixes.
+TOGETHER = ("tests/web/",)
+ENGINES = ("sqlite", "postgresql")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def group_of(nodeid: str) -> str:
+    """The unit of work a test belongs to: its module and database engine for the modules kept
+    together, else the test alone."""
+    nodeid = nodeid.split("@")[0] if nodeid.rfind("@") > nodeid.rfind("]") else nodeid
+    if not nodeid.startswith(TOGETHER):
+        return nodeid
+    module, _, name = nodeid.partition("::")
+    params = name.partition("[")[2].rstrip("]").split("-")
+    engine = next((e for e in ENGINES if e in params), "")
+    return f"{module}[{engine}]" if engine else module
+
+
+def first(item: pytest.Item) -> int:
+    """The order of the work: the browser tests (20-25 s each, the longest units), then the rest
+    of the modules kept together, then the rest; a long unit started last would leave the other
+    workers idle at the end."""
+    if item.nodeid.startswith("tests/web/test_e2e"):
+        return 0
+    return 1 if item.nodeid.startswith(TOGETHER) else 2
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the modules kept together, and run them first: a group is the largest unit of work,
-    and one started last would leave the other workers idle at the end."""
-    grouped = set()
-    for item in items:
-        module = item.path.relative_to(TESTS).as_posix()
-        if module.startswith(ONE_WORKER):
-            item.add_marker(pytest.mark.xdist_group(module))
-            grouped.add(item.nodeid)
-    items.sort(key=lambda item: item.nodeid not in grouped)  # stable: the order within stays
+    items.sort(key=first)  # stable: the order within each kind stays
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` with the groups of ``group_of``, handed out in the order above."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Groups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    config.option.loadscopereorder = False  # the collection's order (``first``), not by size
+    return Groups(config, log)

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from entitle.estate.loader import load_estate, load_estate_or_raise
 from entitle.estate.records import TABLES, Estate
 from entitle.source import NO_SOURCE, BadInput, Problem
+from tiers import examples
 
 EXAMPLE = Path(__file__).resolve().parent / "fixtures" / "example-estate"  # see SOURCE.md there
 
@@ -557,7 +558,9 @@ def test_workbook_without_hosts_sheet(tmp_path: Path) -> None:
 
 # -- never a traceback ---------------------------------------------------------------------------
 
-FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=examples(40, 100), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def load_with(table: str, data: bytes) -> tuple[Estate | None, list[Problem]]:

@@ -19,8 +19,11 @@ from entitle.estate import rowwise
 from entitle.estate.convert import Cells, Table, convert
 from entitle.estate.reader import RawTable, read_csv_bytes
 from entitle.source import Problem
+from tiers import examples
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=examples(75, 300), deadline=None, suppress_health_check=list(HealthCheck)
+)
 
 CELLS = st.one_of(
     st.sampled_from(["", " ", "  pc1 ", "\u00a0u1", "vm1", "alice", "SQL-Server", "sql-server"]),

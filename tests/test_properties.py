@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from builders import estate, host, physical, position, sw, vm
 from entitle.catalog import default_catalog
 from entitle.rules.cores import physical_cores
+from tiers import examples
 
 shapes = st.tuples(st.integers(1, 4), st.integers(1, 40), st.integers(0, 12))
 
@@ -25,7 +26,7 @@ def options(e):  # type: ignore[no-untyped-def]
     return p, {label: cost for label, cost in choice.alternatives}, choice
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(30, 60), deadline=None)
 @given(shapes, st.sampled_from(["core", "vm"]))
 def test_more_cores_or_vms_never_cost_less(shape: tuple[int, int, int], grow: str) -> None:
     processors, cores, n_vms = shape
@@ -35,7 +36,7 @@ def test_more_cores_or_vms_never_cost_less(shape: tuple[int, int, int], grow: st
     assert after >= before
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(30, 60), deadline=None)
 @given(shapes, st.sampled_from(["core", "vm"]))
 def test_more_cores_or_vms_never_need_fewer_standard_licenses(
     shape: tuple[int, int, int], grow: str
@@ -51,7 +52,7 @@ def test_more_cores_or_vms_never_need_fewer_standard_licenses(
     assert standard_units(bigger) >= standard_units(shape)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(30, 60), deadline=None)
 @given(shapes)
 def test_datacenter_never_needs_more_cores_than_standard(shape: tuple[int, int, int]) -> None:
     _, _, choice = options(ws_host(*shape))
@@ -59,7 +60,7 @@ def test_datacenter_never_needs_more_cores_than_standard(shape: tuple[int, int, 
     assert units["datacenter"] <= units["standard"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(50, 200), deadline=None)
 @given(st.integers(1, 8), st.integers(1, 64))
 def test_physical_cores_respects_both_minimums(processors: int, cores: int) -> None:
     rule = default_catalog().core_rule("windows")

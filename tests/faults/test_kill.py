@@ -28,7 +28,6 @@ from entitle.ledger import db
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPORTS = ROOT / "tests" / "fixtures" / "exports"
-EXAMPLE = ROOT / "examples" / "sample-estate"  # bundled, so the tests need nothing beside the clone
 ADMIN = os.environ.get("ENTITLE_TEST_POSTGRES")
 KEY = {"ENTITLE_KEY": Fernet.generate_key().decode(), "ENTITLE_USER": "fault-harness"}
 
@@ -220,7 +219,14 @@ def test_a_killed_report_write_leaves_each_file_old_or_new(zygote: Zygote, tmp_p
     K - 1 of the command's files are new (each file is staged, then renamed into place)."""
     out = tmp_path / "out"
     out.mkdir()
-    common = ["position", str(EXAMPLE), "--as-of", "2026-11-28"]
+    small = tmp_path / "small"  # one host: the kills are about the files, not the position's size
+    small.mkdir()
+    (small / "hosts.csv").write_text("host,processors,cores_per_processor\nhv1,2,8\n")
+    (small / "oses.csv").write_text("ose,host,virtual\nhv1-os,hv1,no\n")
+    (small / "software.csv").write_text(
+        "ose,product,edition,version\nhv1-os,windows-server,datacenter,2025\n"
+    )
+    common = ["position", str(small), "--as-of", "2026-11-28"]
     commands = {
         ("p.xlsx", "p.html", "p.txt"): [
             *common,

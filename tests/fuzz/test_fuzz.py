@@ -1,25 +1,30 @@
-"""Run every atheris target (targets.py), all at once, for a bounded time and fail on any crash;
-the input that crashed is saved in tests/fuzz/crashes/TARGET/ (and replayed by the test below
-from then on). ENTITLE_FUZZ_SECONDS sets the time per target (default 4; `make test-long` runs
-300); see README.md here."""
+"""Every atheris target (targets.py) on a fixed campaign — a fixed libFuzzer ``-seed`` and a
+fixed number of ``-runs``, PYTHONHASHSEED=0 — so that a run finds exactly what the last run
+on the same code found: a red test means the change broke a parser, never that the fuzzer was
+lucky this time. ``make test`` runs FAST_RUNS per target, ``make test-long`` LONG_RUNS (or
+ENTITLE_FUZZ_RUNS) with another seed; ENTITLE_FUZZ_SECONDS, when set, caps each campaign's time
+(an exploratory run: what it reaches then depends on the machine's speed). ``make fuzz`` is the
+open-ended run: a new seed, for a time. Any input that crashes a target is saved in
+tests/fuzz/crashes/TARGET/ and replayed by every run from then on; see README.md here."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tiers import SLOW
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 EXPORTS = ROOT / "tests" / "fixtures" / "exports"
 CORPUS = ROOT / "tests" / "corpus" / "files"
 CRASHES = HERE / "crashes"
-SECONDS = int(os.environ.get("ENTITLE_FUZZ_SECONDS", "4"))
 SEEDS = {
     "estate_csv": [CORPUS, ROOT / "examples" / "sample-estate"],
     "estate_folder": [CORPUS, ROOT / "examples" / "sample-estate"],
@@ -33,63 +38,96 @@ SEEDS = {
     "mapping": [CORPUS, ROOT / "examples"],
     "names": [CORPUS],
 }
+# The campaigns: (libFuzzer seed, runs per target). Runs count the seed inputs too (up to 130
+# for the targets fed the corpus and the examples), so the fast campaign is those inputs and a
+# few hundred mutations of them. The long one takes 20-40 s of one core per target (what_if and
+# mapping parse deeply nested YAML and TOML at 20-80 inputs a second, the others at hundreds).
+FAST = (1, 400)
+# Each campaign starts an instrumented interpreter (3-4 s of a core), so `make test` runs the
+# fast campaign of four targets that between them reach the estate loader, the importers' CSV
+# reader, a whole importer and the text properties; every target's seed inputs run through it
+# in-process (test_seed_inputs_pass below), and the other fast campaigns run in the long tier.
+FAST_TARGETS = ("estate_folder", "export_csv", "names", "ual")
+LONG_SEED, LONG_RUNS = 2, {"what_if": 1500, "mapping": 2500}
+RUNS = os.environ.get("ENTITLE_FUZZ_RUNS")  # the long campaign's runs for every target
+SECONDS = os.environ.get("ENTITLE_FUZZ_SECONDS")  # an optional cap per campaign
+SEED = os.environ.get("ENTITLE_FUZZ_SEED")  # `make fuzz`: 0, a new seed each run
+WORK = os.environ.get("ENTITLE_FUZZ_CORPUS")  # `make fuzz`: a corpus kept between runs
 
 pytest.importorskip("atheris", reason="the fuzz targets need atheris (pip install -e '.[dev]')")
 pytestmark = pytest.mark.fuzz
 
 
-@dataclass
-class Session:
-    process: subprocess.Popen[str]
-    crashes: Path
-    before: set[Path]
+def long_runs(target: str) -> int:
+    return int(RUNS) if RUNS else LONG_RUNS.get(target, 4000)
 
 
-@pytest.fixture(scope="module")
-def sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Session]]:
-    """Every target fuzzing at once (they are independent processes): the module takes about
-    as long as the slowest target, not the sum of them."""
-    started: dict[str, Session] = {}
-    for target in sorted(SEEDS):
-        crashes = CRASHES / target
-        crashes.mkdir(parents=True, exist_ok=True)
-        work = tmp_path_factory.mktemp(f"corpus-{target}")  # new inputs land here, not in seeds
-        command = [
-            sys.executable,
-            str(HERE / "targets.py"),
-            target,
-            f"-max_total_time={SECONDS}",
-            "-timeout=60",
-            "-rss_limit_mb=3072",
-            "-max_len=65536",
-            f"-artifact_prefix={crashes}/",
-            "-print_final_stats=1",
-            str(work),
-            *(str(seed) for seed in SEEDS[target] if seed.exists()),
-        ]
-        process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+def campaigns() -> list[object]:
+    return [
+        pytest.param(
+            target, *FAST, id=f"{target}-fast", marks=() if target in FAST_TARGETS else SLOW
         )
-        started[target] = Session(process, crashes, set(crashes.iterdir()))
-    yield started
-    for session in started.values():
-        if session.process.poll() is None:
-            session.process.kill()
-            session.process.communicate()
+        for target in sorted(SEEDS)
+    ] + [
+        pytest.param(target, LONG_SEED, long_runs(target), id=f"{target}-long", marks=SLOW)
+        for target in sorted(SEEDS)
+    ]
+
+
+@pytest.mark.parametrize(("target", "seed", "runs"), campaigns())
+def test_fuzz(target: str, seed: int, runs: int, tmp_path: Path) -> None:
+    artifacts = tmp_path / "artifacts"  # libFuzzer writes a crashing input here
+    artifacts.mkdir()
+    work = Path(WORK) / target if WORK else tmp_path / "corpus"  # new inputs, not in the seeds
+    work.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable,
+        str(HERE / "targets.py"),
+        target,
+        f"-seed={SEED if SEED is not None else seed}",
+        f"-runs={runs}",
+        *([f"-max_total_time={SECONDS}"] if SECONDS else []),
+        "-timeout=300",  # per input: generous, so that a loaded machine is never a "hang"
+        "-rss_limit_mb=3072",
+        "-max_len=65536",
+        f"-artifact_prefix={artifacts}/",
+        "-print_final_stats=1",
+        str(work),
+        *(str(folder) for folder in SEEDS[target] if folder.exists()),
+    ]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}  # the same hashes every run
+    done = subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    )
+    found = []
+    for artifact in sorted(artifacts.iterdir()):  # kept, to be replayed by every run from now
+        (CRASHES / target).mkdir(parents=True, exist_ok=True)
+        found.append(Path(shutil.copy(artifact, CRASHES / target / artifact.name)))
+    used = re.search(r"INFO: Seed: (\d+)", done.stderr)
+    tail = "\n".join(done.stderr.splitlines()[-40:])
+    assert done.returncode == 0 and not found, (
+        f"{target} crashed (libFuzzer seed {used[1] if used else '?'}, {runs} runs); the input "
+        f"is saved as {[str(f) for f in found]}. Replay it with\n"
+        f"  .venv/bin/python tests/fuzz/targets.py {target} {found[0] if found else ''}\n{tail}"
+    )
 
 
 @pytest.mark.parametrize("target", sorted(SEEDS))
-def test_fuzz(target: str, sessions: dict[str, Session]) -> None:
-    session = sessions[target]
-    _, stderr = session.process.communicate(timeout=SECONDS + 600)
-    found = sorted(set(session.crashes.iterdir()) - session.before)
-    tail = "\n".join(stderr.splitlines()[-40:])
-    assert session.process.returncode == 0 and not found, (
-        f"{target} crashed; the input is saved as {[str(f) for f in found]}. Replay it with\n"
-        f"  .venv/bin/python tests/fuzz/targets.py {target} {found[0] if found else ''}\n{tail}"
-    )
-    if not any(session.crashes.iterdir()):
-        session.crashes.rmdir()
+def test_seed_inputs_pass(target: str, tmp_path: Path) -> None:
+    """Every seed input of a target runs through it cleanly, in this process: what each
+    campaign starts from, for the targets whose campaign is in the long tier only."""
+    import readers
+
+    readers.use_scratch(tmp_path)
+    inputs = sorted(p for folder in SEEDS[target] for p in folder.rglob("*") if p.is_file())
+    assert inputs
+    failed = []
+    for path in inputs:
+        try:
+            readers.TARGETS[target](path.read_bytes())
+        except Exception as error:  # what libFuzzer would call a crash
+            failed.append(f"{path.relative_to(ROOT)}: {error!r}")
+    assert failed == [], "\n".join(failed)
 
 
 def saved() -> list[tuple[str, Path]]:
@@ -108,13 +146,29 @@ def saved() -> list[tuple[str, Path]]:
 @pytest.mark.parametrize(
     ("target", "path"),
     saved() or [pytest.param("", Path(), marks=pytest.mark.skip(reason="no saved crash inputs"))],
+    ids=lambda value: (value.name or None) if isinstance(value, Path) else None,
 )
-def test_saved_crashes_replay(target: str, path: Path) -> None:
-    """Every input that once crashed a target runs through it cleanly now."""
+def test_saved_crashes_replay(target: str, path: Path, tmp_path: Path) -> None:
+    """Every input that once crashed a target runs through it cleanly now: in this process (a
+    traceback, not a fuzzer's report), except the inputs saved for running out of time or
+    memory, which run in a process of their own under libFuzzer's limits."""
+    if path.name.startswith("crash-"):
+        import readers
+
+        readers.use_scratch(tmp_path)
+        readers.TARGETS[target](path.read_bytes())
+        return
     done = subprocess.run(
-        [sys.executable, str(HERE / "targets.py"), target, str(path)],
+        [
+            sys.executable,
+            str(HERE / "targets.py"),
+            target,
+            "-timeout=300",
+            "-rss_limit_mb=3072",
+            str(path),
+        ],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr[-4000:]

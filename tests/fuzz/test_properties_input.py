@@ -16,8 +16,11 @@ from openpyxl import Workbook
 
 from entitle.estate.loader import load_estate
 from entitle.importers.ad import ExternalRule, import_ad
+from tiers import examples
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(30, 60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @dataclass(frozen=True)

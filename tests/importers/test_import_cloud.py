@@ -27,6 +27,7 @@ from entitle.importers.aws import import_aws
 from entitle.importers.azure import _sql_image, _windows_image, import_azure
 from entitle.importers.cloud import read_vcpus_map, size_table
 from entitle.importers.merge import merge
+from tiers import examples
 
 CLOUD = Path(__file__).resolve().parents[1] / "fixtures" / "cloud"
 AZ_VMS = CLOUD / "azure" / "az-vm-list.json"
@@ -685,7 +686,9 @@ DOCUMENTS = st.recursive(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=examples(30, 60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(document=DOCUMENTS)
 def test_any_json_document_is_rows_or_problems_never_an_exception(document: object) -> None:
     """Whatever JSON a file holds, both importers return rows or FILE:LINE problems."""

@@ -2,6 +2,8 @@
 
 Spark starts slowly, so this module holds the only Spark test: one import over a Parquet file
 (typed dates, as a data lake holds them) and the fs01 CSV exports (text dates, #TYPE line).
+Starting Spark's JVM takes 10-30 s of a core, so the test is in the long tier (make test-long,
+which CI runs); the fast tier runs the same reduction SQL on DuckDB in every UAL import test.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from exportkit import AUGUST, EXPORTS, rows, skipped
 
 from entitle.catalog import Catalog
 from entitle.importers.ual import import_ual
+from tiers import SLOW
 
 FILE_SERVER = "10a9226f-50ee-49d8-a393-9a501d47ce04"
 SQL_ENGINE = "bd7f7c0d-7c36-4721-afa8-0ba700e26d9e"
@@ -93,6 +96,7 @@ def lake_file(path: Path) -> Path:
     return path
 
 
+@SLOW
 def test_duckdb_and_spark_agree(spark: Any, catalog: Catalog, tmp_path: Path) -> None:
     files = [
         lake_file(tmp_path / "daily.parquet"),

@@ -4,6 +4,7 @@ each role signed up over HTTP; the sample estate imported once per module."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import secrets
 import time
@@ -14,16 +15,27 @@ from typing import Any
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from entitle.ledger import db
-from entitle.web import create_app
+from entitle.web import auth, create_app
 from entitle.web.limits import SharedLimiter
 from entitle.web.security import Limits
+from tiers import SLOW
 
 ADMIN = os.environ.get("ENTITLE_TEST_POSTGRES")
+
+# Each app runs its jobs in two worker processes forked from multiprocessing's fork server
+# (entitle.web.ceiling); each worker first loads what jobs use, 1-2 s of a core. Loaded once in
+# the fork server instead, the workers of the many apps the tests make start at once. (Set
+# before any test starts the fork server; the ceiling is still measured from each worker's
+# size once loaded.)
+multiprocessing.get_context("forkserver").set_forkserver_preload(
+    ["entitle.web.decisions", "entitle.web.jobs"]
+)
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-estate"
 PASSWORD = "correct horse battery"
 
@@ -46,6 +58,36 @@ def db_url(
     yield db.resolve_url(make_url(ADMIN).set(database=name).render_as_string(hide_password=False))
     with psycopg.connect(ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# Tests whose PostgreSQL run is in the long tier only (make test-long): the browser tests drive
+# the app through the same code on either engine, each for 15-25 s, and their SQLite run stays
+# in the fast tier; the engine's own behaviour (its SQL, locks, tenancy) is tested on both
+# engines by every other module here.
+LONG_ON_POSTGRESQL = ("test_e2e.py::", "test_e2e_flows.py::", "test_e2e_pages.py::")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_postgresql = params is not None and params.params.get("db_url") == "postgresql"
+        if on_postgresql and any(f"web/{test}" in item.nodeid for test in LONG_ON_POSTGRESQL):
+            item.add_marker(SLOW)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def quick_hashes(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Passwords hashed at argon2id's least cost (8 KiB, 1 pass: a tenth of a millisecond, not
+    50 ms): the tests sign up and sign in hundreds of users. test_security.py keeps the real
+    parameters, and checks them."""
+    if request.module.__name__.endswith("test_security"):
+        yield
+        return
+    real = auth.HASHER
+    auth.HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    auth.HASHER = real
 
 
 # Attempts are counted in the database, shared by every app on a module's database (as by the

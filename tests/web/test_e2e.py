@@ -24,6 +24,10 @@ from .kit import FIXTURES
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# How long one step (a click's navigation, a job) may take before the test fails: a bound, never
+# a pause. Generous, since on a loaded machine the server's thread, the browser and the jobs'
+# processes all wait for a core; a working step takes a second or two on a quiet one.
+WAIT = 180_000
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -58,7 +62,7 @@ def test_a_new_admin_reaches_a_position_and_records_a_purchase(live: str, db_url
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
-    expect.set_options(timeout=60_000)  # background jobs (imports, decisions) take seconds
+    expect.set_options(timeout=WAIT)
     engine = "sqlite" if db_url.startswith("sqlite") else "postgresql"
 
     def shot(page: Any, name: str) -> None:
@@ -67,7 +71,7 @@ def test_a_new_admin_reaches_a_position_and_records_a_purchase(live: str, db_url
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(WAIT)
         page.goto(live + "/signup")
         page.get_by_label("E-mail").fill(f"ann-{secrets.token_hex(3)}@e2e.example")
         page.get_by_label("Organisation").fill("Contoso")

@@ -23,7 +23,7 @@ import uvicorn
 
 from .conftest import PASSWORD, fresh_app, polls
 from .kit import FIXTURES
-from .test_e2e import ARTIFACTS, CHROMIUM, FLAGS
+from .test_e2e import ARTIFACTS, CHROMIUM, FLAGS, WAIT
 from .test_ws_accounts import Inbox
 
 NEW_PASSWORD = "a much better passphrase"
@@ -82,7 +82,7 @@ def test_invite_reset_change_remove_and_the_other_flows(
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
-    expect.set_options(timeout=60_000)
+    expect.set_options(timeout=WAIT)
     engine = "sqlite" if db_url.startswith("sqlite") else "postgresql"
     box = inbox[0]
     admin_email = f"ada-{secrets.token_hex(3)}@flows.example"
@@ -94,7 +94,7 @@ def test_invite_reset_change_remove_and_the_other_flows(
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(WAIT)
         page.goto(site + "/signup")
         page.get_by_label("E-mail").fill(admin_email)
         page.get_by_label("Organisation").fill("Litware")
@@ -141,7 +141,7 @@ def test_invite_reset_change_remove_and_the_other_flows(
 
         other = browser.new_context(viewport={"width": 1280, "height": 900})
         theirs = other.new_page()
-        theirs.set_default_timeout(60_000)
+        theirs.set_default_timeout(WAIT)
         theirs.goto(link)
         expect(theirs.get_by_role("main")).to_contain_text("You are invited to Litware as editor")
         theirs.get_by_label("Your name").fill("Cy")

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from .conftest import PASSWORD, SAMPLE, polls
 from .test_authz import app_routes
-from .test_e2e import ARTIFACTS, CHROMIUM, FLAGS, live  # noqa: F401 (the live server fixture)
+from .test_e2e import ARTIFACTS, CHROMIUM, FLAGS, WAIT, live  # noqa: F401 (the live server fixture)
 
 # What a page measures at a phone's width: how wide the document is against the window, and
 # the smallest chart text as drawn on the screen (its size in the chart times the chart's scale:
@@ -92,7 +92,7 @@ def test_the_pages_a_licensing_team_works_in(
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
-    expect.set_options(timeout=60_000)
+    expect.set_options(timeout=WAIT)
     engine = "sqlite" if db_url.startswith("sqlite") else "postgresql"
 
     def shot(page: Any, name: str, full: bool = True) -> None:
@@ -109,7 +109,7 @@ def test_the_pages_a_licensing_team_works_in(
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(WAIT)
         page.goto(live + "/signup")
         page.get_by_label("E-mail").fill(admin)
         page.get_by_label("Organisation").fill("Contoso")
@@ -214,7 +214,7 @@ def test_the_pages_a_licensing_team_works_in(
         ledger_url = page.url
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         vic = context.new_page()
-        vic.set_default_timeout(60_000)
+        vic.set_default_timeout(WAIT)
         vic.goto(live + "/login")
         vic.get_by_label("E-mail").fill(viewer)
         vic.get_by_label("Password").fill(PASSWORD)

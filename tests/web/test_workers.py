@@ -23,7 +23,7 @@ from entitle.web import jobs, positions, workers
 from entitle.web.models import Attempt, StoredEstate
 from entitle.web.security import Limits
 
-from .conftest import PASSWORD, Clock, World, fresh_app, sign_up
+from .conftest import PASSWORD, Clock, World, fresh_app, sign_up, wait_for
 
 
 def _email(tag: str) -> str:
@@ -161,8 +161,15 @@ def test_a_cached_position_is_not_used_after_another_worker_changed_the_estate(
     app: Any, world: World
 ) -> None:
     ws = app.state.workspace
+    r = world.client.post(  # an estate of one host: its position takes milliseconds
+        f"/api/orgs/{world.admin.org_id}/estates",
+        files=[("files", ("hosts.csv", b"host,processors,cores_per_processor\nhv1,1,8\n"))],
+        headers=world.admin.auth,
+    )
+    assert r.status_code == 202, r.text
+    assert wait_for(world.client, world.admin, r.json()["job"]["id"])["state"] == "done"
     with Session(ws.engine) as s:
-        stored = s.get(StoredEstate, world.estate_id)
+        stored = s.get(StoredEstate, r.json()["estate"]["id"])
         assert stored is not None
         s.expunge(stored)
     first = positions.computed(ws, stored)
