@@ -193,3 +193,21 @@ def test_the_command_prints_file_line_exits_2_and_writes_nothing(tmp_path: Path)
     assert f"{bad}:2: mixed date formats" in result.output
     assert "Traceback" not in result.output
     assert {p.name: p.read_bytes() for p in estate.iterdir()} == before
+
+
+def test_a_server_name_without_a_host_part_is_skipped_not_a_blank_ose(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """PSComputerName ".contoso.com" (found by the fuzzer) has no host part: its rows are
+    skipped with a counted reason; the FS01 row is mapped. 1 access tuple, 2 rows skipped."""
+    odd = daily("8/4/2025 12:00:00 AM", "CONTOSO\\bob")
+    odd[-1] = ".contoso.com"
+    path = write_export(
+        tmp_path / "daily.csv", DAILY, [daily("8/4/2025 12:00:00 AM"), odd, list(odd)]
+    )
+    result = import_ual([path], catalog, AUGUST)
+    assert result.ok, result.problems
+    access = rows(result, "access")
+    assert [(r["ose"], r["user"]) for r in access] == [("fs01", "contoso\\alice")]
+    skipped = [s for s in result.skipped if "has no host name" in s.reason]
+    assert [s.count for s in skipped] == [2]

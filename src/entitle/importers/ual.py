@@ -371,6 +371,9 @@ def _role_map(
     where = Source(files[0].file)
     for server, role_guid, product_name, role_name, count in roles:
         ose = host_id(server)
+        if not ose:  # ".contoso.com", "\\": a name with no host part names no server
+            out.skip(f"server name {server!r} has no host name", where, count)
+            continue
         servers.setdefault(ose, where)
         listed = inv.overview.get((ose, guid(role_guid)))
         if listed is not None:
