@@ -23,7 +23,7 @@ import uvicorn
 
 from .conftest import PASSWORD, fresh_app, polls
 from .kit import FIXTURES
-from .test_e2e import ARTIFACTS, CHROMIUM, FLAGS, WAIT
+from .test_e2e import ARTIFACTS, CHROMIUM, FLAGS, WAIT, save_shot
 from .test_ws_accounts import Inbox
 
 NEW_PASSWORD = "a much better passphrase"
@@ -89,7 +89,7 @@ def test_invite_reset_change_remove_and_the_other_flows(
     colleague = f"cy-{secrets.token_hex(3)}@flows.example"
 
     def shot(page: Any, name: str) -> None:
-        page.screenshot(path=str(ARTIFACTS / f"{engine}-{name}.png"), full_page=True)
+        save_shot(page, ARTIFACTS / f"{engine}-{name}.png")
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)

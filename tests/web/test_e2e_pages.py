@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from .conftest import PASSWORD, SAMPLE, polls
 from .test_authz import app_routes
-from .test_e2e import ARTIFACTS, CHROMIUM, FLAGS, WAIT, live  # noqa: F401 (the live server fixture)
+from .test_e2e import ARTIFACTS, CHROMIUM, FLAGS, WAIT, live, save_shot  # noqa: F401 (the live server fixture)
 
 # What a page measures at a phone's width: how wide the document is against the window, and
 # the smallest chart text as drawn on the screen (its size in the chart times the chart's scale:
@@ -96,7 +96,7 @@ def test_the_pages_a_licensing_team_works_in(
     engine = "sqlite" if db_url.startswith("sqlite") else "postgresql"
 
     def shot(page: Any, name: str, full: bool = True) -> None:
-        page.screenshot(path=str(ARTIFACTS / f"{engine}-pages-{name}.png"), full_page=full)
+        save_shot(page, ARTIFACTS / f"{engine}-pages-{name}.png", full)
 
     suffix = secrets.token_hex(3)
     admin, viewer = f"ann-{suffix}@pages.example", f"vic-{suffix}@pages.example"
