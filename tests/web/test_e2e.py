@@ -74,6 +74,14 @@ def save_shot(page: Any, path: Path, full_page: bool = True) -> None:
                 warnings.warn(f"screenshot {path.name} not taken: {exc}", stacklevel=2)
 
 
+def desktop_page(p: Any) -> tuple[Any, Any]:
+    """Chromium (Debian's, FLAGS) and a laptop-sized page whose steps wait at most WAIT."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(WAIT)
+    return browser, page
+
+
 def test_a_new_admin_reaches_a_position_and_records_a_purchase(live: str, db_url: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -85,9 +93,7 @@ def test_a_new_admin_reaches_a_position_and_records_a_purchase(live: str, db_url
         save_shot(page, ARTIFACTS / f"{engine}-{name}.png")
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(WAIT)
+        browser, page = desktop_page(p)
         page.goto(live + "/signup")
         page.get_by_label("E-mail").fill(f"ann-{secrets.token_hex(3)}@e2e.example")
         page.get_by_label("Organisation").fill("Contoso")

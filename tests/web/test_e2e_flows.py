@@ -23,7 +23,7 @@ import uvicorn
 
 from .conftest import PASSWORD, fresh_app, polls
 from .kit import FIXTURES
-from .test_e2e import ARTIFACTS, CHROMIUM, FLAGS, WAIT, save_shot
+from .test_e2e import ARTIFACTS, CHROMIUM, WAIT, desktop_page, save_shot
 from .test_ws_accounts import Inbox
 
 NEW_PASSWORD = "a much better passphrase"
@@ -92,9 +92,7 @@ def test_invite_reset_change_remove_and_the_other_flows(
         save_shot(page, ARTIFACTS / f"{engine}-{name}.png")
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(WAIT)
+        browser, page = desktop_page(p)
         page.goto(site + "/signup")
         page.get_by_label("E-mail").fill(admin_email)
         page.get_by_label("Organisation").fill("Litware")

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from .conftest import PASSWORD, SAMPLE, polls
 from .test_authz import app_routes
-from .test_e2e import ARTIFACTS, CHROMIUM, FLAGS, WAIT, live, save_shot  # noqa: F401 (the live server fixture)
+from .test_e2e import ARTIFACTS, CHROMIUM, FLAGS, WAIT, desktop_page, live, save_shot  # noqa: F401 (the live server fixture)
 
 # What a page measures at a phone's width: how wide the document is against the window, and
 # the smallest chart text as drawn on the screen (its size in the chart times the chart's scale:
@@ -107,9 +107,7 @@ def test_the_pages_a_licensing_team_works_in(
         assert r.status_code == 201, r.text
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(WAIT)
+        browser, page = desktop_page(p)
         page.goto(live + "/signup")
         page.get_by_label("E-mail").fill(admin)
         page.get_by_label("Organisation").fill("Contoso")
