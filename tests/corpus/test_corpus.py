@@ -53,7 +53,10 @@ OLD_ESTATE = {
 }
 
 
-@pytest.fixture(scope="module")
+# Once per worker process: the scheduler hands out this module's tests one by one, between
+# other modules' (tests/conftest.py), so a module-scoped fixture would be torn down and built
+# again (about 3 s of a core) for nearly every test that uses it.
+@pytest.fixture(scope="session")
 def big(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return big_files(tmp_path_factory.mktemp("big"))
 
