@@ -10,8 +10,10 @@ they work from an installed package. Imports SQLAlchemy, Alembic and the ledger 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,8 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# A new SQLite ledger's schema and rows, dumped from what the migrations make (ledger/fresh.py)
+SNAPSHOT = MIGRATIONS / "fresh-sqlite.json"
 DEFAULT_FILE = "entitle.db"
 BUSY_TIMEOUT_MS = 60_000
 
@@ -161,9 +165,11 @@ def current_revision(engine: Engine) -> str | None:
         ) from None
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database to ``revision`` in one transaction per migration run."""
-    _migrate(engine, command.upgrade, revision)
+def upgrade(engine: Engine, revision: str = "head", fresh: bool = True) -> None:
+    """Migrate the database to ``revision`` in one transaction per migration run. An SQLite
+    database with no table at all, migrated to the newest revision, is first made from the
+    snapshot of ``entitle.ledger.fresh`` (unless ``fresh`` is false), in the same transaction."""
+    _migrate(engine, command.upgrade, revision, fresh and revision == "head")
 
 
 def downgrade(engine: Engine, revision: str) -> None:
@@ -171,7 +177,20 @@ def downgrade(engine: Engine, revision: str) -> None:
     _migrate(engine, command.downgrade, revision)
 
 
-def _migrate(engine: Engine, step: Any, revision: str) -> None:
+@cache
+def fresh_snapshot() -> tuple[str, tuple[str, ...]]:
+    """The revision and the statements of ``SNAPSHOT`` (read once)."""
+    data = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    return str(data["revision"]), tuple(data["statements"])
+
+
+def _no_table(connection: Any) -> bool:
+    """True when the SQLite database holds no table at all."""
+    sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+    return int(connection.exec_driver_sql(sql).scalar_one()) == 0
+
+
+def _migrate(engine: Engine, step: Any, revision: str, fresh: bool = False) -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with writer(engine).connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
@@ -182,6 +201,9 @@ def _migrate(engine: Engine, step: Any, revision: str) -> None:
             connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         try:
             with connection.begin():
+                if sqlite and fresh and _no_table(connection):
+                    for statement in fresh_snapshot()[1]:
+                        connection.exec_driver_sql(statement)
                 config.attributes["connection"] = connection
                 step(config, revision)
                 if sqlite:
