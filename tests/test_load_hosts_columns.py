@@ -165,3 +165,31 @@ def test_the_loader_reports_bad_hosts_with_file_and_line(tmp_path: Path) -> None
         "hosts.csv:5: host 'h1' is defined twice (first at hosts.csv:2) (give each host its own "
         "id, or delete the repeated row)",
     ]
+
+
+def test_the_oses_on_shared_hosts_are_checked_alike_from_columns_and_rows() -> None:
+    """docs/estate-format.md, hosts: on a provider's shared host every OSE is a VM that gives its
+    vcpus. The check reads the columns; given plain rows it must say the same."""
+    hosts, _ = read_csv_bytes(
+        b"host,processors,cores_per_processor,provider,dedicated\n"
+        b"az1,,,azure,\nown,2,8,,\naz2,2,8,aws,yes\n",
+        "hosts",
+        "hosts.csv",
+    )
+    oses, _ = read_csv_bytes(
+        b"ose,host,virtual,vcpus\nvm1,az1,yes,4\nvm2,az1,yes,\np1,az1,no,\n"
+        b"p2,own,no,\nvm3,az2,yes,\n",
+        "oses",
+        "oses.csv",
+    )
+    assert hosts is not None and oses is not None
+    by_columns: list[Problem] = []
+    by_rows: list[Problem] = []
+    checks.check_shared_hosts({"hosts": Table(hosts), "oses": Table(oses)}, by_columns)
+    tables = {"hosts": list(Table(hosts)), "oses": list(Table(oses))}
+    checks.check_shared_hosts(tables, by_rows)
+    assert by_columns == by_rows
+    assert [f"{p.source}: {p.message}" for p in by_columns] == [
+        "oses.csv:3: vcpus is blank for vm2 on az1, a provider's shared host",
+        "oses.csv:4: p1 is a physical OSE on az1, a provider's shared host",
+    ]
