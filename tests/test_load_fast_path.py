@@ -1,8 +1,8 @@
 """The loader's column-wise fast path reads exactly what the row-by-row path reads.
 
 A CSV file without quotes whose rows all have as many fields as the header is read and converted
-column by column (``raw.even_table``, ``columns.convert_table``, for every table but hosts); any
-other file, and any row whose cells are not what a clean estate holds, goes row by row. These tests give both paths
+column by column (``raw.even_table``, ``columns.convert_table``, for every table); any other
+file, and any row whose cells are not what a clean estate holds, goes row by row. These tests give both paths
 the same rows and compare the tables, records and problems (messages, sources and order).
 """
 
@@ -94,6 +94,13 @@ WORDS = {
     "first_seen": ["", "2026-01-05", "2026-01-05", "2026-02-30"],
     "last_seen": ["", "2025-12-31", "2026-01-05", "2026-1-5"],
     "device": ["", "pc1", " lt1"],
+    # hosts: a blank, a bound and a bad number in each count; provider and dedicated (format
+    # version 2) with each combination of a provider's shared host and one's own
+    "host": ["h1", "h2", "", "H1", "h1"],
+    "processors": ["2", "", "", "1", "0", "4096", "4097", "2.5", "-1"],
+    "cores_per_processor": ["8", "", "", "4096", "0", "4097", "x"],
+    "provider": ["", "azure", "AWS", "outsourcer", "ibm"],
+    "dedicated": ["", "yes", "no", "No", "maybe"],
     # the other tables: each rule across cells, and each type, good and bad
     "virtual": ["yes", "no", "", "maybe", "TRUE"],
     "vcpus": ["4", "", "0", "4097", "2.5"],
@@ -121,6 +128,10 @@ WORDS = {
 
 TABLE_HEADERS = st.sampled_from(
     [
+        ("hosts", ["host", "processors", "cores_per_processor"]),
+        ("hosts", ["host", "processors", "cores_per_processor", "provider", "dedicated"]),
+        ("hosts", ["Host", "provider", "processors", "cores_per_processor", "cpu_model", "rack"]),
+        ("hosts", ["host", "processors", "cores_per_processor", "cluster", "dedicated"]),
         ("access", ACCESS),
         ("access", ["Note", *ACCESS]),
         ("devices", ["device", "kind", "os"]),
@@ -194,6 +205,8 @@ def test_each_reason_to_leave_a_row_to_its_converter() -> None:
 
 
 CLEAN = {
+    "hosts": "host,processors,cores_per_processor,cluster,provider,dedicated\nh1,2,8,c1,,\n"
+    "h2,,,,azure,no\nh3,1,4,,aws,yes\nh4,2,16,c1,,no\n",
     "oses": "ose,host,virtual,vcpus,hosts,kind,runs_in\nvm1,h1,yes,4,h1;h2,,\nc1,h1,yes,2,,Container,vm1\n",
     "software": "ose,product,edition,version,passive_for\nvm1,SQL-Server,Standard,2022,\nvm2,sql-server,standard,2022,vm1\n",
     "users": "user,external,subscriptions\nu1,yes,Microsoft-365-E3;office-365-e3\nu2,,\n",
@@ -210,7 +223,7 @@ CLEAN = {
 def test_a_clean_table_is_converted_without_its_row_converter(
     table: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every table but hosts has the column-wise path: on clean rows no row converter runs, and
+    """Every table has the column-wise path: on clean rows no row converter runs, and
     the records are those the row converters make."""
     raw, problems = read_csv_bytes(CLEAN[table].encode(), table, f"{table}.csv")
     assert raw is not None and problems == []

@@ -5,9 +5,10 @@ uses and the type :mod:`entitle.estate.schema` gives it; the table's rule across
 (:data:`entitle.estate.rowwise.RULES`) is tried once per distinct combination of the cells it
 reads. A row whose cells all parse and fit together becomes its record directly; any other row
 goes through its row converter, which reports its problems. So the records and the problems are
-the same, in the same order, either way. Hosts (where whether a cell is required depends on
-another) always go row by row: a table holds a few of them. Imports only :mod:`entitle.source`
-and the estate's ``cells``, ``records``, ``rowwise`` and ``schema`` modules.
+the same, in the same order, either way. A required column with an exception (the schema's
+``when``: a host's processors and cores, blank on a provider's shared host) is parsed as optional
+here, and the table's rule says which blanks are wrong. Imports only :mod:`entitle.source` and
+the estate's ``cells``, ``records``, ``rowwise`` and ``schema`` modules.
 """
 
 from __future__ import annotations
@@ -22,23 +23,22 @@ from entitle.estate.rowwise import CONVERTERS, RULES
 from entitle.estate.schema import TABLE, Column
 from entitle.source import NO_SOURCE, Problem
 
-ROW_BY_ROW = frozenset({"hosts"})
-
 
 def _parsed(table: Table, column: Column) -> tuple[Sequence[Any], set[str]]:
     """``Cells.value`` of every cell of ``column``, and the texts that are bad (each distinct
-    text is parsed once)."""
+    text is parsed once). A column required but where ``when`` says is read as optional."""
     texts = table.column(column.name)
     distinct = set(texts)
+    required = column.required and not column.when
     if column.type in ("id", "text", "word"):  # no parsing: only a required one may be bad
-        bad = {""} if column.required and "" in distinct else set()
+        bad = {""} if required and "" in distinct else set()
         return ([text or None for text in texts] if "" in distinct else texts), bad
     value: dict[str, Any] = {}
     bad = set()
     for text in distinct:
         scratch: list[Problem] = []
         cells = Cells(Row(table.name, {column.name: text}, NO_SOURCE), scratch)
-        value[text] = cells.value(column.name)
+        value[text] = cells.value(column.name, required=required)
         if scratch:
             bad.add(text)
     return tuple(map(value.__getitem__, texts)), bad
@@ -47,7 +47,7 @@ def _parsed(table: Table, column: Column) -> tuple[Sequence[Any], set[str]]:
 def convert_table(table: Table, problems: list[Problem]) -> list[Any]:
     """Records of a whole table, with a problem for every bad cell of the rows that yield none."""
     converter = CONVERTERS[table.name]
-    if table.name in ROW_BY_ROW or not len(table):
+    if not len(table):
         return [r for r in (converter(Cells(row, problems)) for row in table) if r is not None]
     spec = TABLE[table.name]
     parsed: dict[str, Sequence[Any]] = {}

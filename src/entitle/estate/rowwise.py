@@ -4,7 +4,8 @@ Every cell is parsed by the type :mod:`entitle.estate.schema` gives its column
 (:meth:`Cells.value`); what is left here are each table's rules across the cells of one row
 (:data:`RULES`: a VM's ``hosts``, a placement's dates in order, ...), which the column-wise path
 of :mod:`entitle.estate.columns` applies too, and the hosts' converter, where whether a cell is
-required depends on another. A row with a bad cell yields no record and a problem for each bad
+required depends on another (its rule, for the column-wise path, is :func:`_host`; the
+converter reports). A row with a bad cell yields no record and a problem for each bad
 cell. Checks that look across rows or tables (unknown ids, duplicates, the catalog) live in
 :mod:`entitle.estate.checks`. Imports only :mod:`entitle.source` and the estate's ``cells``,
 ``records`` and ``schema`` modules.
@@ -37,22 +38,30 @@ def record(c: Cells, values: Values) -> Any:
     return RECORDS[c.row.table](**values, source=c.row.source, extra=c.extra())
 
 
+DEDICATED_ALONE = (
+    "dedicated is yes but provider is blank",
+    "dedicated says a provider's hardware is yours alone: name the provider "
+    "(" + ", ".join(PROVIDERS) + "), or leave dedicated blank for your own servers",
+)
+BOTH_OR_NEITHER = "give both processors and cores_per_processor, or neither"
+
+
 def to_host(c: Cells) -> Host | None:
+    """A host row, problems in this order: its host, provider and dedicated cells, a dedicated
+    host without a provider, its processors and cores (required but on a provider's shared
+    host), one of the two blank. A rule is reported only on a row whose cells so far are good.
+    :func:`_host` is the same test for the column-wise path."""
     host, provider, dedicated = c.value("host"), c.value("provider"), c.value("dedicated")
     # A provider's shared hardware is unknown to the organisation (estate format version 2):
     # its processors and cores may be blank there, and only there.
     shared = provider is not None and not dedicated
     if dedicated and provider is None and c.ok:
-        c.fail(
-            "dedicated is yes but provider is blank",
-            "dedicated says a provider's hardware is yours alone: name the provider "
-            "(" + ", ".join(PROVIDERS) + "), or leave dedicated blank for your own servers",
-        )
+        c.fail(*DEDICATED_ALONE)
     processors = c.value("processors", required=not shared)
     cores = c.value("cores_per_processor", required=not shared)
     if (processors is None) != (cores is None) and c.ok:
         blank = "processors" if processors is None else "cores_per_processor"
-        c.fail(f"{blank} is blank", "give both processors and cores_per_processor, or neither")
+        c.fail(f"{blank} is blank", BOTH_OR_NEITHER)
     values = {"host": host, "processors": processors, "cores_per_processor": cores}
     values |= {"provider": provider, "dedicated": dedicated}
     values |= {"cpu_model": c.value("cpu_model"), "cluster": c.value("cluster")}
@@ -121,12 +130,34 @@ def _managed(ose: str | None, device: str | None) -> Iterator[tuple[str, str]]:
         )
 
 
+def _host(
+    provider: str | None, dedicated: bool, processors: int | None, cores: int | None
+) -> Iterator[tuple[str, str]]:
+    """:func:`to_host`'s rules, for a host row whose cells each parse (processors and cores read
+    as optional, since they may be blank on a provider's shared host): it yields something
+    exactly when :func:`to_host` would refuse the row. The column-wise path sends such a row to
+    :func:`to_host`, which reports it in its own order."""
+    if dedicated and provider is None:
+        yield DEDICATED_ALONE
+    if provider is None or dedicated:  # not a provider's shared host: both are required
+        for name, value in (("processors", processors), ("cores_per_processor", cores)):
+            if value is None:
+                yield f"{name} is blank", "write a whole number of at least 1, e.g. 2"
+    elif (processors is None) != (cores is None):
+        blank = "processors" if processors is None else "cores_per_processor"
+        yield f"{blank} is blank", BOTH_OR_NEITHER
+
+
 def _placement(since: date | None, until: date | None) -> Iterator[tuple[str, str]]:
     if since and until and until < since:
         yield f"until {until} is before from {since}", "swap the two dates"
 
 
+# Each table's rule across the cells of one row. The column-wise path applies every one; the row
+# path applies them in :func:`by_rules`, but for hosts, whose :func:`to_host` applies the same
+# rule (a parity test holds the two together) interleaved with its cells.
 RULES: dict[str, Rule] = {
+    "hosts": Rule(("provider", "dedicated", "processors", "cores_per_processor"), _host),
     "oses": Rule(("ose", "virtual", "hosts", "replaces", "kind", "runs_in"), _ose),
     "software": Rule(("ose", "passive_for"), _software),
     "access": Rule(("first_seen", "last_seen"), _access),
