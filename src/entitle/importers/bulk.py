@@ -106,7 +106,7 @@ class BulkAccess:
                 "WHERE NOT EXISTS (SELECT 1 FROM missing m "
                 "WHERE m.ose = incoming.ose AND m.product = incoming.product)"
             )
-        self.con.execute(f"CREATE TEMP VIEW kept AS SELECT * FROM incoming {where}")
+        self.con.execute(f"CREATE TEMP TABLE kept AS SELECT * FROM incoming {where}")
         kept = sum(n for ose, product, n in pairs if (ose, product) in installed)
         self.kept = kept
         report.touched.add("access")
