@@ -7,6 +7,7 @@ import ast
 import json
 from pathlib import Path
 
+import pytest
 from exportkit import EXPORTS
 from typer.testing import CliRunner
 
@@ -15,7 +16,7 @@ from entitle.cli.main import app
 from entitle.estate.loader import load_estate
 from entitle.importers.merge import merge, read_tables, write_estate
 from entitle.importers.result import NewRow
-from entitle.source import Source
+from entitle.source import Problem, Source
 
 runner = CliRunner()
 AUGUST = ["--since", "2025-08-01", "--until", "2025-08-31"]
@@ -149,6 +150,41 @@ def test_an_estate_that_would_not_load_is_not_written(tmp_path: Path, catalog: C
     problems = write_estate(estate, {"oses": tables["oses"]}, catalog)
     assert any("nowhere" in p.message for p in problems)
     assert sorted(p.name for p in estate.iterdir()) == ["hosts.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["estate"]  # no staging left behind
+
+
+def test_a_bulk_table_is_written_beside_the_check_and_a_failure_writes_nothing(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    """write_estate runs a bulk writer (access.csv from DuckDB) in a thread while the loader
+    checks the other tables: its problems are returned after the loader's, and what it raises
+    is raised in the caller, with the estate as it was and no staging folder left behind."""
+    estate = tmp_path / "estate"
+    estate.mkdir()
+    (estate / "hosts.csv").write_text("host,processors,cores_per_processor\nh1,2,8\n")
+    tables, _ = read_tables(estate)
+    oses = (NewRow({"ose": "o1", "host": "h1", "virtual": "no"}, Source("x.csv", 2)),)
+    merge(tables, {"oses": oses})
+    header = "ose,product,user,device,level,purpose,first_seen,last_seen\n"
+    warning = Problem(Source("evidence.csv"), "a warning of the bulk writer", severity="warning")
+
+    def write(path: Path) -> list[Problem]:
+        path.write_text(header, encoding="utf-8")
+        return [warning]
+
+    problems = write_estate(estate, {"oses": tables["oses"]}, catalog, {"access": write})
+    assert problems == [warning]
+    assert (estate / "access.csv").read_text(encoding="utf-8") == header
+    assert sorted(p.name for p in estate.iterdir()) == ["access.csv", "hosts.csv", "oses.csv"]
+
+    def fail(path: Path) -> list[Problem]:
+        path.write_text("ose,prod", encoding="utf-8")  # half a file, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    before = {p.name: p.read_bytes() for p in estate.iterdir()}
+    with pytest.raises(OSError, match="No space left"):
+        write_estate(estate, {"oses": tables["oses"]}, catalog, {"access": fail})
+    assert {p.name: p.read_bytes() for p in estate.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["estate"]  # no staging left behind
 
 

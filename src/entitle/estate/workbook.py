@@ -17,14 +17,17 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any
-
-import openpyxl
-from openpyxl.workbook.workbook import Workbook
+from typing import TYPE_CHECKING, Any
 
 from entitle.estate.raw import RawEstate, RawTable, table_from_rows, unknown_table
 from entitle.estate.schema import TABLES
 from entitle.source import Problem, Source
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+
+# openpyxl (and the NumPy it loads) is imported when a workbook is opened: the CSV readers and
+# `entitle import` of CSV files import this module without opening one.
 
 MiB = 2**20
 SAVE_AGAIN = "save it from Excel or LibreOffice as an .xlsx workbook"
@@ -116,6 +119,8 @@ def open_workbook(
     problem = check_archive(path, file, limits)
     if problem is not None:
         return None, problem
+    import openpyxl
+
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except Exception as error:  # openpyxl raises many kinds on a damaged or foreign file

@@ -106,7 +106,7 @@ class BulkAccess:
                 "WHERE NOT EXISTS (SELECT 1 FROM missing m "
                 "WHERE m.ose = incoming.ose AND m.product = incoming.product)"
             )
-        self.con.execute(f"CREATE TEMP VIEW kept AS SELECT * FROM incoming {where}")
+        self.con.execute(f"CREATE TEMP TABLE kept AS SELECT * FROM incoming {where}")
         kept = sum(n for ose, product, n in pairs if (ose, product) in installed)
         self.kept = kept
         report.touched.add("access")
@@ -190,10 +190,15 @@ class BulkAccess:
                 problems.append(
                     self._problem(line, f"{why} '{product}' for access.csv", "see entitle products")
                 )
-        for line, first, last in self.con.execute(
-            f"SELECT line, first_seen, last_seen FROM ({NUMBERED}) WHERE first_seen <> '' "
-            "AND last_seen <> '' AND first_seen > last_seen ORDER BY line LIMIT 3"
-        ).fetchall():
+        backwards = "first_seen <> '' AND last_seen <> '' AND first_seen > last_seen"
+        rows: list[tuple[int, str, str]] = []
+        # numbering the rows sorts them all: only when some row has its dates backwards
+        if self.con.execute(f"SELECT 1 FROM kept WHERE {backwards} LIMIT 1").fetchall():
+            rows = self.con.execute(
+                f"SELECT line, first_seen, last_seen FROM ({NUMBERED}) WHERE {backwards} "
+                "ORDER BY line LIMIT 3"
+            ).fetchall()
+        for line, first, last in rows:
             problems.append(
                 self._problem(
                     line, f"last_seen {last} is before first_seen {first}", "swap the two dates"

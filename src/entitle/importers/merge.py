@@ -26,6 +26,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -276,6 +277,7 @@ def write_estate(
     recover(folder)
     _sweep(folder)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.import-", dir=folder.parent))
+    writing = _BulkWriters(bulk, staging)
     try:
         if folder.is_dir():
             for entry in folder.iterdir():
@@ -286,18 +288,16 @@ def write_estate(
                     shutil.copytree(entry, target, symlinks=True)
                 else:
                     shutil.copy2(entry, target, follow_symlinks=False)
+        writing.start()  # beside the rows written and checked below (see _BulkWriters)
         if "hosts" not in tables and not (staging / "hosts.csv").exists():
             _write_table(staging / "hosts.csv", Table("hosts", list(COLUMNS["hosts"])))
         for name, table in tables.items():
             _write_table(staging / f"{name}.csv", table)
             fault_point("import.table")
-        found: list[Problem] = []
-        for name, write in bulk.items():  # as NAME.csv.pending: the loader does not read it
-            found.extend(write(staging / f"{name}.csv.pending"))
-            _fsync_file(staging / f"{name}.csv.pending")
         _fsync_dir(staging)
         fault_point("import.staged")
         estate, problems = load_estate(staging, catalog)
+        found = writing.result()
         problems = [_renamed(p, staging, folder, tables) for p in problems] + found
         if estate is None or any(p.severity == "error" for p in found):
             shutil.rmtree(staging, ignore_errors=True)
@@ -309,8 +309,49 @@ def write_estate(
         _swap(staging, folder)
         return problems
     except BaseException:
+        writing.wait()  # it writes into the staging folder and uses its caller's connection
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+class _BulkWriters:
+    """The bulk writers of :func:`write_estate`, run in one thread beside the main one: each
+    writes its table as ``NAME.csv.pending`` in the staging folder (the loader does not read
+    it) and checks it, in DuckDB, which releases the GIL while a query runs; the main thread
+    meanwhile writes the other tables and the loader checks them. Their problems come in the
+    writers' order, as when they ran one after the other."""
+
+    def __init__(self, bulk: Mapping[str, Callable[[Path], list[Problem]]], staging: Path):
+        self.bulk = bulk
+        self.staging = staging
+        self.found: list[Problem] = []
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.bulk:
+            self.thread = threading.Thread(target=self._run, name="entitle-bulk", daemon=True)
+            self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            for name, write in self.bulk.items():
+                pending = self.staging / f"{name}.csv.pending"
+                self.found.extend(write(pending))
+                _fsync_file(pending)
+        except BaseException as error:  # raised again in the caller's thread (result())
+            self.error = error
+
+    def wait(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+    def result(self) -> list[Problem]:
+        """The writers' problems, once they are done; what one of them raised, raised here."""
+        self.wait()
+        if self.error is not None:
+            raise self.error
+        return self.found
 
 
 def _renamed(

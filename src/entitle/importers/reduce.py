@@ -106,13 +106,14 @@ GROUP BY status, file_no ORDER BY status, file_no
 """
 
 # Users written in more than one way (CONTOSO\Gina, CONTOSO\gina): merged as one, a finding.
+# Two spellings or more is min <> max (no distinct count kept per user: 30 % of this query).
 MERGED_USERS = """
-SELECT lower(trim(user_name)) AS user_id, count(DISTINCT user_name) AS spellings,
+SELECT lower(trim(user_name)) AS user_id,
        min(user_name) AS first_spelling, max(user_name) AS last_spelling
 FROM reduced
 WHERE status = 'ok' AND user_name IS NOT NULL
 GROUP BY lower(trim(user_name))
-HAVING count(DISTINCT user_name) > 1
+HAVING min(user_name) <> max(user_name)
 ORDER BY user_id
 """
 

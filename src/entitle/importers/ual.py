@@ -223,7 +223,7 @@ def _reduce_with(
     _report_status(seen, sources, files, window, out)
     merged = list(engine.rows(reduce.MERGED_USERS))
     if merged:
-        _, _, first, last = merged[0]
+        _, first, last = merged[0]
         out.warn(
             "user-names-merged",
             f"{len(merged)} user(s) written in more than one way were taken as one (e.g. "
