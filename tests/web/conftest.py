@@ -60,11 +60,24 @@ def db_url(
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-# Tests whose PostgreSQL run is in the long tier only (make test-long): the browser tests drive
-# the app through the same code on either engine, each for 15-25 s, and their SQLite run stays
-# in the fast tier; the engine's own behaviour (its SQL, locks, tenancy) is tested on both
-# engines by every other module here.
-LONG_ON_POSTGRESQL = ("test_e2e.py::", "test_e2e_flows.py::", "test_e2e_pages.py::")
+# Tests whose PostgreSQL run is in the long tier only (make test-long, which CI runs): the
+# browser tests (15-25 s each) and the modules about what the pages and uploads show, which
+# drive the same code on either engine (no SQL of their own, nothing that differs by engine: the
+# estates are files, the positions computed from them); their SQLite run stays in the fast tier.
+# The engine's own behaviour — its SQL, types, locks, races, tenancy, sessions, limits, the
+# ledger, NUL characters, the schema fuzz — is tested on both engines in the fast tier by
+# every other module here and by tests/ledger.
+LONG_ON_POSTGRESQL = (
+    "test_e2e.py::",
+    "test_e2e_flows.py::",
+    "test_e2e_pages.py::",
+    "test_ws_pages.py::",
+    "test_ws_uploads.py::",
+    "test_ws_imports.py::",
+    "test_ws_decide.py::",
+    "test_ws_decide_inputs.py::",
+    "test_apidocs.py::",
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
