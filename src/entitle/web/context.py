@@ -127,6 +127,11 @@ async def api_actor(
     request: Request, actor: Annotated[Actor | None, Depends(optional_actor)]
 ) -> Actor:
     """The API's caller; 401 without credentials, 403 on a cookie request without CSRF."""
+    return api_caller(request, actor)
+
+
+def api_caller(request: Request, actor: Actor | None) -> Actor:
+    """:func:`api_actor`'s checks, for a route that identifies its caller itself."""
     if actor is None:
         raise ApiError(401, "unauthenticated", "sign in, or send Authorization: Bearer TOKEN")
     check_csrf(request, actor)
