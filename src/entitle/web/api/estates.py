@@ -21,7 +21,7 @@ from entitle.reports.pdf import PdfUnavailable, html_to_pdf
 from entitle.reports.xlsx import render_xlsx
 from entitle.web import archives, jobs, positions
 from entitle.web.auth import Actor, identify, membership
-from entitle.web.context import DB, WS, ApiActor, Id, Workspace, api_caller
+from entitle.web.context import DB, WS, ApiActor, Id, Workspace, api_caller, request_session
 from entitle.web.errors import ApiError, not_found
 from entitle.web.models import Job, StoredEstate
 from entitle.web.positions import Basis
@@ -203,7 +203,6 @@ def position(
     estate_id: Id,
     request: Request,
     ws: WS,
-    session: DB,
     format: Literal["json", "xlsx", "html", "pdf"] = "json",
     as_of: AsOf = None,
     entitlements: Source = "estate",
@@ -218,7 +217,21 @@ def position(
             # the stored text is the position's JSON already: send it as it is (no parse and
             # re-encode on the hot read path)
             return Response('{"ok":true,"position":' + stored + "}", media_type="application/json")
-    # the general path: who is asking (401, 403), membership (404), the estate (404, 409)
+    # the general path (and its answers: 401, 403, 404, 409), with a session of its own: the
+    # hot read above needs none
+    with request_session(ws, request) as session:
+        return position_of(ws, request, session, org_id, estate_id, format, basis)
+
+
+def position_of(
+    ws: Workspace,
+    request: Request,
+    session: DB,
+    org_id: int,
+    estate_id: int,
+    format: str,
+    basis: Basis,
+) -> Response:
     actor = api_caller(request, identify(request, session, ws.sessions))
     org = membership(session, actor, org_id)
     estate = get_estate(session, org_id, estate_id)
