@@ -239,6 +239,7 @@ class Run:
     database: str | None = None  # PostgreSQL: the scratch database's name
     db_cpu: float = 0.0  # CPU of its server processes that lived through the run
     sessions: int = 0  # connections opened to it during the run
+    kept: int = 0  # of which still open at the end (the rest were opened and closed: churn)
 
 
 KINDS = ("read", "purchase", "assign")
@@ -329,6 +330,7 @@ async def load(
         run.server_cpu = cpu_seconds(pid) - cpu
         if run.database:
             run.db_cpu = backend_cpu_since(run.database, db_cpu)
+            run.kept = len(set(backend_cpu(run.database)) - set(db_cpu))
             run.sessions = sessions_opened(args.pg, run.database) - sessions
         listing = (await client.get(f"/api/orgs/{org}/ledger/entitlements", headers=auth)).json()
         verified = (await client.get(f"/api/orgs/{org}/ledger/verify", headers=auth)).json()
@@ -369,7 +371,7 @@ def report(engine: str, run: Run, checks: dict[str, Any]) -> bool:
             f"PostgreSQL CPU: {run.db_cpu:.1f} s ({run.db_cpu / run.elapsed:.0%} of a core; the "
             f"server processes of the database that lived through the run), "
             f"{run.db_cpu / max(total, 1) * 1000:.2f} ms a request; {run.sessions} connections "
-            "opened during the run"
+            f"opened during the run, {run.kept} of them open at its end"
         )
     reads = len(run.kinds["read"].latencies) / run.elapsed
     writes = sum(len(run.kinds[k].latencies) for k in ("purchase", "assign")) / run.elapsed
