@@ -92,6 +92,31 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def backend_cpu(database: str) -> dict[int, float]:
+    """User and system CPU time so far of each PostgreSQL server process serving ``database``
+    (their titles name it: ``postgres: 15/main: USER DATABASE HOST(PORT) idle``), by process
+    id, from Linux /proc; empty when the server runs elsewhere."""
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not title.startswith("postgres:") or f" {database} " not in title:
+                continue
+            fields = _stat(int(entry.name))
+        except (OSError, IndexError):
+            continue
+        found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def backend_cpu_since(database: str, before: dict[int, float]) -> float:
+    """The CPU time the server processes of ``database`` alive now used since ``before`` (a
+    :func:`backend_cpu`); a process that ended meanwhile is not counted."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in backend_cpu(database).items())
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -211,6 +236,10 @@ class Run:
     assigned: list[tuple[str, str]] = field(default_factory=list)
     elapsed: float = 0.0
     server_cpu: float = 0.0
+    database: str | None = None  # PostgreSQL: the scratch database's name
+    db_cpu: float = 0.0  # CPU of its server processes that lived through the run
+    sessions: int = 0  # connections opened to it during the run
+    kept: int = 0  # of which still open at the end (the rest were opened and closed: churn)
 
 
 KINDS = ("read", "purchase", "assign")
@@ -264,12 +293,32 @@ async def writer(
             run.assigned.append((ref, holder))
 
 
-async def load(base: str, pid: int, args: argparse.Namespace) -> tuple[Run, dict[str, Any]]:
+def sessions_opened(admin_url: str, database: str) -> int:
+    """How many connections the PostgreSQL server has opened to ``database`` so far
+    (``pg_stat_database.sessions``, PostgreSQL 14 and later)."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT sessions FROM pg_stat_database WHERE datname = %s", (database,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+async def load(
+    base: str, pid: int, args: argparse.Namespace, db_url: str
+) -> tuple[Run, dict[str, Any]]:
     limits = httpx.Limits(max_connections=args.readers + args.writers + 4)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         auth, org, estate = await setup(client)
         url = f"/api/orgs/{org}/estates/{estate}/position"
         run = Run()
+        if "://" in db_url:
+            from sqlalchemy.engine import make_url
+
+            run.database = make_url(db_url).database
+        if run.database:
+            db_cpu, sessions = backend_cpu(run.database), sessions_opened(args.pg, run.database)
         cpu = cpu_seconds(pid)
         started = time.monotonic()
         end = started + args.seconds
@@ -279,6 +328,10 @@ async def load(base: str, pid: int, args: argparse.Namespace) -> tuple[Run, dict
         )
         run.elapsed = time.monotonic() - started
         run.server_cpu = cpu_seconds(pid) - cpu
+        if run.database:
+            run.db_cpu = backend_cpu_since(run.database, db_cpu)
+            run.kept = len(set(backend_cpu(run.database)) - set(db_cpu))
+            run.sessions = sessions_opened(args.pg, run.database) - sessions
         listing = (await client.get(f"/api/orgs/{org}/ledger/entitlements", headers=auth)).json()
         verified = (await client.get(f"/api/orgs/{org}/ledger/verify", headers=auth)).json()
     held = {
@@ -313,6 +366,13 @@ def report(engine: str, run: Run, checks: dict[str, Any]) -> bool:
         f"server CPU: {run.server_cpu:.1f} s in {run.elapsed:.1f} s "
         f"({run.server_cpu / run.elapsed:.0%} of a core, all server processes), {run.server_cpu / max(total, 1) * 1000:.2f} ms a request"
     )
+    if run.database:
+        print(
+            f"PostgreSQL CPU: {run.db_cpu:.1f} s ({run.db_cpu / run.elapsed:.0%} of a core; the "
+            f"server processes of the database that lived through the run), "
+            f"{run.db_cpu / max(total, 1) * 1000:.2f} ms a request; {run.sessions} connections "
+            f"opened during the run, {run.kept} of them open at its end"
+        )
     reads = len(run.kinds["read"].latencies) / run.elapsed
     writes = sum(len(run.kinds[k].latencies) for k in ("purchase", "assign")) / run.elapsed
     worst = max(percentile(k.latencies, 99) for k in run.kinds.values()) * 1000
@@ -340,7 +400,7 @@ def report(engine: str, run: Run, checks: dict[str, Any]) -> bool:
 
 def bench(engine: str, db_url: str, data: Path, args: argparse.Namespace) -> bool:
     with server(db_url, data, args.workers) as (base, pid):
-        run, checks = asyncio.run(load(base, pid, args))
+        run, checks = asyncio.run(load(base, pid, args, db_url))
     return report(engine, run, checks)
 
 

@@ -29,7 +29,8 @@ from fastapi.testclient import TestClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_serve import PASSWORD, SAMPLE, postgres_database  # noqa: E402
+from bench_serve import PASSWORD, SAMPLE, backend_cpu, backend_cpu_since, postgres_database  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from entitle.ledger import db  # noqa: E402
 from entitle.web import create_app  # noqa: E402
@@ -129,6 +130,8 @@ async def main_async(app: Any, path: str, org: int, headers: Any, args: Any) -> 
     for _ in range(20):  # warm up
         assert await one() in (200, 201)
     prof = cProfile.Profile(time.process_time) if profile else None  # CPU, not waiting
+    database = args.database
+    db_cpu = backend_cpu(database) if database else {}
     cpu = time.process_time()
     if prof:
         prof.enable()
@@ -138,6 +141,9 @@ async def main_async(app: Any, path: str, org: int, headers: Any, args: Any) -> 
         prof.disable()
     used = time.process_time() - cpu
     print(f"{count} x {args.kind}: {used / count * 1000:.2f} ms of CPU each (in the app, no HTTP)")
+    if database:
+        server = backend_cpu_since(database, db_cpu)
+        print(f"  and {server / count * 1000:.2f} ms each in the PostgreSQL server processes")
     if prof:
         out = io.StringIO()
         pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(30)
@@ -164,6 +170,7 @@ def main() -> int:
 
 
 def run(url: str, work: Path, args: argparse.Namespace) -> None:
+    args.database = make_url(url).database if url.startswith("postgresql") else None
     app = create_app(url, work / "data", secret_key="profile", job_memory=None)
     path, org, headers = prepare(app)
     if args.profile:

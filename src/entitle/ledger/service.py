@@ -227,12 +227,16 @@ def import_candidates(
         if problems:
             return ImportReport(0, 0, tuple(problems))
         numbers = {c.entitlement.agreement for c in new if c.entitlement.agreement}
-        agreements = {
-            a.number: a
-            for a in session.execute(
-                select(Agreement).where(Agreement.number.in_(sorted(numbers)))
-            ).scalars()
-        }
+        agreements = (
+            {
+                a.number: a
+                for a in session.execute(
+                    select(Agreement).where(Agreement.number.in_(sorted(numbers)))
+                ).scalars()
+            }
+            if numbers  # none named (a web purchase, mostly): no round trip for an empty IN
+            else {}
+        )
         for number in sorted({c.entitlement.agreement for c in new if c.entitlement.agreement}):
             if number not in agreements:
                 agreements[number] = Agreement(number=number)

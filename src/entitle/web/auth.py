@@ -182,9 +182,7 @@ class Sessions:
         ``None`` (signed out, expired, forged)."""
         loaded = self.load(cookie)
         found = find_holder(session, loaded[0]) if loaded else None
-        if found is None or loaded is None or found.token_name != SESSION_NAME:
-            return None
-        if found.created_at < utc_now() - self.lifetime:
+        if found is None or loaded is None or not vouches(self, Credential(*loaded), found):
             return None
         return found, loaded[1]
 
@@ -195,20 +193,44 @@ class Sessions:
             session.execute(delete(ApiToken).where(ApiToken.id == found[0].token_id))
 
 
-def identify(request: Request, session: Session, sessions: Sessions) -> Actor | None:
-    """The actor of a request, by bearer token or session cookie, or ``None``."""
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """What a request presents: a bearer token (``csrf`` is ``None``), or the secret of the
+    session its cookie names, with the session's CSRF token."""
+
+    secret: str
+    csrf: str | None = None
+
+
+def credential(request: Request, sessions: Sessions) -> Credential | None:
+    """The request's bearer token, else its signed, unexpired session cookie's secret."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        holder = find_holder(session, header[7:].strip())
-        if holder is None or holder.token_name == SESSION_NAME:
-            raise ApiError(401, "unauthenticated", "the API token is unknown or was revoked")
-        return Actor(holder.user_id, holder.email, holder.name)
+        return Credential(header[7:].strip())
     cookie = request.cookies.get(COOKIE)
-    found = sessions.find(session, cookie) if cookie else None
-    if found is None:
+    loaded = sessions.load(cookie) if cookie else None
+    return Credential(*loaded) if loaded else None
+
+
+def vouches(sessions: Sessions, presented: Credential, holder: Holder) -> bool:
+    """Whether the row found for ``presented``'s secret lets it in: an API token's row for a
+    bearer token; for a cookie, a session's row less than the session lifetime old."""
+    if presented.csrf is None:
+        return holder.token_name != SESSION_NAME
+    return holder.token_name == SESSION_NAME and holder.created_at >= utc_now() - sessions.lifetime
+
+
+def identify(request: Request, session: Session, sessions: Sessions) -> Actor | None:
+    """The actor of a request, by bearer token or session cookie, or ``None``."""
+    presented = credential(request, sessions)
+    if presented is None:
         return None
-    holder, csrf = found
-    return Actor(holder.user_id, holder.email, holder.name, csrf)
+    holder = find_holder(session, presented.secret)
+    if holder is None or not vouches(sessions, presented, holder):
+        if presented.csrf is None:
+            raise ApiError(401, "unauthenticated", "the API token is unknown or was revoked")
+        return None
+    return Actor(holder.user_id, holder.email, holder.name, presented.csrf)
 
 
 def check_csrf(request: Request, actor: Actor, form_token: str | None = None) -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import os
 import secrets
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Lock
@@ -98,11 +99,19 @@ async def workspace(request: Request) -> Workspace:
 async def db_session(
     request: Request, ws: Annotated[Workspace, Depends(workspace)]
 ) -> AsyncIterator[Session]:
-    """A session per request. On SQLite an unsafe request takes the write lock when its
-    transaction begins (``BEGIN IMMEDIATE``), so a read that turns into a write never fails
+    """A session per request (:func:`request_session`). (Async only to spare two thread hops a
+    request: making the session does no I/O, and closing it only returns its connection;
+    queries run in the routes' threads.)"""
+    with request_session(ws, request) as session:
+        yield session
+
+
+@contextmanager
+def request_session(ws: Workspace, request: Request) -> Iterator[Session]:
+    """The request's database session. On SQLite an unsafe request takes the write lock when
+    its transaction begins (``BEGIN IMMEDIATE``), so a read that turns into a write never fails
     against a background job's write; routes that hand over to the ledger's own transactions
-    close it first. (Async only to spare two thread hops a request: making the session does
-    no I/O, and closing it only returns its connection; queries run in the routes' threads.)"""
+    close it first."""
     engine = ws.engine if request.method in SAFE_METHODS else writer(ws.engine)
     guard = SignInGuard(ws.limiter, client_address(request))
     with Session(engine, expire_on_commit=False, info={GUARD: guard}) as session:
@@ -127,6 +136,11 @@ async def api_actor(
     request: Request, actor: Annotated[Actor | None, Depends(optional_actor)]
 ) -> Actor:
     """The API's caller; 401 without credentials, 403 on a cookie request without CSRF."""
+    return api_caller(request, actor)
+
+
+def api_caller(request: Request, actor: Actor | None) -> Actor:
+    """:func:`api_actor`'s checks, for a route that identifies its caller itself."""
     if actor is None:
         raise ApiError(401, "unauthenticated", "sign in, or send Authorization: Bearer TOKEN")
     check_csrf(request, actor)

@@ -9,10 +9,10 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from entitle import money
 from entitle.ledger.clock import iso, utc_now
@@ -20,11 +20,12 @@ from entitle.reports.html import render_html
 from entitle.reports.pdf import PdfUnavailable, html_to_pdf
 from entitle.reports.xlsx import render_xlsx
 from entitle.web import archives, jobs, positions
-from entitle.web.auth import Actor, membership
-from entitle.web.context import DB, WS, ApiActor, Id, Workspace
+from entitle.web.auth import Actor, identify, membership
+from entitle.web.context import DB, WS, ApiActor, Id, Workspace, api_caller, request_session
 from entitle.web.errors import ApiError, not_found
-from entitle.web.models import Job, Membership, StoredEstate
+from entitle.web.models import Job, StoredEstate
 from entitle.web.positions import Basis
+from entitle.web.storedread import stored_position
 
 router = APIRouter(prefix="/orgs/{org_id}", tags=["estates"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -73,20 +74,6 @@ def job_json(j: Job) -> dict[str, Any]:
         "progress": j.progress,
         "message": j.message,
     }
-
-
-STORED = (
-    select(StoredEstate.position)
-    .join(Membership, Membership.org_id == StoredEstate.org_id)
-    .where(
-        StoredEstate.id == bindparam("estate"),
-        StoredEstate.org_id == bindparam("org"),
-        Membership.user_id == bindparam("user"),
-    )
-)
-"""The stored position of an estate, if the user is a member of its organisation (any role
-may read it): the hot read in one query, with no ORM objects loaded. Anything else (not a
-member, no such estate, no position yet) takes the general path and its answer."""
 
 
 def get_estate(session: DB, org_id: Id, estate_id: Id) -> StoredEstate:
@@ -214,9 +201,8 @@ def recompute(org_id: Id, estate_id: Id, ws: WS, session: DB, actor: ApiActor) -
 def position(
     org_id: Id,
     estate_id: Id,
+    request: Request,
     ws: WS,
-    session: DB,
-    actor: ApiActor,
     format: Literal["json", "xlsx", "html", "pdf"] = "json",
     as_of: AsOf = None,
     entitlements: Source = "estate",
@@ -226,16 +212,27 @@ def position(
     --as-of DAY --db LEDGER``), not kept."""
     basis = Basis(as_of, entitlements == "ledger")
     if format == "json" and basis.stored:
-        stored = (
-            session.connection()
-            .execute(STORED, {"estate": estate_id, "org": org_id, "user": actor.user_id})
-            .one_or_none()
-        )
-        if stored is not None and stored.position is not None:
+        stored = stored_position(ws, request, org_id, estate_id)
+        if stored is not None:
             # the stored text is the position's JSON already: send it as it is (no parse and
             # re-encode on the hot read path)
-            body = '{"ok":true,"position":' + stored.position + "}"
-            return Response(body, media_type="application/json")
+            return Response('{"ok":true,"position":' + stored + "}", media_type="application/json")
+    # the general path (and its answers: 401, 403, 404, 409), with a session of its own: the
+    # hot read above needs none
+    with request_session(ws, request) as session:
+        return position_of(ws, request, session, org_id, estate_id, format, basis)
+
+
+def position_of(
+    ws: Workspace,
+    request: Request,
+    session: DB,
+    org_id: int,
+    estate_id: int,
+    format: str,
+    basis: Basis,
+) -> Response:
+    actor = api_caller(request, identify(request, session, ws.sessions))
     org = membership(session, actor, org_id)
     estate = get_estate(session, org_id, estate_id)
     if format == "json" and basis.stored:
