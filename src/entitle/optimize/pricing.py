@@ -28,6 +28,12 @@ class Pricing:
         # looked up per need, hundreds of thousands of times for a few dozen kinds
         self._units: dict[tuple[str, str, str | None], UnitPrice | None] = {}
 
+    def prices_key(self) -> frozenset[tuple[tuple[str, str, str | None], Decimal, str | None]]:
+        """What the estate's prices say, for telling two pricings of one catalog apart
+        (:class:`entitle.optimize.calmemo.CalPlans`): each key's price and currency, not where
+        it was written."""
+        return frozenset((k, p.price, p.currency) for k, p in self._estate.items())
+
     @property
     def currency(self) -> str:
         for p in self._estate.values():

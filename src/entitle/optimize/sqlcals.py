@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from entitle.catalog.model import Catalog
 from entitle.optimize.calentry import plan_cals
+from entitle.optimize.calmemo import CalPlans
 from entitle.optimize.calplan import MILP_LIMIT, CalPlan, Resource
 from entitle.optimize.choices import (
     SERVER_CAL,
@@ -36,8 +37,10 @@ class SqlCals:
         catalog: Catalog,
         pricing: Pricing,
         owned: dict[tuple[Resource, str | None], int],
+        memo: CalPlans | None = None,
     ):
         self.catalog, self.pricing, self.owned = catalog, pricing, owned
+        self._solve = memo.plan if memo is not None else plan_cals
         self._all = CalNeeds.of(needs)  # the optimizer reads columns: sets are taken from them
         self._at: dict[str, list[int]] = defaultdict(list)
         for i, ose in enumerate(self._all.ose):
@@ -69,7 +72,7 @@ class SqlCals:
         key = (oses, with_owned, final)
         if key in self._cache:
             return self._cache[key]
-        plan = plan_cals(
+        plan = self._solve(
             CalDemand(self.needs(oses)),
             self.catalog,
             self.pricing,
