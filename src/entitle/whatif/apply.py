@@ -61,10 +61,12 @@ def estate_rows(estate: Estate) -> Rows:
 
 
 def apply_changes(
-    estate: Estate, changes: tuple[Change, ...], catalog: Catalog
+    estate: Estate, changes: tuple[Change, ...], catalog: Catalog, rows: Rows | None = None
 ) -> tuple[Estate | None, list[Problem]]:
-    """The estate after ``changes``, or None and every problem found."""
-    rows = estate_rows(estate)
+    """The estate after ``changes``, or None and every problem found. ``rows``: the estate's
+    :func:`estate_rows`, made once by a caller applying several sets of changes to it (they are
+    not changed: each table's list is copied, and a change replaces a row, never edits it)."""
+    rows = estate_rows(estate) if rows is None else {t: list(rs) for t, rs in rows.items()}
     problems: list[Problem] = []
     for change in changes:
         _apply(change, rows, problems)
