@@ -54,6 +54,7 @@ class SqlCals:
         # What the owned SQL CALs can save at most: each unit one license at its list price.
         self.owned_value = sum((pricing.amount(*r.license()) * q for r, q in mine), Decimal(0))
         self._cache: dict[tuple[frozenset[str], bool, bool], CalPlan] = {}
+        self._apart: dict[tuple[frozenset[str], ...], tuple[Decimal, ...]] = {}
 
     def needs(self, oses: frozenset[str]) -> CalNeeds:
         return self._all.take(i for ose in sorted(oses) for i in self._at.get(ose, ()))
@@ -85,12 +86,18 @@ class SqlCals:
         return plan
 
     def exact_apart(self, sets: list[frozenset[str]]) -> list[Decimal]:
-        """Each set's SQL CAL cost with nothing owned: one cut for sets sharing no holder."""
+        """Each set's SQL CAL cost with nothing owned: one cut for sets sharing no holder. A
+        batch priced before (the per-component search and the exact choices ask for the same
+        batches) is not cut again."""
         from entitle.optimize.cals import costs_apart  # NumPy and SciPy: only to price CALs
 
+        batch = tuple(sets)
+        if batch in self._apart:
+            return list(self._apart[batch])
         costs = costs_apart(list(map(self.needs, sets)), self.catalog, self.pricing)
         if costs is None or len(sets) < 2:
-            return [self.plan(s, with_owned=False).cost for s in sets]
+            costs = [self.plan(s, with_owned=False).cost for s in sets]
+        self._apart[batch] = tuple(costs)
         return costs
 
     def lower_apart(self, sets: list[frozenset[str]]) -> list[Decimal]:
