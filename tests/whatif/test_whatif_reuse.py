@@ -35,14 +35,18 @@ def required(position, license: str) -> int:
 
 
 def test_more_cores_reuse_the_baselines_cal_plan() -> None:
-    """More cores change the server licenses, not who needs a CAL: the three users' CAL plan
-    (§1.1: one user CAL each) is the baseline's, handed back; the position is the one computed
-    without the memo. 1 × 24 cores → 24 core licenses (§3.1: at least 8 a processor, 16 a server)."""
+    """More cores at a new core price change the server licenses, not who needs a CAL nor what
+    a CAL costs: the three users' CAL plan (§1.1: one user CAL each) is the baseline's, handed
+    back; the position is the one computed without the memo. 1 × 24 cores → 24 core licenses
+    (§3.1: at least 8 a processor, 16 a server)."""
     memo = CalPlans(CAT)
     before = compute_position(three_users(), CAT, AS_OF, memo=memo)
     assert (memo.solved, memo.reused) == (1, 0)
     assert (required(before, "user-cal"), required(before, "core")) == (3, 16)
-    after_estate = scenario("- set: host\n  host: h1\n  cores_per_processor: 24\n")
+    after_estate = scenario(
+        "- set: host\n  host: h1\n  cores_per_processor: 24\n"
+        "- set: price\n  product: windows-server\n  license: core\n  price: 70\n"
+    )
     after = compute_position(after_estate, CAT, AS_OF, memo=memo)
     assert (memo.solved, memo.reused) == (1, 1)
     assert (required(after, "user-cal"), required(after, "core")) == (3, 24)
@@ -68,3 +72,15 @@ def test_another_price_is_another_problem() -> None:
     after = compute_position(scenario(text), CAT, AS_OF, memo=memo)
     assert (memo.solved, memo.reused) == (2, 0)
     assert required(after, "user-cal") == 3
+
+
+def test_every_price_a_cal_plan_reads_is_in_the_memos_key() -> None:
+    """The memo tells pricings apart by the CAL licenses' prices only: every license a CAL plan
+    is priced in (a right's, a suite's, a client ML's, a connector's) is one of them."""
+    from entitle.optimize.calmemo import CAL_LICENSES
+    from entitle.optimize.calplan import Resource
+
+    kinds = ("windows-server:cal", "exchange-server:cal-enterprise", "configuration-manager:ml")
+    resources = [Resource(h, w) for h in ("user", "device") for w in (*kinds, "core-cal")]
+    resources.append(Resource("ec", "windows-server"))
+    assert {r.license()[1] for r in resources} <= CAL_LICENSES

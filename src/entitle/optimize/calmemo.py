@@ -9,8 +9,8 @@ would find: results stay identical, only the work goes.
 
 The key is everything :func:`entitle.optimize.cals.optimise_cals` reads: every column of the
 needs (:class:`~entitle.rules.calneeds.CalNeeds`, in order: the order settles ties), the prices
-the estate gives (:meth:`CalPlans.prices_key`; the catalog is the memo's own), the owned
-quantities, ``give_up_at`` and ``milp_nodes``. ``solved`` and ``reused`` count what happened
+the estate gives for CALs, client MLs and connectors (``CAL_LICENSES``; the catalog is the
+memo's own), the owned quantities, ``give_up_at`` and ``milp_nodes``. ``solved`` and ``reused`` count what happened
 (for tests and ``bench/bench_reuse.py``).
 
 Imports the plan's records and the CAL entry point; NumPy and SciPy load only on a first solve.
@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     from entitle.rules.cals import CalDemand
 
 Owned = dict[tuple[Resource, str | None], int]
+# The licenses a CAL plan is priced in: every price the optimizer looks up is one of a
+# Resource's (calplan.Resource.license), so a new core price leaves the CAL plans as they were.
+CAL_LICENSES = frozenset(
+    {"user-cal", "device-cal", "external-connector", "client-ml-user", "client-ml-ose"}
+)
 
 
 class CalPlans:
@@ -61,7 +66,7 @@ class CalPlans:
         key = (
             tuple(hash(tuple(c)) for c in columns),
             len(columns[0]),
-            pricing.prices_key(),
+            pricing.prices_key(CAL_LICENSES),
             frozenset((owned or {}).items()),
             give_up_at,
             milp_nodes,
