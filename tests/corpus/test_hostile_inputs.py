@@ -106,9 +106,9 @@ def test_what_if_copies_are_bounded_by_the_rows_they_add(
 ) -> None:
     """a.adams has 2 access rows; with a table limit of 10 rows, 4 copies give the access table
     2 + 4 × 2 = 10 rows (allowed) and 5 copies 12 (refused, naming the access table)."""
-    from entitle.whatif import apply  # noqa: PLC0415
+    from entitle.whatif import many  # noqa: PLC0415 - add: users is whatif/many.py
 
-    monkeypatch.setattr(apply, "MAX_ROWS", 10)
+    monkeypatch.setattr(many, "MAX_ROWS", 10)
     folder = estate(
         tmp_path,
         oses="ose,host,virtual\nhv1,hv1,no\n",

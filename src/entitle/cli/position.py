@@ -97,6 +97,7 @@ def register(app: typer.Typer) -> None:
             what_if_json,
             write_reports,
         )
+        from entitle.optimize.calmemo import CalPlans
         from entitle.position import compute_position
         from entitle.reports.terminal import render_report
 
@@ -110,11 +111,15 @@ def register(app: typer.Typer) -> None:
             owned, unknown = known_records(ledger_entitlements(ledger_db, day), catalog)
             loaded = replace(loaded, entitlements=owned)
         check_pdf_possible(pdf)
+        # a what-if plans the estate twice: the CAL problems it leaves as they were are solved once
+        memo = CalPlans(catalog) if what_if_file else None
         with err_console.status("computing the position", spinner="dots") as status, gc_paused():
-            result = compute_position(loaded, catalog, day, progress=lambda msg: status.update(msg))
+            result = compute_position(
+                loaded, catalog, day, progress=lambda msg: status.update(msg), memo=memo
+            )
         if unknown:
             result = replace(result, findings=unknown + result.findings)
-        change = what_if(what_if_file, loaded, result, catalog, day) if what_if_file else None
+        change = what_if(what_if_file, loaded, result, catalog, day, memo) if what_if_file else None
         if change is not None:
             loaded, result = change.estate, change.position
         report = None

@@ -22,6 +22,7 @@ from entitle.catalog import Catalog
 from entitle.cli.common import SYSTEM_FAILURE, fail, generation_time, system_failure
 from entitle.estate.records import Estate
 from entitle.faults import fault_point
+from entitle.optimize.calmemo import CalPlans
 from entitle.position import Position, compute_position
 from entitle.reports import Report, build_report
 from entitle.reports.html import render_html
@@ -40,9 +41,15 @@ class WhatIf:
 
 
 def what_if(
-    path: Path, estate: Estate, before: Position, catalog: Catalog, day: date | None
+    path: Path,
+    estate: Estate,
+    before: Position,
+    catalog: Catalog,
+    day: date | None,
+    memo: CalPlans | None = None,
 ) -> WhatIf:
-    """The position after the changes in ``path`` and its difference from ``before``."""
+    """The position after the changes in ``path`` and its difference from ``before``.
+    ``memo``: the CAL plans of ``before``, reused where the changes leave a problem as it was."""
     if not path.is_file():
         fail([f"{path}: no such change file (give a YAML file of changes; see --help)"])
     changes, problems = read_changes(path)
@@ -51,7 +58,7 @@ def what_if(
     after, problems = apply_changes(estate, changes, catalog)
     if after is None:
         fail(problems)
-    position = compute_position(after, catalog, day or before.as_of)
+    position = compute_position(after, catalog, day or before.as_of, memo=memo)
     return WhatIf(after, position, diff_positions(before, position), changes)
 
 

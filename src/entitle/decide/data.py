@@ -31,14 +31,15 @@ from entitle.decide.growth import GrowthRates, Projection
 from entitle.decide.questionnaire import Answers, Prices, Recommendation, recommend, whole
 from entitle.estate.files import MAX_ROWS
 from entitle.estate.records import Estate, Price
-from entitle.optimize.cals import CalPlan, Resource, optimise_cals
+from entitle.optimize.calmemo import CalPlans
+from entitle.optimize.cals import CalPlan, Resource
 from entitle.optimize.plan import make_plan, owned_resources
 from entitle.optimize.pricing import Pricing
 from entitle.rules.calneeds import FIELDS, CalNeeds
 from entitle.rules.cals import CalDemand, cal_demand
 from entitle.rules.index import EstateIndex
 from entitle.source import Problem, Source
-from entitle.whatif.apply import apply_changes
+from entitle.whatif.apply import apply_changes, estate_rows
 from entitle.whatif.changes import Change
 
 OPTIMUM = "exact optimum"
@@ -162,10 +163,10 @@ Owned = dict[tuple[Resource, str | None], int]
 
 
 def _price(
-    demand: CalDemand, catalog: Catalog, pricing: Pricing, owned: Owned, name: str
+    demand: CalDemand, catalog: Catalog, pricing: Pricing, owned: Owned, name: str, memo: CalPlans
 ) -> Strategy:
-    listed = optimise_cals(demand, catalog, pricing, None)
-    bought = optimise_cals(demand, catalog, pricing, owned) if owned else listed
+    listed = memo.plan(demand, catalog, pricing, None)
+    bought = memo.plan(demand, catalog, pricing, owned) if owned else listed
     users, devices = _count(listed)
     return Strategy(name, users, devices, listed.cost, bought.cost)
 
@@ -178,10 +179,16 @@ def decide_from_estate(
     *,
     growth_expected: bool = False,
     rates: GrowthRates | None = None,
+    memo: CalPlans | None = None,
 ) -> DataDecision:
+    """``memo``: where the CAL plans are kept (a new one when not given): a strategy's problem
+    met again — today's in year 0 of the projection, a year that grows nothing — is solved once
+    (:mod:`entitle.optimize.calmemo`)."""
+    memo = memo if memo is not None else CalPlans(catalog)
     # server choices as the position makes them (the estate's prices); the CALs of the one
-    # product asked about, priced at the prices given (they win over prices.csv and the catalog)
-    plan = make_plan(estate, catalog, Pricing(catalog, estate.prices), as_of)
+    # product asked about, priced at the prices given (they win over prices.csv and the catalog):
+    # the position's own CAL plan is not needed (cals=False), only its demand
+    plan = make_plan(estate, catalog, Pricing(catalog, estate.prices), as_of, cals=False)
     pricing = priced(catalog, estate, prices)
     demand = only(plan.demand, prices.product)
     owned = owned_resources(estate.entitlements, catalog, as_of)
@@ -189,18 +196,19 @@ def decide_from_estate(
     ev = read_evidence(estate, demand)
     answers = ev.answers(growth_expected)
     rec = recommend(answers, prices)
-    strategies = [_price(demand, catalog, pricing, owned, OPTIMUM)]
+    strategies = [_price(demand, catalog, pricing, owned, OPTIMUM, memo)]
     policies = _policies(ev, rec)
     for name in STRATEGIES:
-        strategies.append(
-            _price(restrict(demand, policies[name], externals), catalog, pricing, owned, name)
-        )
+        restricted = restrict(demand, policies[name], externals)
+        strategies.append(_price(restricted, catalog, pricing, owned, name, memo))
     growth = None
     if rates is not None:
         sql_oses = frozenset(
             n.ose for n in plan.demand.needs if n.right == catalog.database_right() and n.ose
         )
-        growth = project_estate(estate, catalog, pricing, ev, rec, rates, sql_oses, prices.product)
+        growth = project_estate(
+            estate, catalog, pricing, ev, rec, rates, sql_oses, prices.product, memo
+        )
     return DataDecision(ev, answers, rec, tuple(strategies), growth)
 
 
@@ -268,23 +276,34 @@ def project_estate(
     rates: GrowthRates,
     sql_oses: frozenset[str],
     product: str,
+    memo: CalPlans | None = None,
 ) -> Projection:
+    """Each year's estate is today's with that year's growth changes; the estate's rows are made
+    once, a year whose changes are another's (no growth: every year's) is that year's demand
+    and evidence, and the CAL plans go through ``memo``."""
+    memo = memo if memo is not None else CalPlans(catalog)
     externals = {u.user for u in estate.users if u.external}
     costs: list[list[Decimal]] = [[] for _ in STRATEGIES]
     floor = []
+    rows = estate_rows(estate)
+    seen: list[tuple[tuple[Change, ...], CalDemand, Evidence]] = []
     for year in range(rates.years + 1):
-        grown, problems = apply_changes(estate, growth_changes(ev, rates, year), catalog)
-        if grown is None:
-            raise GrowthFailed(problems)
-        demand = only(cal_demand(EstateIndex.build(grown), catalog, sql_oses), product)
-        year_ev = read_evidence(grown, demand)
-        floor.append(optimise_cals(demand, catalog, pricing, None).cost)
+        changes = growth_changes(ev, rates, year)
+        same = [(d, e) for c, d, e in seen if c == changes]
+        if same:
+            demand, year_ev = same[0]
+        else:
+            grown, problems = apply_changes(estate, changes, catalog, rows)
+            if grown is None:
+                raise GrowthFailed(problems)
+            demand = only(cal_demand(EstateIndex.build(grown), catalog, sql_oses), product)
+            year_ev = read_evidence(grown, demand)
+            seen.append((changes, demand, year_ev))
+        floor.append(memo.plan(demand, catalog, pricing, None).cost)
         policies = _policies(year_ev, rec)
         for i, name in enumerate(STRATEGIES):
-            plan = optimise_cals(
-                restrict(demand, policies[name], externals), catalog, pricing, None
-            )
-            costs[i].append(plan.cost)
+            restricted = restrict(demand, policies[name], externals)
+            costs[i].append(memo.plan(restricted, catalog, pricing, None).cost)
     return Projection(
         STRATEGIES,
         tuple(tuple(c) for c in costs),

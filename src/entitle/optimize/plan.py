@@ -19,7 +19,8 @@ from decimal import Decimal
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
 from entitle.optimize.calentry import plan_cals
-from entitle.optimize.calplan import CalPlan, Holdings, Resource
+from entitle.optimize.calmemo import CalPlans
+from entitle.optimize.calplan import NOTHING, CalPlan, Holdings, Resource
 from entitle.optimize.choices import (
     Progress,
     ServerCosts,
@@ -106,8 +107,16 @@ def make_plan(
     pricing: Pricing,
     as_of: date,
     progress: Progress | None = None,
+    memo: CalPlans | None = None,
+    cals: bool = True,
 ) -> Plan:
+    """The plan of ``estate``. ``memo``: CAL plans already found in this run, reused where a
+    problem is the same (a what-if's baseline and scenario). ``cals=False``: the server choices
+    and the CAL demand only (the decision tool prices its own CALs): the CALs of the other
+    rights and the chosen SQL CALs are not planned, and the plan's cost and bound count the
+    server licenses alone."""
     say = progress or (lambda _msg: None)
+    solve = memo.plan if memo is not None else plan_cals
     idx = EstateIndex.build(estate)
     demand: Demand = server_demand(estate, catalog, as_of)
     owned = owned_resources(estate.entitlements, catalog, as_of)
@@ -122,10 +131,11 @@ def make_plan(
     is_sql = [r == sql_right for r in found.right]
     sql_needs = found.take(i for i, s in enumerate(is_sql) if s)
     rest = replace(everything, needs=found.take(i for i, s in enumerate(is_sql) if not s))
-    say(f"planning CALs for {len(rest.needs):,} needs")
-    rest_plan = plan_cals(rest, catalog, pricing, owned)
+    if cals:
+        say(f"planning CALs for {len(rest.needs):,} needs")
+    rest_plan = solve(rest, catalog, pricing, owned) if cals else NOTHING
 
-    sql = SqlCals(sql_needs, catalog, pricing, owned)
+    sql = SqlCals(sql_needs, catalog, pricing, owned, memo)
     search = PlanSearch(demand, pricing, costs, sql, say)
     # Owned server licenses can make another edition or model the cheaper one: with few
     # decisions every option is also tried against them one at a time (the exact choices'
@@ -133,7 +143,8 @@ def make_plan(
     best, bound = search.run(owned=bool(server_owned) and len(demand.decisions) <= OWNED_SEARCH)
 
     chosen = server_cal_oses(best.servers, database)
-    sql_plan = sql.plan(chosen, final=True)  # its gap closed on larger graphs than the search's
+    # its gap closed on larger graphs than the search's
+    sql_plan = sql.plan(chosen, final=True) if cals else NOTHING
     final_demand = replace(everything, needs=CalNeeds.of(rest.needs) + sql.needs(chosen))
     cost = costs.plan(best.servers) + sql_plan.cost + rest_plan.cost
     lower = min(bound + rest_plan.lower_bound, cost)

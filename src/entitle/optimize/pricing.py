@@ -28,6 +28,18 @@ class Pricing:
         # looked up per need, hundreds of thousands of times for a few dozen kinds
         self._units: dict[tuple[str, str, str | None], UnitPrice | None] = {}
 
+    def prices_key(
+        self, licenses: frozenset[str] | None = None
+    ) -> frozenset[tuple[tuple[str, str, str | None], Decimal, str | None]]:
+        """What the estate's prices of ``licenses`` (default: all) say, for telling two
+        pricings of one catalog apart (:class:`entitle.optimize.calmemo.CalPlans`): each key's
+        price and currency, not where it was written."""
+        return frozenset(
+            (k, p.price, p.currency)
+            for k, p in self._estate.items()
+            if licenses is None or k[1] in licenses
+        )
+
     @property
     def currency(self) -> str:
         for p in self._estate.values():

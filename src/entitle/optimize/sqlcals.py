@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from entitle.catalog.model import Catalog
 from entitle.optimize.calentry import plan_cals
+from entitle.optimize.calmemo import CalPlans
 from entitle.optimize.calplan import MILP_LIMIT, CalPlan, Resource
 from entitle.optimize.choices import (
     SERVER_CAL,
@@ -36,8 +37,10 @@ class SqlCals:
         catalog: Catalog,
         pricing: Pricing,
         owned: dict[tuple[Resource, str | None], int],
+        memo: CalPlans | None = None,
     ):
         self.catalog, self.pricing, self.owned = catalog, pricing, owned
+        self._solve = memo.plan if memo is not None else plan_cals
         self._all = CalNeeds.of(needs)  # the optimizer reads columns: sets are taken from them
         self._at: dict[str, list[int]] = defaultdict(list)
         for i, ose in enumerate(self._all.ose):
@@ -51,6 +54,7 @@ class SqlCals:
         # What the owned SQL CALs can save at most: each unit one license at its list price.
         self.owned_value = sum((pricing.amount(*r.license()) * q for r, q in mine), Decimal(0))
         self._cache: dict[tuple[frozenset[str], bool, bool], CalPlan] = {}
+        self._apart: dict[tuple[frozenset[str], ...], tuple[Decimal, ...]] = {}
 
     def needs(self, oses: frozenset[str]) -> CalNeeds:
         return self._all.take(i for ose in sorted(oses) for i in self._at.get(ose, ()))
@@ -69,7 +73,7 @@ class SqlCals:
         key = (oses, with_owned, final)
         if key in self._cache:
             return self._cache[key]
-        plan = plan_cals(
+        plan = self._solve(
             CalDemand(self.needs(oses)),
             self.catalog,
             self.pricing,
@@ -82,12 +86,18 @@ class SqlCals:
         return plan
 
     def exact_apart(self, sets: list[frozenset[str]]) -> list[Decimal]:
-        """Each set's SQL CAL cost with nothing owned: one cut for sets sharing no holder."""
+        """Each set's SQL CAL cost with nothing owned: one cut for sets sharing no holder. A
+        batch priced before (the per-component search and the exact choices ask for the same
+        batches) is not cut again."""
         from entitle.optimize.cals import costs_apart  # NumPy and SciPy: only to price CALs
 
+        batch = tuple(sets)
+        if batch in self._apart:
+            return list(self._apart[batch])
         costs = costs_apart(list(map(self.needs, sets)), self.catalog, self.pricing)
         if costs is None or len(sets) < 2:
-            return [self.plan(s, with_owned=False).cost for s in sets]
+            costs = [self.plan(s, with_owned=False).cost for s in sets]
+        self._apart[batch] = tuple(costs)
         return costs
 
     def lower_apart(self, sets: list[frozenset[str]]) -> list[Decimal]:

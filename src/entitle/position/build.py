@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
+from entitle.optimize.calmemo import CalPlans
 from entitle.optimize.calplan import CalPlan, Holdings
 from entitle.optimize.match import allocate
 from entitle.optimize.plan import Progress, make_plan
@@ -40,13 +41,25 @@ Key = tuple[str, str, str | None, str | None]
 
 
 def compute_position(
-    estate: Estate, catalog: Catalog, as_of: date | None = None, progress: Progress | None = None
+    estate: Estate,
+    catalog: Catalog,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+    memo: CalPlans | None = None,
 ) -> Position:
-    """The effective license position of ``estate`` on ``as_of`` (default: today)."""
-    return _compute(estate, catalog, as_of or date.today(), progress)
+    """The effective license position of ``estate`` on ``as_of`` (default: today). ``memo``:
+    CAL plans already found in this run (a what-if's baseline), reused where a problem is the
+    same (:mod:`entitle.optimize.calmemo`)."""
+    return _compute(estate, catalog, as_of or date.today(), progress, memo)
 
 
-def _compute(estate: Estate, catalog: Catalog, as_of: date, progress: Progress | None) -> Position:
+def _compute(
+    estate: Estate,
+    catalog: Catalog,
+    as_of: date,
+    progress: Progress | None,
+    memo: CalPlans | None = None,
+) -> Position:
     pricing = Pricing(catalog, estate.prices)
     se_installed = frozenset(
         s.product for s in estate.software if catalog.subscription_edition(s.product, s.version)
@@ -54,7 +67,7 @@ def _compute(estate: Estate, catalog: Catalog, as_of: date, progress: Progress |
     owned = counted_entitlements(estate.entitlements, catalog, as_of, se_installed)
     if owned.entitlements is not estate.entitlements:
         estate = replace(estate, entitlements=owned.entitlements)
-    plan = make_plan(estate, catalog, pricing, as_of, progress)
+    plan = make_plan(estate, catalog, pricing, as_of, progress, memo)
     cal_needs = cal_plan_needs(plan.cals)
     needs = plan.servers.needs + cal_needs
     ents = estate.entitlements

@@ -16,18 +16,17 @@ Imports :mod:`entitle.source`, the catalog and the estate; nothing higher.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from entitle.catalog.model import Catalog
 from entitle.estate import checks
 from entitle.estate.convert import Row, Table, convert, known_columns
-from entitle.estate.files import MAX_ROWS
 from entitle.estate.records import Estate
 from entitle.estate.schema import SCHEMA, TABLE, TABLES
 from entitle.source import Problem, Source
 from entitle.whatif.changes import Change
+from entitle.whatif.many import Uses, add_many
 
 # The table a change's target names ("vm" is an OSE that is virtual), and the fields that pick
 # the row(s) a `set` or `remove` acts on: from the estate's schema.
@@ -61,13 +60,21 @@ def estate_rows(estate: Estate) -> Rows:
 
 
 def apply_changes(
-    estate: Estate, changes: tuple[Change, ...], catalog: Catalog
+    estate: Estate, changes: tuple[Change, ...], catalog: Catalog, rows: Rows | None = None
 ) -> tuple[Estate | None, list[Problem]]:
-    """The estate after ``changes``, or None and every problem found."""
-    rows = estate_rows(estate)
+    """The estate after ``changes``, or None and every problem found. ``rows``: the estate's
+    :func:`estate_rows`, made once by a caller applying several sets of changes to it (they are
+    not changed: each table's list is copied, and a change replaces a row, never edits it)."""
+    rows = estate_rows(estate) if rows is None else {t: list(rs) for t, rs in rows.items()}
     problems: list[Problem] = []
+    uses: Uses | None = None  # kept while changes only add users and devices (many.py)
     for change in changes:
-        _apply(change, rows, problems)
+        if change.verb == "add" and change.target in ("users", "devices"):
+            uses = uses if uses is not None else Uses(rows)
+            add_many(change, uses, problems)
+        else:
+            uses = None
+            _apply(change, rows, problems)
     if problems:
         return None, problems
     return _rebuild(rows, catalog, estate.name, {c.source for c in changes})
@@ -126,7 +133,7 @@ def _unknown_fields(
 
 def _add(change: Change, rows: Rows, problems: list[Problem]) -> None:
     if change.target in ("users", "devices"):
-        _add_many(change, rows, problems)
+        add_many(change, Uses(rows), problems)
         return
     table = TABLE_OF[change.target]
     if _unknown_fields(change, table, (), problems):
@@ -268,128 +275,3 @@ def _unlink(table: str, name: str, kind: str, removal: str, value: str, rows: Ro
 
 def _ids(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(";") if part.strip()]
-
-
-MANY_FIELDS = {
-    "users": ("count", "prefix", "like", "own_devices", "external", "department", "subscriptions"),
-    "devices": ("count", "prefix", "like", "kind", "os"),
-}
-
-
-def _count(change: Change, problems: list[Problem]) -> int | None:
-    """The ``count`` of an ``add: users``/``add: devices``: from 1 to the rows an estate table
-    may hold (:data:`entitle.estate.files.MAX_ROWS`), since each one is built."""
-    text = change.fields.get("count", "")
-    if not text.isascii() or not text.isdigit() or not text.strip("0"):
-        problems.append(
-            Problem(
-                change.where("count"),
-                f"count '{text}' is not a whole number of at least 1",
-                "e.g. count: 40",
-            )
-        )
-        return None
-    if len(text.lstrip("0")) > 12 or int(text) > MAX_ROWS:
-        problems.append(
-            Problem(
-                change.where("count"),
-                f"count {text} is more than an estate table may hold ({MAX_ROWS:,} rows)",
-                "add fewer at a time",
-            )
-        )
-        return None
-    return int(text)
-
-
-def _add_many(change: Change, rows: Rows, problems: list[Problem]) -> None:
-    """``add: users`` / ``add: devices``: ``count`` new ones named ``prefix1``, ``prefix2`` …,
-    each using what ``like`` uses (its access and managed rows, copied)."""
-    allowed = MANY_FIELDS[change.target]
-    bad = [k for k in change.fields if k not in allowed]
-    for name in bad:
-        problems.append(
-            Problem(
-                change.where(name),
-                f"add: {change.target} has no field '{name}'",
-                "fields: " + ", ".join(allowed),
-            )
-        )
-    count = _count(change, problems)
-    if bad or count is None:
-        return
-    kind = change.target.rstrip("s")
-    table = f"{kind}s"
-    prefix = change.fields.get("prefix") or f"new-{kind}-"
-    like = change.fields.get("like", "")
-    named = (r.cells.get(kind) for t in (table, "access", "managed") for r in rows[t])
-    if like and like not in set(named):
-        problems.append(
-            Problem(change.where("like"), f"no {kind} '{like}' to copy", "name an existing one")
-        )
-        return
-    clone = _clone_user if kind == "user" else _clone_device
-    before = {name: len(rows[name]) for name in rows}
-    clone(change, rows, like, f"{prefix}1")
-    # every copy adds as many rows as the first: the tables it would fill past their limit are
-    # refused before they are built (count: 100000000 of a user with access rows)
-    over = [
-        name
-        for name in rows
-        if len(rows[name]) + (len(rows[name]) - before[name]) * (count - 1) > MAX_ROWS
-    ]
-    if over:
-        message = (
-            f"count {count} would make the {', '.join(over)} table hold more than "
-            f"{MAX_ROWS:,} rows, the limit of an estate table"
-        )
-        problems.append(Problem(change.where("count"), message, "add fewer at a time"))
-        return
-    for n in range(2, count + 1):
-        clone(change, rows, like, f"{prefix}{n}")
-
-
-def _template(rows: Rows, table: str, column: str, like: str) -> dict[str, str]:
-    for r in rows[table]:
-        if r.cells.get(column) == like:
-            return dict(r.cells)
-    return {}
-
-
-def _clone_user(change: Change, rows: Rows, like: str, new: str) -> None:
-    cells: dict[str, str] = _template(rows, "users", "user", like) if like else {}
-    cells.update({"user": new, "name": ""})
-    given = ("external", "department", "subscriptions")
-    cells.update({k: change.fields[k] for k in given if k in change.fields})
-    rows["users"].append(Row("users", cells, change.source))
-    if not like:
-        return
-    own = change.fields.get("own_devices", "yes").lower() in ("yes", "true", "1")
-    users_of: dict[str, set[str]] = defaultdict(set)
-    for r in rows["access"] + rows["managed"]:
-        if r.cells.get("device"):
-            users_of[r.cells["device"]].add(r.cells.get("user", ""))
-    renamed: dict[str, str] = {}
-    if own:
-        for device, users in sorted(users_of.items()):
-            if users == {like}:
-                renamed[device] = f"{new}-{device}"
-                _clone_device(change, rows, device, renamed[device], copy_uses=False)
-    for table in ("access", "managed"):
-        for r in list(rows[table]):
-            if r.cells.get("user") == like:
-                device = r.cells.get("device", "")
-                cells = {**r.cells, "user": new, "device": renamed.get(device, device)}
-                rows[table].append(Row(table, cells, change.source))
-
-
-def _clone_device(change: Change, rows: Rows, like: str, new: str, copy_uses: bool = True) -> None:
-    cells: dict[str, str] = _template(rows, "devices", "device", like) if like else {}
-    cells["device"] = new
-    cells.update({k: change.fields[k] for k in ("kind", "os") if k in change.fields})
-    rows["devices"].append(Row("devices", cells, change.source))
-    if not like or not copy_uses:
-        return
-    for table in ("access", "managed"):
-        for r in list(rows[table]):
-            if r.cells.get("device") == like:
-                rows[table].append(Row(table, {**r.cells, "device": new}, change.source))
