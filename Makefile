@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(BIN)/pytest $(XDIST)
 
 # The long tier (CI runs it after `make test`): the rest of the random oracle cases, the browser
-# tests on PostgreSQL and the Spark agreement (marker `slow`), the hypothesis tests with all
+# tests and the web page modules on PostgreSQL, the Spark agreement (marker `slow`), the hypothesis tests with all
 # their examples (tests/tiers.py), and every atheris target on a fixed campaign: a fixed seed
 # and 40,000 runs (FUZZ_RUNS=N sets them), the same inputs on every run, so that CI is red only
 # when the code changed (tests/fuzz/README.md).
