@@ -77,3 +77,14 @@ def test_a_live_connection_in_use_is_lent_without_a_ping(
     first = _backend(engine)
     assert [_backend(engine) for _ in range(3)] == [first] * 3
     assert pings == []  # pool_pre_ping would have pinged three times
+
+
+def test_a_socket_that_cannot_be_watched_counts_as_readable() -> None:
+    """psycopg's ``fileno()`` raises its OperationalError (not an OSError) once libpq has lost
+    or closed the socket: the check then pings instead of failing the checkout."""
+
+    class Lost:
+        def fileno(self) -> int:
+            raise psycopg.OperationalError("the connection is lost")
+
+    assert db._readable(Lost()) is True

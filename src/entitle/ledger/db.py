@@ -134,6 +134,11 @@ def _check_alive(engine: Engine) -> None:
         try:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as error:
+            lost = isinstance(error, engine.dialect.loaded_dbapi.Error) and (
+                engine.dialect.is_disconnect(error, dbapi_connection, None)
+            )
+            if not lost:
+                raise  # as pool_pre_ping: only a lost connection renews the pool
             raise exc.InvalidatePoolError(f"the ping failed: {error}") from error
 
 
@@ -143,7 +148,7 @@ def _readable(dbapi_connection: Any) -> bool:
         poll = select.poll()
         poll.register(dbapi_connection.fileno(), select.POLLIN)
         return bool(poll.poll(0))
-    except (OSError, ValueError, AttributeError):  # closed, or no socket to watch: ping
+    except Exception:  # closed, lost (psycopg's OperationalError), or no socket: ping
         return True
 
 
@@ -152,7 +157,9 @@ def open_engine(url: str) -> Engine:
     statement writes a text holding a NUL character (:class:`NulCharacter`). A server's
     connections are checked before they are lent (:func:`_check_alive`)."""
     if make_url(url).get_backend_name() != "sqlite":
-        engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=2 * POOL_SIZE)
+        # At most 2 × POOL_SIZE connections a process: `serve --workers 4` stays under
+        # PostgreSQL's default max_connections (100).
+        engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
         _check_alive(engine)
         event.listen(engine, "before_cursor_execute", _no_nul)
         return engine
