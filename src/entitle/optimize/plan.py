@@ -167,9 +167,8 @@ def _combine(a: CalPlan, b: CalPlan) -> CalPlan:
     both = [Holdings.of(a.holdings), Holdings.of(b.holdings)]
     columns = [x + y for x, y in zip(*(h.columns() for h in both), strict=True)]
     resource, holder = columns[0], columns[1]
-    order = sorted(
-        range(len(holder)), key=lambda i: (resource[i].holder, resource[i].what, holder[i])
-    )
+    keys = list(zip([r.holder for r in resource], [r.what for r in resource], holder, strict=True))
+    order = sorted(range(len(holder)), key=keys.__getitem__)
     return CalPlan(
         Holdings(*([c[i] for i in order] for c in columns)),
         a.cost + b.cost,

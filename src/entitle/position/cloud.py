@@ -69,6 +69,7 @@ def cloud_rows(
     rows: list[CloudRow] = []
     findings: list[Finding] = []
     versions: list[str | None] | None = None
+    of_kind: dict[tuple[str, str], list[int]] = defaultdict(list)  # owned, by product and license
     for sw in estate.software:
         ose = oses.get(sw.ose)
         host = hosts.get(ose.host) if ose is not None else None
@@ -132,7 +133,10 @@ def cloud_rows(
         if short > 0:
             if versions is None:  # the version each owned license may run, once
                 versions = [effective_version(catalog, e, as_of) for e in ents]
-            why = _why(catalog, as_of, ents, versions, n, by_need.get(j, []))
+                for i, e in enumerate(ents):
+                    of_kind[(e.product, e.license)].append(i)
+            mine = of_kind.get((n.product, n.license), [])
+            why = _why(catalog, as_of, ents, versions, mine, n, by_need.get(j, []))
             where = "dedicated host" if host is not None and host.dedicated else "shared hardware"
             rows.append(row("", short=short, note=why))
             findings.append(
@@ -154,19 +158,19 @@ def _why(
     as_of: date,
     ents: tuple[Entitlement, ...],
     versions: list[str | None],
+    mine: list[int],
     n: Need,
     used: list[tuple[int, int]],
 ) -> str:
     """Which rule kept owned licenses from covering ``n``: no right at all, no active SA, bought
-    on or after the cut-off, or too few licenses."""
+    on or after the cut-off, or too few licenses. ``mine``: the owned licenses of ``n``'s
+    product and license kind (no other covers it), in their order."""
     terms = n.cloud
     assert terms is not None
     if terms.failed:
         return terms.failed
     fitting = [
-        e
-        for e, version in zip(ents, versions, strict=True)
-        if e.quantity > 0 and e.license == n.license and covers(catalog, e, version, n)
+        ents[i] for i in mine if ents[i].quantity > 0 and covers(catalog, ents[i], versions[i], n)
     ]
     if not fitting:
         return f"no owned {n.product} {n.license} license of a covering edition and version"

@@ -31,10 +31,11 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Access, Software
+from entitle.rules.calaccess import AccessRows, Template, interleave, source_texts
 from entitle.rules.calneeds import CalNeed, CalNeeds
 from entitle.rules.index import EstateIndex
 from entitle.rules.multiplex import Unmarked, front_end_reach, server_to_server, unmarked_relays
@@ -96,56 +97,46 @@ def cal_demand(
     exempt: Counter[str] = Counter()
     partial: Counter[str] = Counter()
     externals = {u.user for u in idx.estate.users if u.external}
-    rows: list[tuple[Access, str | None, str | None]] = []
-    for a in idx.estate.access:
-        ose = idx.oses[a.ose]
-        device = a.device if a.device and a.device not in idx.oses else None
-        if ose.environment != "production":
-            exempt["dev-test OSE"] += 1
-        elif a.user is None and device is None:
-            exempt["server-to-server" if a.device else "unauthenticated"] += 1
-        else:
-            rows.append((a, a.user, device))
-
-    admins_exempt = _admin_exemptions(rows)
+    rows = AccessRows.of(idx, exempt)
+    admin = rows.admin_exempt(ADMIN_EXEMPT_PER_OSE)
+    if any(admin):
+        exempt["administration only (≤ 2 per OSE)"] += admin.count(True)
+        rows = rows.without(admin)
     s2s = server_to_server(idx)
     reach = front_end_reach(idx, s2s)
     no_windows: dict[str, set[str]] = defaultdict(set)  # OSE → products used there
+    external = [u in externals for u in rows.user]
+    rules: dict[tuple[str, str, str, bool], Rule] = {}
+    direct, direct_row = CalNeeds(), cast(Any, [])
+    if len(rows):  # (NumPy only then: `entitle calc` plans a server without access rows)
+        counts = exempt, partial, no_windows
+        direct, direct_row = _access_needs(
+            idx, catalog, sql_server_cal, rows, external, rules, counts
+        )
+    # front ends (§1.6): the few rows that reach other OSEs, row by row
     principals: dict[str, tuple[set[str], set[str]]] = {}
     found: list[tuple[Any, ...]] = []  # one tuple per need: CalNeed's fields, in its order
-    rules: dict[tuple[str, str, str, bool], Rule] = {}
-    for a, user, device in rows:
-        principal = user or device
-        if a.purpose == "admin" and (a.ose, principal) in admins_exempt:
-            exempt["administration only (≤ 2 per OSE)"] += 1
-            continue
-        external = user in externals
-        source = str(a.source)
-        got, reason, ws_reason = _row_needs(
-            found, idx, a, user, device, external, source, None, rules, catalog, sql_server_cal
-        )
-        if ws_reason == NO_WINDOWS:
-            no_windows[a.ose].add(a.product)
-        if not got:
-            exempt[reason or ws_reason] += 1
-        elif reason:
-            partial[reason] += 1
+    found_row: list[int] = []
+    for i in (i for i, o in enumerate(rows.ose) if o in s2s or o in reach):
+        a, user, device = rows.records[i], rows.user[i], rows.device[i]
         if a.purpose != "use":
             continue
         if a.ose in s2s:
             users, devices = principals.setdefault(a.ose, (set(), set()))
-            (users if user else devices).add(principal or "")
+            (users if user else devices).add(user or device or "")
+        source = str(a.source)
         for r in reach.get(a.ose, ()):
             if idx.oses[r.ose].environment != "production":
                 continue
             relayed = replace(a, ose=r.ose, product=r.product, level=r.level)
             evidence = f"{a.source} via front end {a.ose} → " + " → ".join(r.path)
-            row = (user, device, external, evidence, source)
+            row = (user, device, external[i], evidence, source)
             _, _, ws_reason = _row_needs(found, idx, relayed, *row, rules, catalog, sql_server_cal)
+            found_row += [i] * (len(found) - len(found_row))
             if ws_reason == NO_WINDOWS:
                 no_windows[r.ose].add(r.product)
-    _managed(found, idx, catalog)
-    needs = CalNeeds.from_rows(found)
+    needs = interleave(direct, direct_row, CalNeeds.from_rows(found), found_row)
+    needs += _managed(idx, catalog)
     held_by, findings = subscription_rights(idx, catalog, as_of)
     findings = _unknown_os(idx, no_windows) + findings
     unmarked = _unmarked(idx, catalog, principals, s2s, sql_server_cal)
@@ -165,6 +156,47 @@ def cal_demand(
 
 
 NO_WINDOWS = "no Windows Server on the OSE"
+
+
+def _access_needs(
+    idx: EstateIndex,
+    catalog: Catalog,
+    sql_server_cal: frozenset[str],
+    rows: AccessRows,
+    external: list[bool],
+    rules: dict[tuple[str, str, str, bool], Rule],
+    counts: tuple[Counter[str], Counter[str], dict[str, set[str]]],
+) -> tuple[CalNeeds, Any]:
+    """The needs of the access rows, and each one's row: what an OSE, product, level and
+    externality decide is worked out once per group of rows alike (kept in ``rules``), counted
+    in ``counts`` (exempt and partial rows by reason, OSEs without Windows Server), and every
+    row's needs are laid out from its group's."""
+    from entitle.rules.calaccess import group_codes, lay_out
+
+    exempt, partial, no_windows = counts
+    group, firsts, sizes = group_codes(
+        list(zip(rows.ose, rows.product, rows.level, external, strict=True))
+    )
+    templates: list[Template] = []
+    hosts: list[str] = []
+    for i, many in zip(firsts, sizes, strict=True):
+        a = rows.records[i]
+        rule = rules[(a.ose, a.product, a.level, external[i])] = _rule(
+            idx, catalog, a, external[i], sql_server_cal
+        )
+        rights, reason, implied, ws_reason, host = rule
+        templates.append(
+            tuple((r, v, b, False) for r, v, b in rights)
+            + tuple((r, v, False, True) for r, v in implied)
+        )
+        hosts.append(host)
+        if ws_reason == NO_WINDOWS:
+            no_windows[a.ose].add(a.product)
+        if not rights and not implied:
+            exempt[reason or ws_reason] += many
+        elif reason:
+            partial[reason] += many
+    return lay_out(rows, group, templates, hosts, external)
 
 
 # What one use of a product on an OSE needs, whoever uses it: (its product's rights: right,
@@ -339,30 +371,6 @@ def subscription_rights(
     return rights, findings
 
 
-def _admin_exemptions(rows: list[tuple[Access, str | None, str | None]]) -> set[tuple[str, str]]:
-    """Up to two principals per OSE that only administer it need no CAL there. Where more
-    qualify, those with no other access anywhere are exempted first (they would otherwise need
-    a CAL for this OSE alone), then by id."""
-    uses: dict[tuple[str, str], set[str]] = defaultdict(set)
-    elsewhere: Counter[str] = Counter()
-    for a, user, device in rows:
-        principal = user or device
-        if principal is None:
-            continue
-        uses[(a.ose, principal)].add(a.purpose)
-        if a.purpose != "admin":
-            elsewhere[principal] += 1
-    by_ose: dict[str, list[str]] = defaultdict(list)
-    for (ose, principal), purposes in uses.items():
-        if purposes == {"admin"}:
-            by_ose[ose].append(principal)
-    out: set[tuple[str, str]] = set()
-    for ose, principals in by_ose.items():
-        ranked = sorted(principals, key=lambda p: (elsewhere[p] > 0, p))
-        out.update((ose, p) for p in ranked[:ADMIN_EXEMPT_PER_OSE])
-    return out
-
-
 def _first(idx: EstateIndex, ose: str, product: str) -> Software | None:
     return idx.first_software(ose, product)
 
@@ -421,11 +429,25 @@ def _rights(
     return rights, ""
 
 
-def _managed(found: list[tuple[Any, ...]], idx: EstateIndex, catalog: Catalog) -> None:
+def _managed(idx: EstateIndex, catalog: Catalog) -> CalNeeds:
     """Managed client OSEs need a client ML per OSE, or per user for the OSEs that user uses."""
-    for m in idx.estate.managed:
-        if m.device is None or m.device in idx.oses:
-            continue
-        version = catalog.latest_version(m.product)
-        need = (f"{m.product}:ml", m.user, m.device, version, None, None, False, str(m.source))
-        found.append((*need, True, False, ""))
+    rows = [m for m in idx.estate.managed if m.device is not None and m.device not in idx.oses]
+    kinds = {p: (f"{p}:ml", catalog.latest_version(p)) for p in {m.product for m in rows}}
+    right, version = zip(*(kinds[m.product] for m in rows), strict=True) if rows else ((), ())
+    n = len(rows)
+    sources = source_texts([m.source for m in rows])
+    users, devices = [m.user for m in rows], [m.device for m in rows]
+    fixed = [None] * n, [None] * n, [False] * n  # ose, host, external
+    return CalNeeds(
+        [
+            list(right),
+            users,
+            devices,
+            list(version),
+            *fixed,
+            sources,
+            [True] * n,
+            [False] * n,
+            [""] * n,
+        ]
+    )

@@ -1,0 +1,210 @@
+"""The access table as columns for the CAL demand, and its needs laid out with NumPy.
+
+The access table repeats the same OSE, product, level and externality row after row, and what
+they decide (which rights, the reason none are needed) depends on nothing else: the rules work
+it out once per distinct group (:func:`entitle.rules.cals.cal_demand`), and here every row's
+needs are laid out at once — each row repeats its group's rights, with its own user, device and
+source. No call and no record per row: a few list comprehensions read the records' fields, and
+the rest is array indexing. The builder this replaced, one call per row, is the test oracle
+``tests/oracles/cal_demand_by_row.py``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import compress, count
+from operator import not_
+from typing import TYPE_CHECKING, Any
+
+from entitle.estate.records import Access
+from entitle.rules.calneeds import FIELDS, CalNeeds
+from entitle.rules.index import EstateIndex
+from entitle.source import Source
+
+if TYPE_CHECKING:  # NumPy is imported where the rows are laid out: `entitle calc` has none
+    import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRows:
+    """The production access rows with a principal (a user, or a device that is not an OSE),
+    in the order of the access table, one list per field."""
+
+    records: list[Access]
+    ose: list[str]
+    product: list[str]
+    level: list[str]
+    user: list[str | None]
+    device: list[str | None]  # None where the row's device is an OSE (server-to-server)
+    purpose: list[str]
+
+    @classmethod
+    def of(cls, idx: EstateIndex, exempt: Counter[str]) -> AccessRows:
+        """The rows that may need a CAL; the others are counted in ``exempt`` by reason."""
+        access = idx.estate.access
+        oses = idx.oses
+        production = {o: ose.environment == "production" for o, ose in oses.items()}
+        ose = [a.ose for a in access]
+        raw = [a.device for a in access]
+        user = [a.user for a in access]
+        device = [d if d and d not in oses else None for d in raw]
+        live = [production[o] for o in ose]
+        keep = [
+            p and (u is not None or d is not None)
+            for p, u, d in zip(live, user, device, strict=True)
+        ]
+        if not all(keep):
+            dev_test = live.count(False)
+            if dev_test:
+                exempt["dev-test OSE"] += dev_test
+            for d in compress(raw, [p and not k for p, k in zip(live, keep, strict=True)]):
+                exempt["server-to-server" if d else "unauthenticated"] += 1
+            access = list(compress(access, keep))
+            ose, user, device = (list(compress(c, keep)) for c in (ose, user, device))
+        return cls(
+            list(access),
+            ose,
+            [a.product for a in access],
+            [a.level for a in access],
+            user,
+            device,
+            [a.purpose for a in access],
+        )
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def without(self, drop: list[bool]) -> AccessRows:
+        """These rows but those where ``drop`` is true."""
+        keep = list(map(not_, drop))
+        return AccessRows(*(list(compress(getattr(self, f), keep)) for f in self.__slots__))
+
+    def admin_exempt(self, per_ose: int) -> list[bool]:
+        """Per row: whether it is an administration row of one of the (up to ``per_ose``)
+        principals per OSE that only administer it. Where more qualify, those with no other
+        access anywhere are exempted first (they would otherwise need a CAL for this OSE
+        alone), then by id."""
+        is_admin = [p == "admin" for p in self.purpose]
+        if not any(is_admin):
+            return is_admin
+        principal = [u or d for u, d in zip(self.user, self.device, strict=True)]
+        pairs = list(zip(self.ose, principal, strict=True))
+        only = {p for p in compress(pairs, is_admin) if p[1] is not None}
+        other = list(map(not_, is_admin))
+        busy = set(compress(principal, other))  # principals with another access somewhere
+        only.difference_update(compress(pairs, other))
+        by_ose: dict[str, list[str]] = {}
+        for ose, who in only:
+            by_ose.setdefault(ose, []).append(who)  # type: ignore[arg-type]
+        exempted: set[tuple[str, str]] = set()
+        for ose, principals in by_ose.items():
+            ranked = sorted(principals, key=lambda p: (p in busy, p))
+            exempted.update((ose, p) for p in ranked[:per_ose])
+        return [a and p in exempted for a, p in zip(is_admin, pairs, strict=True)]
+
+
+def group_codes(keys: Sequence[Any]) -> tuple[np.ndarray, list[int], list[int]]:
+    """Per key, the number of its group (groups numbered in the order of their first key);
+    each group's first index and size."""
+    import numpy as np
+
+    first: dict[Any, int] = {}
+    at = np.fromiter(map(first.setdefault, keys, count()), np.int64, len(keys))
+    firsts = np.fromiter(first.values(), np.int64, len(first))
+    group = np.searchsorted(firsts, at)
+    return group, firsts.tolist(), np.bincount(group, minlength=len(firsts)).tolist()
+
+
+def source_texts(sources: list[Source]) -> list[str]:
+    """``str(source)`` of each, without a method call for the usual ``FILE:LINE``."""
+    return [
+        f"{s.file}:{s.line}" if s.sheet is None and s.line else str(s)  # as Source.__str__
+        for s in sources
+    ]
+
+
+# One group's needs: (right, version, with_base, implied) per need, in the order a row makes them
+Template = tuple[tuple[str, str | None, bool, bool], ...]
+
+
+def lay_out(
+    rows: AccessRows,
+    group: np.ndarray,
+    templates: list[Template],
+    group_host: list[str],
+    external: list[bool],
+) -> tuple[CalNeeds, np.ndarray]:
+    """The needs of every row, row after row: each row repeats its group's template. A
+    product's right has the row's source; an implied Windows Server right says "implied by"
+    the row (``row`` names it). Returns the needs and, per need, its row."""
+    import numpy as np
+
+    sizes = np.fromiter(map(len, templates), np.int64, len(templates))
+    starts = np.cumsum(sizes) - sizes
+    per_row = sizes[group]
+    total = int(per_row.sum())
+    row_of = np.repeat(np.arange(len(group)), per_row)
+    first_need = np.cumsum(per_row) - per_row
+    slot = starts[group][row_of] + (np.arange(total) - first_need[row_of])
+    flat = [t for template in templates for t in template]
+    if not flat:
+        return CalNeeds(), row_of
+    right, version, with_base, implied = (_objects(c) for c in zip(*flat, strict=True))
+    need_group = group[row_of]
+    is_implied = implied[slot].astype(bool)
+    sources = _objects(source_texts([a.source for a in rows.records]))
+    texts = sources[row_of]
+    evidence = texts.copy()
+    said = np.flatnonzero(is_implied)
+    said_rows = row_of[said].tolist()
+    evidence[said] = [
+        f"implied by {ev}" + ("" if "→" in ev else f" ({rows.product[r]} on {rows.ose[r]})")
+        for r, ev in zip(said_rows, texts[said].tolist(), strict=True)
+    ]
+    row = np.full(total, "", dtype=object)
+    row[said] = texts[said]
+    columns = {
+        "right": right[slot],
+        "user": _objects(rows.user)[row_of],
+        "device": _objects(rows.device)[row_of],
+        "version": version[slot],
+        "ose": _objects(rows.ose)[row_of],
+        "host": _objects(group_host)[need_group],
+        "external": np.asarray(external, dtype=bool)[row_of],
+        "source": evidence,
+        "with_base": with_base[slot],
+        "user_has_base": np.zeros(total, dtype=bool),
+        "row": row,
+    }
+    return CalNeeds([columns[f].tolist() for f in FIELDS]), row_of
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    import numpy as np
+
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def interleave(
+    main: CalNeeds, main_row: np.ndarray | list[int], more: CalNeeds, more_row: list[int]
+) -> CalNeeds:
+    """``main`` and ``more`` as one, by row: each row's needs of ``main``, then its of ``more``
+    (both already in row order)."""
+    if not len(more):
+        return main
+    import numpy as np
+
+    key = np.concatenate(
+        (np.asarray(main_row, dtype=np.int64) * 2, np.asarray(more_row, dtype=np.int64) * 2 + 1)
+    )
+    order = np.argsort(key, kind="stable")
+    return CalNeeds(
+        [
+            _objects(a + b)[order].tolist()
+            for a, b in zip(main.columns(), more.columns(), strict=True)
+        ]
+    )
