@@ -29,7 +29,7 @@ from tiers import seeds
 
 CAT = default_catalog()
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCTS = (
+PRODUCTS: tuple[tuple[str, str | None, str, str | None], ...] = (
     ("exchange-server", "standard", "2019", None),
     ("exchange-server", "standard", "2016", None),
     ("sharepoint-server", None, "2019", None),
@@ -38,7 +38,11 @@ PRODUCTS = (
     ("rds", None, "2022", None),
     ("windows-server", "standard", "2022", None),
 )
-WINDOWS = (("standard", "2019", None), ("standard", "2022", None), ("essentials", "2022", None))
+WINDOWS: tuple[tuple[str | None, str, str | None], ...] = (
+    ("standard", "2019", None),
+    ("standard", "2022", None),
+    ("essentials", "2022", None),
+)
 
 
 def random_estate(rng: random.Random) -> Estate:

@@ -24,7 +24,7 @@ from entitle.rules.cals import (
     Equivalency,
     Rule,
     _equivalent,
-    _row_needs,
+    _rule,
     _unknown_os,
     _unmarked,
     subscription_rights,
@@ -143,3 +143,37 @@ def managed(idx: EstateIndex, catalog: Catalog) -> list[tuple[Any, ...]]:
         need = (f"{m.product}:ml", m.user, m.device, version, None, None, False, str(m.source))
         out.append((*need, True, False, ""))
     return out
+
+
+def _row_needs(
+    found: list[tuple[Any, ...]],
+    idx: EstateIndex,
+    a: Access,
+    user: str | None,
+    device: str | None,
+    external: bool,
+    evidence: str,
+    row: str | None,
+    rules: dict[tuple[str, str, str, bool], Rule],
+    catalog: Catalog,
+    sql_server_cal: frozenset[str],
+) -> tuple[int, str, str]:
+    """Append to ``found`` the needs of one use of ``a.product`` on ``a.ose``: its product's CALs
+    and, for any other product than Windows Server, the Windows Server CAL of that OSE (implied,
+    §1.1); with how many, the reason the product needs no CAL and the reason the OSE needs no
+    Windows Server CAL (blank where they do). ``row``: the access row, where ``evidence`` is a
+    relay's path. ``rules`` keeps what the OSE, product, level and externality decide, for the
+    next row alike (the access table repeats them row after row)."""
+    key = (a.ose, a.product, a.level, external)
+    rule = rules.get(key)
+    if rule is None:
+        rule = rules[key] = _rule(idx, catalog, a, external, sql_server_cal)
+    rights, reason, implied, ws_reason, host = rule
+    add, where = found.append, (a.ose, host, external)
+    for right, version, with_base in rights:
+        add((right, user, device, version, *where, evidence, with_base, False, row or ""))
+    if implied:
+        why = f"implied by {evidence}" + ("" if "→" in evidence else f" ({a.product} on {a.ose})")
+        for right, version in implied:
+            add((right, user, device, version, *where, why, False, False, row or evidence))
+    return len(rights) + len(implied), reason, ws_reason

@@ -227,8 +227,8 @@ def source_order(text: str) -> tuple[str | int, ...]:
     ``access.csv:10`` (text order put 10 first). The text split at its runs of digits
     alternates text and number (text first, possibly blank), so keys compare position by
     position, text with text and number with number."""
-    parts: list[str | int] = _NUMBERS.split(text)  # type: ignore[assignment]
-    parts[1::2] = map(int, parts[1::2])  # type: ignore[arg-type]
+    parts: list[str | int] = list(_NUMBERS.split(text))
+    parts[1::2] = map(int, parts[1::2])
     return tuple(parts)
 
 

@@ -43,7 +43,7 @@ class AccessRows:
     @classmethod
     def of(cls, idx: EstateIndex, exempt: Counter[str]) -> AccessRows:
         """The rows that may need a CAL; the others are counted in ``exempt`` by reason."""
-        access = idx.estate.access
+        access = list(idx.estate.access)
         oses = idx.oses
         production = {o: ose.environment == "production" for o, ose in oses.items()}
         ose = [a.ose for a in access]
@@ -62,9 +62,10 @@ class AccessRows:
             for d in compress(raw, [p and not k for p, k in zip(live, keep, strict=True)]):
                 exempt["server-to-server" if d else "unauthenticated"] += 1
             access = list(compress(access, keep))
-            ose, user, device = (list(compress(c, keep)) for c in (ose, user, device))
+            ose, user = list(compress(ose, keep)), list(compress(user, keep))
+            device = list(compress(device, keep))
         return cls(
-            list(access),
+            access,
             ose,
             [a.product for a in access],
             [a.level for a in access],
@@ -125,60 +126,68 @@ def source_texts(sources: list[Source]) -> list[str]:
     ]
 
 
-# One group's needs: (right, version, with_base, implied) per need, in the order a row makes them
-Template = tuple[tuple[str, str | None, bool, bool], ...]
+# How a need's source reads, from its row's ``FILE:LINE`` and its template's text
+DIRECT = 0  # the row
+IMPLIED = 1  # "implied by" the row, "(product on OSE)" (unless the row's text has an arrow)
+RELAYED = 2  # the row, "via front end … → …"
+RELAYED_IMPLIED = 3  # "implied by" the row, "via front end … → …"
+
+# One group's needs, in the order a row makes them: (right, version, with_base, OSE, host, how
+# its source reads, the text after the row's)
+Template = tuple[tuple[str, str | None, bool, str, str, int, str], ...]
 
 
 def lay_out(
-    rows: AccessRows,
-    group: np.ndarray,
-    templates: list[Template],
-    group_host: list[str],
-    external: list[bool],
-) -> tuple[CalNeeds, np.ndarray]:
-    """The needs of every row, row after row: each row repeats its group's template. A
-    product's right has the row's source; an implied Windows Server right says "implied by"
-    the row (``row`` names it). Returns the needs and, per need, its row."""
+    rows: AccessRows, group: np.ndarray, templates: list[Template], external: list[bool]
+) -> CalNeeds:
+    """The needs of every row, row after row: each row repeats its group's template, with its
+    user, device and externality; a need's source is the row's, read as its template says
+    (``row`` names the row where the source says more)."""
     import numpy as np
 
     sizes = np.fromiter(map(len, templates), np.int64, len(templates))
     starts = np.cumsum(sizes) - sizes
     per_row = sizes[group]
     total = int(per_row.sum())
+    flat = [t for template in templates for t in template]
+    if not total:
+        return CalNeeds()
     row_of = np.repeat(np.arange(len(group)), per_row)
     first_need = np.cumsum(per_row) - per_row
     slot = starts[group][row_of] + (np.arange(total) - first_need[row_of])
-    flat = [t for template in templates for t in template]
-    if not flat:
-        return CalNeeds(), row_of
-    right, version, with_base, implied = (_objects(c) for c in zip(*flat, strict=True))
-    need_group = group[row_of]
-    is_implied = implied[slot].astype(bool)
-    sources = _objects(source_texts([a.source for a in rows.records]))
-    texts = sources[row_of]
-    evidence = texts.copy()
-    said = np.flatnonzero(is_implied)
-    said_rows = row_of[said].tolist()
-    evidence[said] = [
-        f"implied by {ev}" + ("" if "→" in ev else f" ({rows.product[r]} on {rows.ose[r]})")
-        for r, ev in zip(said_rows, texts[said].tolist(), strict=True)
-    ]
-    row = np.full(total, "", dtype=object)
-    row[said] = texts[said]
+    right, version, with_base, ose, host, how, text = (
+        _objects(c)[slot] for c in zip(*flat, strict=True)
+    )
+    how = how.astype(np.int64)
+    texts = _objects(source_texts([a.source for a in rows.records]))[row_of]
+    source = texts.copy()
+    for kind in (IMPLIED, RELAYED, RELAYED_IMPLIED):
+        at = np.flatnonzero(how == kind)
+        if not len(at):
+            continue
+        pairs = zip(texts[at].tolist(), text[at].tolist(), strict=True)
+        if kind == IMPLIED:
+            said = [f"implied by {t}" + ("" if "→" in t else more) for t, more in pairs]
+        elif kind == RELAYED:
+            said = [t + more for t, more in pairs]
+        else:
+            said = [f"implied by {t}{more}" for t, more in pairs]
+        source[at] = said
+    texts[how == DIRECT] = ""
     columns = {
-        "right": right[slot],
+        "right": right,
         "user": _objects(rows.user)[row_of],
         "device": _objects(rows.device)[row_of],
-        "version": version[slot],
-        "ose": _objects(rows.ose)[row_of],
-        "host": _objects(group_host)[need_group],
+        "version": version,
+        "ose": ose,
+        "host": host,
         "external": np.asarray(external, dtype=bool)[row_of],
-        "source": evidence,
-        "with_base": with_base[slot],
-        "user_has_base": np.zeros(total, dtype=bool),
-        "row": row,
+        "source": source,
+        "with_base": with_base,
+        "row": texts,
     }
-    return CalNeeds([columns[f].tolist() for f in FIELDS]), row_of
+    out = [columns[f].tolist() if f in columns else [False] * total for f in FIELDS]
+    return CalNeeds(out)  # user_has_base: false until subscriptions are weighed
 
 
 def _objects(values: Sequence[Any]) -> np.ndarray:
@@ -187,24 +196,3 @@ def _objects(values: Sequence[Any]) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out
-
-
-def interleave(
-    main: CalNeeds, main_row: np.ndarray | list[int], more: CalNeeds, more_row: list[int]
-) -> CalNeeds:
-    """``main`` and ``more`` as one, by row: each row's needs of ``main``, then its of ``more``
-    (both already in row order)."""
-    if not len(more):
-        return main
-    import numpy as np
-
-    key = np.concatenate(
-        (np.asarray(main_row, dtype=np.int64) * 2, np.asarray(more_row, dtype=np.int64) * 2 + 1)
-    )
-    order = np.argsort(key, kind="stable")
-    return CalNeeds(
-        [
-            _objects(a + b)[order].tolist()
-            for a, b in zip(main.columns(), more.columns(), strict=True)
-        ]
-    )

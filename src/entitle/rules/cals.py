@@ -31,14 +31,28 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, cast
+from itertools import compress
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Access, Software
-from entitle.rules.calaccess import AccessRows, Template, interleave, source_texts
+from entitle.rules.calaccess import (
+    DIRECT,
+    IMPLIED,
+    RELAYED,
+    RELAYED_IMPLIED,
+    AccessRows,
+    Template,
+    source_texts,
+)
 from entitle.rules.calneeds import CalNeed, CalNeeds
 from entitle.rules.index import EstateIndex
-from entitle.rules.multiplex import Unmarked, front_end_reach, server_to_server, unmarked_relays
+from entitle.rules.multiplex import (
+    Reach,
+    Unmarked,
+    front_end_reach,
+    server_to_server,
+    unmarked_relays,
+)
 from entitle.source import Finding
 
 ADMIN_EXEMPT_PER_OSE = 2  # §1.5 item 2
@@ -105,38 +119,12 @@ def cal_demand(
     s2s = server_to_server(idx)
     reach = front_end_reach(idx, s2s)
     no_windows: dict[str, set[str]] = defaultdict(set)  # OSE → products used there
-    external = [u in externals for u in rows.user]
-    rules: dict[tuple[str, str, str, bool], Rule] = {}
-    direct, direct_row = CalNeeds(), cast(Any, [])
+    needs = CalNeeds()
     if len(rows):  # (NumPy only then: `entitle calc` plans a server without access rows)
         counts = exempt, partial, no_windows
-        direct, direct_row = _access_needs(
-            idx, catalog, sql_server_cal, rows, external, rules, counts
-        )
-    # front ends (§1.6): the few rows that reach other OSEs, row by row
-    principals: dict[str, tuple[set[str], set[str]]] = {}
-    found: list[tuple[Any, ...]] = []  # one tuple per need: CalNeed's fields, in its order
-    found_row: list[int] = []
-    for i in (i for i, o in enumerate(rows.ose) if o in s2s or o in reach):
-        a, user, device = rows.records[i], rows.user[i], rows.device[i]
-        if a.purpose != "use":
-            continue
-        if a.ose in s2s:
-            users, devices = principals.setdefault(a.ose, (set(), set()))
-            (users if user else devices).add(user or device or "")
-        source = str(a.source)
-        for r in reach.get(a.ose, ()):
-            if idx.oses[r.ose].environment != "production":
-                continue
-            relayed = replace(a, ose=r.ose, product=r.product, level=r.level)
-            evidence = f"{a.source} via front end {a.ose} → " + " → ".join(r.path)
-            row = (user, device, external[i], evidence, source)
-            _, _, ws_reason = _row_needs(found, idx, relayed, *row, rules, catalog, sql_server_cal)
-            found_row += [i] * (len(found) - len(found_row))
-            if ws_reason == NO_WINDOWS:
-                no_windows[r.ose].add(r.product)
-    needs = interleave(direct, direct_row, CalNeeds.from_rows(found), found_row)
+        needs = _access_needs(idx, catalog, sql_server_cal, rows, externals, reach, counts)
     needs += _managed(idx, catalog)
+    principals = _principals(rows, s2s)
     held_by, findings = subscription_rights(idx, catalog, as_of)
     findings = _unknown_os(idx, no_windows) + findings
     unmarked = _unmarked(idx, catalog, principals, s2s, sql_server_cal)
@@ -163,40 +151,66 @@ def _access_needs(
     catalog: Catalog,
     sql_server_cal: frozenset[str],
     rows: AccessRows,
-    external: list[bool],
-    rules: dict[tuple[str, str, str, bool], Rule],
+    externals: set[str],
+    reach: dict[str, tuple[Reach, ...]],
     counts: tuple[Counter[str], Counter[str], dict[str, set[str]]],
-) -> tuple[CalNeeds, Any]:
-    """The needs of the access rows, and each one's row: what an OSE, product, level and
-    externality decide is worked out once per group of rows alike (kept in ``rules``), counted
-    in ``counts`` (exempt and partial rows by reason, OSEs without Windows Server), and every
-    row's needs are laid out from its group's."""
+) -> CalNeeds:
+    """The needs of the access rows. What an OSE, product, level, externality and purpose
+    decide — the row's rights, the Windows Server CAL it implies, and for a use of a front end
+    what it relays (§1.6) — is worked out once per group of rows alike and counted in
+    ``counts`` (exempt and partial rows by reason, OSEs without Windows Server); every row's
+    needs are then laid out from its group's (:func:`entitle.rules.calaccess.lay_out`)."""
     from entitle.rules.calaccess import group_codes, lay_out
 
     exempt, partial, no_windows = counts
-    group, firsts, sizes = group_codes(
-        list(zip(rows.ose, rows.product, rows.level, external, strict=True))
-    )
+    external = [u in externals for u in rows.user]
+    keys = list(zip(rows.ose, rows.product, rows.level, external, rows.purpose, strict=True))
+    group, firsts, sizes = group_codes(keys)
+    rules: dict[tuple[str, str, str, bool], Rule] = {}
+
+    def rule_of(ose: str, product: str, level: str, external: bool) -> Rule:
+        key = (ose, product, level, external)
+        if key not in rules:
+            use = Access(ose, product, level=level)  # type: ignore[arg-type]
+            rules[key] = _rule(idx, catalog, use, external, sql_server_cal)
+        return rules[key]
+
     templates: list[Template] = []
-    hosts: list[str] = []
     for i, many in zip(firsts, sizes, strict=True):
-        a = rows.records[i]
-        rule = rules[(a.ose, a.product, a.level, external[i])] = _rule(
-            idx, catalog, a, external[i], sql_server_cal
-        )
-        rights, reason, implied, ws_reason, host = rule
-        templates.append(
-            tuple((r, v, b, False) for r, v, b in rights)
-            + tuple((r, v, False, True) for r, v in implied)
-        )
-        hosts.append(host)
+        ose, product, level, ext, purpose = keys[i]
+        rights, reason, implied, ws_reason, host = rule_of(ose, product, level, ext)
+        needs = [(r, v, b, ose, host, DIRECT, "") for r, v, b in rights]
+        needs += [(r, v, False, ose, host, IMPLIED, f" ({product} on {ose})") for r, v in implied]
         if ws_reason == NO_WINDOWS:
-            no_windows[a.ose].add(a.product)
+            no_windows[ose].add(product)
         if not rights and not implied:
             exempt[reason or ws_reason] += many
         elif reason:
             partial[reason] += many
-    return lay_out(rows, group, templates, hosts, external)
+        for r in reach.get(ose, ()) if purpose == "use" else ():
+            if idx.oses[r.ose].environment != "production":
+                continue
+            far, _, far_implied, far_reason, far_host = rule_of(r.ose, r.product, r.level, ext)
+            via = f" via front end {ose} → " + " → ".join(r.path)
+            needs += [(x, v, b, r.ose, far_host, RELAYED, via) for x, v, b in far]
+            needs += [(x, v, False, r.ose, far_host, RELAYED_IMPLIED, via) for x, v in far_implied]
+            if far_reason == NO_WINDOWS:
+                no_windows[r.ose].add(r.product)
+        templates.append(tuple(needs))
+    return lay_out(rows, group, templates, external)
+
+
+def _principals(
+    rows: AccessRows, s2s: dict[str, list[Access]]
+) -> dict[str, tuple[set[str], set[str]]]:
+    """Per OSE that reaches another server-to-server, the users and devices who use it."""
+    out: dict[str, tuple[set[str], set[str]]] = {}
+    for i in compress(range(len(rows)), map(s2s.__contains__, rows.ose)):
+        if rows.purpose[i] == "use":
+            user = rows.user[i]
+            users, devices = out.setdefault(rows.ose[i], (set(), set()))
+            (users if user else devices).add(user or rows.device[i] or "")
+    return out
 
 
 # What one use of a product on an OSE needs, whoever uses it: (its product's rights: right,
@@ -205,40 +219,6 @@ def _access_needs(
 Rule = tuple[
     tuple[tuple[str, str | None, bool], ...], str, tuple[tuple[str, str | None], ...], str, str
 ]
-
-
-def _row_needs(
-    found: list[tuple[Any, ...]],
-    idx: EstateIndex,
-    a: Access,
-    user: str | None,
-    device: str | None,
-    external: bool,
-    evidence: str,
-    row: str | None,
-    rules: dict[tuple[str, str, str, bool], Rule],
-    catalog: Catalog,
-    sql_server_cal: frozenset[str],
-) -> tuple[int, str, str]:
-    """Append to ``found`` the needs of one use of ``a.product`` on ``a.ose``: its product's CALs
-    and, for any other product than Windows Server, the Windows Server CAL of that OSE (implied,
-    §1.1); with how many, the reason the product needs no CAL and the reason the OSE needs no
-    Windows Server CAL (blank where they do). ``row``: the access row, where ``evidence`` is a
-    relay's path. ``rules`` keeps what the OSE, product, level and externality decide, for the
-    next row alike (the access table repeats them row after row)."""
-    key = (a.ose, a.product, a.level, external)
-    rule = rules.get(key)
-    if rule is None:
-        rule = rules[key] = _rule(idx, catalog, a, external, sql_server_cal)
-    rights, reason, implied, ws_reason, host = rule
-    add, where = found.append, (a.ose, host, external)
-    for right, version, with_base in rights:
-        add((right, user, device, version, *where, evidence, with_base, False, row or ""))
-    if implied:
-        why = f"implied by {evidence}" + ("" if "→" in evidence else f" ({a.product} on {a.ose})")
-        for right, version in implied:
-            add((right, user, device, version, *where, why, False, False, row or evidence))
-    return len(rights) + len(implied), reason, ws_reason
 
 
 def _rule(
