@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from operator import not_
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
@@ -129,8 +130,8 @@ def make_plan(
     sql_right = catalog.database_right()
     found = CalNeeds.of(everything.needs)
     is_sql = [r == sql_right for r in found.right]
-    sql_needs = found.take(i for i, s in enumerate(is_sql) if s)
-    rest = replace(everything, needs=found.take(i for i, s in enumerate(is_sql) if not s))
+    sql_needs = found.where(is_sql)
+    rest = replace(everything, needs=found.where(map(not_, is_sql)))
     if cals:
         say(f"planning CALs for {len(rest.needs):,} needs")
     rest_plan = solve(rest, catalog, pricing, owned) if cals else NOTHING

@@ -90,20 +90,30 @@ class AccessRows:
         is_admin = [p == "admin" for p in self.purpose]
         if not any(is_admin):
             return is_admin
-        principal = [u or d for u, d in zip(self.user, self.device, strict=True)]
-        pairs = list(zip(self.ose, principal, strict=True))
-        only = {p for p in compress(pairs, is_admin) if p[1] is not None}
+        ose, user, device = self.ose, self.user, self.device
+        admin = list(compress(range(len(is_admin)), is_admin))
+        pairs = [(ose[i], user[i] or device[i]) for i in admin]
+        only = {p for p in pairs if p[1] is not None}
         other = list(map(not_, is_admin))
-        busy = set(compress(principal, other))  # principals with another access somewhere
-        only.difference_update(compress(pairs, other))
+        others = [
+            u or d for u, d in zip(compress(user, other), compress(device, other), strict=True)
+        ]
+        busy = set(others)  # principals with another access somewhere
+        there = {o for o, _ in only}
+        only.difference_update(
+            (o, p) for o, p in zip(compress(ose, other), others, strict=True) if o in there
+        )
         by_ose: dict[str, list[str]] = {}
-        for ose, who in only:
-            by_ose.setdefault(ose, []).append(who)  # type: ignore[arg-type]
+        for o, who in only:
+            by_ose.setdefault(o, []).append(who)  # type: ignore[arg-type]
         exempted: set[tuple[str, str]] = set()
-        for ose, principals in by_ose.items():
+        for o, principals in by_ose.items():
             ranked = sorted(principals, key=lambda p: (p in busy, p))
-            exempted.update((ose, p) for p in ranked[:per_ose])
-        return [a and p in exempted for a, p in zip(is_admin, pairs, strict=True)]
+            exempted.update((o, p) for p in ranked[:per_ose])
+        out = [False] * len(is_admin)
+        for i, pair in zip(admin, pairs, strict=True):
+            out[i] = pair in exempted
+        return out
 
 
 def group_codes(keys: Sequence[Any]) -> tuple[np.ndarray, list[int], list[int]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from operator import attrgetter, itemgetter
 from typing import Any, overload
 
@@ -121,6 +122,11 @@ class CalNeeds(Sequence[CalNeed]):
             return CalNeeds([[column[i] for i in at] for column in self.columns()])
         get = itemgetter(*at)
         return CalNeeds([list(get(column)) for column in self.columns()])
+
+    def where(self, keep: Iterable[bool]) -> CalNeeds:
+        """The needs where ``keep`` is true, in their order."""
+        mask = list(keep)
+        return CalNeeds([list(compress(column, mask)) for column in self.columns()])
 
     def __len__(self) -> int:
         return len(self.right)
