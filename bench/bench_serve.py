@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import shutil
@@ -245,52 +246,87 @@ class Run:
 KINDS = ("read", "purchase", "assign")
 
 
-async def timed(run: Run, kind: str, request: Any) -> httpx.Response | None:
+class Connection:
+    """One keep-alive HTTP/1.1 connection, written by hand on asyncio's streams: a request's
+    bytes out, the status line, the headers and ``Content-Length`` bytes of body back. The load
+    runs on these rather than on httpx, whose client took about 1 ms of CPU a request on the same
+    two cores as the server; each request is still timed from its first byte sent to its last
+    byte read. Reconnects when the server closes the connection (``Connection: close``)."""
+
+    def __init__(self, host: str, port: int, headers: dict[str, str]):
+        self.host, self.port = host, port
+        self.head = "".join(
+            f"{k}: {v}\r\n" for k, v in {"Host": f"{host}:{port}", **headers}.items()
+        )
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        if self.streams is None:
+            self.streams = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self.streams
+        extra = f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n" if body else ""
+        writer.write(f"{method} {path} HTTP/1.1\r\n{self.head}{extra}\r\n".encode() + body)
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").lower().split("\r\n")
+            status = int(lines[0].split()[1])
+            fields = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+            if "content-length" not in fields:
+                raise ConnectionError(f"no Content-Length in the answer to {method} {path}")
+            data = await reader.readexactly(int(fields["content-length"]))
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            self.close()
+            raise
+        if fields.get("connection") == "close":
+            self.close()
+        return status, data
+
+    def close(self) -> None:
+        if self.streams is not None:
+            self.streams[1].close()
+            self.streams = None
+
+
+async def timed(
+    run: Run, kind: str, conn: Connection, method: str, path: str, body: bytes = b""
+) -> tuple[int, bytes] | None:
     start = time.perf_counter()
     try:
-        r: httpx.Response = await request
-    except httpx.TransportError:
+        answer = await conn.request(method, path, body)
+    except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
         run.kinds[kind].add(time.perf_counter() - start, 0)  # 0: no answer
         return None
-    run.kinds[kind].add(time.perf_counter() - start, r.status_code)
-    return r
+    run.kinds[kind].add(time.perf_counter() - start, answer[0])
+    return answer
 
 
-async def reader(
-    client: httpx.AsyncClient, run: Run, url: str, auth: dict[str, str], end: float, most: int
-) -> None:
+async def reader(run: Run, conn: Connection, url: str, end: float, most: int) -> None:
     for _ in range(most):
         if time.monotonic() >= end:
-            return
-        await timed(run, "read", client.get(url, headers=auth))
+            break
+        await timed(run, "read", conn, "GET", url)
+    conn.close()
 
 
-async def writer(
-    client: httpx.AsyncClient,
-    run: Run,
-    org: int,
-    auth: dict[str, str],
-    end: float,
-    most: int,
-    who: int,
-) -> None:
+async def writer(run: Run, conn: Connection, org: int, end: float, most: int, who: int) -> None:
     base = f"/api/orgs/{org}/ledger"
     for n in range(most // 2):
         if time.monotonic() >= end:
-            return
+            break
         ref = f"W{who}-{n}"
         purchase = {"id": ref, "product": "windows-server", "license": "user-cal", "quantity": 5}
         r = await timed(
-            run, "purchase", client.post(base + "/entitlements", json=purchase, headers=auth)
+            run, "purchase", conn, "POST", base + "/entitlements", json.dumps(purchase).encode()
         )
-        if r is None or r.status_code != 201:
+        if r is None or r[0] != 201:
             continue
         run.bought.append(ref)
         holder = f"user:w{who}-{n}"
         move = {"ref": ref, "to": holder, "quantity": 1}
-        r = await timed(run, "assign", client.post(base + "/assign", json=move, headers=auth))
-        if r is not None and r.status_code == 200:
+        r = await timed(run, "assign", conn, "POST", base + "/assign", json.dumps(move).encode())
+        if r is not None and r[0] == 200:
             run.assigned.append((ref, holder))
+    conn.close()
 
 
 def sessions_opened(admin_url: str, database: str) -> int:
@@ -322,9 +358,14 @@ async def load(
         cpu = cpu_seconds(pid)
         started = time.monotonic()
         end = started + args.seconds
+        host, port = base.removeprefix("http://").split(":")
+
+        def connection() -> Connection:
+            return Connection(host, int(port), auth)
+
         await asyncio.gather(
-            *(reader(client, run, url, auth, end, args.max) for _ in range(args.readers)),
-            *(writer(client, run, org, auth, end, args.max, w) for w in range(args.writers)),
+            *(reader(run, connection(), url, end, args.max) for _ in range(args.readers)),
+            *(writer(run, connection(), org, end, args.max, w) for w in range(args.writers)),
         )
         run.elapsed = time.monotonic() - started
         run.server_cpu = cpu_seconds(pid) - cpu
