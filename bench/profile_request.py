@@ -102,11 +102,14 @@ def inline_threads() -> None:
     import fastapi.dependencies.utils as deps
     import fastapi.routing as routing
 
+    import entitle.web.storedread as storedread
+
     async def inline(func: Any, *args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
 
     deps.run_in_threadpool = inline  # type: ignore[assignment]
     routing.run_in_threadpool = inline  # type: ignore[assignment]
+    storedread.run_in_threadpool = inline  # type: ignore[assignment]
 
 
 async def main_async(app: Any, path: str, org: int, headers: Any, args: Any) -> None:

@@ -117,3 +117,32 @@ def test_a_non_member_and_another_organisations_estate_are_not_found(world: Worl
     assert (r.status_code, _code(r)) == (404, "not-found")
     r = c.get(_path(world))
     assert (r.status_code, _code(r)) == (401, "unauthenticated")
+
+
+def test_the_plain_read_answered_before_the_routing_is_the_routes_answer(world: World) -> None:
+    # web/storedread.py's StoredReads answers GET .../position with no query string before
+    # FastAPI routes it; with ?format=json the route answers: the same bytes, the same headers
+    # (the security headers of the middlewares outside both included)
+    c = world.client
+    early = c.get(_path(world), headers=world.editor.auth)
+    routed = c.get(_path(world) + "?format=json", headers=world.editor.auth)
+    assert (early.status_code, routed.status_code) == (200, 200)
+    assert early.content == routed.content
+    assert sorted(early.headers.items()) == sorted(routed.headers.items())
+    assert early.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in early.headers["content-security-policy"]
+
+
+def test_ids_the_route_refuses_are_left_to_the_route(world: World) -> None:
+    # past a 32-bit INTEGER (the route's Id: 1 .. 2**31 - 1), zero and a leading zero: the
+    # route's own answers (422 for the ids out of range; the leading zero is the same estate)
+    c, auth = world.client, world.viewer.auth
+    org = world.admin.org_id
+    for estate in ("2147483648", "0", "99999999999"):
+        r = c.get(f"/api/orgs/{org}/estates/{estate}/position", headers=auth)
+        assert (r.status_code, _code(r)) == (422, "invalid"), estate
+    r = c.get(f"/api/orgs/{org}/estates/0{world.estate_id}/position", headers=auth)
+    assert r.status_code == 200
+    assert r.content == c.get(_path(world), headers=auth).content
+    # a HEAD or a POST to the path is not a read of the position
+    assert c.head(_path(world), headers=auth).status_code == 405

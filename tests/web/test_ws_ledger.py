@@ -244,3 +244,49 @@ def test_a_key_under_any_header_or_in_any_column_is_never_kept_by_the_web(world:
         headers=m.auth,
     )
     assert r.status_code in (409, 422) and key not in r.text, r.text
+
+
+def test_a_purchase_and_an_assignment_take_the_sqlite_write_lock_once(world: World) -> None:
+    """The caller and the membership are read in the request's session, which is closed before
+    the ledger writes in a transaction of its own: that session begins with a plain BEGIN, so
+    each request takes the write lock (BEGIN IMMEDIATE) once, for the ledger's write — not a
+    second time to read who is asking (web/context.py ``writes_in_own_transaction``)."""
+    from sqlalchemy import event
+
+    c, m = world.client, world.editor
+    engine = c.app.state.workspace.engine  # type: ignore[attr-defined]
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL has no BEGIN IMMEDIATE: the chain's row lock orders its writers
+    begun: list[str] = []
+
+    def seen(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("BEGIN"):
+            begun.append(statement)
+
+    tag = "L" + secrets.token_hex(2)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        r = c.post(
+            f"/api/orgs/{m.org_id}/ledger/entitlements",
+            json={"id": tag, "product": "windows-server", "license": "user-cal", "quantity": 2},
+            headers=m.auth,
+        )
+        assert r.status_code == 201, r.text
+        assert begun.count("BEGIN IMMEDIATE") == 1, begun
+        begun.clear()
+        r = c.post(
+            f"/api/orgs/{m.org_id}/ledger/assign",
+            json={"ref": tag, "to": "user:ann", "quantity": 1},
+            headers=m.auth,
+        )
+        assert r.status_code == 200, r.text
+        assert begun.count("BEGIN IMMEDIATE") == 1, begun
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    # a viewer is still refused before anything is written (the checks did not move)
+    r = c.post(
+        f"/api/orgs/{m.org_id}/ledger/assign",
+        json={"ref": tag, "to": "user:bob", "quantity": 1},
+        headers=world.viewer.auth,
+    )
+    assert r.status_code == 403

@@ -35,6 +35,7 @@ from entitle.web.context import Settings, Workspace, load_secret
 from entitle.web.limits import SharedLimiter
 from entitle.web.mail import Mailer
 from entitle.web.security import BodyLimit, Limits, SameOrigin, SecurityHeaders
+from entitle.web.storedread import StoredReads
 from entitle.web.textguard import NoNul
 
 HERE = Path(__file__).resolve().parent
@@ -148,6 +149,7 @@ def create_app(
         return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(StoredReads, ws=ws)  # innermost: the hot read, before the routing
     app.add_middleware(NoNul)  # inside the body limit: it reads JSON and form bodies
     app.add_middleware(BodyLimit, max_bytes=max_upload_bytes + 65_536)
     app.add_middleware(SameOrigin)

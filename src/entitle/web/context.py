@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 import secrets
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Lock
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi import Path as PathParam
@@ -106,13 +106,31 @@ async def db_session(
         yield session
 
 
+HANDS_OVER = "entitle_writes_in_own_transaction"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def writes_in_own_transaction(endpoint: F) -> F:
+    """Mark a route whose request session only reads (the caller, the membership) and is
+    closed before the ledger writes in a transaction of its own: on SQLite that session begins
+    with a plain ``BEGIN``, not ``BEGIN IMMEDIATE``. The write lock it took before was held
+    while the caller was checked — across a hop from the dependency's thread to the route's —
+    only to be given up unused, and every other writer polled for it meanwhile (SQLite's busy
+    handler sleeps 1, 2, 5, … 100 ms between tries): under load most of a purchase's time."""
+    setattr(endpoint, HANDS_OVER, True)
+    return endpoint
+
+
 @contextmanager
 def request_session(ws: Workspace, request: Request) -> Iterator[Session]:
     """The request's database session. On SQLite an unsafe request takes the write lock when
     its transaction begins (``BEGIN IMMEDIATE``), so a read that turns into a write never fails
     against a background job's write; routes that hand over to the ledger's own transactions
     close it first."""
-    engine = ws.engine if request.method in SAFE_METHODS else writer(ws.engine)
+    reads_only = request.method in SAFE_METHODS or getattr(
+        request.scope.get("endpoint"), HANDS_OVER, False
+    )
+    engine = ws.engine if reads_only else writer(ws.engine)
     guard = SignInGuard(ws.limiter, client_address(request))
     with Session(engine, expire_on_commit=False, info={GUARD: guard}) as session:
         yield session

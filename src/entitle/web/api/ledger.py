@@ -19,7 +19,7 @@ from entitle.estate.records import Entitlement
 from entitle.ledger.service import today
 from entitle.web import orgledger
 from entitle.web.auth import Actor, membership
-from entitle.web.context import DB, WS, ApiActor, Id, Workspace
+from entitle.web.context import DB, WS, ApiActor, Id, Workspace, writes_in_own_transaction
 from entitle.web.errors import ApiError
 
 router = APIRouter(prefix="/orgs/{org_id}/ledger", tags=["ledger"])
@@ -147,6 +147,7 @@ def entitlements(
 
 
 @router.post("/entitlements", status_code=201)
+@writes_in_own_transaction
 def record_purchase(
     org_id: Id, body: Purchase, ws: WS, session: DB, actor: ApiActor
 ) -> dict[str, Any]:
@@ -158,6 +159,7 @@ def record_purchase(
 
 
 @router.post("/assign")
+@writes_in_own_transaction
 def assign(org_id: Id, body: Assign, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
     org = membership(session, actor, org_id, "editor")
     session.close()  # the ledger writes in its own transaction
@@ -166,6 +168,7 @@ def assign(org_id: Id, body: Assign, ws: WS, session: DB, actor: ApiActor) -> di
 
 
 @router.post("/reassign")
+@writes_in_own_transaction
 def reassign(org_id: Id, body: Reassign, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
     """Move units; refused (409, with the first allowed day) when the 90-day rule forbids it."""
     org = membership(session, actor, org_id, "editor")
@@ -185,6 +188,7 @@ def reassign(org_id: Id, body: Reassign, ws: WS, session: DB, actor: ApiActor) -
 
 
 @router.post("/retire")
+@writes_in_own_transaction
 def retire(org_id: Id, body: Retire, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
     """Retire units: owned through ``on``, not after; refused (409) with the reason."""
     org = membership(session, actor, org_id, "editor")
@@ -196,6 +200,7 @@ def retire(org_id: Id, body: Retire, ws: WS, session: DB, actor: ApiActor) -> di
 
 
 @router.post("/annotate", status_code=201)
+@writes_in_own_transaction
 def annotate(org_id: Id, body: Annotate, ws: WS, session: DB, actor: ApiActor) -> dict[str, Any]:
     """An admin's note on an entitlement (e.g. a row the catalog does not know, before it is
     retired): an audit event of its own; positions from the ledger show it in their finding."""
