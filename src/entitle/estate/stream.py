@@ -24,6 +24,7 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice, repeat
+from pathlib import Path
 from typing import BinaryIO
 
 from entitle.estate.files import too_big
@@ -46,6 +47,7 @@ class Scan:
     skip: int  # bytes of the BOM
     quoted: bool  # a '"' somewhere: a field may span lines
     rows: int  # what the csv reader yields for a file without quotes: one row a line
+    lone_return: bool  # a line ends with a carriage return alone (an old Mac's line end)
     problem: Problem | None  # an undecodable byte or a NUL, where ``reader.decode`` says
 
 
@@ -56,7 +58,7 @@ def scan(handle: BinaryIO, file: str, max_bytes: int, hint: str) -> Scan:
     head = handle.read(4)
     encoding, skip = bom_encoding(head)
     if encoding != "utf-8":
-        return Scan(False, skip, False, 0, None)
+        return Scan(False, skip, False, 0, False, None)
     handle.seek(skip)
     offset = newlines = returns = pairs = 0
     quoted = False
@@ -72,7 +74,9 @@ def scan(handle: BinaryIO, file: str, max_bytes: int, hint: str) -> Scan:
             message = (
                 f"not UTF-8 or UTF-16 text (undecodable byte at offset {offset + error.start})"
             )
-            return Scan(True, skip, quoted, 0, Problem(Source(file, line), message, ENCODING_HINT))
+            return Scan(
+                True, skip, quoted, 0, False, Problem(Source(file, line), message, ENCODING_HINT)
+            )
         if nul is None and b"\x00" in chunk:
             line = newlines + chunk.count(b"\n", 0, chunk.index(b"\x00")) + 1
             nul = Problem(Source(file, line), "the text contains NUL bytes", NUL_HINT)
@@ -83,10 +87,10 @@ def scan(handle: BinaryIO, file: str, max_bytes: int, hint: str) -> Scan:
         offset += len(chunk)
         last = chunk[-1:]
         if offset + skip > max_bytes:  # it grew since it was opened
-            return Scan(True, skip, quoted, 0, too_big(file, offset + skip, max_bytes, hint))
+            return Scan(True, skip, quoted, 0, False, too_big(file, offset + skip, max_bytes, hint))
     # \n, \r and \r\n each end a line; a last line without an end is a row too
     rows = newlines + returns - pairs + (last not in (b"\n", b"\r"))
-    return Scan(True, skip, quoted, rows, nul)
+    return Scan(True, skip, quoted, rows, returns != pairs, nul)
 
 
 class Columns:
@@ -107,7 +111,8 @@ class Columns:
         self.shared: list[dict[str, str]] = []  # per column: text as read -> shared text
         self.canonical: dict[str, str] = {}
 
-    def _share(self, i: int, texts: Sequence[str]) -> list[str]:
+    def share(self, i: int, texts: Sequence[str]) -> list[str]:
+        """The shared text (stripped, unquoted) of each of ``texts`` in column ``i``."""
         one = self.shared[i]
         for text in set(texts).difference(one):
             value = unquote(text.strip())
@@ -126,15 +131,16 @@ class Columns:
         if not rows:
             return
         if all(len(fields) == self.width for fields in rows):
-            columns = [self._share(i, texts) for i, texts in enumerate(zip(*rows, strict=True))]
+            columns = [self.share(i, texts) for i, texts in enumerate(zip(*rows, strict=True))]
             blanks = (k for k, value in enumerate(columns[0]) if not value)
             if not any(not any(column[k] for column in columns) for k in blanks):
-                self._add(columns, lines)
+                self.add(columns, lines)
                 return
         for line, fields in zip(lines, rows, strict=True):
             self.row(line, fields)
 
-    def _add(self, columns: list[list[str]], lines: Sequence[int]) -> None:
+    def add(self, columns: list[list[str]], lines: Sequence[int]) -> None:
+        """Rows as wide as the header, none blank, as columns of shared texts."""
         if self.unnamed and not self.warned:
             where = [
                 next((k for k, v in enumerate(columns[i]) if v), len(lines)) for i in self.unnamed
@@ -176,7 +182,7 @@ class Columns:
             self.warned = True
             self.problems.append(unnamed_warning(where))
         for i, (kept, cell) in enumerate(zip(self.columns, cells, strict=True)):
-            kept.extend(self._share(i, (cell,)))
+            kept.extend(self.share(i, (cell,)))
         self.lines.append(line)
 
     def result(self) -> tuple[RawTable | None, list[Problem]]:
@@ -206,6 +212,9 @@ def read_stream(
     limit = max_rows + 1  # the header and max_rows rows (blank ones count: they are read)
     if not found.quoted and found.rows > limit:  # refused before a row is parsed
         return None, [_over(file, limit + 1, max_rows, hint)]
+    columns = by_duckdb(handle, found, table, file)
+    if columns is not None:
+        return columns.result()
     handle.seek(found.skip)
     text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
     reader = csv.reader(text, strict=True)
@@ -240,6 +249,60 @@ def read_stream(
     finally:
         text.detach()
     return into.result()
+
+
+def by_duckdb(handle: BinaryIO, found: Scan, table: str, file: str) -> Columns | None:
+    """The table of a plain file (no quote, no BOM, no lone carriage return, its first line a
+    header) read by DuckDB, three times faster than the csv module: each column as the code of
+    its distinct text, the texts stripped and unquoted once. ``None`` for any other file, for a
+    row DuckDB refuses (another number of fields than the header) and for a blank row (a line
+    DuckDB skips, or only spaces and commas): the csv path reads those and says what is wrong."""
+    path = Path(f"/proc/self/fd/{handle.fileno()}")  # the file checked and opened, not its name
+    if found.quoted or found.skip or found.lone_return or not path.exists():
+        return None
+    handle.seek(0)
+    first = handle.readline().decode("utf-8")
+    names = next(csv.reader([first.rstrip("\r\n")]), [])
+    if not any(name.strip() for name in names) or first[-1:] != "\n":
+        return None
+    into = Columns(table, file)
+    into.row(1, names)
+    import duckdb  # noqa: PLC0415 (only for a bulk table: the other commands do not load it)
+
+    spec = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names))) + "}"
+    read = (
+        f"CREATE TABLE t AS SELECT * FROM read_csv(?, header = false, skip = 1, delim = ',', "
+        f"quote = '', escape = '', columns = {spec}, auto_detect = false, strict_mode = true, "
+        "null_padding = false)"  # noqa: S608 (no text of the file: a blank line is skipped)
+    )
+    with duckdb.connect() as con:
+        try:
+            con.execute("SET preserve_insertion_order = true")
+            con.execute(read, [str(path)])
+        except duckdb.Error:
+            return None
+        lengths = ", ".join(f"max(length(c{i}))" for i in range(len(names)))
+        count = con.execute(f"SELECT count(*), greatest({lengths}, 0) FROM t").fetchone()
+        if count is None or count[0] + 1 != found.rows or count[1] > csv.field_size_limit():
+            return None  # a blank line, or a field longer than the csv reader takes
+        columns: list[list[str]] = []
+        for i in range(len(names)):
+            column = f"coalesce(c{i}, '')"
+            texts = [row[0] for row in con.execute(f"SELECT DISTINCT {column} FROM t").fetchall()]
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE d AS SELECT v, row_number() OVER () - 1 AS k "
+                "FROM (SELECT unnest(?::VARCHAR[]) AS v)",
+                [texts],
+            )
+            codes = con.execute(
+                f"SELECT d.k::UINTEGER AS k FROM t JOIN d ON {column} = d.v ORDER BY t.rowid"
+            ).fetchnumpy()["k"]
+            columns.append(list(map(into.share(i, texts).__getitem__, codes.tolist())))
+    blanks = (k for k, value in enumerate(columns[0]) if not value)
+    if any(not any(column[k] for column in columns) for k in blanks):
+        return None
+    into.add(columns, range(2, found.rows + 1))
+    return into
 
 
 def _good_rows(handle: BinaryIO, skip: int, before: int) -> int:
