@@ -68,7 +68,7 @@ def cloud_rows(
     oses = {o.ose: o for o in estate.oses}
     rows: list[CloudRow] = []
     findings: list[Finding] = []
-    versions: list[str | None] | None = None
+    kinds: dict[tuple[str, str], list[tuple[Entitlement, str | None]]] | None = None
     for sw in estate.software:
         ose = oses.get(sw.ose)
         host = hosts.get(ose.host) if ose is not None else None
@@ -130,9 +130,11 @@ def cloud_rows(
             covered += units
         short = n.quantity - covered
         if short > 0:
-            if versions is None:  # the version each owned license may run, once
-                versions = [effective_version(catalog, e, as_of) for e in ents]
-            why = _why(catalog, as_of, ents, versions, n, by_need.get(j, []))
+            if kinds is None:  # the owned licenses of each product and license, once, with the
+                kinds = defaultdict(list)  # version each may run (a scan of all per need: minutes)
+                for e in ents:
+                    kinds[(e.product, e.license)].append((e, effective_version(catalog, e, as_of)))
+            why = _why(catalog, as_of, kinds.get((n.product, n.license), []), n)
             where = "dedicated host" if host is not None and host.dedicated else "shared hardware"
             rows.append(row("", short=short, note=why))
             findings.append(
@@ -150,12 +152,7 @@ def cloud_rows(
 
 
 def _why(
-    catalog: Catalog,
-    as_of: date,
-    ents: tuple[Entitlement, ...],
-    versions: list[str | None],
-    n: Need,
-    used: list[tuple[int, int]],
+    catalog: Catalog, as_of: date, owned: list[tuple[Entitlement, str | None]], n: Need
 ) -> str:
     """Which rule kept owned licenses from covering ``n``: no right at all, no active SA, bought
     on or after the cut-off, or too few licenses."""
@@ -163,9 +160,9 @@ def _why(
     assert terms is not None
     if terms.failed:
         return terms.failed
-    fitting = [
+    fitting = [  # (covers asks for the need's product and license: ``owned`` has only those)
         e
-        for e, version in zip(ents, versions, strict=True)
+        for e, version in owned
         if e.quantity > 0 and e.license == n.license and covers(catalog, e, version, n)
     ]
     if not fitting:
@@ -192,7 +189,8 @@ def _why(
             + ("; licenses without a purchase date are taken as bought after it" if undated else "")
         )
     said = "too few eligible licenses: the ones that qualify are all in use"
-    lapsed = [e for e in fitting if e not in with_sa and e not in early]
+    counted = {id(e) for e in with_sa} | {id(e) for e in early}  # (equal rows count alike)
+    lapsed = [e for e in fitting if id(e) not in counted]
     if lapsed:
         ids = ", ".join(e.id or str(e.source) for e in lapsed[:3])
         said += f"; {ids} cannot count here (no active SA" + (
