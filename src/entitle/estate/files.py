@@ -33,8 +33,9 @@ SPLIT_HINT = (
 )
 # The table that grows with users x devices, streamed from the file into columns
 # (estate/stream.py), which never holds the file, its text or its rows: what bounds it is what a
-# position then builds from it, about 1 KiB a row (bench/README.md, "1,000,000 users": 6.25
-# million rows), so some 16 GB at 16 million rows; 2 GiB is 16 million rows of 134 bytes (the
+# position then builds from it, about 2 KiB an access row at its peak today (13.3 GB at 6.25
+# million rows, bench/README.md "1,000,000 users"), so some 34 GB at 16 million: a big server's
+# memory, past which an estate is better split. 2 GiB is 16 million rows of 134 bytes (the
 # generator writes 71).
 BULK_TABLES = frozenset({"access"})
 BULK_MAX_ROWS = 16_000_000
