@@ -10,6 +10,7 @@ tests pass small ones instead of writing millions of rows.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import tempfile
@@ -201,3 +202,22 @@ def test_a_bad_row_deep_in_a_streamed_file_is_named_by_its_line(
         "access.csv:29: 3 fields, but the header has 5 (quote a field that holds a comma; every "
         "row needs one field per header column)",
     ]
+
+
+def test_a_utf16_bulk_file_is_held_to_the_other_tables_bounds(tmp_path: Path) -> None:
+    """A UTF-16 access.csv is read whole: 216 bytes (a BOM, 107 characters of 2 bytes) are
+    within the bulk bound of 4,000 but over the 100 of the others, so it is refused, saying to
+    save it as UTF-8; within 1,000 bytes it loads."""
+    folder = estate_with(tmp_path)
+    text = access_rows(2)
+    (folder / "access.csv").write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    assert len((folder / "access.csv").read_bytes()) == 216
+    limits = Limits(rows=5, bytes=100, bulk_rows=40, bulk_bytes=4_000)
+    estate, problems = load_estate(folder, limits=limits)
+    assert estate is None
+    assert errors(problems) == [
+        "access.csv: the file holds 0 MiB, over the limit of 0 MiB (a UTF-16 file is read "
+        "whole, within 0 MiB; save the file as UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)'))"
+    ]
+    estate, problems = load_estate(folder, limits=Limits(rows=5, bytes=1_000))
+    assert estate is not None and len(estate.access) == 2 and problems == []
