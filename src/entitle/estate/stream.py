@@ -2,18 +2,20 @@
 streamed from the file: the bulk path of :mod:`entitle.estate.reader`.
 
 The whole-file reader (``reader.read_csv_bytes``) holds the file's bytes, its decoded text and a
-list of every row at once: 6.25 million access rows (424 MiB) took several GB. This one reads the
-file twice, a chunk at a time: first the bytes (:func:`scan`: the UTF-8 check and the NUL check,
-with the line of the first bad byte, whether any field is quoted, how many lines), then the rows,
-with the same ``csv`` reader on the same text, a batch of rows at a time, into columns of shared
-texts (each distinct text once) and the line of each row. What it builds is what
+list of every row at once: 6.25 million access rows (424 MiB) took several GB. This one first
+reads the bytes a chunk at a time (:func:`scan`: the UTF-8 check and the NUL check, with the line
+of the first bad byte, whether any field is quoted, how many lines), then the rows into columns
+of shared texts (each distinct text once) and the line of each row. A plain file (no quote, no
+BOM, no lone carriage return, every row as wide as the header, none blank, no field longer than
+the ``csv`` module takes) is read by DuckDB (:func:`by_duckdb`, three times less CPU); any other
+file by the ``csv`` reader, a batch of rows at a time (row *k* on line *k* + 1; a batch holding a
+blank row or a row with another number of fields than the header goes row by row, as does a
+file with quotes, where a quoted field may span lines). Either way the table is what
 ``raw.table_from_rows`` (and its column-wise ``even_table``) builds from the same rows, and the
-problems are the same, at the same lines: a file without quotes is read a batch at a time (row
-*k* is on line *k* + 1), a batch holding a blank row or a row with another number of fields than
-the header goes row by row, as does a file with quotes (a quoted field may span lines). A
-malformed row makes the table unreadable, as there. Only UTF-8 files (with or without a BOM) are
-read so; the caller reads UTF-16 ones whole. Imports only :mod:`entitle.source`,
-:mod:`entitle.text` and the estate's ``files``, ``raw`` and ``spreadsheet`` modules.
+problems are the same, at the same lines; a malformed row makes the table unreadable, as there.
+Only UTF-8 files (with or without a BOM) are read so; the caller reads UTF-16 ones whole.
+Imports only :mod:`entitle.source`, :mod:`entitle.text` and the estate's ``files``, ``raw`` and
+``spreadsheet`` modules (and DuckDB, when a plain file is read).
 """
 
 from __future__ import annotations
@@ -289,9 +291,9 @@ def by_duckdb(handle: BinaryIO, found: Scan, table: str, file: str) -> Columns |
         for i in range(len(names)):
             column = f"coalesce(c{i}, '')"
             texts = [row[0] for row in con.execute(f"SELECT DISTINCT {column} FROM t").fetchall()]
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE d AS SELECT v, row_number() OVER () - 1 AS k "
-                "FROM (SELECT unnest(?::VARCHAR[]) AS v)",
+            con.execute(  # the code of a text: its place in ``texts``
+                "CREATE OR REPLACE TEMP TABLE d AS SELECT unnest(l) AS v, "
+                "generate_subscripts(l, 1) - 1 AS k FROM (SELECT ?::VARCHAR[] AS l)",
                 [texts],
             )
             codes = con.execute(
