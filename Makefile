@@ -23,18 +23,23 @@ demo: $(STAMP)
 # --dist loadgroup: a web module's tests run together on one worker, per database engine, so
 # its app is built once (tests/conftest.py).
 XDIST := -n auto --dist loadgroup
+# With Python's bytecode cache, even where the environment turns it off (PYTHONDONTWRITEBYTECODE):
+# without it every pytest worker, and every entitle process a test starts, compiles the sources
+# and rewrites the tests' asserts again (1-4 s of a core a worker for the collection alone).
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest
 test: $(STAMP)
-	$(BIN)/pytest $(XDIST)
+	$(PYTEST) $(XDIST)
 
-# The long tier (CI runs it after `make test`): the rest of the random oracle cases, the browser
-# tests and the web page modules on PostgreSQL, the Spark agreement (marker `slow`), the hypothesis tests with all
+# The long tier (CI runs it after `make test`): the rest of the random oracle cases, of the fault
+# kills and of the corpus's importer pairs, the browser tests (but test_e2e.py on SQLite) and the
+# web page modules on PostgreSQL, the Spark agreement (marker `slow`), the hypothesis tests with all
 # their examples (tests/tiers.py), and every atheris target on a fixed campaign: a fixed seed
 # and 40,000 runs (FUZZ_RUNS=N sets them), the same inputs on every run, so that CI is red only
 # when the code changed (tests/fuzz/README.md).
 FUZZ_RUNS ?=
 test-long: $(STAMP)
 	ENTITLE_TEST_TIER=long $(if $(FUZZ_RUNS),ENTITLE_FUZZ_RUNS=$(FUZZ_RUNS)) \
-	$(BIN)/pytest $(XDIST) -m "slow or fuzz or hypothesis"
+	$(PYTEST) $(XDIST) -m "slow or fuzz or hypothesis"
 
 # Open-ended fuzzing, for a developer to leave running: every target (or FUZZ_TARGET) for
 # FUZZ_SECONDS each, a new seed every time, new inputs kept in .fuzz-corpus/ between runs. An

@@ -20,6 +20,8 @@ def test_records_in_are_records_out() -> None:
     assert len(needs) == 3 and needs[1] == B and list(needs[1:]) == [B, C]
     assert CalNeeds.of([A, B, C]) == needs
     assert list(needs.take([2, 0])) == [C, A]
+    assert list(needs.take([1])) == [B] and list(needs.take([])) == []
+    assert list(needs.where([True, False, True])) == [A, C]
     assert list(needs + (A,)) == [A, B, C, A]
     assert needs.right == ["windows-server:cal", "rds:cal", "configuration-manager:ml"]
 

@@ -15,6 +15,8 @@ from big import big_files
 from clikit import assert_rejected, entitle, snapshot
 from openpyxl import load_workbook
 
+from tiers import turns
+
 FILES = Path(__file__).resolve().parent / "files"
 KINDS = ("ual", "sil", "ad", "rvtools", "hyperv", "azure", "aws", "generic")
 
@@ -181,8 +183,10 @@ def test_change_files_and_mappings(name: str, tmp_path: Path) -> None:
     assert not into.exists()
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("name", SMALL)
+# The fast tier takes every small file through two of the eight importers, turning through them
+# (128 of the 512 pairs; each importer gets 16 files, the sorted files dealt out in turn), and
+# every big file through two (14 of 56); the long tier the other pairs (tiers.py ``turns``).
+@pytest.mark.parametrize(("name", "kind"), turns(SMALL, KINDS, 2))
 def test_import(kind: str, name: str, tmp_path: Path) -> None:
     check_import(kind, FILES / name, tmp_path)
 
@@ -203,12 +207,9 @@ def test_position_big(name: str, big: dict[str, Path], tmp_path: Path) -> None:
     check_position(big[name], tmp_path, valid=False)
 
 
-@pytest.mark.parametrize("name", BIG)
-def test_import_big(name: str, big: dict[str, Path], tmp_path: Path) -> None:
-    for kind in KINDS:
-        where = tmp_path / kind
-        where.mkdir()
-        check_import(kind, big[name], where)
+@pytest.mark.parametrize(("name", "kind"), turns(BIG, KINDS, 2))
+def test_import_big(name: str, kind: str, big: dict[str, Path], tmp_path: Path) -> None:
+    check_import(kind, big[name], tmp_path)
 
 
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(big: dict[str, Path], tmp_path: Path) -> None:

@@ -1,15 +1,26 @@
 """Fixtures for the web tests: the app on a fresh SQLite database, and on PostgreSQL when
 ENTITLE_TEST_POSTGRES names a server (a database per module, dropped afterwards); users of
-each role signed up over HTTP; the sample estate imported once per module."""
+each role signed up over HTTP and the sample estate imported: the ``world``.
+
+The world is built over HTTP once per worker process, engine and password hasher (its sign-ups,
+and the import whose proven-optimal position alone takes 1.4-2 s of a core), then each module
+whose first test uses it starts from a copy of that database and data folder (SQLite's backup
+of the file; ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL) instead of building its own, about
+3 s of a core each. Every module still has a database of its own, written as it likes; the copy
+holds exactly what building the world in it would have. A module whose first test does not use
+the world starts from an empty database and builds its world there when asked, as before."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
 import secrets
+import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,24 +51,112 @@ SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-estate"
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def db_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield db.resolve_url(str(tmp_path_factory.mktemp("web") / "entitle.db"))
-        return
-    if not ADMIN:
-        pytest.skip(
-            "PostgreSQL web tests need ENTITLE_TEST_POSTGRES, e.g. "
-            "postgresql://postgres@127.0.0.1:5432/test (.ci/run sets it)"
-        )
-    name = "entitle_web_" + secrets.token_hex(6)
+def _no_postgresql() -> None:
+    pytest.skip(
+        "PostgreSQL web tests need ENTITLE_TEST_POSTGRES, e.g. "
+        "postgresql://postgres@127.0.0.1:5432/test (.ci/run sets it)"
+    )
+
+
+def _database(name: str, template: str | None = None) -> str:
+    """A new PostgreSQL database (a copy of ``template``, when given); its URL."""
+    assert ADMIN
+    like = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield db.resolve_url(make_url(ADMIN).set(database=name).render_as_string(hide_password=False))
+        conn.execute(f'CREATE DATABASE "{name}"{like}')
+    return db.resolve_url(make_url(ADMIN).set(database=name).render_as_string(hide_password=False))
+
+
+def _drop(name: str) -> None:
+    assert ADMIN
     with psycopg.connect(ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Prepared:
+    """A world built once in this process for an engine: its database (a file, or the
+    PostgreSQL database to copy), its data folder, and who and what is in it."""
+
+    database: str
+    data: Path
+    people: tuple[Member, Member, Member, Member]
+    estate_id: int
+
+
+# By engine and password hasher (test_security.py keeps the real one), built on first use.
+PREPARED: dict[tuple[str, PasswordHasher], Prepared] = {}
+COPIES: dict[str, Prepared] = {}  # a module's database URL -> the world copied into it
+
+
+@pytest.fixture(scope="session")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Prepared]]:
+    """The world of an engine, built over HTTP the first time a module asks for it."""
+
+    def of(engine: str) -> Prepared:
+        key = (engine, auth.HASHER)
+        if key not in PREPARED:
+            root = tmp_path_factory.mktemp("world")
+            if engine == "sqlite":
+                database = str(root / "entitle.db")
+                url = db.resolve_url(database)
+            else:
+                database = "entitle_world_" + secrets.token_hex(6)
+                url = _database(database)
+            app = create_app(url, root / "data", secret_key="test-secret", limits=ROOMY)
+            with TestClient(app) as client:
+                w = build_world(client)
+            app.state.workspace.engine.dispose()  # a template database must have no session
+            people = (w.admin, w.editor, w.viewer, w.outsider)
+            PREPARED[key] = Prepared(database, root / "data", people, w.estate_id)
+        return PREPARED[key]
+
+    yield of
+    for (engine, _), world in PREPARED.items():
+        if engine == "postgresql":
+            _drop(world.database)
+    PREPARED.clear()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def db_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    prepared: Callable[[str], Prepared],
+) -> Iterator[str]:
+    """The module's database: a copy of the prepared world's when the module's first test uses
+    the world (``request.fixturenames`` are that test's), else an empty one."""
+    engine = request.param
+    if engine == "postgresql" and not ADMIN:
+        _no_postgresql()
+    world = prepared(engine) if "world" in request.fixturenames else None
+    if engine == "sqlite":
+        path = tmp_path_factory.mktemp("web") / "entitle.db"
+        if world is not None:
+            with (
+                closing(sqlite3.connect(world.database)) as source,
+                closing(sqlite3.connect(path)) as copy,
+            ):
+                source.backup(copy)
+        url = db.resolve_url(str(path))
+    else:
+        name = "entitle_web_" + secrets.token_hex(6)
+        url = _database(name, world.database if world else None)
+    if world is not None:
+        COPIES[url] = world
+    yield url
+    COPIES.pop(url, None)
+    if engine == "postgresql":
+        _drop(name)
+
+
+@pytest.fixture(scope="module")
+def data_dir(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's app's data folder: a copy of the prepared world's, with its database."""
+    data = tmp_path_factory.mktemp("data")
+    if db_url in COPIES:
+        shutil.copytree(COPIES[db_url].data, data, dirs_exist_ok=True)
+    return data
 
 
 # Tests whose PostgreSQL run is in the long tier only (make test-long, which CI runs): the
@@ -80,13 +179,29 @@ LONG_ON_POSTGRESQL = (
 )
 
 
+# Tests in the long tier only, on either engine: two of the three browser tests (20-35 s of a
+# core each, with Chromium's). The fast tier keeps test_e2e.py, the newcomer's whole path in the
+# browser (sign up, upload, position, chart, a line's evidence, the decision tool, a purchase
+# and its audit, exports, the ledger's pages). What the server does for the other two (the
+# invitation, reset and removal flows; the pages a licensing team works in) is tested over HTTP
+# in the fast tier (test_ws_accounts.py, test_ws_pages.py); what only a browser shows (the
+# pages' scripts, a phone's width, the API reference drawing itself) in the long tier, which CI
+# runs after make test.
+LONG_ONLY = ("test_e2e_flows.py::", "test_e2e_pages.py::")
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         params = getattr(item, "callspec", None)
         on_postgresql = params is not None and params.params.get("db_url") == "postgresql"
-        if on_postgresql and any(f"web/{test}" in item.nodeid for test in LONG_ON_POSTGRESQL):
+        if any(f"web/{test}" in item.nodeid for test in LONG_ONLY) or (
+            on_postgresql and any(f"web/{test}" in item.nodeid for test in LONG_ON_POSTGRESQL)
+        ):
             item.add_marker(SLOW)
+
+
+QUICK = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -98,7 +213,7 @@ def quick_hashes(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     real = auth.HASHER
-    auth.HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    auth.HASHER = QUICK
     yield
     auth.HASHER = real
 
@@ -110,10 +225,8 @@ ROOMY = Limits(account_failures=10_000, address_failures=10_000, address_signups
 
 
 @pytest.fixture(scope="module")
-def app(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return create_app(
-        db_url, tmp_path_factory.mktemp("data"), secret_key="test-secret", limits=ROOMY
-    )
+def app(db_url: str, data_dir: Path) -> FastAPI:
+    return create_app(db_url, data_dir, secret_key="test-secret", limits=ROOMY)
 
 
 @dataclass
@@ -178,32 +291,43 @@ class World:
     estate_id: int
 
 
-@pytest.fixture(scope="module")
-def world(app: FastAPI) -> Iterator[World]:
-    with TestClient(app) as client:
-        suffix = secrets.token_hex(3)
-        admin = sign_up(client, f"admin-{suffix}@a.example", "Org A")
-        editor = sign_up(client, f"editor-{suffix}@a.example", "Editor's own")
-        viewer = sign_up(client, f"viewer-{suffix}@a.example", "Viewer's own")
-        outsider = sign_up(client, f"out-{suffix}@b.example", "Org B")
-        for m, role in ((editor, "editor"), (viewer, "viewer")):
-            r = client.post(
-                f"/api/orgs/{admin.org_id}/members",
-                json={"email": m.email, "role": role},
-                headers=admin.auth,
-            )
-            assert r.status_code == 201, r.text
-            m.org_id = admin.org_id
+def build_world(client: TestClient) -> World:
+    """Sign up the world's people and import the sample estate, over HTTP."""
+    suffix = secrets.token_hex(3)
+    admin = sign_up(client, f"admin-{suffix}@a.example", "Org A")
+    editor = sign_up(client, f"editor-{suffix}@a.example", "Editor's own")
+    viewer = sign_up(client, f"viewer-{suffix}@a.example", "Viewer's own")
+    outsider = sign_up(client, f"out-{suffix}@b.example", "Org B")
+    for m, role in ((editor, "editor"), (viewer, "viewer")):
         r = client.post(
-            f"/api/orgs/{admin.org_id}/estates",
-            files=sample_files(),
-            data={"name": "sample"},
+            f"/api/orgs/{admin.org_id}/members",
+            json={"email": m.email, "role": role},
             headers=admin.auth,
         )
-        assert r.status_code == 202, r.text
-        job = wait_for(client, admin, r.json()["job"]["id"])
-        assert job["state"] == "done", job
-        yield World(client, admin, editor, viewer, outsider, r.json()["estate"]["id"])
+        assert r.status_code == 201, r.text
+        m.org_id = admin.org_id
+    r = client.post(
+        f"/api/orgs/{admin.org_id}/estates",
+        files=sample_files(),
+        data={"name": "sample"},
+        headers=admin.auth,
+    )
+    assert r.status_code == 202, r.text
+    job = wait_for(client, admin, r.json()["job"]["id"])
+    assert job["state"] == "done", job
+    return World(client, admin, editor, viewer, outsider, r.json()["estate"]["id"])
+
+
+@pytest.fixture(scope="module")
+def world(app: FastAPI, db_url: str) -> Iterator[World]:
+    """The module's world: the copy made with its database (see above), else built here."""
+    with TestClient(app) as client:
+        copied = COPIES.get(db_url)
+        if copied is None:
+            yield build_world(client)
+        else:
+            people = [replace(m) for m in copied.people]
+            yield World(client, *people, estate_id=copied.estate_id)
 
 
 def login(client: TestClient, email: str, password: str = PASSWORD) -> str:

@@ -49,10 +49,10 @@ BOUGHT = b"id,product,license,quantity\nAUTHZ-IMP,windows-server,user-cal,5\n"
 
 
 @pytest.fixture(scope="module")
-def app(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+def app(db_url: str, data_dir: Path) -> FastAPI:
     """The module's app, with room for the many sign-ups the matrix makes."""
     limits = Limits(address_signups=10_000, address_failures=10_000)
-    return fresh_app(db_url, tmp_path_factory.mktemp("data"), limits=limits)
+    return fresh_app(db_url, data_dir, limits=limits)
 
 
 @dataclass

@@ -8,6 +8,7 @@ and PostgreSQL."""
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -19,10 +20,10 @@ from .kit import sign_in
 
 
 @pytest.fixture(scope="module")
-def app(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+def app(db_url: str, data_dir: Path) -> FastAPI:
     """The module's app, with room for the sign-ups the tests make."""
     limits = Limits(address_signups=10_000, address_failures=10_000)
-    return fresh_app(db_url, tmp_path_factory.mktemp("data"), limits=limits)
+    return fresh_app(db_url, data_dir, limits=limits)
 
 
 def envelope_422(r: object, field: str | None = None) -> None:

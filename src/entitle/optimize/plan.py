@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from operator import not_
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Entitlement, Estate
@@ -129,8 +130,8 @@ def make_plan(
     sql_right = catalog.database_right()
     found = CalNeeds.of(everything.needs)
     is_sql = [r == sql_right for r in found.right]
-    sql_needs = found.take(i for i, s in enumerate(is_sql) if s)
-    rest = replace(everything, needs=found.take(i for i, s in enumerate(is_sql) if not s))
+    sql_needs = found.where(is_sql)
+    rest = replace(everything, needs=found.where(map(not_, is_sql)))
     if cals:
         say(f"planning CALs for {len(rest.needs):,} needs")
     rest_plan = solve(rest, catalog, pricing, owned) if cals else NOTHING
@@ -167,9 +168,8 @@ def _combine(a: CalPlan, b: CalPlan) -> CalPlan:
     both = [Holdings.of(a.holdings), Holdings.of(b.holdings)]
     columns = [x + y for x, y in zip(*(h.columns() for h in both), strict=True)]
     resource, holder = columns[0], columns[1]
-    order = sorted(
-        range(len(holder)), key=lambda i: (resource[i].holder, resource[i].what, holder[i])
-    )
+    keys = list(zip([r.holder for r in resource], [r.what for r in resource], holder, strict=True))
+    order = sorted(range(len(holder)), key=keys.__getitem__)
     return CalPlan(
         Holdings(*([c[i] for i in order] for c in columns)),
         a.cost + b.cost,

@@ -253,7 +253,7 @@ class PlanSearch:
         """The groups of Server + CAL decisions, found once for every strategy that asks."""
         if self._groups is None:
             database = self.sql.catalog.roles.database
-            self._groups = groups_of(self.demand.decisions, self.sql.by_ose, database)
+            self._groups = groups_of(self.demand.decisions, self.sql.holders, database)
         return self._groups
 
     def _few(self, g: Group) -> bool:

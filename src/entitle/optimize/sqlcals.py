@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain
 
 from entitle.catalog.model import Catalog
 from entitle.optimize.calentry import plan_cals
@@ -43,12 +44,14 @@ class SqlCals:
         self._solve = memo.plan if memo is not None else plan_cals
         self._all = CalNeeds.of(needs)  # the optimizer reads columns: sets are taken from them
         self._at: dict[str, list[int]] = defaultdict(list)
-        for i, ose in enumerate(self._all.ose):
+        # per OSE, the (user, device) of each need there: what joins the choices' groups
+        self.holders: dict[str, list[tuple[str | None, str | None]]] = defaultdict(list)
+        for i, (ose, user, device) in enumerate(
+            zip(self._all.ose, self._all.user, self._all.device, strict=True)
+        ):
             self._at[ose or ""].append(i)
-        self.by_ose: dict[str, list[CalNeed]] = defaultdict(list)
-        for n in self._all:
-            self.by_ose[n.ose or ""].append(n)
-        rights = {n.right for n in needs}
+            self.holders[ose or ""].append((user, device))
+        rights = set(self._all.right)
         mine = [(r, q) for (r, _), q in owned.items() if q > 0 and r.what in rights]
         self.owns_any = bool(mine)
         # What the owned SQL CALs can save at most: each unit one license at its list price.
@@ -57,7 +60,8 @@ class SqlCals:
         self._apart: dict[tuple[frozenset[str], ...], tuple[Decimal, ...]] = {}
 
     def needs(self, oses: frozenset[str]) -> CalNeeds:
-        return self._all.take(i for ose in sorted(oses) for i in self._at.get(ose, ()))
+        at = self._at
+        return self._all.take(chain.from_iterable(at[o] for o in sorted(oses) if o in at))
 
     def plan(
         self,
@@ -136,7 +140,9 @@ class Group:
 
 
 def groups_of(
-    decisions: tuple[Decision, ...], sql_by_ose: dict[str, list[CalNeed]], database: str
+    decisions: tuple[Decision, ...],
+    holders: dict[str, list[tuple[str | None, str | None]]],
+    database: str,
 ) -> list[Group]:
     parent: dict[tuple[str, str], tuple[str, str]] = {}
 
@@ -152,8 +158,8 @@ def groups_of(
     for d, oses in tops:
         for ose in oses:
             parent[find(("ose", ose))] = find(("top", d.key))
-            for n in sql_by_ose.get(ose, ()):
-                for who in (("user", n.user), ("device", n.device)):
+            for user, device in holders.get(ose, ()):
+                for who in (("user", user), ("device", device)):
                     if who[1] is not None:
                         parent[find((who[0], who[1]))] = find(("ose", ose))
     members: dict[tuple[str, str], list[Decision]] = defaultdict(list)

@@ -219,10 +219,17 @@ def _line(
     )
 
 
-def source_order(text: str) -> tuple[tuple[int, int | str], ...]:
+_NUMBERS = re.compile(r"(\d+)")
+
+
+def source_order(text: str) -> tuple[str | int, ...]:
     """A source's sort key with its numbers compared as numbers: ``access.csv:9`` before
-    ``access.csv:10`` (text order put 10 first)."""
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", text))
+    ``access.csv:10`` (text order put 10 first). The text split at its runs of digits
+    alternates text and number (text first, possibly blank), so keys compare position by
+    position, text with text and number with number."""
+    parts: list[str | int] = list(_NUMBERS.split(text))
+    parts[1::2] = map(int, parts[1::2])
+    return tuple(parts)
 
 
 def cal_plan_needs(plan: CalPlan) -> tuple[Need, ...]:

@@ -68,7 +68,8 @@ def cloud_rows(
     oses = {o.ose: o for o in estate.oses}
     rows: list[CloudRow] = []
     findings: list[Finding] = []
-    kinds: dict[tuple[str, str], list[tuple[Entitlement, str | None]]] | None = None
+    versions: list[str | None] | None = None
+    of_kind: dict[tuple[str, str], list[int]] = defaultdict(list)  # owned, by product and license
     for sw in estate.software:
         ose = oses.get(sw.ose)
         host = hosts.get(ose.host) if ose is not None else None
@@ -130,11 +131,12 @@ def cloud_rows(
             covered += units
         short = n.quantity - covered
         if short > 0:
-            if kinds is None:  # the owned licenses of each product and license, once, with the
-                kinds = defaultdict(list)  # version each may run (a scan of all per need: minutes)
-                for e in ents:
-                    kinds[(e.product, e.license)].append((e, effective_version(catalog, e, as_of)))
-            why = _why(catalog, as_of, kinds.get((n.product, n.license), []), n)
+            if versions is None:  # the version each owned license may run, once
+                versions = [effective_version(catalog, e, as_of) for e in ents]
+                for i, e in enumerate(ents):
+                    of_kind[(e.product, e.license)].append(i)
+            mine = of_kind.get((n.product, n.license), [])
+            why = _why(catalog, as_of, ents, versions, mine, n, by_need.get(j, []))
             where = "dedicated host" if host is not None and host.dedicated else "shared hardware"
             rows.append(row("", short=short, note=why))
             findings.append(
@@ -152,18 +154,23 @@ def cloud_rows(
 
 
 def _why(
-    catalog: Catalog, as_of: date, owned: list[tuple[Entitlement, str | None]], n: Need
+    catalog: Catalog,
+    as_of: date,
+    ents: tuple[Entitlement, ...],
+    versions: list[str | None],
+    mine: list[int],
+    n: Need,
+    used: list[tuple[int, int]],
 ) -> str:
     """Which rule kept owned licenses from covering ``n``: no right at all, no active SA, bought
-    on or after the cut-off, or too few licenses."""
+    on or after the cut-off, or too few licenses. ``mine``: the owned licenses of ``n``'s
+    product and license kind (no other covers it), in their order."""
     terms = n.cloud
     assert terms is not None
     if terms.failed:
         return terms.failed
-    fitting = [  # (covers asks for the need's product and license: ``owned`` has only those)
-        e
-        for e, version in owned
-        if e.quantity > 0 and e.license == n.license and covers(catalog, e, version, n)
+    fitting = [
+        ents[i] for i in mine if ents[i].quantity > 0 and covers(catalog, ents[i], versions[i], n)
     ]
     if not fitting:
         return f"no owned {n.product} {n.license} license of a covering edition and version"
@@ -189,8 +196,7 @@ def _why(
             + ("; licenses without a purchase date are taken as bought after it" if undated else "")
         )
     said = "too few eligible licenses: the ones that qualify are all in use"
-    counted = {id(e) for e in with_sa} | {id(e) for e in early}  # (equal rows count alike)
-    lapsed = [e for e in fitting if id(e) not in counted]
+    lapsed = [e for e in fitting if e not in with_sa and e not in early]
     if lapsed:
         ids = ", ".join(e.id or str(e.source) for e in lapsed[:3])
         said += f"; {ids} cannot count here (no active SA" + (

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
+from itertools import compress
+from operator import attrgetter, itemgetter
 from typing import Any, overload
 
 
@@ -114,9 +115,18 @@ class CalNeeds(Sequence[CalNeed]):
         return [getattr(self, f) for f in FIELDS]
 
     def take(self, indices: Iterable[int]) -> CalNeeds:
-        """The needs at ``indices``, in that order."""
+        """The needs at ``indices``, in that order (each column gathered in C, by
+        ``itemgetter``: the SQL CAL search takes a set of needs per trial)."""
         at = list(indices)
-        return CalNeeds([[column[i] for i in at] for column in self.columns()])
+        if len(at) < 2:
+            return CalNeeds([[column[i] for i in at] for column in self.columns()])
+        get = itemgetter(*at)
+        return CalNeeds([list(get(column)) for column in self.columns()])
+
+    def where(self, keep: Iterable[bool]) -> CalNeeds:
+        """The needs where ``keep`` is true, in their order."""
+        mask = list(keep)
+        return CalNeeds([list(compress(column, mask)) for column in self.columns()])
 
     def __len__(self) -> int:
         return len(self.right)

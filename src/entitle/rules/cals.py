@@ -31,13 +31,28 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from itertools import compress
 
 from entitle.catalog.model import Catalog
 from entitle.estate.records import Access, Software
+from entitle.rules.calaccess import (
+    DIRECT,
+    IMPLIED,
+    RELAYED,
+    RELAYED_IMPLIED,
+    AccessRows,
+    Template,
+    source_texts,
+)
 from entitle.rules.calneeds import CalNeed, CalNeeds
 from entitle.rules.index import EstateIndex
-from entitle.rules.multiplex import Unmarked, front_end_reach, server_to_server, unmarked_relays
+from entitle.rules.multiplex import (
+    Reach,
+    Unmarked,
+    front_end_reach,
+    server_to_server,
+    unmarked_relays,
+)
 from entitle.source import Finding
 
 ADMIN_EXEMPT_PER_OSE = 2  # §1.5 item 2
@@ -96,56 +111,20 @@ def cal_demand(
     exempt: Counter[str] = Counter()
     partial: Counter[str] = Counter()
     externals = {u.user for u in idx.estate.users if u.external}
-    rows: list[tuple[Access, str | None, str | None]] = []
-    for a in idx.estate.access:
-        ose = idx.oses[a.ose]
-        device = a.device if a.device and a.device not in idx.oses else None
-        if ose.environment != "production":
-            exempt["dev-test OSE"] += 1
-        elif a.user is None and device is None:
-            exempt["server-to-server" if a.device else "unauthenticated"] += 1
-        else:
-            rows.append((a, a.user, device))
-
-    admins_exempt = _admin_exemptions(rows)
+    rows = AccessRows.of(idx, exempt)
+    admin = rows.admin_exempt(ADMIN_EXEMPT_PER_OSE)
+    if any(admin):
+        exempt["administration only (≤ 2 per OSE)"] += admin.count(True)
+        rows = rows.without(admin)
     s2s = server_to_server(idx)
     reach = front_end_reach(idx, s2s)
     no_windows: dict[str, set[str]] = defaultdict(set)  # OSE → products used there
-    principals: dict[str, tuple[set[str], set[str]]] = {}
-    found: list[tuple[Any, ...]] = []  # one tuple per need: CalNeed's fields, in its order
-    rules: dict[tuple[str, str, str, bool], Rule] = {}
-    for a, user, device in rows:
-        principal = user or device
-        if a.purpose == "admin" and (a.ose, principal) in admins_exempt:
-            exempt["administration only (≤ 2 per OSE)"] += 1
-            continue
-        external = user in externals
-        source = str(a.source)
-        got, reason, ws_reason = _row_needs(
-            found, idx, a, user, device, external, source, None, rules, catalog, sql_server_cal
-        )
-        if ws_reason == NO_WINDOWS:
-            no_windows[a.ose].add(a.product)
-        if not got:
-            exempt[reason or ws_reason] += 1
-        elif reason:
-            partial[reason] += 1
-        if a.purpose != "use":
-            continue
-        if a.ose in s2s:
-            users, devices = principals.setdefault(a.ose, (set(), set()))
-            (users if user else devices).add(principal or "")
-        for r in reach.get(a.ose, ()):
-            if idx.oses[r.ose].environment != "production":
-                continue
-            relayed = replace(a, ose=r.ose, product=r.product, level=r.level)
-            evidence = f"{a.source} via front end {a.ose} → " + " → ".join(r.path)
-            row = (user, device, external, evidence, source)
-            _, _, ws_reason = _row_needs(found, idx, relayed, *row, rules, catalog, sql_server_cal)
-            if ws_reason == NO_WINDOWS:
-                no_windows[r.ose].add(r.product)
-    _managed(found, idx, catalog)
-    needs = CalNeeds.from_rows(found)
+    needs = CalNeeds()
+    if len(rows):  # (NumPy only then: `entitle calc` plans a server without access rows)
+        counts = exempt, partial, no_windows
+        needs = _access_needs(idx, catalog, sql_server_cal, rows, externals, reach, counts)
+    needs += _managed(idx, catalog)
+    principals = _principals(rows, s2s)
     held_by, findings = subscription_rights(idx, catalog, as_of)
     findings = _unknown_os(idx, no_windows) + findings
     unmarked = _unmarked(idx, catalog, principals, s2s, sql_server_cal)
@@ -167,46 +146,79 @@ def cal_demand(
 NO_WINDOWS = "no Windows Server on the OSE"
 
 
+def _access_needs(
+    idx: EstateIndex,
+    catalog: Catalog,
+    sql_server_cal: frozenset[str],
+    rows: AccessRows,
+    externals: set[str],
+    reach: dict[str, tuple[Reach, ...]],
+    counts: tuple[Counter[str], Counter[str], dict[str, set[str]]],
+) -> CalNeeds:
+    """The needs of the access rows. What an OSE, product, level, externality and purpose
+    decide — the row's rights, the Windows Server CAL it implies, and for a use of a front end
+    what it relays (§1.6) — is worked out once per group of rows alike and counted in
+    ``counts`` (exempt and partial rows by reason, OSEs without Windows Server); every row's
+    needs are then laid out from its group's (:func:`entitle.rules.calaccess.lay_out`)."""
+    from entitle.rules.calaccess import group_codes, lay_out
+
+    exempt, partial, no_windows = counts
+    external = [u in externals for u in rows.user]
+    keys = list(zip(rows.ose, rows.product, rows.level, external, rows.purpose, strict=True))
+    group, firsts, sizes = group_codes(keys)
+    rules: dict[tuple[str, str, str, bool], Rule] = {}
+
+    def rule_of(ose: str, product: str, level: str, external: bool) -> Rule:
+        key = (ose, product, level, external)
+        if key not in rules:
+            use = Access(ose, product, level=level)  # type: ignore[arg-type]
+            rules[key] = _rule(idx, catalog, use, external, sql_server_cal)
+        return rules[key]
+
+    templates: list[Template] = []
+    for i, many in zip(firsts, sizes, strict=True):
+        ose, product, level, ext, purpose = keys[i]
+        rights, reason, implied, ws_reason, host = rule_of(ose, product, level, ext)
+        needs = [(r, v, b, ose, host, DIRECT, "") for r, v, b in rights]
+        needs += [(r, v, False, ose, host, IMPLIED, f" ({product} on {ose})") for r, v in implied]
+        if ws_reason == NO_WINDOWS:
+            no_windows[ose].add(product)
+        if not rights and not implied:
+            exempt[reason or ws_reason] += many
+        elif reason:
+            partial[reason] += many
+        for r in reach.get(ose, ()) if purpose == "use" else ():
+            if idx.oses[r.ose].environment != "production":
+                continue
+            far, _, far_implied, far_reason, far_host = rule_of(r.ose, r.product, r.level, ext)
+            via = f" via front end {ose} → " + " → ".join(r.path)
+            needs += [(x, v, b, r.ose, far_host, RELAYED, via) for x, v, b in far]
+            needs += [(x, v, False, r.ose, far_host, RELAYED_IMPLIED, via) for x, v in far_implied]
+            if far_reason == NO_WINDOWS:
+                no_windows[r.ose].add(r.product)
+        templates.append(tuple(needs))
+    return lay_out(rows, group, templates, external)
+
+
+def _principals(
+    rows: AccessRows, s2s: dict[str, list[Access]]
+) -> dict[str, tuple[set[str], set[str]]]:
+    """Per OSE that reaches another server-to-server, the users and devices who use it."""
+    out: dict[str, tuple[set[str], set[str]]] = {}
+    for i in compress(range(len(rows)), map(s2s.__contains__, rows.ose)):
+        if rows.purpose[i] == "use":
+            user = rows.user[i]
+            users, devices = out.setdefault(rows.ose[i], (set(), set()))
+            (users if user else devices).add(user or rows.device[i] or "")
+    return out
+
+
 # What one use of a product on an OSE needs, whoever uses it: (its product's rights: right,
 # version, with its base; the reason it needs none; the implied Windows Server rights: right,
 # version; the reason the OSE needs none; the OSE's host)
 Rule = tuple[
     tuple[tuple[str, str | None, bool], ...], str, tuple[tuple[str, str | None], ...], str, str
 ]
-
-
-def _row_needs(
-    found: list[tuple[Any, ...]],
-    idx: EstateIndex,
-    a: Access,
-    user: str | None,
-    device: str | None,
-    external: bool,
-    evidence: str,
-    row: str | None,
-    rules: dict[tuple[str, str, str, bool], Rule],
-    catalog: Catalog,
-    sql_server_cal: frozenset[str],
-) -> tuple[int, str, str]:
-    """Append to ``found`` the needs of one use of ``a.product`` on ``a.ose``: its product's CALs
-    and, for any other product than Windows Server, the Windows Server CAL of that OSE (implied,
-    §1.1); with how many, the reason the product needs no CAL and the reason the OSE needs no
-    Windows Server CAL (blank where they do). ``row``: the access row, where ``evidence`` is a
-    relay's path. ``rules`` keeps what the OSE, product, level and externality decide, for the
-    next row alike (the access table repeats them row after row)."""
-    key = (a.ose, a.product, a.level, external)
-    rule = rules.get(key)
-    if rule is None:
-        rule = rules[key] = _rule(idx, catalog, a, external, sql_server_cal)
-    rights, reason, implied, ws_reason, host = rule
-    add, where = found.append, (a.ose, host, external)
-    for right, version, with_base in rights:
-        add((right, user, device, version, *where, evidence, with_base, False, row or ""))
-    if implied:
-        why = f"implied by {evidence}" + ("" if "→" in evidence else f" ({a.product} on {a.ose})")
-        for right, version in implied:
-            add((right, user, device, version, *where, why, False, False, row or evidence))
-    return len(rights) + len(implied), reason, ws_reason
 
 
 def _rule(
@@ -339,30 +351,6 @@ def subscription_rights(
     return rights, findings
 
 
-def _admin_exemptions(rows: list[tuple[Access, str | None, str | None]]) -> set[tuple[str, str]]:
-    """Up to two principals per OSE that only administer it need no CAL there. Where more
-    qualify, those with no other access anywhere are exempted first (they would otherwise need
-    a CAL for this OSE alone), then by id."""
-    uses: dict[tuple[str, str], set[str]] = defaultdict(set)
-    elsewhere: Counter[str] = Counter()
-    for a, user, device in rows:
-        principal = user or device
-        if principal is None:
-            continue
-        uses[(a.ose, principal)].add(a.purpose)
-        if a.purpose != "admin":
-            elsewhere[principal] += 1
-    by_ose: dict[str, list[str]] = defaultdict(list)
-    for (ose, principal), purposes in uses.items():
-        if purposes == {"admin"}:
-            by_ose[ose].append(principal)
-    out: set[tuple[str, str]] = set()
-    for ose, principals in by_ose.items():
-        ranked = sorted(principals, key=lambda p: (elsewhere[p] > 0, p))
-        out.update((ose, p) for p in ranked[:ADMIN_EXEMPT_PER_OSE])
-    return out
-
-
 def _first(idx: EstateIndex, ose: str, product: str) -> Software | None:
     return idx.first_software(ose, product)
 
@@ -421,11 +409,25 @@ def _rights(
     return rights, ""
 
 
-def _managed(found: list[tuple[Any, ...]], idx: EstateIndex, catalog: Catalog) -> None:
+def _managed(idx: EstateIndex, catalog: Catalog) -> CalNeeds:
     """Managed client OSEs need a client ML per OSE, or per user for the OSEs that user uses."""
-    for m in idx.estate.managed:
-        if m.device is None or m.device in idx.oses:
-            continue
-        version = catalog.latest_version(m.product)
-        need = (f"{m.product}:ml", m.user, m.device, version, None, None, False, str(m.source))
-        found.append((*need, True, False, ""))
+    rows = [m for m in idx.estate.managed if m.device is not None and m.device not in idx.oses]
+    kinds = {p: (f"{p}:ml", catalog.latest_version(p)) for p in {m.product for m in rows}}
+    right, version = zip(*(kinds[m.product] for m in rows), strict=True) if rows else ((), ())
+    n = len(rows)
+    sources = source_texts([m.source for m in rows])
+    users, devices = [m.user for m in rows], [m.device for m in rows]
+    fixed = [None] * n, [None] * n, [False] * n  # ose, host, external
+    return CalNeeds(
+        [
+            list(right),
+            users,
+            devices,
+            list(version),
+            *fixed,
+            sources,
+            [True] * n,
+            [False] * n,
+            [""] * n,
+        ]
+    )
