@@ -16,6 +16,7 @@ from entitle.catalog import Catalog, default_catalog
 from entitle.estate import checks
 from entitle.estate.assumptions import read_import_findings
 from entitle.estate.convert import Row, convert, rows_of
+from entitle.estate.files import LIMITS, Limits
 from entitle.estate.reader import RawEstate, RawTable, read_estate
 from entitle.estate.records import Estate
 from entitle.estate.schema import REQUIRED, TABLE, TABLES
@@ -23,16 +24,19 @@ from entitle.source import BadInput, Problem
 
 
 def load_estate(
-    path: str | Path, catalog: Catalog | None = None
+    path: str | Path, catalog: Catalog | None = None, limits: Limits = LIMITS
 ) -> tuple[Estate | None, list[Problem]]:
     """The estate at ``path`` and its warnings, or ``None`` and every problem when any is an
-    error. Problems come sorted by table (in the format's order) and line."""
+    error. Problems come sorted by table (in the format's order) and line. ``limits`` bound the
+    rows and bytes of each CSV table (:mod:`entitle.estate.files`)."""
     catalog = catalog if catalog is not None else default_catalog()
-    return _load(path, catalog)  # the CLI pauses the garbage collector around it (cli.common)
+    return _load(path, catalog, limits)  # the CLI pauses the garbage collector (cli.common)
 
 
-def _load(path: str | Path, catalog: Catalog) -> tuple[Estate | None, list[Problem]]:
-    raw, problems = read_estate(path)
+def _load(
+    path: str | Path, catalog: Catalog, limits: Limits
+) -> tuple[Estate | None, list[Problem]]:
+    raw, problems = read_estate(path, limits)
     rows = usable_rows(raw, problems)
     records = {table: tuple(convert(rows[table], problems)) for table in TABLES if table in rows}
 

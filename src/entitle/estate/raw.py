@@ -88,7 +88,7 @@ def table_from_rows(
             header_cells.pop()
     header = tuple(name.lower() for name in header_cells)
     header_source = source(header_line)
-    problems += _header_problems(header, header_source)
+    problems += header_problems(header, header_source)
     width = len(header)
     unnamed = [i for i, name in enumerate(header) if not name]
     warned_unnamed = False
@@ -113,7 +113,7 @@ def table_from_rows(
         cells = tuple((values + [""] * width)[:width])
         if not warned_unnamed and any(cells[i] for i in unnamed):
             warned_unnamed = True
-            problems.append(_unnamed_warning(where))
+            problems.append(unnamed_warning(where))
         data.append(cells)
         sources.append(where)
     columns = (
@@ -137,7 +137,7 @@ def even_table(
             return None  # a blank row (only spaces or commas)
     header = tuple(column[0].lower() for column in columns)
     header_source = source(lines[0])
-    problems = _header_problems(header, header_source)
+    problems = header_problems(header, header_source)
     sources = tuple(map(source, lines[1:]))
     data = tuple(column[1:] for column in columns)
     unnamed = [
@@ -146,11 +146,11 @@ def even_table(
         if not name
     ]
     if unnamed and min(unnamed) < len(sources):
-        problems.append(_unnamed_warning(sources[min(unnamed)]))
+        problems.append(unnamed_warning(sources[min(unnamed)]))
     return RawTable(table, header, header_source, data, sources), problems
 
 
-def _header_problems(header: tuple[str, ...], where: Source) -> list[Problem]:
+def header_problems(header: tuple[str, ...], where: Source) -> list[Problem]:
     problems = []
     seen: set[str] = set()
     for position, name in enumerate(header, start=1):
@@ -161,7 +161,7 @@ def _header_problems(header: tuple[str, ...], where: Source) -> list[Problem]:
     return problems
 
 
-def _unnamed_warning(where: Source) -> Problem:
+def unnamed_warning(where: Source) -> Problem:
     message = "a value in a column with no name in the header is ignored"
     return Problem(where, message, "name the column", severity="warning")
 

@@ -18,6 +18,7 @@ class EstateIndex:
     software_by_ose: dict[str, tuple[Software, ...]]
     access_by_ose: dict[str, tuple[Access, ...]]
     cluster_hosts: dict[str, tuple[str, ...]]
+    first_placed: dict[str, date]  # an OSE's first day in placements.csv
 
     @classmethod
     def build(cls, estate: Estate) -> EstateIndex:
@@ -30,6 +31,10 @@ class EstateIndex:
         acc: dict[str, list[Access]] = defaultdict(list)
         for a in estate.access:
             acc[a.ose].append(a)
+        first: dict[str, date] = {}
+        for p in estate.placements:
+            if p.ose not in first or p.since < first[p.ose]:
+                first[p.ose] = p.since
         clusters: dict[str, list[str]] = defaultdict(list)
         for h in estate.hosts:
             if h.cluster:
@@ -42,6 +47,7 @@ class EstateIndex:
             software_by_ose={k: tuple(v) for k, v in sw.items()},
             access_by_ose={k: tuple(v) for k, v in acc.items()},
             cluster_hosts={k: tuple(sorted(v)) for k, v in clusters.items()},
+            first_placed=first,
         )
 
     def software(self, ose: str, product: str) -> tuple[Software, ...]:
