@@ -10,7 +10,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import OperationalError
 
 from entitle.ledger import db
 
@@ -100,3 +101,72 @@ def test_a_server_keeps_its_connections_and_opens_no_more_than_it_keeps(url: str
     pool = engine.pool
     assert (pool.size(), pool._max_overflow) == (db.POOL_SIZE, 0)  # type: ignore[attr-defined]
     engine.dispose()
+
+
+def test_a_writer_that_waited_its_turn_out_fails_at_once_and_keeps_its_busy_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # review of the turns: a writer that waited the whole busy timeout for its turn must not
+    # then wait SQLite's busy timeout a second time (a frozen worker for twice as long); it
+    # tries BEGIN IMMEDIATE once with no busy wait, fails with "database is locked", and its
+    # connection keeps the busy timeout for the next transaction
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 50)
+    made = db.open_engine(db.resolve_url(str(tmp_path / "q.db")))
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with db.writer(made).begin() as conn:
+            conn.execute(text("CREATE TABLE IF NOT EXISTS n (v INTEGER)"))
+            holding.set()
+            done.wait(120)
+
+    other = threading.Thread(target=hold)
+    other.start()
+    try:
+        assert holding.wait(120)
+        said = _statements(made)
+        with pytest.raises(OperationalError, match="locked"), db.writer(made).begin() as conn:
+            conn.execute(text("SELECT 1"))
+        # no second wait: SQLite's busy timeout is off for the one try, then back
+        begin = said.index("BEGIN IMMEDIATE")
+        assert said[begin - 1 : begin + 2] == [
+            "PRAGMA busy_timeout=0",
+            "BEGIN IMMEDIATE",
+            "PRAGMA busy_timeout=50",
+        ]
+        with made.connect() as conn:  # the pool's connection, as the next request gets it
+            assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 50
+    finally:
+        done.set()
+        other.join(120)
+    with db.writer(made).begin() as conn:  # the turn was given back: the next writer writes
+        conn.execute(text("INSERT INTO n VALUES (1)"))
+
+
+def test_a_thread_that_holds_the_turn_does_not_wait_for_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a second writer opened by the thread that holds the turn goes to SQLite's lock (which
+    # refuses it after its busy timeout) instead of queueing behind itself; its failure does
+    # not give back the first writer's turn
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 50)
+    made = db.open_engine(db.resolve_url(str(tmp_path / "q.db")))
+    key = str(tmp_path / "q.db")
+    queue = db._QUEUES[key]
+    said = _statements(made)
+    with db.writer(made).begin() as first:
+        first.execute(text("CREATE TABLE n (v INTEGER)"))
+        assert db._OWNERS[key] == threading.get_ident()
+        said.clear()
+        with pytest.raises(OperationalError, match="locked"), db.writer(made).begin() as second:
+            second.execute(text("SELECT 1"))
+        assert said[:1] == ["BEGIN IMMEDIATE"]  # not a turn waited out first
+        assert queue.locked() and db._OWNERS[key] == threading.get_ident()
+        first.execute(text("INSERT INTO n VALUES (1)"))
+    assert not queue.locked() and key not in db._OWNERS
+
+
+def _statements(engine: Engine) -> list[str]:
+    said: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: said.append(a[2]))
+    return said
