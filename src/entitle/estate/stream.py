@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice, repeat
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from entitle.estate.files import too_big
 from entitle.estate.raw import RawTable, header_problems, unnamed_warning
@@ -262,9 +262,14 @@ def by_duckdb(handle: BinaryIO, found: Scan, table: str, file: str) -> Columns |
     path = Path(f"/proc/self/fd/{handle.fileno()}")  # the file checked and opened, not its name
     if found.quoted or found.skip or found.lone_return or not path.exists():
         return None
+    if _address_space_capped():
+        return None  # a job under its memory ceiling: DuckDB's threads and buffers ignore it
     handle.seek(0)
     first = handle.readline().decode("utf-8")
-    names = next(csv.reader([first.rstrip("\r\n")]), [])
+    try:
+        names = next(csv.reader([first.rstrip("\r\n")]), [])
+    except csv.Error:  # a header field over the csv limit: the csv path says so at line 1
+        return None
     if not any(name.strip() for name in names) or first[-1:] != "\n":
         return None
     into = Columns(table, file)
@@ -277,15 +282,40 @@ def by_duckdb(handle: BinaryIO, found: Scan, table: str, file: str) -> Columns |
         f"quote = '', escape = '', columns = {spec}, auto_detect = false, strict_mode = true, "
         "null_padding = false)"  # noqa: S608 (no text of the file: a blank line is skipped)
     )
+    try:
+        columns = _coded_columns(duckdb, read, path, names, found.rows, into)
+    except (duckdb.Error, MemoryError):  # out of memory too: the csv path reads in batches
+        return None
+    if columns is None:
+        return None
+    blanks = (k for k, value in enumerate(columns[0]) if not value)
+    if any(not any(column[k] for column in columns) for k in blanks):
+        return None
+    into.add(columns, range(2, found.rows + 1))
+    return into
+
+
+def _address_space_capped() -> bool:
+    """Whether this process runs under an address-space limit (a web job's ceiling)."""
+    try:
+        import resource  # noqa: PLC0415 (POSIX only)
+    except ImportError:  # pragma: no cover - not POSIX
+        return False
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return soft != resource.RLIM_INFINITY
+
+
+def _coded_columns(
+    duckdb: Any, read: str, path: Path, names: list[str], rows: int, into: Columns
+) -> list[list[str]] | None:
+    """Each column of the file read by DuckDB, as the texts of its codes; None when a row is
+    missing (a blank line DuckDB skipped) or a field is longer than the csv reader takes."""
     with duckdb.connect() as con:
-        try:
-            con.execute("SET preserve_insertion_order = true")
-            con.execute(read, [str(path)])
-        except duckdb.Error:
-            return None
+        con.execute("SET preserve_insertion_order = true")
+        con.execute(read, [str(path)])
         lengths = ", ".join(f"max(length(c{i}))" for i in range(len(names)))
         count = con.execute(f"SELECT count(*), greatest({lengths}, 0) FROM t").fetchone()
-        if count is None or count[0] + 1 != found.rows or count[1] > csv.field_size_limit():
+        if count is None or count[0] + 1 != rows or count[1] > csv.field_size_limit():
             return None  # a blank line, or a field longer than the csv reader takes
         columns: list[list[str]] = []
         for i in range(len(names)):
@@ -300,11 +330,7 @@ def by_duckdb(handle: BinaryIO, found: Scan, table: str, file: str) -> Columns |
                 f"SELECT d.k::UINTEGER AS k FROM t JOIN d ON {column} = d.v ORDER BY t.rowid"
             ).fetchnumpy()["k"]
             columns.append(list(map(into.share(i, texts).__getitem__, codes.tolist())))
-    blanks = (k for k, value in enumerate(columns[0]) if not value)
-    if any(not any(column[k] for column in columns) for k in blanks):
-        return None
-    into.add(columns, range(2, found.rows + 1))
-    return into
+    return columns
 
 
 def _good_rows(handle: BinaryIO, skip: int, before: int) -> int:
