@@ -31,7 +31,7 @@ from entitle.estate.files import (
 )
 from entitle.estate.raw import RawEstate, RawTable, even_table, table_from_rows, unknown_table
 from entitle.estate.schema import TABLES
-from entitle.estate.stream import ENCODING_HINT, read_stream, scan
+from entitle.estate.stream import ENCODING_HINT, malformed, over_rows, read_stream, scan
 from entitle.estate.workbook import read_workbook
 from entitle.source import Problem, Source
 from entitle.text import bom_encoding as _encoding
@@ -213,16 +213,9 @@ def read_csv_bytes(
     try:
         for fields in reader:
             if len(numbered) > max_rows:  # the header and max_rows rows are read
-                message = f"the table has more than {max_rows:,} rows; reading stopped here"
-                return None, [Problem(Source(file, start), message, hint)]
+                return None, [over_rows(file, start, max_rows, hint)]
             numbered.append((start, fields))
             start = reader.line_num + 1
     except csv.Error as error:
-        if "end of data" in str(error):
-            message = "a quoted field starts here and never ends"
-            hint = 'close the quote, or double a quote inside a quoted field ("")'
-        else:
-            message = f"malformed CSV: {error}"
-            hint = "quote a field that holds a comma, quote or line break, and double its quotes"
-        return None, [Problem(Source(file, start), message, hint)]
+        return None, [malformed(file, start, error)]
     return table_from_rows(table, numbered, source)

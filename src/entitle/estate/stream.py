@@ -213,7 +213,7 @@ def read_stream(
     malformed row."""
     limit = max_rows + 1  # the header and max_rows rows (blank ones count: they are read)
     if not found.quoted and found.rows > limit:  # refused before a row is parsed
-        return None, [_over(file, limit + 1, max_rows, hint)]
+        return None, [over_rows(file, limit + 1, max_rows, hint)]
     columns = by_duckdb(handle, found, table, file)
     if columns is not None:
         return columns.result()
@@ -227,7 +227,7 @@ def read_stream(
         if not found.quoted:  # one row a line
             while rows := list(islice(reader, BATCH)):
                 if read + len(rows) > limit:
-                    return None, [_over(file, limit + 1, max_rows, hint)]
+                    return None, [over_rows(file, limit + 1, max_rows, hint)]
                 into.batch(range(read + 1, read + 1 + len(rows)), rows)
                 read += len(rows)
         else:  # a quoted field may span lines: the line each row starts on, as it is read
@@ -235,7 +235,7 @@ def read_stream(
             rows = []
             for fields in reader:
                 if read >= limit:
-                    return None, [_over(file, start, max_rows, hint)]
+                    return None, [over_rows(file, start, max_rows, hint)]
                 lines.append(start)
                 rows.append(fields)
                 read += 1
@@ -247,7 +247,7 @@ def read_stream(
     except csv.Error as error:
         if not found.quoted:  # the batch does not say which row: row k is on line k + 1
             start = read + 1 + _good_rows(handle, found.skip, read)
-        return None, [_malformed(file, start, error)]
+        return None, [malformed(file, start, error)]
     finally:
         text.detach()
     return into.result()
@@ -351,12 +351,14 @@ def _good_rows(handle: BinaryIO, skip: int, before: int) -> int:
     return good
 
 
-def _over(file: str, line: int, max_rows: int, hint: str) -> Problem:
+def over_rows(file: str, line: int, max_rows: int, hint: str) -> Problem:
+    """A table refused at ``line``, past its ``max_rows`` (both readers say it alike)."""
     message = f"the table has more than {max_rows:,} rows; reading stopped here"
     return Problem(Source(file, line), message, hint)
 
 
-def _malformed(file: str, line: int, error: csv.Error) -> Problem:
+def malformed(file: str, line: int, error: csv.Error) -> Problem:
+    """What the csv module's ``error`` at ``line`` means, as both readers say it."""
     if "end of data" in str(error):
         message = "a quoted field starts here and never ends"
         hint = 'close the quote, or double a quote inside a quoted field ("")'
