@@ -99,8 +99,23 @@ def test_the_streamed_table_is_what_the_whole_file_reader_reads(
         b"ose,product\nvm1,a\nvm1,b\nvm1," + b"x" * 200_000 + b"\n",  # over the csv module's limit
         b"",
         b"\n\n ,\n",
+        b"ose,product,user,device\n,,, pc1 ,",  # a trailing comma: DuckDB takes it silently
+        b"ose,product\nvm1,sql,,\nvm1,sql\n",  # two trailing commas
+        b"ose,product,user\nvm1,sql,a,\nvm1,sql\n",  # one too wide, one too short
     ],
-    ids=["undecodable", "nul", "both", "open-quote", "after-quote", "long-field", "empty", "blank"],
+    ids=[
+        "undecodable",
+        "nul",
+        "both",
+        "open-quote",
+        "after-quote",
+        "long-field",
+        "empty",
+        "blank",
+        "trailing-comma",
+        "trailing-commas",
+        "wide-and-short",
+    ],
 )
 def test_a_malformed_streamed_file_is_refused_as_the_whole_file_reader_refuses_it(
     tmp_path: Path, data: bytes, monkeypatch: pytest.MonkeyPatch

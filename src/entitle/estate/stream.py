@@ -49,6 +49,8 @@ class Scan:
     skip: int  # bytes of the BOM
     quoted: bool  # a '"' somewhere: a field may span lines
     rows: int  # what the csv reader yields for a file without quotes: one row a line
+    commas: int  # in the whole file: every row of a plain file is as wide as its header iff
+    # there are (width - 1) x rows (DuckDB takes a row's trailing empty fields without a word)
     lone_return: bool  # a line ends with a carriage return alone (an old Mac's line end)
     problem: Problem | None  # an undecodable byte or a NUL, where ``reader.decode`` says
 
@@ -60,9 +62,9 @@ def scan(handle: BinaryIO, file: str, max_bytes: int, hint: str) -> Scan:
     head = handle.read(4)
     encoding, skip = bom_encoding(head)
     if encoding != "utf-8":
-        return Scan(False, skip, False, 0, False, None)
+        return Scan(False, skip, False, 0, 0, False, None)
     handle.seek(skip)
-    offset = newlines = returns = pairs = 0
+    offset = newlines = returns = pairs = commas = 0
     quoted = False
     nul: Problem | None = None
     last = b"\n"
@@ -76,9 +78,8 @@ def scan(handle: BinaryIO, file: str, max_bytes: int, hint: str) -> Scan:
             message = (
                 f"not UTF-8 or UTF-16 text (undecodable byte at offset {offset + error.start})"
             )
-            return Scan(
-                True, skip, quoted, 0, False, Problem(Source(file, line), message, ENCODING_HINT)
-            )
+            problem = Problem(Source(file, line), message, ENCODING_HINT)
+            return Scan(True, skip, quoted, 0, 0, False, problem)
         if nul is None and b"\x00" in chunk:
             line = newlines + chunk.count(b"\n", 0, chunk.index(b"\x00")) + 1
             nul = Problem(Source(file, line), "the text contains NUL bytes", NUL_HINT)
@@ -86,13 +87,15 @@ def scan(handle: BinaryIO, file: str, max_bytes: int, hint: str) -> Scan:
         newlines += chunk.count(b"\n")
         returns += chunk.count(b"\r")
         pairs += chunk.count(b"\r\n")
+        commas += chunk.count(b",")
         offset += len(chunk)
         last = chunk[-1:]
         if offset + skip > max_bytes:  # it grew since it was opened
-            return Scan(True, skip, quoted, 0, False, too_big(file, offset + skip, max_bytes, hint))
+            problem = too_big(file, offset + skip, max_bytes, hint)
+            return Scan(True, skip, quoted, 0, 0, False, problem)
     # \n, \r and \r\n each end a line; a last line without an end is a row too
     rows = newlines + returns - pairs + (last not in (b"\n", b"\r"))
-    return Scan(True, skip, quoted, rows, returns != pairs, nul)
+    return Scan(True, skip, quoted, rows, commas, returns != pairs, nul)
 
 
 class Columns:
@@ -257,7 +260,8 @@ def by_duckdb(handle: BinaryIO, found: Scan, table: str, file: str) -> Columns |
     """The table of a plain file (no quote, no BOM, no lone carriage return, its first line a
     header) read by DuckDB, three times faster than the csv module: each column as the code of
     its distinct text, the texts stripped and unquoted once. ``None`` for any other file, for a
-    row DuckDB refuses (another number of fields than the header) and for a blank row (a line
+    row DuckDB refuses (another number of fields than the header), for a row with trailing
+    commas (which DuckDB takes, dropping the empty fields: the scan's comma count finds it) and for a blank row (a line
     DuckDB skips, or only spaces and commas): the csv path reads those and says what is wrong."""
     path = Path(f"/proc/self/fd/{handle.fileno()}")  # the file checked and opened, not its name
     if found.quoted or found.skip or found.lone_return or not path.exists():
@@ -272,6 +276,8 @@ def by_duckdb(handle: BinaryIO, found: Scan, table: str, file: str) -> Columns |
         return None
     if not any(name.strip() for name in names) or first[-1:] != "\n":
         return None
+    if found.commas != found.rows * (len(names) - 1):
+        return None  # a row with trailing commas: DuckDB drops them, the csv path says so
     into = Columns(table, file)
     into.row(1, names)
     import duckdb  # noqa: PLC0415 (only for a bulk table: the other commands do not load it)
