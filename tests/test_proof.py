@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -278,6 +279,55 @@ def test_every_milp_is_solved_to_a_zero_gap(monkeypatch: pytest.MonkeyPatch) -> 
     for options in seen:
         assert options["mip_rel_gap"] == 0
         assert options.get("mip_abs_gap", 0) < 1  # below one cent of an integral objective
+
+
+def _statuses(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
+    """(SciPy's status, whether a plan came back) of every MILP solved through calmilp."""
+    seen: list[tuple[int, bool]] = []
+    real = calmilp.milp
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        seen.append((result.status, result.x is not None))
+        return result
+
+    monkeypatch.setattr(calmilp, "milp", call)
+    return seen
+
+
+def test_a_milp_stopped_before_any_plan_leaves_the_cuts_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HiGHS 1.8 and later say "solution limit reached" (HiGHS status 16, SciPy's 4, not 1)
+    when a MILP stops at its node limit; entitle took that for a failure and stopped with
+    "MILP failed". With no node at all, both solves of the hand-worked ties above stop before
+    any plan: the plan is the cut's (the Lagrangian's), the same 120.00 and the same holders."""
+    monkeypatch.setitem(calmilp.MILP_OPTIONS, "node_limit", 0)
+    monkeypatch.setattr("entitle.optimize.cals.lagrangian", _no_proof(_lagrangian()))
+    seen = _statuses(monkeypatch)
+    test_ties_go_to_fewer_licenses_then_to_user_cals()
+    assert seen and all(status in (1, 4) and not plan for status, plan in seen)
+
+
+@pytest.mark.slow  # the sample's position (about 4 s of a core); the cheap case above is fast
+def test_a_milp_stopped_with_a_plan_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample estate without its access table: its owned CALs cover every CAL need (the
+    CAL plan costs nothing), and the tie-break among the many free plans went past the node
+    limit: `entitle position` failed with "MILP failed". With a node limit of 1 the tie-break
+    stops with a plan (SciPy status 4): the cost solve's plan is kept, still proven optimal."""
+    monkeypatch.setitem(calmilp.MILP_OPTIONS, "node_limit", 1)
+    seen = _statuses(monkeypatch)
+    estate, problems = load_estate(SAMPLE, CAT)
+    assert estate is not None and not problems
+    p = compute_position(replace(estate, access=()), CAT, AS_OF)
+    # the tie-break stopped at the node limit with a plan (SciPy's 1 with older HiGHS)
+    assert any(status in (1, 4) and plan for status, plan in seen)
+    assert p.optimality == "optimal"
+    assert p.lower_bound == sum((line.cost for line in p.lines), Decimal(0))
+
+
+def _lagrangian() -> Any:
+    return __import__("entitle.optimize.lagrange", fromlist=["x"]).lagrangian
 
 
 def test_the_reported_bound_is_the_solvers_dual_bound_rounded_up() -> None:
