@@ -24,7 +24,7 @@ from entitle.web.api.ledger import (
 )
 from entitle.web.audittext import describe
 from entitle.web.auth import Actor, check_csrf, membership
-from entitle.web.context import DB, WS, MaybeActor
+from entitle.web.context import DB, WS, MaybeActor, writes_in_own_transaction
 from entitle.web.errors import ApiError
 from entitle.web.listing import Order, arrange, csv_text
 from entitle.web.models import Organisation
@@ -220,6 +220,7 @@ def _csv(text: str, name: str) -> Response:
 
 
 @router.post("/orgs/{org_id}/ledger", response_class=HTMLResponse)
+@writes_in_own_transaction
 async def record(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
     form = await form_of(request, signed_in(actor))
     return await run_in_threadpool(_record, request, org_id, ws, session, actor, form)
@@ -245,6 +246,7 @@ def _record(
 
 
 @router.post("/orgs/{org_id}/ledger/retire", response_class=HTMLResponse)
+@writes_in_own_transaction
 async def retire(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
     values = await form_of(request, signed_in(actor))
     return await run_in_threadpool(_retire, request, org_id, ws, session, actor, values)
@@ -271,6 +273,7 @@ def _retire(
 
 
 @router.post("/orgs/{org_id}/ledger/annotate", response_class=HTMLResponse)
+@writes_in_own_transaction
 async def annotate(
     request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor
 ) -> Response:

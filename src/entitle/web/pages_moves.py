@@ -15,7 +15,7 @@ from entitle.ledger.service import today
 from entitle.web import orgledger
 from entitle.web.api.ledger import Assign, Reassign
 from entitle.web.auth import Actor, membership
-from entitle.web.context import DB, WS, MaybeActor
+from entitle.web.context import DB, WS, MaybeActor, writes_in_own_transaction
 from entitle.web.errors import ApiError
 from entitle.web.models import Organisation
 from entitle.web.pages import form_of, render, signed_in
@@ -111,12 +111,14 @@ def _move(
 
 
 @router.post("/orgs/{org_id}/ledger/assign", response_class=HTMLResponse)
+@writes_in_own_transaction
 async def assign(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
     form = await form_of(request, signed_in(actor))
     return await run_in_threadpool(_move, request, org_id, ws, session, actor, "assign", form)
 
 
 @router.post("/orgs/{org_id}/ledger/reassign", response_class=HTMLResponse)
+@writes_in_own_transaction
 async def reassign(
     request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor
 ) -> Response:
