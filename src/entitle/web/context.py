@@ -15,8 +15,8 @@ from pathlib import Path
 from threading import Lock
 from typing import Annotated, Any, TypeVar
 
-import anyio
-import anyio.to_thread
+from anyio import CancelScope, CapacityLimiter
+from anyio.to_thread import run_sync
 from fastapi import Depends, Request
 from fastapi import Path as PathParam
 from sqlalchemy import Engine
@@ -112,8 +112,8 @@ async def db_session(
     try:
         yield session
     finally:
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
+        with CancelScope(shield=True):
+            await run_sync(session.close, limiter=CapacityLimiter(1))
 
 
 HANDS_OVER = "entitle_writes_in_own_transaction"
