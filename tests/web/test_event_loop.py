@@ -249,6 +249,60 @@ def test_no_page_touches_the_database_on_the_event_loop(
     assert loop_did == []
 
 
+def test_no_transaction_is_open_while_an_answer_is_sent(
+    world: World, db_url: str, data_dir: Path
+) -> None:
+    """The request's session is closed when the route has made its answer, before the answer
+    is sent: a slow client holds no transaction. (Before, it was closed after the answer had
+    gone out; a page drawn after a commit, as a new token's, had begun another transaction with
+    SQLite's write lock, held while the page was sent.)"""
+    app = loop_app(db_url, data_dir)
+    m, org = world.admin, world.admin.org_id
+    asked = [
+        ("POST", "/account/tokens", b"name=sent-" + secrets.token_hex(2).encode()),
+        ("GET", f"/orgs/{org}/ledger", b""),
+    ]
+    found: list[tuple[str, int, str]] = []
+
+    async def ask(method: str, path: str, body: bytes) -> None:
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                try:
+                    no_transaction_open(db_url)
+                    free = "free"
+                except (AssertionError, sqlite3.OperationalError) as exc:
+                    free = str(exc)
+                found.append((path, message["status"], free))
+
+        headers = [(k.lower().encode(), v.encode()) for k, v in m.auth.items()]
+        headers += [(b"content-type", b"application/x-www-form-urlencoded"), (b"host", b"t")]
+        scope = {
+            "type": "http",
+            "method": method,
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": headers,
+            "client": ("127.0.0.1", 1),
+            "server": ("t", 80),
+            "scheme": "http",
+            "http_version": "1.1",
+            "root_path": "",
+        }
+        await app(scope, receive, send)
+
+    async def all_of_them() -> None:
+        async with app.router.lifespan_context(app):
+            for method, path, body in asked:
+                await ask(method, path, body)
+
+    asyncio.run(all_of_them())
+    assert found == [(path, 200, "free") for _method, path, _body in asked]
+
+
 # -- the same, read in the code ------------------------------------------------------------
 
 

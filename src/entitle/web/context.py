@@ -107,7 +107,12 @@ async def db_session(
     PostgreSQL, which must not stop the event loop. The close does not wait for the request
     thread pool's capacity (FastAPI closes its own sync dependencies the same way): on SQLite a
     write transaction left open holds the worker's turn to write, and the threads waiting for
-    that turn could otherwise fill the pool and leave the close no thread to run in."""
+    that turn could otherwise fill the pool and leave the close no thread to run in.
+
+    It is closed as soon as the route has made its answer, before the answer is sent (the
+    dependency's ``scope="function"``; every answer is made whole by then, none streams from the
+    database): a slow client holds no transaction. A page drawn after a commit reads in a new
+    transaction, which on SQLite an unsafe request begins with the write lock."""
     session = _session(ws, request)
     try:
         yield session
@@ -166,7 +171,7 @@ even in an unsafe request's session (``ledger/db.py``, ``writer``)."""
 def optional_actor(
     request: Request,
     ws: Annotated[Workspace, Depends(workspace)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> Actor | None:
     """The caller, or ``None``. (A sync dependency: FastAPI runs it in the thread pool.)
 
@@ -202,7 +207,7 @@ def api_caller(request: Request, actor: Actor | None) -> Actor:
 
 
 WS = Annotated[Workspace, Depends(workspace)]
-DB = Annotated[Session, Depends(db_session)]
+DB = Annotated[Session, Depends(db_session, scope="function")]
 ApiActor = Annotated[Actor, Depends(api_actor)]
 MaybeActor = Annotated[Actor | None, Depends(optional_actor)]
 
