@@ -102,14 +102,19 @@ def inline_threads() -> None:
     import fastapi.dependencies.utils as deps
     import fastapi.routing as routing
 
+    import entitle.web.context as context
     import entitle.web.storedread as storedread
 
     async def inline(func: Any, *args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
 
+    async def inline_sync(func: Any, *args: Any, limiter: Any = None) -> Any:
+        return func(*args)  # the request session's close (anyio's run_sync)
+
     deps.run_in_threadpool = inline  # type: ignore[assignment]
     routing.run_in_threadpool = inline  # type: ignore[assignment]
     storedread.run_in_threadpool = inline  # type: ignore[assignment]
+    context.run_sync = inline_sync  # type: ignore[assignment]
 
 
 async def main_async(app: Any, path: str, org: int, headers: Any, args: Any) -> None:

@@ -39,7 +39,9 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(
     world: World, app: FastAPI, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite takes the write lock when a request begins (BEGIN IMMEDIATE)")
+        pytest.skip(
+            "SQLite takes the write lock when the route's transaction begins (BEGIN IMMEDIATE)"
+        )
     database = make_url(db_url).database or ""
     c = world.client
     tag = secrets.token_hex(3)

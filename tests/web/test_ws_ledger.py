@@ -290,3 +290,43 @@ def test_a_purchase_and_an_assignment_take_the_sqlite_write_lock_once(world: Wor
         headers=world.viewer.auth,
     )
     assert r.status_code == 403
+
+
+def test_the_ledger_pages_take_the_sqlite_write_lock_once_too(world: World) -> None:
+    """The pages that record, assign, reassign, retire and annotate read the caller and the
+    membership, close their session and write in the ledger's own transaction, as the API does:
+    one BEGIN IMMEDIATE each (it was two: the page's session began with the write lock too)."""
+    from sqlalchemy import event
+
+    c, m = world.client, world.editor
+    engine = c.app.state.workspace.engine  # type: ignore[attr-defined]
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL has no BEGIN IMMEDIATE: the chain's row lock orders its writers
+    begun: list[str] = []
+
+    def seen(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("BEGIN"):
+            begun.append(statement)
+
+    tag = "P" + secrets.token_hex(2)
+    org = f"/orgs/{m.org_id}/ledger"
+    forms = [
+        ("", {"id": tag, "product": "windows-server", "license": "user-cal", "quantity": "3"}),
+        ("/assign", {"ref": tag, "to_kind": "user", "to_name": "ann", "on": "2024-11-01"}),
+        ("/reassign", {"ref": tag, "from_kind": "user", "from_name": "ann", "to_name": "bob"}),
+        ("/retire", {"ref": tag, "quantity": "1", "reason": "sold"}),
+    ]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for path, form in forms:
+            begun.clear()
+            r = c.post(org + path, data=form, headers=m.auth)
+            done = 'role="status"' in r.text or 'id="move-done"' in r.text
+            assert r.status_code == 200 and done and 'class="error"' not in r.text, (path, r.text)
+            assert begun.count("BEGIN IMMEDIATE") == 1, (path, begun)
+        begun.clear()
+        r = c.post(org + "/annotate", data={"ref": tag, "note": "n"}, headers=world.admin.auth)
+        assert r.status_code == 200 and 'role="status"' in r.text, r.text
+        assert begun.count("BEGIN IMMEDIATE") == 1, begun
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

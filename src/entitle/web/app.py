@@ -25,6 +25,7 @@ from entitle.web import (
     pages_estate,
     pages_invites,
     pages_ledger,
+    pages_moves,
     pages_plan,
     pages_tools,
 )
@@ -132,7 +133,7 @@ def create_app(
     ):
         app.include_router(router, prefix="/api")
     pages.install(app)
-    for page in (pages_estate.router, pages_ledger.router, pages_plan.router):
+    for page in (pages_estate.router, pages_ledger.router, pages_moves.router, pages_plan.router):
         app.include_router(page)
     app.include_router(pages_account.router)
     app.include_router(pages_invites.router)

@@ -15,6 +15,8 @@ from pathlib import Path
 from threading import Lock
 from typing import Annotated, Any, TypeVar
 
+from anyio import CancelScope, CapacityLimiter
+from anyio.to_thread import run_sync
 from fastapi import Depends, Request
 from fastapi import Path as PathParam
 from sqlalchemy import Engine
@@ -99,11 +101,24 @@ async def workspace(request: Request) -> Workspace:
 async def db_session(
     request: Request, ws: Annotated[Workspace, Depends(workspace)]
 ) -> AsyncIterator[Session]:
-    """A session per request (:func:`request_session`). (Async only to spare two thread hops a
-    request: making the session does no I/O, and closing it only returns its connection;
-    queries run in the routes' threads.)"""
-    with request_session(ws, request) as session:
+    """A session per request (:func:`request_session`). Made here, on the event loop (making it
+    does no I/O: async spares the request a thread hop), and closed in a thread of its own —
+    closing rolls back what was not committed and gives the connection back, a round trip on
+    PostgreSQL, which must not stop the event loop. The close does not wait for the request
+    thread pool's capacity (FastAPI closes its own sync dependencies the same way): on SQLite a
+    write transaction left open holds the worker's turn to write, and the threads waiting for
+    that turn could otherwise fill the pool and leave the close no thread to run in.
+
+    It is closed as soon as the route has made its answer, before the answer is sent (the
+    dependency's ``scope="function"``; every answer is made whole by then, none streams from the
+    database): a slow client holds no transaction. A page drawn after a commit reads in a new
+    transaction, which on SQLite an unsafe request begins with the write lock."""
+    session = _session(ws, request)
+    try:
         yield session
+    finally:
+        with CancelScope(shield=True):
+            await run_sync(session.close, limiter=CapacityLimiter(1))
 
 
 HANDS_OVER = "entitle_writes_in_own_transaction"
@@ -123,17 +138,23 @@ def writes_in_own_transaction(endpoint: F) -> F:
 
 @contextmanager
 def request_session(ws: Workspace, request: Request) -> Iterator[Session]:
-    """The request's database session. On SQLite an unsafe request takes the write lock when
-    its transaction begins (``BEGIN IMMEDIATE``), so a read that turns into a write never fails
-    against a background job's write; routes that hand over to the ledger's own transactions
-    close it first."""
+    """The request's database session, for a route that makes its own (closed at the end)."""
+    with _session(ws, request) as session:
+        yield session
+
+
+def _session(ws: Workspace, request: Request) -> Session:
+    """A request's session. On SQLite an unsafe request's transactions take the write lock when
+    they begin (``BEGIN IMMEDIATE``), so a read that turns into a write never fails against a
+    background job's write; routes that hand over to the ledger's own transactions close it
+    first, and read in it with a plain ``BEGIN``. (The caller is identified in a transaction of
+    its own, ended before the route runs: :func:`optional_actor`.)"""
     reads_only = request.method in SAFE_METHODS or getattr(
         request.scope.get("endpoint"), HANDS_OVER, False
     )
     engine = ws.engine if reads_only else writer(ws.engine)
     guard = SignInGuard(ws.limiter, client_address(request))
-    with Session(engine, expire_on_commit=False, info={GUARD: guard}) as session:
-        yield session
+    return Session(engine, expire_on_commit=False, info={GUARD: guard})
 
 
 def client_address(request: Request) -> str:
@@ -142,12 +163,32 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+READ_ONLY = {"ledger_write": False}
+"""A transaction's execution options for a read on SQLite: a plain ``BEGIN`` (no write lock),
+even in an unsafe request's session (``ledger/db.py``, ``writer``)."""
+
+
 def optional_actor(
     request: Request,
     ws: Annotated[Workspace, Depends(workspace)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> Actor | None:
-    return identify(request, session, ws.sessions)
+    """The caller, or ``None``. (A sync dependency: FastAPI runs it in the thread pool.)
+
+    An unsafe request is identified in a read-only transaction of its own — a plain ``BEGIN``
+    on SQLite, not the write lock — ended here, before the route runs: a page route then awaits
+    its form (a multipart upload may take long to arrive) holding no transaction and no write
+    lock, and its own work begins the session's next transaction (``BEGIN IMMEDIATE`` on
+    SQLite). Before, the write lock taken to read the caller was held while the body arrived,
+    and every other writer of the file waited for it (up to the 60 s busy timeout). A safe
+    request (GET) reads on in the same transaction: it has no body to wait for."""
+    if request.method in SAFE_METHODS or session.in_transaction():
+        return identify(request, session, ws.sessions)
+    session.connection(execution_options=READ_ONLY)  # begins the read: a plain BEGIN
+    try:
+        return identify(request, session, ws.sessions)
+    finally:
+        session.rollback()  # it only read; the connection goes back to the pool
 
 
 async def api_actor(
@@ -166,7 +207,7 @@ def api_caller(request: Request, actor: Actor | None) -> Actor:
 
 
 WS = Annotated[Workspace, Depends(workspace)]
-DB = Annotated[Session, Depends(db_session)]
+DB = Annotated[Session, Depends(db_session, scope="function")]
 ApiActor = Annotated[Actor, Depends(api_actor)]
 MaybeActor = Annotated[Actor | None, Depends(optional_actor)]
 

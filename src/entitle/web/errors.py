@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from entitle.ledger.db import NulCharacter
@@ -178,9 +179,23 @@ def _who(request: Request) -> tuple[Any, list[Any]]:
 
 
 def _respond(request: Request, status: int, items: Sequence[ErrorItem]) -> Response:
-    if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
+    if not _as_page(request):
         return envelope(status, items)
     return _page(request, status, items)
+
+
+def _as_page(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+async def _answer(request: Request, status: int, items: Sequence[ErrorItem]) -> Response:
+    """:func:`_respond` from an exception handler: an error page reads who is signed in from
+    the database, so it is drawn in the thread pool, off the event loop."""
+    if not _as_page(request):
+        return envelope(status, items)
+    return await run_in_threadpool(_page, request, status, items)
 
 
 def internal_error(request: Request) -> Response:
@@ -204,7 +219,7 @@ def install(app: FastAPI, who: Callable[[Request], tuple[Any, list[Any]]] | None
     async def api_error(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, ApiError):
             raise exc
-        response = _respond(request, exc.status, exc.items)
+        response = await _answer(request, exc.status, exc.items)
         if exc.retry_after is not None:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
@@ -215,7 +230,7 @@ def install(app: FastAPI, who: Callable[[Request], tuple[Any, list[Any]]] | None
         code = CODES.get(exc.status_code, "error")
         detail: Any = exc.detail
         message = detail if isinstance(detail, str) else code
-        response = _respond(request, exc.status_code, [ErrorItem(code, message)])
+        response = await _answer(request, exc.status_code, [ErrorItem(code, message)])
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response
@@ -223,15 +238,15 @@ def install(app: FastAPI, who: Callable[[Request], tuple[Any, list[Any]]] | None
     async def validation_error(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, RequestValidationError):
             raise exc
-        return _respond(request, 422, _validation_items(exc))
+        return await _answer(request, 422, _validation_items(exc))
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return internal_error(request)
+        return await run_in_threadpool(internal_error, request)
 
     async def nul_character(request: Request, exc: Exception) -> Response:
         # a text field that reached the database with U+0000 in it (multipart forms): bad input
-        return _respond(request, 422, [ErrorItem("invalid", str(exc))])
+        return await _answer(request, 422, [ErrorItem("invalid", str(exc))])
 
     app.add_exception_handler(NulCharacter, nul_character)
     app.add_exception_handler(ApiError, api_error)

@@ -3,7 +3,12 @@ dashboard, estates (upload, import progress, the position with its drill-down, p
 findings, on another day or from the ledger). Importing exports, the raw tables and the
 decision tool on an estate are in ``pages_estate``; the ledger in ``pages_ledger``; members,
 products and the questionnaire in ``pages_tools``. Forms post back and redirect
-(post/redirect/get); every form carries the session's CSRF token."""
+(post/redirect/get); every form carries the session's CSRF token.
+
+A route that reads a form is ``async``: it awaits the form, then does its database work (and
+draws the page, which reads too) in the thread pool (``run_in_threadpool``), never on the event
+loop, where a slow query or a wait for SQLite's write lock would stop every other request of
+the worker. Every other route is a plain ``def``, which FastAPI runs in the thread pool."""
 
 from __future__ import annotations
 
@@ -15,7 +20,8 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
-from starlette.datastructures import UploadFile
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 
 from entitle import money
 from entitle.reports.model import line_label
@@ -124,7 +130,10 @@ def signup_page(request: Request, session: DB, actor: MaybeActor) -> Response:
 
 @router.post("/signup", response_class=HTMLResponse)
 async def signup(request: Request, ws: WS, session: DB) -> Response:
-    form = await request.form()
+    return await run_in_threadpool(_sign_up, request, ws, session, await request.form())
+
+
+def _sign_up(request: Request, ws: WS, session: DB, form: FormData) -> Response:
     values = {k: str(form.get(k, "")) for k in ("email", "name", "organisation")}
     try:
         user = accounts.sign_up(
@@ -151,7 +160,10 @@ def login_page(request: Request, session: DB, next: str | None = None) -> Respon
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request, ws: WS, session: DB) -> Response:
-    form = await request.form()
+    return await run_in_threadpool(_sign_in, request, ws, session, await request.form())
+
+
+def _sign_in(request: Request, ws: WS, session: DB, form: FormData) -> Response:
     email = str(form.get("email", ""))
     after = safe_next(str(form.get("next") or ""))
     try:
@@ -275,7 +287,8 @@ async def upload_page(
         for f in form.getlist("files")
         if isinstance(f, UploadFile)
     ]
-    _estate, job = upload(ws, session, me, org_id, str(form.get("name") or "estate"), files)
+    name = str(form.get("name") or "estate")
+    _estate, job = await run_in_threadpool(upload, ws, session, me, org_id, name, files)
     return RedirectResponse(f"/orgs/{org_id}/jobs/{job.id}", status_code=303)
 
 

@@ -4,9 +4,12 @@ the server so that a kept copy of the cookie is refused."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from entitle.web import accounts
 from entitle.web.api.account import add_token, api_tokens, revoke
@@ -53,6 +56,10 @@ async def create_token(request: Request, session: DB, actor: MaybeActor) -> Resp
     """Make a token and show it this once (it is stored only as its SHA-256)."""
     me = signed_in(actor)
     form = await form_of(request, me)
+    return await run_in_threadpool(_create_token, request, session, me, form)
+
+
+def _create_token(request: Request, session: DB, me: Actor, form: dict[str, Any]) -> Response:
     name = str(form.get("name", "")).strip()[:100]
     if not name:
         return _page(request, session, me, error="name the token (what will use it?)")
@@ -67,7 +74,7 @@ async def create_token(request: Request, session: DB, actor: MaybeActor) -> Resp
 async def revoke_token(request: Request, token_id: int, session: DB, actor: MaybeActor) -> Response:
     me = signed_in(actor)
     await form_of(request, me)
-    revoke(session, me.user_id, token_id)
+    await run_in_threadpool(revoke, session, me.user_id, token_id)
     return RedirectResponse("/account/tokens", status_code=303)
 
 
@@ -77,7 +84,6 @@ async def logout(request: Request, ws: WS, session: DB, actor: MaybeActor) -> Re
     if actor is not None:
         await form_of(request, actor)
     response = RedirectResponse("/login", status_code=303)
-    accounts.sign_out(
-        session, ws.sessions, request.cookies.get(COOKIE), response, ws.settings.secure_cookies
-    )
+    cookie, secure = request.cookies.get(COOKIE), ws.settings.secure_cookies
+    await run_in_threadpool(accounts.sign_out, session, ws.sessions, cookie, response, secure)
     return response

@@ -10,14 +10,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
-from starlette.datastructures import UploadFile
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 
 from entitle.estate.records import TABLES
 from entitle.web import charts, decisions, jobs, sources
 from entitle.web.api.analysis import PAGE, counts, page_of, raw_table
 from entitle.web.api.estates import get_estate
 from entitle.web.api.imports import lines, start
-from entitle.web.auth import check_csrf, membership
+from entitle.web.auth import Actor, check_csrf, membership
 from entitle.web.context import DB, WS, MaybeActor
 from entitle.web.errors import ApiError
 from entitle.web.models import Job, StoredEstate
@@ -66,11 +67,6 @@ async def import_page(
     form = await request.form()
     token = form.get("csrf_token")
     check_csrf(request, me, token if isinstance(token, str) else None)
-
-    def text(name: str) -> str:
-        value = form.get(name)
-        return value.strip() if isinstance(value, str) else ""
-
     uploads = [
         (f.filename or "", await f.read())
         for f in form.getlist("files")
@@ -78,6 +74,25 @@ async def import_page(
     ]
     mapping = form.get("mapping")
     mapped = await mapping.read() if isinstance(mapping, UploadFile) and mapping.filename else None
+    got = (form, uploads, mapped)
+    return await run_in_threadpool(_import, request, org_id, ws, session, actor, me, *got)
+
+
+def _import(
+    request: Request,
+    org_id: int,
+    ws: WS,
+    session: DB,
+    actor: MaybeActor,
+    me: Actor,
+    form: FormData,
+    uploads: list[tuple[str, bytes]],
+    mapped: bytes | None,
+) -> Response:
+    def text(name: str) -> str:
+        value = form.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
     into = text("estate_id")
     try:
         options = sources.Options(
@@ -263,6 +278,21 @@ async def decide_post(
     me = signed_in(actor)
     form = await form_of(request, me)
     values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    return await run_in_threadpool(
+        _decide, request, org_id, estate_id, ws, session, actor, me, values
+    )
+
+
+def _decide(
+    request: Request,
+    org_id: int,
+    estate_id: int,
+    ws: WS,
+    session: DB,
+    actor: MaybeActor,
+    me: Actor,
+    values: dict[str, str],
+) -> Response:
     membership(session, me, org_id)
     estate = get_estate(session, org_id, estate_id)
     try:

@@ -4,10 +4,15 @@ reset link, and changing the password. Members' invitations are made on the memb
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from entitle.web import accounts, invites
+from entitle.web.auth import Actor
 from entitle.web.context import DB, WS, MaybeActor
 from entitle.web.errors import ApiError
 from entitle.web.pages import form_of, render, signed_in
@@ -51,11 +56,22 @@ async def use_invite(
     """Join (signed in: CSRF checked) or create the invited account (no session yet: the
     same-origin check guards it, as for sign-up)."""
     try:
+        form = await form_of(request, actor) if actor is not None else await request.form()
+    except ApiError as exc:
+        if exc.status == 403 and exc.items[0].code == "csrf":
+            raise
+        error = exc.items[0].message
+        return await run_in_threadpool(_invite_page, request, session, actor, token, error)
+    return await run_in_threadpool(_use_invite, request, token, ws, session, actor, form)
+
+
+def _use_invite(
+    request: Request, token: str, ws: WS, session: DB, actor: MaybeActor, form: Any
+) -> Response:
+    try:
         if actor is not None:
-            await form_of(request, actor)
             org = invites.accept(session, token, actor.user_id, actor.email)
             return RedirectResponse(f"/?org={org.id}", status_code=303)
-        form = await request.form()
         user, org = invites.join_new(
             session, token, str(form.get("name", "")), str(form.get("password", ""))
         )
@@ -77,7 +93,10 @@ def forgot_page(request: Request, ws: WS, session: DB) -> Response:
 
 @router.post("/password/forgot", response_class=HTMLResponse)
 async def forgot(request: Request, ws: WS, session: DB) -> Response:
-    form = await request.form()
+    return await run_in_threadpool(_forgot, request, ws, session, await request.form())
+
+
+def _forgot(request: Request, ws: WS, session: DB, form: FormData) -> Response:
     base = invites.base_url(ws, str(request.base_url))
     try:
         message = invites.forgot(ws, session, str(form.get("email", "")), base)
@@ -109,7 +128,10 @@ def reset_page(request: Request, token: str, session: DB) -> Response:
 
 @router.post("/reset/{token}", response_class=HTMLResponse)
 async def reset(request: Request, token: str, session: DB) -> Response:
-    form = await request.form()
+    return await run_in_threadpool(_reset, request, token, session, await request.form())
+
+
+def _reset(request: Request, token: str, session: DB, form: FormData) -> Response:
     password = str(form.get("password", ""))
     if password != str(form.get("again", "")):
         return render(
@@ -131,7 +153,12 @@ def password_page(request: Request, session: DB, actor: MaybeActor) -> Response:
 @router.post("/account/password", response_class=HTMLResponse)
 async def change_password(request: Request, session: DB, actor: MaybeActor) -> Response:
     me = signed_in(actor)
-    form = await form_of(request, me)
+    return await run_in_threadpool(
+        _change_password, request, session, me, await form_of(request, me)
+    )
+
+
+def _change_password(request: Request, session: DB, me: Actor, form: dict[str, Any]) -> Response:
     new = str(form.get("new_password", ""))
     try:
         if new != str(form.get("again", "")):

@@ -1,6 +1,5 @@
 """The ledger's pages: the entitlements and the audit trail, recording a purchase, importing a
-file of entitlements, retiring units, and the assign and reassign forms (whose refusals under the
-90-day rule say why and from which day the move is allowed)."""
+file of entitlements and retiring units. The assign and reassign forms are in ``pages_moves``."""
 
 from __future__ import annotations
 
@@ -10,16 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 
-from entitle.ledger import rules
 from entitle.ledger.service import today
 from entitle.web import orgledger
 from entitle.web.api.ledger import (
     Annotate,
-    Assign,
     Purchase,
-    Reassign,
     Retire,
     entitlement_of,
     import_upload,
@@ -27,7 +24,7 @@ from entitle.web.api.ledger import (
 )
 from entitle.web.audittext import describe
 from entitle.web.auth import Actor, check_csrf, membership
-from entitle.web.context import DB, WS, MaybeActor
+from entitle.web.context import DB, WS, MaybeActor, writes_in_own_transaction
 from entitle.web.errors import ApiError
 from entitle.web.listing import Order, arrange, csv_text
 from entitle.web.models import Organisation
@@ -223,9 +220,16 @@ def _csv(text: str, name: str) -> Response:
 
 
 @router.post("/orgs/{org_id}/ledger", response_class=HTMLResponse)
+@writes_in_own_transaction
 async def record(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
-    me = signed_in(actor)
-    form = blank_none(await form_of(request, me))
+    form = await form_of(request, signed_in(actor))
+    return await run_in_threadpool(_record, request, org_id, ws, session, actor, form)
+
+
+def _record(
+    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor, values: dict[str, Any]
+) -> Response:
+    me, form = signed_in(actor), blank_none(values)
     org = membership(session, me, org_id, "editor")
     session.close()  # the ledger writes in its own transaction
     try:
@@ -242,10 +246,16 @@ async def record(request: Request, org_id: int, ws: WS, session: DB, actor: Mayb
 
 
 @router.post("/orgs/{org_id}/ledger/retire", response_class=HTMLResponse)
+@writes_in_own_transaction
 async def retire(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
-    me = signed_in(actor)
-    values = await form_of(request, me)
-    form = blank_none(values)
+    values = await form_of(request, signed_in(actor))
+    return await run_in_threadpool(_retire, request, org_id, ws, session, actor, values)
+
+
+def _retire(
+    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor, values: dict[str, Any]
+) -> Response:
+    me, form = signed_in(actor), blank_none(values)
     form["from"] = holder_text(values, "from")
     org = membership(session, me, org_id, "editor")
     session.close()  # the ledger writes in its own transaction
@@ -263,11 +273,18 @@ async def retire(request: Request, org_id: int, ws: WS, session: DB, actor: Mayb
 
 
 @router.post("/orgs/{org_id}/ledger/annotate", response_class=HTMLResponse)
+@writes_in_own_transaction
 async def annotate(
     request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor
 ) -> Response:
-    me = signed_in(actor)
-    form = blank_none(await form_of(request, me))
+    values = await form_of(request, signed_in(actor))
+    return await run_in_threadpool(_annotate, request, org_id, ws, session, actor, values)
+
+
+def _annotate(
+    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor, values: dict[str, Any]
+) -> Response:
+    me, form = signed_in(actor), blank_none(values)
     org = membership(session, me, org_id, "admin")
     session.close()  # the ledger writes in its own transaction
     try:
@@ -291,15 +308,32 @@ async def import_file(
     check_csrf(request, me, token if isinstance(token, str) else None)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return _ledger_page(request, ws, session, actor, org_id, error="choose a file to import")
+        return await run_in_threadpool(
+            _ledger_page, request, ws, session, actor, org_id, error="choose a file to import"
+        )
+    got = (form, upload.filename, await upload.read())
+    return await run_in_threadpool(_import, request, org_id, ws, session, actor, *got)
+
+
+def _import(
+    request: Request,
+    org_id: int,
+    ws: WS,
+    session: DB,
+    actor: MaybeActor,
+    form: FormData,
+    filename: str,
+    data: bytes,
+) -> Response:
+    me = signed_in(actor)
     try:
         result = import_upload(
             ws,
             session,
             me,
             org_id,
-            upload.filename,
-            await upload.read(),
+            filename,
+            data,
             mapping_of(str(form.get("map") or "")),
             str(form.get("agreement") or "") or None,
         )
@@ -317,7 +351,7 @@ async def import_file(
             errors=lines,
         )
     text = (
-        f"{upload.filename}: added {result['added']} entitlements, "
+        f"{filename}: added {result['added']} entitlements, "
         f"{result['unchanged']} already in the ledger"
     )
     return _ledger_page(
@@ -325,103 +359,7 @@ async def import_file(
     )
 
 
-# -- assign and reassign ------------------------------------------------------------------
-
-
-def _move_page(
-    request: Request,
-    ws: WS,
-    session: DB,
-    actor: MaybeActor,
-    org_id: int,
-    which: str,
-    values: dict[str, Any] | None = None,
-    error: str | None = None,
-    message: str | None = None,
-) -> Response:
-    me = signed_in(actor)
-    org = membership(session, me, org_id)
-    ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
-    return render(
-        request,
-        "ledger_move.html",
-        me,
-        session,
-        org=org,
-        which=which,
-        values=values or {},
-        error=error,
-        message=message,
-        entitlements=orgledger.listing(ledger, org, today()),
-        reasons=rules.REASONS,
-        kinds=rules.HOLDER_KINDS,
-        today=today(),
-    )
-
-
-@router.get("/orgs/{org_id}/ledger/assign", response_class=HTMLResponse)
-def assign_page(
-    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor, ref: str = ""
-) -> Response:
-    return _move_page(request, ws, session, actor, org_id, "assign", {"ref": ref})
-
-
-@router.get("/orgs/{org_id}/ledger/reassign", response_class=HTMLResponse)
-def reassign_page(
-    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor, ref: str = ""
-) -> Response:
-    return _move_page(request, ws, session, actor, org_id, "reassign", {"ref": ref})
-
-
 def holder_text(form: dict[str, Any], field: str) -> str | None:
     """``KIND:NAME`` from a form's kind select and name box (``None`` when the name is blank)."""
     name = str(form.get(f"{field}_name") or "").strip()
     return f"{form.get(f'{field}_kind') or 'user'}:{name}" if name else None
-
-
-def _apply(ws: WS, me: Actor, org: Organisation, which: str, fields: dict[str, Any]) -> str:
-    """Validate a move form and make the move; its message, or ``ValidationError``/``ApiError``."""
-    ledger = orgledger.open_ledger(ws.settings.db_url, ws.engine, me.email)
-    if which == "assign":
-        a = Assign.model_validate({**fields, "quantity": fields.get("quantity") or 1})
-        done = orgledger.assign(ledger, org, a.ref, a.to, a.quantity, a.on or today())
-    else:
-        r = Reassign.model_validate(fields)
-        done = orgledger.reassign(
-            ledger, org, r.ref, r.source, r.to, r.quantity, r.on or today(), r.reason, ws.catalog
-        )
-    return str(done["message"])
-
-
-async def _move(
-    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor, which: str
-) -> Response:
-    me = signed_in(actor)
-    raw = await form_of(request, me)
-    values = {k: str(v) for k, v in raw.items() if k != "csrf_token"}
-    org = membership(session, me, org_id, "editor")
-    session.close()  # the ledger writes in its own transaction
-    fields = blank_none(values)
-    fields["to"] = holder_text(values, "to")
-    fields["from"] = holder_text(values, "from")
-    try:
-        message = _apply(ws, me, org, which, fields)
-    except ValidationError as exc:
-        return _move_page(request, ws, session, actor, org_id, which, values, error=invalid(exc))
-    except ApiError as exc:
-        text = "; ".join(i.message for i in exc.items)
-        return _move_page(request, ws, session, actor, org_id, which, values, error=text)
-    kept = {"ref": values.get("ref", "")}
-    return _move_page(request, ws, session, actor, org_id, which, kept, message=message)
-
-
-@router.post("/orgs/{org_id}/ledger/assign", response_class=HTMLResponse)
-async def assign(request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor) -> Response:
-    return await _move(request, org_id, ws, session, actor, "assign")
-
-
-@router.post("/orgs/{org_id}/ledger/reassign", response_class=HTMLResponse)
-async def reassign(
-    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor
-) -> Response:
-    return await _move(request, org_id, ws, session, actor, "reassign")

@@ -9,12 +9,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from entitle.catalog.search import search_products, split_version
 from entitle.web import accounts, charts, invites
 from entitle.web.api.members import add_member, members_of, remove
 from entitle.web.api.tools import Questionnaire, decide
-from entitle.web.auth import membership
+from entitle.web.auth import Actor, membership
 from entitle.web.context import DB, WS, MaybeActor
 from entitle.web.errors import ApiError
 from entitle.web.pages import form_of, render, signed_in
@@ -63,8 +64,14 @@ def _members(
 async def add_member_page(
     request: Request, org_id: int, session: DB, actor: MaybeActor
 ) -> Response:
+    form = await form_of(request, signed_in(actor))
+    return await run_in_threadpool(_add_member, request, org_id, session, actor, form)
+
+
+def _add_member(
+    request: Request, org_id: int, session: DB, actor: MaybeActor, form: dict[str, Any]
+) -> Response:
     me = signed_in(actor)
-    form = await form_of(request, me)
     membership(session, me, org_id, "admin")
     role = str(form.get("role", "viewer"))
     if role not in ("viewer", "editor", "admin"):
@@ -81,8 +88,14 @@ async def invite_page(
     request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor
 ) -> Response:
     """Invite by e-mail; the page says it was sent, or shows the link to pass on."""
+    form = await form_of(request, signed_in(actor))
+    return await run_in_threadpool(_invite, request, org_id, ws, session, actor, form)
+
+
+def _invite(
+    request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor, form: dict[str, Any]
+) -> Response:
     me = signed_in(actor)
-    form = await form_of(request, me)
     org = membership(session, me, org_id, "admin")
     base = invites.base_url(ws, str(request.base_url))
     try:
@@ -117,8 +130,19 @@ def confirm_remove_page(
 async def remove_member_page(
     request: Request, org_id: int, user_id: int, session: DB, actor: MaybeActor
 ) -> Response:
+    form = await form_of(request, signed_in(actor))
+    return await run_in_threadpool(_remove_member, request, org_id, user_id, session, actor, form)
+
+
+def _remove_member(
+    request: Request,
+    org_id: int,
+    user_id: int,
+    session: DB,
+    actor: MaybeActor,
+    form: dict[str, Any],
+) -> Response:
     me = signed_in(actor)
-    form = await form_of(request, me)
     membership(session, me, org_id, "admin")
     if form.get("confirm") != "yes":  # not confirmed yet: ask first
         return confirm_remove_page(request, org_id, user_id, session, actor)
@@ -178,6 +202,10 @@ async def decide_post(request: Request, ws: WS, session: DB, actor: MaybeActor) 
     me = signed_in(actor)
     form = await form_of(request, me)
     values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    return await run_in_threadpool(_decide, request, ws, session, me, values)
+
+
+def _decide(request: Request, ws: WS, session: DB, me: Actor, values: dict[str, str]) -> Response:
     try:
         q = Questionnaire.model_validate(_blank_none(values))
         result = decide(ws.catalog, q)

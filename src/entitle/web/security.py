@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -113,7 +114,8 @@ class SecurityHeaders:
             # a bug: Starlette's outermost handler would answer without these headers, so the
             # 500 is sent from here (that handler still logs it, and sends nothing more)
             if not started:
-                await internal_error(Request(scope))(scope, receive, with_headers)
+                page = await run_in_threadpool(internal_error, Request(scope))  # reads the db
+                await page(scope, receive, with_headers)
             raise
 
 
