@@ -59,6 +59,23 @@ def test_json_has_the_spec_keys(small: Path) -> None:
     assert data["as_of"] == "2026-11-28"
 
 
+def test_a_loading_warning_is_printed_and_kept_in_the_report(small: Path) -> None:
+    """The format: "a warning ... is printed and kept in the report". A misspelt access table
+    is skipped with a warning; the JSON's findings keep it, so a script reading only the JSON
+    still learns that the position was computed without that file."""
+    (small / "acess.csv").write_text("ose,product,user\nh1-os,windows-server,alice\n")
+    result = runner.invoke(app, ["position", str(small), "--json", "--as-of", "2026-11-28"])
+    assert result.exit_code == 0, result.output
+    message = "'acess.csv' is not an estate table and is ignored (did you mean 'access'?)"
+    assert f"warning: acess.csv: {message}" in result.stderr
+    kept = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "estate-warning"]
+    assert kept == [
+        {"severity": "warning", "code": "estate-warning", "message": message, "source": "acess.csv"}
+    ]
+    # and the position is the one without the file: 20 core licenses, 16 short (§3.1)
+    assert json.loads(result.stdout)["total_cost"] == 1176.0
+
+
 def test_check_exits_1_on_shortfall_and_0_when_compliant(small: Path) -> None:
     assert runner.invoke(app, ["position", str(small), "--check"]).exit_code == 1
     (small / "entitlements.csv").write_text(

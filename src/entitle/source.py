@@ -43,6 +43,12 @@ class Problem:
         text = f"{self.source}: {self.message}"
         return f"{text} ({self.hint})" if self.hint else text
 
+    def as_finding(self, code: str) -> Finding:
+        """As a finding kept in the report (a warning, or a note for an ``info`` problem)."""
+        text = f"{self.message} ({self.hint})" if self.hint else self.message
+        severity: Severity = "info" if self.severity == "info" else "warning"
+        return Finding(severity, code, text, str(self.source))
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:

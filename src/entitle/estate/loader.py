@@ -55,7 +55,8 @@ def _load(
     problems = sorted(problems, key=_order)
     if any(p.severity == "error" for p in problems):
         return None, problems
-    estate = Estate(**records, name=raw.name, import_findings=assumed)
+    warnings = tuple(problems)  # none is an error here
+    estate = Estate(**records, name=raw.name, import_findings=assumed, warnings=warnings)
     return estate, problems
 
 

@@ -20,7 +20,7 @@ from entitle.estate.schema import LISTED_PROVIDERS as LISTED_PROVIDERS
 from entitle.estate.schema import PROVIDERS as PROVIDERS
 from entitle.estate.schema import SPEC_COLUMNS as SPEC_COLUMNS
 from entitle.estate.schema import TABLES as TABLES
-from entitle.source import NO_SOURCE, Finding, Source
+from entitle.source import NO_SOURCE, Finding, Problem, Source
 
 Environment = Literal["production", "dev-test"]
 Model = Literal["per-core", "per-vm", "server-cal", "payg", "provider", "byol"]
@@ -232,6 +232,9 @@ class Estate:
     name: str = "estate"
     # What imports assumed (optional import-findings.csv; not one of TABLES).
     import_findings: tuple[ImportFinding, ...] = ()
+    # The loader's warnings (a file that is no table, a value under an unnamed column): the
+    # format keeps them in the report, as ``estate-warning`` findings.
+    warnings: tuple[Problem, ...] = ()
 
 
 # Each table's record class (derived from Estate's fields, whose names are the tables').

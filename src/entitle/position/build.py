@@ -103,6 +103,7 @@ def _compute(
     cloud, cloud_findings = cloud_rows(estate, catalog, as_of, ents, needs, matches)
     findings += cloud_findings
     findings += [f.as_finding() for f in estate.import_findings]  # what imports assumed
+    findings += [p.as_finding("estate-warning") for p in estate.warnings]  # what loading said
     lines = []
     for key in sorted(set(required) | set(surplus), key=lambda k: _order(catalog, k)):
         lines.append(
