@@ -76,6 +76,26 @@ def test_a_loading_warning_is_printed_and_kept_in_the_report(small: Path) -> Non
     assert json.loads(result.stdout)["total_cost"] == 1176.0
 
 
+def test_a_catalog_price_in_another_currency_is_a_warning(small: Path) -> None:
+    """prices.csv in EUR makes the report's currency EUR (the format: the first currency given);
+    the Windows Server cores have no price there, so the catalog's USD list price (73.50) is
+    used: 16 short x 73.50 = 1,176 (§3.1), a total that adds USD to EUR, and the finding says
+    so and names the line."""
+    (small / "prices.csv").write_text(
+        "product,license,edition,price,currency\nsql-server,core,standard,1800,EUR\n"
+    )
+    result = runner.invoke(app, ["position", str(small), "--json", "--as-of", "2026-11-28"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["currency"], data["total_cost"]) == ("EUR", 1176.0)
+    [finding] = [f for f in data["findings"] if f["code"] == "currency-mismatch"]
+    assert finding["severity"] == "warning"
+    assert finding["message"].startswith(
+        "windows-server standard 2025 core: priced from the catalog, 73.50 USD, in a position "
+        "in EUR"
+    )
+
+
 def test_check_exits_1_on_shortfall_and_0_when_compliant(small: Path) -> None:
     assert runner.invoke(app, ["position", str(small), "--check"]).exit_code == 1
     (small / "entitlements.csv").write_text(

@@ -385,6 +385,13 @@ BROKEN = [
         "prices.csv:3:",
         "first at prices.csv:2",
     ),
+    (  # the report has one currency; entitle converts none (a blank one is the report's)
+        "prices",
+        "product,license,price,currency\nrds,user-cal,150,\nrds,device-cal,140,usd\n"
+        "sql-server,user-cal,200,EUR\n",
+        "prices.csv:4:",
+        "currency 'EUR', but prices.csv:3 is in 'usd'",
+    ),
 ]
 
 

@@ -412,9 +412,22 @@ def check_access_software(
 
 
 def check_prices(rows: Sequence[Row], problems: list[Problem]) -> None:
-    """One price per product, license and edition: two would leave the price to chance."""
+    """One price per product, license and edition: two would leave the price to chance. One
+    currency: a total adding two would mean nothing (the report has one)."""
     first: dict[tuple[str, str, str], Source] = {}
+    currency: tuple[str, Source] | None = None
     for row in rows:
+        said = (row.get("currency") or "").strip()
+        if said and currency is None:
+            currency = (said, row.source)
+        elif said and currency is not None and said.upper() != currency[0].upper():
+            problems.append(
+                Problem(
+                    row.source,
+                    f"currency '{said}', but {currency[1]} is in '{currency[0]}'",
+                    "write every price in one currency (entitle does not convert them)",
+                )
+            )
         key = (row.get("product"), row.get("license"), row.get("edition"))
         if key in first:
             what = " ".join(k for k in key if k)

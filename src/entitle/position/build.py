@@ -194,6 +194,22 @@ def _line(
                 "catalog",
             )
         )
+    if (
+        unit is not None
+        and unit.source == "catalog"
+        and shortfall > 0
+        and pricing.currency != catalog.meta.currency
+    ):
+        findings.append(
+            Finding(
+                "warning",
+                "currency-mismatch",
+                f"{label}: priced from the catalog, {unit.amount} {catalog.meta.currency}, "
+                f"in a position in {pricing.currency} (the currency of prices.csv): the total "
+                f"adds the two currencies. Put its price in {pricing.currency} in prices.csv.",
+                "catalog",
+            )
+        )
     pack_rule = catalog.pack_rule(product)
     line_packs = (
         packs(shortfall, catalog.core_rule(pack_rule).pack_sizes)
