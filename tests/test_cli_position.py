@@ -96,6 +96,23 @@ def test_a_catalog_price_in_another_currency_is_a_warning(small: Path) -> None:
     )
 
 
+def test_an_estate_with_nothing_installed_says_so(tmp_path: Path) -> None:
+    """Two hosts and no software.csv: nothing needs a license, and "compliant" alone would read
+    as a clean bill of health; the position says why it is empty."""
+    folder = write(tmp_path / "bare", hosts="host,processors,cores_per_processor\nh1,2,8\nh2,1,8")
+    result = runner.invoke(app, ["position", str(folder), "--json", "--as-of", "2026-11-28"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["total_cost"], data["lines"]) == (0.0, [])
+    [finding] = data["findings"]
+    assert (finding["severity"], finding["code"], finding["source"]) == (
+        "warning",
+        "nothing-installed",
+        "software.csv",
+    )
+    assert "2 host(s): nothing was counted" in finding["message"]
+
+
 def test_check_exits_1_on_shortfall_and_0_when_compliant(small: Path) -> None:
     assert runner.invoke(app, ["position", str(small), "--check"]).exit_code == 1
     (small / "entitlements.csv").write_text(

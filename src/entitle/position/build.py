@@ -104,6 +104,17 @@ def _compute(
     findings += cloud_findings
     findings += [f.as_finding() for f in estate.import_findings]  # what imports assumed
     findings += [p.as_finding("estate-warning") for p in estate.warnings]  # what loading said
+    if not estate.software:  # "compliant" would be true of nothing: say why it is empty
+        findings.append(
+            Finding(
+                "warning",
+                "nothing-installed",
+                f"No installed software (software.csv is absent or empty) on the estate's "
+                f"{len(estate.hosts)} host(s): nothing was counted, so this position is empty. "
+                "Add oses.csv and software.csv, or fill them with `entitle import`.",
+                "software.csv",
+            )
+        )
     lines = []
     for key in sorted(set(required) | set(surplus), key=lambda k: _order(catalog, k)):
         lines.append(
