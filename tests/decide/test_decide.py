@@ -3,7 +3,9 @@ priced at user CAL 46.00 and device CAL 40.00 (the catalog's Windows Server CAL 
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -200,3 +202,26 @@ def test_cli_interactive_asks_the_questions() -> None:
     result = runner.invoke(app, ["decide", "-i", "--years", "1"], input="50\n60\n3\n40\n5\n")
     assert result.exit_code == 0, result.output
     assert "Recommendation: Mix" in result.stdout
+
+
+def test_cli_on_an_estate_without_access_says_it_has_no_evidence(tmp_path: Path) -> None:
+    """An estate whose access table is missing: every strategy counts 0 CALs, which reads as a
+    recommendation unless the tool says it had nothing to decide on (stderr and the JSON)."""
+    folder = tmp_path / "no-access"
+    folder.mkdir()
+    (folder / "hosts.csv").write_text("host,processors,cores_per_processor\nh1,2,8\n")
+    (folder / "oses.csv").write_text("ose,host,virtual\nfs1,h1,no\n")
+    (folder / "software.csv").write_text(
+        "ose,product,edition,version\nfs1,windows-server,standard,2022\n"
+    )
+    (folder / "users.csv").write_text("user\nalice\nbob\n")
+    result = runner.invoke(app, ["decide", str(folder), "--json", "--as-of", "2026-11-28"])
+    assert result.exit_code == 0, result.output
+    assert "no access rows (access.csv is absent or empty)" in result.stderr
+    [warning] = json.loads(result.stdout)["warnings"]
+    assert warning.startswith("no access rows")
+    (folder / "devices.csv").write_text("device\npc1\n")
+    (folder / "access.csv").write_text("ose,product,user,device\nfs1,windows-server,alice,pc1\n")
+    result = runner.invoke(app, ["decide", str(folder), "--json", "--as-of", "2026-11-28"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["warnings"] == [] and "warning" not in result.stderr
