@@ -188,9 +188,6 @@ def register(app: typer.Typer) -> None:
         if estate is not None:
             day = parse_date(as_of, "--as-of")
             loaded, _ = get_estate(estate, catalog)
-            warnings = [] if loaded.access else [NO_ACCESS]
-            for text in warnings:
-                err_console.print(f"warning: {estate}: {text}", markup=False, soft_wrap=True)
             prices = _prices(catalog, product, loaded.prices, user_price, device_price)
             try:
                 result = decide_from_estate(
@@ -203,7 +200,9 @@ def register(app: typer.Typer) -> None:
                 )
             except GrowthFailed as exc:
                 fail(exc.problems)
-            _finish_data(result, prices, as_json, html, loaded.name, warnings)
+            for text in result.warnings:
+                err_console.print(f"warning: {estate}: {text}", markup=False, soft_wrap=True)
+            _finish_data(result, prices, as_json, html, loaded.name)
             return
         prices = _prices(catalog, product, (), user_price, device_price)
         answers = _ask(users, dedicated, devices_per_user, shared, shared_devices, interactive)
@@ -353,20 +352,8 @@ def _show_growth(console: Console, p: Projection) -> None:
         console.print(f"  ({note})", markup=False, style="dim")
 
 
-NO_ACCESS = (
-    "no access rows (access.csv is absent or empty): with no evidence of who reaches the "
-    "servers on which devices, every count is 0; add access.csv (`entitle import ual`), or "
-    "decide from answers without an estate (entitle decide --users N ...)"
-)
-
-
 def _finish_data(
-    d: DataDecision,
-    prices: Prices,
-    as_json: bool,
-    html: Path | None,
-    name: str,
-    warnings: list[str],
+    d: DataDecision, prices: Prices, as_json: bool, html: Path | None, name: str
 ) -> None:
     from entitle.cli.render import terminal
     from entitle.cli.reporting import write_reports_text
@@ -388,7 +375,6 @@ def _finish_data(
             "questionnaire": recommendation_json(d.recommendation, prices),
             **data_json(d),
             "growth": projection_json(d.growth) if d.growth else None,
-            "warnings": warnings,
         }
         emit(to_json(data), None)
         return

@@ -92,6 +92,7 @@ class DataDecision:
     recommendation: Recommendation
     strategies: tuple[Strategy, ...]  # the optimum first
     growth: Projection | None
+    warnings: tuple[str, ...] = ()  # why the answer may say little (no evidence)
 
     def saving(self, name: str) -> Decimal:
         """What the optimum saves against ``name`` (list cost)."""
@@ -209,7 +210,15 @@ def decide_from_estate(
         growth = project_estate(
             estate, catalog, pricing, ev, rec, rates, sql_oses, prices.product, memo
         )
-    return DataDecision(ev, answers, rec, tuple(strategies), growth)
+    warnings = () if estate.access else (NO_ACCESS,)
+    return DataDecision(ev, answers, rec, tuple(strategies), growth, warnings)
+
+
+NO_ACCESS = (
+    "no access rows (access.csv is absent or empty): with no evidence of who reaches the "
+    "servers on which devices, every count is 0; add access.csv (`entitle import ual`), or "
+    "decide from answers without an estate"
+)
 
 
 def priced(catalog: Catalog, estate: Estate, prices: Prices) -> Pricing:

@@ -73,6 +73,7 @@ def projection_json(p: Projection) -> dict[str, Any]:
 
 def data_json(d: DataDecision) -> dict[str, Any]:
     return {
+        "warnings": list(d.warnings),
         "strategies": [
             {
                 "strategy": s.name,
