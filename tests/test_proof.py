@@ -369,3 +369,16 @@ def test_a_tie_is_left_to_the_milp() -> None:
     options = [(tie, o) for o in tie.options]
     assert choicemilp._apart(options, [([0, 1], None)], [100.0, 100.0]) is None
     assert choicemilp._apart(options, [([0, 1], None)], [100.0, 90.0]) == ({tie.key: "b"}, 90)
+
+
+def test_only_a_node_limit_stop_is_taken_for_one() -> None:
+    """SciPy's status 4 is also its status for a solver failure: only HiGHS's "solution limit
+    reached" (its node-limit stop since 1.8) is a stop with a plan; anything else is raised."""
+    from types import SimpleNamespace
+
+    stop = "The HiGHS status code was not recognized. (HiGHS Status 16: Solution limit reached)"
+    assert calmilp.stopped_at_node_limit(SimpleNamespace(status=4, message=stop))
+    assert calmilp.stopped_at_node_limit(SimpleNamespace(status=1, message="node limit"))
+    failed = "The HiGHS status code was not recognized. (HiGHS Status 4: Solve error)"
+    assert not calmilp.stopped_at_node_limit(SimpleNamespace(status=4, message=failed))
+    assert not calmilp.stopped_at_node_limit(SimpleNamespace(status=2, message="infeasible"))

@@ -261,8 +261,9 @@ def by_duckdb(handle: BinaryIO, found: Scan, table: str, file: str) -> Columns |
     header) read by DuckDB, three times faster than the csv module: each column as the code of
     its distinct text, the texts stripped and unquoted once. ``None`` for any other file, for a
     row DuckDB refuses (another number of fields than the header), for a row with trailing
-    commas (which DuckDB takes, dropping the empty fields: the scan's comma count finds it) and for a blank row (a line
-    DuckDB skips, or only spaces and commas): the csv path reads those and says what is wrong."""
+    commas (which DuckDB takes, dropping the empty fields: the scan's comma count finds it) and
+    for a blank row (a line DuckDB skips, or only spaces and commas): the csv path reads those
+    and says what is wrong."""
     path = Path(f"/proc/self/fd/{handle.fileno()}")  # the file checked and opened, not its name
     if found.quoted or found.skip or found.lone_return or not path.exists():
         return None

@@ -114,12 +114,20 @@ def solve(c: np.ndarray, constraints: list, bounds: Bounds, integrality: np.ndar
         integrality=integrality,
         options=dict(MILP_OPTIONS),
     )
-    if result.status in (2, 3):  # pragma: no cover - buying everything is feasible and bounded
-        raise RuntimeError(f"MILP failed: {result.message}")
-    # Else finished (0), or stopped at the node limit with the plan it has (if any) and its dual
-    # bound: SciPy says 1 for that with older HiGHS, 4 with HiGHS 1.8 and later, which reports
-    # "solution limit reached" (status 16) at the node limit. Callers read ``x`` and the bound.
+    if result.status not in (0, 1) and not stopped_at_node_limit(result):
+        raise RuntimeError(f"MILP failed: {result.message}")  # a real solver failure is said
+    # Finished (0), or stopped at the node limit with the plan it has (if any) and its dual
+    # bound. Callers read ``x`` and the bound.
     return result
+
+
+def stopped_at_node_limit(result: Any) -> bool:
+    """Whether HiGHS stopped at the node limit: SciPy says 1 with older HiGHS; HiGHS 1.8 and
+    later report "solution limit reached" (HiGHS status 16) there, which SciPy does not know and
+    calls 4, its status for any other failure too — so the message is read."""
+    return result.status == 1 or (
+        result.status == 4 and "Solution limit reached" in str(result.message)
+    )
 
 
 class _Model:
