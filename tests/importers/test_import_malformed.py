@@ -211,3 +211,19 @@ def test_a_server_name_without_a_host_part_is_skipped_not_a_blank_ose(
     assert [(r["ose"], r["user"]) for r in access] == [("fs01", "contoso\\alice")]
     skipped = [s for s in result.skipped if "has no host name" in s.reason]
     assert [s.count for s in skipped] == [2]
+
+
+@pytest.mark.parametrize("kind", ["ual", "sil", "ad", "rvtools", "hyperv", "azure", "aws"])
+def test_a_folder_with_no_export_file_is_refused(tmp_path: Path, kind: str) -> None:
+    """An empty folder (or one of other files) imported nothing and exited 0 — an empty
+    estate written as if the import had worked (Hyper-V raised IndexError). Now it is refused
+    naming the folder, and no estate is written."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "notes.docx").write_bytes(b"PK\x03\x04")  # not an export's suffix
+    (folder / ".hidden.csv").write_text("a,b\n1,2\n")  # hidden files are skipped
+    estate = tmp_path / "estate"
+    result = CliRunner().invoke(app, ["import", kind, str(folder), "--into", str(estate)])
+    assert result.exit_code == 2, result.output
+    assert f"{folder}: no export file in this folder" in result.output
+    assert "Traceback" not in result.output and not estate.exists()

@@ -78,20 +78,23 @@ def expand(paths: list[Path], suffixes: tuple[str, ...] = SUFFIXES) -> list[Path
     that is a symbolic link (unless ``--follow-symlinks``), a device or a pipe stops the import
     before anything reads it."""
     out: list[Path] = []
+    empty: list[str] = []
     for path in paths:
         linked = path.is_symlink() and not FOLLOW_SYMLINKS.get()
         if path.is_dir() and not linked and not any(path.glob("*.parquet")):
-            out.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if not p.is_dir()
-                    and p.suffix.lower() in suffixes
-                    and not p.name.startswith(".")
-                )
+            inside = sorted(
+                p
+                for p in path.rglob("*")
+                if not p.is_dir() and p.suffix.lower() in suffixes and not p.name.startswith(".")
             )
+            if not inside:  # an import of nothing would write an empty estate and exit 0
+                kinds = ", ".join(suffixes)
+                empty.append(f"{path}: no export file in this folder (looked for {kinds} files)")
+            out.extend(inside)
         else:
             out.append(path)
+    if empty:
+        fail(empty)
     refused = [
         problem
         for path in out

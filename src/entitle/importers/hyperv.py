@@ -167,7 +167,8 @@ def import_hyperv(paths: Sequence[Path], catalog: Catalog) -> ImportResult:
             ),
             paths[0].name,
         )
-    _write_hosts(hosts, logical, used, clusters, Source(paths[0].name), out)
+    where = Source(paths[0].name) if paths else Source("hyperv")  # no file: nothing to write
+    _write_hosts(hosts, logical, used, clusters, where, out)
     return out.result()
 
 
