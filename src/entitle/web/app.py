@@ -32,7 +32,7 @@ from entitle.web import (
 from entitle.web.api import account, analysis, estates, imports, invites, ledger, members, tools
 from entitle.web.auth import SESSION_HOURS, Sessions
 from entitle.web.ceiling import DEFAULT_BYTES, Ceiling
-from entitle.web.context import Settings, Workspace, load_secret
+from entitle.web.context import SessionRoute, Settings, Workspace, load_secret
 from entitle.web.limits import SharedLimiter
 from entitle.web.mail import Mailer
 from entitle.web.security import BodyLimit, Limits, SameOrigin, SecurityHeaders
@@ -119,6 +119,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.router.route_class = SessionRoute  # the routes made on the app itself, below
     app.state.workspace = ws
     errors.install(app, accounts.who_is_there)
     for router in (

@@ -1,0 +1,191 @@
+"""A request holds no transaction and no connection across a hop to another thread of the pool
+(web/context.py: ``SessionRoute``, ``InFlight``): FastAPI runs a sync route in one thread of the
+pool and, after it, checks its answer in another. A route that returned still holding SQLite's
+writer turn (it read after its commit) waited for a thread while the threads waited for that
+turn; requests holding pool connections waited for a thread while the threads waited for a
+connection. Nothing moved until the waits timed out ("database is locked", SQLAlchemy's
+TimeoutError).
+
+Each test drives an app of its own on one event loop (test_event_loop.py), with the waits that
+would end a deadlock cut short; no clock decides anything."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import pkgutil
+import secrets
+import threading
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import fastapi.routing as routing
+import httpx
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+import entitle.web
+from entitle.ledger import db
+from entitle.web.context import ENDS_SESSION, SessionRoute
+
+from .conftest import PASSWORD, World
+from .test_event_loop import loop_app, no_transaction_open, served
+
+
+class CountedQueue:
+    """A file's writer turn (``db._QUEUES``) that counts the threads waiting for it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.waiting = 0
+        self.count = threading.Lock()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        with self.count:
+            self.waiting += 1
+        try:
+            return self.lock.acquire(blocking, timeout)
+        finally:
+            with self.count:
+                self.waiting -= 1
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def locked(self) -> bool:
+        return self.lock.locked()
+
+
+def test_a_route_that_read_after_its_commit_frees_the_turn_before_its_answer_is_checked(
+    world: World, db_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two threads in the pool. A sign-up commits, then reads the caller's organisations (a
+    new transaction: on SQLite it begins with the write lock, and the writer turn). It is held
+    after it returned, until both threads are taken by purchases waiting for the turn — or
+    until the purchases are done. Then its answer needs a thread to be checked in: before, the
+    sign-up still held the turn, the purchases waited for it until their wait ran out (2 s
+    here, 60 in service) and failed with "database is locked"; now the sign-up's transaction
+    ended in its own thread, and every request succeeds."""
+    path = db.sqlite_path(db_url)
+    if path is None:
+        pytest.skip("the writer turn is SQLite's (PostgreSQL has row locks, no turn)")
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 2000)  # the wait for the turn: 2 s, not 60
+    queue = CountedQueue()
+    monkeypatch.setitem(db._QUEUES, str(path), queue)  # this app's engine takes it
+    app = loop_app(db_url, data_dir)
+    m = world.admin
+    real = routing.run_endpoint_function
+    returned, go = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_signup(*, dependant: Any, values: Any, is_coroutine: bool) -> Any:
+        result = await real(dependant=dependant, values=values, is_coroutine=is_coroutine)
+        if getattr(dependant.call, "__name__", "") == "signup":
+            returned.set()
+            await go.wait()
+        return result
+
+    monkeypatch.setattr(routing, "run_endpoint_function", hold_the_signup)
+    out: dict[str, Any] = {}
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 2
+        tag = secrets.token_hex(3)
+        new = {"email": f"s-{tag}@hops.example", "name": "S", "password": PASSWORD}
+        signup = asyncio.ensure_future(
+            client.post("/api/signup", json={**new, "organisation": "S" + tag})
+        )
+        await returned.wait()
+        buys = [
+            asyncio.ensure_future(
+                client.post(
+                    f"/api/orgs/{m.org_id}/ledger/entitlements",
+                    json={
+                        "id": f"H{tag}{i}",
+                        "product": "windows-server",
+                        "license": "user-cal",
+                        "quantity": 1,
+                    },
+                    headers=m.auth,
+                )
+            )
+            for i in range(2)
+        ]
+        while queue.waiting < 2 and not all(b.done() for b in buys):
+            await asyncio.sleep(0.01)
+        out["deadlocked"] = queue.waiting == 2
+        go.set()
+        out["signup"] = (await signup).status_code
+        out["buys"] = [(b.status_code, b.text[:120]) for b in await asyncio.gather(*buys)]
+
+    asyncio.run(served(app, scenario))
+    assert out == {"deadlocked": False, "signup": 201, "buys": [(201, ANY), (201, ANY)]}, out
+
+
+class _Any:
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY = _Any()
+
+
+def test_no_sync_route_returns_with_a_transaction_open(
+    world: World, db_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When a sync route has returned (its answer not yet checked), nothing of the database is
+    in a transaction: not after a sign-up or a member's change, which read after their commit,
+    nor after an answer for an unknown address, which never committed. (Checked on SQLite by
+    taking the write lock from another connection; on PostgreSQL no session is idle in a
+    transaction — a GET's read too.)"""
+    app = loop_app(db_url, data_dir)
+    m, org = world.admin, world.admin.org_id
+    real = routing.run_endpoint_function
+    found: dict[str, str] = {}
+
+    async def look(*, dependant: Any, values: Any, is_coroutine: bool) -> Any:
+        result = await real(dependant=dependant, values=values, is_coroutine=is_coroutine)
+        try:
+            no_transaction_open(db_url)
+            found[dependant.call.__name__] = "free"
+        except Exception as exc:
+            found[dependant.call.__name__] = str(exc)
+        return result
+
+    monkeypatch.setattr(routing, "run_endpoint_function", look)
+    tag = secrets.token_hex(3)
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        new = {"email": f"n-{tag}@hops.example", "name": "N", "password": PASSWORD}
+        made = await client.post("/api/signup", json={**new, "organisation": "N" + tag})
+        assert made.status_code == 201, made.text
+        client.cookies.clear()
+        member = {"email": new["email"], "role": "viewer"}
+        put = await client.post(f"/api/orgs/{org}/members", json=member, headers=m.auth)
+        assert put.status_code == 201, put.text
+        listed = await client.get(f"/api/orgs/{org}/estates", headers=m.auth)
+        assert listed.status_code == 200, listed.text
+
+    asyncio.run(served(app, scenario))
+    assert found == {"signup": "free", "put_member": "free", "list_estates": "free"}
+
+
+def test_every_route_ends_its_session_in_its_own_thread(app: FastAPI) -> None:
+    """Every route of the app — of every router in ``entitle.web`` and of the app itself — is a
+    ``SessionRoute`` (one mechanism, not a fix per route), and every sync one is wrapped."""
+    routes = [r for r in app.routes if isinstance(r, APIRoute)]
+    for module in pkgutil.walk_packages(entitle.web.__path__, "entitle.web."):
+        router = getattr(importlib.import_module(module.name), "router", None)
+        if isinstance(router, APIRouter):
+            routes += [r for r in router.routes if isinstance(r, APIRoute)]
+    assert len(routes) > 50  # the check reads something
+    assert [r.path for r in routes if not isinstance(r, SessionRoute)] == []
+    sync = [r for r in routes if not inspect.iscoroutinefunction(r.endpoint)]
+    assert len(sync) > 20
+    assert [r.path for r in sync if not getattr(r.endpoint, ENDS_SESSION, False)] == []
+
