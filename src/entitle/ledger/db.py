@@ -108,7 +108,9 @@ writers on two workers opened and closed 35 connections in 20 s: each one a new 
 its start-up and authentication); 10 kept and 10 more that were closed when given back still
 made 375 connections in 15 s once the load's client was faster. 20 a process keeps `serve
 --workers 4` under PostgreSQL's default ``max_connections`` (100); a request finding all 20
-lent waits for one (up to 30 s), as it waited for an overflow connection before."""
+lent waits for one (up to 30 s), as it waited for an overflow connection before. An SQLite
+file's pool has the same bound (SQLAlchemy's default was 5 kept and 10 more): the web app lets
+no more requests work at once than it leaves room for (``web/inflight.py``)."""
 
 IDLE_PING_SECONDS = 1.0
 """A pooled server connection idle longer than this is pinged before it is lent again."""
@@ -166,7 +168,9 @@ def open_engine(url: str) -> Engine:
         _check_alive(engine)
         event.listen(engine, "before_cursor_execute", _no_nul)
         return engine
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    # a file's pool: the same bound as a server's (the web app sizes its requests by it)
+    pooled = {"pool_size": POOL_SIZE, "max_overflow": 0} if sqlite_path(url) else {}
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **pooled)
     event.listen(engine, "before_cursor_execute", _no_nul)
     key = str(sqlite_path(url) or id(engine))
     queue, leave = _write_queue(engine, key)
