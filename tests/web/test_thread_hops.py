@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import logging
 import pkgutil
 import secrets
 import threading
@@ -26,9 +27,12 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 import entitle.web
 from entitle.ledger import db
+from entitle.web import context
 from entitle.web.context import ENDS_SESSION, SessionRoute
 from entitle.web.inflight import request_slots
 
@@ -221,3 +225,49 @@ def test_many_reads_at_once_wait_for_no_connection(
     assert codes == {"200": 120}
     assert request_slots(app.state.workspace.engine, 2) == 8 < threads[0] == 40
 
+
+class LostOnClose(Session):
+    """A request's session whose close fails after it has closed, as a rollback on a
+    connection lost after the route's commit does."""
+
+    def close(self) -> None:
+        super().close()
+        raise OperationalError("ROLLBACK", {}, Exception("server closed the connection"))
+
+
+def test_a_close_that_fails_is_logged_and_the_answer_stands(
+    world: World,
+    db_url: str,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A sign-up that committed is answered 201, not 500; a refused change stays 403 (before,
+    the close's error was raised over the answer: 500 for both)."""
+    made = context._session
+
+    def lost(ws: Any, request: Any) -> Session:
+        session = made(ws, request)
+        session.__class__ = LostOnClose
+        return session
+
+    monkeypatch.setattr(context, "_session", lost)
+    app = loop_app(db_url, data_dir)
+    tag = secrets.token_hex(3)
+    new = {"email": f"lost-{tag}@hops.example", "name": "L", "password": PASSWORD}
+    answers: list[int] = []
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        made = await client.post("/api/signup", json={**new, "organisation": "L" + tag})
+        answers.append(made.status_code)
+        client.cookies.clear()
+        v = world.viewer
+        member = {"email": new["email"], "role": "viewer"}
+        refused = await client.post(f"/api/orgs/{v.org_id}/members", json=member, headers=v.auth)
+        answers.append(refused.status_code)
+
+    with caplog.at_level(logging.ERROR, logger="entitle.web"):
+        asyncio.run(served(app, scenario))
+    assert answers == [201, 403]
+    failed = [r for r in caplog.records if "database session failed" in r.getMessage()]
+    assert len(failed) >= 2

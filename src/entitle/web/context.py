@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import os
 import secrets
 from collections import OrderedDict
@@ -33,6 +34,8 @@ from entitle.web.ceiling import DEFAULT_BYTES, Ceiling
 from entitle.web.errors import ApiError
 from entitle.web.mail import Mailer
 from entitle.web.security import GUARD, Limiter, Limits, SignInGuard
+
+log = logging.getLogger("entitle.web")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +129,18 @@ async def db_session(
         with suppress(ValueError):  # a close in another context (a generator collected)
             REQUEST_SESSION.reset(mark)
         with CancelScope(shield=True):
-            await run_sync(session.close, limiter=CapacityLimiter(1))
+            await run_sync(close_quietly, session, limiter=CapacityLimiter(1))
+
+
+def close_quietly(session: Session) -> None:
+    """Close a request's session when its route is done. A close that fails (the rollback of a
+    connection lost after the route's commit) is logged, not raised: the route's answer stands
+    (a write it committed is not answered with a 500), and so does its error (a 403 does not
+    become a 500)."""
+    try:
+        session.close()
+    except Exception:
+        log.exception("closing a request's database session failed (the answer stands)")
 
 
 REQUEST_SESSION: ContextVar[Session | None] = ContextVar("entitle_request_session", default=None)
@@ -170,7 +184,7 @@ def ends_session(endpoint: F) -> F:
         finally:
             session = REQUEST_SESSION.get()
             if session is not None:
-                session.close()
+                close_quietly(session)
 
     setattr(ended, ENDS_SESSION, True)
     return ended  # type: ignore[return-value]
