@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 import entitle.web
 from entitle.ledger import db
-from entitle.web import context
+from entitle.web import accounts, context
 from entitle.web.context import ENDS_SESSION, SessionRoute
 from entitle.web.inflight import request_slots
 
@@ -271,3 +271,32 @@ def test_a_close_that_fails_is_logged_and_the_answer_stands(
     assert answers == [201, 403]
     failed = [r for r in caplog.records if "database session failed" in r.getMessage()]
     assert len(failed) >= 2
+
+
+def test_an_unknown_address_is_checked_outside_any_transaction(
+    world: World, db_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sign-in for an address no account has still checks a password (as long as a real
+    check, so that timing tells nothing), with no transaction open: before, the check ran
+    inside the sign-in's read, which on SQLite holds the write lock (BEGIN IMMEDIATE)."""
+    seen: list[str] = []
+    real = accounts.waste_a_check
+
+    def look(password: str) -> None:
+        try:
+            no_transaction_open(db_url)
+            seen.append("free")
+        except Exception as exc:
+            seen.append(str(exc))
+        real(password)
+
+    monkeypatch.setattr(accounts, "waste_a_check", look)
+    app = loop_app(db_url, data_dir)
+    answers: list[int] = []
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        nobody = {"email": f"nobody-{secrets.token_hex(3)}@hops.example", "password": PASSWORD}
+        answers.append((await client.post("/api/login", json=nobody)).status_code)
+
+    asyncio.run(served(app, scenario))
+    assert (answers, seen) == ([401], ["free"])
