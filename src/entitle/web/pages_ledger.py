@@ -299,6 +299,7 @@ def _annotate(
 
 
 @router.post("/orgs/{org_id}/ledger/import", response_class=HTMLResponse)
+@writes_in_own_transaction
 async def import_file(
     request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor
 ) -> Response:

@@ -219,6 +219,7 @@ def annotate(org_id: Id, body: Annotate, ws: WS, session: DB, actor: ApiActor) -
 
 
 @router.post("/import", status_code=201)
+@writes_in_own_transaction
 def import_entitlements(
     org_id: Id,
     ws: WS,
