@@ -25,7 +25,7 @@ import anyio.to_thread
 import fastapi.routing as routing
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -300,3 +300,17 @@ def test_an_unknown_address_is_checked_outside_any_transaction(
 
     asyncio.run(served(app, scenario))
     assert (answers, seen) == ([401], ["free"])
+
+
+def test_an_unsafe_request_is_never_identified_inside_a_transaction(
+    app: FastAPI, db_url: str
+) -> None:
+    """The caller of a POST is read in a read-only transaction of its own; a session already
+    in a transaction (on SQLite, one holding the write lock) is refused, not read in."""
+    ws = app.state.workspace
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "query_string": b""}
+    request = Request(scope)
+    with Session(ws.engine) as session:
+        session.connection()  # a transaction begun
+        with pytest.raises(RuntimeError, match="before its caller"):
+            context.optional_actor(request, ws, session)

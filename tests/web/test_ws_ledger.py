@@ -258,7 +258,7 @@ def test_a_purchase_and_an_assignment_take_the_sqlite_write_lock_once(world: Wor
     c, m = world.client, world.editor
     engine = c.app.state.workspace.engine  # type: ignore[attr-defined]
     if engine.dialect.name != "sqlite":
-        return  # PostgreSQL has no BEGIN IMMEDIATE: the chain's row lock orders its writers
+        pytest.skip("PostgreSQL has no BEGIN IMMEDIATE: the chain's row lock orders its writers")
     begun: list[str] = []
 
     def seen(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
@@ -303,7 +303,7 @@ def test_the_ledger_pages_take_the_sqlite_write_lock_once_too(world: World) -> N
     c, m = world.client, world.editor
     engine = c.app.state.workspace.engine  # type: ignore[attr-defined]
     if engine.dialect.name != "sqlite":
-        return  # PostgreSQL has no BEGIN IMMEDIATE: the chain's row lock orders its writers
+        pytest.skip("PostgreSQL has no BEGIN IMMEDIATE: the chain's row lock orders its writers")
     begun: list[str] = []
 
     def seen(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]

@@ -251,8 +251,10 @@ def optional_actor(
     SQLite). Before, the write lock taken to read the caller was held while the body arrived,
     and every other writer of the file waited for it (up to the 60 s busy timeout). A safe
     request (GET) reads on in the same transaction: it has no body to wait for."""
-    if request.method in SAFE_METHODS or session.in_transaction():
+    if request.method in SAFE_METHODS:
         return identify(request, session, ws.sessions)
+    if session.in_transaction():  # it would read the caller under the write lock
+        raise RuntimeError("an unsafe request's session began a transaction before its caller")
     session.connection(execution_options=READ_ONLY)  # begins the read: a plain BEGIN
     try:
         return identify(request, session, ws.sessions)
