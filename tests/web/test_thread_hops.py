@@ -18,6 +18,7 @@ import logging
 import pkgutil
 import secrets
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +32,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 import entitle.web
+import entitle.web.app as app_module
 from entitle.ledger import db
 from entitle.web import accounts, context
 from entitle.web.context import ENDS_SESSION, SessionRoute
 from entitle.web.inflight import request_slots
 
 from .conftest import PASSWORD, World
-from .test_event_loop import loop_app, no_transaction_open, served
+from .test_event_loop import TINY, loop_app, multipart, no_transaction_open, served
 
 
 class CountedQueue:
@@ -314,3 +316,42 @@ def test_an_unsafe_request_is_never_identified_inside_a_transaction(
         session.connection()  # a transaction begun
         with pytest.raises(RuntimeError, match="before its caller"):
             context.optional_actor(request, ws, session)
+
+
+def test_a_request_whose_body_is_arriving_holds_no_slot(
+    world: World, db_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one slot, an upload whose body is held half-sent does not keep a GET on the same
+    loop from being answered: a request gives its slot back while it awaits its body (it holds
+    no transaction then), so slow clients cannot take every slot."""
+    monkeypatch.setattr(app_module, "request_slots", lambda _engine, _jobs: 1)
+    app = loop_app(db_url, data_dir)
+    m = world.admin
+    boundary = "entitle" + secrets.token_hex(8)
+    head, tail = multipart(boundary, "slow", "hosts.csv", TINY)
+    reading, let_go = asyncio.Event(), asyncio.Event()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield head
+        reading.set()
+        await let_go.wait()
+        yield tail
+
+    out: dict[str, Any] = {}
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        kind = {"content-type": f"multipart/form-data; boundary={boundary}"}
+        upload = asyncio.ensure_future(
+            client.post(f"/orgs/{m.org_id}/estates", content=body(), headers={**m.auth, **kind})
+        )
+        try:
+            await reading.wait()
+            read = client.get(f"/api/orgs/{m.org_id}/estates", headers=m.auth)
+            out["read"] = (await asyncio.wait_for(read, 60)).status_code  # bound, not a clock
+            out["upload held"] = not upload.done()
+        finally:
+            let_go.set()
+            out["upload"] = (await upload).status_code
+
+    asyncio.run(served(app, scenario))
+    assert out == {"read": 200, "upload held": True, "upload": 303}
