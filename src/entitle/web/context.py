@@ -120,7 +120,9 @@ async def db_session(
     dependency's ``scope="function"``; every answer is made whole by then, none streams from the
     database): a slow client holds no transaction. A page drawn after a commit reads in a new
     transaction, which on SQLite an unsafe request begins with the write lock. A sync route's
-    session is closed earlier still, in the route's own thread (:class:`SessionRoute`)."""
+    session is closed earlier still, in the route's own thread (:class:`SessionRoute`); a
+    session in no transaction then (or never used) is closed here, which does no I/O, without
+    a hop to a thread."""
     session = _session(ws, request)
     mark = REQUEST_SESSION.set(session)  # for SessionRoute, in the route's thread
     try:
@@ -128,8 +130,11 @@ async def db_session(
     finally:
         with suppress(ValueError):  # a close in another context (a generator collected)
             REQUEST_SESSION.reset(mark)
-        with CancelScope(shield=True):
-            await run_sync(close_quietly, session, limiter=CapacityLimiter(1))
+        if not session.in_transaction():  # closed by SessionRoute, or never used: no I/O
+            close_quietly(session)
+        else:
+            with CancelScope(shield=True):
+                await run_sync(close_quietly, session, limiter=CapacityLimiter(1))
 
 
 def close_quietly(session: Session) -> None:
