@@ -6,6 +6,7 @@ would wait the whole busy timeout; and writers on many threads at once lose no u
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from pathlib import Path
 
@@ -170,3 +171,77 @@ def _statements(engine: Engine) -> list[str]:
     said: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *a: said.append(a[2]))
     return said
+
+
+class _CountedLock:
+    """A file's writer turn that counts the threads waiting for it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.waiting = 0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        self.waiting += 1  # (one waiter in the test: no lock needed around the count)
+        try:
+            return self.lock.acquire(blocking, timeout)
+        finally:
+            self.waiting -= 1
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def locked(self) -> bool:
+        return self.lock.locked()
+
+
+def test_a_thread_whose_turn_another_thread_will_end_waits_for_it_in_another_context(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A request's step takes the turn in a pool thread and leaves its transaction for the
+    # session's close, in another thread; the first thread, in another request's context (a
+    # copy, as the pool runs each step in), begins a write: it waits for the turn, and gets it
+    # when the close gives it back. Before, the thread passed as the turn's owner and polled
+    # SQLite's lock, held by the first transaction, until its busy timeout: "locked".
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 10_000)
+    key = str(tmp_path / "q.db")
+    queue = _CountedLock()
+    monkeypatch.setitem(db._QUEUES, key, queue)
+    made = db.open_engine(db.resolve_url(key))
+    with db.writer(made).begin() as conn:
+        conn.execute(text("CREATE TABLE n (v INTEGER)"))
+    first = db.writer(made).connect()
+
+    def first_step() -> None:
+        first.begin()
+        first.execute(text("INSERT INTO n VALUES (1)"))
+
+    contextvars.copy_context().run(first_step)  # returns holding the turn
+    tried = threading.Event()
+    waited: list[bool] = []
+
+    def close_later() -> None:  # the first request's close, in another thread
+        while queue.waiting == 0 and not tried.is_set():
+            tried.wait(0.005)
+        waited.append(queue.waiting == 1)
+        first.commit()
+        first.close()
+
+    closer = threading.Thread(target=close_later)
+    closer.start()
+    failed: list[BaseException] = []
+
+    def second_step() -> None:
+        try:
+            with db.writer(made).begin() as conn:
+                conn.execute(text("INSERT INTO n VALUES (2)"))
+        except OperationalError as error:
+            failed.append(error)
+
+    try:
+        contextvars.copy_context().run(second_step)  # the same thread, another request
+    finally:
+        tried.set()
+        closer.join(60)
+    assert (waited, failed) == ([True], [])
+    with made.connect() as conn:
+        assert conn.execute(text("SELECT v FROM n ORDER BY v")).scalars().all() == [1, 2]

@@ -19,6 +19,7 @@ import sqlite3
 import textwrap
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ def no_transaction_open(db_url: str) -> None:
     write lock at once (no busy wait); on PostgreSQL no session is idle in a transaction."""
     path = db.sqlite_path(db_url)
     if path is not None:
-        with sqlite3.connect(path, timeout=0, isolation_level=None) as other:
+        with closing(sqlite3.connect(path, timeout=0, isolation_level=None)) as other:
             other.execute("PRAGMA busy_timeout=0")
             other.execute("BEGIN IMMEDIATE")  # "database is locked" if a writer holds it
             other.execute("ROLLBACK")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import secrets
 
+import pytest
+
 from .conftest import World, sign_up
 from .kit import refused, sign_in, xlsx
 
@@ -256,7 +258,7 @@ def test_a_purchase_and_an_assignment_take_the_sqlite_write_lock_once(world: Wor
     c, m = world.client, world.editor
     engine = c.app.state.workspace.engine  # type: ignore[attr-defined]
     if engine.dialect.name != "sqlite":
-        return  # PostgreSQL has no BEGIN IMMEDIATE: the chain's row lock orders its writers
+        pytest.skip("PostgreSQL has no BEGIN IMMEDIATE: the chain's row lock orders its writers")
     begun: list[str] = []
 
     def seen(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
@@ -301,7 +303,7 @@ def test_the_ledger_pages_take_the_sqlite_write_lock_once_too(world: World) -> N
     c, m = world.client, world.editor
     engine = c.app.state.workspace.engine  # type: ignore[attr-defined]
     if engine.dialect.name != "sqlite":
-        return  # PostgreSQL has no BEGIN IMMEDIATE: the chain's row lock orders its writers
+        pytest.skip("PostgreSQL has no BEGIN IMMEDIATE: the chain's row lock orders its writers")
     begun: list[str] = []
 
     def seen(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
@@ -327,6 +329,46 @@ def test_the_ledger_pages_take_the_sqlite_write_lock_once_too(world: World) -> N
         begun.clear()
         r = c.post(org + "/annotate", data={"ref": tag, "note": "n"}, headers=world.admin.auth)
         assert r.status_code == 200 and 'role="status"' in r.text, r.text
+        assert begun.count("BEGIN IMMEDIATE") == 1, begun
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_a_ledger_import_takes_the_sqlite_write_lock_once(world: World) -> None:
+    """The ledger import, API and page, reads the caller and the membership in a session that
+    only reads, closed before the import writes in the ledger's own transaction; the page is
+    drawn in that reading session too: one BEGIN IMMEDIATE each (the page took three: to read
+    the caller, to import, and to draw the ledger after it)."""
+    from sqlalchemy import event
+
+    c, m = world.client, world.editor
+    engine = c.app.state.workspace.engine  # type: ignore[attr-defined]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has no BEGIN IMMEDIATE: the chain's row lock orders its writers")
+    begun: list[str] = []
+
+    def seen(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("BEGIN"):
+            begun.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        tag = "I" + secrets.token_hex(2)
+        api = c.post(
+            f"/api/orgs/{m.org_id}/ledger/import",
+            files={"file": ("mine.csv", entitlements_csv(tag))},
+            headers=m.auth,
+        )
+        assert api.status_code == 201 and api.json()["added"] == 2, api.text
+        assert begun.count("BEGIN IMMEDIATE") == 1, begun
+        begun.clear()
+        tag = "J" + secrets.token_hex(2)
+        page = c.post(
+            f"/orgs/{m.org_id}/ledger/import",
+            files={"file": ("mine.csv", entitlements_csv(tag))},
+            headers=m.auth,
+        )
+        assert page.status_code == 200 and "added 2 entitlements" in page.text, page.text
         assert begun.count("BEGIN IMMEDIATE") == 1, begun
     finally:
         event.remove(engine, "before_cursor_execute", seen)

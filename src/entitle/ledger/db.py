@@ -16,6 +16,7 @@ import select
 import threading
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,9 @@ writers on two workers opened and closed 35 connections in 20 s: each one a new 
 its start-up and authentication); 10 kept and 10 more that were closed when given back still
 made 375 connections in 15 s once the load's client was faster. 20 a process keeps `serve
 --workers 4` under PostgreSQL's default ``max_connections`` (100); a request finding all 20
-lent waits for one (up to 30 s), as it waited for an overflow connection before."""
+lent waits for one (up to 30 s), as it waited for an overflow connection before. An SQLite
+file's pool has the same bound (SQLAlchemy's default was 5 kept and 10 more): the web app lets
+no more requests work at once than it leaves room for (``web/inflight.py``)."""
 
 IDLE_PING_SECONDS = 1.0
 """A pooled server connection idle longer than this is pinged before it is lent again."""
@@ -166,7 +169,9 @@ def open_engine(url: str) -> Engine:
         _check_alive(engine)
         event.listen(engine, "before_cursor_execute", _no_nul)
         return engine
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    # a file's pool: the same bound as a server's (the web app sizes its requests by it)
+    pooled = {"pool_size": POOL_SIZE, "max_overflow": 0} if sqlite_path(url) else {}
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **pooled)
     event.listen(engine, "before_cursor_execute", _no_nul)
     key = str(sqlite_path(url) or id(engine))
     queue, leave = _write_queue(engine, key)
@@ -187,10 +192,13 @@ def open_engine(url: str) -> Engine:
         immediate = connection.get_execution_options().get("ledger_write", False)
         waited = False  # the turn's wait used up the busy timeout: SQLite gets no more
         try:
-            if immediate and owner.get(key) != threading.get_ident():
+            if immediate and not _holds_turn(key):
                 if queue.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
-                    connection.connection.info[QUEUED] = True
+                    turn = object()
+                    connection.connection.info[QUEUED] = turn
                     owner[key] = threading.get_ident()
+                    _HELD[key] = turn
+                    _TAKEN_HERE.set({**(_TAKEN_HERE.get() or {}), key: turn})
                 else:
                     waited = True
             if waited:  # fail now with SQLite's "database is locked", not after a second wait
@@ -213,6 +221,26 @@ _QUEUES: dict[str, threading.Lock] = {}
 _OWNERS: dict[str, int] = {}
 """The thread holding each file's turn: a thread that already holds it (a second writer it
 opened before ending the first) does not wait for itself; SQLite's lock decides, as before."""
+_HELD: dict[str, object] = {}
+"""Each file's turn now held (a new marker for each turn, kept in the holding connection's
+``info`` under :data:`QUEUED`)."""
+_TAKEN_HERE: ContextVar[dict[str, object] | None] = ContextVar("entitle_turns", default=None)
+"""The turns taken in this context (a thread, or one step of a request in the thread pool,
+which runs in a copy of the request's context)."""
+
+
+def _holds_turn(key: str) -> bool:
+    """Whether the file's turn is held by a writer begun in this thread and this context. The
+    thread alone is not enough: a request's step may take the turn in a pool thread and leave
+    its transaction to be ended by the session's close in another thread; meanwhile the first
+    thread runs another request's write, which must wait for the turn, not pass as its owner
+    (and then poll SQLite's lock)."""
+    turn = _HELD.get(key)
+    return (
+        turn is not None
+        and _OWNERS.get(key) == threading.get_ident()
+        and (_TAKEN_HERE.get() or {}).get(key) is turn
+    )
 
 
 def _write_queue(engine: Engine, key: str) -> tuple[threading.Lock, Any]:
@@ -234,8 +262,9 @@ def _write_queue(engine: Engine, key: str) -> tuple[threading.Lock, Any]:
     commit, rollback = dialect.do_commit, dialect.do_rollback
 
     def leave(info: Any) -> None:
-        if info is not None and info.pop(QUEUED, False):
+        if info is not None and info.pop(QUEUED, None) is not None:
             _OWNERS.pop(key, None)
+            _HELD.pop(key, None)
             queue.release()
 
     def ended(dbapi_connection: Any) -> None:

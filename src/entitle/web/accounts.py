@@ -94,11 +94,11 @@ def sign_in(session: Session, email: str, password: str) -> User:
     if guard is not None:
         guard.before_sign_in(email)
     user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    # end the read before the password is checked (argon2, tens of ms) and before the limiter
+    # writes (in its own transaction): on SQLite this session holds the write lock
+    session.commit()
     if user is None:
         waste_a_check(password)
-    # end the read before the limiter writes (in its own transaction): on SQLite this
-    # session holds the write lock
-    session.commit()
     if user is None or not check_password(user.password_hash, password):
         if guard is not None:
             guard.failed(email)

@@ -32,7 +32,8 @@ from entitle.web import (
 from entitle.web.api import account, analysis, estates, imports, invites, ledger, members, tools
 from entitle.web.auth import SESSION_HOURS, Sessions
 from entitle.web.ceiling import DEFAULT_BYTES, Ceiling
-from entitle.web.context import Settings, Workspace, load_secret
+from entitle.web.context import SessionRoute, Settings, Workspace, load_secret
+from entitle.web.inflight import InFlight, request_slots
 from entitle.web.limits import SharedLimiter
 from entitle.web.mail import Mailer
 from entitle.web.security import BodyLimit, Limits, SameOrigin, SecurityHeaders
@@ -119,6 +120,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.router.route_class = SessionRoute  # the routes made on the app itself, below
     app.state.workspace = ws
     errors.install(app, accounts.who_is_there)
     for router in (
@@ -151,6 +153,8 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(StoredReads, ws=ws)  # innermost: the hot read, before the routing
+    # no more requests at work than the pool has connections for (inflight.py)
+    app.add_middleware(InFlight, slots=request_slots(engine, workers))
     app.add_middleware(NoNul)  # inside the body limit: it reads JSON and form bodies
     app.add_middleware(BodyLimit, max_bytes=max_upload_bytes + 65_536)
     app.add_middleware(SameOrigin)

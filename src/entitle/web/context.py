@@ -4,12 +4,16 @@ dependencies that hand them to routes."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+import logging
 import os
 import secrets
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Lock
@@ -19,6 +23,7 @@ from anyio import CancelScope, CapacityLimiter
 from anyio.to_thread import run_sync
 from fastapi import Depends, Request
 from fastapi import Path as PathParam
+from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -29,6 +34,8 @@ from entitle.web.ceiling import DEFAULT_BYTES, Ceiling
 from entitle.web.errors import ApiError
 from entitle.web.mail import Mailer
 from entitle.web.security import GUARD, Limiter, Limits, SignInGuard
+
+log = logging.getLogger("entitle.web")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +119,80 @@ async def db_session(
     It is closed as soon as the route has made its answer, before the answer is sent (the
     dependency's ``scope="function"``; every answer is made whole by then, none streams from the
     database): a slow client holds no transaction. A page drawn after a commit reads in a new
-    transaction, which on SQLite an unsafe request begins with the write lock."""
+    transaction, which on SQLite an unsafe request begins with the write lock. A sync route's
+    session is closed earlier still, in the route's own thread (:class:`SessionRoute`); a
+    session in no transaction then (or never used) is closed here, which does no I/O, without
+    a hop to a thread."""
     session = _session(ws, request)
+    mark = REQUEST_SESSION.set(session)  # for SessionRoute, in the route's thread
     try:
         yield session
     finally:
-        with CancelScope(shield=True):
-            await run_sync(session.close, limiter=CapacityLimiter(1))
+        with suppress(ValueError):  # a close in another context (a generator collected)
+            REQUEST_SESSION.reset(mark)
+        if not session.in_transaction():  # closed by SessionRoute, or never used: no I/O
+            close_quietly(session)
+        else:
+            with CancelScope(shield=True):
+                await run_sync(close_quietly, session, limiter=CapacityLimiter(1))
+
+
+def close_quietly(session: Session) -> None:
+    """Close a request's session when its route is done. A close that fails (the rollback of a
+    connection lost after the route's commit) is logged, not raised: the route's answer stands
+    (a write it committed is not answered with a 500), and so does its error (a 403 does not
+    become a 500)."""
+    try:
+        session.close()
+    except Exception:
+        log.exception("closing a request's database session failed (the answer stands)")
+
+
+REQUEST_SESSION: ContextVar[Session | None] = ContextVar("entitle_request_session", default=None)
+"""The request's session (:func:`db_session`), seen by the threads its request runs in (the
+thread pool runs each function in a copy of the request's context)."""
+ENDS_SESSION = "entitle_ends_session"
+
+
+class SessionRoute(APIRoute):
+    """Every route of the app: a sync route's request session is closed in the route's own
+    thread when it has returned (or raised) — what :func:`db_session`'s teardown would do later
+    (the close rolls back what was not committed), done before the route's answer leaves the
+    thread. FastAPI checks a sync route's answer in another thread of the pool, then closes
+    the session: a route that returned holding a transaction (a read after its commit begins
+    another, on SQLite with the write lock and the file's writer turn) needed a free thread
+    to give it up, while the threads could all be waiting for that turn (or for a pool
+    connection): nothing moved until their waits ran out (60 s, then "database is locked").
+
+    Async routes do their database work in the thread pool themselves and are not changed; their
+    session is closed by the teardown, which needs no thread of the pool's."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, ends_session(endpoint), **kwargs)
+
+
+def ends_session(endpoint: F) -> F:
+    """``endpoint``, closing the request's session when it has returned, if it is a plain sync
+    function (a coroutine or generator function is given back as it is)."""
+    if (
+        inspect.iscoroutinefunction(endpoint)
+        or inspect.isgeneratorfunction(endpoint)
+        or inspect.isasyncgenfunction(endpoint)
+        or getattr(endpoint, ENDS_SESSION, False)
+    ):
+        return endpoint
+
+    @functools.wraps(endpoint)
+    def ended(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return endpoint(*args, **kwargs)
+        finally:
+            session = REQUEST_SESSION.get()
+            if session is not None:
+                close_quietly(session)
+
+    setattr(ended, ENDS_SESSION, True)
+    return ended  # type: ignore[return-value]
 
 
 HANDS_OVER = "entitle_writes_in_own_transaction"
@@ -182,8 +256,10 @@ def optional_actor(
     SQLite). Before, the write lock taken to read the caller was held while the body arrived,
     and every other writer of the file waited for it (up to the 60 s busy timeout). A safe
     request (GET) reads on in the same transaction: it has no body to wait for."""
-    if request.method in SAFE_METHODS or session.in_transaction():
+    if request.method in SAFE_METHODS:
         return identify(request, session, ws.sessions)
+    if session.in_transaction():  # it would read the caller under the write lock
+        raise RuntimeError("an unsafe request's session began a transaction before its caller")
     session.connection(execution_options=READ_ONLY)  # begins the read: a plain BEGIN
     try:
         return identify(request, session, ws.sessions)

@@ -38,14 +38,14 @@ from entitle.web import (
 )
 from entitle.web.api.estates import get_estate, upload
 from entitle.web.auth import Actor, check_csrf, membership
-from entitle.web.context import DB, WS, MaybeActor
+from entitle.web.context import DB, WS, MaybeActor, SessionRoute
 from entitle.web.errors import ApiError, keep_input
 from entitle.web.listing import Order, arrange
 from entitle.web.models import Job, StoredEstate
 from entitle.web.positions import Basis
 from entitle.web.templating import TEMPLATES
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=SessionRoute, include_in_schema=False)
 
 
 class NeedLogin(Exception):

@@ -14,12 +14,12 @@ from starlette.concurrency import run_in_threadpool
 from entitle.web import accounts
 from entitle.web.api.account import add_token, api_tokens, revoke
 from entitle.web.auth import COOKIE, SESSION_NAME, Actor
-from entitle.web.context import DB, WS, MaybeActor
+from entitle.web.context import DB, WS, MaybeActor, SessionRoute
 from entitle.web.errors import ApiError
 from entitle.web.models import ApiToken
 from entitle.web.pages import form_of, render, signed_in
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=SessionRoute, include_in_schema=False)
 
 
 def _page(

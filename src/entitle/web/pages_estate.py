@@ -19,12 +19,12 @@ from entitle.web.api.analysis import PAGE, counts, page_of, raw_table
 from entitle.web.api.estates import get_estate
 from entitle.web.api.imports import lines, start
 from entitle.web.auth import Actor, check_csrf, membership
-from entitle.web.context import DB, WS, MaybeActor
+from entitle.web.context import DB, WS, MaybeActor, SessionRoute
 from entitle.web.errors import ApiError
 from entitle.web.models import Job, StoredEstate
 from entitle.web.pages import form_of, render, signed_in
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=SessionRoute, include_in_schema=False)
 
 
 def _day(text: str, field: str) -> date | None:

@@ -13,11 +13,11 @@ from starlette.datastructures import FormData
 
 from entitle.web import accounts, invites
 from entitle.web.auth import Actor
-from entitle.web.context import DB, WS, MaybeActor
+from entitle.web.context import DB, WS, MaybeActor, SessionRoute
 from entitle.web.errors import ApiError
 from entitle.web.pages import form_of, render, signed_in
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=SessionRoute, include_in_schema=False)
 
 
 def _invite_page(

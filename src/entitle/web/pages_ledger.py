@@ -24,13 +24,13 @@ from entitle.web.api.ledger import (
 )
 from entitle.web.audittext import describe
 from entitle.web.auth import Actor, check_csrf, membership
-from entitle.web.context import DB, WS, MaybeActor, writes_in_own_transaction
+from entitle.web.context import DB, WS, MaybeActor, SessionRoute, writes_in_own_transaction
 from entitle.web.errors import ApiError
 from entitle.web.listing import Order, arrange, csv_text
 from entitle.web.models import Organisation
 from entitle.web.pages import form_of, render, signed_in
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=SessionRoute, include_in_schema=False)
 
 
 def blank_none(form: dict[str, Any]) -> dict[str, Any]:
@@ -299,6 +299,7 @@ def _annotate(
 
 
 @router.post("/orgs/{org_id}/ledger/import", response_class=HTMLResponse)
+@writes_in_own_transaction
 async def import_file(
     request: Request, org_id: int, ws: WS, session: DB, actor: MaybeActor
 ) -> Response:

@@ -15,13 +15,13 @@ from entitle.ledger.service import today
 from entitle.web import orgledger
 from entitle.web.api.ledger import Assign, Reassign
 from entitle.web.auth import Actor, membership
-from entitle.web.context import DB, WS, MaybeActor, writes_in_own_transaction
+from entitle.web.context import DB, WS, MaybeActor, SessionRoute, writes_in_own_transaction
 from entitle.web.errors import ApiError
 from entitle.web.models import Organisation
 from entitle.web.pages import form_of, render, signed_in
 from entitle.web.pages_ledger import blank_none, holder_text, invalid
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=SessionRoute, include_in_schema=False)
 
 
 def _move_page(

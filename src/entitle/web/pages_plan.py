@@ -16,11 +16,11 @@ from entitle.reports.model import label, plan_rows
 from entitle.web import orgledger, positions
 from entitle.web.api.estates import get_estate
 from entitle.web.auth import membership
-from entitle.web.context import DB, WS, MaybeActor
+from entitle.web.context import DB, WS, MaybeActor, SessionRoute
 from entitle.web.listing import natural_key
 from entitle.web.pages import basis_of, render, signed_in
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=SessionRoute, include_in_schema=False)
 PLAN_PAGE = 100
 KINDS = ("user", "device", "host", "ose")
 

@@ -16,11 +16,11 @@ from entitle.web import accounts, charts, invites
 from entitle.web.api.members import add_member, members_of, remove
 from entitle.web.api.tools import Questionnaire, decide
 from entitle.web.auth import Actor, membership
-from entitle.web.context import DB, WS, MaybeActor
+from entitle.web.context import DB, WS, MaybeActor, SessionRoute, writes_in_own_transaction
 from entitle.web.errors import ApiError
 from entitle.web.pages import form_of, render, signed_in
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=SessionRoute, include_in_schema=False)
 
 
 def _blank_none(form: dict[str, Any]) -> dict[str, Any]:
@@ -198,6 +198,7 @@ def decide_page(request: Request, session: DB, actor: MaybeActor) -> Response:
 
 
 @router.post("/decide", response_class=HTMLResponse)
+@writes_in_own_transaction  # it writes nothing: its session only reads (the page's menu)
 async def decide_post(request: Request, ws: WS, session: DB, actor: MaybeActor) -> Response:
     me = signed_in(actor)
     form = await form_of(request, me)

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from entitle.ledger.clock import iso, utc_now
 from entitle.web import accounts
 from entitle.web.auth import COOKIE, SESSION_NAME, new_token
-from entitle.web.context import DB, WS, ApiActor, Id
+from entitle.web.context import DB, WS, ApiActor, Id, SessionRoute
 from entitle.web.errors import ApiError, not_found
 from entitle.web.models import ApiToken
 
-router = APIRouter(tags=["account"])
+router = APIRouter(route_class=SessionRoute, tags=["account"])
 
 
 class SignUp(BaseModel):

@@ -17,11 +17,13 @@ from entitle.estate.records import TABLES
 from entitle.web import decisions, jobs
 from entitle.web.api.estates import get_estate, job_json
 from entitle.web.auth import membership
-from entitle.web.context import DB, WS, ApiActor, Id
+from entitle.web.context import DB, WS, ApiActor, Id, SessionRoute
 from entitle.web.errors import ApiError
 from entitle.web.models import StoredEstate
 
-router = APIRouter(prefix="/orgs/{org_id}/estates/{estate_id}", tags=["estates"])
+router = APIRouter(
+    route_class=SessionRoute, prefix="/orgs/{org_id}/estates/{estate_id}", tags=["estates"]
+)
 PAGE = 50
 
 

@@ -21,13 +21,22 @@ from entitle.reports.pdf import PdfUnavailable, html_to_pdf
 from entitle.reports.xlsx import render_xlsx
 from entitle.web import archives, jobs, positions
 from entitle.web.auth import Actor, identify, membership
-from entitle.web.context import DB, WS, ApiActor, Id, Workspace, api_caller, request_session
+from entitle.web.context import (
+    DB,
+    WS,
+    ApiActor,
+    Id,
+    SessionRoute,
+    Workspace,
+    api_caller,
+    request_session,
+)
 from entitle.web.errors import ApiError, not_found
 from entitle.web.models import Job, StoredEstate
 from entitle.web.positions import Basis
 from entitle.web.storedread import stored_position
 
-router = APIRouter(prefix="/orgs/{org_id}", tags=["estates"])
+router = APIRouter(route_class=SessionRoute, prefix="/orgs/{org_id}", tags=["estates"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AsOf = Annotated[
     date | None,

@@ -14,11 +14,11 @@ from entitle.ledger.clock import utc_now
 from entitle.web import archives, jobs, sources
 from entitle.web.api.estates import estate_json, get_estate, job_json
 from entitle.web.auth import Actor, membership
-from entitle.web.context import DB, WS, ApiActor, Id, Workspace
+from entitle.web.context import DB, WS, ApiActor, Id, SessionRoute, Workspace
 from entitle.web.errors import ApiError
 from entitle.web.models import Job, StoredEstate
 
-router = APIRouter(prefix="/orgs/{org_id}", tags=["estates"])
+router = APIRouter(route_class=SessionRoute, prefix="/orgs/{org_id}", tags=["estates"])
 Kind = Literal["ual", "sil", "ad", "rvtools", "hyperv", "generic"]
 
 

@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 from entitle.ledger.clock import iso
 from entitle.web import accounts, invites
 from entitle.web.auth import membership
-from entitle.web.context import DB, WS, ApiActor, Id
+from entitle.web.context import DB, WS, ApiActor, Id, SessionRoute
 
-router = APIRouter(tags=["account"])
+router = APIRouter(route_class=SessionRoute, tags=["account"])
 
 
 class NewInvitation(BaseModel):

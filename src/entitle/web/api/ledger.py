@@ -19,10 +19,18 @@ from entitle.estate.records import Entitlement
 from entitle.ledger.service import today
 from entitle.web import orgledger
 from entitle.web.auth import Actor, membership
-from entitle.web.context import DB, WS, ApiActor, Id, Workspace, writes_in_own_transaction
+from entitle.web.context import (
+    DB,
+    WS,
+    ApiActor,
+    Id,
+    SessionRoute,
+    Workspace,
+    writes_in_own_transaction,
+)
 from entitle.web.errors import ApiError
 
-router = APIRouter(prefix="/orgs/{org_id}/ledger", tags=["ledger"])
+router = APIRouter(route_class=SessionRoute, prefix="/orgs/{org_id}/ledger", tags=["ledger"])
 
 
 class Purchase(BaseModel):
@@ -211,6 +219,7 @@ def annotate(org_id: Id, body: Annotate, ws: WS, session: DB, actor: ApiActor) -
 
 
 @router.post("/import", status_code=201)
+@writes_in_own_transaction
 def import_entitlements(
     org_id: Id,
     ws: WS,

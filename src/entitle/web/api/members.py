@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from entitle.web.accounts import normal_email
 from entitle.web.auth import membership
-from entitle.web.context import DB, ApiActor, Id
+from entitle.web.context import DB, ApiActor, Id, SessionRoute
 from entitle.web.errors import ApiError, not_found
 from entitle.web.models import Membership, Organisation, User
 
-router = APIRouter(prefix="/orgs/{org_id}/members", tags=["members"])
+router = APIRouter(route_class=SessionRoute, prefix="/orgs/{org_id}/members", tags=["members"])
 Role = Literal["viewer", "editor", "admin"]
 
 

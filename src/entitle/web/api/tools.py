@@ -20,10 +20,10 @@ from entitle.decide.render import (
     recommendation_json,
 )
 from entitle.optimize.pricing import Pricing
-from entitle.web.context import WS, ApiActor
+from entitle.web.context import WS, ApiActor, SessionRoute
 from entitle.web.errors import ApiError
 
-router = APIRouter(tags=["tools"])
+router = APIRouter(route_class=SessionRoute, tags=["tools"])
 
 
 class Questionnaire(BaseModel):
