@@ -151,15 +151,17 @@ def _valid(bought, needs, held=frozenset()) -> bool:  # type: ignore[no-untyped-
 def brute_force(needs, prices, owned, held=frozenset()) -> Decimal:  # type: ignore[no-untyped-def]
     """The cheapest valid set of licenses, over every subset of ``_options``. Each subset is
     priced first (each resource's units bought beyond those owned, at the catalog's price, in
-    cents) and checked against the rules only when it would be cheaper than the best so far:
-    the minimum of checking every subset, found in less time."""
+    whole numbers of the prices' smallest decimal place) and checked against the rules only when
+    it would be cheaper than the best so far: the minimum of checking every subset, found in
+    less time."""
     pricing = _pricing(prices)
     options = _options(needs)
     resources = sorted({Resource(side, what) for side, _, what in options}, key=str)
     which = [resources.index(Resource(side, what)) for side, _, what in options]
     units = [_unit(pricing, r.holder, r.what) for r in resources]
-    cents = [int(u * 100) for u in units]
-    assert all(c == u * 100 for c, u in zip(cents, units, strict=True))  # prices to the cent
+    scale = 10 ** max([0, *(-int(u.as_tuple().exponent) for u in units)])  # whole numbers
+    whole = [int(u * scale) for u in units]
+    assert all(c == u * scale for c, u in zip(whole, units, strict=True))
     free = {r: q for (r, _), q in owned.items()}
     owned_units = [free.get(r, 0) for r in resources]
     best: int | None = None
@@ -167,13 +169,13 @@ def brute_force(needs, prices, owned, held=frozenset()) -> Decimal:  # type: ign
         counts = [0] * len(resources)
         for i, m in zip(which, mask, strict=True):
             counts[i] += m
-        cost = sum(c * max(0, n - o) for c, n, o in zip(cents, counts, owned_units, strict=True))
+        cost = sum(c * max(0, n - o) for c, n, o in zip(whole, counts, owned_units, strict=True))
         if best is not None and cost >= best:
             continue
         if _valid({o for o, m in zip(options, mask, strict=True) if m}, needs, held):
             best = cost
     assert best is not None
-    return Decimal(best) / 100
+    return Decimal(best) / scale
 
 
 def rules_milp(needs, prices, owned) -> Decimal:  # type: ignore[no-untyped-def]
