@@ -26,8 +26,9 @@ settings.register_profile("suite", deadline=None)
 settings.register_profile("ci", settings.get_profile("suite"), derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "suite")
 
-# Modules kept together (see above), as test-id prefixes.
-TOGETHER = ("tests/web/",)
+# Modules kept together (see above), as test-id prefixes. test_cli_startup.py runs its commands in
+# one interpreter for the module (a module-scoped fixture): together, it is started once a suite.
+TOGETHER = ("tests/web/", "tests/test_cli_startup.py")
 ENGINES = ("sqlite", "postgresql")
 
 

@@ -148,29 +148,34 @@ def _valid(bought, needs, held=frozenset()) -> bool:  # type: ignore[no-untyped-
     return True
 
 
-def _cost(bought, pricing, owned) -> Decimal:  # type: ignore[no-untyped-def]
-    counts: dict[Resource, int] = {}
-    for side, _, what in bought:
-        r = Resource(side, what)
-        counts[r] = counts.get(r, 0) + 1
-    free = {r: q for (r, _), q in owned.items()}
-    return sum(
-        (_unit(pricing, r.holder, r.what) * max(0, n - free.get(r, 0)) for r, n in counts.items()),
-        Decimal(0),
-    )
-
-
 def brute_force(needs, prices, owned, held=frozenset()) -> Decimal:  # type: ignore[no-untyped-def]
+    """The cheapest valid set of licenses, over every subset of ``_options``. Each subset is
+    priced first (each resource's units bought beyond those owned, at the catalog's price, in
+    whole numbers of the prices' smallest decimal place) and checked against the rules only when
+    it would be cheaper than the best so far: the minimum of checking every subset, found in
+    less time."""
     pricing = _pricing(prices)
     options = _options(needs)
-    best = None
+    resources = sorted({Resource(side, what) for side, _, what in options}, key=str)
+    which = [resources.index(Resource(side, what)) for side, _, what in options]
+    units = [_unit(pricing, r.holder, r.what) for r in resources]
+    scale = 10 ** max([0, *(-int(u.as_tuple().exponent) for u in units)])  # whole numbers
+    whole = [int(u * scale) for u in units]
+    assert all(c == u * scale for c, u in zip(whole, units, strict=True))
+    free = {r: q for (r, _), q in owned.items()}
+    owned_units = [free.get(r, 0) for r in resources]
+    best: int | None = None
     for mask in itertools.product((False, True), repeat=len(options)):
-        bought = {o for o, m in zip(options, mask, strict=True) if m}
-        if _valid(bought, needs, held):
-            cost = _cost(bought, pricing, owned)
-            best = cost if best is None else min(best, cost)
+        counts = [0] * len(resources)
+        for i, m in zip(which, mask, strict=True):
+            counts[i] += m
+        cost = sum(c * max(0, n - o) for c, n, o in zip(whole, counts, owned_units, strict=True))
+        if best is not None and cost >= best:
+            continue
+        if _valid({o for o, m in zip(options, mask, strict=True) if m}, needs, held):
+            best = cost
     assert best is not None
-    return best
+    return Decimal(best) / scale
 
 
 def rules_milp(needs, prices, owned) -> Decimal:  # type: ignore[no-untyped-def]

@@ -566,7 +566,7 @@ def test_workbook_without_hosts_sheet(tmp_path: Path) -> None:
 # -- never a traceback ---------------------------------------------------------------------------
 
 FUZZ = settings(
-    max_examples=examples(40, 100), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=examples(20, 100), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 

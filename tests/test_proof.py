@@ -26,6 +26,7 @@ from entitle.optimize.sqlcals import SqlCals
 from entitle.position import compute_position
 from entitle.rules.cals import CalDemand, CalNeed
 from entitle.rules.demand import Decision, Demand, Need, Option
+from tiers import seeds
 
 CAT = default_catalog()
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample-estate"
@@ -159,7 +160,8 @@ def _search(demand: Demand, needs: list[CalNeed], pricing: Pricing, owned: int) 
     return PlanSearch(demand, pricing, costs, SqlCals(needs, CAT, pricing, {}), lambda _m: None)
 
 
-@pytest.mark.parametrize("seed", range(40))
+# The fast tier takes the first 20 random cases, the long tier (CI) the other 20 (tiers.seeds).
+@pytest.mark.parametrize("seed", seeds(20, 40))
 def test_plan_search_equals_exhaustive_search(seed: int) -> None:
     demand, needs, pricing, owned = random_plan_case(random.Random(seed))
     search = _search(demand, needs, pricing, owned)
