@@ -110,7 +110,62 @@ def test_an_estate_with_nothing_installed_says_so(tmp_path: Path) -> None:
         "nothing-installed",
         "software.csv",
     )
-    assert "2 host(s): nothing was counted" in finding["message"]
+    assert "2 host(s): no server product was counted" in finding["message"]
+
+
+def test_a_what_if_keeps_the_estates_warnings_and_assumptions(small: Path) -> None:
+    """The position after a what-if is of the same files: what loading said (a misspelt table)
+    and what an import assumed (not accepted) stay in its findings, and --check still fails on
+    the assumption (the what-if's estate had dropped both)."""
+    (small / "acess.csv").write_text("ose,product,user\nh1-os,windows-server,alice\n")
+    (small / "import-findings.csv").write_text(
+        "kind,code,message,where,accepted\nual,date-style-assumed,dates read day-first,u.csv,no\n"
+    )
+    (small / "entitlements.csv").write_text(  # compliant: --check fails on the assumption only
+        "product,license,edition,version,quantity\nwindows-server,core,standard,2025,24\n"
+    )
+    changes = small.parent / "what.yaml"
+    changes.write_text("changes:\n  - set: host\n    host: h1\n    cores_per_processor: 12\n")
+    args = ["position", str(small), "--json", "--as-of", "2026-11-28", "--what-if", str(changes)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    codes = [f["code"] for f in json.loads(result.stdout)["findings"]]
+    assert "estate-warning" in codes and "date-style-assumed" in codes
+    # 2 x 12 cores = 24 core licenses (§3.1), 24 owned: no shortfall, but the assumption is open
+    assert json.loads(result.stdout)["total_cost"] == 0.0
+    assert runner.invoke(app, [*args, "--check"]).exit_code == 1
+
+
+def test_the_catalogs_currency_in_lower_case_is_the_same_currency(small: Path) -> None:
+    """'usd' in prices.csv is USD (the loader compares currencies so): the report says USD and
+    no line priced from the catalog is a currency mismatch."""
+    (small / "prices.csv").write_text(
+        "product,license,edition,price,currency\nsql-server,core,standard,1800,usd\n"
+    )
+    result = runner.invoke(app, ["position", str(small), "--json", "--as-of", "2026-11-28"])
+    data = json.loads(result.stdout)
+    assert data["currency"] == "USD"
+    assert [f for f in data["findings"] if f["code"] == "currency-mismatch"] == []
+
+
+def test_sql_server_pay_as_you_go_is_not_billed_at_the_license_price(small: Path) -> None:
+    """SQL Server Standard on pay-as-you-go keeps its edition, so its line found the per-core
+    license price (3,945 per 2 cores = 1,972.50) and showed 20 x 1,972.50 = 39,450 as a month's
+    bill. The catalog has no monthly SQL Server price: the month is shown as 0 and said."""
+    (small / "software.csv").write_text(
+        "ose,product,edition,version,model\nh1-os,windows-server,standard,2025,\n"
+        "h1-os,sql-server,standard,2022,payg\n"
+    )
+    result = runner.invoke(app, ["position", str(small), "--json", "--as-of", "2026-11-28"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    [sql] = [line for line in data["lines"] if line["product"] == "sql-server"]
+    assert (sql["billed"], sql["monthly_cost"], sql["unit_price"]) == ("monthly", 0.0, None)
+    assert any(
+        f["code"] == "price-unknown" and "No monthly pay-as-you-go price" in f["message"]
+        for f in data["findings"]
+    )
+    assert data["total_cost"] == 1176.0  # the Windows Server cores only: 16 short x 73.50
 
 
 def test_check_exits_1_on_shortfall_and_0_when_compliant(small: Path) -> None:

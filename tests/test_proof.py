@@ -381,6 +381,8 @@ def test_only_a_node_limit_stop_is_taken_for_one() -> None:
     stop = "The HiGHS status code was not recognized. (HiGHS Status 16: Solution limit reached)"
     assert calmilp.stopped_at_node_limit(SimpleNamespace(status=4, message=stop))
     assert calmilp.stopped_at_node_limit(SimpleNamespace(status=1, message="node limit"))
+    other = "HiGHS status code not recognized (HiGHS Status 16: solution limit)"  # another wording
+    assert calmilp.stopped_at_node_limit(SimpleNamespace(status=4, message=other))
     failed = "The HiGHS status code was not recognized. (HiGHS Status 4: Solve error)"
     assert not calmilp.stopped_at_node_limit(SimpleNamespace(status=4, message=failed))
     assert not calmilp.stopped_at_node_limit(SimpleNamespace(status=2, message="infeasible"))

@@ -225,3 +225,23 @@ def test_cli_on_an_estate_without_access_says_it_has_no_evidence(tmp_path: Path)
     result = runner.invoke(app, ["decide", str(folder), "--json", "--as-of", "2026-11-28"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["warnings"] == [] and "warning" not in result.stderr
+
+
+def test_cli_on_an_estate_without_access_to_the_product_says_so(tmp_path: Path) -> None:
+    """Access rows to Windows Server only, a decision asked for SQL Server: no row needs a SQL
+    Server CAL, every count is 0, and the tool says why rather than recommend 0 CALs."""
+    folder = tmp_path / "windows-only"
+    folder.mkdir()
+    (folder / "hosts.csv").write_text("host,processors,cores_per_processor\nh1,2,8\n")
+    (folder / "oses.csv").write_text("ose,host,virtual\nfs1,h1,no\n")
+    (folder / "software.csv").write_text(
+        "ose,product,edition,version\nfs1,windows-server,standard,2022\n"
+    )
+    (folder / "users.csv").write_text("user\nalice\n")
+    (folder / "devices.csv").write_text("device\npc1\n")
+    (folder / "access.csv").write_text("ose,product,user,device\nfs1,windows-server,alice,pc1\n")
+    args = ["decide", str(folder), "--json", "--as-of", "2026-11-28", "--product", "sql-server"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    [warning] = json.loads(result.stdout)["warnings"]
+    assert warning.startswith("no access row needs a sql-server CAL")

@@ -227,3 +227,21 @@ def test_a_folder_with_no_export_file_is_refused(tmp_path: Path, kind: str) -> N
     assert result.exit_code == 2, result.output
     assert f"{folder}: no export file in this folder" in result.output
     assert "Traceback" not in result.output and not estate.exists()
+
+
+def test_a_cloud_folder_of_workbooks_is_read_not_called_empty(tmp_path: Path) -> None:
+    """The cloud importers read .xlsx exports given one by one; a folder of them was refused as
+    holding no export file. Now its workbook is read (and, this one being no VM list, refused
+    for what it is)."""
+    from openpyxl import Workbook
+
+    folder = tmp_path / "azure"
+    folder.mkdir()
+    book = Workbook()
+    book.active.append(["Something", "Else"])
+    book.save(folder / "vms.xlsx")
+    result = CliRunner().invoke(
+        app, ["import", "azure", str(folder), "--into", str(tmp_path / "e")]
+    )
+    assert "no export file in this folder" not in result.output
+    assert "vms.xlsx" in result.output and "Traceback" not in result.output

@@ -70,7 +70,7 @@ class EngineName(StrEnum):
     spark = "spark"
 
 
-CLOUD_SUFFIXES = (".json", ".csv", ".txt")
+CLOUD_SUFFIXES = (".json", ".csv", ".txt", ".xlsx", ".xlsm")  # importers/cloud.py reads each
 
 
 def expand(paths: list[Path], suffixes: tuple[str, ...] = SUFFIXES) -> list[Path]:

@@ -210,14 +210,22 @@ def decide_from_estate(
         growth = project_estate(
             estate, catalog, pricing, ev, rec, rates, sql_oses, prices.product, memo
         )
-    warnings = () if estate.access else (NO_ACCESS,)
+    warnings: tuple[str, ...] = ()
+    if not estate.access:
+        warnings = (NO_ACCESS,)
+    elif not demand.needs:
+        warnings = (NO_NEED.format(product=prices.product),)
     return DataDecision(ev, answers, rec, tuple(strategies), growth, warnings)
 
 
 NO_ACCESS = (
     "no access rows (access.csv is absent or empty): with no evidence of who reaches the "
-    "servers on which devices, every count is 0; add access.csv (`entitle import ual`), or "
+    "servers on which devices, every count is 0; add access.csv (a UAL import makes it), or "
     "decide from answers without an estate"
+)
+NO_NEED = (
+    "no access row needs a {product} CAL (none reaches it, or every one is exempt): every count "
+    "is 0; check the product asked about, or add the access to it to access.csv"
 )
 
 

@@ -125,8 +125,9 @@ def stopped_at_node_limit(result: Any) -> bool:
     """Whether HiGHS stopped at the node limit: SciPy says 1 with older HiGHS; HiGHS 1.8 and
     later report "solution limit reached" (HiGHS status 16) there, which SciPy does not know and
     calls 4, its status for any other failure too — so the message is read."""
+    said = str(result.message).lower()
     return result.status == 1 or (
-        result.status == 4 and "Solution limit reached" in str(result.message)
+        result.status == 4 and ("solution limit" in said or "highs status 16:" in said)
     )
 
 

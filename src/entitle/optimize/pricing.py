@@ -43,8 +43,9 @@ class Pricing:
     @property
     def currency(self) -> str:
         for p in self._estate.values():
-            if p.currency:
-                return p.currency
+            said = (p.currency or "").strip()
+            if said:  # as check_prices compares them: 'usd' is USD
+                return said.upper()
         return self._catalog.meta.currency
 
     def unit(self, product: str, license: str, edition: str | None = None) -> UnitPrice | None:

@@ -110,8 +110,9 @@ def _compute(
                 "warning",
                 "nothing-installed",
                 f"No installed software (software.csv is absent or empty) on the estate's "
-                f"{len(estate.hosts)} host(s): nothing was counted, so this position is empty. "
-                "Add oses.csv and software.csv, or fill them with `entitle import`.",
+                f"{len(estate.hosts)} host(s): no server product was counted, only what "
+                "managed.csv and entitlements.csv say. Add software.csv (and oses.csv), or "
+                "fill them with an import.",
                 "software.csv",
             )
         )
@@ -179,11 +180,24 @@ def _line(
 ) -> Line:
     product, license, edition, version = key
     unit = pricing.unit(product, license, edition)
+    label = " ".join(x for x in (product, edition or "", version or "", license) if x)
+    if billed and unit is not None and unit.period != "month" and edition != "payg":
+        # A license's price is no monthly bill: SQL Server pay-as-you-go keeps its edition,
+        # which finds the per-core license price (1,972.50), not a price a month.
+        unit = None
+        findings.append(
+            Finding(
+                "warning",
+                "price-unknown",
+                f"No monthly pay-as-you-go price is known for {label}; its monthly cost is "
+                "shown as 0 (the license's price is not a month's bill).",
+                "",
+            )
+        )
     price = unit.amount if unit is not None else None
     shortfall = 0 if billed else required - covered
     owned = required if billed else covered + surplus
     cost = (price or Decimal(0)) * shortfall
-    label = " ".join(x for x in (product, edition or "", version or "", license) if x)
     if unit is None and shortfall > 0:
         findings.append(
             Finding(
@@ -208,7 +222,7 @@ def _line(
     if (
         unit is not None
         and unit.source == "catalog"
-        and shortfall > 0
+        and (shortfall > 0 or billed)
         and pricing.currency != catalog.meta.currency
     ):
         findings.append(

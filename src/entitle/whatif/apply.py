@@ -17,6 +17,7 @@ Imports :mod:`entitle.source`, the catalog and the estate; nothing higher.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from entitle.catalog.model import Catalog
@@ -77,7 +78,12 @@ def apply_changes(
             _apply(change, rows, problems)
     if problems:
         return None, problems
-    return _rebuild(rows, catalog, estate.name, {c.source for c in changes})
+    after, said = _rebuild(rows, catalog, estate.name, {c.source for c in changes})
+    if after is None:
+        return None, said
+    # what the estate's loading said and its imports assumed are still true of it after
+    kept = replace(after, warnings=estate.warnings, import_findings=estate.import_findings)
+    return kept, said
 
 
 def _rebuild(
