@@ -168,6 +168,33 @@ def test_sql_server_pay_as_you_go_is_not_billed_at_the_license_price(small: Path
     assert data["total_cost"] == 1176.0  # the Windows Server cores only: 16 short x 73.50
 
 
+def test_access_seen_after_the_positions_day_is_counted_and_said(small: Path) -> None:
+    """A position as of 2026-06-30 from evidence that first saw alice on 2026-11-05: the access
+    is the estate's, so it is counted — alice and bob share pc1, so one Windows Server device CAL
+    (40) beats two user CALs (2 x 46) (§1.2) — and the finding says that two rows came after the
+    day, the last first seen on 2026-11-20."""
+    (small / "users.csv").write_text("user\nalice\nbob\n")
+    (small / "devices.csv").write_text("device\npc1\n")
+    (small / "access.csv").write_text(
+        "ose,product,user,device,first_seen,last_seen\n"
+        "h1-os,windows-server,alice,pc1,2026-11-05,2026-11-20\n"
+        "h1-os,windows-server,bob,pc1,2026-06-01,2026-06-02\n"
+        "h1-os,windows-server,alice,pc1,2026-11-20,2026-11-21\n"
+    )
+    args = ["position", str(small), "--json", "--as-of", "2026-06-30"]
+    data = json.loads(runner.invoke(app, args).stdout)
+    cals = [(x["license"], x["required"]) for x in data["lines"] if x["license"].endswith("cal")]
+    assert cals == [("device-cal", 1)]
+    [finding] = [f for f in data["findings"] if f["code"] == "access-after-as-of"]
+    assert finding["source"] == "access.csv:2"
+    assert finding["message"].startswith(
+        "2 access row(s) were first seen after 2026-06-30, the position's day (the last on "
+        "2026-11-20)"
+    )
+    late = json.loads(runner.invoke(app, [*args[:-1], "2026-11-28"]).stdout)
+    assert [f for f in late["findings"] if f["code"] == "access-after-as-of"] == []
+
+
 def test_check_exits_1_on_shortfall_and_0_when_compliant(small: Path) -> None:
     assert runner.invoke(app, ["position", str(small), "--check"]).exit_code == 1
     (small / "entitlements.csv").write_text(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from entitle.catalog.model import Catalog
-from entitle.estate.records import Entitlement, Estate
+from entitle.estate.records import Access, Entitlement, Estate
 from entitle.optimize.calmemo import CalPlans
 from entitle.optimize.calplan import CalPlan, Holdings
 from entitle.optimize.match import allocate
@@ -104,6 +105,7 @@ def _compute(
     findings += cloud_findings
     findings += [f.as_finding() for f in estate.import_findings]  # what imports assumed
     findings += [p.as_finding("estate-warning") for p in estate.warnings]  # what loading said
+    findings += _later_access(estate.access, as_of)
     if not estate.software:  # "compliant" would be true of nothing: say why it is empty
         findings.append(
             Finding(
@@ -149,6 +151,21 @@ def _compute(
         estate=estate.name,
         catalog_version=catalog.meta.catalog_version,
     )
+
+
+def _later_access(access: Sequence[Access], as_of: date) -> list[Finding]:
+    """Access first seen after the position's day is counted all the same (the evidence is the
+    estate's access, whatever its dates): say so, with the first such row and the last day."""
+    later = [a for a in access if a.first_seen is not None and a.first_seen > as_of]
+    if not later:
+        return []
+    last = max(a.first_seen for a in later if a.first_seen is not None)
+    message = (
+        f"{len(later):,} access row(s) were first seen after {as_of.isoformat()}, the position's "
+        f"day (the last on {last.isoformat()}); they are counted as the estate's access. For the "
+        "position of an earlier day, give the access seen by then."
+    )
+    return [Finding("warning", "access-after-as-of", message, str(later[0].source))]
 
 
 def _ent_id(e: Entitlement) -> str:
