@@ -198,3 +198,30 @@ def test_bad_yaml_is_a_problem_with_a_line() -> None:
     assert problems and str(problems[0]).startswith("c.yaml:")
     _, problems = parse_changes("just text", "c.yaml")
     assert "expected a list of changes" in str(problems[0])
+
+
+def test_a_change_that_makes_two_currencies_is_refused_at_the_change() -> None:
+    """The estate's two prices are in USD; a what-if sets the first to EUR. The loader's check
+    names the later of two rows in different currencies; a changed row is written after the
+    estate's own, so the problem is the change's, and the what-if is refused rather than add
+    EUR to USD in one total."""
+    usd = [
+        replace(price("windows-server", "core", "70.00", "standard"), currency="USD"),
+        replace(price("sql-server", "core", "1800.00", "standard"), currency="USD"),
+    ]
+    e = replace(base(), prices=tuple(usd))
+    text = """\
+changes:
+  - set: price
+    product: windows-server
+    license: core
+    edition: standard
+    price: 65.00
+    currency: EUR
+"""
+    changes, problems = parse_changes(text, "what.yaml")
+    assert problems == []
+    after, problems = apply_changes(e, changes, CAT)
+    assert after is None
+    assert [p.message for p in problems] == ["currency 'EUR', but <none> is in 'USD'"]
+    assert [str(p.source) for p in problems] == ["what.yaml:2"]
