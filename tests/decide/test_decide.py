@@ -204,10 +204,9 @@ def test_cli_interactive_asks_the_questions() -> None:
     assert "Recommendation: Mix" in result.stdout
 
 
-def test_cli_on_an_estate_without_access_says_it_has_no_evidence(tmp_path: Path) -> None:
-    """An estate whose access table is missing: every strategy counts 0 CALs, which reads as a
-    recommendation unless the tool says it had nothing to decide on (stderr and the JSON)."""
-    folder = tmp_path / "no-access"
+def windows_server(folder: Path) -> Path:
+    """An estate folder of one file server running Windows Server 2022, users alice and bob, and
+    no access table."""
     folder.mkdir()
     (folder / "hosts.csv").write_text("host,processors,cores_per_processor\nh1,2,8\n")
     (folder / "oses.csv").write_text("ose,host,virtual\nfs1,h1,no\n")
@@ -215,6 +214,13 @@ def test_cli_on_an_estate_without_access_says_it_has_no_evidence(tmp_path: Path)
         "ose,product,edition,version\nfs1,windows-server,standard,2022\n"
     )
     (folder / "users.csv").write_text("user\nalice\nbob\n")
+    return folder
+
+
+def test_cli_on_an_estate_without_access_says_it_has_no_evidence(tmp_path: Path) -> None:
+    """An estate whose access table is missing: every strategy counts 0 CALs, which reads as a
+    recommendation unless the tool says it had nothing to decide on (stderr and the JSON)."""
+    folder = windows_server(tmp_path / "no-access")
     result = runner.invoke(app, ["decide", str(folder), "--json", "--as-of", "2026-11-28"])
     assert result.exit_code == 0, result.output
     assert "no access rows (access.csv is absent or empty)" in result.stderr
@@ -230,14 +236,7 @@ def test_cli_on_an_estate_without_access_says_it_has_no_evidence(tmp_path: Path)
 def test_cli_on_an_estate_without_access_to_the_product_says_so(tmp_path: Path) -> None:
     """Access rows to Windows Server only, a decision asked for SQL Server: no row needs a SQL
     Server CAL, every count is 0, and the tool says why rather than recommend 0 CALs."""
-    folder = tmp_path / "windows-only"
-    folder.mkdir()
-    (folder / "hosts.csv").write_text("host,processors,cores_per_processor\nh1,2,8\n")
-    (folder / "oses.csv").write_text("ose,host,virtual\nfs1,h1,no\n")
-    (folder / "software.csv").write_text(
-        "ose,product,edition,version\nfs1,windows-server,standard,2022\n"
-    )
-    (folder / "users.csv").write_text("user\nalice\n")
+    folder = windows_server(tmp_path / "windows-only")
     (folder / "devices.csv").write_text("device\npc1\n")
     (folder / "access.csv").write_text("ose,product,user,device\nfs1,windows-server,alice,pc1\n")
     args = ["decide", str(folder), "--json", "--as-of", "2026-11-28", "--product", "sql-server"]

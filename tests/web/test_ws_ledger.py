@@ -5,6 +5,8 @@ spelled out, and removing members."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -248,15 +250,13 @@ def test_a_key_under_any_header_or_in_any_column_is_never_kept_by_the_web(world:
     assert r.status_code in (409, 422) and key not in r.text, r.text
 
 
-def test_a_purchase_and_an_assignment_take_the_sqlite_write_lock_once(world: World) -> None:
-    """The caller and the membership are read in the request's session, which is closed before
-    the ledger writes in a transaction of its own: that session begins with a plain BEGIN, so
-    each request takes the write lock (BEGIN IMMEDIATE) once, for the ledger's write — not a
-    second time to read who is asking (web/context.py ``writes_in_own_transaction``)."""
+@contextmanager
+def begins(world: World) -> Iterator[list[str]]:
+    """The BEGIN statements the app's engine sends while the block runs (SQLite only: PostgreSQL
+    has no BEGIN IMMEDIATE, the chain's row lock orders its writers)."""
     from sqlalchemy import event
 
-    c, m = world.client, world.editor
-    engine = c.app.state.workspace.engine  # type: ignore[attr-defined]
+    engine = world.client.app.state.workspace.engine  # type: ignore[attr-defined]
     if engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL has no BEGIN IMMEDIATE: the chain's row lock orders its writers")
     begun: list[str] = []
@@ -265,9 +265,21 @@ def test_a_purchase_and_an_assignment_take_the_sqlite_write_lock_once(world: Wor
         if statement.startswith("BEGIN"):
             begun.append(statement)
 
-    tag = "L" + secrets.token_hex(2)
     event.listen(engine, "before_cursor_execute", seen)
     try:
+        yield begun
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_a_purchase_and_an_assignment_take_the_sqlite_write_lock_once(world: World) -> None:
+    """The caller and the membership are read in the request's session, which is closed before
+    the ledger writes in a transaction of its own: that session begins with a plain BEGIN, so
+    each request takes the write lock (BEGIN IMMEDIATE) once, for the ledger's write — not a
+    second time to read who is asking (web/context.py ``writes_in_own_transaction``)."""
+    c, m = world.client, world.editor
+    tag = "L" + secrets.token_hex(2)
+    with begins(world) as begun:
         r = c.post(
             f"/api/orgs/{m.org_id}/ledger/entitlements",
             json={"id": tag, "product": "windows-server", "license": "user-cal", "quantity": 2},
@@ -283,8 +295,6 @@ def test_a_purchase_and_an_assignment_take_the_sqlite_write_lock_once(world: Wor
         )
         assert r.status_code == 200, r.text
         assert begun.count("BEGIN IMMEDIATE") == 1, begun
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     # a viewer is still refused before anything is written (the checks did not move)
     r = c.post(
         f"/api/orgs/{m.org_id}/ledger/assign",
@@ -298,18 +308,7 @@ def test_the_ledger_pages_take_the_sqlite_write_lock_once_too(world: World) -> N
     """The pages that record, assign, reassign, retire and annotate read the caller and the
     membership, close their session and write in the ledger's own transaction, as the API does:
     one BEGIN IMMEDIATE each (it was two: the page's session began with the write lock too)."""
-    from sqlalchemy import event
-
     c, m = world.client, world.editor
-    engine = c.app.state.workspace.engine  # type: ignore[attr-defined]
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL has no BEGIN IMMEDIATE: the chain's row lock orders its writers")
-    begun: list[str] = []
-
-    def seen(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
-        if statement.startswith("BEGIN"):
-            begun.append(statement)
-
     tag = "P" + secrets.token_hex(2)
     org = f"/orgs/{m.org_id}/ledger"
     forms = [
@@ -318,8 +317,7 @@ def test_the_ledger_pages_take_the_sqlite_write_lock_once_too(world: World) -> N
         ("/reassign", {"ref": tag, "from_kind": "user", "from_name": "ann", "to_name": "bob"}),
         ("/retire", {"ref": tag, "quantity": "1", "reason": "sold"}),
     ]
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with begins(world) as begun:
         for path, form in forms:
             begun.clear()
             r = c.post(org + path, data=form, headers=m.auth)
@@ -330,8 +328,6 @@ def test_the_ledger_pages_take_the_sqlite_write_lock_once_too(world: World) -> N
         r = c.post(org + "/annotate", data={"ref": tag, "note": "n"}, headers=world.admin.auth)
         assert r.status_code == 200 and 'role="status"' in r.text, r.text
         assert begun.count("BEGIN IMMEDIATE") == 1, begun
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
 
 
 def test_a_ledger_import_takes_the_sqlite_write_lock_once(world: World) -> None:
@@ -339,20 +335,8 @@ def test_a_ledger_import_takes_the_sqlite_write_lock_once(world: World) -> None:
     only reads, closed before the import writes in the ledger's own transaction; the page is
     drawn in that reading session too: one BEGIN IMMEDIATE each (the page took three: to read
     the caller, to import, and to draw the ledger after it)."""
-    from sqlalchemy import event
-
     c, m = world.client, world.editor
-    engine = c.app.state.workspace.engine  # type: ignore[attr-defined]
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL has no BEGIN IMMEDIATE: the chain's row lock orders its writers")
-    begun: list[str] = []
-
-    def seen(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
-        if statement.startswith("BEGIN"):
-            begun.append(statement)
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with begins(world) as begun:
         tag = "I" + secrets.token_hex(2)
         api = c.post(
             f"/api/orgs/{m.org_id}/ledger/import",
@@ -370,5 +354,3 @@ def test_a_ledger_import_takes_the_sqlite_write_lock_once(world: World) -> None:
         )
         assert page.status_code == 200 and "added 2 entitlements" in page.text, page.text
         assert begun.count("BEGIN IMMEDIATE") == 1, begun
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
