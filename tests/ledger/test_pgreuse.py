@@ -1,0 +1,95 @@
+"""The PostgreSQL ledger tests' reused database (tests/pgreuse.py) is put back exactly as a copy of
+the initialised ledger would be: a test's rows gone, its sequences back, a changed schema replaced
+by a new copy, a session it left open ended. PostgreSQL only (the SQLite tests get a new file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from entitle.catalog import default_catalog
+from entitle.ledger import service
+from entitle.ledger.importing import read_file
+from pgreuse import Reused
+
+from .conftest import ADMIN
+from .kit import write_csv
+
+CSV = """
+id,product,license,edition,version,quantity,purchased,assigned_to
+WS-1,windows-server,core,standard,2022,16,2025-01-10,hv01
+"""
+
+
+@pytest.fixture
+def reused(pg_ledger) -> Reused:  # type: ignore[no-untyped-def]
+    if not ADMIN:
+        pytest.skip(
+            "needs ENTITLE_TEST_POSTGRES, e.g. postgresql://postgres@127.0.0.1:5432/test "
+            "(.ci/run sets it)"
+        )
+    made = Reused(ADMIN, pg_ledger())
+    yield made
+    made.drop()
+
+
+def dump(url: str) -> dict[str, bytes]:
+    """Every table of ``public`` as COPY's binary, the way the template's copy holds it."""
+    out = {}
+    with psycopg.connect(url) as conn:
+        names = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+        ).fetchall()
+        for (name,) in names:
+            data = bytearray()
+            with conn.cursor().copy(f'COPY "{name}" TO STDOUT (FORMAT binary)') as copy:
+                for chunk in copy:
+                    data += chunk
+            out[name] = bytes(data)
+    return out
+
+
+def add_one(url: str, tmp_path: Path) -> int:
+    """An entitlement added through the ledger: its row id."""
+    ledger = service.connect(url, "auditor", {})
+    try:
+        found, problems = read_file(write_csv(tmp_path, "e.csv", CSV), default_catalog(), {})
+        assert problems == []
+        assert service.import_candidates(ledger, found).added == 1
+        with ledger.engine.connect() as conn:
+            return int(conn.exec_driver_sql("SELECT max(id) FROM entitlements").scalar_one())
+    finally:
+        ledger.engine.dispose()
+
+
+def test_a_tests_rows_are_gone_and_its_ids_start_again(reused: Reused, tmp_path: Path) -> None:
+    first = reused.fresh()
+    assert reused.copies == 1
+    pristine = dump(first)
+    assert add_one(first, tmp_path) == 1  # a copy of an initialised ledger starts its ids at 1
+    assert dump(first) != pristine  # the row, its audit event, the ledger's head
+    again = reused.fresh()
+    assert (again, reused.copies, reused.resets) == (first, 1, 1)  # put back, not copied
+    assert dump(again) == pristine
+    assert add_one(again, tmp_path) == 1  # the sequence is back too
+
+
+def test_a_changed_schema_gets_a_new_copy(reused: Reused) -> None:
+    url = reused.fresh()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE notes (body TEXT)")
+    assert reused.fresh() == url
+    assert reused.copies == 2 and reused.resets == 0
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT to_regclass('notes')").fetchone() == (None,)
+
+
+def test_a_session_left_open_is_ended(reused: Reused) -> None:
+    url = reused.fresh()
+    left = psycopg.connect(url)
+    left.execute("LOCK TABLE entitlements IN ACCESS EXCLUSIVE MODE")  # and never committed
+    assert reused.fresh() == url and reused.resets == 1
+    with pytest.raises(psycopg.OperationalError):
+        left.execute("SELECT 1")
