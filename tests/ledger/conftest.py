@@ -32,14 +32,12 @@ def _need_postgresql() -> None:
 
 
 @contextmanager
-def _database(template: str | None = None) -> Iterator[str]:
-    """A new PostgreSQL database (a copy of ``template``, when given), dropped afterwards: its
-    URL."""
+def _database() -> Iterator[str]:
+    """A new PostgreSQL database, dropped afterwards: its URL."""
     assert ADMIN
     name = "entitle_test_" + secrets.token_hex(6)
-    like = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"{like}')
+        conn.execute(f'CREATE DATABASE "{name}"')
     try:
         yield make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -56,9 +54,9 @@ def pg_url() -> Iterator[str]:
 
 # The ledgers the PostgreSQL runs of the tests that use ``ledger`` start from: one database a
 # worker process, initialised by ``service.init`` as the fixture does (on PostgreSQL it does not
-# read the environment: the key file is SQLite's), which each such test copies (CREATE DATABASE
-# ... TEMPLATE) instead of migrating its own — 0.1 s of a core and 0.3 s of the server's each.
-# The copy holds what initialising it would have, but for the moment of its ledger.init event.
+# read the environment: the key file is SQLite's), which ``pg_reused`` copies once (CREATE
+# DATABASE ... TEMPLATE) instead of each test migrating its own, 0.5 s of a core each. The copy
+# holds what initialising it would have, but for the moment of its ledger.init event.
 @pytest.fixture(scope="session")
 def pg_ledger() -> Iterator[Callable[[], str]]:
     made: list[str] = []
