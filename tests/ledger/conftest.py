@@ -1,5 +1,7 @@
 """Fixtures for the ledger tests: a fresh ledger on SQLite, and on PostgreSQL when
-ENTITLE_TEST_POSTGRES names a server (each test gets its own database, dropped afterwards)."""
+ENTITLE_TEST_POSTGRES names a server (a test that uses ``ledger`` gets the worker's reused
+database put back into the initialised ledger's state, tests/pgreuse.py; any other its own
+database, dropped afterwards)."""
 
 from __future__ import annotations
 
