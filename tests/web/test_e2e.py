@@ -3,10 +3,11 @@ the sample estate, see the position and its chart, drill into a line, run the de
 record a purchase and see it in the audit trail; then import AD exports, browse the raw tables,
 compute the position as of another day and from the ledger, run the decision tool on the estate,
 import, retire, assign and reassign entitlements (the 90-day refusal shown), and keep the last
-admin. Screenshots go to tests/web/artifacts/."""
+admin. Screenshots go to tests/web/artifacts/ (in the long tier, or with ENTITLE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import socket
@@ -19,6 +20,8 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI
+
+from tiers import LONG
 
 from .conftest import PASSWORD, SAMPLE, polls
 from .kit import FIXTURES
@@ -59,10 +62,17 @@ def live(app: FastAPI) -> Iterator[str]:
     thread.join(timeout=10)
 
 
+# Screenshots in the long tier (make test-long, which CI runs), or when ENTITLE_SCREENSHOTS=1: in
+# the fast tier the dozen full pages cost Chromium 3-4 s of a core, and nothing asserts on them.
+SCREENSHOTS = LONG or os.environ.get("ENTITLE_SCREENSHOTS") == "1"
+
+
 def save_shot(page: Any, path: Path, full_page: bool = True) -> None:
     """A screenshot for people (docs/web.md, the artifacts folder), never a test's assertion:
     Chromium may refuse one on a loaded machine ("Unable to capture screenshot"), so one retry,
-    then a warning instead of a failure."""
+    then a warning instead of a failure. Taken only where ``SCREENSHOTS`` says."""
+    if not SCREENSHOTS:
+        return
     from playwright.sync_api import Error
 
     for attempt in (1, 2):
