@@ -188,10 +188,11 @@ LONG_ON_POSTGRESQL = (
 )
 
 
-# Tests in the long tier only, on either engine: two of the three browser tests (20-35 s of a
-# core each, with Chromium's). The fast tier keeps test_e2e.py, the newcomer's whole path in the
-# browser (sign up, upload, position, chart, a line's evidence, the decision tool, a purchase
-# and its audit, exports, the ledger's pages). What the server does for the other two (the
+# Tests in the long tier only, on either engine: two of the three browser modules (20-35 s of a
+# core each, with Chromium's), and the second test of test_e2e.py (marked ``slow`` there). The
+# fast tier keeps test_e2e.py's first, the newcomer's path in the browser (sign up, upload,
+# position, chart, a line's evidence, the decision tool, a purchase and its audit, the ledger's
+# pages, a phone's menu). What the server does for the other two (the
 # invitation, reset and removal flows; the pages a licensing team works in) is tested over HTTP
 # in the fast tier (test_ws_accounts.py, test_ws_pages.py); what only a browser shows (the
 # pages' scripts, a phone's width, the API reference drawing itself) in the long tier, which CI

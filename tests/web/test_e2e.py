@@ -1,9 +1,13 @@
-"""End to end in Debian's headless Chromium (Playwright, ``executable_path``): sign up, upload
-the sample estate, see the position and its chart, drill into a line, run the decision tool,
-record a purchase and see it in the audit trail; then import AD exports, browse the raw tables,
-compute the position as of another day and from the ledger, run the decision tool on the estate,
-import, retire, assign and reassign entitlements (the 90-day refusal shown), and keep the last
-admin. Screenshots go to tests/web/artifacts/ (in the long tier, or with ENTITLE_SCREENSHOTS=1)."""
+"""End to end in Debian's headless Chromium (Playwright, ``executable_path``). The fast tier's
+test (SQLite): sign up, upload the sample estate, see the position and its chart, drill into a
+line, run the decision tool, record a purchase and see it in the audit trail, import, retire,
+assign and reassign entitlements (the 90-day refusal shown), keep the last admin, and a phone's
+menu. The long tier's (``slow``, both engines; make test-long, which CI runs): AD exports merged
+into an uploaded estate, its raw tables, its position as of another day and from the ledger, the
+decision tool on it and the dashboard's charts, on a desktop and a phone — pages the fast tier
+drives over HTTP (test_ws_imports.py, test_ws_pages.py, test_ws_positions.py, test_ws_decide.py),
+here with their scripts. Screenshots go to tests/web/artifacts/ (in the long tier, or with
+ENTITLE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from tiers import LONG
+from tiers import LONG, SLOW
 
 from .conftest import PASSWORD, SAMPLE, polls
 from .kit import FIXTURES
@@ -182,10 +186,56 @@ def test_a_new_admin_reaches_a_position_and_records_a_purchase(live: str, db_url
         page.get_by_role("button", name="Retire the units").click()
         expect(page.get_by_role("status")).to_contain_text("retired 2")
 
+        # the last admin cannot leave
+        page.get_by_role("link", name="Members").click()
+        page.get_by_role("link", name="Remove").first.click()  # asks first
+        page.get_by_role("button", name="Remove").click()
+        expect(page.get_by_role("alert")).to_contain_text("keeps at least one admin")
+
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: the links in a menu
+        expect(page.locator("header nav")).to_be_hidden()
+        for name in ("Estates", "Ledger", "Dashboard"):
+            page.get_by_text("Menu", exact=True).click()
+            page.get_by_role("link", name=name).click()
+            shot(page, f"phone-{name.lower()}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390 + 1, f"the dashboard scrolls sideways on a phone ({width}px)"
+        browser.close()
+
+
+@SLOW  # the long tier (make test-long, which CI runs), on both engines: see the module's docstring
+def test_exports_merge_into_an_estate_whose_position_is_computed_on_another_basis(
+    live: str, db_url: str
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    expect.set_options(timeout=WAIT)
+    engine = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+
+    def shot(page: Any, name: str) -> None:
+        save_shot(page, ARTIFACTS / f"{engine}-{name}.png")
+
+    with sync_playwright() as p:
+        browser, page = desktop_page(p)
+        page.goto(live + "/signup")
+        page.get_by_label("E-mail").fill(f"bea-{secrets.token_hex(3)}@e2e.example")
+        page.get_by_label("Organisation").fill("Fabrikam")
+        page.get_by_label("Password (8 characters or more)").fill(PASSWORD)
+        page.get_by_role("button", name="Create account").click()
+        expect(page.get_by_text("No position yet")).to_be_visible()
+        page.get_by_role("link", name="Estates").click()
+        page.get_by_label("Files: the CSV tables").set_input_files(
+            sorted(str(f) for f in SAMPLE.glob("*.csv"))
+        )
+        page.get_by_role("button", name="Upload and compute the position").click()
+        page.locator("#job-result").click()  # appears when the polled job is done
+        expect(page.locator("#lines tbody tr").first).to_contain_text("windows-server")
+
         # real exports merged into the sample estate, then its raw tables
         page.get_by_role("link", name="Estates").click()
         page.get_by_label("What the files are").select_option("ad")
-        page.get_by_label("Into").select_option(label="estate (#1)")
+        page.get_by_label("Into").select_option(index=1)  # the organisation's one estate
         page.get_by_label(
             "Export files (.csv, .xlsx, .parquet), or a .zip of a folder of them"
         ).set_input_files(
@@ -206,7 +256,7 @@ def test_a_new_admin_reaches_a_position_and_records_a_purchase(live: str, db_url
         expect(page.locator("#raw-table tbody tr")).to_have_count(1)
         shot(page, "tables")
 
-        # the sample estate as of another day and from the ledger; the decision tool on it
+        # the sample estate as of another day and from the (empty) ledger; the decision tool on it
         page.get_by_role("link", name="Back to the estate").click()
         page.get_by_label("As of (Software Assurance and purchases are judged on this day)").fill(
             "2025-06-30"
@@ -227,19 +277,7 @@ def test_a_new_admin_reaches_a_position_and_records_a_purchase(live: str, db_url
         expect(page.locator("#strategies-chart svg:visible")).to_be_visible()
         expect(page.locator("#required-chart svg:visible")).to_be_visible()
         shot(page, "dashboard-charts")
-
-        # the last admin cannot leave
-        page.get_by_role("link", name="Members").click()
-        page.get_by_role("link", name="Remove").first.click()  # asks first
-        page.get_by_role("button", name="Remove").click()
-        expect(page.get_by_role("alert")).to_contain_text("keeps at least one admin")
-
-        page.set_viewport_size({"width": 390, "height": 844})  # a phone: the links in a menu
-        expect(page.locator("header nav")).to_be_hidden()
-        for name in ("Estates", "Ledger", "Dashboard"):
-            page.get_by_text("Menu", exact=True).click()
-            page.get_by_role("link", name=name).click()
-            shot(page, f"phone-{name.lower()}")
+        page.set_viewport_size({"width": 390, "height": 844})  # its charts fit a phone too
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390 + 1, f"the dashboard scrolls sideways on a phone ({width}px)"
         browser.close()
