@@ -15,6 +15,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --no-compile -e '.[dev]'
 	touch $(STAMP)
 
+# Once a venv, before its first `make test`: one collection of the suite compiles what the tests
+# import and rewrites their asserts (10 s of a core), which every pytest-xdist worker would else
+# do at once. A collection error is left for the run itself to report.
+COLLECTED := $(VENV)/.collected
+$(COLLECTED): $(STAMP)
+	-$(PYTEST) --collect-only -q -p no:cacheprovider > /dev/null 2>&1
+	touch $(COLLECTED)
+
 demo: $(STAMP)
 	$(BIN)/entitle position examples/sample-estate
 	$(BIN)/entitle position examples/sample-estate --xlsx out/sample.xlsx --html out/sample.html $(if $(shell command -v chromium),--pdf out/sample.pdf) > /dev/null
@@ -31,7 +39,7 @@ XDIST := -n auto --dist loadgroup
 # without it every pytest worker, and every entitle process a test starts, compiles the sources
 # and rewrites the tests' asserts again (1-4 s of a core a worker for the collection alone).
 PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest
-test: $(STAMP)
+test: $(STAMP) $(COLLECTED)
 	$(PYTEST) $(XDIST)
 
 # The long tier (CI runs it after `make test`): the rest of the random oracle cases, of the fault
@@ -43,7 +51,7 @@ test: $(STAMP)
 # and 40,000 runs (FUZZ_RUNS=N sets them), the same inputs on every run, so that CI is red only
 # when the code changed (tests/fuzz/README.md).
 FUZZ_RUNS ?=
-test-long: $(STAMP)
+test-long: $(STAMP) $(COLLECTED)
 	ENTITLE_TEST_TIER=long $(if $(FUZZ_RUNS),ENTITLE_FUZZ_RUNS=$(FUZZ_RUNS)) \
 	$(PYTEST) $(XDIST) -m "slow or fuzz or hypothesis"
 
