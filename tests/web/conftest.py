@@ -2,8 +2,9 @@
 ENTITLE_TEST_POSTGRES names a server (a database per module, dropped afterwards); users of
 each role signed up over HTTP and the sample estate imported: the ``world``.
 
-The world is built over HTTP once per worker process, engine and password hasher (its sign-ups,
-and the import whose proven-optimal position alone takes 1.4-2 s of a core), then each module
+The world is built over HTTP once per run, engine and password hasher (its sign-ups, and the
+import whose proven-optimal position alone takes 1.2-2 s of a core; the pytest-xdist workers
+share it, see ``prepared``), then each module
 whose first test uses it starts from a copy of that database and data folder (SQLite's backup
 of the file; ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL) instead of building its own, about
 3 s of a core each. Every module still has a database of its own, written as it likes; the copy
@@ -12,6 +13,8 @@ the world starts from an empty database and builds its world there when asked, a
 
 from __future__ import annotations
 
+import fcntl
+import json
 import multiprocessing
 import os
 import secrets
@@ -19,7 +22,7 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -89,33 +92,95 @@ PREPARED: dict[tuple[str, PasswordHasher], Prepared] = {}
 COPIES: dict[str, Prepared] = {}  # a module's database URL -> the world copied into it
 
 
+@contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """``folder`` held by this process alone (the pytest-xdist workers share it)."""
+    folder.mkdir(exist_ok=True)
+    with open(folder.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def build_prepared(root: Path, engine: str) -> Prepared:
+    """Build the world of ``engine`` in ``root`` (its database there, or a new PostgreSQL one)."""
+    if engine == "sqlite":
+        database = str(root / "entitle.db")
+        url = db.resolve_url(database)
+    else:
+        database = "entitle_world_" + secrets.token_hex(6)
+        url = _database(database)
+    app = create_app(url, root / "data", secret_key="test-secret", limits=ROOMY)
+    with TestClient(app) as client:
+        w = build_world(client)
+    app.state.workspace.engine.dispose()  # a template database must have no session
+    return Prepared(database, root / "data", (w.admin, w.editor, w.viewer, w.outsider), w.estate_id)
+
+
 @pytest.fixture(scope="session")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Prepared]]:
-    """The world of an engine, built over HTTP the first time a module asks for it."""
+def prepared(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Iterator[Callable[[str], Prepared]]:
+    """The world of an engine, built over HTTP the first time a module of the run asks for it.
+
+    Once a run, not once a worker: the pytest-xdist workers share a folder a world (their base
+    temporary folders' parent), which the first to get there fills — database, data folder and
+    ``world.json`` (who and what is in it) — while the others wait on its lock, then read. Each
+    worker that uses a world signs its name in the folder's ``users`` and takes it out at its end;
+    the last one out drops a PostgreSQL world's database (and a world asked for after that is
+    built again)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if worker_id != "master" else base
+    used: list[tuple[str, Path]] = []
 
     def of(engine: str) -> Prepared:
         key = (engine, auth.HASHER)
         if key not in PREPARED:
-            root = tmp_path_factory.mktemp("world")
-            if engine == "sqlite":
-                database = str(root / "entitle.db")
-                url = db.resolve_url(database)
-            else:
-                database = "entitle_world_" + secrets.token_hex(6)
-                url = _database(database)
-            app = create_app(url, root / "data", secret_key="test-secret", limits=ROOMY)
-            with TestClient(app) as client:
-                w = build_world(client)
-            app.state.workspace.engine.dispose()  # a template database must have no session
-            people = (w.admin, w.editor, w.viewer, w.outsider)
-            PREPARED[key] = Prepared(database, root / "data", people, w.estate_id)
+            kind = "quick" if auth.HASHER is QUICK else "real"
+            folder = shared / f"world-{engine}-{kind}"
+            record, users = folder / "world.json", folder / "users"
+            with locked(folder):
+                if record.exists():
+                    PREPARED[key] = from_json(json.loads(record.read_text()))
+                else:
+                    for old in folder.iterdir():  # what a build cut short left
+                        if old.is_dir():
+                            shutil.rmtree(old)
+                        else:
+                            old.unlink()
+                    PREPARED[key] = build_prepared(folder, engine)
+                    record.write_text(json.dumps(as_json(PREPARED[key])))
+                with open(users, "a") as names:
+                    names.write(worker_id + "\n")
+            used.append((engine, folder))
         return PREPARED[key]
 
     yield of
-    for (engine, _), world in PREPARED.items():
-        if engine == "postgresql":
-            _drop(world.database)
+    for engine, folder in used:
+        record, users = folder / "world.json", folder / "users"
+        with locked(folder):
+            names = users.read_text().split()
+            names.remove(worker_id)
+            users.write_text("".join(name + "\n" for name in names))
+            if not names and record.exists():
+                if engine == "postgresql":
+                    _drop(json.loads(record.read_text())["database"])
+                record.unlink()
     PREPARED.clear()
+
+
+def as_json(world: Prepared) -> dict[str, Any]:
+    people = [{"email": m.email, "token": m.token, "org_id": m.org_id} for m in world.people]
+    return {
+        "database": world.database,
+        "data": str(world.data),
+        "people": people,
+        "estate_id": world.estate_id,
+    }
+
+
+def from_json(data: dict[str, Any]) -> Prepared:
+    a, e, v, o = (Member(**m) for m in data["people"])
+    return Prepared(data["database"], Path(data["data"]), (a, e, v, o), data["estate_id"])
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
