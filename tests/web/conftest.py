@@ -2,7 +2,7 @@
 ENTITLE_TEST_POSTGRES names a server (a database per module, dropped afterwards); users of
 each role signed up over HTTP and the sample estate imported: the ``world``.
 
-The world is built over HTTP once per run, engine and password hasher (its sign-ups, and the
+The world is built over HTTP once per run and engine (its sign-ups, and the
 import whose proven-optimal position alone takes 1.2-2 s of a core; the pytest-xdist workers
 share it, see ``prepared``), then each module
 whose first test uses it starts from a copy of that database and data folder (SQLite's backup
@@ -87,8 +87,9 @@ class Prepared:
     estate_id: int
 
 
-# By engine and password hasher (test_security.py keeps the real one), built on first use.
-PREPARED: dict[tuple[str, PasswordHasher], Prepared] = {}
+# By engine, built on first use. Its people sign up with the least-cost hasher (QUICK) whoever asks:
+# test_security.py, which keeps the real one, checks it on a sign-up of its own.
+PREPARED: dict[str, Prepared] = {}
 COPIES: dict[str, Prepared] = {}  # a module's database URL -> the world copied into it
 
 
@@ -133,10 +134,9 @@ def prepared(
     used: list[tuple[str, Path]] = []
 
     def of(engine: str) -> Prepared:
-        key = (engine, auth.HASHER)
+        key = engine
         if key not in PREPARED:
-            kind = "quick" if auth.HASHER is QUICK else "real"
-            folder = shared / f"world-{engine}-{kind}"
+            folder = shared / f"world-{engine}"
             record, users = folder / "world.json", folder / "users"
             with locked(folder):
                 if record.exists():
@@ -147,7 +147,11 @@ def prepared(
                             shutil.rmtree(old)
                         else:
                             old.unlink()
-                    PREPARED[key] = build_prepared(folder, engine)
+                    asked, auth.HASHER = auth.HASHER, QUICK
+                    try:
+                        PREPARED[key] = build_prepared(folder, engine)
+                    finally:
+                        auth.HASHER = asked
                     record.write_text(json.dumps(as_json(PREPARED[key])))
                 with open(users, "a") as names:
                     names.write(worker_id + "\n")
