@@ -17,7 +17,7 @@ import shutil
 import socket
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -96,31 +96,46 @@ def desktop_page(p: Any) -> tuple[Any, Any]:
     return browser, page
 
 
+def shots(db_url: str) -> Callable[[Any, str], None]:
+    """Save a page's screenshot as ENGINE-NAME.png (see ``save_shot``)."""
+    engine = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+
+    def shot(page: Any, name: str) -> None:
+        save_shot(page, ARTIFACTS / f"{engine}-{name}.png")
+
+    return shot
+
+
+def sign_up_and_upload_the_sample(page: Any, live: str, who: str, org: str) -> None:
+    """A new admin of ``org`` with no position yet uploads the sample estate's CSV files and
+    waits for its job."""
+    from playwright.sync_api import expect
+
+    page.goto(live + "/signup")
+    page.get_by_label("E-mail").fill(f"{who}-{secrets.token_hex(3)}@e2e.example")
+    page.get_by_label("Organisation").fill(org)
+    page.get_by_label("Password (8 characters or more)").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("No position yet")).to_be_visible()
+    page.get_by_role("link", name="Estates").click()
+    page.get_by_label("Files: the CSV tables").set_input_files(
+        sorted(str(f) for f in SAMPLE.glob("*.csv"))
+    )
+    page.get_by_role("button", name="Upload and compute the position").click()
+    page.locator("#job-result").click()  # appears when the polled job is done
+
+
 def test_a_new_admin_reaches_a_position_and_records_a_purchase(live: str, db_url: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     expect.set_options(timeout=WAIT)
     engine = "sqlite" if db_url.startswith("sqlite") else "postgresql"
-
-    def shot(page: Any, name: str) -> None:
-        save_shot(page, ARTIFACTS / f"{engine}-{name}.png")
+    shot = shots(db_url)
 
     with sync_playwright() as p:
         browser, page = desktop_page(p)
-        page.goto(live + "/signup")
-        page.get_by_label("E-mail").fill(f"ann-{secrets.token_hex(3)}@e2e.example")
-        page.get_by_label("Organisation").fill("Contoso")
-        page.get_by_label("Password (8 characters or more)").fill(PASSWORD)
-        page.get_by_role("button", name="Create account").click()
-        expect(page.get_by_text("No position yet")).to_be_visible()
-
-        page.get_by_role("link", name="Estates").click()
-        page.get_by_label("Files: the CSV tables").set_input_files(
-            sorted(str(f) for f in SAMPLE.glob("*.csv"))
-        )
-        page.get_by_role("button", name="Upload and compute the position").click()
-        page.locator("#job-result").click()  # appears when the polled job is done
+        sign_up_and_upload_the_sample(page, live, "ann", "Contoso")
         expect(page.locator("#chart svg:visible")).to_be_visible()
         expect(page.locator("#lines tbody tr").first).to_contain_text("windows-server")
         page.locator("#lines button").first.click()
@@ -211,25 +226,11 @@ def test_exports_merge_into_an_estate_whose_position_is_computed_on_another_basi
 
     ARTIFACTS.mkdir(exist_ok=True)
     expect.set_options(timeout=WAIT)
-    engine = "sqlite" if db_url.startswith("sqlite") else "postgresql"
-
-    def shot(page: Any, name: str) -> None:
-        save_shot(page, ARTIFACTS / f"{engine}-{name}.png")
+    shot = shots(db_url)
 
     with sync_playwright() as p:
         browser, page = desktop_page(p)
-        page.goto(live + "/signup")
-        page.get_by_label("E-mail").fill(f"bea-{secrets.token_hex(3)}@e2e.example")
-        page.get_by_label("Organisation").fill("Fabrikam")
-        page.get_by_label("Password (8 characters or more)").fill(PASSWORD)
-        page.get_by_role("button", name="Create account").click()
-        expect(page.get_by_text("No position yet")).to_be_visible()
-        page.get_by_role("link", name="Estates").click()
-        page.get_by_label("Files: the CSV tables").set_input_files(
-            sorted(str(f) for f in SAMPLE.glob("*.csv"))
-        )
-        page.get_by_role("button", name="Upload and compute the position").click()
-        page.locator("#job-result").click()  # appears when the polled job is done
+        sign_up_and_upload_the_sample(page, live, "bea", "Fabrikam")
         expect(page.locator("#lines tbody tr").first).to_contain_text("windows-server")
 
         # real exports merged into the sample estate, then its raw tables
