@@ -134,13 +134,12 @@ def prepared(
     used: list[tuple[str, Path]] = []
 
     def of(engine: str) -> Prepared:
-        key = engine
-        if key not in PREPARED:
+        if engine not in PREPARED:
             folder = shared / f"world-{engine}"
             record, users = folder / "world.json", folder / "users"
             with locked(folder):
                 if record.exists():
-                    PREPARED[key] = from_json(json.loads(record.read_text()))
+                    PREPARED[engine] = from_json(json.loads(record.read_text()))
                 else:
                     for old in folder.iterdir():  # what a build cut short left
                         if old.is_dir():
@@ -149,14 +148,14 @@ def prepared(
                             old.unlink()
                     asked, auth.HASHER = auth.HASHER, QUICK
                     try:
-                        PREPARED[key] = build_prepared(folder, engine)
+                        PREPARED[engine] = build_prepared(folder, engine)
                     finally:
                         auth.HASHER = asked
-                    record.write_text(json.dumps(as_json(PREPARED[key])))
+                    record.write_text(json.dumps(as_json(PREPARED[engine])))
                 with open(users, "a") as names:
                     names.write(worker_id + "\n")
             used.append((engine, folder))
-        return PREPARED[key]
+        return PREPARED[engine]
 
     yield of
     for engine, folder in used:
