@@ -212,9 +212,13 @@ def test_a_new_admin_reaches_a_position_and_records_a_purchase(live: str, db_url
         for name in ("Estates", "Ledger", "Dashboard"):
             page.get_by_text("Menu", exact=True).click()
             page.get_by_role("link", name=name).click()
+            # the page the link leads to, loaded and laid out at the phone's width: measured
+            # before that, the width would be the page being left, or one not yet styled
+            expect(page).to_have_title(f"{name} · entitle")
+            page.wait_for_load_state("load")
             shot(page, f"phone-{name.lower()}")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 390 + 1, f"the dashboard scrolls sideways on a phone ({width}px)"
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390 + 1, f"{name} scrolls sideways on a phone ({width}px)"
         browser.close()
 
 
