@@ -138,6 +138,9 @@ def test_the_pages_a_licensing_team_works_in(
         # the position lines sorted by cost, largest first, and filtered
         page.get_by_role("link", name="Cost").click()
         page.get_by_role("link", name="Cost ▲").click()
+        # read the rows of the page the link leads to, whole: not those of the page it leaves
+        expect(page.get_by_role("link", name="Cost ▼")).to_be_visible()
+        page.wait_for_load_state("load")
         costs = [
             float(t.replace(",", ""))
             for t in page.locator("#lines tbody tr td:nth-child(5)").all_inner_texts()
@@ -145,6 +148,8 @@ def test_the_pages_a_licensing_team_works_in(
         assert costs == sorted(costs, reverse=True) and costs[0] > 0
         page.get_by_label("Lines containing").fill("user-cal")
         page.get_by_role("button", name="Filter").click()
+        expect(page).to_have_url(re.compile(r"[?&]q=user-cal"))
+        page.wait_for_load_state("load")
         for label in page.locator("#lines tbody tr td:first-child").all_inner_texts():
             assert "user-cal" in label
         # a CAL line's evidence, paged, and one reference opened at its row
