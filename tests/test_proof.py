@@ -246,6 +246,33 @@ def test_the_milp_breaks_ties_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls == [12000, 12000]  # the Lagrangian's bound withheld: both runs by the MILP
 
 
+def test_the_milp_breaks_ties_exactly_with_the_cost_as_a_constraint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where ``K · cents`` would pass ``TIE_EXACT`` the tie-break keeps the cost as a
+    constraint instead of one objective ``K · cents + T``: forced here, the same hand-worked
+    ties come out (120.00, user CALs for a.adams and d.diaz, a device CAL for K1)."""
+    from scipy.optimize import LinearConstraint
+
+    shapes: list[int] = []  # constraints of each solve: 1 (the graph's), 2 (and the budget)
+    real = calmilp.solve
+
+    def spy(c: Any, constraints: list, *args: Any) -> Any:
+        shapes.append(len(constraints))
+        assert all(isinstance(k, LinearConstraint) for k in constraints)
+        return real(c, constraints, *args)
+
+    monkeypatch.setattr(calmilp, "solve", spy)
+    monkeypatch.setattr(calmilp, "TIE_EXACT", 0)
+    monkeypatch.setattr("entitle.optimize.cals.lagrangian", _no_proof(_lagrangian()))
+    test_ties_go_to_fewer_licenses_then_to_user_cals()
+    assert shapes == [1, 2, 1, 2]  # both runs: the cost, then the tie-break under a budget
+    shapes.clear()
+    monkeypatch.setattr(calmilp, "TIE_EXACT", 2**50)
+    test_ties_go_to_fewer_licenses_then_to_user_cals()
+    assert shapes == [1, 1, 1, 1]  # the tie-break as one objective, the graph's rows alone
+
+
 def _no_proof(real: Any) -> Any:
     """The Lagrangian's plan, with a bound of 0: the MILP must close the gap."""
 

@@ -10,11 +10,20 @@ below one unit of these integer objectives, so it cannot let a worse plan throug
 
 1. the cost, in whole cents: its optimum is the plan's cost, and HiGHS's dual bound — rounded up
    to a whole cent, the objective being integral — is the lower bound reported;
-2. the tie-break among the plans of exactly that cost (``Σ price · buy ≤ cost``): fewer licenses
-   first (bought or owned), then user-side licenses over device-side ones, as the canonical cut
-   does — weights ``W`` per license and 1 per device-side license, ``W`` greater than the number
-   of finite edges, so no count of device-side licenses outweighs one license. Both are small
-   integers, so no tolerance can trade one for the other (unlike weights added to the cost).
+2. the tie-break among the plans of exactly that cost: fewer licenses first (bought or owned),
+   then user-side licenses over device-side ones, as the canonical cut does — weights ``W`` per
+   license and 1 per device-side license, ``W`` greater than the number of finite edges, so no
+   count of device-side licenses outweighs one license. The tie-break ``T`` of a plan is below
+   ``K = (W + 1) · (edges + 1)``, so the objective ``K · cents + T`` orders plans by their cost
+   first and by ``T`` only among plans of one cost: lexicographic, in whole numbers. While
+   ``K · Σ cents`` stays below 2⁵⁰ every objective value is an integer a double holds exactly,
+   and HiGHS's absolute gap (10⁻⁶, the relative one 0) is below one unit of it, so no tolerance
+   can trade a cent for a tie (weights added to the cost as fractions could be). This solve has
+   the first one's shape, which HiGHS solves at its root in a few LP iterations; a larger
+   product (a graph near ``cals.MILP_LIMIT`` nodes priced in the millions) takes the slower
+   form instead: the cost as a constraint (``Σ price · buy ≤ cost``) and ``T`` alone as the
+   objective (about six times the time of the other on the bundled sample's largest graph).
+   Either way a plan that costs a cent more than the first solve's is never taken.
    Graphs above ``cals.MILP_LIMIT`` nodes skip it, and a tie-break stopped at the node limit
    is dropped: their ties are the first solve's, the same on every run for the same input, but
    by no rule. (A stop at the node limit is not a failure: the plan found so far, if any, and
@@ -40,6 +49,10 @@ if TYPE_CHECKING:
 # Proven optimal, not "within 0.01 %". The node limit keeps a hard case finite, and the same on
 # every run (a time limit would not): a search it stops reports its dual bound, so a gap.
 MILP_OPTIONS: dict[str, Any] = {"mip_rel_gap": 0.0, "node_limit": 10_000}
+
+# The tie-break's one objective ``K · cents + T`` while it stays below this (module docstring):
+# whole numbers exact in a double (2⁵³), with room for the solver's sums of its terms.
+TIE_EXACT = 2**50
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +96,17 @@ def solve_milp(p: Problem, device_side: np.ndarray, tie_break: bool = True) -> M
     ties[model.n : model.n + model.n_buy] = w + dev
     for i, (j, _) in enumerate(model.uses):
         ties[model.n + model.n_buy + i] = w + dev[j]
-    budget = csr_matrix(cost.reshape(1, -1))
-    second = solve(
-        ties,
-        [*model.constraints(), LinearConstraint(budget, -np.inf, found + 0.5)],
-        model.bounds,
-        model.integrality,
-    )
+    scale = (w + 1) * (model.n_buy + 1)  # K: above any plan's tie-break
+    if scale * int(edge_cents.sum()) < TIE_EXACT:  # K · cents + T, in exact whole numbers
+        second = solve(scale * cost + ties, model.constraints(), model.bounds, model.integrality)
+    else:  # the cost as a constraint, the tie-break alone as the objective
+        budget = csr_matrix(cost.reshape(1, -1))
+        second = solve(
+            ties,
+            [*model.constraints(), LinearConstraint(budget, -np.inf, found + 0.5)],
+            model.bounds,
+            model.integrality,
+        )
     if second.status == 0:  # finished: its ties are broken by the rule
         tied = np.round(second.x[: model.n]) < 0.5
         if p.true_cost(tied) == found:  # never trade a cent for a tie-break
