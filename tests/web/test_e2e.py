@@ -282,6 +282,7 @@ def test_exports_merge_into_an_estate_whose_position_is_computed_on_another_basi
         expect(page.locator("#strategies-chart svg:visible")).to_be_visible()
         expect(page.locator("#required-chart svg:visible")).to_be_visible()
         shot(page, "dashboard-charts")
+        page.wait_for_load_state("load")  # measured with its stylesheet applied
         page.set_viewport_size({"width": 390, "height": 844})  # its charts fit a phone too
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390 + 1, f"the dashboard scrolls sideways on a phone ({width}px)"
