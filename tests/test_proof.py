@@ -338,21 +338,28 @@ def test_a_milp_stopped_before_any_plan_leaves_the_cuts_plan(
     assert seen and all(status in (1, 4) and not plan for status, plan in seen)
 
 
-@pytest.mark.slow  # the sample's position (about 4 s of a core); the cheap case above is fast
+@pytest.mark.slow  # the sample's position twice (about 3 s of a core); the cheap case is fast
 def test_a_milp_stopped_with_a_plan_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """The sample estate without its access table: its owned CALs cover every CAL need (the
     CAL plan costs nothing), and the tie-break among the many free plans went past the node
     limit: `entitle position` failed with "MILP failed". With a node limit of 1 the tie-break
-    stops with a plan (SciPy status 4): the cost solve's plan is kept, still proven optimal."""
+    in its constraint form (``Σ price · buy ≤ cost``, what a graph whose ``K · cents`` passes
+    ``TIE_EXACT`` still gets) stops with a plan (SciPy status 4): the cost solve's plan is
+    kept, still proven optimal. The one-objective form finishes at its root in that limit."""
     monkeypatch.setitem(calmilp.MILP_OPTIONS, "node_limit", 1)
-    seen = _statuses(monkeypatch)
     estate, problems = load_estate(SAMPLE, CAT)
     assert estate is not None and not problems
-    p = compute_position(replace(estate, access=()), CAT, AS_OF)
-    # the tie-break stopped at the node limit with a plan (SciPy's 1 with older HiGHS)
-    assert any(status in (1, 4) and plan for status, plan in seen)
-    assert p.optimality == "optimal"
-    assert p.lower_bound == sum((line.cost for line in p.lines), Decimal(0))
+    costs = []
+    for tie_exact, stops in ((0, True), (calmilp.TIE_EXACT, False)):
+        monkeypatch.setattr(calmilp, "TIE_EXACT", tie_exact)
+        seen = _statuses(monkeypatch)
+        p = compute_position(replace(estate, access=()), CAT, AS_OF)
+        # the tie-break stopped at the node limit with a plan (SciPy's 1 with older HiGHS)
+        assert any(status in (1, 4) and plan for status, plan in seen) is stops, seen
+        assert p.optimality == "optimal"
+        assert p.lower_bound == sum((line.cost for line in p.lines), Decimal(0))
+        costs.append(p.lower_bound)
+    assert costs[0] == costs[1]
 
 
 def _lagrangian() -> Any:
