@@ -1,7 +1,7 @@
 """Fixtures for the ledger tests: a fresh ledger on SQLite, and on PostgreSQL when
 ENTITLE_TEST_POSTGRES names a server (a test that uses ``ledger`` gets the worker's reused
 database put back into the initialised ledger's state, tests/pgreuse.py; any other its own
-database, dropped afterwards)."""
+database, dropped when the worker's run ends)."""
 
 from __future__ import annotations
 
@@ -33,18 +33,43 @@ def _need_postgresql() -> None:
         )
 
 
+# Databases done with, dropped together when this worker's run ends: each DROP DATABASE makes
+# PostgreSQL 15 wait for an immediate checkpoint of the whole server, which flushes what every
+# other test has written since the last one (seconds under load); one after another at the end,
+# all but the first have next to nothing to flush. A test's database is its own all the same
+# (a new name each time), and none is left behind.
+LATER: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_at_the_end() -> Iterator[None]:
+    yield
+    if LATER:
+        assert ADMIN
+        with psycopg.connect(ADMIN, autocommit=True) as conn:
+            for name in LATER:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        LATER.clear()
+
+
 @contextmanager
 def _database() -> Iterator[str]:
-    """A new PostgreSQL database, dropped afterwards: its URL."""
+    """A new PostgreSQL database, its sessions ended afterwards and the database dropped when the
+    worker's run ends (``LATER``): its URL."""
     assert ADMIN
     name = "entitle_test_" + secrets.token_hex(6)
     with psycopg.connect(ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+    LATER.append(name)
     try:
         yield make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
     finally:
         with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
 
 
 @pytest.fixture

@@ -1,14 +1,18 @@
 """Fixtures for the web tests: the app on a fresh SQLite database, and on PostgreSQL when
-ENTITLE_TEST_POSTGRES names a server (a database per module, dropped afterwards); users of
+ENTITLE_TEST_POSTGRES names a server (a database per module, none left behind); users of
 each role signed up over HTTP and the sample estate imported: the ``world``.
 
 The world is built over HTTP once per run and engine (its sign-ups, and the
 import whose proven-optimal position alone takes 1.2-2 s of a core; the pytest-xdist workers
 share it, see ``prepared``), then each module
 whose first test uses it starts from a copy of that database and data folder (SQLite's backup
-of the file; ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL) instead of building its own, about
-3 s of a core each. Every module still has a database of its own, written as it likes; the copy
-holds exactly what building the world in it would have. A module whose first test does not use
+of the file; on PostgreSQL one database a worker, copied once from the world's by ``CREATE
+DATABASE ... TEMPLATE`` and put back into its rows and sequences for each module,
+``tests/pgreuse.py``) instead of building its own, about 3 s of a core each. Every module still
+has a database of its own while it runs, written as it likes; it holds exactly what building the
+world in it would have. (A copy and a drop a module cost the server about 0.3 s of a core, and
+each ``DROP DATABASE`` makes PostgreSQL 15 wait for an immediate checkpoint of the whole server,
+seconds under load; putting a database back, a few hundredths.) A module whose first test does not use
 the world starts from an empty database and builds its world there when asked, as before."""
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from entitle.ledger import db
 from entitle.web import auth, create_app
 from entitle.web.limits import SharedLimiter
 from entitle.web.security import Limits
+from pgreuse import Reused
 from tiers import SLOW
 
 ADMIN = os.environ.get("ENTITLE_TEST_POSTGRES")
@@ -91,6 +96,12 @@ class Prepared:
 # test_security.py, which keeps the real one, checks it on a sign-up of its own.
 PREPARED: dict[str, Prepared] = {}
 COPIES: dict[str, Prepared] = {}  # a module's database URL -> the world copied into it
+# A PostgreSQL world's database -> this worker's database that holds it, put back for each module
+REUSED: dict[str, Reused] = {}
+# Empty module databases done with, dropped together at the worker's end: a DROP DATABASE waits
+# for an immediate checkpoint of the whole server, so one after another at the end all but the
+# first have next to nothing to flush (tests/ledger/conftest.py does the same).
+LATER: list[str] = []
 
 
 @contextmanager
@@ -158,6 +169,12 @@ def prepared(
         return PREPARED[engine]
 
     yield of
+    for reused in REUSED.values():
+        reused.drop()
+    REUSED.clear()
+    for name in LATER:
+        _drop(name)
+    LATER.clear()
     for engine, folder in used:
         record, users = folder / "world.json", folder / "users"
         with locked(folder):
@@ -207,15 +224,21 @@ def db_url(
             ):
                 source.backup(copy)
         url = db.resolve_url(str(path))
+    elif world is not None:  # this worker's copy of the world, put back as it was built
+        assert ADMIN
+        if world.database not in REUSED:
+            name = "entitle_web_" + secrets.token_hex(6)
+            REUSED[world.database] = Reused(ADMIN, world.database, name=name)
+        url = db.resolve_url(REUSED[world.database].fresh())
     else:
         name = "entitle_web_" + secrets.token_hex(6)
-        url = _database(name, world.database if world else None)
+        url = _database(name)
     if world is not None:
         COPIES[url] = world
     yield url
     COPIES.pop(url, None)
-    if engine == "postgresql":
-        _drop(name)
+    if engine == "postgresql" and world is None:
+        LATER.append(name)  # dropped with the worker's others at its end (``prepared``)
 
 
 @pytest.fixture(scope="module")
