@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 from entitle.ledger import db, service
-from pgreuse import Reused
+from pgreuse import Reused, drop
 from tiers import SLOW
 
 from .kit import ACTOR
@@ -33,11 +33,8 @@ def _need_postgresql() -> None:
         )
 
 
-# Databases done with, dropped together when this worker's run ends: each DROP DATABASE makes
-# PostgreSQL 15 wait for an immediate checkpoint of the whole server, which flushes what every
-# other test has written since the last one (seconds under load); one after another at the end,
-# all but the first have next to nothing to flush. A test's database is its own all the same
-# (a new name each time), and none is left behind.
+# Databases done with, dropped together when this worker's run ends (``pgreuse.drop`` says why).
+# A test's database is its own all the same (a new name each time), and none is left behind.
 LATER: list[str] = []
 
 
@@ -46,9 +43,7 @@ def _drop_at_the_end() -> Iterator[None]:
     yield
     if LATER:
         assert ADMIN
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            for name in LATER:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop(ADMIN, LATER)
         LATER.clear()
 
 

@@ -11,9 +11,9 @@ DATABASE ... TEMPLATE`` and put back into its rows and sequences for each module
 ``tests/pgreuse.py``) instead of building its own, about 3 s of a core each. Every module still
 has a database of its own while it runs, written as it likes; it holds exactly what building the
 world in it would have. (A copy and a drop a module cost the server about 0.3 s of a core, and
-each ``DROP DATABASE`` makes PostgreSQL 15 wait for an immediate checkpoint of the whole server,
-seconds under load; putting a database back, a few hundredths.) A module whose first test does not use
-the world starts from an empty database and builds its world there when asked, as before."""
+each ``DROP DATABASE`` waits for a checkpoint of the whole server, ``pgreuse.drop``; putting a
+database back, a few hundredths.) A module whose first test does not use the world starts from
+an empty database and builds its world there when asked, as before."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ from entitle.ledger import db
 from entitle.web import auth, create_app
 from entitle.web.limits import SharedLimiter
 from entitle.web.security import Limits
-from pgreuse import Reused
+from pgreuse import Reused, drop
 from tiers import SLOW
 
 ADMIN = os.environ.get("ENTITLE_TEST_POSTGRES")
@@ -75,12 +75,6 @@ def _database(name: str, template: str | None = None) -> str:
     return db.resolve_url(make_url(ADMIN).set(database=name).render_as_string(hide_password=False))
 
 
-def _drop(name: str) -> None:
-    assert ADMIN
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @dataclass
 class Prepared:
     """A world built once in this process for an engine: its database (a file, or the
@@ -98,9 +92,7 @@ PREPARED: dict[str, Prepared] = {}
 COPIES: dict[str, Prepared] = {}  # a module's database URL -> the world copied into it
 # A PostgreSQL world's database -> this worker's database that holds it, put back for each module
 REUSED: dict[str, Reused] = {}
-# Empty module databases done with, dropped together at the worker's end: a DROP DATABASE waits
-# for an immediate checkpoint of the whole server, so one after another at the end all but the
-# first have next to nothing to flush (tests/ledger/conftest.py does the same).
+# Empty module databases done with, dropped together at the worker's end (``pgreuse.drop``)
 LATER: list[str] = []
 
 
@@ -172,9 +164,10 @@ def prepared(
     for reused in REUSED.values():
         reused.drop()
     REUSED.clear()
-    for name in LATER:
-        _drop(name)
-    LATER.clear()
+    if LATER:
+        assert ADMIN
+        drop(ADMIN, LATER)
+        LATER.clear()
     for engine, folder in used:
         record, users = folder / "world.json", folder / "users"
         with locked(folder):
@@ -183,7 +176,8 @@ def prepared(
             users.write_text("".join(name + "\n" for name in names))
             if not names and record.exists():
                 if engine == "postgresql":
-                    _drop(json.loads(record.read_text())["database"])
+                    assert ADMIN
+                    drop(ADMIN, [json.loads(record.read_text())["database"]])
                 record.unlink()
     PREPARED.clear()
 
