@@ -15,16 +15,27 @@ The tiers are in tiers.py.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
 import pytest
+import typer.testing
 from hypothesis import settings
 
 # No deadline per example anywhere: a loaded machine makes an example slow, not wrong.
 settings.register_profile("suite", deadline=None)
 settings.register_profile("ci", settings.get_profile("suite"), derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "suite")
+
+# Typer's CliRunner builds the Click command from the app again on every ``invoke``: it reads the
+# signature and evaluates the type hints of every command (about 25 ms of a core each time, some
+# 600 invokes a run: 15 s of the fast tier's 150). An app does not change once its modules are
+# imported, and a Click command keeps nothing of one run for the next (each gets its own
+# context), so each process builds it once, as the `entitle` executable does for its one run.
+# test_cli_startup.py checks that this still takes hold after an upgrade of Typer.
+BUILD_COMMAND = typer.testing._get_command
+typer.testing._get_command = functools.cache(BUILD_COMMAND)
 
 # Modules kept together (see above), as test-id prefixes. test_cli_startup.py runs its commands in
 # one interpreter for the module (a module-scoped fixture): together, it is started once a suite.

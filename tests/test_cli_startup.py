@@ -153,3 +153,21 @@ def test_import_ual_loads_duckdb_but_no_workbook_or_optimizer_library(
     assert (estate / "access.csv").is_file()  # the import ran: the test can fail
     assert "duckdb" in modules
     assert modules.isdisjoint(set(HEAVY) - {"duckdb"}), sorted(modules & set(HEAVY))
+
+
+def test_the_suites_cli_runner_builds_the_command_once_a_process() -> None:
+    """tests/conftest.py keeps the Click command Typer's CliRunner builds for the app (about 25 ms
+    of a core each time; some 600 invokes a run). Should an upgrade of Typer stop asking
+    ``typer.testing._get_command`` for it, the suite would be slower, not wrong: this says where."""
+    import typer.testing
+    from typer.testing import CliRunner
+
+    from entitle.cli.main import app
+
+    build = typer.testing._get_command
+    assert hasattr(build, "cache_info"), "tests/conftest.py no longer wraps _get_command"
+    CliRunner().invoke(app, ["--help"])
+    hits = build.cache_info().hits
+    result = CliRunner().invoke(app, ["products", "--help"])
+    assert result.exit_code == 0 and "products" in result.stdout
+    assert build.cache_info().hits == hits + 1
