@@ -14,6 +14,7 @@ import codecs
 import csv
 import io
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,15 @@ from test_estate_loader import EXAMPLE, errors, estate_with, write
 from tiers import examples
 
 SMALL = Limits(rows=5, bytes=10_000, bulk_rows=40, bulk_bytes=4_000)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def duckdb_for_every_plain_file() -> Iterator[None]:
+    """DuckDB reads a plain file of any size here (``stream.DUCKDB_ROWS``, 100,000 lines in use),
+    so that these small files test its path against the whole-file reader too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stream, "DUCKDB_ROWS", 0)
+        yield
 
 
 def read_streamed(
@@ -263,6 +273,7 @@ def test_under_an_address_space_limit_duckdb_is_not_used(tmp_path: Path) -> None
         "from pathlib import Path\n"
         "from entitle.estate import stream\n"
         "from entitle.estate.reader import read_estate\n"
+        "stream.DUCKDB_ROWS = 0\n"
         "used = []\n"
         "real = stream._coded_columns\n"
         "stream._coded_columns = lambda *a: used.append(1) or real(*a)\n"
@@ -280,3 +291,23 @@ def test_under_an_address_space_limit_duckdb_is_not_used(tmp_path: Path) -> None
         [sys.executable, "-c", child, str(tmp_path)], capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["True", "False", "30", "True", "True"]
+
+
+@pytest.mark.parametrize(("lines", "by_duckdb"), [(30, False), (31, True)])
+def test_duckdb_reads_a_plain_file_from_its_line_count_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: int, by_duckdb: bool
+) -> None:
+    """Below ``DUCKDB_ROWS`` lines (the header's included) the csv module reads a plain file:
+    starting DuckDB costs more than that whole file (the sample's 1,942 access rows: 75 ms of a
+    core against 5). Here the bound is 31 lines: 29 rows and a header are read by the csv module,
+    30 by DuckDB; the same table either way."""
+    monkeypatch.setattr(stream, "DUCKDB_ROWS", 31)
+    used: list[int] = []
+    real = stream._coded_columns
+    monkeypatch.setattr(stream, "_coded_columns", lambda *a: used.append(1) or real(*a))
+    data = access_rows(lines - 1).encode()
+    streamed, problems = read_streamed(tmp_path, data)
+    whole, whole_problems = read_csv_bytes(data, "access", "access.csv")
+    same(streamed, whole)
+    assert problems == whole_problems == []
+    assert bool(used) is by_duckdb
