@@ -55,7 +55,7 @@ SECONDS = os.environ.get("ENTITLE_FUZZ_SECONDS")  # an optional cap per campaign
 SEED = os.environ.get("ENTITLE_FUZZ_SEED")  # `make fuzz`: 0, a new seed each run
 WORK = os.environ.get("ENTITLE_FUZZ_CORPUS")  # `make fuzz`: a corpus kept between runs
 
-pytest.importorskip("atheris", reason="the fuzz targets need atheris (pip install -e '.[dev]')")
+pytest.importorskip("atheris", reason="the fuzz targets need atheris (pip install -e '.[test]')")
 pytestmark = pytest.mark.fuzz
 
 
