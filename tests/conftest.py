@@ -16,6 +16,7 @@ The tiers are in tiers.py.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 from typing import Any
 
@@ -66,6 +67,14 @@ def first(item: pytest.Item) -> int:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=first)  # stable: the order within each kind stays
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What the collection built stays for the whole run (the imported modules, 2,400 test items
+    and their fixtures' definitions): moved out of the collector's sight, so that each of its
+    full collections (twenty to thirty a worker) no longer walks it all again: 3.7 → 2.0 s of a
+    core a worker in them. What a test makes is collected as before."""
+    gc.freeze()
 
 
 @pytest.hookimpl(optionalhook=True)
