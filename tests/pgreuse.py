@@ -20,6 +20,7 @@ copy would have held:
 from __future__ import annotations
 
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import psycopg
@@ -164,13 +165,21 @@ class Reused:
 
 
 def drop(admin: str, names: list[str]) -> None:
-    """Drop the databases ``names`` (their sessions ended), one after another. Each ``DROP
-    DATABASE`` makes PostgreSQL 15 wait for an immediate checkpoint of the whole server, which
-    flushes what every test has written since the last one (seconds under load): the test
-    fixtures keep the databases they are done with and drop them together at a worker's end,
-    when all but the first checkpoint have next to nothing to flush."""
-    with psycopg.connect(admin, autocommit=True) as conn:
-        for name in names:
+    """Drop the databases ``names`` (their sessions ended), all at once. Each ``DROP DATABASE``
+    makes PostgreSQL 15 wait for an immediate checkpoint of the whole server, which flushes what
+    every client has written since the last one: seconds under load, for each database dropped
+    one after another (a worker's end waited 28-42 s so beside the long tier). Sent together,
+    each on its own connection, the drops share one or two checkpoints (ten databases: 1.39 →
+    0.23 s beside a writer, 0.63 → 0.09 s quiet). The test fixtures keep the databases they are
+    done with and drop them so at a worker's end."""
+    if not names:
+        return
+
+    def one(name: str) -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+    with ThreadPoolExecutor(max_workers=min(len(names), 16)) as pool:
+        list(pool.map(one, names))  # raises the first failure, after every drop was tried

@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
+from kit import LATER
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -201,8 +202,12 @@ def read_only_pg(tmp_path: Path) -> Iterator[str]:
             conn.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
         yield url
     finally:
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with psycopg.connect(ADMIN, autocommit=True) as conn:  # dropped at the worker's end
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                [name],
+            )
+        LATER.append(name)
 
 
 def test_postgresql_read_only(read_only_pg: str, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
-from kit import Outcome, Zygote, files, kill_points
+from kit import LATER, Outcome, Zygote, files, kill_points
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -172,8 +172,11 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with psycopg.connect(ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     yield make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with psycopg.connect(ADMIN, autocommit=True) as conn:  # dropped at the worker's end
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
+        )
+    LATER.append(name)
 
 
 @pytest.mark.parametrize("which", PARTS)

@@ -161,13 +161,12 @@ def prepared(
         return PREPARED[engine]
 
     yield of
-    for reused in REUSED.values():
-        reused.drop()
+    done = [reused.name for reused in REUSED.values()] + LATER  # dropped together
     REUSED.clear()
-    if LATER:
+    LATER.clear()
+    if done:
         assert ADMIN
-        drop(ADMIN, LATER)
-        LATER.clear()
+        drop(ADMIN, done)
     for engine, folder in used:
         record, users = folder / "world.json", folder / "users"
         with locked(folder):
