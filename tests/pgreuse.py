@@ -12,7 +12,8 @@ copy would have held:
 - the same schema: a fingerprint of the database's definitions (schemas, tables and columns,
   constraints, indexes, triggers, functions, views, policies, sequences, extensions, settings)
   is compared first, and a database whose fingerprint changed (a test that created a table,
-  say) is dropped and copied again from the template, as before;
+  say) is replaced by a new copy of the template, under a new name (the changed one is dropped
+  with the others at the end, :func:`drop`);
 - no session of the test before: every other connection to it is ended first (as ``DROP
   DATABASE ... WITH (FORCE)`` did).
 """
@@ -88,16 +89,26 @@ class Reused:
     shape: str = ""
     resets: int = 0  # put back in place
     copies: int = 0  # copied from the template (the first time, or after a change of shape)
+    retired: list[str] = field(default_factory=list)  # earlier working databases, to drop
 
     @property
     def url(self) -> str:
         return make_url(self.admin).set(database=self.name).render_as_string(hide_password=False)
 
+    @property
+    def names(self) -> list[str]:
+        """Every database this made: the working one and those it replaced (``drop`` them)."""
+        return [*self.retired, self.name]
+
     def _copy(self) -> None:
+        """A new working database from the template. One that changed shape is not dropped here,
+        which would wait for a checkpoint of the whole server (``drop``): it is left, its sessions
+        ended, for the drop of them all, and the new copy gets a new name."""
+        if self.copies:
+            self._end_sessions()
+            self.retired.append(self.name)
+            self.name = f"{self.name.rsplit('_', 1)[0]}_{secrets.token_hex(6)}"
         with psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
-            )
             conn.execute(
                 sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
                     sql.Identifier(self.name), sql.Identifier(self.template)
@@ -128,12 +139,7 @@ class Reused:
             self._copy()
             self._save()
             return self.url
-        with psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = %s AND pid <> pg_backend_pid()",
-                [self.name],
-            )
+        self._end_sessions()
         with psycopg.connect(self.url) as conn:
             if conn.execute(SHAPE).fetchone()[0] != self.shape:  # type: ignore[index]
                 conn.close()
@@ -160,8 +166,16 @@ class Reused:
         self.resets += 1
         return self.url
 
+    def _end_sessions(self) -> None:
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                [self.name],
+            )
+
     def drop(self) -> None:
-        drop(self.admin, [self.name])
+        drop(self.admin, self.names)
 
 
 def drop(admin: str, names: list[str]) -> None:

@@ -103,7 +103,7 @@ def pg_reused(pg_ledger: Callable[[], str]) -> Iterator[Reused]:
     assert ADMIN
     reused = Reused(ADMIN, pg_ledger())
     yield reused
-    LATER.append(reused.name)  # dropped with the others, at once (``_drop_at_the_end``)
+    LATER.extend(reused.names)  # dropped with the others, at once (``_drop_at_the_end``)
 
 
 INITIALISED: set[str] = set()  # URLs of databases copied from an initialised ledger

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 from entitle.catalog import default_catalog
 from entitle.ledger import service
 from entitle.ledger.importing import read_file
 from pgreuse import Reused
 
-from .conftest import ADMIN
+from .conftest import ADMIN, LATER
 from .kit import write_csv
 
 CSV = """
@@ -32,7 +33,7 @@ def reused(pg_ledger) -> Reused:  # type: ignore[no-untyped-def]
         )
     made = Reused(ADMIN, pg_ledger())
     yield made
-    made.drop()
+    LATER.extend(made.names)  # dropped at the worker's end, with the others at once
 
 
 def dump(url: str) -> dict[str, bytes]:
@@ -80,10 +81,13 @@ def test_a_changed_schema_gets_a_new_copy(reused: Reused) -> None:
     url = reused.fresh()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE notes (body TEXT)")
-    assert reused.fresh() == url
+    again = reused.fresh()  # a new copy, by another name: the changed one is dropped at the end
+    assert again != url and reused.names == [make_url(u).database for u in (url, again)]
     assert reused.copies == 2 and reused.resets == 0
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(again) as conn:
         assert conn.execute("SELECT to_regclass('notes')").fetchone() == (None,)
+    with psycopg.connect(url) as conn:  # the changed one is left as it was until then
+        assert conn.execute("SELECT to_regclass('notes')").fetchone() == ("notes",)
 
 
 def test_a_session_left_open_is_ended(reused: Reused) -> None:

@@ -161,7 +161,7 @@ def prepared(
         return PREPARED[engine]
 
     yield of
-    done = [reused.name for reused in REUSED.values()] + LATER  # dropped together
+    done = [name for reused in REUSED.values() for name in reused.names] + LATER  # at once
     REUSED.clear()
     LATER.clear()
     if done:
