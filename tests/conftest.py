@@ -18,11 +18,14 @@ from __future__ import annotations
 import functools
 import gc
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import typer.testing
 from hypothesis import settings
+
+import pgreuse
 
 # No deadline per example anywhere: a loaded machine makes an example slow, not wrong.
 settings.register_profile("suite", deadline=None)
@@ -67,6 +70,17 @@ def first(item: pytest.Item) -> int:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=first)  # stable: the order within each kind stays
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_at_the_end() -> Iterator[None]:
+    """The PostgreSQL databases the worker's tests are done with (``pgreuse.LATER``), dropped at
+    its end, all at once: each DROP DATABASE waits for a checkpoint of the whole server, and sent
+    together they share one or two (``pgreuse.drop``). Set up first, so torn down last."""
+    yield
+    if pgreuse.LATER:
+        pgreuse.drop(os.environ["ENTITLE_TEST_POSTGRES"], pgreuse.LATER)
+        pgreuse.LATER.clear()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

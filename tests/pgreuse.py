@@ -178,6 +178,11 @@ class Reused:
         drop(self.admin, self.names)
 
 
+# The PostgreSQL test databases this worker is done with (their sessions ended), from every
+# package's fixtures: tests/conftest.py drops them all at once when the worker's run ends.
+LATER: list[str] = []
+
+
 def drop(admin: str, names: list[str]) -> None:
     """Drop the databases ``names`` (their sessions ended), all at once. Each ``DROP DATABASE``
     makes PostgreSQL 15 wait for an immediate checkpoint of the whole server, which flushes what
@@ -185,7 +190,7 @@ def drop(admin: str, names: list[str]) -> None:
     one after another (a worker's end waited 28-42 s so beside the long tier). Sent together,
     each on its own connection, the drops share one or two checkpoints (ten databases: 1.39 →
     0.23 s beside a writer, 0.63 → 0.09 s quiet). The test fixtures keep the databases they are
-    done with and drop them so at a worker's end."""
+    done with (``LATER``) and drop them so at a worker's end."""
     if not names:
         return
 

@@ -14,11 +14,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# PostgreSQL databases done with (their sessions ended), dropped at once when the worker's run
-# ends (conftest.py): each DROP DATABASE waits for a checkpoint of the whole server
-# (``pgreuse.drop`` says why).
-LATER: list[str] = []
-
 
 @dataclass(frozen=True)
 class Outcome:

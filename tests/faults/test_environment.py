@@ -19,11 +19,11 @@ from pathlib import Path
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
-from kit import LATER
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from entitle.cli.main import app
+from pgreuse import LATER
 from tiers import SLOW
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,11 +20,12 @@ from pathlib import Path
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
-from kit import LATER, Outcome, Zygote, files, kill_points
+from kit import Outcome, Zygote, files, kill_points
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from entitle.ledger import db
+from pgreuse import LATER
 from tiers import PARTS, part
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 from entitle.ledger import db, service
-from pgreuse import Reused, drop
+from pgreuse import LATER, Reused
 from tiers import SLOW
 
 from .kit import ACTOR
@@ -33,18 +33,9 @@ def _need_postgresql() -> None:
         )
 
 
-# Databases done with, dropped together when this worker's run ends (``pgreuse.drop`` says why).
-# A test's database is its own all the same (a new name each time), and none is left behind.
-LATER: list[str] = []
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _drop_at_the_end() -> Iterator[None]:
-    yield
-    if LATER:
-        assert ADMIN
-        drop(ADMIN, LATER)
-        LATER.clear()
+# Databases done with go to ``LATER``, dropped at once when this worker's run ends
+# (tests/conftest.py; ``pgreuse.drop`` says why). A test's database is its own all the same (a
+# new name each time), and none is left behind.
 
 
 @contextmanager
@@ -103,7 +94,7 @@ def pg_reused(pg_ledger: Callable[[], str]) -> Iterator[Reused]:
     assert ADMIN
     reused = Reused(ADMIN, pg_ledger())
     yield reused
-    LATER.extend(reused.names)  # dropped with the others, at once (``_drop_at_the_end``)
+    LATER.extend(reused.names)  # dropped with the others, at once
 
 
 INITIALISED: set[str] = set()  # URLs of databases copied from an initialised ledger

@@ -13,9 +13,9 @@ from sqlalchemy.engine import make_url
 from entitle.catalog import default_catalog
 from entitle.ledger import service
 from entitle.ledger.importing import read_file
-from pgreuse import Reused
+from pgreuse import LATER, Reused
 
-from .conftest import ADMIN, LATER
+from .conftest import ADMIN
 from .kit import write_csv
 
 CSV = """

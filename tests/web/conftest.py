@@ -42,7 +42,7 @@ from entitle.ledger import db
 from entitle.web import auth, create_app
 from entitle.web.limits import SharedLimiter
 from entitle.web.security import Limits
-from pgreuse import Reused, drop
+from pgreuse import LATER, Reused
 from tiers import SLOW
 
 ADMIN = os.environ.get("ENTITLE_TEST_POSTGRES")
@@ -92,8 +92,7 @@ PREPARED: dict[str, Prepared] = {}
 COPIES: dict[str, Prepared] = {}  # a module's database URL -> the world copied into it
 # A PostgreSQL world's database -> this worker's database that holds it, put back for each module
 REUSED: dict[str, Reused] = {}
-# Empty module databases done with, dropped together at the worker's end (``pgreuse.drop``)
-LATER: list[str] = []
+# Empty module databases done with go to ``pgreuse.LATER``: dropped at once at the worker's end
 
 
 @contextmanager
@@ -161,12 +160,8 @@ def prepared(
         return PREPARED[engine]
 
     yield of
-    done = [name for reused in REUSED.values() for name in reused.names] + LATER  # at once
+    LATER.extend(name for reused in REUSED.values() for name in reused.names)  # at the end
     REUSED.clear()
-    LATER.clear()
-    if done:
-        assert ADMIN
-        drop(ADMIN, done)
     for engine, folder in used:
         record, users = folder / "world.json", folder / "users"
         with locked(folder):
@@ -174,9 +169,8 @@ def prepared(
             names.remove(worker_id)
             users.write_text("".join(name + "\n" for name in names))
             if not names and record.exists():
-                if engine == "postgresql":
-                    assert ADMIN
-                    drop(ADMIN, [json.loads(record.read_text())["database"]])
+                if engine == "postgresql":  # the last worker to leave: with its own, at its end
+                    LATER.append(json.loads(record.read_text())["database"])
                 record.unlink()
     PREPARED.clear()
 
@@ -231,7 +225,7 @@ def db_url(
     yield url
     COPIES.pop(url, None)
     if engine == "postgresql" and world is None:
-        LATER.append(name)  # dropped with the worker's others at its end (``prepared``)
+        LATER.append(name)  # dropped with the worker's others at its end (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
