@@ -8,7 +8,8 @@ of the first bad byte, whether any field is quoted, how many lines), then the ro
 of shared texts (each distinct text once) and the line of each row. A big plain file (at least
 ``DUCKDB_ROWS`` lines; no quote, no BOM, no lone carriage return, every row as wide as the
 header, none blank, no field longer than the ``csv`` module takes) is read by DuckDB
-(:func:`by_duckdb`, less CPU the bigger the file); any other file by the ``csv`` reader, a batch of rows at a time (row *k* on line *k* + 1; a batch holding a
+(:func:`by_duckdb`, less CPU the bigger the file); any other file by the ``csv`` reader, a batch
+of rows at a time (row *k* on line *k* + 1; a batch holding a
 blank row or a row with another number of fields than the header goes row by row, as does a
 file with quotes, where a quoted field may span lines). Either way the table is what
 ``raw.table_from_rows`` (and its column-wise ``even_table``) builds from the same rows, and the
