@@ -105,7 +105,7 @@ class Reused:
         which would wait for a checkpoint of the whole server (``drop``): it is left, its sessions
         ended, for the drop of them all, and the new copy gets a new name."""
         if self.copies:
-            self._end_sessions()
+            end_sessions(self.admin, self.name)
             self.retired.append(self.name)
             self.name = f"{self.name.rsplit('_', 1)[0]}_{secrets.token_hex(6)}"
         with psycopg.connect(self.admin, autocommit=True) as conn:
@@ -139,7 +139,7 @@ class Reused:
             self._copy()
             self._save()
             return self.url
-        self._end_sessions()
+        end_sessions(self.admin, self.name)
         with psycopg.connect(self.url) as conn:
             if conn.execute(SHAPE).fetchone()[0] != self.shape:  # type: ignore[index]
                 conn.close()
@@ -166,16 +166,24 @@ class Reused:
         self.resets += 1
         return self.url
 
-    def _end_sessions(self) -> None:
-        with psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = %s AND pid <> pg_backend_pid()",
-                [self.name],
-            )
-
     def drop(self) -> None:
         drop(self.admin, self.names)
+
+
+def end_sessions(admin: str, name: str) -> None:
+    """End every session on the database ``name`` (as ``DROP DATABASE ... WITH (FORCE)`` would)."""
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+
+
+def drop_later(admin: str, name: str) -> None:
+    """Done with the database ``name``: its sessions ended, it is dropped at the worker's end."""
+    end_sessions(admin, name)
+    LATER.append(name)
 
 
 # The PostgreSQL test databases this worker is done with (their sessions ended), from every

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from entitle.cli.main import app
-from pgreuse import LATER
+from pgreuse import drop_later
 from tiers import SLOW
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,12 +202,7 @@ def read_only_pg(tmp_path: Path) -> Iterator[str]:
             conn.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
         yield url
     finally:
-        with psycopg.connect(ADMIN, autocommit=True) as conn:  # dropped at the worker's end
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                [name],
-            )
-        LATER.append(name)
+        drop_later(ADMIN, name)
 
 
 def test_postgresql_read_only(read_only_pg: str, tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from entitle.ledger import db
-from pgreuse import LATER
+from pgreuse import drop_later
 from tiers import PARTS, part
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,11 +173,7 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with psycopg.connect(ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     yield make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(ADMIN, autocommit=True) as conn:  # dropped at the worker's end
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
-        )
-    LATER.append(name)
+    drop_later(ADMIN, name)
 
 
 @pytest.mark.parametrize("which", PARTS)

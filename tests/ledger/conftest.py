@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 from entitle.ledger import db, service
-from pgreuse import LATER, Reused
+from pgreuse import LATER, Reused, end_sessions
 from tiers import SLOW
 
 from .kit import ACTOR
@@ -50,12 +50,7 @@ def _database() -> Iterator[str]:
     try:
         yield make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = %s AND pid <> pg_backend_pid()",
-                [name],
-            )
+        end_sessions(ADMIN, name)
 
 
 @pytest.fixture
