@@ -21,8 +21,14 @@ copy would have held:
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -189,6 +195,8 @@ def drop_later(admin: str, name: str) -> None:
 # The PostgreSQL test databases this worker is done with (their sessions ended), from every
 # package's fixtures: tests/conftest.py drops them all at once when the worker's run ends.
 LATER: list[str] = []
+# What the drops started by ``drop_detached`` did, one line a drop, and any failure in full.
+DROP_LOG = Path(tempfile.gettempdir()) / "entitle-test-drops.log"
 
 
 def drop(admin: str, names: list[str]) -> None:
@@ -210,3 +218,40 @@ def drop(admin: str, names: list[str]) -> None:
 
     with ThreadPoolExecutor(max_workers=min(len(names), 16)) as pool:
         list(pool.map(one, names))  # raises the first failure, after every drop was tried
+
+
+def drop_detached(admin: str, names: list[str], log: Path = DROP_LOG) -> subprocess.Popen[bytes]:
+    """Drop ``names`` (:func:`drop`) in a process of their own that the caller does not wait for.
+
+    The drops at a worker's end are cleaning up, not testing: what the run found is known before
+    them. Waited for, their checkpoint was the last thing of a run, 1-2 s quiet and 15-28 s
+    beside another run that keeps the server writing. Started so, in a session of its own with
+    none of the worker's pipes (pytest-xdist talks to its workers over them), the process
+    outlives the worker, and the run ends at once; it writes a line to ``log`` when the databases
+    are gone, or what failed. The process is returned, for a test to wait for it."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, __file__, admin, *names],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def main(argv: list[str]) -> int:
+    """``python pgreuse.py ADMIN NAME...``: drop the databases, and say so on standard output."""
+    admin, names = argv[0], argv[1:]
+    start = time.monotonic()
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        drop(admin, names)
+    except Exception:  # the log is all there is to read: the whole story, then a failed exit
+        print(f"{stamp} could not drop {' '.join(names)}:\n{traceback.format_exc()}", flush=True)
+        return 1
+    print(f"{stamp} dropped {len(names)} in {time.monotonic() - start:.2f} s: {' '.join(names)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -4,6 +4,7 @@ by a new copy, a session it left open ended. PostgreSQL only (the SQLite tests g
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import psycopg
@@ -13,7 +14,9 @@ from sqlalchemy.engine import make_url
 from entitle.catalog import default_catalog
 from entitle.ledger import service
 from entitle.ledger.importing import read_file
+import pgreuse
 from pgreuse import LATER, Reused
+from tiers import SLOW
 
 from .conftest import ADMIN
 from .kit import write_csv
@@ -97,3 +100,37 @@ def test_a_session_left_open_is_ended(reused: Reused) -> None:
     assert reused.fresh() == url and reused.resets == 1
     with pytest.raises(psycopg.OperationalError):
         left.execute("SELECT 1")
+
+
+# In the long tier: its drop waits for a checkpoint of the whole server, 1-7 s. (Every run's
+# workers end with such a drop, logged to pgreuse.DROP_LOG.)
+@SLOW
+def test_a_detached_drop_drops_them_all_and_says_so(tmp_path: Path) -> None:
+    if not ADMIN:
+        pytest.skip("needs ENTITLE_TEST_POSTGRES (.ci/run sets it)")
+    names = [f"entitle_test_detached_{i}_{os.getpid()}" for i in range(2)]
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    held = psycopg.connect(make_url(ADMIN).set(database=names[0]).render_as_string(False))
+    log = tmp_path / "drops.log"
+    assert pgreuse.drop_detached(ADMIN, names, log).wait() == 0  # the session held is ended too
+    with psycopg.connect(ADMIN) as conn:
+        left = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname = ANY(%s)", [names]
+        ).fetchall()
+    assert left == []
+    assert log.read_text().count("\n") == 1 and "dropped 2 in" in log.read_text()
+    assert log.read_text().rstrip().endswith(" ".join(names))
+    held.close()
+
+
+def test_a_detached_drop_that_fails_logs_why_and_exits_1(tmp_path: Path) -> None:
+    log = tmp_path / "drops.log"
+    log.write_text("an earlier line\n")
+    nowhere = "postgresql://postgres@127.0.0.1:1/test"  # no server listens on port 1
+    assert pgreuse.drop_detached(nowhere, ["entitle_test_x"], log).wait() == 1
+    lines = log.read_text().splitlines()
+    assert lines[0] == "an earlier line"  # appended to, not replaced
+    assert "could not drop entitle_test_x:" in lines[1]
+    assert "OperationalError" in log.read_text()
