@@ -12,15 +12,18 @@ STAMP  := $(VENV)/.installed
 # The venv first holds what `make test` needs (the `test` extra); the long tier adds Spark and
 # pyarrow (`spark`), lint and the audit the rest of `dev`, each the first time it is asked for.
 # Spark alone is 480 MB of the 1.6 GB `dev` venv: a fresh `make test` installs in 18-19 s
-# instead of 22-26 s here.
+# instead of 22-26 s here. --no-build-isolation: the project's own editable wheel is built with
+# the venv's setuptools (installed first, as pyproject.toml's build-system asks), not in a new
+# build environment made for it each time (12.5 -> 9.7 s of a core for the install here).
+PIP_INSTALL := $(BIN)/pip install --quiet --no-compile --no-build-isolation
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --no-compile -e '.[test]'
+	$(BIN)/pip install --quiet --upgrade pip 'setuptools>=69' wheel
+	$(PIP_INSTALL) -e '.[test]'
 	touch $(STAMP)
 
 $(VENV)/.installed-%: $(STAMP)
-	$(BIN)/pip install --quiet --no-compile -e '.[$*]'
+	$(PIP_INSTALL) -e '.[$*]'
 	touch $@
 
 # Once a venv, before its first `make test`: one collection of the suite compiles what the tests
