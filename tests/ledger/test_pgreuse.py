@@ -11,10 +11,10 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+import pgreuse
 from entitle.catalog import default_catalog
 from entitle.ledger import service
 from entitle.ledger.importing import read_file
-import pgreuse
 from pgreuse import LATER, Reused
 from tiers import SLOW
 
