@@ -22,7 +22,9 @@ $(STAMP): pyproject.toml
 	$(PIP_INSTALL) -e '.[test]'
 	touch $(STAMP)
 
+# (setuptools again: a venv made before the build backend was installed into it has Python's.)
 $(VENV)/.installed-%: $(STAMP)
+	$(BIN)/pip install --quiet 'setuptools>=69' wheel
 	$(PIP_INSTALL) -e '.[$*]'
 	touch $@
 
