@@ -42,10 +42,11 @@ demo: $(STAMP)
 	$(BIN)/entitle decide examples/sample-estate --years 3 --headcount-growth 5 --devices-growth 0.5 --html out/decide-growth.html
 	@echo "Reports: out/sample.xlsx out/sample.html$(if $(shell command -v chromium), out/sample.pdf) out/decide-growth.html"
 
-# The fast tier on every core, meant to take under 4 minutes on 2 cores even beside another run,
-# which leaves it about one core: 106-122 s of CPU in pytest's process tree (the web's jobs and
-# Chromium in it) and about 9 s of the PostgreSQL server's, 1 min 14 s - 1 min 28 s alone
-# (README: what was measured, and where it is still missed). pytest prints the 15 slowest tests.
+# The fast tier on every core, under 4 minutes on 2 cores from a fresh clone even beside another
+# test run, which leaves it about one core (fifteen of fifteen, the worst 3 min 40 s): 106-122 s
+# of CPU in pytest's process tree (the web's jobs and Chromium in it) and about 9 s of the
+# PostgreSQL server's, 1 min 14 s - 1 min 28 s alone (README: what was measured). pytest prints
+# the 15 slowest tests.
 # --dist loadgroup: a web module's tests run together on one worker, per database engine, so
 # its app is built once (tests/conftest.py).
 XDIST := -n auto --dist loadgroup
