@@ -114,7 +114,7 @@ def test_a_detached_drop_drops_them_all_and_says_so(tmp_path: Path) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
     held = psycopg.connect(make_url(ADMIN).set(database=names[0]).render_as_string(False))
     log = tmp_path / "drops.log"
-    assert pgreuse.drop_detached(ADMIN, names, log).wait() == 0  # the session held is ended too
+    assert pgreuse.drop_detached(ADMIN, names, log).wait() == 0  # though a session is open
     with psycopg.connect(ADMIN) as conn:
         left = conn.execute(
             "SELECT datname FROM pg_database WHERE datname = ANY(%s)", [names]
@@ -122,7 +122,8 @@ def test_a_detached_drop_drops_them_all_and_says_so(tmp_path: Path) -> None:
     assert left == []
     assert log.read_text().count("\n") == 1 and "dropped 2 in" in log.read_text()
     assert log.read_text().rstrip().endswith(" ".join(names))
-    held.close()
+    with pytest.raises(psycopg.OperationalError):  # its session was ended by the drop
+        held.execute("SELECT 1")
 
 
 def test_a_detached_drop_that_fails_logs_why_and_exits_1(tmp_path: Path) -> None:
