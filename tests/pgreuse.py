@@ -172,9 +172,6 @@ class Reused:
         self.resets += 1
         return self.url
 
-    def drop(self) -> None:
-        drop(self.admin, self.names)
-
 
 def end_sessions(admin: str, name: str) -> None:
     """End every session on the database ``name`` (as ``DROP DATABASE ... WITH (FORCE)`` would)."""
@@ -206,7 +203,8 @@ def drop(admin: str, names: list[str]) -> None:
     one after another (a worker's end waited 28-42 s so beside the long tier). Sent together,
     each on its own connection, the drops share one or two checkpoints (ten databases: 1.39 →
     0.23 s beside a writer, 0.63 → 0.09 s quiet). The test fixtures keep the databases they are
-    done with (``LATER``) and drop them so at a worker's end."""
+    done with (``LATER``), and a worker's end drops them so, in a process of their own
+    (:func:`drop_detached`)."""
     if not names:
         return
 
